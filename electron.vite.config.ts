@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import react from '@vitejs/plugin-react';
+import type { Plugin } from 'vite';
+
+/**
+ * The renderer's Content-Security-Policy. The built app allows only its own files; the dev
+ * server additionally needs inline scripts/styles and its HMR socket.
+ */
+function contentSecurityPolicy(): Plugin {
+  const strict = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "object-src 'none'",
+  ].join('; ');
+  const dev = strict
+    .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+    .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+    .replace("connect-src 'self'", "connect-src 'self' ws://localhost:*");
+  let policy = strict;
+  return {
+    name: 'dualdesk:csp',
+    configResolved(config) {
+      policy = config.command === 'serve' ? dev : strict;
+    },
+    transformIndexHtml() {
+      return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: policy }, injectTo: 'head-prepend' }];
+    },
+  };
+}
+
+export default defineConfig({
+  main: {
+    build: {
+      // The CLI runs on the host's Node (>= 20), the Electron entry on Electron's newer Node.
+      target: 'node20',
+      rolldownOptions: {
+        input: {
+          main: resolve('src/main/electron/main.ts'),
+          cli: resolve('src/main/cli/main.ts'),
+        },
+      },
+    },
+  },
+  preload: {
+    build: {
+      // Sandboxed preload scripts must be a single CommonJS file.
+      rolldownOptions: {
+        input: { index: resolve('src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: resolve('src/renderer'),
+    base: './',
+    plugins: [react(), contentSecurityPolicy()],
+    build: {
+      outDir: resolve('out/renderer'),
+      minify: true,
+      rolldownOptions: { input: resolve('src/renderer/index.html') },
+    },
+  },
+});
