@@ -1,0 +1,92 @@
+// Lint, including the layering rules of ../shared/ARCHITECTURE.md:
+// - src/shared imports no Node, DOM or Electron (DOM and Node globals are also kept out by tsconfig.shared.json);
+// - only src/main/electron (and the preload) may import 'electron';
+// - the renderer imports only src/shared and its own files;
+// - one concern of src/main imports another only through its index.ts.
+import { readdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_')).flatMap((m) => [m, `node:${m}`]);
+const noNode = { name: 'node:*', message: 'Node built-ins are not allowed in this layer.' };
+const noElectron = {
+  name: 'electron',
+  message: "Only src/main/electron (and the preload) may import 'electron': keep the core runnable in plain Node.",
+};
+
+const concerns = readdirSync('src/main', { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+
+const layerZones = [
+  { target: './src/shared', from: ['./src/main', './src/renderer', './src/preload'], message: 'src/shared holds contracts only and depends on nothing else.' },
+  { target: './src/renderer', from: ['./src/main', './src/preload'], message: 'The renderer imports only src/shared and its own files.' },
+  { target: './src/preload', from: ['./src/main', './src/renderer'], message: 'The preload bridges src/shared contracts only.' },
+  { target: './src/main', from: ['./src/renderer', './src/preload'], message: 'The main process does not import UI code.' },
+];
+const concernZones = concerns.map((c) => ({
+  target: `./src/main/!(${c})/**/*`,
+  from: `./src/main/${c}`,
+  except: ['./index.ts'],
+  message: `Import src/main/${c} through its index.ts.`,
+}));
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', '.cache/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({ project: 'tsconfig.json' }),
+      ],
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      eqeqeq: ['error', 'always'],
+      'import-x/no-restricted-paths': ['error', { zones: [...layerZones, ...concernZones] }],
+      'import-x/no-duplicates': 'error',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['src/shared/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: noNode.message }))] }],
+      'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage', 'process', 'Buffer', 'require', '__dirname'],
+    },
+  },
+  {
+    files: ['src/main/**'],
+    ignores: ['src/main/electron/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron] }] },
+  },
+  {
+    files: ['src/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a browser: no Node built-ins.' }))] },
+      ],
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname'],
+    },
+  },
+);
