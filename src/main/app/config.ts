@@ -1,0 +1,194 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { TRADING_MODES } from '../../shared';
+import { LOG_LEVELS } from '../ops';
+
+/** Digits in a string (from a flag or the environment) become a number; anything else is left for the schema to refuse. */
+const wholeNumber = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), schema);
+
+const port = wholeNumber(
+  z.number({ error: 'must be a port number from 0 to 65535' }).int('must be a whole number').min(0).max(65535),
+);
+
+export const DeskConfigSchema = z.strictObject({
+  /** Holds the SQLite databases and secrets; created owner-only. */
+  dataDir: z.string().min(1),
+  mode: z.enum(TRADING_MODES).default('paper'),
+  log: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+    })
+    .prefault({}),
+  /** The loopback HTTP server: ops endpoints, the web UI and (later) the stream. */
+  server: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      host: z
+        .enum(['127.0.0.1', '::1'], { error: 'must be a loopback address (127.0.0.1 or ::1)' })
+        .default('127.0.0.1'),
+      port: port.default(7800),
+      /** The built web UI to serve at `/`; none when absent. */
+      uiDir: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  /** How long a graceful stop may take before the process exits anyway. */
+  shutdownTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
+});
+
+export type DeskConfig = z.output<typeof DeskConfigSchema>;
+export type DeskConfigInput = z.input<typeof DeskConfigSchema>;
+
+/** A setting that can also come from the environment or a CLI flag. */
+interface ExternalSetting {
+  readonly path: string;
+  readonly env: string;
+  readonly flag: string;
+}
+
+export const EXTERNAL_SETTINGS: readonly ExternalSetting[] = [
+  { path: 'dataDir', env: 'DUALDESK_DATA_DIR', flag: '--data-dir' },
+  { path: 'mode', env: 'DUALDESK_MODE', flag: '--mode' },
+  { path: 'log.level', env: 'DUALDESK_LOG_LEVEL', flag: '--log-level' },
+  { path: 'server.port', env: 'DUALDESK_PORT', flag: '--port' },
+];
+
+export const CONFIG_FILE_ENV = 'DUALDESK_CONFIG';
+export const CONFIG_FILE_NAME = 'config.json';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface ConfigSources {
+  /** Settings the caller fixes as defaults (e.g. `serve` turns the server on). Lowest precedence. */
+  readonly defaults?: Record<string, unknown>;
+  /** Values from CLI flags, keyed by setting path (`server.port`). Highest precedence. */
+  readonly flags?: Readonly<Record<string, unknown>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** An explicit config file; without it `<dataDir>/config.json` is read when it exists. */
+  readonly configFile?: string;
+  /** Used when neither a flag nor the environment names the data directory. */
+  readonly defaultDataDir?: string;
+  readonly cwd?: string;
+}
+
+interface Layer {
+  readonly values: Record<string, unknown>;
+  /** Where a value at `path` in this layer came from, for error messages. */
+  describe(path: string): string;
+}
+
+/**
+ * Builds the desk's configuration from defaults < config file < environment < flags and validates
+ * it once. Every problem is reported with the source of the offending value.
+ */
+export function loadConfig(sources: ConfigSources = {}): DeskConfig {
+  const env = sources.env ?? {};
+  const flags = sources.flags ?? {};
+  const cwd = sources.cwd ?? process.cwd();
+
+  const envValues: Record<string, unknown> = {};
+  for (const s of EXTERNAL_SETTINGS) {
+    const v = env[s.env];
+    if (v !== undefined && v !== '') setPath(envValues, s.path, v);
+  }
+  const flagValues: Record<string, unknown> = {};
+  for (const [path, v] of Object.entries(flags)) {
+    if (v !== undefined) setPath(flagValues, path, v);
+  }
+
+  const rawDataDir = flagValues['dataDir'] ?? envValues['dataDir'] ?? sources.defaultDataDir ?? join(homedir(), '.dualdesk');
+  if (typeof rawDataDir !== 'string' || rawDataDir.trim() === '') {
+    throw new ConfigError('invalid configuration: dataDir must be a non-empty path');
+  }
+  const dataDir = absolutePath(rawDataDir, cwd);
+
+  const explicitFile = sources.configFile ?? env[CONFIG_FILE_ENV];
+  const file = explicitFile === undefined ? join(dataDir, CONFIG_FILE_NAME) : absolutePath(explicitFile, cwd);
+  const fileValues = readConfigFile(file, explicitFile !== undefined);
+  if ('dataDir' in fileValues) {
+    throw new ConfigError(
+      `invalid configuration: dataDir cannot be set in ${file}; use --data-dir or DUALDESK_DATA_DIR`,
+    );
+  }
+
+  const layers: Layer[] = [
+    { values: sources.defaults ?? {}, describe: () => 'default' },
+    { values: fileValues, describe: () => file },
+    { values: envValues, describe: (p) => EXTERNAL_SETTINGS.find((s) => s.path === p)?.env ?? 'environment' },
+    { values: flagValues, describe: (p) => EXTERNAL_SETTINGS.find((s) => s.path === p)?.flag ?? `--${p}` },
+  ];
+  const merged = layers.reduce<Record<string, unknown>>((acc, l) => deepMerge(acc, l.values), {});
+  merged['dataDir'] = dataDir;
+
+  const parsed = DeskConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const layer = [...layers].reverse().find((l) => hasPath(l.values, path));
+      const where = layer ? ` (from ${layer.describe(path)})` : '';
+      return `${path || 'config'}${where}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+function absolutePath(p: string, cwd: string): string {
+  const expanded = p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
+  return isAbsolute(expanded) ? expanded : resolve(cwd, expanded);
+}
+
+function readConfigFile(file: string, required: boolean): Record<string, unknown> {
+  if (!existsSync(file)) {
+    if (required) throw new ConfigError(`config file not found: ${file}`);
+    return {};
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isPlainObject(value)) throw new ConfigError(`config file ${file} must hold a JSON object`);
+  return value;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    node = isPlainObject(next) ? next : (node[key] = {});
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function hasPath(source: Record<string, unknown>, path: string): boolean {
+  let node: unknown = source;
+  for (const key of path.split('.')) {
+    if (!isPlainObject(node) || !(key in node)) return false;
+    node = node[key];
+  }
+  return true;
+}
+
+// A config file is JSON from disk: never let it reach an object's prototype.
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (UNSAFE_KEYS.has(key)) continue;
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import pinoRoll from 'pino-roll';
+
+export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Field paths whose values never reach a log line. pino's redaction has no recursive wildcard,
+ * so the common nesting depths are listed.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'token',
+  'controlToken',
+  'password',
+  'secret',
+  'authorization',
+  'cookie',
+  '*.token',
+  '*.controlToken',
+  '*.password',
+  '*.secret',
+  '*.authorization',
+  '*.cookie',
+  '*.*.token',
+  '*.*.password',
+  '*.*.secret',
+  '*.*.authorization',
+  '*.*.cookie',
+];
+
+const correlation = new AsyncLocalStorage<string>();
+
+/** Runs `fn` with `id` attached to every log line written inside it (also across awaits). */
+export function withCorrelation<T>(id: string, fn: () => T): T {
+  return correlation.run(id, fn);
+}
+
+export function newCorrelationId(): string {
+  return randomUUID();
+}
+
+export function currentCorrelationId(): string | undefined {
+  return correlation.getStore();
+}
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  /** Defaults to stdout, written synchronously so a crash loses no line. */
+  readonly destination?: DestinationStream;
+}
+
+export function createLogger({ level, destination }: LoggerOptions): Logger {
+  return pino(
+    {
+      level,
+      base: { app: 'dualdesk', pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      mixin() {
+        const cid = correlation.getStore();
+        return cid === undefined ? {} : { cid };
+      },
+    },
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}
+
+/** The Electron shell's logger: JSON lines in `<dir>/dualdesk.N.log`, rotated daily or at 20 MB, 14 kept. */
+export async function createFileLogger(level: LogLevel, dir: string): Promise<Logger> {
+  const stream = await pinoRoll({
+    file: join(dir, 'dualdesk'),
+    extension: '.log',
+    frequency: 'daily',
+    size: '20m',
+    mkdir: true,
+    limit: { count: 14 },
+  });
+  return createLogger({ level, destination: stream });
+}

@@ -1,0 +1,212 @@
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Counter, type Registry } from 'prom-client';
+import sirv from 'sirv';
+import type { DeskInfo } from '../../shared';
+import { newCorrelationId, withCorrelation, type Logger, type ReadinessReport } from '../ops';
+import { requestToken, tokenMatches } from './auth';
+
+export interface LocalServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The control token every non-ops route requires. */
+  readonly token: string;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly readiness: () => Promise<ReadinessReport>;
+  readonly info: () => DeskInfo;
+  /** The built web UI, served at `/`. */
+  readonly uiDir?: string;
+  /** How long open requests may take to finish on stop before their sockets are closed. */
+  readonly drainMs?: number;
+}
+
+export interface LocalServer {
+  readonly name: 'local-server';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The bound address; the port differs from the configured one when that was 0. */
+  address(): { host: string; port: number };
+  /** The URL a trader opens, token included. */
+  url(): string;
+}
+
+/** Applied to every response: nothing here may be framed, sniffed, cached or leak its URL (which may hold the token). */
+const BASE_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+const UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const OPS_ROUTES = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * The loopback HTTP server of `dualdesk serve`: `/health`, `/ready` and `/metrics` for operators,
+ * `/api/*` for the web UI (control token required), and the web UI itself at `/`.
+ * Requests naming another host are refused, which defeats DNS-rebinding pages in the trader's browser.
+ */
+export function createLocalServer(options: LocalServerOptions): LocalServer {
+  const { logger, metrics, token } = options;
+  const drainMs = options.drainMs ?? 2_000;
+  const requests = new Counter({
+    name: 'dualdesk_http_requests_total',
+    help: 'Requests to the local server, by route and status code.',
+    labelNames: ['route', 'status'] as const,
+    registers: [metrics],
+  });
+  const uiIndexed = options.uiDir !== undefined && existsSync(join(options.uiDir, 'index.html'));
+  const ui = uiIndexed && options.uiDir !== undefined ? sirv(options.uiDir, { etag: true, dotfiles: false }) : undefined;
+
+  let server: Server | undefined;
+  let bound: { host: string; port: number } | undefined;
+
+  function allowedHosts(port: number): Set<string> {
+    return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.statusCode = status;
+    res.setHeader('content-type', type === 'application/json' ? 'application/json; charset=utf-8' : type);
+    res.setHeader('content-length', Buffer.byteLength(text));
+    res.setHeader('cache-control', 'no-store');
+    res.end(req.method === 'HEAD' ? undefined : text);
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+    send(req, res, status, { error: { code, message } });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
+    const path = url.pathname;
+    if (OPS_ROUTES.has(path) || path.startsWith('/api/')) res.setHeader('content-security-policy', API_CSP);
+    else res.setHeader('content-security-policy', UI_CSP);
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      fail(req, res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed here; use GET`);
+      return 'other';
+    }
+    switch (path) {
+      case '/health':
+        send(req, res, 200, { status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+        return 'health';
+      case '/ready': {
+        const report = await options.readiness();
+        send(req, res, report.ready ? 200 : 503, report);
+        return 'ready';
+      }
+      case '/metrics':
+        send(req, res, 200, await metrics.metrics(), metrics.contentType);
+        return 'metrics';
+    }
+    if (path.startsWith('/api/')) {
+      if (!tokenMatches(requestToken(req, url), token)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        fail(req, res, 401, 'unauthorized', 'a valid control token is required (see <data-dir>/control-token)');
+        return 'api';
+      }
+      if (path === '/api/info') {
+        send(req, res, 200, options.info());
+        return 'api';
+      }
+      fail(req, res, 404, 'not_found', `no such endpoint: ${path}`);
+      return 'api';
+    }
+    if (!ui) {
+      fail(req, res, 404, 'not_found', uiIndexed ? `not found: ${path}` : 'the web UI is not built here; run npm run build');
+      return 'other';
+    }
+    await new Promise<void>((resolve) => {
+      ui(req, res, () => {
+        fail(req, res, 404, 'not_found', `not found: ${path}`);
+        resolve();
+      });
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+    return 'ui';
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+    let routeName = 'other';
+    try {
+      if (!bound || !allowedHosts(bound.port).has(req.headers.host ?? '')) {
+        fail(req, res, 403, 'host_not_allowed', 'requests must address this server by its loopback host and port');
+      } else {
+        routeName = await route(req, res, new URL(req.url ?? '/', 'http://localhost'));
+      }
+    } catch (err) {
+      logger.error({ err }, 'request failed');
+      if (!res.headersSent) fail(req, res, 500, 'internal', 'internal error; see the DualDesk log');
+      else res.destroy();
+    }
+    requests.inc({ route: routeName, status: String(res.statusCode) });
+    // The path only: the query string may carry the token.
+    logger.debug(
+      { method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: +(performance.now() - started).toFixed(2) },
+      'http request',
+    );
+  }
+
+  return {
+    name: 'local-server',
+    async start() {
+      const s = createServer((req, res) => {
+        void withCorrelation(newCorrelationId(), () => handle(req, res));
+      });
+      s.headersTimeout = 10_000;
+      s.requestTimeout = 30_000;
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(options.port, options.host, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+      s.on('error', (err) => logger.error({ err }, 'local server error'));
+      const addr = s.address() as AddressInfo;
+      server = s;
+      bound = { host: options.host, port: addr.port };
+    },
+    async stop() {
+      const s = server;
+      if (!s) return;
+      server = undefined;
+      // Stop intake first; in-flight requests get `drainMs` to finish.
+      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      s.closeIdleConnections();
+      const timer = setTimeout(() => s.closeAllConnections(), drainMs);
+      await closed;
+      clearTimeout(timer);
+    },
+    address() {
+      if (!bound) throw new Error('local server is not started');
+      return bound;
+    },
+    url() {
+      const { host, port } = this.address();
+      const h = host.includes(':') ? `[${host}]` : host;
+      return `http://${h}:${port}/?token=${token}`;
+    },
+  };
+}
