@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url';
+import { runCli } from './program';
+
+// Built as out/main/cli.js, next to out/renderer (the web UI).
+const uiDir = fileURLToPath(new URL('../renderer', import.meta.url));
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  uiDir,
+});
+if (code !== undefined) process.exitCode = code;

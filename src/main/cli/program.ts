@@ -1,0 +1,79 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { TRADING_MODES } from '../../shared';
+import { ConfigError, VERSION } from '../app';
+import { LOG_LEVELS } from '../ops';
+import { serve, type ServeOptions } from './serve';
+
+/** Where the CLI writes and what it reads; injected so tests run it in-process. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The built web UI served by `serve`. */
+  readonly uiDir?: string;
+}
+
+/** Usage errors (unknown flags, bad values, bad configuration) exit with 2. */
+export const EXIT_USAGE = 2;
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new InvalidArgumentError('must be a port number from 0 to 65535.');
+  }
+  return Number(value);
+}
+
+function buildProgram(io: CliIo): Command {
+  const program = new Command()
+    .name('dualdesk')
+    .description('DualDesk, a trading workstation for Interactive Brokers: run its core headless and its tools.')
+    .version(VERSION, '-v, --version')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride()
+    .showSuggestionAfterError(true);
+
+  program
+    .command('serve')
+    .description('Run the DualDesk core headless with its local server (health, readiness, metrics, web UI).')
+    .option('--data-dir <path>', 'where databases and secrets live (default: ~/.dualdesk)')
+    .option('--config <file>', 'JSON config file (default: <data-dir>/config.json when present)')
+    .addOption(new Option('--mode <mode>', 'trading mode').choices(TRADING_MODES))
+    .option('--port <port>', 'local server port on 127.0.0.1 (default: 7800; 0 picks a free one)', parsePort)
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
+    .addHelpText(
+      'after',
+      '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_PORT, DUALDESK_LOG_LEVEL.\n' +
+        'Precedence: flags > environment > config file > defaults.',
+    )
+    .action(async (opts: ServeOptions) => {
+      await serve(opts, io);
+    });
+
+  // Every subcommand reports errors the same way (one line, exit code 2).
+  for (const cmd of program.commands) cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+  return program;
+}
+
+/**
+ * Runs the CLI. Resolves to an exit code when the command has finished, or `undefined` when a
+ * long-running command (serve) has started and the process should stay alive.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number | undefined> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return undefined;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // `dualdesk` alone prints help to stderr: a usage error too.
+      return EXIT_USAGE;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr(`error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

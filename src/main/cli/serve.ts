@@ -1,0 +1,34 @@
+import { createDesk, installShutdownHandlers, loadConfig, VERSION } from '../app';
+import { createLogger } from '../ops';
+import type { CliIo } from './program';
+
+export interface ServeOptions {
+  readonly dataDir?: string;
+  readonly config?: string;
+  readonly mode?: string;
+  readonly port?: number;
+  readonly logLevel?: string;
+}
+
+/** `dualdesk serve`: builds the desk from flags, environment and config file, starts it, and stays up until a signal. */
+export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
+  const config = loadConfig({
+    defaults: { server: { enabled: true, ...(io.uiDir === undefined ? {} : { uiDir: io.uiDir }) } },
+    flags: { dataDir: opts.dataDir, mode: opts.mode, 'server.port': opts.port, 'log.level': opts.logLevel },
+    env: io.env,
+    ...(opts.config === undefined ? {} : { configFile: opts.config }),
+  });
+  const logger = createLogger({ level: config.log.level });
+  const desk = createDesk(config, { logger });
+  const removeHandlers = installShutdownHandlers({ stop: desk.stop, logger, timeoutMs: config.shutdownTimeoutMs });
+  try {
+    await desk.start();
+  } catch (err) {
+    removeHandlers();
+    logger.fatal({ err }, 'DualDesk failed to start');
+    throw err;
+  }
+  logger.info({ version: VERSION, mode: config.mode, dataDir: config.dataDir, address: desk.server?.address() }, 'DualDesk serving');
+  // The one place the token is shown: the URL a trader opens. Log lines never carry it.
+  io.stderr(`DualDesk ${VERSION} (${config.mode}) is serving at ${desk.server?.url() ?? '(no server)'}\n`);
+}
