@@ -1,0 +1,64 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/kafka/broker';
+import { tempDir } from '../support/fs';
+import { httpRequest } from '../support/http';
+import { startServe } from '../support/serve';
+
+describe('dualdesk serve (the built CLI, as a process)', () => {
+  it('serves health, readiness and metrics, guards itself with a control token, and stops cleanly on SIGTERM', async () => {
+    const dataDir = join(tempDir(), 'desk');
+    const port = await freePort();
+    const serve = await startServe(['--data-dir', dataDir, '--port', String(port)]);
+
+    const tokenFile = join(dataDir, 'control-token');
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    expect(serve.url.origin).toBe(`http://127.0.0.1:${port}`);
+    expect(serve.url.searchParams.get('token')).toBe(token);
+
+    const base = `http://127.0.0.1:${port}`;
+    expect((await httpRequest(`${base}/health`)).status).toBe(200);
+    const ready = await httpRequest(`${base}/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.json()).toMatchObject({ ready: false, dependencies: { venue: { ok: false, reason: 'not configured' } } });
+    expect((await httpRequest(`${base}/metrics`)).body).toContain('nodejs_eventloop_lag_seconds');
+    expect((await httpRequest(`${base}/api/info`)).status).toBe(401);
+    expect((await httpRequest(`${base}/api/info?token=${token}`)).json()).toMatchObject({ mode: 'paper' });
+    // The built web UI is served at /.
+    expect((await httpRequest(`${base}/`)).body).toContain('<div id="root">');
+
+    serve.proc.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+
+    const logs = serve.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lifecycle = logs.filter((l) => l['msg'] === 'started' || l['msg'] === 'stopped').map((l) => `${String(l['msg'])} ${typeof l['service'] === 'string' ? l['service'] : 'desk'}`);
+    expect(lifecycle).toEqual(['started journal', 'started local-server', 'stopped local-server', 'stopped journal', 'stopped desk']);
+    expect(serve.stdout()).not.toContain(token);
+    // Paper state lives in its own database.
+    expect(statSync(join(dataDir, 'paper.db')).isFile()).toBe(true);
+  });
+
+  it('keeps live state apart from paper state and reuses the control token across restarts', async () => {
+    const dataDir = tempDir();
+    const first = await startServe(['--data-dir', dataDir, '--port', '0', '--mode', 'live']);
+    first.proc.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    const second = await startServe(['--data-dir', dataDir, '--port', '0'], { DUALDESK_LOG_LEVEL: 'warn' });
+    expect(second.url.searchParams.get('token')).toBe(first.url.searchParams.get('token'));
+    second.proc.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(statSync(join(dataDir, 'live.db')).isFile()).toBe(true);
+    expect(statSync(join(dataDir, 'paper.db')).isFile()).toBe(true);
+    expect(second.stdout()).toBe('');
+  });
+
+  it('exits 1 with a clear message when its port is taken', async () => {
+    const first = await startServe(['--data-dir', tempDir(), '--port', '0']);
+    const port = first.url.port;
+    await expect(startServe(['--data-dir', tempDir(), '--port', port])).rejects.toThrow(/exited \(1\)[\s\S]*EADDRINUSE/);
+    first.proc.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+});

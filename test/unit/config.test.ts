@@ -1,0 +1,91 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/main/app';
+import { tempDir } from '../support/fs';
+
+describe('loadConfig', () => {
+  it('fills every default from the schema', () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ flags: { dataDir } });
+    expect(config).toEqual({
+      dataDir,
+      mode: 'paper',
+      log: { level: 'info' },
+      server: { enabled: false, host: '127.0.0.1', port: 7800 },
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('layers defaults < config file < environment < flags', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ mode: 'live', log: { level: 'warn' }, server: { port: 7001 } }));
+    const base = { defaults: { server: { enabled: true } }, flags: { dataDir } };
+
+    const fromFile = loadConfig(base);
+    expect(fromFile.mode).toBe('live');
+    expect(fromFile.log.level).toBe('warn');
+    expect(fromFile.server).toMatchObject({ enabled: true, port: 7001 });
+
+    const fromEnv = loadConfig({ ...base, env: { DUALDESK_PORT: '7002', DUALDESK_LOG_LEVEL: 'debug' } });
+    expect(fromEnv.server.port).toBe(7002);
+    expect(fromEnv.log.level).toBe('debug');
+    expect(fromEnv.mode).toBe('live');
+
+    const fromFlags = loadConfig({ ...base, env: { DUALDESK_PORT: '7002' }, flags: { dataDir, 'server.port': 7003, mode: 'paper' } });
+    expect(fromFlags.server.port).toBe(7003);
+    expect(fromFlags.mode).toBe('paper');
+  });
+
+  it('takes the data directory from a flag, then the environment, then the default, resolved to an absolute path', () => {
+    const dir = tempDir();
+    expect(loadConfig({ env: { DUALDESK_DATA_DIR: dir } }).dataDir).toBe(dir);
+    expect(loadConfig({ env: { DUALDESK_DATA_DIR: '/nowhere' }, flags: { dataDir: dir } }).dataDir).toBe(dir);
+    expect(loadConfig({ defaultDataDir: dir }).dataDir).toBe(dir);
+    expect(loadConfig({ flags: { dataDir: 'rel/desk' }, cwd: dir }).dataDir).toBe(join(dir, 'rel/desk'));
+  });
+
+  it('names the source of a bad value', () => {
+    const dataDir = tempDir();
+    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_PORT: 'eighty' } })).toThrow(
+      /server\.port \(from DUALDESK_PORT\): must be a port number/,
+    );
+    expect(() => loadConfig({ flags: { dataDir, 'server.port': 70000 } })).toThrow(/server\.port \(from --port\)/);
+    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_MODE: 'demo' } })).toThrow(/mode \(from DUALDESK_MODE\)/);
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ server: { host: '0.0.0.0' } }));
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(
+      new RegExp(`server\\.host \\(from ${join(dataDir, 'config.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): must be a loopback address`),
+    );
+  });
+
+  it('refuses unknown keys, so a typo in the config file is not silently ignored', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ sever: { port: 1 } }));
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(ConfigError);
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(/sever/);
+  });
+
+  it('refuses a config file that is not a JSON object, or that moves the data directory', () => {
+    const dataDir = tempDir();
+    const file = join(dataDir, 'config.json');
+    writeFileSync(file, '{ "mode": ');
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(/is not valid JSON/);
+    writeFileSync(file, '[1, 2]');
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(/must hold a JSON object/);
+    writeFileSync(file, JSON.stringify({ dataDir: '/elsewhere' }));
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(/dataDir cannot be set in/);
+  });
+
+  it('requires an explicitly named config file to exist', () => {
+    const dataDir = tempDir();
+    expect(() => loadConfig({ flags: { dataDir }, configFile: join(dataDir, 'missing.json') })).toThrow(/config file not found/);
+    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_CONFIG: join(dataDir, 'nope.json') } })).toThrow(/config file not found/);
+  });
+
+  it('does not let a config file reach an object prototype', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'config.json'), '{ "__proto__": { "mode": "live" } }');
+    expect(loadConfig({ flags: { dataDir } }).mode).toBe('paper');
+    expect(({} as Record<string, unknown>)['mode']).toBeUndefined();
+  });
+});
