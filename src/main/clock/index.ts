@@ -1,0 +1,2 @@
+export { AcceleratedClock, systemClock, VirtualClock } from './clock';
+export type { Clock, TimerHandle } from './clock';
