@@ -1,0 +1,154 @@
+// Facts of the TWS socket protocol (IB API message ids, server-version gates, tick types, error codes).
+// Kept here rather than imported from @stoqey/ib so the simulator is an independent implementation
+// that the client library is tested against, not a mirror of its constants.
+
+/** The oldest client the simulator negotiates with, and the newest protocol it speaks. */
+export const MIN_CLIENT_VERSION = 100;
+/** From 201 TWS moves message families to protobuf; @stoqey/ib 1.6 speaks up to 193. */
+export const MAX_SERVER_VERSION = 193;
+
+/** Server versions at which message layouts change (only those >= 100 matter: older ones always hold). */
+export const V = {
+  PEGGED_TO_BENCHMARK: 102,
+  MODELS_SUPPORT: 103,
+  EXT_OPERATOR: 105,
+  SOFT_DOLLAR_TIER: 106,
+  MD_SIZE_MULTIPLIER: 110,
+  CASH_QTY: 111,
+  REQ_SMART_COMPONENTS: 114,
+  AGG_GROUP: 121,
+  UNDERLYING_INFO: 122,
+  SYNT_REALTIME_BARS: 124,
+  MARKET_RULES: 126,
+  UNREALIZED_PNL: 129,
+  MARKET_CAP_PRICE: 131,
+  REAL_EXPIRATION_DATE: 134,
+  REALIZED_PNL: 135,
+  LAST_LIQUIDITY: 136,
+  DECISION_MAKER: 138,
+  MIFID_EXECUTION: 139,
+  AUTO_PRICE_FOR_HEDGE: 141,
+  WHAT_IF_EXT_FIELDS: 142,
+  ORDER_CONTAINER: 145,
+  D_PEG_ORDERS: 148,
+  PRICE_MGMT_ALGO: 151,
+  STOCK_TYPE: 152,
+  ENCODE_MSG_ASCII7: 153,
+  DURATION: 158,
+  POST_TO_ATS: 160,
+  AUTO_CANCEL_PARENT: 162,
+  FRACTIONAL_SIZE_SUPPORT: 163,
+  SIZE_RULES: 164,
+  ADVANCED_ORDER_REJECT: 166,
+  MANUAL_ORDER_TIME: 169,
+  PEGBEST_PEGMID_OFFSETS: 170,
+  BOND_ISSUERID: 176,
+  FA_PROFILE_DESUPPORT: 177,
+  PENDING_PRICE_REVISION: 178,
+  FUND_DATA_FIELDS: 179,
+  LAST_TRADE_DATE: 182,
+  CUSTOMER_ACCOUNT: 183,
+  PROFESSIONAL_CUSTOMER: 184,
+  BOND_ACCRUED_INTEREST: 185,
+  INELIGIBILITY_REASONS: 186,
+  RFQ_FIELDS: 187,
+  INCLUDE_OVERNIGHT: 189,
+  UNDO_RFQ_FIELDS: 190,
+  CME_TAGGING_FIELDS: 192,
+  CME_TAGGING_FIELDS_IN_OPEN_ORDER: 193,
+} as const;
+
+/** Server → client message ids. */
+export const IN = {
+  TICK_PRICE: 1,
+  TICK_SIZE: 2,
+  ORDER_STATUS: 3,
+  ERR_MSG: 4,
+  OPEN_ORDER: 5,
+  ACCT_VALUE: 6,
+  PORTFOLIO_VALUE: 7,
+  ACCT_UPDATE_TIME: 8,
+  NEXT_VALID_ID: 9,
+  CONTRACT_DATA: 10,
+  EXECUTION_DATA: 11,
+  MANAGED_ACCTS: 15,
+  HISTORICAL_DATA: 17,
+  TICK_GENERIC: 45,
+  TICK_STRING: 46,
+  CURRENT_TIME: 49,
+  REAL_TIME_BARS: 50,
+  CONTRACT_DATA_END: 52,
+  OPEN_ORDER_END: 53,
+  ACCT_DOWNLOAD_END: 54,
+  EXECUTION_DATA_END: 55,
+  TICK_SNAPSHOT_END: 57,
+  MARKET_DATA_TYPE: 58,
+  COMMISSION_REPORT: 59,
+  POSITION: 61,
+  POSITION_END: 62,
+  ACCOUNT_SUMMARY: 63,
+  ACCOUNT_SUMMARY_END: 64,
+  HEAD_TIMESTAMP: 88,
+  HISTORICAL_DATA_UPDATE: 90,
+  PNL: 94,
+  PNL_SINGLE: 95,
+  COMPLETED_ORDER: 101,
+  COMPLETED_ORDERS_END: 102,
+} as const;
+
+/** Client → server message ids. */
+export const OUT = {
+  REQ_MKT_DATA: 1,
+  CANCEL_MKT_DATA: 2,
+  PLACE_ORDER: 3,
+  CANCEL_ORDER: 4,
+  REQ_OPEN_ORDERS: 5,
+  REQ_ACCOUNT_DATA: 6,
+  REQ_EXECUTIONS: 7,
+  REQ_IDS: 8,
+  REQ_CONTRACT_DATA: 9,
+  REQ_AUTO_OPEN_ORDERS: 15,
+  REQ_ALL_OPEN_ORDERS: 16,
+  REQ_MANAGED_ACCTS: 17,
+  REQ_HISTORICAL_DATA: 20,
+  CANCEL_HISTORICAL_DATA: 25,
+  REQ_CURRENT_TIME: 49,
+  REQ_REAL_TIME_BARS: 50,
+  CANCEL_REAL_TIME_BARS: 51,
+  REQ_GLOBAL_CANCEL: 58,
+  REQ_MARKET_DATA_TYPE: 59,
+  REQ_POSITIONS: 61,
+  REQ_ACCOUNT_SUMMARY: 62,
+  CANCEL_ACCOUNT_SUMMARY: 63,
+  CANCEL_POSITIONS: 64,
+  START_API: 71,
+  REQ_HEAD_TIMESTAMP: 87,
+  REQ_PNL: 92,
+  CANCEL_PNL: 93,
+  REQ_PNL_SINGLE: 94,
+  CANCEL_PNL_SINGLE: 95,
+  REQ_COMPLETED_ORDERS: 99,
+} as const;
+
+export const TICK = {
+  BID_SIZE: 0,
+  BID: 1,
+  ASK: 2,
+  ASK_SIZE: 3,
+  LAST: 4,
+  LAST_SIZE: 5,
+  HIGH: 6,
+  LOW: 7,
+  VOLUME: 8,
+  CLOSE: 9,
+  OPEN: 14,
+  LAST_TIMESTAMP: 45,
+} as const;
+
+/** The id of messages that belong to no request (connectivity, farm status). */
+export const NO_ID = -1;
+
+/** "Unset" for doubles, as TWS sends it (Java's Double.MAX_VALUE). */
+export const UNSET_DOUBLE = '1.7976931348623157E308';
+/** "Unset" for ints (Java's Integer.MAX_VALUE). */
+export const UNSET_INT = '2147483647';
