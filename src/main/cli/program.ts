@@ -1,8 +1,10 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { TRADING_MODES } from '../../shared';
 import { ConfigError, VERSION } from '../app';
 import { LOG_LEVELS } from '../ops';
+import { parseInteger, parseLiveAccount, parsePort, parseSymbols, positiveNumber } from './parsers';
 import { serve, type ServeOptions } from './serve';
+import { sim, type SimOptions } from './sim';
 
 /** Where the CLI writes and what it reads; injected so tests run it in-process. */
 export interface CliIo {
@@ -15,13 +17,6 @@ export interface CliIo {
 
 /** Usage errors (unknown flags, bad values, bad configuration) exit with 2. */
 export const EXIT_USAGE = 2;
-
-function parsePort(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) {
-    throw new InvalidArgumentError('must be a port number from 0 to 65535.');
-  }
-  return Number(value);
-}
 
 function buildProgram(io: CliIo): Command {
   const program = new Command()
@@ -47,6 +42,23 @@ function buildProgram(io: CliIo): Command {
     )
     .action(async (opts: ServeOptions) => {
       await serve(opts, io);
+    });
+
+  program
+    .command('sim')
+    .description('Run the TWS-protocol simulator: a synthetic market and a paper venue that TWS API clients connect to.')
+    .option('--port <port>', 'port on 127.0.0.1 (TWS paper uses 7497)', parsePort, 7497)
+    .option('--seed <n>', 'random seed: the same seed gives the same market', parseInteger, 42)
+    .option('--symbols <list>', 'comma-separated universe (default: AAPL,MSFT,NVDA,AMZN,SPY,EUR.USD,ES); unknown symbols become synthetic stocks', parseSymbols)
+    .option('--tick-rate <n>', 'quote updates per second per symbol', positiveNumber(10_000), 4)
+    .option('--live-account <id>', 'present a live-looking account (U…) instead of the paper one (DU…)', parseLiveAccount)
+    .addOption(new Option('--sessions <mode>', "market hours: 'always' open, or each exchange's calendar").choices(['always', 'exchange']).default('always'))
+    .option('--speed <x>', 'run the market clock x times faster than real time', positiveNumber(10_000))
+    .option('--control-port <port>', 'loopback HTTP port for fault injection (POST /faults/...)', parsePort)
+    .option('--latency-ms <ms>', 'delay everything sent to clients', positiveNumber(60_000))
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .action(async (opts: SimOptions) => {
+      await sim(opts, io);
     });
 
   // Every subcommand reports errors the same way (one line, exit code 2).

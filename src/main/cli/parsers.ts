@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from 'commander';
+
+// Flag value parsers: each refuses a bad value with a message commander prints on one line.
+
+export function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535.');
+  return Number(value);
+}
+
+export function parseInteger(value: string): number {
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError('must be a whole number.');
+  return Number(value);
+}
+
+export function positiveNumber(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) throw new InvalidArgumentError(`must be a number above 0 and at most ${max}.`);
+    return n;
+  };
+}
+
+export function parseSymbols(value: string): string[] {
+  const symbols = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const bad = symbols.find((s) => !/^[A-Za-z][A-Za-z0-9.]{0,11}$/.test(s));
+  if (symbols.length === 0 || bad !== undefined) {
+    throw new InvalidArgumentError(`must be a comma-separated list of symbols${bad === undefined ? '' : ` ('${bad}' is not one)`}.`);
+  }
+  return symbols;
+}
+
+export function parseLiveAccount(value: string): string {
+  if (!/^U\d{4,}$/.test(value)) throw new InvalidArgumentError("must be a live-looking IB account id such as U1234567.");
+  return value;
+}

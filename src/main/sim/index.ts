@@ -1,0 +1,6 @@
+export { createSimulator, DEFAULT_PAPER_ACCOUNT } from './simulator';
+export { CONTROL_HEADER, startControlServer } from './control';
+export type { Simulator, SimulatorOptions } from './simulator';
+export type { SimulatorFaults } from './venue/server';
+export type { InstrumentSpec, MarketModel, MarketTick, SessionMode } from './market/types';
+export type { MatchingEngine, VenueOrder, Execution } from './engine/types';

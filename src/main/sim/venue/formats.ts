@@ -1,0 +1,139 @@
+// Times and durations in the forms TWS uses on the wire.
+
+/** The time zone the simulated TWS reports in (a US trader's TWS, like the exchanges listed). */
+export const TWS_TIME_ZONE = 'America/New_York';
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export interface LocalParts {
+  readonly year: string;
+  readonly month: string;
+  readonly day: string;
+  readonly hour: string;
+  readonly minute: string;
+  readonly second: string;
+}
+
+export function localParts(ms: number, timeZone: string): LocalParts {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(ms)) parts[p.type] = p.value;
+  return {
+    year: parts['year'] ?? '0000',
+    month: parts['month'] ?? '00',
+    day: parts['day'] ?? '00',
+    hour: parts['hour'] ?? '00',
+    minute: parts['minute'] ?? '00',
+    second: parts['second'] ?? '00',
+  };
+}
+
+/** "20261121 09:30:15" in the zone. */
+export function formatLocal(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return `${p.year}${p.month}${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** "20261121 09:30:15 America/New_York": TWS's format for execution and bar times. */
+export function formatWithZone(ms: number, timeZone: string): string {
+  return `${formatLocal(ms, timeZone)} ${timeZone}`;
+}
+
+export function formatDay(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return `${p.year}${p.month}${p.day}`;
+}
+
+/** The UTC offset of a zone at an instant, in ms (local = utc + offset). */
+function zoneOffset(ms: number, timeZone: string): number {
+  const p = localParts(ms, timeZone);
+  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** Epoch ms of a wall-clock time in a zone (DST-correct away from the ambiguous hour). */
+export function fromLocal(year: number, month: number, day: number, h: number, m: number, s: number, timeZone: string): number {
+  const guess = Date.UTC(year, month - 1, day, h, m, s);
+  const first = guess - zoneOffset(guess, timeZone);
+  return guess - zoneOffset(first, timeZone);
+}
+
+export class FormatError extends Error {
+  override readonly name = 'FormatError';
+}
+
+/**
+ * A request's end time: '' is now; 'yyyyMMdd-HH:mm:ss' is UTC; 'yyyyMMdd HH:mm:ss <zone>' is in that
+ * zone; 'yyyyMMdd HH:mm:ss' is in TWS's zone; 'yyyyMMdd' is the end of that day.
+ */
+export function parseEndDateTime(text: string, now: number): number {
+  const t = text.trim();
+  if (t === '') return now;
+  let m = /^(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})$/.exec(t);
+  if (m) return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  m = /^(\d{4})(\d{2})(\d{2})(?:\s+(\d{2}):(\d{2}):(\d{2}))?(?:\s+(\S+))?$/.exec(t);
+  if (!m) throw new FormatError(`end date/time '${t}' is not yyyyMMdd HH:mm:ss [zone] or yyyyMMdd-HH:mm:ss`);
+  const zone = m[7] ?? TWS_TIME_ZONE;
+  try {
+    formatter(zone);
+  } catch {
+    throw new FormatError(`unknown time zone '${zone}'`);
+  }
+  if (m[4] === undefined) return fromLocal(+m[1]!, +m[2]!, +m[3]!, 23, 59, 59, zone) + 1000;
+  return fromLocal(+m[1]!, +m[2]!, +m[3]!, +m[4], +m[5]!, +m[6]!, zone);
+}
+
+const SECOND = 1000;
+const DAY = 86_400_000;
+
+/** '3600 S', '2 D', '1 W', '1 M', '1 Y' → ms (months and years in calendar-ish days). */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)\s+([SDWMY])$/i.exec(text.trim());
+  if (!m) throw new FormatError(`duration '${text}' is not '<n> S|D|W|M|Y'`);
+  const n = Number(m[1]);
+  if (n <= 0) throw new FormatError(`duration '${text}' must be positive`);
+  const unit = m[2]!.toUpperCase();
+  const per = unit === 'S' ? SECOND : unit === 'D' ? DAY : unit === 'W' ? 7 * DAY : unit === 'M' ? 30 * DAY : 365 * DAY;
+  return n * per;
+}
+
+const BAR_SIZES: Readonly<Record<string, number>> = {
+  '5 secs': 5 * SECOND,
+  '10 secs': 10 * SECOND,
+  '15 secs': 15 * SECOND,
+  '30 secs': 30 * SECOND,
+  '1 min': 60 * SECOND,
+  '2 mins': 120 * SECOND,
+  '3 mins': 180 * SECOND,
+  '5 mins': 300 * SECOND,
+  '15 mins': 900 * SECOND,
+  '30 mins': 1800 * SECOND,
+  '1 hour': 3600 * SECOND,
+  '1 day': DAY,
+};
+
+/** The bar sizes the simulator serves, as TWS names them. */
+export function parseBarSize(text: string): number {
+  const size = BAR_SIZES[text.trim().toLowerCase().replace(/\s+/g, ' ')];
+  if (size === undefined) throw new FormatError(`bar size '${text}' is not one of ${Object.keys(BAR_SIZES).join(', ')}`);
+  return size;
+}
+
+export const DAY_MS = DAY;
