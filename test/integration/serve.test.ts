@@ -1,9 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { EventName } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
+import { connectClient } from '../support/ib';
 import { startServe } from '../support/serve';
 
 describe('dualdesk serve (the built CLI, as a process)', () => {
@@ -52,6 +54,19 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
     expect(statSync(join(dataDir, 'live.db')).isFile()).toBe(true);
     expect(statSync(join(dataDir, 'paper.db')).isFile()).toBe(true);
     expect(second.stdout()).toBe('');
+  });
+
+  it('starts the simulator in-process with --demo and reports it in readiness', async () => {
+    const serve = await startServe(['--data-dir', tempDir(), '--port', '0', '--demo', '--log-level', 'warn']);
+    const ready = await httpRequest(`${serve.url.origin}/ready`);
+    const venue = ready.json<{ dependencies: { venue: { ok: boolean; reason: string } } }>().dependencies.venue;
+    const simPort = /listening on 127\.0\.0\.1:(\d+)/.exec(venue.reason)?.[1];
+    expect(simPort).toBeDefined();
+    const client = await connectClient(Number(simPort), 3);
+    expect(client.events(EventName.managedAccounts)).toEqual([['DU1234567']]);
+    client.disconnect();
+    serve.proc.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
   });
 
   it('exits 1 with a clear message when its port is taken', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/main/sim/protocol/framing';
 import { connectClient, IbTestClient } from '../support/ib';
 import { startSim } from '../support/sim';
+import { until } from '../support/wait';
 
 /** A raw TCP client that completes the API handshake by hand. */
 async function rawClient(port: number, version = 'v100..193'): Promise<{ socket: Socket; received: () => string[]; closed: Promise<void> }> {
@@ -25,14 +26,6 @@ async function rawClient(port: number, version = 'v100..193'): Promise<{ socket:
   len.writeUInt32BE(hello.length);
   socket.write(Buffer.concat([Buffer.from('API\0', 'latin1'), len, hello]));
   return { socket, received: () => messages, closed };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 describe('simulator: connecting', () => {

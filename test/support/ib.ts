@@ -3,6 +3,7 @@ import { EventName, IBApi } from '@stoqey/ib';
 import { onTestFinished } from 'vitest';
 
 export interface LoggedEvent {
+  /** An EventName value (a string enum), compared as text. */
   readonly name: string;
   readonly args: readonly unknown[];
 }

@@ -17,6 +17,9 @@ describe('dualdesk CLI', () => {
     const serve = await run('serve', '--help');
     expect(serve.code).toBe(0);
     for (const flag of ['--data-dir', '--port', '--mode', '--log-level', '--config']) expect(serve.out).toContain(flag);
+    const sim = await run('sim', '--help');
+    expect(sim.code).toBe(0);
+    for (const flag of ['--port', '--seed', '--symbols', '--tick-rate', '--live-account', '--sessions', '--speed', '--control-port']) expect(sim.out).toContain(flag);
   });
 
   it.each([
@@ -27,6 +30,12 @@ describe('dualdesk CLI', () => {
     [['serve', '--log-level', 'loud'], /argument 'loud' is invalid/],
     [['nope'], /^error: unknown command 'nope'/],
     [['serve', 'extra'], /too many arguments/],
+    [['sim', '--port', '-1'], /argument '-1' is invalid/],
+    [['sim', '--tick-rate', '0'], /must be a number above 0/],
+    [['sim', '--symbols', 'AAPL,$$$'], /'\$\$\$' is not one/],
+    [['sim', '--live-account', 'DU123'], /live-looking IB account id/],
+    [['sim', '--sessions', 'weekdays'], /Allowed choices are always, exchange/],
+    [['sim', '--seed', '4.2'], /must be a whole number/],
   ])('%j is a one-line usage error with exit code 2', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(EXIT_USAGE);

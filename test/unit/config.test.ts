@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       dataDir,
       mode: 'paper',
+      demo: false,
       log: { level: 'info' },
       server: { enabled: false, host: '127.0.0.1', port: 7800 },
       shutdownTimeoutMs: 10_000,
@@ -74,6 +75,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { dataDir } })).toThrow(/must hold a JSON object/);
     writeFileSync(file, JSON.stringify({ dataDir: '/elsewhere' }));
     expect(() => loadConfig({ flags: { dataDir } })).toThrow(/dataDir cannot be set in/);
+  });
+
+  it('reads flags such as demo from the environment as booleans, and refuses other words', () => {
+    const dataDir = tempDir();
+    expect(loadConfig({ flags: { dataDir }, env: { DUALDESK_DEMO: 'true' } }).demo).toBe(true);
+    expect(loadConfig({ flags: { dataDir }, env: { DUALDESK_DEMO: '0' } }).demo).toBe(false);
+    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_DEMO: 'yes please' } })).toThrow(/demo \(from DUALDESK_DEMO\)/);
   });
 
   it('requires an explicitly named config file to exist', () => {

@@ -175,3 +175,19 @@ describe('market ticks: sessions', () => {
     expect(m.ticks(EURUSD, FRIDAY_OPEN, FRIDAY_OPEN + 60_000).every((t) => t.dayVolume === 0)).toBe(true);
   });
 });
+
+describe('history density', () => {
+  it('runs history before the start at the default rate and the live market at the configured rate', () => {
+    const startMs = Date.UTC(2026, 10, 17, 15, 0, 0);
+    const make = (tickRate: number) => createMarketModel({ seed: 3, instruments: defaultInstruments(['AAPL'], startMs), tickRate, sessions: 'always', startMs });
+    const slow = make(4);
+    const fast = make(400);
+    const conId = 265598;
+    // The last history interval and the first live one.
+    expect(fast.ticks(conId, startMs - 5_001, startMs - 1)).toHaveLength(20);
+    expect(fast.ticks(conId, startMs - 1, startMs + 4_999)).toHaveLength(2_000);
+    expect(slow.ticks(conId, startMs - 1, startMs + 4_999)).toHaveLength(20);
+    // The past is the same market whatever the live rate.
+    expect(fast.ticks(conId, startMs - 600_000, startMs - 1)).toEqual(slow.ticks(conId, startMs - 600_000, startMs - 1));
+  });
+});

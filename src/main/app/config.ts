@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { TRADING_MODES } from '../../shared';
 import { LOG_LEVELS } from '../ops';
 
+/** 'true'/'1'/'false'/'0' from a flag or the environment become booleans. */
+const flag = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v), z.boolean());
+
 /** Digits in a string (from a flag or the environment) become a number; anything else is left for the schema to refuse. */
 const wholeNumber = (schema: z.ZodNumber) =>
   z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), schema);
@@ -17,6 +20,8 @@ export const DeskConfigSchema = z.strictObject({
   /** Holds the SQLite databases and secrets; created owner-only. */
   dataDir: z.string().min(1),
   mode: z.enum(TRADING_MODES).default('paper'),
+  /** Start the built-in simulator in-process as the venue (the demo and the tests' venue). */
+  demo: flag.default(false),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info'),
@@ -51,6 +56,7 @@ interface ExternalSetting {
 export const EXTERNAL_SETTINGS: readonly ExternalSetting[] = [
   { path: 'dataDir', env: 'DUALDESK_DATA_DIR', flag: '--data-dir' },
   { path: 'mode', env: 'DUALDESK_MODE', flag: '--mode' },
+  { path: 'demo', env: 'DUALDESK_DEMO', flag: '--demo' },
   { path: 'log.level', env: 'DUALDESK_LOG_LEVEL', flag: '--log-level' },
   { path: 'server.port', env: 'DUALDESK_PORT', flag: '--port' },
 ];

@@ -1,6 +1,7 @@
 import type { DeskInfo } from '../../shared';
 import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type ReadinessCheck, type ReadinessReport, type Registry } from '../ops';
 import { createLocalServer, type LocalServer } from '../server';
+import { createSimulator, type Simulator } from '../sim';
 import { openStore, storeFile, type Store } from '../store';
 import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
@@ -46,9 +47,30 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     },
   };
 
+  // The demo venue: the TWS-protocol simulator, in-process on a free loopback port.
+  let simulator: Simulator | undefined;
+  const demoVenue: Service = {
+    name: 'simulator',
+    async start() {
+      simulator = createSimulator({ logger: logger.child({ component: 'sim' }) });
+      await simulator.start();
+    },
+    async stop() {
+      await simulator?.stop();
+      simulator = undefined;
+    },
+  };
+
   const checks: ReadinessCheck[] = [
-    // The venue adapter arrives with the simulator and IB adapter; until then there is none to be ready.
-    { name: 'venue', check: () => ({ ok: false, reason: 'not configured' }) },
+    {
+      name: 'venue',
+      check: () => {
+        if (!config.demo) return { ok: false, reason: 'not configured' };
+        if (!simulator) return { ok: false, reason: 'demo simulator not started' };
+        const { host, port } = simulator.address;
+        return { ok: false, reason: `demo simulator listening on ${host}:${port}; no venue adapter connected to it yet` };
+      },
+    },
     {
       name: 'journal',
       check: () => {
@@ -76,7 +98,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     : undefined;
 
   // Intake (the server) starts last so it stops first.
-  const services: Service[] = [journal, ...(server ? [server] : [])];
+  const services: Service[] = [journal, ...(config.demo ? [demoVenue] : []), ...(server ? [server] : [])];
   const lifecycle = new Lifecycle(services, logger, config.shutdownTimeoutMs);
 
   return {

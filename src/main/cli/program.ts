@@ -35,9 +35,10 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option('--mode <mode>', 'trading mode').choices(TRADING_MODES))
     .option('--port <port>', 'local server port on 127.0.0.1 (default: 7800; 0 picks a free one)', parsePort)
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
+    .option('--demo', 'start the built-in simulator in-process as the venue (paper)')
     .addHelpText(
       'after',
-      '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_PORT, DUALDESK_LOG_LEVEL.\n' +
+      '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_DEMO, DUALDESK_PORT, DUALDESK_LOG_LEVEL.\n' +
         'Precedence: flags > environment > config file > defaults.',
     )
     .action(async (opts: ServeOptions) => {

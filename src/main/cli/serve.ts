@@ -8,13 +8,14 @@ export interface ServeOptions {
   readonly mode?: string;
   readonly port?: number;
   readonly logLevel?: string;
+  readonly demo?: boolean;
 }
 
 /** `dualdesk serve`: builds the desk from flags, environment and config file, starts it, and stays up until a signal. */
 export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
   const config = loadConfig({
     defaults: { server: { enabled: true, ...(io.uiDir === undefined ? {} : { uiDir: io.uiDir }) } },
-    flags: { dataDir: opts.dataDir, mode: opts.mode, 'server.port': opts.port, 'log.level': opts.logLevel },
+    flags: { dataDir: opts.dataDir, mode: opts.mode, demo: opts.demo, 'server.port': opts.port, 'log.level': opts.logLevel },
     env: io.env,
     ...(opts.config === undefined ? {} : { configFile: opts.config }),
   });

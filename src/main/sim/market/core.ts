@@ -45,7 +45,7 @@ export class MarketCore {
         calendar = new TradingCalendar(kind);
         calendars.set(kind, calendar);
       }
-      const params = processParams(instrument, kind, options.tickRate);
+      const params = processParams(instrument, kind, options.tickRate, options.startMs);
       const process = new PriceProcess(instrument, params, calendar, options.seed, this.originMs);
       const entry: Entry = { slot, instrument, grid: new PriceGrid(instrument.minTick), calendar, process };
       this.byConId.set(instrument.conId, entry);
@@ -73,7 +73,7 @@ export class MarketCore {
       this.tickCache.set(key, hit);
       return hit;
     }
-    const ticks = this.generate(entry, index, new TickBuffer(entry.process.params.ticksPerInterval));
+    const ticks = this.generate(entry, index, new TickBuffer(entry.process.ticksIn(index)));
     this.tickCache.set(key, ticks);
     this.cachedTicks += ticks.count;
     while (this.cachedTicks > TICK_CACHE_MAX_TICKS && this.tickCache.size > 1) {

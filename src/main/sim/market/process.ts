@@ -59,7 +59,16 @@ export interface ProcessParams {
   readonly omega: number;
   readonly jumpProbability: number;
   readonly gapVariance: number;
+  /** Ticks per open interval from the live start on. */
   readonly ticksPerInterval: number;
+  /**
+   * Ticks per open interval before the live start. History runs at the default rate whatever the
+   * live rate, so a stress run (thousands of ticks a second) does not have to generate days of
+   * dense ticks to answer a day summary or a day of bars; the price path is the same either way.
+   */
+  readonly historyTicksPerInterval: number;
+  /** The first interval that runs at the live rate (the one containing the model's start). */
+  readonly liveFromIndex: number;
   readonly tradeProbability: number;
   /** Mean trade size in lots. */
   readonly meanTradeLots: number;
@@ -67,7 +76,15 @@ export interface ProcessParams {
   readonly intervalsPerYear: number;
 }
 
-export function processParams(instrument: InstrumentSpec, kind: CalendarKind, tickRate: number): ProcessParams {
+/** The tick rate of history (and the simulator's default live rate). */
+export const HISTORY_TICK_RATE = 4;
+
+function ticksFor(rate: number): number {
+  const n = Math.round(rate * (INTERVAL_MS / 1000));
+  return Math.min(MAX_TICKS_PER_INTERVAL, Math.max(1, Number.isFinite(n) ? n : 1));
+}
+
+export function processParams(instrument: InstrumentSpec, kind: CalendarKind, tickRate: number, liveFromMs: number): ProcessParams {
   const facts = KIND_FACTS[kind];
   // A floor keeps the variance ratios used for spreads and activity finite for a (nearly) flat instrument.
   const vol = Math.max(instrument.annualVolatility, 1e-4);
@@ -77,13 +94,14 @@ export function processParams(instrument: InstrumentSpec, kind: CalendarKind, ti
   const sessionsPerYear = facts.sessionsPerWeek * WEEKS_PER_YEAR;
   const hBar = ((1 - facts.gapShare) * sigma2) / (intervalsPerYear + sessionsPerYear * JUMP_SECOND_MOMENT);
   const gapsPerYear = facts.gapsPerWeek * WEEKS_PER_YEAR;
-  const n = Math.round(tickRate * (INTERVAL_MS / 1000));
   return {
     hBar,
     omega: hBar * (1 - ALPHA - BETA),
     jumpProbability: facts.sessionsPerWeek / intervalsPerWeek,
     gapVariance: gapsPerYear > 0 ? (facts.gapShare * sigma2) / gapsPerYear : 0,
-    ticksPerInterval: Math.min(MAX_TICKS_PER_INTERVAL, Math.max(1, Number.isFinite(n) ? n : 1)),
+    ticksPerInterval: ticksFor(tickRate),
+    historyTicksPerInterval: ticksFor(Math.min(tickRate, HISTORY_TICK_RATE)),
+    liveFromIndex: Math.floor(liveFromMs / INTERVAL_MS),
     tradeProbability: instrument.hasTrades ? TRADE_PROBABILITY : 0,
     meanTradeLots: instrument.secType === 'FUT' ? 3 : 2,
     intervalsPerYear,
@@ -140,6 +158,11 @@ export class PriceProcess {
     this.grow(last + 1);
     for (let k = this.length; k <= last; k++) this.step(k);
     this.length = last + 1;
+  }
+
+  /** How many ticks an open interval has (history runs at the default rate, see ProcessParams). */
+  ticksIn(index: number): number {
+    return index < this.params.liveFromIndex ? this.params.historyTicksPerInterval : this.params.ticksPerInterval;
   }
 
   isOpen(index: number): boolean {
@@ -245,7 +268,7 @@ export class PriceProcess {
     const next = p.omega + ALPHA * diffusive * diffusive + BETA * h;
     this.nextVariance = Math.min(H_CEIL * p.hBar, Math.max(H_FLOOR * p.hBar, next));
 
-    const n = p.ticksPerInterval;
+    const n = this.ticksIn(index);
     let trades = 0;
     let lots = 0;
     if (p.tradeProbability > 0) {

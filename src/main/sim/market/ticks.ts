@@ -74,7 +74,7 @@ export function generateInterval(proc: PriceProcess, grid: PriceGrid, index: num
   }
   const p = proc.params;
   const instrument = proc.instrument;
-  const n = p.ticksPerInterval;
+  const n = proc.ticksIn(index);
   buf.reserve(n);
   const start = index * INTERVAL_MS;
   const logOpen = proc.logOpen(index);

@@ -92,7 +92,7 @@ export class FieldWriter {
 /** Shortest decimal text of a price or size (no binary noise like 230.14999999999998). */
 export function formatNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);
-  return String(Number.parseFloat(n.toPrecision(12)));
+  return String(Number.parseFloat(n.toPrecision(15)));
 }
 
 /**

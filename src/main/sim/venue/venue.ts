@@ -138,7 +138,9 @@ export class Venue implements SessionHost {
       this.logger.error({ err, request: request.type }, 'sim failed to handle a request');
       session.error(NO_ID, ERR.BAD_REQUEST, TEXT.badRequest(request.type, 'internal simulator error'));
     }
-    this.accounts.onTime(this.o.clock.now());
+    const now = this.o.clock.now();
+    this.syncCursors(now);
+    this.accounts.onTime(now);
   }
 
   private dispatch(session: ClientSession, r: Request): void {
@@ -243,14 +245,10 @@ export class Venue implements SessionHost {
   /** The market loop: new ticks go to the matching engine and then to subscribers, tick by tick. */
   pump(): void {
     const now = this.o.clock.now();
-    const active = new Set<number>(this.engine.workingConIds());
-    this.marketData.activeConIds(active);
-    for (const conId of this.cursor.keys()) if (!active.has(conId)) this.cursor.delete(conId);
-    for (const conId of active) {
-      const from = this.cursor.get(conId);
+    for (const conId of this.syncCursors(now)) {
+      const from = this.cursor.get(conId) as number;
       this.cursor.set(conId, now);
-      // An instrument that just became active starts from now: orders priced against the current quote.
-      if (from === undefined || from >= now) continue;
+      if (from >= now) continue;
       for (const tick of this.o.model.ticks(conId, from, now)) {
         this.engine.onTick(conId, tick);
         this.marketData.onTicks(conId, [tick]);
@@ -259,6 +257,18 @@ export class Venue implements SessionHost {
     this.engine.onTime(now);
     this.marketData.onTime(now);
     this.accounts.onTime(now);
+  }
+
+  /**
+   * Tracks which instruments need their ticks pulled. One that becomes active (a subscription, an
+   * order) starts from that moment: its subscriber or order has just seen the market as of now.
+   */
+  private syncCursors(now: number): Set<number> {
+    const active = new Set<number>(this.engine.workingConIds());
+    this.marketData.activeConIds(active);
+    for (const conId of this.cursor.keys()) if (!active.has(conId)) this.cursor.delete(conId);
+    for (const conId of active) if (!this.cursor.has(conId)) this.cursor.set(conId, now);
+    return active;
   }
 
   // --- faults -----------------------------------------------------------------------------------
