@@ -5,7 +5,7 @@
 import type { Entry, MarketCore } from './core';
 import { Accumulator } from './summary';
 import type { Bar, BarQuery } from './types';
-import { DAY_MS, zoneOffsetMs } from './zone';
+import { DAY_MS, zoneOffsetMs } from '../../clock';
 
 /** Start of the bar containing `t`, aligned in the instrument's local time (sizes up to a day). */
 function alignDown(t: number, size: number, zone: string): number {

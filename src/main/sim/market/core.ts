@@ -5,7 +5,7 @@ import { calendarKindFor, TradingCalendar } from './sessions';
 import { Accumulator, S_COUNT, S_MID, S_TRADE, S_TRADES, SummaryStore } from './summary';
 import { GeneratorScratch, generateInterval, TickBuffer } from './ticks';
 import type { InstrumentSpec, MarketModelOptions } from './types';
-import { DAY_MS } from './zone';
+import { DAY_MS } from '../../clock';
 
 /**
  * Generated intervals kept for the pollers of recent ticks (small windows every 20–50 ms), as compact

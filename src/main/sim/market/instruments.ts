@@ -3,7 +3,7 @@
 import { hashString, mix32 } from './rng';
 import { NEW_YORK } from './sessions';
 import type { InstrumentSpec } from './types';
-import { dayNumOf, localTime, localToUtc, weekdayOf } from './zone';
+import { dayNumOf, localTime, localToUtc, weekdayOf } from '../../clock';
 
 export const DEFAULT_SYMBOLS: readonly string[] = Object.freeze(['AAPL', 'MSFT', 'NVDA', 'AMZN', 'SPY', 'EUR.USD', 'ES']);
 

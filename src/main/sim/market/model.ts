@@ -6,7 +6,7 @@ import { resolveContract } from './resolve';
 import { Accumulator, S_MID, S_TRADE } from './summary';
 import { tickAt } from './ticks';
 import type { Bar, BarQuery, ContractQuery, DaySummary, InstrumentSpec, MarketModel, MarketModelOptions, MarketTick } from './types';
-import { formatDay, formatLocalMinute, localTime } from './zone';
+import { formatDay, formatLocalMinute, localTime } from '../../clock';
 
 /** Days listed by hours(): the day of the query and the six after it. */
 const HOURS_DAYS = 7;

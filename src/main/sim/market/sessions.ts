@@ -2,7 +2,7 @@
 // Rules are in New York time (DST via Intl). No holiday calendar: every weekday is a trading day,
 // which is enough for a simulator and keeps the model free of yearly data.
 import type { InstrumentSpec, SessionMode } from './types';
-import { localTime, localToUtc, MINUTE_MS, weekdayOf } from './zone';
+import { localTime, localToUtc, MINUTE_MS, weekdayOf } from '../../clock';
 
 export const NEW_YORK = 'America/New_York';
 

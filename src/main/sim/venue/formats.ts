@@ -1,27 +1,8 @@
 // Times and durations in the forms TWS uses on the wire.
+import { dayNumOf, localToUtc, zoneOffsetMs } from '../../clock';
 
 /** The time zone the simulated TWS reports in (a US trader's TWS, like the exchanges listed). */
 export const TWS_TIME_ZONE = 'America/New_York';
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
 
 export interface LocalParts {
   readonly year: string;
@@ -32,16 +13,17 @@ export interface LocalParts {
   readonly second: string;
 }
 
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
 export function localParts(ms: number, timeZone: string): LocalParts {
-  const parts: Record<string, string> = {};
-  for (const p of formatter(timeZone).formatToParts(ms)) parts[p.type] = p.value;
+  const local = new Date(ms + zoneOffsetMs(timeZone, ms));
   return {
-    year: parts['year'] ?? '0000',
-    month: parts['month'] ?? '00',
-    day: parts['day'] ?? '00',
-    hour: parts['hour'] ?? '00',
-    minute: parts['minute'] ?? '00',
-    second: parts['second'] ?? '00',
+    year: pad(local.getUTCFullYear(), 4),
+    month: pad(local.getUTCMonth() + 1),
+    day: pad(local.getUTCDate()),
+    hour: pad(local.getUTCHours()),
+    minute: pad(local.getUTCMinutes()),
+    second: pad(local.getUTCSeconds()),
   };
 }
 
@@ -61,18 +43,9 @@ export function formatDay(ms: number, timeZone: string): string {
   return `${p.year}${p.month}${p.day}`;
 }
 
-/** The UTC offset of a zone at an instant, in ms (local = utc + offset). */
-function zoneOffset(ms: number, timeZone: string): number {
-  const p = localParts(ms, timeZone);
-  const asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
-}
-
 /** Epoch ms of a wall-clock time in a zone (DST-correct away from the ambiguous hour). */
 export function fromLocal(year: number, month: number, day: number, h: number, m: number, s: number, timeZone: string): number {
-  const guess = Date.UTC(year, month - 1, day, h, m, s);
-  const first = guess - zoneOffset(guess, timeZone);
-  return guess - zoneOffset(first, timeZone);
+  return localToUtc(timeZone, dayNumOf(year, month, day), h * 60 + m) + s * 1000;
 }
 
 export class FormatError extends Error {
@@ -92,7 +65,7 @@ export function parseEndDateTime(text: string, now: number): number {
   if (!m) throw new FormatError(`end date/time '${t}' is not yyyyMMdd HH:mm:ss [zone] or yyyyMMdd-HH:mm:ss`);
   const zone = m[7] ?? TWS_TIME_ZONE;
   try {
-    formatter(zone);
+    zoneOffsetMs(zone, now);
   } catch {
     throw new FormatError(`unknown time zone '${zone}'`);
   }
