@@ -1,4 +1,4 @@
 export { AcceleratedClock, systemClock, VirtualClock } from './clock';
 export type { Clock, TimerHandle } from './clock';
-export { DAY_MS, dayNumOf, formatDay, formatLocalMinute, HOUR_MS, localTime, localToUtc, MINUTE_MS, weekdayOf, zoneOffsetMs } from './zone';
+export { DAY_MS, dayNumOf, formatDay, formatLocalMinute, HOUR_MS, localTime, localToUtc, MINUTE_MS, parseWallTime, weekdayOf, zoneOffsetMs } from './zone';
 export type { LocalTime } from './zone';

@@ -105,3 +105,25 @@ export function formatLocalMinute(zone: string, utcMs: number): string {
 export function dayNumOf(year: number, month: number, day: number): number {
   return Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
 }
+
+/**
+ * TWS's date-times: 'yyyyMMdd-HH:mm:ss' is UTC; 'yyyyMMdd HH:mm:ss <IANA zone>' is in that zone;
+ * 'yyyyMMdd HH:mm:ss' (one or two spaces) is in `defaultZone`; 'yyyyMMdd' alone is that day's
+ * midnight in `defaultZone`. Returns undefined for anything else (including unknown zones).
+ */
+export function parseWallTime(text: string, defaultZone: string): number | undefined {
+  const t = text.trim();
+  let m = /^(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})$/.exec(t);
+  if (m) return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  m = /^(\d{4})(\d{2})(\d{2})(?:\s+(\d{2}):(\d{2}):(\d{2}))?(?:\s+(\S+))?$/.exec(t);
+  if (!m) return undefined;
+  const zone = m[7] ?? defaultZone;
+  try {
+    zoneOffsetMs(zone, 0);
+  } catch {
+    return undefined;
+  }
+  const day = dayNumOf(+m[1]!, +m[2]!, +m[3]!);
+  const seconds = m[4] === undefined ? 0 : +m[4] * 3600 + +m[5]! * 60 + +m[6]!;
+  return localToUtc(zone, day, Math.floor(seconds / 60)) + (seconds % 60) * 1000;
+}

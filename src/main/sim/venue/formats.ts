@@ -1,5 +1,5 @@
 // Times and durations in the forms TWS uses on the wire.
-import { dayNumOf, localToUtc, zoneOffsetMs } from '../../clock';
+import { dayNumOf, localToUtc, parseWallTime, zoneOffsetMs } from '../../clock';
 
 /** The time zone the simulated TWS reports in (a US trader's TWS, like the exchanges listed). */
 export const TWS_TIME_ZONE = 'America/New_York';
@@ -53,24 +53,15 @@ export class FormatError extends Error {
 }
 
 /**
- * A request's end time: '' is now; 'yyyyMMdd-HH:mm:ss' is UTC; 'yyyyMMdd HH:mm:ss <zone>' is in that
- * zone; 'yyyyMMdd HH:mm:ss' is in TWS's zone; 'yyyyMMdd' is the end of that day.
+ * A request's end time: '' is now; otherwise one of TWS's date-time forms (see parseWallTime), with
+ * TWS's zone as the default and a bare date meaning the end of that day.
  */
 export function parseEndDateTime(text: string, now: number): number {
   const t = text.trim();
   if (t === '') return now;
-  let m = /^(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})$/.exec(t);
-  if (m) return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  m = /^(\d{4})(\d{2})(\d{2})(?:\s+(\d{2}):(\d{2}):(\d{2}))?(?:\s+(\S+))?$/.exec(t);
-  if (!m) throw new FormatError(`end date/time '${t}' is not yyyyMMdd HH:mm:ss [zone] or yyyyMMdd-HH:mm:ss`);
-  const zone = m[7] ?? TWS_TIME_ZONE;
-  try {
-    zoneOffsetMs(zone, now);
-  } catch {
-    throw new FormatError(`unknown time zone '${zone}'`);
-  }
-  if (m[4] === undefined) return fromLocal(+m[1]!, +m[2]!, +m[3]!, 23, 59, 59, zone) + 1000;
-  return fromLocal(+m[1]!, +m[2]!, +m[3]!, +m[4], +m[5]!, +m[6]!, zone);
+  const at = parseWallTime(t, TWS_TIME_ZONE);
+  if (at === undefined) throw new FormatError(`end date/time '${t}' is not yyyyMMdd HH:mm:ss [zone] or yyyyMMdd-HH:mm:ss (or the zone is unknown)`);
+  return /^\d{8}(\s+\S+)?$/.test(t) && !/\d{2}:\d{2}/.test(t) ? at + DAY : at;
 }
 
 const SECOND = 1000;
