@@ -14,4 +14,18 @@ export const MIGRATIONS: readonly Migration[] = [
             value TEXT NOT NULL
           ) STRICT;`,
   },
+  {
+    version: 2,
+    name: 'venue memory: order id high-water mark and executions seen',
+    sql: `CREATE TABLE venue_state (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+          ) STRICT;
+          CREATE TABLE venue_executions (
+            exec_id TEXT PRIMARY KEY,
+            time    INTEGER NOT NULL,
+            seen_at INTEGER NOT NULL
+          ) STRICT;
+          CREATE INDEX venue_executions_by_time ON venue_executions (time);`,
+  },
 ];
