@@ -1,11 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventName } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
-import { connectClient } from '../support/ib';
 import { startServe } from '../support/serve';
 
 describe('dualdesk serve (the built CLI, as a process)', () => {
@@ -36,7 +34,7 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
 
     const logs = serve.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const lifecycle = logs.filter((l) => l['msg'] === 'started' || l['msg'] === 'stopped').map((l) => `${String(l['msg'])} ${typeof l['service'] === 'string' ? l['service'] : 'desk'}`);
-    expect(lifecycle).toEqual(['started journal', 'started local-server', 'stopped local-server', 'stopped journal', 'stopped desk']);
+    expect(lifecycle).toEqual(['started trading', 'started local-server', 'stopped local-server', 'stopped trading', 'stopped desk']);
     expect(serve.stdout()).not.toContain(token);
     // Paper state lives in its own database.
     expect(statSync(join(dataDir, 'paper.db')).isFile()).toBe(true);
@@ -56,15 +54,15 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
     expect(second.stdout()).toBe('');
   });
 
-  it('starts the simulator in-process with --demo and reports it in readiness', async () => {
+  it('with --demo, starts the simulator in-process, connects to it in paper mode and becomes ready', async () => {
     const serve = await startServe(['--data-dir', tempDir(), '--port', '0', '--demo', '--log-level', 'warn']);
-    const ready = await httpRequest(`${serve.url.origin}/ready`);
-    const venue = ready.json<{ dependencies: { venue: { ok: boolean; reason: string } } }>().dependencies.venue;
-    const simPort = /listening on 127\.0\.0\.1:(\d+)/.exec(venue.reason)?.[1];
-    expect(simPort).toBeDefined();
-    const client = await connectClient(Number(simPort), 3);
-    expect(client.events(EventName.managedAccounts)).toEqual([['DU1234567']]);
-    client.disconnect();
+    let ready = await httpRequest(`${serve.url.origin}/ready`);
+    // Readiness is a state to poll, as an operator's probe would.
+    for (let i = 0; i < 200 && ready.status !== 200; i++) ready = await httpRequest(`${serve.url.origin}/ready`);
+    expect(ready.status).toBe(200);
+    const venue = ready.json<{ dependencies: { venue: { ok: boolean; detail: string } } }>().dependencies.venue;
+    expect(venue.detail).toMatch(/^connected to 127\.0\.0\.1:\d+ as DU1234567 \(paper\), in sync$/);
+    expect((await httpRequest(`${serve.url.origin}/metrics`)).body).toMatch(/^dualdesk_venue_state\{state="connected"\} 1$/m);
     serve.proc.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
   });

@@ -46,7 +46,8 @@ describe('local server', () => {
     expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(metrics.body).toMatch(/^process_cpu_user_seconds_total /m);
     expect(metrics.body).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
-    expect(metrics.body).toMatch(/^dualdesk_build_info\{version="[^"]+",mode="paper"\} 1$/m);
+    expect(metrics.body).toMatch(/^dualdesk_build_info\{version="[^"]+"\} 1$/m);
+    expect(metrics.body).toMatch(/^dualdesk_trading_mode\{mode="paper"\} 1$/m);
     expect(metrics.body).toMatch(/^dualdesk_http_requests_total\{route="health",status="200"\} 1$/m);
   });
 

@@ -39,6 +39,25 @@ export const DeskConfigSchema = z.strictObject({
       uiDir: z.string().min(1).optional(),
     })
     .prefault({}),
+  /**
+   * TWS or IB Gateway. Absent: no venue (unless `demo`, which points it at the simulator). The port
+   * defaults to the platform's port for the trading mode (TWS 7497/7496, Gateway 4002/4001).
+   */
+  venue: z
+    .strictObject({
+      platform: z.enum(['tws', 'gateway']).default('tws'),
+      host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address').default('127.0.0.1'),
+      paperPort: port.optional(),
+      livePort: port.optional(),
+      /** Fixed: IB ties orders to the client id. Not 0, which TWS reserves for binding its own orders. */
+      clientId: wholeNumber(z.number().int().min(1).max(2_147_483_647)).default(1),
+      connectTimeoutMs: wholeNumber(z.number().int().min(500).max(120_000)).default(5_000),
+      marketDataLines: wholeNumber(z.number().int().min(1).max(10_000)).default(100),
+      // Plus the pacer's burst of 5, this stays within IB's 50 a second.
+      messagesPerSecond: wholeNumber(z.number().int().min(1).max(45)).default(40),
+      quoteStaleMs: wholeNumber(z.number().int().min(1_000).max(3_600_000)).default(60_000),
+    })
+    .optional(),
   /** How long a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
 });
@@ -59,6 +78,9 @@ export const EXTERNAL_SETTINGS: readonly ExternalSetting[] = [
   { path: 'demo', env: 'DUALDESK_DEMO', flag: '--demo' },
   { path: 'log.level', env: 'DUALDESK_LOG_LEVEL', flag: '--log-level' },
   { path: 'server.port', env: 'DUALDESK_PORT', flag: '--port' },
+  { path: 'venue.platform', env: 'DUALDESK_VENUE', flag: '--venue' },
+  { path: 'venue.host', env: 'DUALDESK_VENUE_HOST', flag: '--venue-host' },
+  { path: 'venue.clientId', env: 'DUALDESK_CLIENT_ID', flag: '--client-id' },
 ];
 
 export const CONFIG_FILE_ENV = 'DUALDESK_CONFIG';

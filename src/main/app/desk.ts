@@ -1,12 +1,14 @@
-import type { DeskInfo } from '../../shared';
+import { Gauge } from 'prom-client';
+import { TRADING_MODES, type DeskInfo, type TradingMode } from '../../shared';
+import { createVenueMetrics, type IbAdapter } from '../ib';
 import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type ReadinessCheck, type ReadinessReport, type Registry } from '../ops';
 import { createLocalServer, type LocalServer } from '../server';
 import { createSimulator, type Simulator } from '../sim';
-import { openStore, storeFile, type Store } from '../store';
 import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
 import { ensureDataDir, loadOrCreateControlToken } from './data-dir';
 import { Lifecycle, type Service } from './lifecycle';
+import { TradingScope } from './trading-scope';
 
 export const VERSION: string = packageJson.version;
 
@@ -27,25 +29,24 @@ export interface Desk {
   readonly start: () => Promise<void>;
   /** Stops intake first, then every part in reverse start order. Idempotent. */
   readonly stop: () => Promise<void>;
+  readonly mode: TradingMode;
+  /** The venue adapter of the current mode, when a venue is configured. */
+  readonly venue: IbAdapter | undefined;
+  /** The in-process simulator, in demo mode. */
+  readonly simulator: Simulator | undefined;
+  /** Disconnects, switches databases, connects to the other mode's endpoint, verifies and resyncs. */
+  readonly switchMode: (mode: TradingMode) => Promise<void>;
 }
 
 export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Desk {
   const logger = deps.logger ?? createLogger({ level: config.log.level });
-  const metrics = createMetricsRegistry({ version: VERSION, mode: config.mode });
-  ensureDataDir(config.dataDir, logger);
-
-  let store: Store | undefined;
-  const journal: Service = {
-    name: 'journal',
-    start() {
-      store = openStore(storeFile(config.dataDir, config.mode), config.mode);
-      logger.info({ file: store.file, schemaVersion: store.schemaVersion }, 'journal open');
-    },
-    stop() {
-      store?.close();
-      store = undefined;
-    },
+  const metrics = createMetricsRegistry({ version: VERSION });
+  const modeGauge = new Gauge({ name: 'dualdesk_trading_mode', help: 'The current trading mode (1).', labelNames: ['mode'] as const, registers: [metrics] });
+  const showMode = (mode: TradingMode) => {
+    for (const m of TRADING_MODES) modeGauge.set({ mode: m }, m === mode ? 1 : 0);
   };
+  showMode(config.mode);
+  ensureDataDir(config.dataDir, logger);
 
   // The demo venue: the TWS-protocol simulator, in-process on a free loopback port.
   let simulator: Simulator | undefined;
@@ -61,19 +62,20 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     },
   };
 
+  const trading = new TradingScope({
+    config,
+    logger,
+    venueMetrics: createVenueMetrics(metrics),
+    demoVenue: () => simulator?.address,
+    onModeChange: showMode,
+  });
+
   const checks: ReadinessCheck[] = [
-    {
-      name: 'venue',
-      check: () => {
-        if (!config.demo) return { ok: false, reason: 'not configured' };
-        if (!simulator) return { ok: false, reason: 'demo simulator not started' };
-        const { host, port } = simulator.address;
-        return { ok: false, reason: `demo simulator listening on ${host}:${port}; no venue adapter connected to it yet` };
-      },
-    },
+    { name: 'venue', check: () => trading.venueReadiness() },
     {
       name: 'journal',
       check: () => {
+        const store = trading.journal;
         if (!store) return { ok: false, reason: 'not open' };
         store.db.prepare('SELECT 1').get();
         return { ok: true };
@@ -81,7 +83,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     },
   ];
 
-  const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: config.mode });
+  const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: trading.mode });
   const readiness = () => checkReadiness(checks);
 
   const server = config.server.enabled
@@ -98,7 +100,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     : undefined;
 
   // Intake (the server) starts last so it stops first.
-  const services: Service[] = [journal, ...(config.demo ? [demoVenue] : []), ...(server ? [server] : [])];
+  const services: Service[] = [...(config.demo ? [demoVenue] : []), trading, ...(server ? [server] : [])];
   const lifecycle = new Lifecycle(services, logger, config.shutdownTimeoutMs);
 
   return {
@@ -110,5 +112,15 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     readiness,
     start: () => lifecycle.start(),
     stop: () => lifecycle.stop(),
+    get mode() {
+      return trading.mode;
+    },
+    get venue() {
+      return trading.venue;
+    },
+    get simulator() {
+      return simulator;
+    },
+    switchMode: (mode) => trading.switchTo(mode),
   };
 }

@@ -36,9 +36,13 @@ function buildProgram(io: CliIo): Command {
     .option('--port <port>', 'local server port on 127.0.0.1 (default: 7800; 0 picks a free one)', parsePort)
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
     .option('--demo', 'start the built-in simulator in-process as the venue (paper)')
+    .addOption(new Option('--venue <platform>', 'connect to TWS or IB Gateway (port by mode: TWS 7497/7496, Gateway 4002/4001)').choices(['tws', 'gateway']))
+    .option('--venue-host <host>', 'where TWS/IB Gateway runs (default 127.0.0.1)')
+    .option('--client-id <n>', 'the fixed API client id (default 1)', parseInteger)
     .addHelpText(
       'after',
-      '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_DEMO, DUALDESK_PORT, DUALDESK_LOG_LEVEL.\n' +
+      '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_DEMO, DUALDESK_PORT, DUALDESK_LOG_LEVEL,\n' +
+        'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID. Venue ports: venue.paperPort / venue.livePort in the config file.\n' +
         'Precedence: flags > environment > config file > defaults.',
     )
     .action(async (opts: ServeOptions) => {

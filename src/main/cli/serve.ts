@@ -9,13 +9,25 @@ export interface ServeOptions {
   readonly port?: number;
   readonly logLevel?: string;
   readonly demo?: boolean;
+  readonly venue?: string;
+  readonly venueHost?: string;
+  readonly clientId?: number;
 }
 
 /** `dualdesk serve`: builds the desk from flags, environment and config file, starts it, and stays up until a signal. */
 export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
   const config = loadConfig({
     defaults: { server: { enabled: true, ...(io.uiDir === undefined ? {} : { uiDir: io.uiDir }) } },
-    flags: { dataDir: opts.dataDir, mode: opts.mode, demo: opts.demo, 'server.port': opts.port, 'log.level': opts.logLevel },
+    flags: {
+      dataDir: opts.dataDir,
+      mode: opts.mode,
+      demo: opts.demo,
+      'server.port': opts.port,
+      'log.level': opts.logLevel,
+      'venue.platform': opts.venue,
+      'venue.host': opts.venueHost,
+      'venue.clientId': opts.clientId,
+    },
     env: io.env,
     ...(opts.config === undefined ? {} : { configFile: opts.config }),
   });

@@ -1,7 +1,10 @@
 /** Whether one dependency of the desk is usable, and if not, why (in words an operator can act on). */
 export interface DependencyStatus {
   readonly ok: boolean;
+  /** Why it is not usable. */
   readonly reason?: string;
+  /** What it is connected to, when that helps an operator. */
+  readonly detail?: string;
 }
 
 export interface ReadinessCheck {
