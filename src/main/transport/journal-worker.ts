@@ -1,0 +1,118 @@
+// The journal's writer, on its own thread: SQLite commits with full fsync take from a fraction of a
+// millisecond to tens of milliseconds, and the trading path's event loop must never wait for one.
+//
+// This function is started with `new Worker(String(journalWorker), { eval: true })`, so it must be
+// self-contained: everything it uses is loaded or defined inside it (type imports are erased). It
+// never names `require`, which bundlers rewrite: builtins come from process.getBuiltinModule.
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** Messages from the main thread. */
+export type JournalCommand =
+  | { readonly type: 'append'; readonly id: number; readonly rows: readonly JournalRow[] }
+  | { readonly type: 'acked'; readonly seq: number }
+  | { readonly type: 'prune'; readonly id: number; readonly beforeTs: number; readonly keepAtMost: number; readonly keepFrom: number }
+  | { readonly type: 'close'; readonly id: number };
+
+/** Messages to the main thread. */
+export type JournalReply =
+  | { readonly type: 'ready'; readonly epoch: string; readonly head: number; readonly oldest: number; readonly kafkaAcked: number }
+  | { readonly type: 'committed'; readonly id: number; readonly through: number }
+  | { readonly type: 'pruned'; readonly id: number; readonly removed: number; readonly oldest: number }
+  | { readonly type: 'closed'; readonly id: number }
+  | { readonly type: 'failed'; readonly id: number; readonly message: string }
+  | { readonly type: 'fatal'; readonly message: string };
+
+export interface JournalRow {
+  readonly seq: number;
+  readonly ts: number;
+  readonly topic: string;
+  /** The msgpack data frame, encoded once. */
+  readonly frame: Uint8Array;
+}
+
+export interface JournalWorkerData {
+  readonly file: string;
+  /** The resolved path of better-sqlite3 (an eval'd worker resolves modules from the working directory). */
+  readonly sqlite: string;
+  /** The epoch to record if the journal is new. */
+  readonly newEpoch: string;
+}
+
+export function journalWorker(): void {
+  const threads = process.getBuiltinModule('node:worker_threads');
+  const { chmodSync } = process.getBuiltinModule('node:fs');
+  const { createRequire } = process.getBuiltinModule('node:module');
+  const data = threads.workerData as JournalWorkerData;
+  const port = threads.parentPort as NonNullable<typeof threads.parentPort>;
+  const reply = (m: JournalReply) => port.postMessage(m);
+  try {
+    const Database = createRequire(data.sqlite)(data.sqlite) as typeof BetterSqlite3;
+    const db = new Database(data.file);
+    chmodSync(data.file, 0o600);
+    db.pragma('journal_mode = WAL');
+    // Full fsync: a committed message survives a power loss, so no sequence number is ever reissued.
+    db.pragma('synchronous = FULL');
+    db.exec(`CREATE TABLE IF NOT EXISTS stream_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+             CREATE TABLE IF NOT EXISTS stream_journal (
+               seq   INTEGER PRIMARY KEY,
+               ts    INTEGER NOT NULL,
+               topic TEXT NOT NULL,
+               frame BLOB NOT NULL
+             ) STRICT;
+             CREATE INDEX IF NOT EXISTS stream_journal_by_ts ON stream_journal (ts);`);
+    const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM stream_meta WHERE key = ?');
+    const putMeta = db.prepare('INSERT INTO stream_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    let epoch = getMeta.get('epoch')?.value;
+    if (epoch === undefined) {
+      epoch = data.newEpoch;
+      putMeta.run('epoch', epoch);
+    }
+    const bounds = db.prepare<[], { head: number | null; oldest: number | null }>('SELECT MAX(seq) AS head, MIN(seq) AS oldest FROM stream_journal');
+    const insert = db.prepare('INSERT INTO stream_journal (seq, ts, topic, frame) VALUES (?, ?, ?, ?)');
+    const append = db.transaction((rows: readonly JournalRow[]) => {
+      for (const r of rows) insert.run(r.seq, r.ts, r.topic, r.frame);
+    });
+    let acked = Number(getMeta.get('kafka_acked')?.value ?? 0);
+    const firstAtOrAfter = db.prepare<[number], { seq: number }>('SELECT seq FROM stream_journal WHERE ts >= ? ORDER BY ts LIMIT 1');
+    const deleteBefore = db.prepare('DELETE FROM stream_journal WHERE seq < ?');
+    const b = bounds.get();
+    reply({ type: 'ready', epoch, head: b?.head ?? 0, oldest: b?.oldest ?? 0, kafkaAcked: acked });
+
+    port.on('message', (m: JournalCommand) => {
+      try {
+        switch (m.type) {
+          case 'append': {
+            append(m.rows);
+            const last = m.rows[m.rows.length - 1];
+            reply({ type: 'committed', id: m.id, through: last ? last.seq : 0 });
+            return;
+          }
+          case 'acked':
+            if (m.seq > acked) {
+              acked = m.seq;
+              putMeta.run('kafka_acked', String(acked));
+            }
+            return;
+          case 'prune': {
+            const head = bounds.get()?.head ?? 0;
+            // Keep: everything newer than beforeTs, at most keepAtMost messages, and never what Kafka still needs (keepFrom).
+            const byAge = firstAtOrAfter.get(m.beforeTs)?.seq ?? head + 1;
+            const byCount = head - m.keepAtMost + 1;
+            const cut = Math.min(Math.max(byAge, byCount), m.keepFrom);
+            const removed = cut > 0 ? deleteBefore.run(cut).changes : 0;
+            reply({ type: 'pruned', id: m.id, removed, oldest: bounds.get()?.oldest ?? 0 });
+            return;
+          }
+          case 'close':
+            db.close();
+            reply({ type: 'closed', id: m.id });
+            return;
+        }
+      } catch (err) {
+        reply({ type: 'failed', id: 'id' in m ? m.id : -1, message: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  } catch (err) {
+    reply({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+  }
+}

@@ -1,0 +1,171 @@
+// The stream journal: every message with its sequence number, in a SQLite file of its own per trading
+// mode (so its commits never contend with the order store's). Writes go through a worker thread;
+// reads (replays, the Kafka outbox, the snapshot) use a read-only connection on the calling thread.
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
+import { journalWorker, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
+
+export type { JournalRow };
+
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+}
+
+interface Waiter {
+  readonly resolve: (reply: JournalReply) => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class StreamJournal {
+  private nextId = 1;
+  private readonly waiters = new Map<number, Waiter>();
+  private headValue: number;
+  private oldestValue: number;
+  private ackedValue: number;
+  private failure: string | undefined;
+  private readonly readRange;
+  private readonly readLatest;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly reader: BetterSqlite3.Database,
+    readonly file: string,
+    /** A random id created with the journal: a new file is a new epoch. */
+    readonly epoch: string,
+    ready: Extract<JournalReply, { type: 'ready' }>,
+  ) {
+    this.headValue = ready.head;
+    this.oldestValue = ready.oldest;
+    this.ackedValue = ready.kafkaAcked;
+    this.readRange = reader.prepare<[number, number, number], JournalRow>('SELECT seq, ts, topic, frame FROM stream_journal WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?');
+    this.readLatest = reader.prepare<[], JournalRow>(
+      'SELECT j.seq, j.ts, j.topic, j.frame FROM stream_journal j JOIN (SELECT topic, MAX(seq) AS seq FROM stream_journal GROUP BY topic) l ON j.seq = l.seq',
+    );
+    worker.on('message', (m: JournalReply) => this.onReply(m));
+    worker.on('error', (err) => this.fail(`journal writer crashed: ${err.message}`));
+    worker.on('exit', (code) => {
+      if (code !== 0) this.fail(`journal writer exited with code ${code}`);
+    });
+  }
+
+  /** Opens (creating if needed) the journal in `file`. */
+  static async open(file: string): Promise<StreamJournal> {
+    const data: JournalWorkerData = {
+      file,
+      sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+      newEpoch: randomBytes(9).toString('base64url'),
+    };
+    // Dev loaders (tsx, esbuild keepNames) wrap functions in __name(), which the worker's fresh scope lacks.
+    const worker = new Worker(`var __name = (f) => f;\n(${journalWorker.toString()})()`, { eval: true, workerData: data });
+    const ready = await new Promise<Extract<JournalReply, { type: 'ready' }>>((resolve, reject) => {
+      worker.once('message', (m: JournalReply) => {
+        if (m.type === 'ready') resolve(m);
+        else reject(new JournalError(m.type === 'fatal' ? m.message : `unexpected ${m.type}`));
+      });
+      worker.once('error', reject);
+    }).catch(async (err: unknown) => {
+      await worker.terminate();
+      throw new JournalError(`cannot open the stream journal ${file}: ${(err as Error).message}`);
+    });
+    const reader = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    return new StreamJournal(worker, reader, file, ready.epoch, ready);
+  }
+
+  /** The last committed seq (0 when empty). */
+  get head(): number {
+    return this.headValue;
+  }
+
+  /** The first seq still in the journal (0 when empty). */
+  get oldest(): number {
+    return this.oldestValue;
+  }
+
+  get kafkaAcked(): number {
+    return this.ackedValue;
+  }
+
+  /** Why the journal can no longer be written, once it cannot. */
+  get failed(): string | undefined {
+    return this.failure;
+  }
+
+  /** Commits rows (consecutive seqs after head) durably; resolves with the new head. */
+  async append(rows: readonly JournalRow[]): Promise<number> {
+    if (rows.length === 0) return this.headValue;
+    const reply = await this.call({ type: 'append', id: this.nextId++, rows });
+    if (reply.type !== 'committed') throw new JournalError(`journal append failed: ${reply.type === 'failed' ? reply.message : reply.type}`);
+    this.headValue = reply.through;
+    if (this.oldestValue === 0) this.oldestValue = rows[0]?.seq ?? 0;
+    return reply.through;
+  }
+
+  /** Committed rows with from ≤ seq ≤ to, at most `limit`. */
+  read(from: number, to: number, limit: number): JournalRow[] {
+    return this.readRange.all(from, to, limit);
+  }
+
+  /** The latest row of every topic (to rebuild the snapshot state). */
+  latestPerTopic(): JournalRow[] {
+    return this.readLatest.all();
+  }
+
+  /** Records the highest seq Kafka acknowledged (written with the next commits). */
+  setKafkaAcked(seq: number): void {
+    if (seq <= this.ackedValue) return;
+    this.ackedValue = seq;
+    this.post({ type: 'acked', seq });
+  }
+
+  /** Drops what is older than `maxAgeMs` or beyond `maxCount`, but never from `keepFrom` on (Kafka's unacknowledged tail). */
+  async prune(now: number, maxAgeMs: number, maxCount: number, keepFrom = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const reply = await this.call({ type: 'prune', id: this.nextId++, beforeTs: now - maxAgeMs, keepAtMost: maxCount, keepFrom });
+    if (reply.type !== 'pruned') throw new JournalError(reply.type === 'failed' ? reply.message : `unexpected ${reply.type}`);
+    this.oldestValue = reply.oldest;
+    return reply.removed;
+  }
+
+  async close(): Promise<void> {
+    if (!this.failure) {
+      try {
+        await this.call({ type: 'close', id: this.nextId++ });
+      } catch {
+        // closing anyway
+      }
+    }
+    this.reader.close();
+    await this.worker.terminate();
+  }
+
+  private call(command: Extract<JournalCommand, { id: number }>): Promise<JournalReply> {
+    if (this.failure) return Promise.reject(new JournalError(this.failure));
+    return new Promise((resolve, reject) => {
+      this.waiters.set(command.id, { resolve, reject });
+      this.post(command);
+    });
+  }
+
+  private post(command: JournalCommand): void {
+    if (!this.failure) this.worker.postMessage(command);
+  }
+
+  private onReply(m: JournalReply): void {
+    if (m.type === 'fatal') {
+      this.fail(m.message);
+      return;
+    }
+    if (m.type === 'ready') return;
+    const waiter = this.waiters.get(m.id);
+    this.waiters.delete(m.id);
+    waiter?.resolve(m);
+  }
+
+  private fail(message: string): void {
+    if (this.failure) return;
+    this.failure = message;
+    for (const w of this.waiters.values()) w.reject(new JournalError(message));
+    this.waiters.clear();
+  }
+}

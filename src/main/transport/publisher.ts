@@ -1,0 +1,189 @@
+// The sequencer. Every message a viewer may see gets the next seq, is encoded once, and is journaled
+// (group commit on the journal's thread) before any channel sees it. publish() never waits: the
+// trading path hands a message over and goes on; a bounded queue protects memory if the journal
+// stalls (refusals are counted and logged, never silent).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { decodeFrames, encodeFrame, type DataFrame } from '../../shared/stream';
+import type { Clock } from '../clock';
+import type { Logger } from '../ops';
+import type { JournalRow, StreamJournal } from './journal';
+
+/** Committed messages, handed to the channels (WebSocket, Kafka, IPC) in seq order. */
+export interface CommittedBatch {
+  readonly rows: readonly JournalRow[];
+  /** The same messages decoded, for the snapshot state and for readers that want objects. */
+  readonly frames: readonly DataFrame[];
+}
+
+export interface StreamMetrics {
+  readonly published: Counter;
+  readonly refused: Counter;
+  readonly head: Gauge;
+  readonly pending: Gauge;
+  readonly commit: Histogram;
+  readonly batch: Histogram;
+}
+
+/** The publisher's metrics, created once per registry (publishers come and go with trading modes). */
+export function createStreamMetrics(registry: Registry): StreamMetrics {
+  const registers = [registry];
+  return {
+    published: new Counter({ name: 'dualdesk_stream_published_total', help: 'Messages sequenced and journaled.', registers }),
+    refused: new Counter({ name: 'dualdesk_stream_refused_total', help: 'Messages refused because the journal could not keep up or failed.', registers }),
+    head: new Gauge({ name: 'dualdesk_stream_head', help: 'The last committed sequence number.', registers }),
+    pending: new Gauge({ name: 'dualdesk_stream_pending', help: 'Messages waiting for the journal.', registers }),
+    commit: new Histogram({ name: 'dualdesk_stream_commit_seconds', help: 'Journal group-commit time (its own thread).', buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1], registers }),
+    batch: new Histogram({ name: 'dualdesk_stream_commit_messages', help: 'Messages per group commit.', buckets: [1, 10, 100, 1000, 5000], registers }),
+  };
+}
+
+export interface PublisherOptions {
+  readonly journal: StreamJournal;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: StreamMetrics;
+  /** Messages waiting for the journal beyond which publish() refuses (default 200,000). */
+  readonly maxPending?: number;
+  /** Messages per commit at most (default 5,000). */
+  readonly maxBatch?: number;
+}
+
+export class StreamPublisher {
+  readonly epoch: string;
+  private nextSeq: number;
+  private pending: JournalRow[] = [];
+  private pendingFrames: DataFrame[] = [];
+  private committing = false;
+  private scheduled = false;
+  private closed = false;
+  private readonly listeners = new Set<(batch: CommittedBatch) => void>();
+  /** The latest committed data of every topic: the snapshot state. */
+  private readonly latest = new Map<string, { readonly seq: number; readonly data: unknown }>();
+  private drainWaiters: (() => void)[] = [];
+  private readonly maxPending: number;
+  private readonly maxBatch: number;
+  private readonly m: StreamMetrics;
+
+  constructor(private readonly o: PublisherOptions) {
+    this.epoch = o.journal.epoch;
+    this.nextSeq = o.journal.head + 1;
+    this.maxPending = o.maxPending ?? 200_000;
+    this.maxBatch = o.maxBatch ?? 5_000;
+    for (const row of o.journal.latestPerTopic()) this.latest.set(row.topic, { seq: row.seq, data: decodeData(row.frame) });
+    this.m = o.metrics;
+    this.m.head.set(o.journal.head);
+  }
+
+  /** The last committed seq. */
+  get head(): number {
+    return this.o.journal.head;
+  }
+
+  get journal(): StreamJournal {
+    return this.o.journal;
+  }
+
+  /**
+   * Sequences a message and hands it to the journal; returns its seq, or undefined when refused (the
+   * journal failed, or is too far behind). Never blocks.
+   */
+  publish(topic: string, data: unknown): number | undefined {
+    if (this.closed || this.o.journal.failed !== undefined || this.pending.length >= this.maxPending) {
+      this.m.refused.inc();
+      if (this.o.journal.failed !== undefined) this.o.logger.error({ topic, reason: this.o.journal.failed }, 'stream message refused: journal unavailable');
+      return undefined;
+    }
+    const seq = this.nextSeq++;
+    const frame: DataFrame = { op: 'data', epoch: this.epoch, seq, prev: seq - 1, ts: this.o.clock.now(), topic, data };
+    this.pending.push({ seq, ts: frame.ts, topic, frame: encodeFrame(frame) });
+    this.pendingFrames.push(frame);
+    this.m.pending.set(this.pending.length);
+    this.schedule();
+    return seq;
+  }
+
+  /** Called with every committed batch, in seq order. */
+  onCommitted(listener: (batch: CommittedBatch) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The state as of the head: the latest data per topic, optionally only topics a filter lets through. */
+  snapshot(filter?: (topic: string) => boolean): { seq: number; state: Record<string, unknown> } {
+    const state: Record<string, unknown> = {};
+    for (const [topic, entry] of this.latest) if (!filter || filter(topic)) state[topic] = entry.data;
+    return { seq: this.head, state };
+  }
+
+  /** Resolves when everything published so far is committed (or the journal failed). */
+  flush(): Promise<void> {
+    if (this.pending.length === 0 && !this.committing) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.committing) return;
+    this.scheduled = true;
+    // One commit per turn of the event loop: everything published in this turn goes together.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.commit();
+    });
+  }
+
+  private async commit(): Promise<void> {
+    if (this.committing || this.pending.length === 0) {
+      this.settleDrain();
+      return;
+    }
+    this.committing = true;
+    const rows = this.pending.splice(0, this.maxBatch);
+    const frames = this.pendingFrames.splice(0, rows.length);
+    const started = performance.now();
+    try {
+      await this.o.journal.append(rows);
+    } catch (err) {
+      this.committing = false;
+      this.m.refused.inc(rows.length + this.pending.length);
+      this.o.logger.error({ err: (err as Error).message, lost: rows.length + this.pending.length, from: rows[0]?.seq }, 'stream journal write failed: messages not published');
+      this.pending = [];
+      this.pendingFrames = [];
+      this.settleDrain();
+      return;
+    }
+    this.m.commit.observe((performance.now() - started) / 1000);
+    this.m.batch.observe(rows.length);
+    this.m.published.inc(rows.length);
+    this.m.head.set(this.o.journal.head);
+    this.m.pending.set(this.pending.length);
+    for (const f of frames) this.latest.set(f.topic, { seq: f.seq, data: f.data });
+    const batch: CommittedBatch = { rows, frames };
+    for (const l of this.listeners) {
+      try {
+        l(batch);
+      } catch (err) {
+        this.o.logger.error({ err }, 'stream channel failed on a committed batch');
+      }
+    }
+    this.committing = false;
+    if (this.pending.length > 0) this.schedule();
+    else this.settleDrain();
+  }
+
+  private settleDrain(): void {
+    if (this.pending.length > 0 || this.committing) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** Only at startup (rebuilding the snapshot state), so the decoder's cost is no concern here. */
+function decodeData(frame: Uint8Array): unknown {
+  return (decodeFrames(frame)[0] as { data?: unknown } | undefined)?.data;
+}

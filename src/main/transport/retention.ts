@@ -1,0 +1,55 @@
+// The journal's retention: it serves replays and resumes, so it keeps a bounded recent window (by age
+// and by count); Kafka keeps the long history. What Kafka has not acknowledged is never pruned.
+import type { Clock, TimerHandle } from '../clock';
+import type { Logger } from '../ops';
+import type { StreamJournal } from './journal';
+
+export interface JournalRetentionOptions {
+  readonly journal: StreamJournal;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly maxAgeMs: number;
+  readonly maxCount: number;
+  /** The first seq that must stay (Kafka's unacknowledged tail); none when absent. */
+  readonly keepFrom?: () => number;
+  /** How often to prune (default 60 s). */
+  readonly everyMs?: number;
+}
+
+export class JournalRetention {
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly o: JournalRetentionOptions) {}
+
+  start(): void {
+    this.timer ??= this.o.clock.setInterval(() => void this.prune(), this.o.everyMs ?? 60_000);
+  }
+
+  async stop(): Promise<void> {
+    this.o.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass; passes never overlap. */
+  prune(): Promise<void> {
+    this.running ??= this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { journal, logger, maxAgeMs, maxCount } = this.o;
+    const keepFrom = this.o.keepFrom?.() ?? Number.MAX_SAFE_INTEGER;
+    try {
+      const removed = await journal.prune(this.o.clock.now(), maxAgeMs, maxCount, keepFrom);
+      if (removed > 0) logger.debug({ removed, oldest: journal.oldest, head: journal.head }, 'stream journal pruned');
+      const held = journal.head - journal.oldest + 1;
+      if (journal.oldest > 0 && held > maxCount * 1.5) {
+        logger.warn({ held, maxCount, keepFrom }, 'stream journal over its retention: Kafka has not acknowledged the tail, so it is kept');
+      }
+    } catch (err) {
+      logger.error({ err }, 'stream journal pruning failed');
+    }
+  }
+}
