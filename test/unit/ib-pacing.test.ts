@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/main/clock';
-import { Backoff } from '../../src/main/ib/backoff';
+import { Backoff } from '../../src/shared';
 import { HistoricalGate, Pacer, PacerClosedError, type HistoricalKey } from '../../src/main/ib/pacer';
 
 describe('Pacer', () => {

@@ -15,9 +15,8 @@ import {
 } from '@stoqey/ib';
 import { parseWallTime, systemClock, type Clock, type TimerHandle } from '../clock';
 import type { Logger } from '../ops';
-import type { Bar, BarSource, Instrument, InstrumentSpec, OrderSide, TradingMode } from '../../shared';
+import { Backoff, type Bar, type BarSource, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode } from '../../shared';
 import { accountMismatch } from './accounts';
-import { Backoff } from './backoff';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
 import { CONNECTIVITY, fromIbError, ORDER_WARNINGS, VenueError } from './errors';
 import { Feeds } from './feeds';
@@ -153,7 +152,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     };
     this.log = options.logger.child({ component: 'venue', mode: options.mode });
     this.stateSince = this.clock.now();
-    this.backoff = new Backoff(options.random ?? Math.random, options.reconnect?.initialMs ?? 100, options.reconnect?.maxMs ?? 10_000);
+    this.backoff = new Backoff(options.random ?? Math.random, options.reconnect ?? {});
     this.pacer = new Pacer(this.clock, this.o.messagesPerSecond, (p) => {
       this.o.metrics.messagesSent.inc({ priority: p });
       this.o.metrics.pacerQueue.set(this.pacer.depth);
