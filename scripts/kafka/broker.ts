@@ -96,6 +96,29 @@ const WATCHDOG =
   '{ read -r _ <&3; kill -TERM "$child" 2>/dev/null; } & watcher=$!; ' +
   'wait "$child"; code=$?; kill "$watcher" 2>/dev/null; exit "$code"';
 
+/**
+ * The client listener's security. CONTROLLER and the inter-broker listener stay PLAINTEXT (a second,
+ * internal port on 127.0.0.1) so the broker never needs client credentials of its own.
+ * - plaintext: PLAINTEXT (the default);
+ * - sasl-scram: SASL_PLAINTEXT with SCRAM-SHA-512, the credentials added when the storage is formatted;
+ * - tls: SSL with a self-signed certificate (SAN 127.0.0.1 and localhost) in a PKCS12 keystore made by keytool.
+ */
+export type BrokerSecurity = 'plaintext' | 'sasl-scram' | 'tls';
+
+export interface ScramCredentials {
+  readonly mechanism: 'scram-sha-512';
+  readonly username: string;
+  readonly password: string;
+}
+
+/** What a kafkajs client needs to reach the broker. */
+export interface BrokerClientConfig {
+  readonly brokers: string[];
+  /** TLS: the PEM to trust (the broker's self-signed certificate is its own CA). */
+  readonly ssl?: { readonly ca: string };
+  readonly sasl?: ScramCredentials;
+}
+
 export interface BrokerOptions {
   /** The folder of jars from ensureKafkaLibs(). */
   readonly libs: string;
@@ -110,10 +133,21 @@ export interface BrokerOptions {
   /** Extra server.properties lines. */
   readonly properties?: Readonly<Record<string, string>>;
   readonly startTimeoutMs?: number;
+  /** The client listener's security (default 'plaintext'). Restart a broker with the same value. */
+  readonly security?: BrokerSecurity;
+  /** The SCRAM user for 'sasl-scram' (default: user 'dualdesk' with a random password kept in `dir`). */
+  readonly scram?: { readonly username: string; readonly password: string };
+  /** The internal PLAINTEXT port for 'sasl-scram' and 'tls' (inter-broker only); reuse it to restart on the same `dir`. */
+  readonly internalPort?: number;
 }
 
 export interface KafkaBroker {
   readonly brokers: string[];
+  readonly security: BrokerSecurity;
+  /** brokers, ssl and sasl, ready for `new Kafka({ ...broker.client })`. */
+  readonly client: BrokerClientConfig;
+  /** The internal PLAINTEXT listener of a secured broker (undefined for 'plaintext'). */
+  readonly internalPort: number | undefined;
   readonly port: number;
   readonly controllerPort: number;
   readonly dir: string;
@@ -132,15 +166,19 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<KafkaBro
   const heap = options.heap ?? '512m';
   mkdirSync(join(dir, 'data'), { recursive: true });
 
+  const security = options.security ?? 'plaintext';
+  const internalPort = security === 'plaintext' ? undefined : (options.internalPort ?? (await freePort()));
+  const secured = securityFor(security, dir, port, internalPort, options.scram);
+
   const props: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: `${secured.listeners},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': secured.listeners,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': `${secured.protocolMap},CONTROLLER:PLAINTEXT`,
     'log.dirs': join(dir, 'data'),
     'num.partitions': '1',
     'offsets.topic.replication.factor': '1',
@@ -149,6 +187,7 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<KafkaBro
     'transaction.state.log.min.isr': '1',
     'group.initial.rebalance.delay.ms': '0',
     'auto.create.topics.enable': 'false',
+    ...secured.properties,
     ...options.properties,
   };
   const propsFile = join(dir, 'server.properties');
@@ -168,7 +207,8 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<KafkaBro
 
   const metaFile = join(dir, 'data', 'meta.properties');
   if (!existsSync(metaFile)) {
-    const r = spawnSync('java', [...jvm, ...classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, '--ignore-formatted'], { encoding: 'utf8' });
+    const scram = secured.client.sasl ? ['--add-scram', `SCRAM-SHA-512=[name=${secured.client.sasl.username},password=${secured.client.sasl.password}]`] : [];
+    const r = spawnSync('java', [...jvm, ...classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, '--ignore-formatted', ...scram], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`Kafka storage format failed:\n${(r.stdout + r.stderr).slice(-4000)}`);
   }
 
@@ -183,8 +223,9 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<KafkaBro
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const brokers = [`127.0.0.1:${port}`];
+  const client: BrokerClientConfig = { brokers, ...secured.client };
   try {
-    await waitForBroker(brokers, port, exited, options.startTimeoutMs ?? 90_000);
+    await waitForBroker(client, port, exited, options.startTimeoutMs ?? 90_000);
   } catch (err) {
     killGroup(child, 'SIGKILL');
     const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-4000) : '';
@@ -204,6 +245,9 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<KafkaBro
   };
   return {
     brokers,
+    security,
+    client,
+    internalPort,
     port,
     controllerPort,
     dir,
@@ -223,7 +267,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function waitForBroker(brokers: string[], port: number, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+async function waitForBroker(client: BrokerClientConfig, port: number, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let dead = false;
   void exited.then(() => (dead = true));
@@ -235,7 +279,14 @@ async function waitForBroker(brokers: string[], port: number, exited: Promise<nu
     check('waiting for its port');
     await new Promise((r) => setTimeout(r, 200));
   }
-  const admin = new Kafka({ clientId: 'dualdesk-broker-check', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    clientId: 'dualdesk-broker-check',
+    brokers: client.brokers,
+    ...(client.ssl ? { ssl: { ca: [client.ssl.ca] } } : {}),
+    ...(client.sasl ? { sasl: client.sasl } : {}),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
   for (;;) {
     try {
       await admin.connect();
@@ -259,4 +310,86 @@ function canConnect(port: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+interface SecuredListeners {
+  /** The broker listeners (client and, when secured, the internal PLAINTEXT one). */
+  readonly listeners: string;
+  readonly protocolMap: string;
+  readonly properties: Record<string, string>;
+  readonly client: Omit<BrokerClientConfig, 'brokers'>;
+}
+
+function securityFor(
+  security: BrokerSecurity,
+  dir: string,
+  port: number,
+  internalPort: number | undefined,
+  scram: BrokerOptions['scram'],
+): SecuredListeners {
+  const internal = `PLAINTEXT://127.0.0.1:${internalPort ?? 0}`;
+  switch (security) {
+    case 'plaintext':
+      return { listeners: `PLAINTEXT://127.0.0.1:${port}`, protocolMap: 'PLAINTEXT:PLAINTEXT', properties: {}, client: {} };
+    case 'sasl-scram': {
+      const credentials = scram ?? savedSecret(join(dir, 'scram-credentials.json'), () => ({ username: 'dualdesk', password: randomBytes(18).toString('base64url') }));
+      if (!/^[A-Za-z0-9_.-]+$/.test(credentials.username) || !/^[A-Za-z0-9_.~-]+$/.test(credentials.password)) {
+        // The format tool's --add-scram syntax has no escaping for ',', '=', ']' and the like.
+        throw new Error('test-broker SCRAM usernames and passwords must be letters, digits, . _ - (and ~ in passwords)');
+      }
+      return {
+        listeners: `SASL_PLAINTEXT://127.0.0.1:${port},${internal}`,
+        protocolMap: 'SASL_PLAINTEXT:SASL_PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        properties: {
+          'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+          'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        },
+        client: { sasl: { mechanism: 'scram-sha-512', username: credentials.username, password: credentials.password } },
+      };
+    }
+    case 'tls': {
+      const tls = ensureKeystore(join(dir, 'tls'));
+      return {
+        listeners: `SSL://127.0.0.1:${port},${internal}`,
+        protocolMap: 'SSL:SSL,PLAINTEXT:PLAINTEXT',
+        properties: {
+          'ssl.keystore.type': 'PKCS12',
+          'ssl.keystore.location': tls.keystore,
+          'ssl.keystore.password': tls.password,
+          'ssl.key.password': tls.password,
+          'ssl.client.auth': 'none',
+        },
+        client: { ssl: { ca: tls.pem } },
+      };
+    }
+  }
+}
+
+/** A secret generated once per broker folder and reused when the broker restarts on it. */
+function savedSecret<T>(file: string, create: () => T): T {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as T;
+  const value = create();
+  writeFileSync(file, JSON.stringify(value), { mode: 0o600 });
+  return value;
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost in a PKCS12 keystore (kept in `dir` for restarts), and its PEM. */
+function ensureKeystore(dir: string): { keystore: string; password: string; pem: string } {
+  const keystore = join(dir, 'broker.p12');
+  const pemFile = join(dir, 'broker.pem');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { password } = savedSecret(join(dir, 'password.json'), () => ({ password: randomBytes(18).toString('base64url') }));
+  if (existsSync(keystore) && existsSync(pemFile)) return { keystore, password, pem: readFileSync(pemFile, 'utf8') };
+  requireTool('keytool', ['-help'], "install a JDK's keytool (apt-get install -y openjdk-17-jre-headless)");
+  rmSync(keystore, { force: true });
+  const run = (args: string[]): string => {
+    const r = spawnSync('keytool', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`keytool ${args[0] ?? ''} failed:\n${(r.stdout + r.stderr).slice(-2000)}`);
+    return r.stdout;
+  };
+  const store = ['-keystore', keystore, '-storetype', 'PKCS12', '-storepass', password];
+  run(['-genkeypair', '-alias', 'broker', '-keyalg', 'EC', '-groupname', 'secp256r1', '-validity', '30', '-dname', 'CN=localhost', '-ext', 'SAN=dns:localhost,ip:127.0.0.1', '-keypass', password, ...store]);
+  const pem = run(['-exportcert', '-rfc', '-alias', 'broker', ...store]);
+  writeFileSync(pemFile, pem);
+  return { keystore, password, pem };
 }

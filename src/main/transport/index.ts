@@ -4,3 +4,4 @@ export { createStreamMetrics, StreamPublisher } from './publisher';
 export type { CommittedBatch, PublisherOptions, StreamMetrics } from './publisher';
 export { JournalRetention } from './retention';
 export type { JournalRetentionOptions } from './retention';
+export * from './kafka';

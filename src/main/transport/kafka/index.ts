@@ -1,0 +1,10 @@
+// Kafka, the stream's durable channel: the outbox (journal → topic) and the reader (topic → subscriber).
+export { createKafka, describeKafkaError, kafkaLogCreator } from './client';
+export { KafkaOutbox } from './outbox';
+export type { KafkaOutboxOptions, KafkaOutboxState, KafkaOutboxStatus, OutboxJournal } from './outbox';
+export { KafkaStreamReader } from './reader';
+export type { KafkaReaderState, KafkaReaderStatus, KafkaReadInfo, KafkaStreamReaderOptions, StreamPosition } from './reader';
+export { DEFAULT_STREAM_TOPIC, KafkaSettingsError, KafkaSettingsSchema, MIN_RETENTION_MS, parseKafkaBrokers, parseKafkaSettings } from './settings';
+export type { KafkaSettings, KafkaSettingsInput } from './settings';
+export { ensureStreamTopic, KafkaTopicError } from './topic';
+export type { StreamTopicInfo } from './topic';

@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { decodeFrames, type DataFrame } from '../../src/shared/stream';
+import { ensureStreamTopic, KafkaOutbox, KafkaTopicError, MIN_RETENTION_MS } from '../../src/main/transport/kafka';
+import { tempDir } from '../support/fs';
+import { memoryLogger } from '../support/logs';
+import { repoRoot } from '../support/paths';
+import { openStream, publishMany, readTopic, seqsOf, settingsFor } from '../support/kafka';
+
+const brokers = inject('kafkaBrokers');
+
+async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  // A histogram's count is read as `<name>_count`.
+  const base = name.replace(/_count$/, '');
+  const values = (await registry.getSingleMetric(base)?.get())?.values ?? [];
+  return values.find((v) => ((v as { metricName?: string }).metricName ?? base) === name && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
+}
+
+function admin() {
+  const a = new Kafka({ clientId: 'dualdesk-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  onTestFinished(() => a.disconnect());
+  return a;
+}
+
+describe('Kafka outbox', () => {
+  it('copies every committed message once and in order: frame bytes, epoch/seq headers, ts as the record timestamp', async () => {
+    const { journal, publisher } = await openStream(tempDir());
+    const settings = settingsFor(brokers);
+    const registry = new Registry();
+    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger: memoryLogger('warn').logger, metrics: registry });
+    onTestFinished(async () => {
+      await outbox.stop();
+      await journal.close();
+    });
+    await outbox.start();
+    expect(outbox.status()).toMatchObject({ state: 'up', breaker: 'closed', acked: 0, head: 0, backlog: 0, lagMs: 0 });
+
+    const total = 30_000;
+    await publishMany(publisher, total, 700);
+    expect(journal.head).toBe(total);
+    await outbox.whenAcked(total);
+    expect(outbox.status()).toEqual({ state: 'up', breaker: 'closed', acked: total, head: total, backlog: 0, lagMs: 0 });
+
+    const records = await readTopic({ brokers }, settings.topic);
+    expect(records).toHaveLength(total); // no duplicate in the normal path
+    expect(seqsOf(records)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    const rows = journal.read(1, total, total);
+    for (let i = 0; i < total; i++) {
+      const r = records[i]!;
+      const row = rows[i]!;
+      expect(r.headers.epoch).toBe(journal.epoch);
+      expect(r.timestamp).toBe(row.ts);
+      expect(Buffer.compare(r.value, row.frame)).toBe(0);
+    }
+    const last = decodeFrames(records[total - 1]!.value)[0] as DataFrame;
+    expect(last).toMatchObject({ op: 'data', epoch: journal.epoch, seq: total, prev: total - 1 });
+
+    expect(await metricValue(registry, 'dualdesk_kafka_messages_produced_total')).toBe(total);
+    expect(await metricValue(registry, 'dualdesk_kafka_acked_seq')).toBe(total);
+    expect(await metricValue(registry, 'dualdesk_kafka_backlog_messages')).toBe(0);
+    expect(await metricValue(registry, 'dualdesk_kafka_lag_seconds')).toBe(0);
+    expect(await metricValue(registry, 'dualdesk_kafka_breaker_state', { state: 'closed' })).toBe(1);
+    expect(await metricValue(registry, 'dualdesk_kafka_send_failures_total')).toBe(0);
+    // Batched: many messages per send, never more than the batch limit.
+    const sends = await metricValue(registry, 'dualdesk_kafka_send_seconds_count');
+    expect(sends).toBeGreaterThan(total / 2_000 - 1);
+    expect(sends).toBeLessThan(total / 10);
+  });
+
+  it('after a crash (SIGKILL mid-stream), a new outbox on the same journal produces the unacknowledged tail again', async () => {
+    const dir = tempDir();
+    const settings = settingsFor(brokers);
+    // The first desk process: publishes continuously with an outbox, and is killed without warning.
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/kafka-crash-child.ts', import.meta.url)), dir, JSON.stringify(settings)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
+    let seen = { acked: 0, head: 0 };
+    for await (const line of createInterface({ input: child.stdout })) {
+      seen = JSON.parse(line) as typeof seen;
+      // Killed while a burst is being journaled and sent: acknowledged messages, and a tail that is not.
+      if (seen.acked >= 5_000 && seen.head > seen.acked) break;
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    const { journal, publisher } = await openStream(dir);
+    const acked = journal.kafkaAcked;
+    const head = journal.head;
+    expect(acked).toBeGreaterThanOrEqual(5_000);
+    expect(head).toBeGreaterThan(acked);
+    const registry = new Registry();
+    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger: memoryLogger('warn').logger, metrics: registry });
+    onTestFinished(async () => {
+      await outbox.stop();
+      await journal.close();
+    });
+    await outbox.start();
+    expect(outbox.status().backlog).toBe(head - acked);
+    await outbox.whenAcked(head);
+    expect(await metricValue(registry, 'dualdesk_kafka_messages_produced_total')).toBe(head - acked);
+
+    const seqs = seqsOf(await readTopic({ brokers }, settings.topic));
+    const distinct = new Set(seqs);
+    expect(distinct.size).toBe(head);
+    for (let s = 1; s <= head; s++) expect(distinct.has(s)).toBe(true);
+    // Order holds within what each producer sent: the topic never goes back except to repeat the unacknowledged tail.
+    const firstRepeat = seqs.findIndex((s, i) => i > 0 && s <= seqs[i - 1]!);
+    if (firstRepeat >= 0) expect(seqs[firstRepeat]).toBe(acked + 1);
+  });
+
+  it('creates its topic with one partition and at least 7 days of retention', async () => {
+    const settings = settingsFor(brokers);
+    const a = admin();
+    await a.connect();
+    const { logger } = memoryLogger('warn');
+    expect(await ensureStreamTopic(a, settings, logger)).toEqual({ created: true, partitions: 1, retentionMs: MIN_RETENTION_MS });
+    const meta = await a.fetchTopicMetadata({ topics: [settings.topic] });
+    expect(meta.topics[0]?.partitions).toHaveLength(1);
+    const config = await a.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: settings.topic, configNames: ['retention.ms', 'cleanup.policy'] }] });
+    const entries = Object.fromEntries(config.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+    expect(Number(entries['retention.ms'])).toBeGreaterThanOrEqual(7 * 24 * 3_600_000);
+    expect(entries['cleanup.policy']).toBe('delete');
+    // Idempotent: a second desk finds it and leaves it alone.
+    expect(await ensureStreamTopic(a, settings, logger)).toMatchObject({ created: false, partitions: 1 });
+  });
+
+  it('refuses an existing topic with 3 partitions (order would not be total), and stays down', async () => {
+    const settings = settingsFor(brokers);
+    const a = admin();
+    await a.connect();
+    await a.createTopics({ topics: [{ topic: settings.topic, numPartitions: 3 }], waitForLeaders: true });
+    const { journal, publisher } = await openStream(tempDir());
+    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger: memoryLogger('warn').logger, metrics: new Registry() });
+    onTestFinished(async () => {
+      await outbox.stop();
+      await journal.close();
+    });
+    publisher.publish('t', 1);
+    await publisher.flush();
+    const refused = outbox.start();
+    await expect(refused).rejects.toBeInstanceOf(KafkaTopicError);
+    await expect(refused).rejects.toThrow(`Kafka topic '${settings.topic}' has 3 partitions; the DualDesk stream needs exactly 1 so that its order is total`);
+    expect(outbox.status()).toMatchObject({ state: 'down', acked: 0, backlog: 1, lastError: expect.stringContaining('3 partitions') as string });
+    const offsets = await a.fetchTopicOffsets(settings.topic);
+    expect(offsets.every((p) => p.high === '0')).toBe(true);
+  });
+
+  it('warns about (and keeps) an existing topic that retains less than 7 days', async () => {
+    const settings = settingsFor(brokers);
+    const a = admin();
+    await a.connect();
+    await a.createTopics({ topics: [{ topic: settings.topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '3600000' }] }], waitForLeaders: true });
+    const { logger, lines } = memoryLogger('warn');
+    expect(await ensureStreamTopic(a, settings, logger)).toEqual({ created: false, partitions: 1, retentionMs: 3_600_000 });
+    expect(lines()).toEqual([expect.objectContaining({ level: 'warn', topic: settings.topic, retentionMs: 3_600_000, msg: expect.stringContaining('under the 7 days') as string })]);
+  });
+});
