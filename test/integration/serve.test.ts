@@ -34,7 +34,8 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
 
     const logs = serve.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const lifecycle = logs.filter((l) => l['msg'] === 'started' || l['msg'] === 'stopped').map((l) => `${String(l['msg'])} ${typeof l['service'] === 'string' ? l['service'] : 'desk'}`);
-    expect(lifecycle).toEqual(['started trading', 'started local-server', 'stopped local-server', 'stopped trading', 'stopped desk']);
+    // Intake (the local server) starts last and stops first; the stream's WebSocket side stops before the trading scope.
+    expect(lifecycle).toEqual(['started trading', 'started stream-server', 'started local-server', 'stopped local-server', 'stopped stream-server', 'stopped trading', 'stopped desk']);
     expect(serve.stdout()).not.toContain(token);
     // Paper state lives in its own database.
     expect(statSync(join(dataDir, 'paper.db')).isFile()).toBe(true);

@@ -16,7 +16,7 @@ describe('dualdesk CLI', () => {
     expect(top.out).toContain('serve');
     const serve = await run('serve', '--help');
     expect(serve.code).toBe(0);
-    for (const flag of ['--data-dir', '--port', '--mode', '--log-level', '--config']) expect(serve.out).toContain(flag);
+    for (const flag of ['--data-dir', '--port', '--mode', '--log-level', '--config', '--kafka']) expect(serve.out).toContain(flag);
     const sim = await run('sim', '--help');
     expect(sim.code).toBe(0);
     for (const flag of ['--port', '--seed', '--symbols', '--tick-rate', '--live-account', '--sessions', '--speed', '--control-port']) expect(sim.out).toContain(flag);
@@ -36,6 +36,9 @@ describe('dualdesk CLI', () => {
     [['sim', '--live-account', 'DU123'], /live-looking IB account id/],
     [['sim', '--sessions', 'weekdays'], /Allowed choices are always, exchange/],
     [['sim', '--seed', '4.2'], /must be a whole number/],
+    [['serve', '--kafka', 'localhost'], /^error: option '--kafka <brokers>' argument 'localhost' is invalid\. must be host:port/],
+    [['serve', '--kafka', 'a:9092,,b:9092'], /an empty entry/],
+    [['serve', '--kafka', 'a:99999'], /port from 1 to 65535/],
   ])('%j is a one-line usage error with exit code 2', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(EXIT_USAGE);
@@ -53,6 +56,17 @@ describe('dualdesk CLI', () => {
     expect(code).toBe(EXIT_USAGE);
     expect(err).toMatch(/^error: invalid configuration: server\.port \(from DUALDESK_PORT\)/);
     expect(err.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('reports a bad broker list from the environment with its source', async () => {
+    let err = '';
+    const code = await runCli(['serve', '--data-dir', '/tmp/dualdesk-cli-never-created'], {
+      stdout: () => undefined,
+      stderr: (t) => (err += t),
+      env: { DUALDESK_KAFKA: 'broker-1:9092,broker-2' },
+    });
+    expect(code).toBe(EXIT_USAGE);
+    expect(err).toMatch(/^error: invalid configuration: kafka\.brokers\.1 \(from DUALDESK_KAFKA\): must be host:port \('broker-2' is not\)/);
   });
 
   it('prints the version', async () => {

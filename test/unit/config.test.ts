@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       demo: false,
       log: { level: 'info' },
       server: { enabled: false, host: '127.0.0.1', port: 7800 },
+      stream: { retentionHours: 24, retentionMessages: 1_000_000 },
       shutdownTimeoutMs: 10_000,
     });
   });

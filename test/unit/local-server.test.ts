@@ -34,7 +34,12 @@ describe('local server', () => {
     expect(ready.status).toBe(503);
     expect(ready.json()).toEqual({
       ready: false,
-      dependencies: { venue: { ok: false, reason: 'not configured' }, journal: { ok: true } },
+      dependencies: {
+        venue: { ok: false, reason: 'not configured' },
+        stream: { ok: true, detail: expect.stringMatching(/^epoch \S+, head 0; 0 WebSocket subscriber\(s\), 0 catching up$/) as unknown },
+        kafka: { ok: true, detail: 'not configured: the stream runs on the WebSocket and the journal alone' },
+        journal: { ok: true },
+      },
     });
   });
 

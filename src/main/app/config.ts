@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { TRADING_MODES } from '../../shared';
 import { LOG_LEVELS } from '../ops';
+import { KafkaSettingsSchema } from '../transport';
 
 /** 'true'/'1'/'false'/'0' from a flag or the environment become booleans. */
 const flag = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v), z.boolean());
@@ -58,6 +59,18 @@ export const DeskConfigSchema = z.strictObject({
       quoteStaleMs: wholeNumber(z.number().int().min(1_000).max(3_600_000)).default(60_000),
     })
     .optional(),
+  /** The stream journal serves replays and resumes: a recent window (Kafka, when configured, keeps the history). */
+  stream: z
+    .strictObject({
+      retentionHours: wholeNumber(z.number().int().min(1).max(24 * 90)).default(24),
+      retentionMessages: wholeNumber(z.number().int().min(10_000).max(100_000_000)).default(1_000_000),
+    })
+    .prefault({}),
+  /**
+   * The stream's durable backup channel. Absent: the stream runs on the WebSocket and the journal alone.
+   * Each trading mode has its own topic: `<topic>.paper`, `<topic>.live`.
+   */
+  kafka: KafkaSettingsSchema.optional(),
   /** How long a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
 });
@@ -81,6 +94,7 @@ export const EXTERNAL_SETTINGS: readonly ExternalSetting[] = [
   { path: 'venue.platform', env: 'DUALDESK_VENUE', flag: '--venue' },
   { path: 'venue.host', env: 'DUALDESK_VENUE_HOST', flag: '--venue-host' },
   { path: 'venue.clientId', env: 'DUALDESK_CLIENT_ID', flag: '--client-id' },
+  { path: 'kafka.brokers', env: 'DUALDESK_KAFKA', flag: '--kafka' },
 ];
 
 export const CONFIG_FILE_ENV = 'DUALDESK_CONFIG';
@@ -156,8 +170,11 @@ export function loadConfig(sources: ConfigSources = {}): DeskConfig {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      const layer = [...layers].reverse().find((l) => hasPath(l.values, path));
-      const where = layer ? ` (from ${layer.describe(path)})` : '';
+      // A list given as one string (`a:1,b:2`) has no path for its items: the nearest setting that has one.
+      const keys = issue.path.map(String);
+      const owner = keys.map((_, i) => keys.slice(0, keys.length - i).join('.')).find((p) => layers.some((l) => hasPath(l.values, p))) ?? path;
+      const layer = [...layers].reverse().find((l) => hasPath(l.values, owner));
+      const where = layer ? ` (from ${layer.describe(owner)})` : '';
       return `${path || 'config'}${where}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);

@@ -2,7 +2,9 @@ import { Gauge } from 'prom-client';
 import { TRADING_MODES, type DeskInfo, type TradingMode } from '../../shared';
 import { createVenueMetrics, type IbAdapter } from '../ib';
 import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type ReadinessCheck, type ReadinessReport, type Registry } from '../ops';
-import { createLocalServer, type LocalServer } from '../server';
+import { createLocalServer, tokenMatches, type LocalServer } from '../server';
+import { createStreamMetrics, StreamServer, type StreamSource } from '../transport';
+import { systemClock } from '../clock';
 import { createSimulator, type Simulator } from '../sim';
 import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
@@ -34,6 +36,10 @@ export interface Desk {
   readonly venue: IbAdapter | undefined;
   /** The in-process simulator, in demo mode. */
   readonly simulator: Simulator | undefined;
+  /** The current mode's sequenced stream (journal and publisher). */
+  readonly stream: StreamSource | undefined;
+  /** The stream's WebSocket channel, when the local server runs. */
+  readonly streamServer: StreamServer | undefined;
   /** Disconnects, switches databases, connects to the other mode's endpoint, verifies and resyncs. */
   readonly switchMode: (mode: TradingMode) => Promise<void>;
 }
@@ -62,16 +68,45 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     },
   };
 
+  const controlToken = config.server.enabled ? loadOrCreateControlToken(config.dataDir, logger) : undefined;
+  const streamServer = controlToken
+    ? new StreamServer({
+        logger,
+        metrics,
+        clock: systemClock,
+        authorize: (token) => (tokenMatches(token, controlToken) ? { who: 'control-token' } : undefined),
+      })
+    : undefined;
+  const streamService: Service = {
+    name: 'stream-server',
+    start: () => undefined,
+    stop: () => streamServer?.close(),
+  };
+
   const trading = new TradingScope({
     config,
     logger,
     venueMetrics: createVenueMetrics(metrics),
+    streamMetrics: createStreamMetrics(metrics),
+    metrics,
     demoVenue: () => simulator?.address,
     onModeChange: showMode,
+    onStream: (source) => streamServer?.setSource(source),
   });
 
   const checks: ReadinessCheck[] = [
     { name: 'venue', check: () => trading.venueReadiness() },
+    {
+      name: 'stream',
+      check: () => {
+        const source = trading.streamSource;
+        if (!source || source.journal.failed !== undefined) return { ok: false, reason: source?.journal.failed ?? 'not open' };
+        const subscribers = streamServer?.stats() ?? [];
+        const behind = subscribers.filter((c) => c.state === 'catching-up').length;
+        return { ok: true, detail: `epoch ${source.publisher.epoch}, head ${source.publisher.head}; ${subscribers.length} WebSocket subscriber(s), ${behind} catching up` };
+      },
+    },
+    { name: 'kafka', check: () => trading.kafkaReadiness(), optional: true },
     {
       name: 'journal',
       check: () => {
@@ -86,11 +121,12 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: trading.mode });
   const readiness = () => checkReadiness(checks);
 
-  const server = config.server.enabled
+  const server = controlToken
     ? createLocalServer({
         host: config.server.host,
         port: config.server.port,
-        token: loadOrCreateControlToken(config.dataDir, logger),
+        token: controlToken,
+        ...(streamServer ? { stream: streamServer } : {}),
         logger,
         metrics,
         readiness,
@@ -100,7 +136,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     : undefined;
 
   // Intake (the server) starts last so it stops first.
-  const services: Service[] = [...(config.demo ? [demoVenue] : []), trading, ...(server ? [server] : [])];
+  const services: Service[] = [...(config.demo ? [demoVenue] : []), trading, streamService, ...(server ? [server] : [])];
   const lifecycle = new Lifecycle(services, logger, config.shutdownTimeoutMs);
 
   return {
@@ -121,6 +157,10 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     get simulator() {
       return simulator;
     },
+    get stream() {
+      return trading.streamSource;
+    },
+    streamServer,
     switchMode: (mode) => trading.switchTo(mode),
   };
 }

@@ -1,7 +1,10 @@
 import type { TradingMode } from '../../shared';
 import { defaultPort, IbAdapter, type VenueMetrics } from '../ib';
-import type { DependencyStatus, Logger } from '../ops';
+import { join } from 'node:path';
+import { systemClock } from '../clock';
+import type { DependencyStatus, Logger, Registry } from '../ops';
 import { openStore, storeFile, VenueMemoryRepository, type Store } from '../store';
+import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type StreamMetrics, type StreamSource } from '../transport';
 import type { DeskConfig } from './config';
 import type { Service } from './lifecycle';
 
@@ -9,6 +12,11 @@ export interface TradingScopeOptions {
   readonly config: DeskConfig;
   readonly logger: Logger;
   readonly venueMetrics: VenueMetrics;
+  readonly streamMetrics: StreamMetrics;
+  /** Where the Kafka outbox registers its metrics. */
+  readonly metrics: Registry;
+  /** The mode's stream changed (started, switched or stopped). */
+  readonly onStream?: (source: StreamSource | undefined) => void;
   /** The in-process simulator's address in demo mode. */
   readonly demoVenue: () => { host: string; port: number } | undefined;
   readonly onModeChange?: (mode: TradingMode) => void;
@@ -24,6 +32,9 @@ export class TradingScope implements Service {
   private current: TradingMode;
   private store: Store | undefined;
   private adapter: IbAdapter | undefined;
+  private stream: StreamSource | undefined;
+  private outbox: KafkaOutbox | undefined;
+  private retention: JournalRetention | undefined;
 
   constructor(private readonly o: TradingScopeOptions) {
     this.current = o.config.mode;
@@ -41,10 +52,31 @@ export class TradingScope implements Service {
     return this.store;
   }
 
-  start(): void {
+  /** The mode's sequenced stream. */
+  get streamSource(): StreamSource | undefined {
+    return this.stream;
+  }
+
+  async start(): Promise<void> {
     const { config, logger } = this.o;
     this.store = openStore(storeFile(config.dataDir, this.current), this.current);
     logger.info({ mode: this.current, file: this.store.file, schemaVersion: this.store.schemaVersion }, 'journal open');
+    const journal = await StreamJournal.open(join(config.dataDir, `${this.current}-stream.db`));
+    const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: this.o.streamMetrics });
+    this.stream = { journal, publisher };
+    logger.info({ mode: this.current, epoch: journal.epoch, head: journal.head }, 'stream journal open');
+    this.o.onStream?.(this.stream);
+    this.startOutbox(journal, publisher);
+    const outbox = this.outbox;
+    this.retention = new JournalRetention({
+      journal,
+      clock: systemClock,
+      logger,
+      maxAgeMs: config.stream.retentionHours * 3_600_000,
+      maxCount: config.stream.retentionMessages,
+      ...(outbox ? { keepFrom: () => journal.kafkaAcked + 1 } : {}),
+    });
+    this.retention.start();
     const endpoint = this.endpoint();
     if (!endpoint) return;
     const v = config.venue;
@@ -58,12 +90,50 @@ export class TradingScope implements Service {
       metrics: this.o.venueMetrics,
       ...(v ? { connectTimeoutMs: v.connectTimeoutMs, marketDataLines: v.marketDataLines, messagesPerSecond: v.messagesPerSecond, quoteStaleMs: v.quoteStaleMs } : {}),
     });
+    this.publishVenue(this.adapter, publisher);
     this.adapter.start();
+  }
+
+  /** With brokers configured, the journal is copied to the mode's own topic; Kafka never holds up start. */
+  private startOutbox(journal: StreamJournal, publisher: StreamPublisher): void {
+    const { config, logger } = this.o;
+    if (!config.kafka) return;
+    const settings = { ...config.kafka, topic: `${config.kafka.topic}.${this.current}` };
+    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger, metrics: this.o.metrics });
+    this.outbox = outbox;
+    outbox.start().catch((err: unknown) => {
+      // Only a topic that cannot carry the stream ends here; the outbox stays down and readiness says why.
+      logger.error({ err: err instanceof KafkaTopicError ? err.message : err, topic: settings.topic }, 'Kafka outbox cannot start');
+    });
+  }
+
+  /** What the venue says becomes part of the stream (everything a viewer may see). */
+  private publishVenue(adapter: IbAdapter, publisher: StreamPublisher): void {
+    adapter.on('status', (s) => publisher.publish('venue.status', { ...s, lastError: s.lastError ?? null }));
+    adapter.on('order', (o) => publisher.publish(`venue.order.${o.clientId}.${o.orderId}`, o));
+    adapter.on('orderError', (e) => publisher.publish(`venue.order-error.${e.orderId}`, { orderId: e.orderId, orderRef: e.orderRef, kind: e.error.kind, message: e.error.message }));
+    adapter.on('execution', (e) => publisher.publish(`venue.execution.${e.execId}`, e));
+    adapter.on('commission', (c) => publisher.publish(`venue.commission.${c.execId}`, c));
+    adapter.on('position', (p) => publisher.publish(`venue.position.${p.conId}`, p));
+    adapter.on('accountValue', (v) => publisher.publish(`venue.account.${v.key}.${v.currency || 'none'}`, v));
+    adapter.on('alert', (a) => publisher.publish('venue.alert', a));
   }
 
   async stop(): Promise<void> {
     await this.adapter?.stop();
     this.adapter = undefined;
+    const stream = this.stream;
+    this.stream = undefined;
+    this.o.onStream?.(undefined);
+    await this.retention?.stop();
+    this.retention = undefined;
+    if (stream) {
+      await stream.publisher.close();
+      // After the publisher's last commit, so the outbox may still send it; the journal keeps what it does not.
+      await this.outbox?.stop();
+      this.outbox = undefined;
+      await stream.journal.close();
+    }
     this.store?.close();
     this.store = undefined;
   }
@@ -74,7 +144,7 @@ export class TradingScope implements Service {
     this.o.logger.warn({ from: this.current, to: mode }, 'switching trading mode');
     await this.stop();
     this.current = mode;
-    this.start();
+    await this.start();
     this.o.onModeChange?.(mode);
   }
 
@@ -85,6 +155,19 @@ export class TradingScope implements Service {
     if (!v) return undefined;
     const explicit = this.current === 'paper' ? v.paperPort : v.livePort;
     return { host: v.host, port: explicit ?? defaultPort(v.platform, this.current) };
+  }
+
+  /** The stream's two channels' durable side: Kafka's state, backlog and lag (optional: the journal keeps everything meanwhile). */
+  kafkaReadiness(): DependencyStatus {
+    const kafka = this.o.config.kafka;
+    if (!kafka) return { ok: true, detail: 'not configured: the stream runs on the WebSocket and the journal alone' };
+    const outbox = this.outbox;
+    if (!outbox) return { ok: false, reason: 'not started' };
+    const s = outbox.status();
+    const where = `${kafka.brokers.join(',')} topic ${kafka.topic}.${this.current}`;
+    const backlog = `backlog ${s.backlog} message${s.backlog === 1 ? '' : 's'}, lag ${(s.lagMs / 1000).toFixed(1)} s`;
+    if (s.state === 'up') return { ok: true, detail: `${where}: ${backlog}` };
+    return { ok: false, reason: `${s.state === 'starting' ? 'connecting to' : 'down:'} ${where}${s.lastError ? ` (${s.lastError})` : ''}; ${backlog}, kept in the journal` };
   }
 
   /** Readiness of the venue: connected, the account verified, and in sync. */

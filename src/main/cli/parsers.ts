@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseKafkaBrokers } from '../transport';
 
 // Flag value parsers: each refuses a bad value with a message commander prints on one line.
 
@@ -32,4 +33,13 @@ export function parseSymbols(value: string): string[] {
 export function parseLiveAccount(value: string): string {
   if (!/^U\d{4,}$/.test(value)) throw new InvalidArgumentError("must be a live-looking IB account id such as U1234567.");
   return value;
+}
+
+/** `--kafka host:port,host:port`: the seed brokers. */
+export function parseBrokers(value: string): string[] {
+  try {
+    return parseKafkaBrokers(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
 }

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { TRADING_MODES } from '../../shared';
 import { ConfigError, VERSION } from '../app';
 import { LOG_LEVELS } from '../ops';
-import { parseInteger, parseLiveAccount, parsePort, parseSymbols, positiveNumber } from './parsers';
+import { parseBrokers, parseInteger, parseLiveAccount, parsePort, parseSymbols, positiveNumber } from './parsers';
 import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
 
@@ -39,10 +39,11 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option('--venue <platform>', 'connect to TWS or IB Gateway (port by mode: TWS 7497/7496, Gateway 4002/4001)').choices(['tws', 'gateway']))
     .option('--venue-host <host>', 'where TWS/IB Gateway runs (default 127.0.0.1)')
     .option('--client-id <n>', 'the fixed API client id (default 1)', parseInteger)
+    .option('--kafka <brokers>', "copy the stream to Kafka as its durable backup (host:port,host:port; TLS and SASL in the config file's kafka block)", parseBrokers)
     .addHelpText(
       'after',
       '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_DEMO, DUALDESK_PORT, DUALDESK_LOG_LEVEL,\n' +
-        'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID. Venue ports: venue.paperPort / venue.livePort in the config file.\n' +
+        'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID, DUALDESK_KAFKA. Venue ports: venue.paperPort / venue.livePort in the config file.\n' +
         'Precedence: flags > environment > config file > defaults.',
     )
     .action(async (opts: ServeOptions) => {

@@ -12,6 +12,7 @@ export interface ServeOptions {
   readonly venue?: string;
   readonly venueHost?: string;
   readonly clientId?: number;
+  readonly kafka?: readonly string[];
 }
 
 /** `dualdesk serve`: builds the desk from flags, environment and config file, starts it, and stays up until a signal. */
@@ -27,6 +28,7 @@ export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
       'venue.platform': opts.venue,
       'venue.host': opts.venueHost,
       'venue.clientId': opts.clientId,
+      'kafka.brokers': opts.kafka,
     },
     env: io.env,
     ...(opts.config === undefined ? {} : { configFile: opts.config }),

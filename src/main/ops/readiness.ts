@@ -10,6 +10,8 @@ export interface DependencyStatus {
 export interface ReadinessCheck {
   readonly name: string;
   check(): DependencyStatus | Promise<DependencyStatus>;
+  /** A backup the desk works without (Kafka): reported, but it does not make the desk unready. */
+  readonly optional?: boolean;
 }
 
 export interface ReadinessReport {
@@ -29,7 +31,7 @@ export async function checkReadiness(
   checks.forEach((c, i) => {
     dependencies[c.name] = results[i] ?? { ok: false, reason: 'no result' };
   });
-  return { ready: results.every((r) => r.ok), dependencies };
+  return { ready: results.every((r, i) => r.ok || checks[i]?.optional === true), dependencies };
 }
 
 async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<DependencyStatus> {

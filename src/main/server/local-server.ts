@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import sirv from 'sirv';
@@ -21,6 +22,12 @@ export interface LocalServerOptions {
   readonly uiDir?: string;
   /** How long open requests may take to finish on stop before their sockets are closed. */
   readonly drainMs?: number;
+  /** Takes WebSocket upgrades for /stream (it authorizes the token itself). */
+  readonly stream?: {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, token: string | undefined): void;
+    /** Closes the upgraded connections, which the HTTP server's own close does not end. */
+    closeConnections(): Promise<void>;
+  };
 }
 
 export interface LocalServer {
@@ -176,6 +183,19 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
       });
       s.headersTimeout = 10_000;
       s.requestTimeout = 30_000;
+      s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        socket.on('error', () => undefined);
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        if (!bound || !allowedHosts(bound.port).has(req.headers.host ?? '')) {
+          socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+          return;
+        }
+        if (url.pathname !== '/stream' || !options.stream) {
+          socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+          return;
+        }
+        options.stream.handleUpgrade(req, socket, head, requestToken(req, url));
+      });
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
         s.listen(options.port, options.host, () => {
@@ -196,6 +216,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
       const closed = new Promise<void>((resolve) => s.close(() => resolve()));
       s.closeIdleConnections();
       const timer = setTimeout(() => s.closeAllConnections(), drainMs);
+      await options.stream?.closeConnections();
       await closed;
       clearTimeout(timer);
     },

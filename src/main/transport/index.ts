@@ -4,4 +4,8 @@ export { createStreamMetrics, StreamPublisher } from './publisher';
 export type { CommittedBatch, PublisherOptions, StreamMetrics } from './publisher';
 export { JournalRetention } from './retention';
 export type { JournalRetentionOptions } from './retention';
+export { StreamServer } from './ws-server';
+export type { StreamScope, StreamServerOptions, StreamSource } from './ws-server';
+export { HybridSubscriber } from './subscriber';
+export type { BackupReader, HybridSubscriberOptions, SubscriberChannel, SubscriberState } from './subscriber';
 export * from './kafka';

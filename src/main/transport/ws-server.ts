@@ -1,0 +1,439 @@
+// The stream's WebSocket channel (path /stream). Each committed batch is encoded once and sent to
+// every unfiltered subscriber as the same bytes; a subscriber whose socket backs up past a byte bound
+// stops receiving live frames and is caught up from the journal when it drains, or is closed (4008)
+// if it stays behind — memory stays bounded and the publisher never slows down for anyone.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CLOSE,
+  ClientFrameSchema,
+  decodeFrames,
+  encodeBatch,
+  encodeFrame,
+  topicMatcher,
+  type DataFrame,
+  type HelloFrame,
+  type ServerFrame,
+  type TopicMatcher,
+} from '../../shared/stream';
+import type { Clock, TimerHandle } from '../clock';
+import type { Logger } from '../ops';
+import type { JournalRow, StreamJournal } from './journal';
+import type { CommittedBatch, StreamPublisher } from './publisher';
+
+/** What an authorized subscriber may see: every topic, or those its patterns match. */
+export interface StreamScope {
+  /** Who it is, for the logs (never the token). */
+  readonly who: string;
+  readonly topics?: readonly string[];
+}
+
+export interface StreamSource {
+  readonly publisher: StreamPublisher;
+  readonly journal: StreamJournal;
+}
+
+export interface StreamServerOptions {
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly clock: Clock;
+  /** The scope of a bearer token, or undefined to refuse the connection (401). */
+  readonly authorize: (token: string | undefined) => StreamScope | undefined;
+  readonly heartbeatMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  /** Above this many bytes queued on a socket, live frames stop for it (default 4 MiB). */
+  readonly highWaterBytes?: number;
+  /** It is caught up from the journal once below this (default 512 KiB). */
+  readonly lowWaterBytes?: number;
+  /** Behind for longer than this: closed with 4008 (default 30 s). */
+  readonly maxBehindMs?: number;
+  /** A client frame larger than this gets an error and a close (default 16 KiB). */
+  readonly maxClientFrameBytes?: number;
+  /** A socket that does not complete the close handshake within this is cut (default 2 s). */
+  readonly closeTimeoutMs?: number;
+}
+
+const CATCH_UP_CHUNK = 2_000;
+
+type ConnectionState = 'hello' | 'catching-up' | 'live';
+
+interface Connection {
+  readonly ws: WebSocket;
+  readonly scope: StreamScope;
+  readonly id: number;
+  state: ConnectionState;
+  filter: TopicMatcher | undefined;
+  /** Every seq up to here has been sent or was filtered out. */
+  sent: number;
+  /** The seq of the last data frame sent (the next frame's `prev`). */
+  lastSent: number;
+  behindSince: number | undefined;
+  handshakeTimer: TimerHandle | undefined;
+}
+
+let nextConnectionId = 1;
+
+export class StreamServer {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private source: StreamSource | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly heartbeat: TimerHandle;
+  /** Fault injection: live frames to lose (tests and drills of the subscriber's gap filling). */
+  private framesToLose = 0;
+  private readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock'>>;
+  private readonly m;
+
+  constructor(private readonly options: StreamServerOptions) {
+    this.o = {
+      heartbeatMs: options.heartbeatMs ?? 250,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
+      highWaterBytes: options.highWaterBytes ?? 4 * 1024 * 1024,
+      lowWaterBytes: options.lowWaterBytes ?? 512 * 1024,
+      maxBehindMs: options.maxBehindMs ?? 30_000,
+      maxClientFrameBytes: options.maxClientFrameBytes ?? 16 * 1024,
+      closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
+    };
+    // ws closes frames beyond maxPayload itself (1009); below that, our own limit answers with an error frame first.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.o.maxClientFrameBytes * 4 });
+    const registers = [options.metrics];
+    this.m = {
+      connections: new Gauge({ name: 'dualdesk_stream_connections', help: 'Open stream WebSocket connections.', registers }),
+      behind: new Gauge({ name: 'dualdesk_stream_connections_behind', help: 'Connections being caught up from the journal.', registers }),
+      frames: new Counter({ name: 'dualdesk_stream_ws_frames_total', help: 'Data frames sent over WebSocket.', registers }),
+      bytes: new Counter({ name: 'dualdesk_stream_ws_bytes_total', help: 'Bytes sent over WebSocket.', registers }),
+      slowClosed: new Counter({ name: 'dualdesk_stream_slow_closed_total', help: 'Connections closed for staying behind (4008).', registers }),
+      badFrames: new Counter({ name: 'dualdesk_stream_bad_frames_total', help: 'Client frames refused (malformed, oversized, unexpected).', registers }),
+    };
+    this.heartbeat = options.clock.setInterval(() => this.tick(), this.o.heartbeatMs);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** The trading mode's stream. A new source is a new epoch: every subscriber is told and disconnected. */
+  setSource(source: StreamSource | undefined): void {
+    const previous = this.source;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.source = source;
+    if (previous) {
+      for (const c of this.connections) {
+        if (source) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
+        c.ws.close(1012, 'stream changed');
+      }
+    }
+    if (source) this.unsubscribe = source.publisher.onCommitted((batch) => this.onCommitted(batch));
+  }
+
+  /** Takes over an HTTP upgrade for /stream (the caller has checked the path and host). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, token: string | undefined): void {
+    const scope = this.options.authorize(token);
+    if (!scope) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (!this.source) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, scope));
+  }
+
+  /** Per connection: its state, position and bytes queued on its socket (what bounds memory). */
+  stats(): { id: number; who: string; state: ConnectionState; sent: number; bufferedBytes: number }[] {
+    return [...this.connections].map((c) => ({ id: c.id, who: c.scope.who, state: c.state, sent: c.sent, bufferedBytes: c.ws.bufferedAmount }));
+  }
+
+  readonly faults = {
+    /** Drops every connection at once (TCP reset, no close frame). */
+    disconnectAll: (): void => {
+      for (const c of this.connections) c.ws.terminate();
+    },
+    /** Loses the next `n` live data frames on the way to every subscriber, as a lossy link would. */
+    loseFrames: (n: number): void => {
+      this.framesToLose = n;
+    },
+  };
+
+  /** Says goodbye (1001) to every subscriber; resolves when all are closed (a peer that does not answer is cut). */
+  async closeConnections(): Promise<void> {
+    const closing = [...this.connections].map((c) => {
+      const closed = new Promise<void>((resolve) => c.ws.once('close', () => resolve()));
+      if (c.ws.readyState === c.ws.CLOSED) return Promise.resolve();
+      this.send(c, { op: 'error', code: 'shutting-down', message: 'DualDesk is shutting down' });
+      this.closeConnection(c, CLOSE.GOING_AWAY, 'shutting down');
+      return closed;
+    });
+    await Promise.all(closing);
+  }
+
+  async close(): Promise<void> {
+    this.options.clock.clearTimer(this.heartbeat);
+    this.unsubscribe?.();
+    await this.closeConnections();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private accept(ws: WebSocket, scope: StreamScope): void {
+    const c: Connection = {
+      ws,
+      scope,
+      id: nextConnectionId++,
+      state: 'hello',
+      filter: topicMatcher(scope.topics),
+      sent: 0,
+      lastSent: 0,
+      behindSince: undefined,
+      handshakeTimer: undefined,
+    };
+    this.connections.add(c);
+    this.m.connections.set(this.connections.size);
+    c.handshakeTimer = this.options.clock.setTimeout(() => {
+      if (c.state === 'hello') this.refuse(c, CLOSE.HANDSHAKE_TIMEOUT, 'handshake-timeout', `no hello within ${this.o.handshakeTimeoutMs} ms`);
+    }, this.o.handshakeTimeoutMs);
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(c, data, isBinary));
+    ws.on('close', () => {
+      this.options.clock.clearTimer(c.handshakeTimer);
+      this.connections.delete(c);
+      this.m.connections.set(this.connections.size);
+    });
+    ws.on('error', (err) => this.options.logger.debug({ connection: c.id, err: err.message }, 'stream socket error'));
+  }
+
+  private onMessage(c: Connection, data: RawData, isBinary: boolean): void {
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (bytes.length > this.o.maxClientFrameBytes) {
+      this.refuse(c, CLOSE.TOO_BIG, 'too-big', `client frames are limited to ${this.o.maxClientFrameBytes} bytes`);
+      return;
+    }
+    if (!isBinary) {
+      this.refuse(c, CLOSE.BAD_FRAME, 'bad-frame', 'frames are binary msgpack, not text');
+      return;
+    }
+    let frames: unknown[];
+    try {
+      frames = decodeFrames(bytes);
+    } catch {
+      this.refuse(c, CLOSE.BAD_FRAME, 'bad-frame', 'the frame is not valid msgpack');
+      return;
+    }
+    for (const raw of frames) {
+      const parsed = ClientFrameSchema.safeParse(raw);
+      if (!parsed.success) {
+        this.refuse(c, CLOSE.BAD_FRAME, 'bad-frame', `not a valid hello or replay: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`).join('; ')}`);
+        return;
+      }
+      const frame = parsed.data;
+      if (frame.op === 'hello') {
+        if (c.state !== 'hello') {
+          this.refuse(c, CLOSE.BAD_FRAME, 'unexpected', 'hello was already received');
+          return;
+        }
+        this.hello(c, frame);
+      } else {
+        if (c.state === 'hello') {
+          this.refuse(c, CLOSE.BAD_FRAME, 'unexpected', 'replay before hello');
+          return;
+        }
+        this.replay(c, frame.from, frame.to);
+      }
+    }
+  }
+
+  private refuse(c: Connection, code: number, errorCode: string, message: string): void {
+    this.m.badFrames.inc();
+    this.options.logger.info({ connection: c.id, who: c.scope.who, code: errorCode, message }, 'stream client refused');
+    this.send(c, { op: 'error', code: errorCode, message });
+    this.closeConnection(c, code, errorCode);
+  }
+
+  /** Closes with a code; a peer that does not read (so never sees the close frame) is cut after a grace period. */
+  private closeConnection(c: Connection, code: number, reason: string): void {
+    c.ws.close(code, reason);
+    const timer = this.options.clock.setTimeout(() => c.ws.terminate(), this.o.closeTimeoutMs);
+    c.ws.once('close', () => this.options.clock.clearTimer(timer));
+  }
+
+  private hello(c: Connection, hello: HelloFrame): void {
+    this.options.clock.clearTimer(c.handshakeTimer);
+    const source = this.source;
+    if (!source) return;
+    const own = topicMatcher(hello.topics);
+    const scoped = c.filter;
+    c.filter = own && scoped ? (t) => own(t) && scoped(t) : (own ?? scoped);
+    const { publisher, journal } = source;
+    const epoch = publisher.epoch;
+    const head = publisher.head;
+    const resume = hello.resume;
+    const servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head && (journal.oldest === 0 || resume.seq >= journal.oldest - 1);
+    if (resume && servable) {
+      c.sent = resume.seq;
+      c.lastSent = resume.seq;
+      this.send(c, { op: 'welcome', epoch, head, resumed: true });
+      this.startCatchUp(c);
+      this.catchUp(c);
+      return;
+    }
+    if (resume) {
+      const reason = resume.epoch !== epoch ? 'the stream was recreated: new epoch' : resume.seq > head ? 'that position is ahead of the stream' : 'that position is no longer in the journal';
+      this.send(c, { op: 'reset', epoch, reason });
+    }
+    const snapshot = publisher.snapshot(c.filter);
+    this.send(c, { op: 'welcome', epoch, head, resumed: false });
+    this.send(c, { op: 'snapshot', epoch, seq: snapshot.seq, state: snapshot.state });
+    c.sent = snapshot.seq;
+    c.lastSent = snapshot.seq;
+    c.state = 'live';
+  }
+
+  /** Sends [from, to] from the journal (those the subscriber may see), chained from from - 1. */
+  private replay(c: Connection, from: number, to: number): void {
+    const source = this.source;
+    if (!source) return;
+    const { journal, publisher } = source;
+    const last = Math.min(to, publisher.head);
+    if (from > last) return;
+    if (journal.oldest > from) {
+      this.send(c, { op: 'reset', epoch: publisher.epoch, reason: `messages ${from}-${journal.oldest - 1} are no longer in the journal` });
+      return;
+    }
+    let prev = from - 1;
+    for (let at = from; at <= last; ) {
+      const rows = journal.read(at, last, CATCH_UP_CHUNK);
+      if (rows.length === 0) break;
+      prev = this.sendRows(c, rows, prev);
+      at = (rows[rows.length - 1] as JournalRow).seq + 1;
+    }
+  }
+
+  private onCommitted(batch: CommittedBatch): void {
+    let shared: Uint8Array | undefined;
+    const lose = Math.min(this.framesToLose, batch.rows.length);
+    this.framesToLose -= lose;
+    const rows = lose > 0 ? batch.rows.slice(lose) : batch.rows;
+    const frames = lose > 0 ? batch.frames.slice(lose) : batch.frames;
+    const first = batch.rows[0];
+    const last = batch.rows[batch.rows.length - 1];
+    if (!first || !last) return;
+    for (const c of this.connections) {
+      if (c.state !== 'live') continue;
+      if (c.ws.bufferedAmount > this.o.highWaterBytes) {
+        this.startCatchUp(c);
+        continue;
+      }
+      if (c.sent !== first.seq - 1) continue; // not contiguous: it is being caught up
+      if (!c.filter) {
+        shared ??= encodeBatch(rows.map((r) => r.frame));
+        if (rows.length > 0) this.write(c, shared, rows.length);
+        c.sent = last.seq;
+        c.lastSent = last.seq;
+        continue;
+      }
+      // Lost frames count as sent (lost in transit), so the next frame's prev reveals the gap.
+      const afterLoss = batch.frames.slice(0, lose).reduce((p, f) => (c.filter?.(f.topic) ? f.seq : p), c.lastSent);
+      c.lastSent = this.sendFiltered(c, frames, afterLoss);
+      c.sent = last.seq;
+    }
+  }
+
+  /** Sends journal rows to a subscriber: as stored when unfiltered, re-chained when filtered. Returns the new prev. */
+  private sendRows(c: Connection, rows: readonly JournalRow[], prev: number): number {
+    if (!c.filter) {
+      this.write(c, encodeBatch(rows.map((r) => r.frame)), rows.length);
+      return (rows[rows.length - 1] as JournalRow).seq;
+    }
+    const frames = rows.filter((r) => c.filter?.(r.topic)).map((r) => decodeFrames(r.frame)[0] as DataFrame);
+    return this.sendFiltered(c, frames, prev);
+  }
+
+  private sendFiltered(c: Connection, frames: readonly DataFrame[], prev: number): number {
+    const out: Uint8Array[] = [];
+    let p = prev;
+    for (const f of frames) {
+      if (!c.filter?.(f.topic)) continue;
+      out.push(encodeFrame({ ...f, prev: p }));
+      p = f.seq;
+    }
+    if (out.length > 0) this.write(c, encodeBatch(out), out.length);
+    return p;
+  }
+
+  private startCatchUp(c: Connection): void {
+    if (c.state === 'catching-up') return;
+    c.state = 'catching-up';
+    c.behindSince = this.options.clock.now();
+  }
+
+  /** Sends from the journal while the socket has room; live again once at the head. */
+  private catchUp(c: Connection): void {
+    const source = this.source;
+    if (!source || c.state !== 'catching-up' || c.ws.readyState !== c.ws.OPEN) return;
+    const { journal, publisher } = source;
+    if (journal.oldest > c.sent + 1) {
+      this.send(c, { op: 'reset', epoch: publisher.epoch, reason: 'fell too far behind: the journal no longer holds the next messages' });
+      this.m.slowClosed.inc();
+      this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
+      return;
+    }
+    while (c.sent < publisher.head && c.ws.bufferedAmount < this.o.highWaterBytes) {
+      const rows = journal.read(c.sent + 1, publisher.head, CATCH_UP_CHUNK);
+      if (rows.length === 0) break;
+      c.lastSent = this.sendRows(c, rows, c.lastSent);
+      c.sent = (rows[rows.length - 1] as JournalRow).seq;
+    }
+
+    if (c.sent >= publisher.head) {
+      c.state = 'live';
+      if (c.ws.bufferedAmount < this.o.highWaterBytes) c.behindSince = undefined;
+    }
+  }
+
+  private onFlushed(c: Connection): void {
+    if (c.state === 'catching-up' && c.ws.bufferedAmount < this.o.lowWaterBytes) setImmediate(() => this.catchUp(c));
+  }
+
+  private tick(): void {
+    const source = this.source;
+    if (!source) return;
+    const now = this.options.clock.now();
+    let behind = 0;
+    for (const c of this.connections) {
+      if (c.state === 'catching-up') behind++;
+      if (c.state === 'hello' || c.ws.readyState !== c.ws.OPEN) continue;
+      // Behind is a full socket as much as a catch-up: one large batch can fill it with nothing published after.
+      if (c.ws.bufferedAmount > this.o.highWaterBytes) c.behindSince ??= now;
+      else if (c.state === 'live') c.behindSince = undefined;
+      if (c.behindSince !== undefined && now - c.behindSince > this.o.maxBehindMs) {
+        this.options.logger.warn({ connection: c.id, who: c.scope.who, behindMs: now - c.behindSince }, 'stream subscriber stayed behind; closing');
+        this.send(c, { op: 'error', code: 'too-slow', message: `behind the stream for over ${this.o.maxBehindMs / 1000} s` });
+        this.m.slowClosed.inc();
+        c.behindSince = undefined;
+        c.state = 'catching-up'; // no more live frames for a connection being closed
+        this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
+        continue;
+      }
+      if (c.state === 'catching-up') {
+        if (c.ws.bufferedAmount < this.o.lowWaterBytes) this.catchUp(c);
+      }
+      if (c.ws.bufferedAmount < this.o.highWaterBytes) this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
+    }
+    this.m.behind.set(behind);
+  }
+
+  private send(c: Connection, frame: ServerFrame): void {
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(encodeFrame(frame), { binary: true });
+  }
+
+  private write(c: Connection, bytes: Uint8Array, frames: number): void {
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    // While catching up, each write that goes out lets the catch-up continue at once (not at the next heartbeat).
+    const flushed = c.state === 'catching-up' ? () => this.onFlushed(c) : undefined;
+    c.ws.send(bytes, { binary: true }, flushed);
+    this.m.frames.inc(frames);
+    this.m.bytes.inc(bytes.length);
+  }
+}

@@ -1,0 +1,185 @@
+// The hybrid transport end to end: a real journal, real WebSockets, a real Kafka broker, and the
+// subscriber with Kafka as its backup, across connection kills, a WebSocket server that goes away,
+// and a publisher process killed with SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { decodeFrames, type DataFrame } from '../../src/shared/stream';
+import { KafkaStreamReader, type KafkaSettings } from '../../src/main/transport';
+import { freePort } from '../../scripts/kafka/broker';
+import { tempDir } from '../support/fs';
+import { memoryLogger } from '../support/logs';
+import { repoRoot } from '../support/paths';
+import { subscribe } from '../support/stream';
+import { startStreamHost } from '../support/stream-host';
+import { until } from '../support/wait';
+import { readTopic, seqsOf, settingsFor } from '../support/kafka';
+
+const brokers = inject('kafkaBrokers');
+const seqs = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function backupReader(settings: KafkaSettings): KafkaStreamReader {
+  return new KafkaStreamReader({ settings, logger: memoryLogger('warn').logger, backoff: { maxMs: 1_000 } });
+}
+
+async function hostWithKafka() {
+  const settings = settingsFor(brokers);
+  const host = await startStreamHost({ dir: tempDir(), kafka: settings });
+  onTestFinished(() => host.close());
+  return { host, settings };
+}
+
+describe('hybrid stream: WebSocket primary, Kafka backup', () => {
+  it('delivers exactly 1..100,000 in order while the WebSocket connection is killed at random every few hundred milliseconds', async () => {
+    const { host, settings } = await hostWithKafka();
+    const { subscriber, received } = await subscribe(host, { backup: backupReader(settings) });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const N = 100_000;
+    let publishing = true;
+    let kills = 0;
+    const chaos = (async () => {
+      while (publishing) {
+        await pause(50 + Math.random() * 300);
+        host.server.faults.disconnectAll();
+        kills++;
+      }
+    })();
+    for (let i = 0; i < N; i++) {
+      host.publisher.publish(`md.quote.S${i % 7}`, { i });
+      // Load shaping, not synchronization: about 25,000 a second, so the kills land all along the stream.
+      if (i % 500 === 499) await pause(20);
+    }
+    publishing = false;
+    await chaos;
+    await until(() => subscriber.state().lastSeq === N, `all ${N} (at ${subscriber.state().lastSeq})`, 60_000);
+    expect(received.frames).toHaveLength(N);
+    expect(received.frames.every((f, i) => f.seq === i + 1)).toBe(true);
+    expect(kills).toBeGreaterThan(10);
+    const s = subscriber.state();
+    expect(s.reconnects).toBeGreaterThan(kills / 2);
+    expect(s.delivered).toBe(N);
+    // And Kafka got all of it too.
+    await host.outbox!.whenAcked(N);
+  });
+
+  it('continues from Kafka when the WebSocket server goes away, and returns to the WebSocket when it is back', async () => {
+    const { host, settings } = await hostWithKafka();
+    const { subscriber, received } = await subscribe(host, { backup: backupReader(settings) });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const load = setInterval(() => {
+      for (let i = 0; i < 50; i++) host.publisher.publish('md.quote.S', { i });
+    }, 10);
+    onTestFinished(() => clearInterval(load));
+    await until(() => subscriber.state().lastSeq > 1_000, 'a live stream');
+
+    await host.stopWebSocket();
+    const cutAt = host.journal.head;
+    // Four failed connections (the close and 3 reconnects) open the breaker: Kafka takes over.
+    await until(() => subscriber.state().channel === 'kafka', 'the failover to Kafka');
+    await until(() => subscriber.state().lastSeq > cutAt + 2_000, 'messages published after the cut, from Kafka', 20_000);
+    expect(subscriber.state().websocket).not.toBe('open');
+    expect(subscriber.state().failovers).toBe(1);
+
+    await host.startWebSocket();
+    await until(() => subscriber.state().channel === 'websocket', 'the return to the WebSocket', 20_000);
+    const back = subscriber.state().lastSeq;
+    await until(() => subscriber.state().lastSeq > back + 1_000, 'live again over the WebSocket');
+    expect(subscriber.state().channel).toBe('websocket');
+    clearInterval(load);
+    await host.publisher.flush();
+    await until(() => subscriber.state().lastSeq === host.journal.head, 'the tail');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(host.journal.head));
+    expect(subscriber.state().failovers).toBe(1);
+  });
+
+  it('fills a gap larger than 10 from Kafka, then goes on over the WebSocket', async () => {
+    const { host, settings } = await hostWithKafka();
+    const { subscriber, received } = await subscribe(host, { backup: backupReader(settings) });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    host.server.faults.loseFrames(5_000);
+    for (let i = 0; i < 6_000; i++) host.publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 6_000, 'the 6,000 messages', 20_000);
+    await until(() => subscriber.state().channel === 'websocket', 'back on the WebSocket');
+    expect(subscriber.state()).toMatchObject({ gapsDetected: 1, failovers: 1 });
+    for (let i = 0; i < 100; i++) host.publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 6_100, 'live messages');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(6_100));
+  });
+
+  it('survives the publisher process being killed with SIGKILL mid-stream, several times: no seq reused, Kafka holds every seq, the subscriber ends complete', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const settings = settingsFor(brokers, { connectionTimeoutMs: 1_000 });
+    const N = 60_000;
+    const children = new Set<ChildProcess>();
+    onTestFinished(() => {
+      for (const c of children) c.kill('SIGKILL');
+    });
+    /** Starts the publisher; resolves once it serves, with a reader of its progress lines. */
+    const launch = async (run: number) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/stream-host-child.ts', import.meta.url)), JSON.stringify({ dir, port, kafka: settings, until: N, run })], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.add(child);
+      const exited = new Promise<string | null>((resolve) => child.once('exit', (_c, signal) => resolve(signal)));
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const first = await lines.next();
+      const hello = JSON.parse(String(first.value)) as { port: number; head: number; epoch: string };
+      return { child, exited, lines, hello };
+    };
+    const killAfter = async (p: Awaited<ReturnType<typeof launch>>, moreThan: number) => {
+      for (let line = await p.lines.next(); !line.done; line = await p.lines.next()) {
+        const m = JSON.parse(String(line.value)) as { head?: number };
+        if ((m.head ?? 0) > moreThan) break;
+      }
+      p.child.kill('SIGKILL');
+      expect(await p.exited).toBe('SIGKILL');
+      children.delete(p.child);
+    };
+
+    let p = await launch(0);
+    const epoch = p.hello.epoch;
+    const { subscriber, received } = await subscribe({ url: `ws://127.0.0.1:${port}/stream`, token: 'stream-host-test-token' }, { backup: backupReader(settings) });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const heads: number[] = [];
+    for (const [run, at] of [
+      [1, 8_000],
+      [2, 20_000],
+      [3, 35_000],
+    ] as const) {
+      await killAfter(p, at);
+      p = await launch(run);
+      // The journal survived the kill: same epoch, and the new run goes on after the last committed seq.
+      expect(p.hello.epoch).toBe(epoch);
+      heads.push(p.hello.head);
+    }
+    expect(heads).toEqual([...heads].sort((a, b) => a - b));
+    for (let line = await p.lines.next(); !line.done; line = await p.lines.next()) {
+      if ((JSON.parse(String(line.value)) as { done?: number }).done !== undefined) break;
+    }
+    await until(() => subscriber.state().lastSeq === N, `the subscriber complete (at ${subscriber.state().lastSeq})`, 60_000);
+    // From its joining snapshot on (the publisher was already running), every seq once and in order.
+    const joined = received.snapshots[0]!.seq;
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(N - joined, joined + 1));
+    expect(received.resets).toEqual([]);
+    expect(subscriber.state().reconnects).toBeGreaterThanOrEqual(3);
+
+    // Kafka holds every seq; repeats (the unacknowledged tail produced again) carry the very same message.
+    const records = await readTopic({ brokers }, settings.topic, 60_000);
+    const bySeq = new Map<number, string>();
+    for (const r of records) {
+      const seq = Number(r.headers.seq);
+      const body = JSON.stringify((decodeFrames(r.value)[0] as DataFrame).data);
+      expect(bySeq.get(seq) ?? body, `seq ${seq} reused with different content`).toBe(body);
+      bySeq.set(seq, body);
+    }
+    expect([...bySeq.keys()].sort((a, b) => a - b)).toEqual(seqs(N));
+    expect(new Set(seqsOf(records)).size).toBe(N);
+    // What the subscriber got is what Kafka has, message for message, from all four runs.
+    expect(received.frames.every((f) => bySeq.get(f.seq) === JSON.stringify(f.data))).toBe(true);
+    expect(new Set(received.frames.map((f) => (f.data as { run: number }).run))).toEqual(new Set([0, 1, 2, 3]));
+  });
+});

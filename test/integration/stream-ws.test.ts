@@ -1,0 +1,216 @@
+import { rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/stream';
+import { freePort } from '../../scripts/kafka/broker';
+import { startStreamDesk, subscribe } from '../support/stream';
+import { until } from '../support/wait';
+
+const seqs = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
+
+/** A raw WebSocket client that records every frame the server sends and how the socket closed. */
+async function rawClient(url: string, token: string | undefined) {
+  const frames: ServerFrame[] = [];
+  const ws = new WebSocket(token === undefined ? url : `${url}?token=${token}`);
+  const closed = new Promise<{ code: number }>((resolve) => ws.once('close', (code: number) => resolve({ code })));
+  const opened = await new Promise<boolean>((resolve) => {
+    ws.once('open', () => resolve(true));
+    ws.once('unexpected-response', (_req, res) => {
+      frames.push({ op: 'error', code: String(res.statusCode), message: 'http' });
+      resolve(false);
+    });
+  });
+  ws.on('message', (data: Buffer) => frames.push(...(decodeFrames(data) as ServerFrame[])));
+  return { ws, frames, closed, opened };
+}
+
+describe('stream over WebSocket (real ws, real SQLite journal)', () => {
+  it('requires the control token; joins with welcome and a snapshot, then streams in order', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    for (let i = 0; i < 5; i++) publisher.publish(`md.quote.S${i % 2}`, { i });
+    await publisher.flush();
+    const refused = await rawClient(s.url, 'not-the-token');
+    expect(refused.opened).toBe(false);
+    expect(refused.frames[0]).toMatchObject({ code: '401' });
+
+    const { subscriber, received } = await subscribe(s);
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const head = publisher.head;
+    expect(received.snapshots[0]).toMatchObject({ epoch: publisher.epoch, seq: head, state: { 'md.quote.S0': { i: 4 }, 'md.quote.S1': { i: 3 } } });
+    for (let i = 0; i < 1_000; i++) publisher.publish('md.quote.S0', { i });
+    await until(() => subscriber.state().lastSeq === head + 1_000, 'the live messages');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(1_000, head + 1));
+    expect(subscriber.state()).toMatchObject({ channel: 'websocket', websocket: 'open', epoch: publisher.epoch, gapsDetected: 0 });
+  });
+
+  it('delivers exactly 1..N in order while the connection is dropped at random every few hundred milliseconds', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber, received } = await subscribe(s, { reconnect: { initialMs: 10, maxMs: 100 } });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const N = 30_000;
+    let publishing = true;
+    let drops = 0;
+    const chaos = (async () => {
+      while (publishing) {
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 250));
+        serverOf(s).faults.disconnectAll();
+        drops++;
+      }
+    })();
+    for (let i = 0; i < N; i++) {
+      publisher.publish(`t.${i % 5}`, i);
+      // Load shaping, not synchronization: spread the publishing over a few seconds of drops.
+      if (i % 300 === 299) await new Promise((r) => setTimeout(r, 20));
+    }
+    publishing = false;
+    await chaos;
+    await until(() => subscriber.state().lastSeq === N, `all ${N} messages (at ${subscriber.state().lastSeq})`, 30_000);
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(N));
+    expect(drops).toBeGreaterThan(3);
+    // Some drops land while it is already reconnecting; most cost a reconnect.
+    expect(subscriber.state().reconnects).toBeGreaterThan(drops / 2);
+  });
+
+  it('fills a gap by replaying it over the WebSocket', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber, received } = await subscribe(s);
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    serverOf(s).faults.loseFrames(5);
+    for (let i = 0; i < 20; i++) publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 20, 'the 20 messages');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(20));
+    expect(subscriber.state()).toMatchObject({ gapsDetected: 1, gapsFilled: 1, failovers: 0, channel: 'websocket' });
+  });
+
+  it('also fills a tail gap (the last frames lost, nothing after them) from the heartbeat', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber, received } = await subscribe(s);
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    serverOf(s).faults.loseFrames(3);
+    for (let i = 0; i < 3; i++) publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 3, 'the lost tail, via the heartbeat');
+    expect(received.frames.map((f) => f.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('serves topic filters, with prev chained over what the subscriber sees', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber, received } = await subscribe(s, { topics: ['order.>'] });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    for (let i = 0; i < 100; i++) publisher.publish(i % 10 === 0 ? `order.${i}` : `md.quote.S${i}`, i);
+    await until(() => received.frames.length === 10, 'the ten orders');
+    expect(subscriber.state().gapsDetected).toBe(0);
+    expect(received.frames.map((f) => f.topic)).toEqual(seqs(10, 0).map((i) => `order.${i * 10}`));
+    expect(received.frames.map((f) => f.prev)).toEqual([0, ...received.frames.slice(0, -1).map((f) => f.seq)]);
+  });
+
+  it('answers malformed, oversized and unexpected frames with an error and a close, and carries on', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber } = await subscribe(s);
+    const cases: [string, (ws: WebSocket) => void, number, string][] = [
+      ['text', (ws) => ws.send('hello'), 4000, 'bad-frame'],
+      ['garbage', (ws) => ws.send(Buffer.from([0xc1, 0xc1, 0xc1])), 4000, 'bad-frame'],
+      ['unknown op', (ws) => ws.send(encodeFrame({ op: 'subscribe', topics: ['x'] })), 4000, 'bad-frame'],
+      ['replay first', (ws) => ws.send(encodeFrame({ op: 'replay', from: 1, to: 2 })), 4000, 'unexpected'],
+      ['bad pattern', (ws) => ws.send(encodeFrame({ op: 'hello', topics: ['a..b'] })), 4000, 'bad-frame'],
+      ['oversized', (ws) => ws.send(Buffer.alloc(20_000, 0x90)), 1009, 'too-big'],
+      [
+        'second hello',
+        (ws) => {
+          ws.send(encodeFrame({ op: 'hello' }));
+          ws.send(encodeFrame({ op: 'hello' }));
+        },
+        4000,
+        'unexpected',
+      ],
+    ];
+    for (const [what, act, code, errorCode] of cases) {
+      const c = await rawClient(s.url, s.token);
+      act(c.ws);
+      const { code: closedWith } = await c.closed;
+      expect(closedWith, what).toBe(code);
+      expect(c.frames.find((f) => f.op === 'error'), what).toMatchObject({ op: 'error', code: errorCode });
+    }
+    publisher.publish('t', 'still here');
+    await until(() => subscriber.state().lastSeq === publisher.head, 'the healthy subscriber');
+  });
+
+  it('keeps a stalled subscriber’s backlog bounded, catches it up from the journal, and never slows the others', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const fast = await subscribe(s);
+    const slow = await rawClient(s.url, s.token);
+    slow.ws.send(encodeFrame({ op: 'hello' }));
+    await until(() => slow.frames.some((f) => f.op === 'snapshot'), 'the slow one joining');
+    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
+    socket.pause(); // it stops reading: its socket backs up on the server
+    const payload = 'x'.repeat(2_000);
+    let maxBuffered = 0;
+    for (let i = 0; i < 20_000; i++) {
+      publisher.publish('bulk', payload);
+      if (i % 1_000 === 999) {
+        await publisher.flush();
+        for (const st of serverOf(s).stats()) maxBuffered = Math.max(maxBuffered, st.bufferedBytes);
+      }
+    }
+    await until(() => fast.subscriber.state().lastSeq === publisher.head, 'the fast subscriber at the head');
+    await until(() => serverOf(s).stats().some((st) => st.state === 'catching-up'), 'the slow one marked behind');
+    // Bounded: the high-water mark (4 MiB) plus at most one batch, not the 40 MB published.
+    expect(maxBuffered).toBeLessThan(4 * 1024 * 1024 + 12 * 1024 * 1024);
+    socket.resume();
+    await until(() => slow.frames.filter((f) => f.op === 'data').length === 20_000, 'the slow one caught up from the journal', 30_000);
+    const seen = slow.frames.filter((f) => f.op === 'data').map((f) => (f as { seq: number }).seq);
+    expect(seen).toEqual(seqs(20_000, seen[0]));
+  });
+
+  it('closes a subscriber that stays behind (4008), cutting it if it does not even read the close, and keeps serving', async () => {
+    const s = await startStreamDesk();
+    const server = serverOf(s);
+    Object.assign((server as unknown as { o: object }).o, { maxBehindMs: 300, closeTimeoutMs: 300 });
+    const publisher = s.desk.stream!.publisher;
+    const slow = await rawClient(s.url, s.token);
+    slow.ws.send(encodeFrame({ op: 'hello' }));
+    await until(() => slow.frames.some((f) => f.op === 'snapshot'), 'joining');
+    (slow.ws as unknown as { _socket: Socket })._socket.pause();
+    const payload = 'y'.repeat(4_000);
+    for (let i = 0; i < 5_000; i++) publisher.publish('bulk', payload);
+    await publisher.flush();
+    await until(() => server.stats().length === 0, 'the server dropping the stuck subscriber');
+    expect((await s.desk.metrics.getSingleMetric('dualdesk_stream_slow_closed_total')?.get())?.values[0]?.value).toBe(1);
+    (slow.ws as unknown as { _socket: Socket })._socket.resume();
+    expect([4008, 1006]).toContain((await slow.closed).code);
+    const { subscriber } = await subscribe(s);
+    publisher.publish('t', 'after');
+    await until(() => subscriber.state().lastSeq === publisher.head, 'a new subscriber served');
+  });
+
+  it('tells subscribers when the store is recreated: a new epoch, a reset and a fresh snapshot', async () => {
+    const port = await freePort();
+    const first = await startStreamDesk({ port });
+    const publisher = first.desk.stream!.publisher;
+    for (let i = 0; i < 10; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const oldEpoch = publisher.epoch;
+    const { subscriber, received } = await subscribe(first, { reconnect: { initialMs: 20, maxMs: 200 } });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    await first.desk.stop();
+    for (const f of ['paper-stream.db', 'paper-stream.db-wal', 'paper-stream.db-shm']) rmSync(join(first.dataDir, f), { force: true });
+    const second = await startStreamDesk({ port, dataDir: first.dataDir });
+    second.desk.stream!.publisher.publish('t', 'new world');
+    await until(() => received.snapshots.length === 2, 'a fresh snapshot');
+    expect(received.resets.length).toBeGreaterThanOrEqual(1);
+    expect(received.snapshots[1]?.epoch).not.toBe(oldEpoch);
+    await until(() => subscriber.state().epoch === second.desk.stream!.publisher.epoch, 'the new epoch');
+  });
+});
+
+function serverOf(s: Awaited<ReturnType<typeof startStreamDesk>>) {
+  return s.desk.streamServer!;
+}
