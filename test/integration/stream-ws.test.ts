@@ -87,6 +87,22 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     expect(subscriber.state()).toMatchObject({ gapsDetected: 1, gapsFilled: 1, failovers: 0, channel: 'websocket' });
   });
 
+  it('without Kafka, replays a gap of any size over the WebSocket, in pieces', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber, received } = await subscribe(s);
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    serverOf(s).faults.loseFrames(150_000);
+    for (let i = 0; i < 150_010; i++) publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 150_010, `the 150,010 messages (at ${subscriber.state().lastSeq})`);
+    expect(received.frames).toHaveLength(150_010);
+    expect(received.frames.every((f, i) => f.seq === i + 1)).toBe(true);
+    // Heartbeats announce the loss commit by commit, so it may be seen as several gaps: each is filled.
+    const st = subscriber.state();
+    expect(st.gapsDetected).toBeGreaterThanOrEqual(1);
+    expect(st).toMatchObject({ gapsFilled: st.gapsDetected, failovers: 0, channel: 'websocket' });
+  });
+
   it('also fills a tail gap (the last frames lost, nothing after them) from the heartbeat', async () => {
     const s = await startStreamDesk();
     const publisher = s.desk.stream!.publisher;

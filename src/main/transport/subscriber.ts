@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import {
   CircuitBreaker,
   decodeFrames,
+  MAX_REPLAY,
   encodeFrame,
   SequenceTracker,
   ServerFrameSchema,
@@ -97,7 +98,9 @@ export class HybridSubscriber {
   private watchTimer: TimerHandle | undefined;
   private replayTimer: TimerHandle | undefined;
   private replaying: { from: number; to: number } | undefined;
-  private counters = { gapsFilled: 0, failovers: 0, reconnects: 0, delivered: 0 };
+  private counters = { gapsDetected: 0, gapsFilled: 0, failovers: 0, reconnects: 0, delivered: 0 };
+  /** The open gap episode: filled once everything up to `to` is delivered, by whichever channel. */
+  private openGap: { to: number } | undefined;
   private readonly latencies = new Float64Array(LATENCY_SAMPLES);
   private latencyCount = 0;
   private readonly o: Required<Pick<HybridSubscriberOptions, 'heartbeatMs' | 'maxReplayGap' | 'replayTimeoutMs' | 'maxLatencyMs'>>;
@@ -150,7 +153,7 @@ export class HybridSubscriber {
       lastSeq: t.lastSeq,
       head: this.head,
       lagMs: this.lastDeliveredTs === 0 ? 0 : Math.max(0, this.clock.now() - this.lastDeliveredTs),
-      gapsDetected: t.gapsDetected,
+      gapsDetected: this.counters.gapsDetected,
       gapsFilled: this.counters.gapsFilled,
       failovers: this.counters.failovers,
       reconnects: this.counters.reconnects,
@@ -236,6 +239,7 @@ export class HybridSubscriber {
         this.tracker.reset(frame.epoch, frame.seq);
         this.head = Math.max(this.head, frame.seq);
         this.replaying = undefined;
+        this.openGap = undefined;
         this.options.onSnapshot?.(frame);
         this.maybeLeaveKafka();
         return;
@@ -249,6 +253,7 @@ export class HybridSubscriber {
       case 'reset':
         this.options.logger.info({ reason: frame.reason }, 'stream position reset by the server');
         this.tracker.clear();
+        this.openGap = undefined;
         this.replaying = undefined;
         this.pauseKafka();
         this.options.onReset?.(frame.reason);
@@ -297,6 +302,7 @@ export class HybridSubscriber {
         } else {
           this.options.logger.warn({ previous: e.previous, epoch: e.epoch }, 'stream epoch changed: taking a fresh snapshot');
           this.tracker.clear();
+          this.openGap = undefined;
           this.replaying = undefined;
           this.pauseKafka();
           this.options.onReset?.('the stream was recreated (new epoch)');
@@ -308,6 +314,11 @@ export class HybridSubscriber {
     if (this.replaying && this.tracker.lastSeq >= this.replaying.to) {
       this.replaying = undefined;
       this.clock.clearTimer(this.replayTimer);
+      const rest = this.tracker.missing();
+      if (rest) this.gap(rest.from, rest.to);
+    }
+    if (this.openGap && this.tracker.lastSeq >= this.openGap.to && this.tracker.missing() === undefined) {
+      this.openGap = undefined;
       this.counters.gapsFilled++;
     }
     this.maybeLeaveKafka();
@@ -320,22 +331,42 @@ export class HybridSubscriber {
     this.options.onMessage(frame);
   }
 
-  /** Messages [from, to] are missing: a small gap is replayed over the WebSocket; a big one (or no WebSocket) comes from Kafka. */
+  /**
+   * Messages [from, to] are missing: a small gap is replayed over the WebSocket; a big one (or any, with
+   * the WebSocket down) comes from Kafka. Without Kafka every gap is replayed (in pieces), and a
+   * replay that fails reconnects, which resumes from the position.
+   */
   private gap(from: number, to: number): void {
+    if (!this.openGap) this.counters.gapsDetected++;
+    this.openGap = { to: Math.max(to, this.openGap?.to ?? 0) };
     if (this.kafkaActive) return;
-    if (to - from + 1 > this.o.maxReplayGap || this.wsState !== 'open' || !this.ws) {
+    const backup = this.options.backup !== undefined;
+    if (backup && (to - from + 1 > this.o.maxReplayGap || this.wsState !== 'open' || !this.ws)) {
       this.failover(`gap of ${to - from + 1} messages (${from}-${to})`);
       return;
     }
-    if (this.replaying) return;
-    this.replaying = { from, to };
-    this.ws.send(encodeFrame({ op: 'replay', from, to }));
+    if (this.replaying || this.wsState !== 'open' || !this.ws) return;
+    const last = Math.min(to, from + MAX_REPLAY - 1);
+    this.replaying = { from, to: last };
+    this.ws.send(encodeFrame({ op: 'replay', from, to: last }));
     this.replayTimer = this.clock.setTimeout(() => {
       if (!this.replaying) return;
       this.replaying = undefined;
       this.breaker.failure('replay not answered');
-      this.failover(`replay of ${from}-${to} not answered within ${this.o.replayTimeoutMs} ms`);
+      const reason = `replay of ${from}-${last} not answered within ${this.o.replayTimeoutMs} ms`;
+      if (backup) this.failover(reason);
+      else this.reconnectNow(reason);
     }, this.o.replayTimeoutMs);
+  }
+
+  /** Drops the WebSocket and connects again, resuming from the position. */
+  private reconnectNow(reason: string): void {
+    this.options.logger.warn({ reason }, 'stream subscriber reconnecting');
+    const ws = this.ws;
+    this.ws = undefined;
+    this.wsState = 'closed';
+    ws?.terminate();
+    this.scheduleReconnect();
   }
 
   // --- Kafka ----------------------------------------------------------------------------------
@@ -371,12 +402,9 @@ export class HybridSubscriber {
     if (this.wsState !== 'open' || !this.ws) return;
     const silent = this.clock.now() - this.lastFrameAt;
     if (silent > 3 * this.o.heartbeatMs) {
-      this.breaker.trip(`no frame for ${silent} ms (3 heartbeats missed)`);
-      const ws = this.ws;
-      this.ws = undefined;
-      this.wsState = 'closed';
-      ws.terminate();
-      this.scheduleReconnect();
+      const reason = `no frame for ${silent} ms (3 heartbeats missed)`;
+      this.breaker.trip(reason);
+      this.reconnectNow(reason);
     }
   }
 }
