@@ -7,5 +7,6 @@ export type { JournalRetentionOptions } from './retention';
 export { StreamServer } from './ws-server';
 export type { StreamScope, StreamServerOptions, StreamSource } from './ws-server';
 export { HybridSubscriber } from './subscriber';
-export type { BackupReader, HybridSubscriberOptions, SubscriberChannel, SubscriberState } from './subscriber';
+export type { HybridSubscriberOptions } from './subscriber';
+export type { BackupReader, SubscriberChannel, SubscriberState } from '../../shared/stream';
 export * from './kafka';

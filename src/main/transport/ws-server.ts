@@ -83,6 +83,10 @@ export class StreamServer {
   private readonly heartbeat: TimerHandle;
   /** Fault injection: live frames to lose (tests and drills of the subscriber's gap filling). */
   private framesToLose = 0;
+  /** Fault injection: a stalled network (nothing goes out, nothing comes in, connections stay open). */
+  private stalled = false;
+  /** Fault injection: replay requests go unanswered. */
+  private replaysIgnored = false;
   private readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock'>>;
   private readonly m;
 
@@ -157,6 +161,16 @@ export class StreamServer {
     loseFrames: (n: number): void => {
       this.framesToLose = n;
     },
+    /** Stalls every connection (no frames either way, no heartbeats) until called with false; then they catch up. */
+    stall: (on: boolean): void => {
+      this.stalled = on;
+      const head = this.source?.publisher.head ?? 0;
+      if (!on) for (const c of this.connections) if (c.state === 'live' && c.sent < head) this.startCatchUp(c);
+    },
+    /** Leaves replay requests unanswered until called with false. */
+    ignoreReplays: (on: boolean): void => {
+      this.replaysIgnored = on;
+    },
   };
 
   /** Says goodbye (1001) to every subscriber; resolves when all are closed (a peer that does not answer is cut). */
@@ -205,6 +219,7 @@ export class StreamServer {
   }
 
   private onMessage(c: Connection, data: RawData, isBinary: boolean): void {
+    if (this.stalled) return;
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > this.o.maxClientFrameBytes) {
       this.refuse(c, CLOSE.TOO_BIG, 'too-big', `client frames are limited to ${this.o.maxClientFrameBytes} bytes`);
@@ -239,7 +254,7 @@ export class StreamServer {
           this.refuse(c, CLOSE.BAD_FRAME, 'unexpected', 'replay before hello');
           return;
         }
-        this.replay(c, frame.from, frame.to);
+        if (!this.replaysIgnored) this.replay(c, frame.from, frame.to);
       }
     }
   }
@@ -311,6 +326,7 @@ export class StreamServer {
   }
 
   private onCommitted(batch: CommittedBatch): void {
+    if (this.stalled) return; // connections fall behind; they are caught up when the stall ends
     let shared: Uint8Array | undefined;
     const lose = Math.min(this.framesToLose, batch.rows.length);
     this.framesToLose -= lose;
@@ -398,7 +414,7 @@ export class StreamServer {
 
   private tick(): void {
     const source = this.source;
-    if (!source) return;
+    if (!source || this.stalled) return;
     const now = this.options.clock.now();
     let behind = 0;
     for (const c of this.connections) {

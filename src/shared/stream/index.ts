@@ -6,3 +6,5 @@ export { CircuitBreaker } from './breaker';
 export type { BreakerOptions, BreakerState } from './breaker';
 export { SequenceTracker } from './tracker';
 export type { TrackerEvent, TrackerState } from './tracker';
+export { StreamSubscriber } from './subscriber';
+export type { BackupReader, ConnectStream, StreamSocket, StreamSocketEvents, StreamSubscriberOptions, SubscriberChannel, SubscriberLog, SubscriberState, SubscriberTimers } from './subscriber';

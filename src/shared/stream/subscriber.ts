@@ -1,0 +1,435 @@
+// The stream subscriber's state machine, independent of the socket and of the platform (Node with
+// `ws` and Kafka in src/main/transport; the browser over its WebSocket alone). It delivers every seq
+// exactly once and in order across every failure: gaps are replayed over the WebSocket, or read from
+// the backup (Kafka) when large, when a replay fails, or when the WebSocket is down; the WebSocket
+// reconnects with backoff and resumes from the position; once it is live again, the backup stops.
+import { Backoff, type BackoffOptions } from '../backoff';
+import { CircuitBreaker, type BreakerState } from './breaker';
+import { decodeFrames, encodeFrame } from './codec';
+import { MAX_REPLAY, ServerFrameSchema, type DataFrame, type ServerFrame } from './frames';
+import { topicMatcher, type TopicMatcher } from './topics';
+import { SequenceTracker } from './tracker';
+
+/** A connected (or connecting) stream socket, whatever the platform's WebSocket is. */
+export interface StreamSocket {
+  send(bytes: Uint8Array): void;
+  /** A clean close (the close handshake). */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once (a dead or stalled peer). */
+  abort(): void;
+}
+
+/** What a socket reports; `message` carries one binary WebSocket message. */
+export interface StreamSocketEvents {
+  open(): void;
+  message(bytes: Uint8Array): void;
+  close(code: number, reason: string): void;
+  error(message: string): void;
+}
+
+/** Opens a socket to the stream, authenticated (Node: a bearer header; the browser: `?token=`); events come later, never during the call. */
+export type ConnectStream = (events: StreamSocketEvents) => StreamSocket;
+
+/** Time, injected (tests use a virtual clock); the main process's Clock fits it. */
+export interface SubscriberTimers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+/** The subset of a pino logger the subscriber uses. */
+export interface SubscriberLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** The durable backup (Kafka: the transport's KafkaStreamReader), as the subscriber needs it. */
+export interface BackupReader {
+  start(): Promise<void>;
+  /** Reads from near `position` on, until paused; frames in offset order. */
+  readFrom(position: { readonly epoch: string; readonly seq: number; readonly ts: number }, onFrames: (frames: DataFrame[]) => void): Promise<void>;
+  pause(): void;
+  stop(): Promise<void>;
+}
+
+export type SubscriberChannel = 'websocket' | 'kafka' | 'none';
+
+export interface SubscriberState {
+  readonly channel: SubscriberChannel;
+  readonly websocket: 'connecting' | 'open' | 'closed';
+  readonly breaker: BreakerState;
+  readonly epoch: string | undefined;
+  readonly lastSeq: number;
+  /** The stream head as last announced by the server. */
+  readonly head: number;
+  /** now − publish time of the last delivered message. */
+  readonly lagMs: number;
+  readonly gapsDetected: number;
+  readonly gapsFilled: number;
+  readonly failovers: number;
+  readonly reconnects: number;
+  readonly delivered: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+}
+
+export interface StreamSubscriberOptions {
+  readonly connect: ConnectStream;
+  readonly topics?: readonly string[];
+  readonly backup?: BackupReader;
+  readonly logger: SubscriberLog;
+  readonly timers: SubscriberTimers;
+  readonly random?: () => number;
+  /** The server's heartbeat interval; 3 missed heartbeats is a failure (default 250 ms). */
+  readonly heartbeatMs?: number;
+  /** A gap larger than this is read from Kafka rather than replayed (default 10). */
+  readonly maxReplayGap?: number;
+  /** A replay not answered within this is a failure (default 1 s). */
+  readonly replayTimeoutMs?: number;
+  /** Latency above this for 3 consecutive messages is a failure (default 500 ms). */
+  readonly maxLatencyMs?: number;
+  readonly maxBuffered?: number;
+  /** Reconnect delays (default 100 ms doubling to 10 s, equal jitter). */
+  readonly reconnect?: BackoffOptions;
+  readonly onMessage: (frame: DataFrame) => void;
+  /** The state as of `seq`: sent when joining, and after every reset or epoch change. */
+  readonly onSnapshot?: (snapshot: { epoch: string; seq: number; state: Readonly<Record<string, unknown>> }) => void;
+  /** The position was discarded (a new epoch, or a position no longer available). */
+  readonly onReset?: (reason: string) => void;
+}
+
+const LATENCY_SAMPLES = 4_096;
+
+export class StreamSubscriber {
+  private readonly clock: SubscriberTimers;
+  private readonly tracker: SequenceTracker;
+  private readonly breaker: CircuitBreaker;
+  private readonly filter: TopicMatcher | undefined;
+  private ws: StreamSocket | undefined;
+  private wsState: SubscriberState['websocket'] = 'closed';
+  /** The server's welcome arrived on the current connection. */
+  private welcomed = false;
+  private running = false;
+  private kafkaActive = false;
+  private head = 0;
+  private lastFrameAt = 0;
+  private lastDeliveredTs = 0;
+  private slowInARow = 0;
+  private readonly backoff: Backoff;
+  private reconnectTimer: unknown;
+  private watchTimer: unknown;
+  private replayTimer: unknown;
+  private replaying: { from: number; to: number } | undefined;
+  private counters = { gapsDetected: 0, gapsFilled: 0, failovers: 0, reconnects: 0, delivered: 0 };
+  /** The open gap episode: filled once everything up to `to` is delivered, by whichever channel. */
+  private openGap: { to: number } | undefined;
+  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
+  private latencyCount = 0;
+  private readonly o: Required<Pick<StreamSubscriberOptions, 'heartbeatMs' | 'maxReplayGap' | 'replayTimeoutMs' | 'maxLatencyMs'>>;
+
+  constructor(private readonly options: StreamSubscriberOptions) {
+    this.clock = options.timers;
+    this.tracker = new SequenceTracker(options.maxBuffered ?? 100_000);
+    this.filter = topicMatcher(options.topics);
+    this.backoff = new Backoff(options.random, options.reconnect);
+    this.o = {
+      heartbeatMs: options.heartbeatMs ?? 250,
+      maxReplayGap: options.maxReplayGap ?? 10,
+      replayTimeoutMs: options.replayTimeoutMs ?? 1_000,
+      maxLatencyMs: options.maxLatencyMs ?? 500,
+    };
+    this.breaker = new CircuitBreaker(() => this.clock.now(), { coolDownMs: 0 }, (state, reason) => {
+      options.logger.info({ state, reason }, 'subscriber WebSocket breaker');
+      if (state === 'open') this.failover(`WebSocket: ${reason}`);
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.options.backup?.start();
+    this.watchTimer = this.clock.setInterval(() => this.watch(), Math.max(10, Math.floor(this.o.heartbeatMs / 2)));
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.clock.clearTimer(this.watchTimer);
+    this.clock.clearTimer(this.reconnectTimer);
+    this.clock.clearTimer(this.replayTimer);
+    this.ws?.close(1000, 'done');
+    this.ws = undefined;
+    this.wsState = 'closed';
+    await this.options.backup?.stop();
+  }
+
+  state(): SubscriberState {
+    // A typed-array copy sorts numerically in native code: cheap enough for a UI polling state().
+    const sorted = this.latencies.slice(0, Math.min(this.latencyCount, LATENCY_SAMPLES)).sort();
+    const q = (p: number) => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number));
+    const t = this.tracker.state();
+    return {
+      channel: this.kafkaActive ? 'kafka' : this.wsState === 'open' ? 'websocket' : 'none',
+      websocket: this.wsState,
+      breaker: this.breaker.state,
+      epoch: t.epoch,
+      lastSeq: t.lastSeq,
+      head: this.head,
+      lagMs: this.lastDeliveredTs === 0 ? 0 : Math.max(0, this.clock.now() - this.lastDeliveredTs),
+      gapsDetected: this.counters.gapsDetected,
+      gapsFilled: this.counters.gapsFilled,
+      failovers: this.counters.failovers,
+      reconnects: this.counters.reconnects,
+      delivered: this.counters.delivered,
+      latencyMs: { p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0 },
+    };
+  }
+
+  // --- WebSocket -------------------------------------------------------------------------------
+
+  private connect(): void {
+    if (!this.running) return;
+    this.wsState = 'connecting';
+    this.welcomed = false;
+    const ws: StreamSocket = this.options.connect({
+      open: () => {
+        if (this.ws !== ws) return;
+        this.wsState = 'open';
+        this.lastFrameAt = this.clock.now();
+        const epoch = this.tracker.epoch;
+        ws.send(
+          encodeFrame({
+            op: 'hello',
+            ...(epoch === undefined ? {} : { resume: { epoch, seq: this.tracker.lastSeq } }),
+            ...(this.options.topics ? { topics: [...this.options.topics] } : {}),
+          }),
+        );
+      },
+      message: (bytes) => {
+        if (this.ws === ws) this.onWsMessage(bytes);
+      },
+      close: (code, reason) => {
+        if (this.ws !== ws) return;
+        this.ws = undefined;
+        this.wsState = 'closed';
+        this.breaker.failure(`closed (${code}${reason ? ` ${reason}` : ''})`);
+        this.scheduleReconnect();
+      },
+      error: (message) => this.options.logger.debug({ err: message }, 'subscriber WebSocket error'),
+    });
+    this.ws = ws;
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.reconnectTimer) return;
+    const delay = this.backoff.next();
+    this.counters.reconnects++;
+    this.reconnectTimer = this.clock.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private onWsMessage(data: Uint8Array): void {
+    this.lastFrameAt = this.clock.now();
+    let frames: unknown[];
+    try {
+      frames = decodeFrames(data);
+    } catch {
+      this.breaker.failure('undecodable frame');
+      return;
+    }
+    for (const raw of frames) {
+      const parsed = ServerFrameSchema.safeParse(raw);
+      if (!parsed.success) {
+        this.breaker.failure('invalid frame');
+        continue;
+      }
+      this.onServerFrame(parsed.data);
+    }
+  }
+
+  private onServerFrame(frame: ServerFrame): void {
+    switch (frame.op) {
+      case 'welcome':
+        this.welcomed = true;
+        this.head = frame.head;
+        this.backoff.reset();
+        this.breaker.success();
+        if (frame.resumed) this.maybeLeaveKafka();
+        return;
+      case 'snapshot':
+        this.tracker.reset(frame.epoch, frame.seq);
+        this.head = Math.max(this.head, frame.seq);
+        this.replaying = undefined;
+        this.openGap = undefined;
+        this.options.onSnapshot?.(frame);
+        this.maybeLeaveKafka();
+        return;
+      case 'hb':
+        this.head = frame.head;
+        this.breaker.success();
+        if (this.tracker.epoch === undefined || frame.epoch !== this.tracker.epoch) return;
+        if (frame.head > this.tracker.lastSeq && !this.replaying && !this.kafkaActive) this.gap(this.tracker.lastSeq + 1, frame.head);
+        this.maybeLeaveKafka();
+        return;
+      case 'reset':
+        this.options.logger.info({ reason: frame.reason }, 'stream position reset by the server');
+        this.tracker.clear();
+        this.openGap = undefined;
+        this.replaying = undefined;
+        this.pauseKafka();
+        this.options.onReset?.(frame.reason);
+        // In the handshake a snapshot follows; later (a replay that cannot be served) rejoin for one.
+        if (this.welcomed && this.wsState === 'open') this.rejoin();
+        return;
+      case 'error':
+        this.options.logger.warn({ code: frame.code, message: frame.message }, 'stream server error');
+        return;
+      case 'data': {
+        const latency = this.clock.now() - frame.ts;
+        if (latency > this.o.maxLatencyMs) {
+          this.slowInARow++;
+          if (this.slowInARow >= 3) {
+            this.slowInARow = 0;
+            this.breaker.trip(`latency over ${this.o.maxLatencyMs} ms for 3 messages in a row`);
+          }
+        } else {
+          this.slowInARow = 0;
+        }
+        this.ingest([frame], 'websocket');
+        return;
+      }
+    }
+  }
+
+  /** Drops the WebSocket and connects again without a position (the server will send a snapshot). */
+  private rejoin(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    this.wsState = 'closed';
+    ws?.close(1000, 'rejoin');
+    this.connect();
+  }
+
+  // --- ordering and gaps ----------------------------------------------------------------------
+
+  private ingest(frames: readonly DataFrame[], channel: 'websocket' | 'kafka'): void {
+    for (const frame of frames) {
+      const wanted = channel === 'websocket' || !this.filter || this.filter(frame.topic);
+      for (const e of this.tracker.accept(frame, wanted)) {
+        if (e.kind === 'deliver') {
+          this.deliver(e.frame);
+        } else if (e.kind === 'gap') {
+          this.gap(e.from, e.to);
+        } else {
+          this.options.logger.warn({ previous: e.previous, epoch: e.epoch }, 'stream epoch changed: taking a fresh snapshot');
+          this.tracker.clear();
+          this.openGap = undefined;
+          this.replaying = undefined;
+          this.pauseKafka();
+          this.options.onReset?.('the stream was recreated (new epoch)');
+          if (this.wsState === 'open') this.rejoin();
+          return;
+        }
+      }
+    }
+    if (this.replaying && this.tracker.lastSeq >= this.replaying.to) {
+      this.replaying = undefined;
+      this.clock.clearTimer(this.replayTimer);
+      const rest = this.tracker.missing();
+      if (rest) this.gap(rest.from, rest.to);
+    }
+    if (this.openGap && this.tracker.lastSeq >= this.openGap.to && this.tracker.missing() === undefined) {
+      this.openGap = undefined;
+      this.counters.gapsFilled++;
+    }
+    this.maybeLeaveKafka();
+  }
+
+  private deliver(frame: DataFrame): void {
+    this.counters.delivered++;
+    this.lastDeliveredTs = frame.ts;
+    this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = Math.max(0, this.clock.now() - frame.ts);
+    this.options.onMessage(frame);
+  }
+
+  /**
+   * Messages [from, to] are missing: a small gap is replayed over the WebSocket; a big one (or any, with
+   * the WebSocket down) comes from Kafka. Without Kafka every gap is replayed (in pieces), and a
+   * replay that fails reconnects, which resumes from the position.
+   */
+  private gap(from: number, to: number): void {
+    if (!this.openGap) this.counters.gapsDetected++;
+    this.openGap = { to: Math.max(to, this.openGap?.to ?? 0) };
+    if (this.kafkaActive) return;
+    const backup = this.options.backup !== undefined;
+    if (backup && (to - from + 1 > this.o.maxReplayGap || this.wsState !== 'open' || !this.ws)) {
+      this.failover(`gap of ${to - from + 1} messages (${from}-${to})`);
+      return;
+    }
+    if (this.replaying || this.wsState !== 'open' || !this.ws) return;
+    const last = Math.min(to, from + MAX_REPLAY - 1);
+    this.replaying = { from, to: last };
+    this.ws.send(encodeFrame({ op: 'replay', from, to: last }));
+    this.replayTimer = this.clock.setTimeout(() => {
+      if (!this.replaying) return;
+      this.replaying = undefined;
+      this.breaker.failure('replay not answered');
+      const reason = `replay of ${from}-${last} not answered within ${this.o.replayTimeoutMs} ms`;
+      if (backup) this.failover(reason);
+      else this.reconnectNow(reason);
+    }, this.o.replayTimeoutMs);
+  }
+
+  /** Drops the WebSocket and connects again, resuming from the position. */
+  private reconnectNow(reason: string): void {
+    this.options.logger.warn({ reason }, 'stream subscriber reconnecting');
+    const ws = this.ws;
+    this.ws = undefined;
+    this.wsState = 'closed';
+    ws?.abort();
+    this.scheduleReconnect();
+  }
+
+  // --- Kafka ----------------------------------------------------------------------------------
+
+  private failover(reason: string): void {
+    const backup = this.options.backup;
+    if (!backup || this.kafkaActive || this.tracker.epoch === undefined) return;
+    this.kafkaActive = true;
+    this.counters.failovers++;
+    this.options.logger.warn({ reason, from: this.tracker.lastSeq + 1 }, 'subscriber failing over to Kafka');
+    backup.readFrom({ epoch: this.tracker.epoch, seq: this.tracker.lastSeq, ts: this.lastDeliveredTs || this.clock.now() - 60_000 }, (frames) => this.ingest(frames, 'kafka')).catch((err: unknown) => {
+      this.options.logger.error({ err: (err as Error).message }, 'Kafka backup read failed');
+      this.kafkaActive = false;
+    });
+  }
+
+  /** Back to the WebSocket alone once it is open, healthy and has everything up to the head. */
+  private maybeLeaveKafka(): void {
+    if (!this.kafkaActive || this.wsState !== 'open' || this.breaker.state !== 'closed') return;
+    if (this.tracker.missing() !== undefined || this.tracker.lastSeq < this.head) return;
+    this.pauseKafka();
+    this.options.logger.info({ lastSeq: this.tracker.lastSeq }, 'subscriber back on the WebSocket');
+  }
+
+  private pauseKafka(): void {
+    if (!this.kafkaActive) return;
+    this.kafkaActive = false;
+    this.options.backup?.pause();
+  }
+
+  /** Missed heartbeats: a stalled or silently dead connection. */
+  private watch(): void {
+    if (this.wsState !== 'open' || !this.ws) return;
+    const silent = this.clock.now() - this.lastFrameAt;
+    if (silent > 3 * this.o.heartbeatMs) {
+      const reason = `no frame for ${silent} ms (3 heartbeats missed)`;
+      this.breaker.trip(reason);
+      this.reconnectNow(reason);
+    }
+  }
+}
