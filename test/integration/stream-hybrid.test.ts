@@ -108,6 +108,57 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     expect(received.frames.map((f) => f.seq)).toEqual(seqs(6_100));
   });
 
+  it('fails over to Kafka when the heartbeats stop (a stalled connection), and comes back when they resume', async () => {
+    const { host, settings } = await hostWithKafka();
+    const log = memoryLogger('info');
+    const { subscriber, received } = await subscribe(host, { backup: backupReader(settings), logger: log.logger });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const load = setInterval(() => host.publisher.publish('md.quote.S', Date.now()), 5);
+    onTestFinished(() => clearInterval(load));
+    await until(() => subscriber.state().lastSeq > 50, 'a live stream');
+    host.server.faults.stall(true);
+    const stalledAt = host.journal.head;
+    await until(() => subscriber.state().channel === 'kafka', 'the failover');
+    expect(log.text()).toContain('3 heartbeats missed');
+    await until(() => subscriber.state().lastSeq > stalledAt + 50, 'messages from Kafka while the connection is stalled');
+    host.server.faults.stall(false);
+    await until(() => subscriber.state().channel === 'websocket', 'the return to the WebSocket');
+    clearInterval(load);
+    await host.publisher.flush();
+    await until(() => subscriber.state().lastSeq === host.journal.head, 'the tail');
+    const joined = received.snapshots[0]!.seq;
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(host.journal.head - joined, joined + 1));
+  });
+
+  it('fails over to Kafka when a replay goes unanswered for 1 s', async () => {
+    const { host, settings } = await hostWithKafka();
+    const log = memoryLogger('info');
+    const { subscriber, received } = await subscribe(host, { backup: backupReader(settings), logger: log.logger });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    host.server.faults.ignoreReplays(true);
+    host.server.faults.loseFrames(3);
+    for (let i = 0; i < 10; i++) host.publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 10, 'the 10 messages, the lost ones from Kafka');
+    expect(log.text()).toMatch(/replay of 1-3 not answered within 1000 ms/);
+    expect(subscriber.state()).toMatchObject({ failovers: 1, gapsDetected: 1, gapsFilled: 1 });
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(10));
+  });
+
+  it('fails over to Kafka when messages arrive over 500 ms late three times in a row', async () => {
+    const settings = settingsFor(brokers);
+    const host = await startStreamHost({ dir: tempDir(), kafka: settings, lateByMs: 800 });
+    onTestFinished(() => host.close());
+    const log = memoryLogger('info');
+    const { subscriber, received } = await subscribe(host, { backup: backupReader(settings), logger: log.logger });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    for (let i = 0; i < 3; i++) host.publisher.publish('t', i);
+    await until(() => subscriber.state().failovers === 1, 'the failover');
+    expect(log.text()).toContain('latency over 500 ms for 3 messages in a row');
+    for (let i = 0; i < 100; i++) host.publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 103, 'every message, once');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(103));
+  });
+
   it('survives the publisher process being killed with SIGKILL mid-stream, several times: no seq reused, Kafka holds every seq, the subscriber ends complete', async () => {
     const dir = tempDir();
     const port = await freePort();

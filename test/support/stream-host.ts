@@ -33,13 +33,17 @@ export interface StreamHostOptions {
   /** Outbox tuning (e.g. shorter retries in tests). */
   readonly outbox?: Pick<KafkaOutboxOptions, 'backoff' | 'breaker'>;
   readonly logger?: Logger;
+  /** Stamps messages this much in the past, as a publisher whose messages reach subscribers late would look. */
+  readonly lateByMs?: number;
 }
 
 export async function startStreamHost(options: StreamHostOptions): Promise<StreamHost> {
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const metrics = new Registry();
   const journal = await StreamJournal.open(join(options.dir, 'stream.db'));
-  const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: createStreamMetrics(metrics) });
+  const lateBy = options.lateByMs ?? 0;
+  const clock = lateBy === 0 ? systemClock : { ...systemClock, now: () => Date.now() - lateBy };
+  const publisher = new StreamPublisher({ journal, clock, logger, metrics: createStreamMetrics(metrics) });
   const server = new StreamServer({ logger, metrics, clock: systemClock, authorize: (t) => (t === HOST_TOKEN ? { who: 'test' } : undefined) });
   server.setSource({ journal, publisher });
   const outbox = options.kafka ? new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings: options.kafka, logger, metrics, ...options.outbox }) : undefined;
