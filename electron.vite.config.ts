@@ -44,6 +44,8 @@ export default defineConfig({
         input: {
           main: resolve('src/main/electron/main.ts'),
           cli: resolve('src/main/cli/main.ts'),
+          // The Kafka outbox's worker thread, started by file (KafkaOutbox finds it beside the bundle).
+          'kafka-outbox-worker': resolve('src/main/transport/kafka/outbox-worker.ts'),
         },
       },
     },

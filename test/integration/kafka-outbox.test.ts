@@ -10,6 +10,7 @@ import { tempDir } from '../support/fs';
 import { memoryLogger } from '../support/logs';
 import { repoRoot } from '../support/paths';
 import { openStream, publishMany, readTopic, seqsOf, settingsFor } from '../support/kafka';
+import { until } from '../support/wait';
 
 const brokers = inject('kafkaBrokers');
 
@@ -115,6 +116,44 @@ describe('Kafka outbox', () => {
     // Order holds within what each producer sent: the topic never goes back except to repeat the unacknowledged tail.
     const firstRepeat = seqs.findIndex((s, i) => i > 0 && s <= seqs[i - 1]!);
     if (firstRepeat >= 0) expect(seqs[firstRepeat]).toBe(acked + 1);
+  });
+
+  it('restarts its worker thread when it dies mid-stream, from the acknowledged watermark: every seq reaches Kafka', async () => {
+    const { journal, publisher } = await openStream(tempDir());
+    const settings = settingsFor(brokers);
+    const registry = new Registry();
+    const logs = memoryLogger('warn');
+    // Restarts after 50–100 ms, then up to 200 ms (instead of up to 10 s) to keep the test short.
+    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger: logs.logger, metrics: registry, backoff: { maxMs: 200 } });
+    onTestFinished(async () => {
+      await outbox.stop();
+      await journal.close();
+    });
+    await outbox.start();
+
+    const total = 60_000;
+    const publishing = publishMany(publisher, total, 500);
+    for (const at of [5_000, 20_000]) {
+      await until(() => journal.kafkaAcked >= at, `Kafka acknowledging ${at}`);
+      await outbox.faults.killWorker();
+      const acked = journal.kafkaAcked;
+      expect(outbox.status().backlog).toBeGreaterThan(0);
+      expect(outbox.status()).toMatchObject({ state: 'down', acked, lastError: expect.stringContaining('outbox worker failed') as string });
+      // The new worker goes on from there, as the stream goes on.
+      await until(() => outbox.status().state === 'up' && journal.kafkaAcked > acked, 'the restarted worker sending');
+    }
+    await publishing;
+    await outbox.whenAcked(total);
+    expect(outbox.status()).toMatchObject({ state: 'up', breaker: 'closed', acked: total, head: total, backlog: 0 });
+    expect(logs.lines().filter((l) => l['msg'] === 'Kafka outbox worker failed; restarting it')).toHaveLength(2);
+
+    // At least once: a send in flight when the worker died may be in the topic twice, nothing is missing.
+    const seqs = seqsOf(await readTopic({ brokers }, settings.topic));
+    const distinct = new Set(seqs);
+    expect(distinct.size).toBe(total);
+    for (let s = 1; s <= total; s++) expect(distinct.has(s)).toBe(true);
+    expect(await metricValue(registry, 'dualdesk_kafka_acked_seq')).toBe(total);
+    expect(await metricValue(registry, 'dualdesk_kafka_messages_produced_total')).toBeGreaterThanOrEqual(total);
   });
 
   it('creates its topic with one partition and at least 7 days of retention', async () => {

@@ -1,10 +1,14 @@
-import { readFileSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { decodeFrames, type DataFrame } from '../../src/shared/stream';
 import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
+import { readTopic, seqsOf } from '../support/kafka';
 import { startServe } from '../support/serve';
+import { untilAsync } from '../support/wait';
 
 describe('dualdesk serve (the built CLI, as a process)', () => {
   it('serves health, readiness and metrics, guards itself with a control token, and stops cleanly on SIGTERM', async () => {
@@ -66,6 +70,40 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
     expect((await httpRequest(`${serve.url.origin}/metrics`)).body).toMatch(/^dualdesk_venue_state\{state="connected"\} 1$/m);
     serve.proc.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
+  });
+
+  it('with --demo --kafka, the bundled outbox worker copies the venue’s messages to the paper topic', async () => {
+    const brokers = inject('kafkaBrokers');
+    const dataDir = tempDir();
+    const topic = `serve-${randomUUID()}`;
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ kafka: { topic } }));
+    const serve = await startServe(['--data-dir', dataDir, '--port', '0', '--demo', '--kafka', brokers.join(','), '--log-level', 'warn']);
+    const base = serve.url.origin;
+    // Readiness and metrics are states to poll, as an operator's probe would.
+    type Ready = { dependencies: Record<string, { ok: boolean; detail?: string }> };
+    let ready: Ready | undefined;
+    await untilAsync(async () => {
+      ready = (await httpRequest(`${base}/ready`)).json<Ready>();
+      return ready.dependencies['venue']?.ok === true && ready.dependencies['kafka']?.ok === true;
+    }, 'the venue and Kafka ready');
+    expect(ready?.dependencies['kafka']?.detail).toContain(`topic ${topic}.paper`);
+    let acked = 0;
+    await untilAsync(async () => {
+      acked = Number(/^dualdesk_kafka_acked_seq (\d+)$/m.exec((await httpRequest(`${base}/metrics`)).body)?.[1] ?? 0);
+      return acked > 0;
+    }, 'Kafka acknowledging the venue messages');
+
+    const records = await readTopic({ brokers }, `${topic}.paper`);
+    expect(records.length).toBeGreaterThanOrEqual(acked);
+    expect(seqsOf(records)).toEqual(Array.from({ length: records.length }, (_, i) => i + 1));
+    const frames = records.map((r) => decodeFrames(r.value)[0] as DataFrame);
+    expect(frames.every((f) => f.topic.startsWith('venue.'))).toBe(true);
+    expect(frames.map((f) => f.topic)).toContain('venue.status');
+
+    serve.proc.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(serve.stdout()).not.toContain('Kafka outbox worker failed');
   });
 
   it('exits 1 with a clear message when its port is taken', async () => {

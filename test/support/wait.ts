@@ -6,3 +6,11 @@ export async function until(check: () => boolean, what: string, timeoutMs = 30_0
     await new Promise((r) => setImmediate(r));
   }
 }
+
+/** Resolves when the asynchronous `check` holds (a state read over HTTP, say), checking again as soon as it answers. */
+export async function untilAsync(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}

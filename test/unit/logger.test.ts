@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newCorrelationId, withCorrelation } from '../../src/main/ops';
+import { createRecordLogger, newCorrelationId, relog, withCorrelation, type LogRecord } from '../../src/main/ops';
 import { memoryLogger } from '../support/logs';
 
 describe('logger', () => {
@@ -39,5 +39,18 @@ describe('logger', () => {
     });
     logger.info('outside');
     expect(lines().map((l) => l['cid'])).toEqual([cid, cid, undefined]);
+  });
+
+  it("passes a worker thread's records to the main logger: level, bindings and fields kept, secrets redacted on both sides", () => {
+    const { logger, lines, text } = memoryLogger('info');
+    const records: LogRecord[] = [];
+    const worker = createRecordLogger('info', (r) => records.push(r)).child({ component: 'kafka' });
+    worker.warn({ broker: 'b:9092', sasl: { password: 'T0P-SECRET-7' } }, 'retrying');
+    worker.debug('below the level: never posted');
+    expect(records).toHaveLength(1);
+    expect(JSON.stringify(records)).not.toContain('T0P-SECRET');
+    for (const r of records) relog(logger, r);
+    expect(lines()).toEqual([expect.objectContaining({ level: 'warn', app: 'dualdesk', component: 'kafka', broker: 'b:9092', msg: 'retrying' })]);
+    expect(text()).not.toContain('T0P-SECRET');
   });
 });

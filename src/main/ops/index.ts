@@ -1,13 +1,15 @@
 export {
   createFileLogger,
   createLogger,
+  createRecordLogger,
   currentCorrelationId,
   LOG_LEVELS,
   newCorrelationId,
   REDACTED_PATHS,
+  relog,
   withCorrelation,
 } from './logger';
-export type { Logger, LoggerOptions, LogLevel } from './logger';
+export type { Logger, LoggerOptions, LogLevel, LogRecord } from './logger';
 export { createMetricsRegistry } from './metrics';
 export type { Registry } from './metrics';
 export { checkReadiness } from './readiness';

@@ -71,6 +71,47 @@ export function createLogger({ level, destination }: LoggerOptions): Logger {
   );
 }
 
+/** A log line written on another thread (a worker's logger), to be written again by this thread's logger. */
+export interface LogRecord {
+  readonly level: string;
+  readonly msg?: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * A logger for a worker thread: each record (redacted as here, no time or pid, which the receiving
+ * logger adds) goes to `send`, for the main thread to pass to `relog`.
+ */
+export function createRecordLogger(level: string, send: (record: LogRecord) => void): Logger {
+  return pino(
+    {
+      level: (LOG_LEVELS as readonly string[]).includes(level) ? level : 'info',
+      base: null,
+      timestamp: false,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+    },
+    { write: (line: string) => send(JSON.parse(line) as LogRecord) },
+  );
+}
+
+/** Writes a record from createRecordLogger with `logger` (its level and fields as they were). */
+export function relog(logger: Logger, record: LogRecord): void {
+  const { level, msg, ...fields } = record;
+  switch (level) {
+    case 'fatal':
+    case 'error':
+    case 'warn':
+    case 'info':
+    case 'debug':
+    case 'trace':
+      logger[level](fields, msg);
+      return;
+    default:
+      logger.info(fields, msg);
+  }
+}
+
 /** The Electron shell's logger: JSON lines in `<dir>/dualdesk.N.log`, rotated daily or at 20 MB, 14 kept. */
 export async function createFileLogger(level: LogLevel, dir: string): Promise<Logger> {
   const stream = await pinoRoll({

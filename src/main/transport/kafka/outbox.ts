@@ -1,28 +1,32 @@
-// The Kafka outbox: copies the stream journal to the Kafka topic, in seq order, at least once. It
-// reads the journal (never memory) from the acknowledged watermark on, so after a crash or an outage
-// the unacknowledged tail is simply produced again. The trading path only ever wakes it up.
-import type { Kafka, Message, Producer } from 'kafkajs';
+// The Kafka outbox: copies the stream journal to the Kafka topic, in seq order, at least once. Its work
+// (reading journal rows, kafkajs building produce requests) runs on a worker thread (outbox-worker.ts),
+// so the trading path's event loop only tells it the committed head and takes its acknowledgements.
+// It reads the journal (never memory) from the acknowledged watermark on, so after a crash, an outage
+// or a worker restart the unacknowledged tail is simply produced again.
+import type { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
-import { CircuitBreaker, type BreakerOptions, type BreakerState } from '../../../shared/stream';
-import type { Logger } from '../../ops';
+import type { BreakerOptions, BreakerState } from '../../../shared/stream';
+import { relog, type Logger } from '../../ops';
 import type { JournalRow } from '../journal';
 import { backoffDelay, type BackoffOptions } from '../../../shared/backoff';
-import { Waiter } from './waiter';
-import { createKafka, describeKafkaError, KAFKAJS_RETRY } from './client';
 import { kafkaOutboxMetrics, type KafkaOutboxMetrics, type OutboxGaugeSource } from './outbox-metrics';
+import type { FromOutboxWorker, KafkaOutboxState, ToOutboxWorker } from './outbox-protocol';
+import { startOutboxWorker } from './outbox-thread';
 import type { KafkaSettings } from './settings';
-import { ensureStreamTopic, KafkaTopicError } from './topic';
+import { KafkaTopicError } from './topic';
+
+export type { KafkaOutboxState };
 
 /** The part of the StreamJournal the outbox uses. */
 export interface OutboxJournal {
+  /** The SQLite file, which the worker opens read-only. */
+  readonly file: string;
   readonly epoch: string;
   readonly head: number;
   readonly kafkaAcked: number;
   read(from: number, to: number, limit: number): JournalRow[];
   setKafkaAcked(seq: number): void;
 }
-
-export type KafkaOutboxState = 'starting' | 'up' | 'down';
 
 export interface KafkaOutboxStatus {
   readonly state: KafkaOutboxState;
@@ -38,96 +42,68 @@ export interface KafkaOutboxStatus {
 
 export interface KafkaOutboxOptions {
   readonly journal: OutboxJournal;
-  /** Subscribes to committed batches (StreamPublisher.onCommitted); they only wake the outbox up. */
+  /** Subscribes to committed batches (StreamPublisher.onCommitted); they only tell the worker the new head. */
   readonly onCommitted: (listener: () => void) => () => void;
   readonly settings: KafkaSettings;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** The clock of status()'s lag (the worker's breaker and retries use its own wall clock). */
   readonly now?: () => number;
   /** Messages per send at most (default 1,000: kafkajs groups a send's messages in quadratic time, so larger sends get slower). */
   readonly maxBatchMessages?: number;
   /** Bytes per send at most (default 512 KiB, under the broker's default message.max.bytes of 1 MiB). */
   readonly maxBatchBytes?: number;
-  /** Retry delays (default 100 ms doubling to 10 s, with jitter). */
+  /** Retry delays (default 100 ms doubling to 10 s, with jitter); also between restarts of a crashed worker. */
   readonly backoff?: BackoffOptions;
   /** The breaker's triggers and cool-down (default: > 3 consecutive failures or > 5 % in 30 s; 2 s open). */
   readonly breaker?: BreakerOptions;
-  /** The client; createKafka(settings, logger) when absent. */
-  readonly kafka?: Kafka;
 }
 
-// Errors after which this producer's idempotence state is unusable; a new producer (id) recovers.
-const PRODUCER_STATE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-  'PRODUCER_FENCED',
-]);
-/** Record overhead per message (headers, varints), to keep a send under the byte budget. */
-const RECORD_OVERHEAD = 64;
-/** An idle outbox still looks at the journal this often, in case a notification was missed. */
-const IDLE_CHECK_MS = 1_000;
-
-interface PendingSend {
-  readonly rows: JournalRow[];
-  readonly messages: Message[];
-  bytes: number;
-}
+/** How long a stopping worker may take beyond the moment its in-flight send gets (disconnecting, closing the journal). */
+const STOP_GRACE_MS = 5_000;
 
 export class KafkaOutbox {
   private readonly log: Logger;
-  private readonly kafka: Kafka;
-  private readonly breaker: CircuitBreaker;
   private readonly metrics: KafkaOutboxMetrics;
   private readonly now: () => number;
-  private readonly maxMessages: number;
-  private readonly maxBytes: number;
-  private readonly coolDownMs: number;
   private readonly gauges: OutboxGaugeSource;
-  private producer: Producer | undefined;
-  private connected = false;
-  private topicReady = false;
+  private worker: Worker | undefined;
   private state: KafkaOutboxState = 'starting';
+  private breakerState: BreakerState = 'closed';
   private lastError: string | undefined;
-  /** The batch being sent: resent unchanged until acknowledged, so the idempotent producer can drop a duplicate. */
-  private pending: PendingSend | undefined;
-  /** The batch after the pending one, read while the pending one was on the wire. */
-  private prefetched: PendingSend | undefined;
-  private attempt = 0;
-  private openedAt = 0;
-  private oldestUnacked: { readonly seq: number; readonly ts: number } | undefined;
-  private loop: Promise<void> | undefined;
+  /** The last head told to the worker. */
+  private headSent = 0;
+  /** Why the current worker failed (its 'error' event comes before its 'exit'). */
+  private crash: string | undefined;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  /** The topic cannot carry the stream: no worker is started again. */
+  private halted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
+  private workerStopped: (() => void) | undefined;
+  private oldestUnacked: { readonly seq: number; readonly ts: number } | undefined;
   private unsubscribe: (() => void) | undefined;
-  /** Woken by committed batches (and stop). */
-  private readonly work = new Waiter();
-  /** Backoff and cool-down waits, woken only by stop. */
-  private readonly rest = new Waiter();
   private readonly first: { promise: Promise<void>; settled: boolean; resolve: () => void; reject: (err: Error) => void };
   private ackWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
 
+  /** For tests: failures on demand. */
+  readonly faults = {
+    /** Ends the worker thread at once, as a crash would; the outbox restarts it after its backoff. */
+    killWorker: async (): Promise<void> => {
+      await this.worker?.terminate();
+    },
+  };
+
   constructor(private readonly o: KafkaOutboxOptions) {
     this.log = o.logger.child({ component: 'kafka-outbox', topic: o.settings.topic });
-    this.kafka = o.kafka ?? createKafka(o.settings, o.logger);
     this.now = o.now ?? Date.now;
-    this.maxMessages = o.maxBatchMessages ?? 1_000;
-    this.maxBytes = o.maxBatchBytes ?? 512 * 1024;
-    this.coolDownMs = o.breaker?.coolDownMs ?? 2_000;
-    this.breaker = new CircuitBreaker(this.now, { ...o.breaker, coolDownMs: this.coolDownMs }, (state, reason) => {
-      if (state === 'open') {
-        this.openedAt = this.now();
-        this.log.warn({ reason, backlog: this.backlog() }, 'Kafka circuit breaker open: no sends until a trial after the cool-down');
-      } else {
-        this.log.info({ reason }, `Kafka circuit breaker ${state}`);
-      }
-    });
     this.metrics = kafkaOutboxMetrics(o.metrics);
     this.gauges = {
       backlog: () => this.backlog(),
       lagSeconds: () => this.lagMs() / 1000,
-      breaker: () => this.breaker.state,
+      breaker: () => this.breakerState,
     };
     let resolve!: () => void;
     let reject!: (err: Error) => void;
@@ -144,20 +120,17 @@ export class KafkaOutbox {
    * stream (KafkaTopicError), in which case the outbox stays down.
    */
   start(): Promise<void> {
-    if (this.loop || this.stopping) return this.first.promise;
+    if (this.started || this.stopping) return this.first.promise;
+    this.started = true;
     this.metrics.bind(this.gauges);
     this.metrics.acked.set(this.o.journal.kafkaAcked);
-    this.unsubscribe = this.o.onCommitted(() => this.work.wake());
+    this.unsubscribe = this.o.onCommitted(() => this.tellHead());
     const { settings } = this.o;
     this.log.info(
       { brokers: settings.brokers, tls: settings.ssl !== undefined, sasl: settings.sasl ? settings.sasl.username : undefined, acked: this.o.journal.kafkaAcked, head: this.o.journal.head },
       'Kafka outbox starting',
     );
-    this.loop = this.run().catch((err: unknown) => {
-      // run() handles its errors; this is a bug guard so nothing escapes as an unhandled rejection.
-      this.log.error({ err }, 'Kafka outbox loop failed');
-      this.state = 'down';
-    });
+    this.spawn();
     return this.first.promise;
   }
 
@@ -166,18 +139,21 @@ export class KafkaOutbox {
     this.stopped ??= (async () => {
       this.stopping = true;
       this.unsubscribe?.();
-      this.work.wake();
-      this.rest.wake();
+      clearTimeout(this.restartTimer);
       this.settleFirst();
-      const loop = this.loop ?? Promise.resolve();
-      // A send in flight gets a moment to be acknowledged (fewer duplicates after a restart).
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, Math.min(5_000, this.o.settings.requestTimeoutMs))))]);
-      clearTimeout(timer);
-      await this.dropProducer();
-      await loop;
-      // kafkajs may reconnect inside a retry that was running when we disconnected.
-      await this.dropProducer();
+      const worker = this.worker;
+      if (worker) {
+        const done = new Promise<void>((resolve) => {
+          this.workerStopped = resolve;
+          worker.once('exit', () => resolve());
+        });
+        this.post({ type: 'stop' });
+        // The worker gives a send in flight up to min(5 s, requestTimeout) to be acknowledged, then disconnects.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([done, new Promise((r) => (timer = setTimeout(r, Math.min(5_000, this.o.settings.requestTimeoutMs) + STOP_GRACE_MS)))]);
+        clearTimeout(timer);
+        await worker.terminate();
+      }
       this.state = 'down';
       for (const w of this.ackWaiters) w.resolve();
       this.ackWaiters = [];
@@ -191,7 +167,7 @@ export class KafkaOutbox {
     const head = this.o.journal.head;
     return {
       state: this.state,
-      breaker: this.breaker.state,
+      breaker: this.breakerState,
       acked,
       head,
       backlog: Math.max(0, head - acked),
@@ -206,177 +182,115 @@ export class KafkaOutbox {
     return new Promise((resolve) => this.ackWaiters.push({ seq, resolve }));
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        if (!this.breaker.allows()) {
-          await this.rest.wait(Math.max(10, this.openedAt + this.coolDownMs - this.now()));
-          continue;
-        }
-        if (!this.connected || !this.topicReady) await this.connect();
-        const next = this.pending ?? this.fill(this.prefetched);
-        this.prefetched = undefined;
-        if (next === undefined) {
-          await this.work.wait(IDLE_CHECK_MS);
-          continue;
-        }
-        this.pending = next;
-        const sending = this.send(next);
-        try {
-          // Read and build the next batch while this one is on the wire.
-          this.prefetched = this.fill(undefined, (next.rows.at(-1)?.seq ?? 0) + 1);
-        } catch {
-          this.prefetched = undefined; // the next fill reads again (and reports)
-        }
-        await sending;
-        this.pending = undefined;
-      } catch (err) {
-        this.prefetched = undefined;
-        if (this.stopping) break;
-        if (err instanceof KafkaTopicError) {
-          this.state = 'down';
-          this.lastError = err.message;
-          this.log.error({ err: err.message }, 'Kafka outbox cannot use its topic; not sending');
-          this.settleFirst(err);
-          await this.dropProducer();
-          return;
-        }
-        await this.failed(err);
-        await this.rest.wait(backoffDelay(this.attempt++, this.o.backoff));
-      }
-    }
-  }
-
-  private async connect(): Promise<void> {
-    const producer = (this.producer ??= this.createProducer());
-    if (!this.connected) {
-      await producer.connect();
-      this.connected = true;
-    }
-    if (!this.topicReady) {
-      const admin = this.kafka.admin({ retry: { ...KAFKAJS_RETRY } });
-      try {
-        await admin.connect();
-        await ensureStreamTopic(admin, this.o.settings, this.log);
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-      this.topicReady = true;
-    }
-    this.up('connected');
-    this.settleFirst();
-  }
-
-  private createProducer(): Producer {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      // One request in flight: order, and an unambiguous retry of the same batch.
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      retry: { ...KAFKAJS_RETRY },
-      createPartitioner: () => () => 0,
-    });
-    producer.on(producer.events.DISCONNECT, () => {
-      if (this.producer === producer) this.connected = false;
-    });
-    return producer;
-  }
-
-  private async dropProducer(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    this.connected = false;
-    if (producer) await producer.disconnect().catch(() => undefined);
-  }
-
-  /**
-   * The next rows after `from` (default: the acknowledged watermark) within the message and byte
-   * budgets; or, given a batch read earlier, that batch topped up with what was committed since.
-   */
-  private fill(batch: PendingSend | undefined, from = this.o.journal.kafkaAcked + 1): PendingSend | undefined {
-    const journal = this.o.journal;
-    const start = batch ? (batch.rows.at(-1)?.seq ?? 0) + 1 : from;
-    const head = journal.head;
-    const room = this.maxMessages - (batch?.rows.length ?? 0);
-    if (head < start || room <= 0 || (batch && batch.bytes >= this.maxBytes)) return batch;
-    const rows = journal.read(start, head, room);
-    const firstSeq = rows[0]?.seq;
-    if (firstSeq !== start) {
-      // Only a prune that ignored Kafka's watermark can do this; say so, and go on with what is left.
-      this.log.error({ from: start, to: firstSeq === undefined ? head : firstSeq - 1 }, 'the journal no longer holds messages Kafka never received; they are missing from the topic');
-      if (firstSeq === undefined) {
-        // Nothing left to send from the watermark on: move it past the hole (never while a send is pending).
-        if (!batch && start === journal.kafkaAcked + 1) journal.setKafkaAcked(head);
-        return batch;
-      }
-    }
-    const out = batch ?? { rows: [], messages: [], bytes: 0 };
-    const epoch = journal.epoch;
-    for (const row of rows) {
-      const size = row.frame.byteLength + RECORD_OVERHEAD;
-      if (out.rows.length > 0 && out.bytes + size > this.maxBytes) break;
-      out.rows.push(row);
-      out.bytes += size;
-      out.messages.push({
-        partition: 0,
-        value: Buffer.isBuffer(row.frame) ? row.frame : Buffer.from(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength),
-        timestamp: String(row.ts),
-        headers: { epoch, seq: String(row.seq) },
+  private spawn(): void {
+    const { journal, settings } = this.o;
+    this.breakerState = 'closed';
+    this.headSent = journal.head;
+    let worker: Worker;
+    try {
+      worker = startOutboxWorker({
+        file: journal.file,
+        epoch: journal.epoch,
+        acked: journal.kafkaAcked,
+        head: this.headSent,
+        settings,
+        logLevel: this.o.logger.level,
+        tuning: { maxBatchMessages: this.o.maxBatchMessages, maxBatchBytes: this.o.maxBatchBytes, backoff: this.o.backoff, breaker: this.o.breaker },
       });
+    } catch (err) {
+      this.workerDown(err instanceof Error ? err.message : String(err));
+      return;
     }
-    return out.rows.length > 0 ? out : undefined;
+    this.worker = worker;
+    worker.on('message', (m: FromOutboxWorker) => this.onMessage(m));
+    worker.on('error', (err) => {
+      this.crash = err.message;
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      const reason = this.crash ?? `exited with code ${code}`;
+      this.crash = undefined;
+      if (!this.stopping && !this.halted) this.workerDown(reason);
+    });
   }
 
-  private async send(batch: PendingSend): Promise<void> {
-    const producer = this.producer;
-    if (!producer) throw new Error('no producer');
-    const started = performance.now();
-    await producer.send({ topic: this.o.settings.topic, acks: -1, timeout: this.o.settings.requestTimeoutMs, messages: batch.messages });
-    const last = batch.rows[batch.rows.length - 1];
-    if (!last) return;
-    this.o.journal.setKafkaAcked(last.seq);
-    this.metrics.sendSeconds.observe((performance.now() - started) / 1000);
-    this.metrics.batchMessages.observe(batch.rows.length);
-    this.metrics.produced.inc(batch.rows.length);
-    this.metrics.acked.set(last.seq);
-    this.breaker.success();
-    this.up('sending again');
-    if (this.ackWaiters.length > 0) {
-      const waiting = this.ackWaiters;
-      this.ackWaiters = waiting.filter((w) => w.seq > last.seq);
-      for (const w of waiting) if (w.seq <= last.seq) w.resolve();
-    }
-  }
-
-  private up(what: string): void {
-    this.attempt = 0;
-    if (this.state === 'up') return;
-    if (this.state === 'down') this.log.info({ backlog: this.backlog() }, `Kafka reachable again (${what}); sending the backlog`);
-    this.state = 'up';
-    this.lastError = undefined;
-  }
-
-  private async failed(err: unknown): Promise<void> {
-    const message = describeKafkaError(err, this.o.settings);
-    this.metrics.failures.inc();
-    this.breaker.failure(message);
-    if (this.state !== 'down') {
-      this.log.error({ err: message, backlog: this.backlog() }, 'Kafka unavailable: messages wait in the journal and are sent when it is back');
-    } else if (message !== this.lastError) {
-      this.log.warn({ err: message }, 'Kafka still unavailable');
-    } else {
-      this.log.debug({ err: message, attempt: this.attempt }, 'Kafka still unavailable');
-    }
+  /** The worker is gone (or could not start): down, and a new one from the acknowledged watermark after a backoff. */
+  private workerDown(reason: string): void {
+    const delay = backoffDelay(this.restarts++, this.o.backoff);
+    this.log.error({ reason, acked: this.o.journal.kafkaAcked, head: this.o.journal.head, restartInMs: Math.round(delay) }, 'Kafka outbox worker failed; restarting it');
     this.state = 'down';
-    this.lastError = message;
+    this.lastError = `outbox worker failed: ${reason}`;
     this.settleFirst();
-    const types = errorTypes(err);
-    if (types.some((t) => PRODUCER_STATE_ERRORS.has(t))) {
-      // A new producer id: the pending batch may then be written twice (at least once).
-      this.log.warn({ err: message }, 'Kafka producer state lost; starting a new producer');
-      await this.dropProducer();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopping) this.spawn();
+    }, delay);
+  }
+
+  private onMessage(m: FromOutboxWorker): void {
+    switch (m.type) {
+      case 'log':
+        relog(this.o.logger, m.record);
+        return;
+      case 'ready':
+        this.settleFirst();
+        return;
+      case 'topic-error':
+        this.halted = true;
+        this.state = 'down';
+        this.lastError = m.message;
+        this.settleFirst(new KafkaTopicError(m.message));
+        this.post({ type: 'stop' });
+        return;
+      case 'state':
+        this.state = m.state;
+        this.lastError = m.lastError;
+        if (m.state === 'up') this.restarts = 0;
+        return;
+      case 'breaker':
+        this.breakerState = m.state;
+        return;
+      case 'failure':
+        this.metrics.failures.inc();
+        return;
+      case 'acked':
+        this.o.journal.setKafkaAcked(m.seq);
+        this.metrics.sendSeconds.observe(m.seconds);
+        this.metrics.batchMessages.observe(m.messages);
+        this.metrics.produced.inc(m.messages);
+        this.metrics.acked.set(m.seq);
+        this.acked(m.seq);
+        return;
+      case 'skipped':
+        this.o.journal.setKafkaAcked(m.seq);
+        this.acked(m.seq);
+        return;
+      case 'stopped':
+        this.workerStopped?.();
+        // A worker halted by a topic error is not waited for by stop(): end it here.
+        if (this.halted && !this.stopping) void this.worker?.terminate();
+        return;
     }
-    if (types.includes('UNKNOWN_TOPIC_OR_PARTITION')) this.topicReady = false;
+  }
+
+  private acked(seq: number): void {
+    if (this.ackWaiters.length === 0) return;
+    const waiting = this.ackWaiters;
+    this.ackWaiters = waiting.filter((w) => w.seq > seq);
+    for (const w of waiting) if (w.seq <= seq) w.resolve();
+  }
+
+  /** Tells the worker the committed head (once per commit: a structured clone of two fields). */
+  private tellHead(): void {
+    const head = this.o.journal.head;
+    if (head <= this.headSent) return;
+    this.headSent = head;
+    this.post({ type: 'head', head });
+  }
+
+  private post(m: ToOutboxWorker): void {
+    this.worker?.postMessage(m);
   }
 
   private settleFirst(err?: Error): void {
@@ -395,30 +309,15 @@ export class KafkaOutbox {
     const seq = journal.kafkaAcked + 1;
     if (journal.head < seq) return 0;
     if (this.oldestUnacked?.seq !== seq) {
-      const pendingFirst = this.pending?.rows[0];
       let ts: number | undefined;
-      if (pendingFirst?.seq === seq) ts = pendingFirst.ts;
-      else {
-        try {
-          ts = journal.read(seq, journal.head, 1)[0]?.ts;
-        } catch {
-          ts = undefined; // the journal is closed
-        }
+      try {
+        // One row when the watermark has moved: status() and metric scrapes are rare next to sends.
+        ts = journal.read(seq, journal.head, 1)[0]?.ts;
+      } catch {
+        ts = undefined; // the journal is closed
       }
       this.oldestUnacked = ts === undefined ? undefined : { seq, ts };
     }
     return this.oldestUnacked ? Math.max(0, this.now() - this.oldestUnacked.ts) : 0;
   }
-}
-
-/** The Kafka error types (protocol error names) anywhere in kafkajs's chain of wrapped errors. */
-function errorTypes(err: unknown): string[] {
-  const out: string[] = [];
-  let e = err as { type?: unknown; cause?: unknown; errors?: unknown } | undefined;
-  for (let i = 0; i < 8 && e !== undefined && e !== null && typeof e === 'object'; i++) {
-    if (typeof e.type === 'string') out.push(e.type);
-    if (Array.isArray(e.errors)) for (const inner of e.errors as { type?: unknown }[]) if (typeof inner?.type === 'string') out.push(inner.type);
-    e = e.cause as typeof e;
-  }
-  return out;
 }
