@@ -69,3 +69,38 @@ export interface Bar {
 }
 
 export type BarSource = 'TRADES' | 'MIDPOINT' | 'BID' | 'ASK';
+
+/** A 1-minute bar as it forms and closes; `revised` when a late 5-second bar changed a closed minute. */
+export interface BarUpdate {
+  readonly conId: number;
+  readonly symbol: string;
+  /** '1m' today; bars are aligned to clock minutes. */
+  readonly size: '1m';
+  readonly bar: Bar;
+  /** False while the minute is still forming. */
+  readonly final: boolean;
+  readonly revised: boolean;
+}
+
+/** EMAs of 1-minute closes, keyed by period, as of the bar at `time`. */
+export interface EmaUpdate {
+  readonly conId: number;
+  readonly symbol: string;
+  readonly time: number;
+  readonly values: Readonly<Record<number, number>>;
+  /** False while the minute is still forming (the values move with its close). */
+  readonly final: boolean;
+}
+
+/** The fast EMA crossed the slow one on a closed bar. A signal only: DualDesk never trades on it. */
+export interface CrossSignal {
+  readonly conId: number;
+  readonly symbol: string;
+  readonly time: number;
+  readonly direction: 'bullish' | 'bearish';
+  readonly fastPeriod: number;
+  readonly slowPeriod: number;
+  readonly fast: number;
+  readonly slow: number;
+  readonly price: number;
+}

@@ -1,6 +1,6 @@
 export * from './frames';
 export { decodeFrames, encodeBatch, encodeFrame } from './codec';
-export { topicMatcher } from './topics';
+export { topicMatcher, topicWord } from './topics';
 export type { TopicMatcher } from './topics';
 export { CircuitBreaker } from './breaker';
 export type { BreakerOptions, BreakerState } from './breaker';

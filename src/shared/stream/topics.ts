@@ -22,3 +22,8 @@ function matches(pattern: readonly string[], words: readonly string[]): boolean 
   }
   return pattern.length === words.length;
 }
+
+/** A name as one topic word (symbols such as EUR.USD carry dots): anything but letters, digits, _ and - becomes -. */
+export function topicWord(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '-') || '-';
+}

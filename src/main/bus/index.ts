@@ -1,0 +1,3 @@
+export { MessageBus, PRIORITIES } from './bus';
+export type { BusErrorSink, Handler, Priority, TopicMap } from './bus';
+export type { CoreTopics, SymbolQuote } from './topics';

@@ -1,0 +1,20 @@
+// The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
+import type { BarUpdate, CrossSignal, EmaUpdate, EquitySnapshot, Fill, Order, Position, Quote, RiskAlert, TradingStateChange } from '../../shared';
+
+export interface SymbolQuote extends Quote {
+  readonly symbol: string;
+}
+
+export type CoreTopics = {
+  [topic: `md.quote.${string}`]: SymbolQuote;
+  [topic: `md.bar.1m.${string}`]: BarUpdate;
+  [topic: `md.ema.${string}`]: EmaUpdate;
+  [topic: `md.signal.${string}`]: CrossSignal;
+  [topic: `order.${string}`]: Order;
+  [topic: `position.${string}`]: Position;
+} & {
+  fill: Fill;
+  equity: EquitySnapshot;
+  'risk.alert': RiskAlert;
+  'risk.state': TradingStateChange;
+};

@@ -1,0 +1,99 @@
+// The trading core's domain, as the UI, viewers and commands see it. Amounts are in the instrument's
+// currency; quantities are positive, with the side saying the direction (positions are signed).
+import type { InstrumentSpec } from './market';
+import type { OrderSide, OrderType, TimeInForce } from './orders';
+
+/** What the trader asks for. */
+export interface OrderTicket {
+  readonly instrument: InstrumentSpec;
+  readonly side: OrderSide;
+  readonly quantity: number;
+  readonly type: OrderType;
+  readonly limitPrice?: number;
+  readonly stopPrice?: number;
+  readonly tif: TimeInForce;
+  readonly outsideRth?: boolean;
+}
+
+/** new → submitted → partially-filled → filled / cancelled / rejected / expired. */
+export const ORDER_STATES = ['new', 'submitted', 'partially-filled', 'filled', 'cancelled', 'rejected', 'expired'] as const;
+export type OrderState = (typeof ORDER_STATES)[number];
+
+/** An order as DualDesk tracks it; `id` travels to the venue as IB's orderRef. */
+export interface Order {
+  readonly id: string;
+  readonly conId: number;
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly quantity: number;
+  readonly type: OrderType;
+  readonly limitPrice?: number;
+  readonly stopPrice?: number;
+  readonly tif: TimeInForce;
+  readonly state: OrderState;
+  readonly filledQuantity: number;
+  /** Volume-weighted over the fills; 0 before the first. */
+  readonly avgFillPrice: number;
+  /** The venue's order id, once sent. */
+  readonly venueOrderId?: number;
+  /** Why it was rejected, cancelled or expired, in the trader's words. */
+  readonly reason?: string;
+  /** Only reduces a position (kill switch, REDUCING state). */
+  readonly reduceOnly: boolean;
+  /** 'desk': placed by DualDesk; 'adopted': found at the venue during reconciliation. */
+  readonly origin: 'desk' | 'adopted';
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** One execution, applied exactly once. */
+export interface Fill {
+  readonly execId: string;
+  /** DualDesk's order id ('' when the venue order is not DualDesk's). */
+  readonly orderId: string;
+  readonly conId: number;
+  readonly symbol: string;
+  readonly side: OrderSide;
+  readonly quantity: number;
+  readonly price: number;
+  readonly multiplier: number;
+  /** Commission, once the venue reported it (0 until then). */
+  readonly commission: number;
+  readonly time: number;
+}
+
+/** A position, average-cost accounting. `quantity` is signed (short < 0). */
+export interface Position {
+  readonly conId: number;
+  readonly symbol: string;
+  readonly quantity: number;
+  /** Average price of the open quantity (fills only; commissions are tracked apart). */
+  readonly avgPrice: number;
+  readonly multiplier: number;
+  readonly lastPrice?: number;
+  readonly realizedPnl: number;
+  readonly unrealizedPnl: number;
+  readonly commissions: number;
+}
+
+/** The account's equity, after every fill and mark (the seed's EQUITY_UPDATED). */
+export interface EquitySnapshot {
+  readonly equity: number;
+  readonly previousEquity: number;
+  readonly maxEquityEver: number;
+  readonly dailyStartEquity: number;
+  readonly dailyMaxEquity: number;
+  readonly dailyMinEquity: number;
+  /** Realized + unrealized − commissions since the session's start equity. */
+  readonly totalPnl: number;
+  readonly realizedPnl: number;
+  readonly unrealizedPnl: number;
+  readonly commissions: number;
+  readonly totalTrades: number;
+  readonly lastTradeAt?: number;
+  readonly at: number;
+}
+
+/** ACTIVE: trading. REDUCING: only orders that reduce a position. HALTED: only cancels. */
+export const TRADING_STATES = ['ACTIVE', 'REDUCING', 'HALTED'] as const;
+export type TradingState = (typeof TRADING_STATES)[number];
