@@ -29,22 +29,25 @@ interface Subscription {
   readonly handler: Handler<unknown>;
 }
 
-/** One FIFO per priority, as parallel arrays with a read index (no per-message objects). */
+/** One FIFO per priority, as parallel arrays with read and write indexes that keep their capacity (no per-message objects). */
 class Lane {
-  topics: string[] = [];
-  data: unknown[] = [];
+  readonly topics: string[] = [];
+  readonly data: unknown[] = [];
   head = 0;
+  tail = 0;
   get empty(): boolean {
-    return this.head === this.topics.length;
+    return this.head === this.tail;
   }
   push(topic: string, data: unknown): void {
-    this.topics.push(topic);
-    this.data.push(data);
+    this.topics[this.tail] = topic;
+    this.data[this.tail] = data;
+    this.tail++;
   }
-  reset(): void {
-    this.topics.length = 0;
-    this.data.length = 0;
-    this.head = 0;
+  /** Takes the next message's topic; its data is `data[head - 1]` until the next push. */
+  shift(): number {
+    const at = this.head++;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return at;
   }
 }
 
@@ -106,11 +109,10 @@ export class MessageBus<T extends TopicMap> {
     this.draining = true;
     try {
       for (let lane = this.nextLane(); lane !== undefined; lane = this.nextLane()) {
-        const topic = lane.topics[lane.head] as string;
-        const data = lane.data[lane.head];
-        lane.data[lane.head] = undefined;
-        lane.head++;
-        if (lane.empty) lane.reset();
+        const at = lane.shift();
+        const topic = lane.topics[at] as string;
+        const data = lane.data[at];
+        lane.data[at] = undefined; // the payload is not kept alive by the queue
         this.deliver(topic, data);
       }
     } finally {
