@@ -36,6 +36,18 @@ describe('store', () => {
     expect(() => openStore(file, 'live')).toThrow(/holds paper trading state and cannot be opened in live mode/);
   });
 
+  it('applies a migration that landed below one already applied (branches merged out of order)', () => {
+    const file = storeFile(tempDir(), 'paper');
+    const base = MIGRATIONS.filter((m) => m.version <= 2);
+    const later = { version: 9, name: 'later', sql: 'CREATE TABLE later_one (x INTEGER) STRICT;' };
+    const between = { version: 8, name: 'between', sql: 'CREATE TABLE between_one (x INTEGER) STRICT;' };
+    openStore(file, 'paper', [...base, later]).close();
+    const store = openStore(file, 'paper', [...base, between, later]);
+    expect(store.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([1, 2, 8, 9].map((version) => ({ version })));
+    expect(() => store.db.prepare('SELECT x FROM between_one').all()).not.toThrow();
+    store.close();
+  });
+
   it('refuses a database written by a newer schema', () => {
     const file = storeFile(tempDir(), 'paper');
     const newer = [...MIGRATIONS, { version: 999, name: 'future', sql: 'CREATE TABLE future (x INTEGER) STRICT' }];

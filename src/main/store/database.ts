@@ -69,9 +69,11 @@ function migrate(db: Database, migrations: readonly Migration[]): number {
       `database schema version ${current} is newer than this DualDesk knows (${known}); upgrade DualDesk`,
     );
   }
+  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  // Every known version not applied yet, in order: one that landed after a higher one is not skipped.
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       record.run(m.version, m.name, new Date().toISOString());
