@@ -1,0 +1,5 @@
+export { RiskEngine, RiskLimitsError } from './engine';
+export type { RiskBus, RiskEngineOptions } from './engine';
+export { RiskGate } from './gate';
+export type { StateLogEntry } from './repository';
+export type { OrderIntent, RearmResult, RiskContext, StateOptions, TradingStateSource } from './types';
