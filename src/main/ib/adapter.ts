@@ -472,7 +472,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
         this.deliver(EventName.execDetails, [reqId, e]);
         return;
       }
-      if (this.o.memory.markExecutionSeen(e.execId, e.time)) this.emit('execution', e);
+      this.emitExecution(e);
     });
     ib.on(EventName.execDetailsEnd, (reqId: number) => this.deliver(EventName.execDetailsEnd, [reqId]));
     ib.on(EventName.commissionReport, (report: CommissionReport) => {
@@ -805,10 +805,11 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     return { orderId };
   }
 
-  async modifyOrder(orderId: number, changes: VenueOrderChanges): Promise<void> {
+  /** `current` describes the order when this session did not place it (after a restart, or an adopted order). */
+  async modifyOrder(orderId: number, changes: VenueOrderChanges, current?: VenueOrderRequest): Promise<void> {
     const block = this.tradingBlock();
     if (block) throw block;
-    const original = this.requests.get(orderId);
+    const original = this.requests.get(orderId) ?? current;
     if (!original) throw new VenueError('order-not-found', `Order ${orderId} was not placed by this desk session; it cannot be modified here.`);
     const req: VenueOrderRequest = { ...original, ...changes };
     validateOrder(req);
@@ -894,6 +895,17 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     };
   }
 
+  /**
+   * Emits an execution not seen before, then remembers it: a consumer records it durably (exactly once,
+   * by execId) while handling the event, so a crash in between replays it rather than losing it.
+   */
+  private emitExecution(e: VenueExecution): boolean {
+    if (this.o.memory.hasSeenExecution(e.execId)) return false;
+    this.emit('execution', e);
+    this.o.memory.markExecutionSeen(e.execId, e.time);
+    return true;
+  }
+
   // --- resync -----------------------------------------------------------------------------------
 
   /** Re-reads the venue; concurrent calls share one run. Trading resumes (synced) when it succeeds. */
@@ -962,8 +974,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       executions.push(args[1] as VenueExecution);
       return 'more';
     });
-    const fresh = executions.sort((a, b) => a.time - b.time).filter((e) => this.o.memory.markExecutionSeen(e.execId, e.time));
-    for (const e of fresh) this.emit('execution', e);
+    const fresh = executions.sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
       accounts: [...this.accounts],

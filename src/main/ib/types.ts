@@ -177,6 +177,7 @@ export interface HistoricalQuery {
 export interface VenueMemory {
   orderIdHighWaterMark(): number;
   recordOrderId(id: number): void;
+  hasSeenExecution(execId: string): boolean;
   markExecutionSeen(execId: string, time: number): boolean;
   lastExecutionTime(): number | undefined;
 }

@@ -14,3 +14,4 @@ export { createMetricsRegistry } from './metrics';
 export type { Registry } from './metrics';
 export { checkReadiness } from './readiness';
 export type { DependencyStatus, ReadinessCheck, ReadinessReport } from './readiness';
+export { failpoint } from './failpoints';

@@ -11,6 +11,7 @@ export class VenueMemoryRepository {
   private readonly getHwm;
   private readonly putHwm;
   private readonly insertExec;
+  private readonly hasExec;
   private readonly lastExec;
   private readonly prune;
 
@@ -22,6 +23,7 @@ export class VenueMemoryRepository {
        WHERE CAST(excluded.value AS INTEGER) > CAST(venue_state.value AS INTEGER)`,
     );
     this.insertExec = db.prepare('INSERT OR IGNORE INTO venue_executions (exec_id, time, seen_at) VALUES (?, ?, ?)');
+    this.hasExec = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM venue_executions WHERE exec_id = ?');
     this.lastExec = db.prepare<[], { t: number | null }>('SELECT MAX(time) AS t FROM venue_executions');
     this.prune = db.prepare('DELETE FROM venue_executions WHERE time < ?');
   }
@@ -33,6 +35,10 @@ export class VenueMemoryRepository {
   /** Raises the high-water mark to `id` (never lowers it); durable before it returns. */
   recordOrderId(id: number): void {
     this.putHwm.run({ key: HWM_KEY, value: String(id) });
+  }
+
+  hasSeenExecution(execId: string): boolean {
+    return this.hasExec.get(execId) !== undefined;
   }
 
   /** True the first time an execution id is seen. */

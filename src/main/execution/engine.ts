@@ -1,0 +1,612 @@
+// Execution: DualDesk's orders from the trader's command to the venue and back. Every intent is written
+// to the order journal before anything is sent (write-ahead); if the journal cannot be written nothing
+// is sent and trading halts. Venue events move orders through the state machine; executions become
+// fills exactly once (by execution id); after every (re)connect the journal is reconciled with the venue.
+import { DeskCommandError, type Fill, type Instrument, type Order, type OrderTicket, type TradingState } from '../../shared';
+import { topicWord } from '../../shared/stream';
+import type { CoreTopics, MessageBus, Priority } from '../bus';
+import type { Clock } from '../clock';
+import { VenueError, type IbAdapter, type VenueCommission, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueSnapshot, type VenueStatus } from '../ib';
+import { failpoint, type Logger } from '../ops';
+import type { JournaledOrder, OrderJournalRepository } from '../store';
+import { applyFill, canTransition, isFinal, stateFromVenue, transition } from './order-state';
+
+/** An order as the risk gate sees it. */
+export interface OrderIntent {
+  readonly instrument: Instrument;
+  readonly side: Order['side'];
+  readonly quantity: number;
+  readonly type: Order['type'];
+  readonly limitPrice?: number;
+  readonly stopPrice?: number;
+  readonly reduceOnly: boolean;
+  /** The order this intent changes (a modify), if any. */
+  readonly replaces?: string;
+}
+
+export type GateVerdict = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly reason: string };
+
+/** The pre-trade checks (the risk module's gate). */
+export interface PreTradeGate {
+  check(intent: OrderIntent): GateVerdict;
+}
+
+/** What execution needs of the trading state: to halt it when the journal fails or reconciliation does not match. */
+export interface TradingControl {
+  state(): TradingState;
+  halt(reason: string): void;
+}
+
+/** Where fills go once recorded (the portfolio). */
+export interface FillSink {
+  applyFill(fill: Fill): void;
+  applyCommission(execId: string, commission: number): void;
+}
+
+export type ExecutionVenue = Pick<IbAdapter, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'status' | 'on' | 'off' | 'resolve'>;
+
+export interface ExecutionOptions {
+  readonly journal: OrderJournalRepository;
+  readonly venue: ExecutionVenue;
+  readonly bus: MessageBus<CoreTopics>;
+  readonly gate: PreTradeGate;
+  readonly control: TradingControl;
+  readonly fills: FillSink;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** What reconciliation found: everything the trader should see when it does not match. */
+export interface ReconciliationReport {
+  readonly at: number;
+  /** Journal orders found at the venue (their state brought up to date). */
+  readonly matched: number;
+  /** Working venue orders DualDesk did not know: adopted and shown. */
+  readonly adopted: readonly Order[];
+  /** Orders journaled but never acknowledged and unknown to the venue: they were not sent. */
+  readonly notSent: readonly Order[];
+  /** Orders sent but no longer known to the venue. */
+  readonly missing: readonly Order[];
+  /** Orders whose filled quantity at the venue differs from the fills DualDesk applied. */
+  readonly fillMismatches: readonly { readonly order: Order; readonly venueFilled: number }[];
+  readonly clean: boolean;
+}
+
+export interface PlaceOptions {
+  /** Only reduces a position (kill switch, flatten). */
+  readonly reduceOnly?: boolean;
+  /** Skip the pre-trade gate: the kill switch's exits must go out in any trading state. */
+  readonly bypassGate?: boolean;
+}
+
+type OrderChanges = Partial<Pick<Order, 'quantity' | 'limitPrice' | 'stopPrice' | 'tif'>>;
+
+/** IB statuses of an order still working at the venue. */
+const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
+
+export class ExecutionEngine {
+  /** Orders not yet final, by DualDesk id (the journal holds the rest). */
+  private readonly live = new Map<string, JournaledOrder>();
+  private readonly byVenueId = new Map<number, string>();
+  /** Commissions that arrived before their execution was recorded. */
+  private readonly earlyCommissions = new Map<string, number>();
+  /** Orders and executions are only acted on once the journal was reconciled with the venue. */
+  private reconciled = false;
+  private lastReport: ReconciliationReport | undefined;
+  private readonly detach: (() => void)[] = [];
+  private readonly finalWaiters = new Set<() => void>();
+
+  constructor(private readonly o: ExecutionOptions) {
+    for (const jo of o.journal.open()) this.remember(jo);
+  }
+
+  start(): void {
+    const { venue } = this.o;
+    const on = <E extends 'order' | 'orderError' | 'execution' | 'commission' | 'resynced' | 'status'>(event: E, fn: (...args: never[]) => void) => {
+      venue.on(event, fn as never);
+      this.detach.push(() => venue.off(event, fn as never));
+    };
+    on('order', (vo: VenueOrder) => this.guard('order event', () => this.onVenueOrder(vo)));
+    on('orderError', (e: VenueOrderError) => this.guard('order error', () => this.onOrderError(e)));
+    on('execution', (e: VenueExecution) => this.onExecution(e));
+    on('commission', (c: VenueCommission) => this.guard('commission', () => this.onCommission(c)));
+    on('resynced', (s: VenueSnapshot) => this.guard('reconciliation', () => this.reconcile(s)));
+    on('status', (s: VenueStatus) => {
+      // Until the next resync, the venue may have changed behind our back.
+      if (!s.synced) this.reconciled = false;
+    });
+  }
+
+  stop(): void {
+    for (const d of this.detach.splice(0)) d();
+  }
+
+  /** Open orders first (oldest first), then the most recent final ones. */
+  orders(limit = 200): Order[] {
+    const open = [...this.live.values()].map((j) => j.order);
+    const openIds = new Set(open.map((o) => o.id));
+    const recent = this.o.journal.recent(limit).filter((j) => !openIds.has(j.order.id)).map((j) => j.order);
+    return [...open, ...recent].slice(0, Math.max(limit, open.length));
+  }
+
+  order(id: string): Order | undefined {
+    return this.live.get(id)?.order ?? this.o.journal.get(id)?.order;
+  }
+
+  workingOrders(): Order[] {
+    return [...this.live.values()].map((j) => j.order);
+  }
+
+  get lastReconciliation(): ReconciliationReport | undefined {
+    return this.lastReport;
+  }
+
+  /** Places an order: checks, write-ahead journal, send. Resolves with the order once it is on its way to the venue. */
+  async place(ticket: OrderTicket, options: PlaceOptions = {}): Promise<Order> {
+    this.assertCanSend();
+    const instrument = await this.resolve(ticket);
+    return this.placeResolved(ticket, instrument, options);
+  }
+
+  /** As place(), for an instrument already resolved (the kill switch's exits). */
+  async placeResolved(ticket: OrderTicket, instrument: Instrument, options: PlaceOptions = {}): Promise<Order> {
+    this.assertCanSend();
+    const reduceOnly = options.reduceOnly ?? false;
+    const intent: OrderIntent = {
+      instrument,
+      side: ticket.side,
+      quantity: ticket.quantity,
+      type: ticket.type,
+      ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
+      ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
+      reduceOnly,
+    };
+    if (!options.bypassGate) {
+      const verdict = this.o.gate.check(intent);
+      if (!verdict.ok) {
+        this.o.logger.info({ symbol: instrument.symbol, side: ticket.side, quantity: ticket.quantity, check: verdict.code }, `order refused by risk: ${verdict.reason}`);
+        throw new DeskCommandError(verdict.code, verdict.reason);
+      }
+    }
+    const now = this.o.clock.now();
+    let order: Order;
+    try {
+      order = this.o.journal.create(
+        {
+          conId: instrument.conId,
+          symbol: instrument.symbol,
+          side: ticket.side,
+          quantity: ticket.quantity,
+          type: ticket.type,
+          ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
+          ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
+          tif: ticket.tif,
+          state: 'new',
+          filledQuantity: 0,
+          avgFillPrice: 0,
+          reduceOnly,
+          origin: 'desk',
+          createdAt: now,
+          updatedAt: now,
+        },
+        instrument,
+        ticket.outsideRth ?? false,
+        { ticket: { ...ticket, instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId } }, bypassGate: options.bypassGate ?? false },
+      );
+    } catch (err) {
+      this.journalFailed(err, 'the order was not sent');
+    }
+    failpoint('execution.after-journal-write');
+    const jo: JournaledOrder = { order, instrument, outsideRth: ticket.outsideRth ?? false };
+    this.remember(jo);
+    this.publish(order);
+    let venueOrderId: number;
+    try {
+      ({ orderId: venueOrderId } = await this.o.venue.placeOrder({
+        orderRef: order.id,
+        instrument,
+        side: order.side,
+        quantity: order.quantity,
+        type: order.type,
+        ...(order.limitPrice === undefined ? {} : { limitPrice: order.limitPrice }),
+        ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
+        tif: order.tif,
+        outsideRth: jo.outsideRth,
+      }));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.save(transition(this.current(order.id), 'rejected', this.o.clock.now(), `Not sent: ${reason}`), 'send-failed', { reason });
+      throw new DeskCommandError(err instanceof VenueError ? err.kind : 'venue', reason);
+    }
+    failpoint('execution.after-send');
+    const sent = { ...this.current(order.id), venueOrderId, updatedAt: this.o.clock.now() };
+    this.byVenueId.set(venueOrderId, order.id);
+    this.save(sent, 'sent', { venueOrderId });
+    return sent;
+  }
+
+  async modify(id: string, changes: OrderChanges): Promise<Order> {
+    this.assertCanSend();
+    const jo = this.workingOrder(id);
+    const order = jo.order;
+    if (order.venueOrderId === undefined) throw new DeskCommandError('not-yet-sent', `Order ${id} is still being sent; modify it in a moment.`);
+    if (changes.quantity !== undefined && changes.quantity < order.filledQuantity) {
+      throw new DeskCommandError('invalid-quantity', `Order ${id} has ${order.filledQuantity} filled already; the quantity cannot go below that.`);
+    }
+    const next = { ...order, ...changes };
+    const verdict = this.o.gate.check({
+      instrument: jo.instrument,
+      side: next.side,
+      quantity: next.quantity - next.filledQuantity,
+      type: next.type,
+      ...(next.limitPrice === undefined ? {} : { limitPrice: next.limitPrice }),
+      ...(next.stopPrice === undefined ? {} : { stopPrice: next.stopPrice }),
+      reduceOnly: order.reduceOnly,
+      replaces: id,
+    });
+    if (!verdict.ok) throw new DeskCommandError(verdict.code, verdict.reason);
+    this.saveEvent(order, 'intent-modify', changes);
+    try {
+      await this.o.venue.modifyOrder(order.venueOrderId, changes, {
+        orderRef: order.id,
+        instrument: jo.instrument,
+        side: order.side,
+        quantity: order.quantity,
+        type: order.type,
+        ...(order.limitPrice === undefined ? {} : { limitPrice: order.limitPrice }),
+        ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
+        tif: order.tif,
+        outsideRth: jo.outsideRth,
+      });
+    } catch (err) {
+      throw new DeskCommandError(err instanceof VenueError ? err.kind : 'venue', err instanceof Error ? err.message : String(err));
+    }
+    // The order shows the change once the venue confirms it (the venue's order is the truth).
+    this.saveEvent(this.current(id), 'modify-sent', changes);
+    return this.current(id);
+  }
+
+  /** Asks the venue to cancel; the order is cancelled when the venue confirms. Cancels are allowed in every trading state. */
+  async cancel(id: string): Promise<Order> {
+    const order = this.workingOrder(id).order;
+    if (order.venueOrderId === undefined) throw new DeskCommandError('not-yet-sent', `Order ${id} is still being sent; cancel it in a moment.`);
+    this.saveEvent(order, 'intent-cancel', {});
+    try {
+      await this.o.venue.cancelOrder(order.venueOrderId);
+    } catch (err) {
+      throw new DeskCommandError(err instanceof VenueError ? err.kind : 'venue', err instanceof Error ? err.message : String(err));
+    }
+    return this.current(id);
+  }
+
+  /** Cancels every working order DualDesk knows (its own and adopted ones); returns how many cancels were sent. */
+  async cancelAll(): Promise<number> {
+    const ids = [...this.live.values()].filter((j) => j.order.venueOrderId !== undefined).map((j) => j.order.id);
+    const results = await Promise.allSettled(ids.map((id) => this.cancel(id)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) this.o.logger.warn({ failed: failed.map((f) => (f.reason as Error).message) }, 'some cancels could not be sent');
+    return results.length - failed.length;
+  }
+
+  /** Resolves when no order is working any more, or rejects after `timeoutMs` naming those still working. */
+  whenNoneWorking(timeoutMs: number, filter: (o: Order) => boolean = () => true): Promise<void> {
+    const working = () => [...this.live.values()].map((j) => j.order).filter(filter);
+    if (working().length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (working().length > 0) return;
+        this.finalWaiters.delete(check);
+        this.o.clock.clearTimer(timer);
+        resolve();
+      };
+      const timer = this.o.clock.setTimeout(() => {
+        this.finalWaiters.delete(check);
+        reject(new DeskCommandError('timeout', `still working after ${timeoutMs} ms: ${working().map((o) => `${o.id} ${o.symbol} (${o.state})`).join(', ')}`));
+      }, timeoutMs);
+      this.finalWaiters.add(check);
+    });
+  }
+
+  // --- venue events ------------------------------------------------------------------------------
+
+  private onVenueOrder(vo: VenueOrder): void {
+    const jo = this.find(vo.orderRef, vo.orderId);
+    if (!jo) {
+      // Before reconciliation the resync's snapshot decides; after it, a working order placed elsewhere (TWS) is adopted.
+      if (this.reconciled && WORKING.has(vo.status)) this.adopt(vo, 'placed outside DualDesk while it was running');
+      return;
+    }
+    this.syncFromVenue(jo, vo, 'venue-status');
+  }
+
+  /** Brings a journaled order up to date with what the venue says of it. */
+  private syncFromVenue(jo: JournaledOrder, vo: VenueOrder, kind: string): void {
+    let order = jo.order;
+    const now = this.o.clock.now();
+    if (order.venueOrderId === undefined && vo.orderId > 0) {
+      order = { ...order, venueOrderId: vo.orderId, updatedAt: now };
+      this.byVenueId.set(vo.orderId, order.id);
+    }
+    // A confirmed modify: the venue's quantity and prices are the truth for a working order.
+    if (!isFinal(order.state) && vo.quantity > 0 && vo.quantity !== order.quantity) order = { ...order, quantity: vo.quantity, updatedAt: now };
+    if (!isFinal(order.state) && vo.limitPrice !== undefined && order.limitPrice !== undefined && vo.limitPrice !== order.limitPrice) order = { ...order, limitPrice: vo.limitPrice, updatedAt: now };
+    if (!isFinal(order.state) && vo.stopPrice !== undefined && order.stopPrice !== undefined && vo.stopPrice !== order.stopPrice) order = { ...order, stopPrice: vo.stopPrice, updatedAt: now };
+    const to = stateFromVenue(vo.status, vo.filled, vo.remaining);
+    // Fills move the filled quantity; a status alone never marks an order filled while fills are still on their way,
+    // except that the venue's word that the order is done is final.
+    if (to !== undefined && to !== order.state) {
+      const target = to === 'partially-filled' && order.filledQuantity === 0 ? 'submitted' : to;
+      if (canTransition(order.state, target)) {
+        order = transition(order, target, now, target === 'rejected' ? (order.reason ?? (vo.whyHeld || 'Rejected by the venue')) : undefined);
+      } else if (target !== order.state) {
+        this.o.logger.warn({ orderId: order.id, from: order.state, to: target, status: vo.status }, 'venue status ignored: not a valid transition');
+      }
+    }
+    if (order !== jo.order) this.save(order, kind, { status: vo.status, filled: vo.filled, remaining: vo.remaining });
+  }
+
+  private onOrderError(e: VenueOrderError): void {
+    const jo = this.find(e.orderRef, e.orderId);
+    if (!jo) return;
+    const rejecting = ['order-rejected', 'price-increment', 'order-id', 'bad-request'].includes(e.error.kind);
+    const order = jo.order;
+    if (rejecting && (order.state === 'new' || order.state === 'submitted') && order.filledQuantity === 0) {
+      this.save(transition(order, 'rejected', this.o.clock.now(), e.error.message), 'venue-error', { kind: e.error.kind, code: e.error.ibCode });
+      return;
+    }
+    // Otherwise (a cancel refused, a modify refused) the order itself goes on: record why, keep its state.
+    this.saveEvent(order, 'venue-error', { kind: e.error.kind, code: e.error.ibCode, message: e.error.message });
+    this.o.bus.publish(`order.${order.id}`, { ...order, reason: e.error.message }, 'HIGH');
+  }
+
+  /** Records an execution exactly once, then applies it. A fill that cannot be recorded halts trading. */
+  private onExecution(e: VenueExecution): void {
+    const jo = this.find(e.orderRef, e.orderId);
+    const fill: Fill = {
+      execId: e.execId,
+      orderId: jo?.order.id ?? '',
+      conId: e.conId,
+      symbol: e.symbol,
+      side: e.side,
+      quantity: e.shares,
+      price: e.price,
+      multiplier: jo?.instrument.multiplier ?? 1,
+      commission: this.earlyCommissions.get(e.execId) ?? 0,
+      time: e.time,
+    };
+    const updated = jo ? applyFill(jo.order, fill) : undefined;
+    let recorded: boolean;
+    try {
+      recorded = this.o.journal.recordFill(fill, updated);
+    } catch (err) {
+      this.o.logger.fatal({ err, execId: e.execId, symbol: e.symbol }, 'a fill could not be written to the order journal');
+      this.o.control.halt(`A fill (${e.symbol} ${e.side} ${e.shares} @ ${e.price}) could not be recorded: ${(err as Error).message}. Reconcile before trading.`);
+      return;
+    }
+    if (!recorded) return; // already applied: a replay after a reconnect or a restart
+    this.earlyCommissions.delete(e.execId);
+    if (jo && updated) {
+      this.replace(jo, updated);
+      this.publish(updated);
+    }
+    this.o.fills.applyFill(fill);
+    this.o.bus.publish('fill', fill, 'HIGH');
+  }
+
+  private onCommission(c: VenueCommission): void {
+    if (this.o.journal.recordCommission(c.execId, c.commission)) {
+      this.o.fills.applyCommission(c.execId, c.commission);
+      const fill = this.o.journal.fill(c.execId);
+      if (fill) this.o.bus.publish('fill', fill, 'HIGH');
+    } else {
+      this.earlyCommissions.set(c.execId, c.commission);
+    }
+  }
+
+  // --- reconciliation ----------------------------------------------------------------------------
+
+  /** Matches the journal with the venue after a (re)connect; trading halts until what did not match was seen. */
+  reconcile(snapshot: VenueSnapshot): ReconciliationReport {
+    const venueOrders = [...snapshot.openOrders, ...snapshot.completedOrders];
+    const byRef = new Map<string, VenueOrder>();
+    for (const vo of venueOrders) if (vo.orderRef) byRef.set(vo.orderRef, vo);
+    const byId = new Map<number, VenueOrder>();
+    for (const vo of snapshot.openOrders) byId.set(vo.orderId, vo);
+    let matched = 0;
+    const notSent: Order[] = [];
+    const missing: Order[] = [];
+    const fillMismatches: { order: Order; venueFilled: number }[] = [];
+    const now = this.o.clock.now();
+    for (const jo of [...this.live.values()]) {
+      const order = jo.order;
+      const vo = byRef.get(order.id) ?? (order.venueOrderId === undefined ? undefined : byId.get(order.venueOrderId));
+      if (vo) {
+        matched++;
+        this.syncFromVenue(jo, vo, 'reconciled');
+        const after = this.current(order.id) ?? order;
+        if (Math.abs(vo.filled - after.filledQuantity) > 1e-9 && vo.filled > 0) fillMismatches.push({ order: after, venueFilled: vo.filled });
+        continue;
+      }
+      if (order.venueOrderId === undefined) {
+        this.save(transition(order, 'rejected', now, 'Not sent: DualDesk stopped before the venue received it'), 'reconciled', { found: false });
+        notSent.push(this.o.journal.get(order.id)?.order ?? order);
+      } else {
+        this.save(transition(order, 'expired', now, 'No longer known to the venue'), 'reconciled', { found: false });
+        missing.push(this.o.journal.get(order.id)?.order ?? order);
+      }
+    }
+    const adopted: Order[] = [];
+    for (const vo of snapshot.openOrders) {
+      // Ours (working, or final while the venue still lists it) is not adopted.
+      if (!WORKING.has(vo.status) || this.find(vo.orderRef, vo.orderId)) continue;
+      adopted.push(this.adopt(vo, 'found at the venue during reconciliation'));
+    }
+    const report: ReconciliationReport = { at: now, matched, adopted, notSent, missing, fillMismatches, clean: adopted.length === 0 && missing.length === 0 && fillMismatches.length === 0 };
+    this.lastReport = report;
+    this.reconciled = true;
+    const summary = [
+      adopted.length > 0 ? `${adopted.length} unknown venue order(s) adopted` : '',
+      missing.length > 0 ? `${missing.length} order(s) no longer at the venue` : '',
+      fillMismatches.length > 0 ? `${fillMismatches.length} order(s) with fills that do not match` : '',
+      notSent.length > 0 ? `${notSent.length} order(s) never sent` : '',
+    ].filter((s) => s !== '');
+    this.o.logger.info({ matched, adopted: adopted.length, notSent: notSent.length, missing: missing.length, fillMismatches: fillMismatches.length }, 'orders reconciled with the venue');
+    if (!report.clean) this.o.control.halt(`Reconciliation with the venue: ${summary.join('; ')}. Review, then re-arm.`);
+    return report;
+  }
+
+  private adopt(vo: VenueOrder, why: string): Order {
+    const now = this.o.clock.now();
+    const instrument = minimalInstrument(vo);
+    let order: Order;
+    try {
+      order = this.o.journal.create(
+        {
+          conId: vo.conId,
+          symbol: vo.symbol,
+          side: vo.side,
+          quantity: vo.quantity,
+          type: (['MKT', 'LMT', 'STP', 'STP LMT'].includes(vo.type) ? vo.type : 'LMT') as Order['type'],
+          ...(vo.limitPrice === undefined ? {} : { limitPrice: vo.limitPrice }),
+          ...(vo.stopPrice === undefined ? {} : { stopPrice: vo.stopPrice }),
+          tif: (['DAY', 'GTC', 'IOC'].includes(vo.tif) ? vo.tif : 'DAY') as Order['tif'],
+          state: vo.filled > 0 ? 'partially-filled' : 'submitted',
+          filledQuantity: vo.filled,
+          avgFillPrice: vo.avgFillPrice,
+          venueOrderId: vo.orderId,
+          reason: `Adopted: ${why}${vo.orderRef ? ` (orderRef ${vo.orderRef})` : ''}, client ${vo.clientId}`,
+          reduceOnly: false,
+          origin: 'adopted',
+          createdAt: now,
+          updatedAt: now,
+        },
+        instrument,
+        false,
+        { adopted: { orderId: vo.orderId, clientId: vo.clientId, permId: vo.permId, orderRef: vo.orderRef } },
+      );
+    } catch (err) {
+      this.journalFailed(err, 'a venue order could not be adopted');
+    }
+    this.o.logger.warn({ orderId: order.id, venueOrderId: vo.orderId, clientId: vo.clientId, symbol: vo.symbol, why }, 'venue order adopted');
+    const jo = { order, instrument, outsideRth: false };
+    this.remember(jo);
+    this.publish(order);
+    return order;
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private assertCanSend(): void {
+    const trading = this.o.venue.status().trading;
+    if (!trading.allowed) throw new DeskCommandError('venue-unavailable', trading.reason ?? 'Venue disconnected.');
+    if (!this.reconciled) throw new DeskCommandError('reconciling', 'DualDesk is reconciling its orders with the venue; try again in a moment.');
+  }
+
+  private async resolve(ticket: OrderTicket): Promise<Instrument> {
+    try {
+      return await this.o.venue.resolve(ticket.instrument);
+    } catch (err) {
+      throw new DeskCommandError(err instanceof VenueError ? err.kind : 'unknown-instrument', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private workingOrder(id: string): JournaledOrder {
+    const jo = this.live.get(id);
+    if (jo) return jo;
+    const final = this.o.journal.get(id);
+    if (final) throw new DeskCommandError('order-final', `Order ${id} is ${final.order.state}; it can no longer be changed.`);
+    throw new DeskCommandError('order-not-found', `There is no order ${id}.`);
+  }
+
+  /** A working order first; else one of ours already final (a late fill or a repeated status still belongs to it). */
+  private find(orderRef: string, venueOrderId: number): JournaledOrder | undefined {
+    if (orderRef) {
+      const jo = this.live.get(orderRef) ?? this.o.journal.get(orderRef);
+      if (jo) return jo;
+    }
+    const id = this.byVenueId.get(venueOrderId);
+    return id === undefined ? undefined : this.live.get(id);
+  }
+
+  private current(id: string): Order {
+    const jo = this.live.get(id) ?? this.o.journal.get(id);
+    if (!jo) throw new Error(`order ${id} vanished from the journal`);
+    return jo.order;
+  }
+
+  private remember(jo: JournaledOrder): void {
+    this.live.set(jo.order.id, jo);
+    if (jo.order.venueOrderId !== undefined) this.byVenueId.set(jo.order.venueOrderId, jo.order.id);
+  }
+
+  private replace(jo: JournaledOrder, order: Order): void {
+    if (isFinal(order.state)) {
+      this.live.delete(order.id);
+      if (order.venueOrderId !== undefined) this.byVenueId.delete(order.venueOrderId);
+      for (const check of [...this.finalWaiters]) check();
+    } else {
+      this.live.set(order.id, { ...jo, order });
+    }
+  }
+
+  /** Journals an order's new state with what happened, then shows it. */
+  private save(order: Order, kind: string, detail: object): void {
+    try {
+      this.o.journal.update(order, kind, detail);
+    } catch (err) {
+      this.journalFailed(err, `order ${order.id} changed at the venue (${order.state})`);
+    }
+    const jo = this.live.get(order.id) ?? this.o.journal.get(order.id);
+    if (jo) this.replace(jo, order);
+    this.publish(order);
+  }
+
+  private saveEvent(order: Order, kind: string, detail: object): void {
+    try {
+      this.o.journal.update(order, kind, detail);
+    } catch (err) {
+      this.journalFailed(err, 'the command was not sent');
+    }
+  }
+
+  private journalFailed(err: unknown, consequence: string): never {
+    const message = err instanceof Error ? err.message : String(err);
+    this.o.logger.fatal({ err }, 'the order journal cannot be written');
+    this.o.control.halt(`The order journal cannot be written (${message}): trading halted.`);
+    throw new DeskCommandError('journal-failed', `The order journal cannot be written (${message}); ${consequence}. Trading is halted.`);
+  }
+
+  private publish(order: Order, priority: Priority = 'HIGH'): void {
+    this.o.bus.publish(`order.${topicWord(order.id)}`, order, priority);
+  }
+
+  /** Venue events arrive on the adapter's socket: a failure handling one is logged, never thrown into it. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.logger.error({ err }, `execution: handling the venue's ${what} failed`);
+    }
+  }
+}
+
+/** Enough of an instrument to show, cancel and flatten an adopted order (the venue's order carries no contract details). */
+function minimalInstrument(vo: VenueOrder): Instrument {
+  return {
+    conId: vo.conId,
+    symbol: vo.symbol,
+    secType: 'STK',
+    exchange: 'SMART',
+    primaryExchange: '',
+    currency: 'USD',
+    localSymbol: vo.symbol,
+    tradingClass: '',
+    multiplier: 1,
+    minTick: 0.01,
+    longName: '',
+    lastTradeDateOrContractMonth: '',
+    timeZoneId: '',
+    tradingHours: '',
+    liquidHours: '',
+  };
+}

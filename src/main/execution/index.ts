@@ -1,0 +1,5 @@
+export { ExecutionEngine } from './engine';
+export type { ExecutionOptions, ExecutionVenue, FillSink, GateVerdict, OrderIntent, PlaceOptions, PreTradeGate, ReconciliationReport, TradingControl } from './engine';
+export { KillSwitch } from './kill-switch';
+export type { KillSwitchControl, KillSwitchOptions, KillSwitchReport, KillSwitchVenue } from './kill-switch';
+export { applyFill, canTransition, FINAL_STATES, isFinal, OrderTransitionError, stateFromVenue, transition } from './order-state';

@@ -1,0 +1,87 @@
+// The trader's commands, one contract for the Electron IPC, the local server and tests: each is
+// validated with a schema at the boundary and answers with a typed result or a typed error.
+import { z } from 'zod';
+import { TRADING_MODES } from './desk';
+import { SECURITY_TYPES } from './market';
+import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
+
+const positive = z.number({ error: 'must be a number' }).finite('must be a finite number').positive('must be above 0');
+const price = positive.max(1e9, 'must be at most 1,000,000,000');
+
+export const InstrumentSpecSchema = z.strictObject({
+  symbol: z.string().trim().min(1, 'must not be empty').max(32).regex(/^[A-Za-z0-9. /&-]+$/, 'must be letters, digits and . / & - only'),
+  secType: z.enum(SECURITY_TYPES),
+  exchange: z.string().trim().min(1).max(32).optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter currency code').optional(),
+  primaryExchange: z.string().trim().min(1).max(32).optional(),
+  lastTradeDateOrContractMonth: z.string().regex(/^\d{6}(\d{2})?$/, 'must be YYYYMM or YYYYMMDD').optional(),
+  localSymbol: z.string().trim().min(1).max(32).optional(),
+  conId: z.number().int().positive().optional(),
+});
+
+export const OrderTicketSchema = z
+  .strictObject({
+    instrument: InstrumentSpecSchema,
+    side: z.enum(ORDER_SIDES),
+    quantity: positive.max(1e9, 'must be at most 1,000,000,000'),
+    type: z.enum(ORDER_TYPES),
+    limitPrice: price.optional(),
+    stopPrice: price.optional(),
+    tif: z.enum(TIMES_IN_FORCE).default('DAY'),
+    outsideRth: z.boolean().optional(),
+  })
+  .superRefine((t, ctx) => {
+    const needsLimit = t.type === 'LMT' || t.type === 'STP LMT';
+    const needsStop = t.type === 'STP' || t.type === 'STP LMT';
+    if (needsLimit && t.limitPrice === undefined) ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `is required for a ${t.type} order` });
+    if (!needsLimit && t.limitPrice !== undefined) ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `is not used by a ${t.type} order` });
+    if (needsStop && t.stopPrice === undefined) ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: `is required for a ${t.type} order` });
+    if (!needsStop && t.stopPrice !== undefined) ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: `is not used by a ${t.type} order` });
+  });
+
+const orderId = z.string().min(1).max(64);
+
+export const CommandSchemas = {
+  subscribe: z.strictObject({ instrument: InstrumentSpecSchema }),
+  unsubscribe: z.strictObject({ conId: z.number().int().positive() }),
+  placeOrder: z.strictObject({ ticket: OrderTicketSchema }),
+  modifyOrder: z
+    .strictObject({ orderId, quantity: positive.optional(), limitPrice: price.optional(), stopPrice: price.optional(), tif: z.enum(TIMES_IN_FORCE).optional() })
+    .refine((m) => m.quantity !== undefined || m.limitPrice !== undefined || m.stopPrice !== undefined || m.tif !== undefined, 'name at least one thing to change'),
+  cancelOrder: z.strictObject({ orderId }),
+  cancelAll: z.strictObject({}),
+  /** Every position, or one instrument's. */
+  flatten: z.strictObject({ conId: z.number().int().positive().optional() }),
+  killSwitch: z.strictObject({ reason: z.string().max(200).optional() }),
+  rearm: z.strictObject({}),
+  getRiskLimits: z.strictObject({}),
+  /** The limits are validated by the risk module's own schema (src/shared/risk.ts). */
+  setRiskLimits: z.strictObject({ limits: z.record(z.string(), z.unknown()) }),
+  switchMode: z.strictObject({ mode: z.enum(TRADING_MODES), confirm: z.literal(true).optional() }),
+} as const;
+
+export type CommandName = keyof typeof CommandSchemas;
+export type CommandArgs<N extends CommandName> = z.input<(typeof CommandSchemas)[N]>;
+export type ParsedCommandArgs<N extends CommandName> = z.output<(typeof CommandSchemas)[N]>;
+
+/** A refused or failed command: a stable code for programs, a message in the trader's words. */
+export class DeskCommandError extends Error {
+  override readonly name = 'DeskCommandError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type CommandResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
+/** Validates a command's arguments; the error names every bad field. */
+export function parseCommand<N extends CommandName>(name: N, args: unknown): ParsedCommandArgs<N> {
+  const schema = CommandSchemas[name] as unknown as z.ZodType<ParsedCommandArgs<N>>;
+  const parsed = schema.safeParse(args);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : name}: ${i.message}`);
+  throw new DeskCommandError('invalid-arguments', `${name}: ${problems.join('; ')}`);
+}
