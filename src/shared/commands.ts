@@ -58,6 +58,15 @@ export const CommandSchemas = {
   /** The limits are validated by the risk module's own schema (src/shared/risk.ts). */
   setRiskLimits: z.strictObject({ limits: z.record(z.string(), z.unknown()) }),
   switchMode: z.strictObject({ mode: z.enum(TRADING_MODES), confirm: z.literal(true).optional() }),
+  /** Working orders, then the most recent final ones. */
+  getOrders: z.strictObject({ limit: z.number().int().min(1).max(1_000).default(200) }),
+  getPositions: z.strictObject({}),
+  getEquity: z.strictObject({}),
+  getRiskStatus: z.strictObject({}),
+  /** What the last reconciliation with the venue found. */
+  getReconciliation: z.strictObject({}),
+  /** An instrument's chart and quote as of now (it must be subscribed). */
+  getMarketData: z.strictObject({ conId: z.number().int().positive() }),
 } as const;
 
 export type CommandName = keyof typeof CommandSchemas;

@@ -51,6 +51,8 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const publisher = s.desk.stream!.publisher;
     const { subscriber, received } = await subscribe(s, { reconnect: { initialMs: 10, maxMs: 100 } });
     await until(() => received.snapshots.length === 1, 'the snapshot');
+    // The desk's own messages (its trading state) come first: count from where this subscriber joined.
+    const base = received.snapshots[0]!.seq;
     const N = 30_000;
     let publishing = true;
     let drops = 0;
@@ -68,8 +70,8 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     }
     publishing = false;
     await chaos;
-    await until(() => subscriber.state().lastSeq === N, `all ${N} messages (at ${subscriber.state().lastSeq})`, 30_000);
-    expect(received.frames.map((f) => f.seq)).toEqual(seqs(N));
+    await until(() => subscriber.state().lastSeq === base + N, () => `all ${N} messages: ${JSON.stringify({ base, subscriber: subscriber.state(), server: serverOf(s).stats(), head: publisher.head })}`, 30_000);
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(N, base + 1));
     expect(drops).toBeGreaterThan(3);
     // Some drops land while it is already reconnecting; most cost a reconnect.
     expect(subscriber.state().reconnects).toBeGreaterThan(drops / 2);
@@ -80,10 +82,11 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const publisher = s.desk.stream!.publisher;
     const { subscriber, received } = await subscribe(s);
     await until(() => received.snapshots.length === 1, 'the snapshot');
+    const base = received.snapshots[0]!.seq;
     serverOf(s).faults.loseFrames(5);
     for (let i = 0; i < 20; i++) publisher.publish('t', i);
-    await until(() => subscriber.state().lastSeq === 20, 'the 20 messages');
-    expect(received.frames.map((f) => f.seq)).toEqual(seqs(20));
+    await until(() => subscriber.state().lastSeq === base + 20, 'the 20 messages');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(20, base + 1));
     expect(subscriber.state()).toMatchObject({ gapsDetected: 1, gapsFilled: 1, failovers: 0, channel: 'websocket' });
   });
 
@@ -92,11 +95,12 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const publisher = s.desk.stream!.publisher;
     const { subscriber, received } = await subscribe(s);
     await until(() => received.snapshots.length === 1, 'the snapshot');
+    const base = received.snapshots[0]!.seq;
     serverOf(s).faults.loseFrames(150_000);
     for (let i = 0; i < 150_010; i++) publisher.publish('t', i);
-    await until(() => subscriber.state().lastSeq === 150_010, `the 150,010 messages (at ${subscriber.state().lastSeq})`);
+    await until(() => subscriber.state().lastSeq === base + 150_010, `the 150,010 messages (at ${subscriber.state().lastSeq})`);
     expect(received.frames).toHaveLength(150_010);
-    expect(received.frames.every((f, i) => f.seq === i + 1)).toBe(true);
+    expect(received.frames.every((f, i) => f.seq === base + i + 1)).toBe(true);
     // Heartbeats announce the loss commit by commit, so it may be seen as several gaps: each is filled.
     const st = subscriber.state();
     expect(st.gapsDetected).toBeGreaterThanOrEqual(1);
@@ -108,10 +112,11 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const publisher = s.desk.stream!.publisher;
     const { subscriber, received } = await subscribe(s);
     await until(() => received.snapshots.length === 1, 'the snapshot');
+    const base = received.snapshots[0]!.seq;
     serverOf(s).faults.loseFrames(3);
     for (let i = 0; i < 3; i++) publisher.publish('t', i);
-    await until(() => subscriber.state().lastSeq === 3, 'the lost tail, via the heartbeat');
-    expect(received.frames.map((f) => f.seq)).toEqual([1, 2, 3]);
+    await until(() => subscriber.state().lastSeq === base + 3, 'the lost tail, via the heartbeat');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(3, base + 1));
   });
 
   it('serves topic filters, with prev chained over what the subscriber sees', async () => {
@@ -123,7 +128,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     await until(() => received.frames.length === 10, 'the ten orders');
     expect(subscriber.state().gapsDetected).toBe(0);
     expect(received.frames.map((f) => f.topic)).toEqual(seqs(10, 0).map((i) => `order.${i * 10}`));
-    expect(received.frames.map((f) => f.prev)).toEqual([0, ...received.frames.slice(0, -1).map((f) => f.seq)]);
+    expect(received.frames.map((f) => f.prev)).toEqual([received.snapshots[0]!.seq, ...received.frames.slice(0, -1).map((f) => f.seq)]);
   });
 
   it('answers malformed, oversized and unexpected frames with an error and a close, and carries on', async () => {

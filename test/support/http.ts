@@ -8,7 +8,7 @@ export interface HttpResult {
 }
 
 /** A plain HTTP request (node:http, so the Host header can be set freely). */
-export function httpRequest(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
+export function httpRequest(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -20,6 +20,6 @@ export function httpRequest(url: string, init: { method?: string; headers?: Reco
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(init.body);
   });
 }

@@ -1,8 +1,8 @@
 /** Resolves when `check` holds, checking between turns of the event loop (for state with no event to await). */
-export async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+export async function until(check: () => boolean, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setImmediate(r));
   }
 }

@@ -31,13 +31,13 @@ describe('order state machine', () => {
   });
 
   it('maps IB statuses, and fills move quantity and average price', () => {
-    expect(stateFromVenue('PreSubmitted', 0, 100)).toBe('submitted');
-    expect(stateFromVenue('Submitted', 40, 60)).toBe('partially-filled');
-    expect(stateFromVenue('Filled', 100, 0)).toBe('filled');
-    expect(stateFromVenue('ApiCancelled', 0, 100)).toBe('cancelled');
-    expect(stateFromVenue('Inactive', 0, 100)).toBe('rejected');
-    expect(stateFromVenue('PendingCancel', 0, 100)).toBeUndefined(); // still working until the venue confirms
-    expect(stateFromVenue('Whatever', 0, 100)).toBeUndefined();
+    expect(stateFromVenue('PreSubmitted', 0)).toBe('submitted');
+    expect(stateFromVenue('Submitted', 40)).toBe('partially-filled');
+    expect(stateFromVenue('Filled', 100)).toBe('filled');
+    expect(stateFromVenue('ApiCancelled', 0)).toBe('cancelled');
+    expect(stateFromVenue('Inactive', 0)).toBe('rejected');
+    expect(stateFromVenue('PendingCancel', 0)).toBeUndefined(); // still working until the venue confirms
+    expect(stateFromVenue('Whatever', 0)).toBeUndefined();
     const o = { ...base, id: 'x', state: 'submitted' as const };
     const a = applyFill(o, fill('e1', 40, 200, 'x'));
     expect(a).toMatchObject({ state: 'partially-filled', filledQuantity: 40, avgFillPrice: 200 });

@@ -36,7 +36,7 @@ describe('local server', () => {
       ready: false,
       dependencies: {
         venue: { ok: false, reason: 'not configured' },
-        stream: { ok: true, detail: expect.stringMatching(/^epoch \S+, head 0; 0 WebSocket subscriber\(s\), 0 catching up$/) as unknown },
+        stream: { ok: true, detail: expect.stringMatching(/^epoch \S+, head \d+; 0 WebSocket subscriber\(s\), 0 catching up$/) as unknown },
         kafka: { ok: true, detail: 'not configured: the stream runs on the WebSocket and the journal alone' },
         journal: { ok: true },
       },
@@ -126,5 +126,26 @@ describe('local server', () => {
     const { base } = await startDesk();
     await desk!.stop();
     await expect(httpRequest(`${base}/health`)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('runs commands at POST /api/commands/<name>: token, JSON only, typed results and errors', async () => {
+    const { base, token } = await startDesk();
+    const post = (name: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+      httpRequest(`${base}/api/commands/${name}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body });
+    expect((await httpRequest(`${base}/api/commands/getRiskStatus`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    expect((await post('getRiskStatus', '{}', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post('nope', '{}')).status).toBe(404);
+    expect((await post('getRiskStatus', '{not json')).json()).toMatchObject({ error: { code: 'bad_request' } });
+    expect((await post('getRiskStatus', Buffer.alloc(70 * 1024, 32))).status).toBe(413);
+    const status = await post('getRiskStatus', '');
+    expect(status.status).toBe(200);
+    expect(status.json()).toMatchObject({ ok: true, value: { state: 'ACTIVE' } });
+    const invalid = await post('cancelOrder', '{"orderId": 5}');
+    expect(invalid.status).toBe(400);
+    expect(invalid.json()).toMatchObject({ ok: false, error: { code: 'invalid-arguments', message: expect.stringMatching(/orderId/) as unknown } });
+    const refused = await post('placeOrder', JSON.stringify({ ticket: { instrument: { symbol: 'AAPL', secType: 'STK' }, side: 'BUY', quantity: 1, type: 'MKT' } }));
+    expect(refused.status).toBe(409);
+    expect(refused.json()).toMatchObject({ ok: false, error: { code: 'no-venue' } });
+    expect((await httpRequest(`${base}/api/commands/getRiskStatus`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(405);
   });
 });

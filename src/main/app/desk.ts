@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import { TRADING_MODES, type DeskInfo, type TradingMode } from '../../shared';
+import { TRADING_MODES, type CommandResult, type DeskInfo, type TradingMode } from '../../shared';
 import { createVenueMetrics, type IbAdapter } from '../ib';
 import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type ReadinessCheck, type ReadinessReport, type Registry } from '../ops';
 import { createLocalServer, tokenMatches, type LocalServer } from '../server';
@@ -10,6 +10,8 @@ import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
 import { ensureDataDir, loadOrCreateControlToken } from './data-dir';
 import { Lifecycle, type Service } from './lifecycle';
+import { CommandRouter } from './commands';
+import type { TradingCore } from './trading-core';
 import { TradingScope } from './trading-scope';
 
 export const VERSION: string = packageJson.version;
@@ -42,6 +44,10 @@ export interface Desk {
   readonly streamServer: StreamServer | undefined;
   /** Disconnects, switches databases, connects to the other mode's endpoint, verifies and resyncs. */
   readonly switchMode: (mode: TradingMode) => Promise<void>;
+  /** Runs a trader's command (validated; a typed result or a typed error, never a throw). */
+  readonly command: (name: string, args: unknown) => Promise<CommandResult<unknown>>;
+  /** The current mode's trading core. */
+  readonly core: TradingCore | undefined;
 }
 
 export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Desk {
@@ -121,8 +127,11 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: trading.mode });
   const readiness = () => checkReadiness(checks);
 
+  const commands = new CommandRouter({ core: () => trading.core, get mode() { return trading.mode; }, switchMode: (mode) => trading.switchTo(mode) }, logger.child({ component: 'commands' }));
+
   const server = controlToken
     ? createLocalServer({
+        commands,
         host: config.server.host,
         port: config.server.port,
         token: controlToken,
@@ -162,5 +171,9 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     },
     streamServer,
     switchMode: (mode) => trading.switchTo(mode),
+    command: (name, args) => commands.run(name, args),
+    get core() {
+      return trading.core;
+    },
   };
 }

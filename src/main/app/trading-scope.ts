@@ -7,6 +7,7 @@ import { openStore, storeFile, VenueMemoryRepository, type Store } from '../stor
 import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type StreamMetrics, type StreamSource } from '../transport';
 import type { DeskConfig } from './config';
 import type { Service } from './lifecycle';
+import { TradingCore } from './trading-core';
 
 export interface TradingScopeOptions {
   readonly config: DeskConfig;
@@ -35,6 +36,7 @@ export class TradingScope implements Service {
   private stream: StreamSource | undefined;
   private outbox: KafkaOutbox | undefined;
   private retention: JournalRetention | undefined;
+  private tradingCore: TradingCore | undefined;
 
   constructor(private readonly o: TradingScopeOptions) {
     this.current = o.config.mode;
@@ -50,6 +52,11 @@ export class TradingScope implements Service {
 
   get journal(): Store | undefined {
     return this.store;
+  }
+
+  /** The mode's trading core (bus, market data, portfolio, risk, execution). */
+  get core(): TradingCore | undefined {
+    return this.tradingCore;
   }
 
   /** The mode's sequenced stream. */
@@ -78,20 +85,23 @@ export class TradingScope implements Service {
     });
     this.retention.start();
     const endpoint = this.endpoint();
-    if (!endpoint) return;
     const v = config.venue;
-    this.adapter = new IbAdapter({
-      host: endpoint.host,
-      port: endpoint.port,
-      clientId: v?.clientId ?? 1,
-      mode: this.current,
-      memory: new VenueMemoryRepository(this.store.db),
-      logger,
-      metrics: this.o.venueMetrics,
-      ...(v ? { connectTimeoutMs: v.connectTimeoutMs, marketDataLines: v.marketDataLines, messagesPerSecond: v.messagesPerSecond, quoteStaleMs: v.quoteStaleMs } : {}),
-    });
-    this.publishVenue(this.adapter, publisher);
-    this.adapter.start();
+    this.adapter = endpoint
+      ? new IbAdapter({
+          host: endpoint.host,
+          port: endpoint.port,
+          clientId: v?.clientId ?? 1,
+          mode: this.current,
+          memory: new VenueMemoryRepository(this.store.db),
+          logger,
+          metrics: this.o.venueMetrics,
+          ...(v ? { connectTimeoutMs: v.connectTimeoutMs, marketDataLines: v.marketDataLines, messagesPerSecond: v.messagesPerSecond, quoteStaleMs: v.quoteStaleMs } : {}),
+        })
+      : undefined;
+    // Every listener is in place before the venue connects, so the first resync is reconciled.
+    this.tradingCore = new TradingCore({ mode: this.current, store: this.store, venue: this.adapter, publisher, clock: systemClock, logger });
+    this.tradingCore.start();
+    this.adapter?.start();
   }
 
   /** With brokers configured, the journal is copied to the mode's own topic; Kafka never holds up start. */
@@ -107,21 +117,11 @@ export class TradingScope implements Service {
     });
   }
 
-  /** What the venue says becomes part of the stream (everything a viewer may see). */
-  private publishVenue(adapter: IbAdapter, publisher: StreamPublisher): void {
-    adapter.on('status', (s) => publisher.publish('venue.status', { ...s, lastError: s.lastError ?? null }));
-    adapter.on('order', (o) => publisher.publish(`venue.order.${o.clientId}.${o.orderId}`, o));
-    adapter.on('orderError', (e) => publisher.publish(`venue.order-error.${e.orderId}`, { orderId: e.orderId, orderRef: e.orderRef, kind: e.error.kind, message: e.error.message }));
-    adapter.on('execution', (e) => publisher.publish(`venue.execution.${e.execId}`, e));
-    adapter.on('commission', (c) => publisher.publish(`venue.commission.${c.execId}`, c));
-    adapter.on('position', (p) => publisher.publish(`venue.position.${p.conId}`, p));
-    adapter.on('accountValue', (v) => publisher.publish(`venue.account.${v.key}.${v.currency || 'none'}`, v));
-    adapter.on('alert', (a) => publisher.publish('venue.alert', a));
-  }
-
   async stop(): Promise<void> {
     await this.adapter?.stop();
     this.adapter = undefined;
+    this.tradingCore?.stop();
+    this.tradingCore = undefined;
     const stream = this.stream;
     this.stream = undefined;
     this.o.onStream?.(undefined);

@@ -1,5 +1,6 @@
 // The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
-import type { BarUpdate, CrossSignal, EmaUpdate, EquitySnapshot, Fill, Order, Position, Quote, RiskAlert, TradingStateChange } from '../../shared';
+import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, Order, Position, Quote, RiskAlert, TradingStateChange } from '../../shared';
+import type { VenueAlert, VenueStatus } from '../ib';
 
 export interface SymbolQuote extends Quote {
   readonly symbol: string;
@@ -17,4 +18,7 @@ export type CoreTopics = {
   equity: EquitySnapshot;
   'risk.alert': RiskAlert;
   'risk.state': TradingStateChange;
+  'risk.challenge': ChallengeStatusChange;
+  'venue.status': VenueStatus;
+  'venue.alert': VenueAlert;
 };

@@ -20,8 +20,8 @@ export interface OrderIntent {
   readonly limitPrice?: number;
   readonly stopPrice?: number;
   readonly reduceOnly: boolean;
-  /** The order this intent changes (a modify), if any. */
-  readonly replaces?: string;
+  /** A modify: the remaining quantity of the order it replaces (it no longer counts once replaced). */
+  readonly replacesQuantity?: number;
 }
 
 export type GateVerdict = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly reason: string };
@@ -54,6 +54,8 @@ export interface ExecutionOptions {
   readonly fills: FillSink;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Instruments the desk has resolved, for fills of orders it did not place (their multiplier). */
+  readonly instrumentOf?: (conId: number) => Instrument | undefined;
 }
 
 /** What reconciliation found: everything the trader should see when it does not match. */
@@ -242,7 +244,7 @@ export class ExecutionEngine {
       ...(next.limitPrice === undefined ? {} : { limitPrice: next.limitPrice }),
       ...(next.stopPrice === undefined ? {} : { stopPrice: next.stopPrice }),
       reduceOnly: order.reduceOnly,
-      replaces: id,
+      replacesQuantity: order.quantity - order.filledQuantity,
     });
     if (!verdict.ok) throw new DeskCommandError(verdict.code, verdict.reason);
     this.saveEvent(order, 'intent-modify', changes);
@@ -331,7 +333,7 @@ export class ExecutionEngine {
     if (!isFinal(order.state) && vo.quantity > 0 && vo.quantity !== order.quantity) order = { ...order, quantity: vo.quantity, updatedAt: now };
     if (!isFinal(order.state) && vo.limitPrice !== undefined && order.limitPrice !== undefined && vo.limitPrice !== order.limitPrice) order = { ...order, limitPrice: vo.limitPrice, updatedAt: now };
     if (!isFinal(order.state) && vo.stopPrice !== undefined && order.stopPrice !== undefined && vo.stopPrice !== order.stopPrice) order = { ...order, stopPrice: vo.stopPrice, updatedAt: now };
-    const to = stateFromVenue(vo.status, vo.filled, vo.remaining);
+    const to = stateFromVenue(vo.status, vo.filled);
     // Fills move the filled quantity; a status alone never marks an order filled while fills are still on their way,
     // except that the venue's word that the order is done is final.
     if (to !== undefined && to !== order.state) {
@@ -370,7 +372,7 @@ export class ExecutionEngine {
       side: e.side,
       quantity: e.shares,
       price: e.price,
-      multiplier: jo?.instrument.multiplier ?? 1,
+      multiplier: (jo?.order.origin === 'desk' ? jo.instrument : this.o.instrumentOf?.(e.conId))?.multiplier ?? 1,
       commission: this.earlyCommissions.get(e.execId) ?? 0,
       time: e.time,
     };

@@ -38,7 +38,7 @@ export function transition(order: Order, to: OrderState, at: number, reason?: st
  * IB's status (with its filled/remaining) as an order state; undefined for statuses that change
  * nothing (PendingCancel keeps the order working until the venue confirms).
  */
-export function stateFromVenue(status: string, filled: number, remaining: number): OrderState | undefined {
+export function stateFromVenue(status: string, filled: number): OrderState | undefined {
   switch (status) {
     case 'ApiPending':
     case 'PendingSubmit':
@@ -46,7 +46,8 @@ export function stateFromVenue(status: string, filled: number, remaining: number
     case 'Submitted':
       return filled > 0 ? 'partially-filled' : 'submitted';
     case 'Filled':
-      return remaining <= 0 ? 'filled' : 'partially-filled';
+      // IB's Filled is the whole order (an openOrder can carry it before the remaining count catches up).
+      return 'filled';
     case 'Cancelled':
     case 'ApiCancelled':
       return 'cancelled';

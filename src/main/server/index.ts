@@ -1,3 +1,3 @@
 export { createLocalServer } from './local-server';
-export type { LocalServer, LocalServerOptions } from './local-server';
+export type { CommandEndpoint, LocalServer, LocalServerOptions } from './local-server';
 export { requestToken, tokenMatches } from './auth';

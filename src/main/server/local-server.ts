@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import sirv from 'sirv';
-import type { DeskInfo } from '../../shared';
+import type { CommandResult, DeskInfo } from '../../shared';
 import { newCorrelationId, withCorrelation, type Logger, type ReadinessReport } from '../ops';
 import { requestToken, tokenMatches } from './auth';
 
@@ -28,6 +28,14 @@ export interface LocalServerOptions {
     /** Closes the upgraded connections, which the HTTP server's own close does not end. */
     closeConnections(): Promise<void>;
   };
+  /** The trader's commands (POST /api/commands/<name>). */
+  readonly commands?: CommandEndpoint;
+}
+
+/** Runs a named command; never throws (a failure is a result). */
+export interface CommandEndpoint {
+  has(name: string): boolean;
+  run(name: string, args: unknown): Promise<CommandResult<unknown>>;
 }
 
 export interface LocalServer {
@@ -63,6 +71,28 @@ const UI_CSP = [
 ].join('; ');
 
 const OPS_ROUTES = new Set(['/health', '/ready', '/metrics']);
+const MAX_COMMAND_BYTES = 64 * 1024;
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.off('data', onData);
+        reject(new BodyTooLargeError(`the body is over ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
 
 /**
  * The loopback HTTP server of `dualdesk serve`: `/health`, `/ready` and `/metrics` for operators,
@@ -106,6 +136,12 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     if (OPS_ROUTES.has(path) || path.startsWith('/api/')) res.setHeader('content-security-policy', API_CSP);
     else res.setHeader('content-security-policy', UI_CSP);
 
+    if (path.startsWith('/api/commands/')) {
+      if (req.method === 'POST') return command(req, res, url);
+      res.setHeader('allow', 'POST');
+      fail(req, res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed here; commands are POSTed`);
+      return 'command';
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       fail(req, res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed here; use GET`);
@@ -150,6 +186,47 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
       res.once('close', resolve);
     });
     return 'ui';
+  }
+
+  /**
+   * POST /api/commands/<name> with a JSON body: the trader's commands for the web UI and headless use.
+   * The token must come as a bearer header or `?token=`, and the body as application/json (which a
+   * cross-site form cannot send without a preflight this server never allows).
+   */
+  async function command(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
+    if (!tokenMatches(requestToken(req, url), token)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      fail(req, res, 401, 'unauthorized', 'a valid control token is required (see <data-dir>/control-token)');
+      return 'command';
+    }
+    const name = url.pathname.slice('/api/commands/'.length);
+    if (!options.commands || !options.commands.has(name)) {
+      fail(req, res, 404, 'not_found', `no such command: ${name}`);
+      return 'command';
+    }
+    if (!/^application\/json(;|$)/i.test(req.headers['content-type'] ?? '')) {
+      fail(req, res, 415, 'unsupported_media_type', 'send the command arguments as application/json');
+      return 'command';
+    }
+    let args: unknown;
+    try {
+      const body = await readBody(req, MAX_COMMAND_BYTES);
+      args = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        // Answer at once and close: the rest of an oversized body is never read.
+        res.setHeader('connection', 'close');
+        res.once('finish', () => req.socket.destroy());
+        fail(req, res, 413, 'payload_too_large', err.message);
+        return 'command';
+      }
+      fail(req, res, 400, 'bad_request', 'the body is not valid JSON');
+      return 'command';
+    }
+    const result = await options.commands.run(name, args);
+    const status = result.ok ? 200 : result.error.code === 'invalid-arguments' ? 400 : result.error.code === 'internal' ? 500 : 409;
+    send(req, res, status, result);
+    return 'command';
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

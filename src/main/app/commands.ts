@@ -1,0 +1,99 @@
+// The one command router: every command (from IPC, the local server or a test) is validated with its
+// schema, runs against the current mode's trading core, and answers with a typed result or error.
+import { CommandSchemas, DeskCommandError, parseCommand, type CommandName, type CommandResult, type ParsedCommandArgs, type TradingMode } from '../../shared';
+import type { Logger } from '../ops';
+import { RiskLimitsError } from '../risk';
+import type { TradingCore } from './trading-core';
+
+export interface CommandTarget {
+  core(): TradingCore | undefined;
+  readonly mode: TradingMode;
+  switchMode(mode: TradingMode): Promise<void>;
+}
+
+type Handlers = { [N in CommandName]: (args: ParsedCommandArgs<N>, core: TradingCore) => unknown };
+
+/** Market data a command opened in the trader's name (the UI's charts and quote boards). */
+const UI_CONSUMER = 'ui';
+
+export class CommandRouter {
+  private readonly handlers: Handlers = {
+    subscribe: (a, core) => core.subscribe(a.instrument, UI_CONSUMER),
+    unsubscribe: (a, core) => ({ unsubscribed: core.unsubscribe(a.conId, UI_CONSUMER) }),
+    placeOrder: (a, core) => core.placeOrder(a.ticket),
+    modifyOrder: (a, core) => {
+      const { orderId, ...changes } = a;
+      return this.execution(core).modify(orderId, changes);
+    },
+    cancelOrder: (a, core) => this.execution(core).cancel(a.orderId),
+    cancelAll: async (_a, core) => ({ cancelled: await this.execution(core).cancelAll() }),
+    flatten: (a, core) => core.flatten(a.conId),
+    killSwitch: (a, core) => core.triggerKillSwitch(a.reason ?? 'the trader pressed the kill switch'),
+    rearm: (_a, core) => {
+      const result = core.risk.rearm();
+      if (!result.ok) throw new DeskCommandError(result.code, result.reason);
+      return core.risk.status();
+    },
+    getRiskLimits: (_a, core) => core.risk.getLimits(),
+    setRiskLimits: (a, core) => {
+      try {
+        return core.risk.setLimits(a.limits);
+      } catch (err) {
+        if (err instanceof RiskLimitsError) throw new DeskCommandError('invalid-risk-limits', err.message);
+        throw err;
+      }
+    },
+    getOrders: (a, core) => core.execution?.orders(a.limit) ?? [],
+    getPositions: (_a, core) => core.portfolio.positions(),
+    getEquity: (_a, core) => core.portfolio.equity() ?? null,
+    getRiskStatus: (_a, core) => core.risk.status(),
+    getReconciliation: (_a, core) => core.execution?.lastReconciliation ?? null,
+    getMarketData: (a, core) => {
+      const snapshot = core.marketData?.snapshot(a.conId);
+      if (!snapshot) throw new DeskCommandError('not-subscribed', `No market data for ${a.conId}: subscribe first.`);
+      return snapshot;
+    },
+    switchMode: async (a) => {
+      if (a.mode === 'live' && this.target.mode !== 'live' && a.confirm !== true) {
+        throw new DeskCommandError('confirm-required', 'Live trading uses real money: switch again with confirm: true.');
+      }
+      await this.target.switchMode(a.mode);
+      return { mode: this.target.mode };
+    },
+  };
+
+  constructor(
+    private readonly target: CommandTarget,
+    private readonly logger: Logger,
+  ) {}
+
+  has(name: string): name is CommandName {
+    return Object.hasOwn(CommandSchemas, name);
+  }
+
+  /** Never throws: a refusal or a failure is a result with a code and a message in the trader's words. */
+  async run(name: string, args: unknown): Promise<CommandResult<unknown>> {
+    try {
+      if (!this.has(name)) throw new DeskCommandError('unknown-command', `There is no command '${name}'.`);
+      const parsed = parseCommand(name, args);
+      const core = this.target.core();
+      if (!core) throw new DeskCommandError('not-ready', 'DualDesk is starting or switching mode; try again in a moment.');
+      const handler = this.handlers[name] as (a: unknown, c: TradingCore) => unknown;
+      const value = await handler(parsed, core);
+      this.logger.info({ command: name }, 'command done');
+      return { ok: true, value };
+    } catch (err) {
+      if (err instanceof DeskCommandError) {
+        this.logger.info({ command: name, code: err.code, reason: err.message }, 'command refused');
+        return { ok: false, error: { code: err.code, message: err.message } };
+      }
+      this.logger.error({ err, command: name }, 'command failed');
+      return { ok: false, error: { code: 'internal', message: `${name} failed unexpectedly; see the DualDesk log.` } };
+    }
+  }
+
+  private execution(core: TradingCore) {
+    if (!core.execution) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
+    return core.execution;
+  }
+}

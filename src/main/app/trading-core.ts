@@ -1,0 +1,258 @@
+// The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
+// switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
+// viewer may see). Built when a mode starts, closed when it stops.
+import { DeskCommandError, type Instrument, type InstrumentSpec, type Order, type OrderTicket, type Position, type TradingMode } from '../../shared';
+import { MessageBus, type CoreTopics } from '../bus';
+import type { Clock } from '../clock';
+import { ExecutionEngine, KillSwitch, type KillSwitchReport, type OrderIntent } from '../execution';
+import type { IbAdapter, VenueSnapshot, VenueStatus } from '../ib';
+import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
+import type { Logger } from '../ops';
+import { Portfolio } from '../portfolio';
+import { RiskEngine, type RiskContext } from '../risk';
+import { OrderJournalRepository, PortfolioRepository, type Store } from '../store';
+import type { StreamPublisher } from '../transport';
+
+export interface TradingCoreOptions {
+  readonly mode: TradingMode;
+  readonly store: Store;
+  /** Absent when no venue is configured: the core shows state, and refuses trading commands. */
+  readonly venue: IbAdapter | undefined;
+  readonly publisher: StreamPublisher;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** How long an order waits for the instrument's first quote (risk needs a reference price). */
+const FIRST_QUOTE_MS = 3_000;
+
+export class TradingCore {
+  readonly bus: MessageBus<CoreTopics>;
+  readonly portfolio: Portfolio;
+  readonly risk: RiskEngine;
+  readonly marketData: MarketDataHub | undefined;
+  readonly execution: ExecutionEngine | undefined;
+  readonly killSwitch: KillSwitch | undefined;
+  private readonly detach: (() => void)[] = [];
+  /** Instruments resolved in this session, by conId. */
+  private readonly instruments = new Map<number, Instrument>();
+
+  constructor(private readonly o: TradingCoreOptions) {
+    const { store, venue, clock, logger, publisher, mode } = o;
+    this.bus = new MessageBus<CoreTopics>((err, topic) => logger.error({ err, topic }, 'a bus subscriber failed'));
+    // Everything a viewer may see becomes part of the sequenced stream.
+    this.detach.push(this.bus.subscribeAny('>', (data, topic) => publisher.publish(topic, data)));
+    this.portfolio = new Portfolio({ bus: this.bus, clock, logger: logger.child({ component: 'portfolio' }), memory: new PortfolioRepository(store.db) });
+    this.risk = new RiskEngine({
+      db: store.db,
+      mode,
+      bus: this.bus,
+      clock,
+      onChallenge: (change) => this.bus.publish('risk.challenge', change, 'HIGH'),
+      onError: (err, what) => logger.error({ err }, `risk: ${what}`),
+    });
+    if (!venue) {
+      this.marketData = undefined;
+      this.execution = undefined;
+      this.killSwitch = undefined;
+      return;
+    }
+    this.detach.push(this.portfolio.attachVenue(venue));
+    this.marketData = new MarketDataHub({ venue, bus: this.bus, clock, logger: logger.child({ component: 'marketdata' }) });
+    this.execution = new ExecutionEngine({
+      journal: new OrderJournalRepository(store.db),
+      venue,
+      bus: this.bus,
+      gate: { check: (intent) => this.risk.check(riskIntent(intent), this.riskContext) },
+      control: { state: () => this.risk.state, halt: (reason) => void this.risk.halt(reason) },
+      fills: this.portfolio,
+      clock,
+      logger: logger.child({ component: 'execution' }),
+      instrumentOf: (conId) => this.instruments.get(conId),
+    });
+    this.killSwitch = new KillSwitch({ engine: this.execution, venue, control: { halt: (reason) => void this.risk.halt(reason) }, clock, logger: logger.child({ component: 'kill-switch' }) });
+    const onStatus = (s: VenueStatus) => this.bus.publish('venue.status', s, 'HIGH');
+    const onAlert = (a: CoreTopics['venue.alert']) => this.bus.publish('venue.alert', a, 'HIGH');
+    const onResynced = (s: VenueSnapshot) => this.watchHeldPositions(s);
+    venue.on('status', onStatus);
+    venue.on('alert', onAlert);
+    venue.on('resynced', onResynced);
+    this.detach.push(() => venue.off('status', onStatus), () => venue.off('alert', onAlert), () => venue.off('resynced', onResynced));
+  }
+
+  /** Before the venue connects: every listener is in place for its first resync. */
+  start(): void {
+    this.execution?.start();
+    this.risk.start();
+  }
+
+  stop(): void {
+    for (const d of this.detach.splice(0)) d();
+    this.execution?.stop();
+    this.marketData?.close();
+    this.risk.stop();
+    this.portfolio.close();
+  }
+
+  // --- commands ----------------------------------------------------------------------------------
+
+  async subscribe(spec: InstrumentSpec | Instrument, consumer: string): Promise<MarketDataSnapshot> {
+    const hub = this.requireVenue().marketData;
+    let sub;
+    try {
+      sub = await hub.subscribe(spec, consumer);
+    } catch (err) {
+      throw asCommandError(err, 'market-data');
+    }
+    this.know(sub.instrument);
+    return hub.snapshot(sub.instrument.conId) as MarketDataSnapshot;
+  }
+
+  unsubscribe(conId: number, consumer: string): boolean {
+    return this.requireVenue().marketData.unsubscribe(conId, consumer);
+  }
+
+  /** Places an order; its instrument gets market data first, since risk prices every order against the last price. */
+  async placeOrder(ticket: OrderTicket): Promise<Order> {
+    const { execution } = this.requireVenue();
+    const snapshot = await this.subscribe(ticket.instrument, 'orders');
+    await this.firstQuote(snapshot);
+    return execution.placeResolved(ticket, snapshot.instrument);
+  }
+
+  /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */
+  async flatten(conId?: number): Promise<Order[]> {
+    const { execution } = this.requireVenue();
+    const open = this.portfolio.positions().filter((p) => p.quantity !== 0 && (conId === undefined || p.conId === conId));
+    if (conId !== undefined && open.length === 0) throw new DeskCommandError('no-position', `There is no position in ${conId} to flatten.`);
+    const orders: Order[] = [];
+    for (const p of open) {
+      const snapshot = await this.subscribe({ conId: p.conId, symbol: p.symbol, secType: this.instruments.get(p.conId)?.secType ?? 'STK' }, 'orders');
+      await this.firstQuote(snapshot);
+      orders.push(await execution.placeResolved(exitTicket(p, snapshot.instrument), snapshot.instrument, { reduceOnly: true }));
+    }
+    return orders;
+  }
+
+  async triggerKillSwitch(reason: string): Promise<KillSwitchReport> {
+    const { killSwitch } = this.requireVenue();
+    const report = await killSwitch.trigger(reason);
+    this.bus.publish(
+      'risk.alert',
+      {
+        type: 'KILL_SWITCH',
+        severity: 'CRITICAL',
+        title: report.flat ? 'Kill switch: flat and halted' : 'Kill switch: NOT flat',
+        message: report.flat
+          ? `Halted: ${report.cancelled} order(s) cancelled, ${report.exits.length} exit(s). Re-arm to trade again.`
+          : `Halted, but positions remain: ${report.remaining.map((p) => `${p.symbol} ${p.quantity}`).join(', ')}. ${report.problems.join('; ')}`,
+        at: report.finishedAt,
+      },
+      'FLASH_CRASH',
+    );
+    if (!report.flat) {
+      const release = this.risk.addRearmGuard(() => (this.portfolio.positions().some((p) => p.quantity !== 0) ? 'The kill switch did not end flat: flatten first.' : undefined));
+      this.detach.push(release);
+    }
+    return report;
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private requireVenue(): { marketData: MarketDataHub; execution: ExecutionEngine; killSwitch: KillSwitch } {
+    if (!this.marketData || !this.execution || !this.killSwitch) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
+    return { marketData: this.marketData, execution: this.execution, killSwitch: this.killSwitch };
+  }
+
+  private know(instrument: Instrument): void {
+    if (this.instruments.has(instrument.conId)) return;
+    this.instruments.set(instrument.conId, instrument);
+    this.portfolio.instrument({
+      conId: instrument.conId,
+      symbol: instrument.symbol,
+      localSymbol: instrument.localSymbol,
+      secType: instrument.secType,
+      multiplier: instrument.multiplier,
+      currency: instrument.currency,
+    });
+  }
+
+  /** Resolves once the instrument has a quote, or refuses after a few seconds (no reference price, no order). */
+  private firstQuote(snapshot: MarketDataSnapshot): Promise<void> {
+    if (snapshot.quote) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const off = this.bus.subscribe(`md.quote.${snapshot.word}`, () => {
+        off();
+        this.o.clock.clearTimer(timer);
+        resolve();
+      });
+      const timer = this.o.clock.setTimeout(() => {
+        off();
+        reject(new DeskCommandError('no-reference-price', `No quote for ${snapshot.instrument.symbol} within ${FIRST_QUOTE_MS / 1000} s: risk cannot price the order.`));
+      }, FIRST_QUOTE_MS);
+    });
+  }
+
+  /** Marks for every held position: market data for each (the portfolio values and the risk gate prices them). */
+  private watchHeldPositions(snapshot: VenueSnapshot): void {
+    for (const p of snapshot.positions) {
+      if (p.quantity === 0) continue;
+      this.subscribe({ conId: p.conId, symbol: p.symbol, secType: p.secType as Instrument['secType'] }, 'portfolio').catch((err: unknown) =>
+        this.o.logger.warn({ err, symbol: p.symbol, conId: p.conId }, 'no market data for a held position'),
+      );
+    }
+  }
+
+  private readonly riskContext: RiskContext = {
+    instrument: (conId) => this.instruments.get(conId),
+    lastPrice: (conId) => {
+      const q = this.marketData?.quote(conId);
+      if (!q) return undefined;
+      if (q.last !== undefined) return q.last;
+      return q.bid !== undefined && q.ask !== undefined ? (q.bid + q.ask) / 2 : undefined;
+    },
+    position: (conId) => this.portfolio.position(conId)?.quantity ?? 0,
+    workingQuantity: (conId, side) => {
+      let sum = 0;
+      for (const o of this.execution?.workingOrders() ?? []) if (o.conId === conId && o.side === side) sum += o.quantity - o.filledQuantity;
+      return sum;
+    },
+    grossExposure: () => {
+      let gross = 0;
+      for (const p of this.portfolio.positions()) gross += Math.abs(p.quantity * (p.lastPrice ?? p.avgPrice) * p.multiplier);
+      return gross;
+    },
+    // One base currency (USD) today: other currencies have no rate, and orders in them are refused with that reason.
+    fxRate: (currency) => (currency === 'USD' ? 1 : undefined),
+    now: () => this.o.clock.now(),
+  };
+}
+
+function riskIntent(i: OrderIntent) {
+  return {
+    conId: i.instrument.conId,
+    side: i.side,
+    quantity: i.quantity,
+    type: i.type,
+    ...(i.limitPrice === undefined ? {} : { limitPrice: i.limitPrice }),
+    ...(i.stopPrice === undefined ? {} : { stopPrice: i.stopPrice }),
+    ...(i.replacesQuantity === undefined ? {} : { replacesQuantity: i.replacesQuantity }),
+    purpose: i.reduceOnly ? ('flatten' as const) : ('trade' as const),
+  };
+}
+
+function exitTicket(p: Position, instrument: Instrument): OrderTicket {
+  return {
+    instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId },
+    side: p.quantity > 0 ? 'SELL' : 'BUY',
+    quantity: Math.abs(p.quantity),
+    type: 'MKT',
+    tif: 'DAY',
+  };
+}
+
+function asCommandError(err: unknown, fallback: string): DeskCommandError {
+  if (err instanceof DeskCommandError) return err;
+  const kind = (err as { kind?: unknown }).kind;
+  return new DeskCommandError(typeof kind === 'string' ? kind : fallback, err instanceof Error ? err.message : String(err));
+}
