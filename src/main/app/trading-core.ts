@@ -36,6 +36,8 @@ export class TradingCore {
   private readonly detach: (() => void)[] = [];
   /** Instruments resolved in this session, by conId. */
   private readonly instruments = new Map<number, Instrument>();
+  /** The core's own standing market data ('orders', 'portfolio'): one subscription per consumer and instrument. */
+  private readonly standing = new Map<string, Promise<MarketDataSnapshot>>();
 
   constructor(private readonly o: TradingCoreOptions) {
     const { store, venue, clock, logger, publisher, mode } = o;
@@ -51,6 +53,7 @@ export class TradingCore {
       onChallenge: (change) => this.bus.publish('risk.challenge', change, 'HIGH'),
       onError: (err, what) => logger.error({ err }, `risk: ${what}`),
     });
+    this.detach.push(this.portfolio.onDiscrepancy((d) => this.bus.publish('portfolio.discrepancy', d, 'HIGH')));
     if (!venue) {
       this.marketData = undefined;
       this.execution = undefined;
@@ -115,7 +118,7 @@ export class TradingCore {
   /** Places an order; its instrument gets market data first, since risk prices every order against the last price. */
   async placeOrder(ticket: OrderTicket): Promise<Order> {
     const { execution } = this.requireVenue();
-    const snapshot = await this.subscribe(ticket.instrument, 'orders');
+    const snapshot = await this.hold(ticket.instrument, 'orders');
     await this.firstQuote(snapshot);
     return execution.placeResolved(ticket, snapshot.instrument);
   }
@@ -127,7 +130,7 @@ export class TradingCore {
     if (conId !== undefined && open.length === 0) throw new DeskCommandError('no-position', `There is no position in ${conId} to flatten.`);
     const orders: Order[] = [];
     for (const p of open) {
-      const snapshot = await this.subscribe({ conId: p.conId, symbol: p.symbol, secType: this.instruments.get(p.conId)?.secType ?? 'STK' }, 'orders');
+      const snapshot = await this.hold({ conId: p.conId, symbol: p.symbol, secType: this.instruments.get(p.conId)?.secType ?? 'STK' }, 'orders');
       await this.firstQuote(snapshot);
       orders.push(await execution.placeResolved(exitTicket(p, snapshot.instrument), snapshot.instrument, { reduceOnly: true }));
     }
@@ -164,6 +167,26 @@ export class TradingCore {
     return { marketData: this.marketData, execution: this.execution, killSwitch: this.killSwitch };
   }
 
+  /** Market data the core keeps for itself: subscribed once per consumer and instrument, for the mode's life. */
+  private async hold(spec: InstrumentSpec, consumer: string): Promise<MarketDataSnapshot> {
+    const { marketData } = this.requireVenue();
+    let instrument: Instrument;
+    try {
+      instrument = await this.o.venue!.resolve(spec);
+    } catch (err) {
+      throw asCommandError(err, 'unknown-instrument');
+    }
+    const key = `${consumer}:${instrument.conId}`;
+    let held = this.standing.get(key);
+    if (!held) {
+      held = this.subscribe(instrument, consumer);
+      this.standing.set(key, held);
+      held.catch(() => this.standing.delete(key));
+    }
+    await held;
+    return marketData.snapshot(instrument.conId) ?? held;
+  }
+
   private know(instrument: Instrument): void {
     if (this.instruments.has(instrument.conId)) return;
     this.instruments.set(instrument.conId, instrument);
@@ -197,7 +220,7 @@ export class TradingCore {
   private watchHeldPositions(snapshot: VenueSnapshot): void {
     for (const p of snapshot.positions) {
       if (p.quantity === 0) continue;
-      this.subscribe({ conId: p.conId, symbol: p.symbol, secType: p.secType as Instrument['secType'] }, 'portfolio').catch((err: unknown) =>
+      this.hold({ conId: p.conId, symbol: p.symbol, secType: p.secType as Instrument['secType'] }, 'portfolio').catch((err: unknown) =>
         this.o.logger.warn({ err, symbol: p.symbol, conId: p.conId }, 'no market data for a held position'),
       );
     }

@@ -1,6 +1,7 @@
 // The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
 import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, Order, Position, Quote, RiskAlert, TradingStateChange } from '../../shared';
 import type { VenueAlert, VenueStatus } from '../ib';
+import type { Discrepancy } from '../portfolio';
 
 export interface SymbolQuote extends Quote {
   readonly symbol: string;
@@ -21,4 +22,6 @@ export type CoreTopics = {
   'risk.challenge': ChallengeStatusChange;
   'venue.status': VenueStatus;
   'venue.alert': VenueAlert;
+  /** DualDesk's books and the venue's disagree (positions, equity). */
+  'portfolio.discrepancy': Discrepancy;
 };
