@@ -23,6 +23,8 @@ export async function startStreamDesk(options: { dataDir?: string; port?: number
   });
   await desk.start();
   onTestFinished(() => desk.stop());
+  // The desk's own first messages (its trading state) are committed before a test's subscriber joins.
+  await desk.stream?.publisher.flush();
   const token = readFileSync(join(dataDir, CONTROL_TOKEN_FILE), 'utf8').trim();
   return { desk, dataDir, url: `ws://127.0.0.1:${desk.server!.address().port}/stream`, token };
 }
