@@ -1,7 +1,12 @@
 // The trader's commands, one contract for the Electron IPC, the local server and tests: each is
 // validated with a schema at the boundary and answers with a typed result or a typed error.
 import { z } from 'zod';
-import { TRADING_MODES } from './desk';
+import { TRADING_MODES, type TradingMode } from './desk';
+import type { DeskHealth } from './health';
+import type { MarketDataSnapshot } from './market';
+import type { RiskDecision, RiskLimits, RiskStatus } from './risk';
+import type { EquitySnapshot, Fill, KillSwitchReport, Order, Position, ReconciliationReport } from './trading';
+import type { VenueStatus } from './venue';
 import { SECURITY_TYPES } from './market';
 import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
 
@@ -67,9 +72,45 @@ export const CommandSchemas = {
   getReconciliation: z.strictObject({}),
   /** An instrument's chart and quote as of now (it must be subscribed). */
   getMarketData: z.strictObject({ conId: z.number().int().positive() }),
+  /** LIVE only, after switching: orders go out only once the trader arms (refused for a paper account). */
+  armLive: z.strictObject({ confirm: z.literal(true, 'arming LIVE trading needs confirm: true') }),
+  disarmLive: z.strictObject({}),
+  /** The risk gate's verdict on a ticket, without sending or recording it (the ticket's preview). */
+  previewOrder: z.strictObject({ ticket: OrderTicketSchema }),
+  /** The most recent fills, newest first. */
+  getFills: z.strictObject({ limit: z.number().int().min(1).max(1_000).default(200) }),
+  /** Venue, stream, Kafka and journal at a glance (the top bar and the transport panel). */
+  getHealth: z.strictObject({}),
 } as const;
 
 export type CommandName = keyof typeof CommandSchemas;
+
+/** What each command answers with. */
+export interface CommandValues {
+  subscribe: MarketDataSnapshot;
+  unsubscribe: { readonly unsubscribed: boolean };
+  placeOrder: Order;
+  modifyOrder: Order;
+  cancelOrder: Order;
+  cancelAll: { readonly cancelled: number };
+  flatten: Order[];
+  killSwitch: KillSwitchReport;
+  rearm: RiskStatus;
+  getRiskLimits: RiskLimits;
+  setRiskLimits: RiskLimits;
+  switchMode: { readonly mode: TradingMode };
+  getOrders: Order[];
+  getPositions: Position[];
+  getEquity: EquitySnapshot | null;
+  getRiskStatus: RiskStatus;
+  getReconciliation: ReconciliationReport | null;
+  getMarketData: MarketDataSnapshot;
+  armLive: VenueStatus;
+  disarmLive: VenueStatus;
+  previewOrder: RiskDecision;
+  getFills: Fill[];
+  getHealth: DeskHealth;
+}
 export type CommandArgs<N extends CommandName> = z.input<(typeof CommandSchemas)[N]>;
 export type ParsedCommandArgs<N extends CommandName> = z.output<(typeof CommandSchemas)[N]>;
 

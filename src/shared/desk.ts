@@ -1,3 +1,6 @@
+import type { CommandArgs, CommandName, CommandResult, CommandValues } from './commands';
+import type { ConnectStream } from './stream/subscriber';
+
 /** Paper and live never share state: separate databases, endpoints and safeguards. */
 export const TRADING_MODES = ['paper', 'live'] as const;
 
@@ -11,12 +14,16 @@ export interface DeskInfo {
 }
 
 /**
- * The one contract between the workstation UI and the core. The Electron preload (over IPC) and
- * the web client (over the local server) both implement it; the renderer cannot tell them apart.
- * Later issues add the trading commands and the sequenced stream.
+ * The one contract between the workstation UI and the core: the trader's commands and the sequenced
+ * stream. The Electron preload (over IPC) and the web client (over the local server) both implement
+ * it; the renderer cannot tell them apart.
  */
 export interface DeskApi {
   getInfo(): Promise<DeskInfo>;
+  /** Runs a command: a refusal is a result (`ok: false` with a code and the trader's words), never a rejection. */
+  command<N extends CommandName>(name: N, args: CommandArgs<N>): Promise<CommandResult<CommandValues[N]>>;
+  /** Opens a connection to the stream; the UI runs a StreamSubscriber over it (snapshot, data, gaps). */
+  readonly connectStream: ConnectStream;
 }
 
 /** A failed command, in the trader's words, with a stable code for programs. */

@@ -74,8 +74,8 @@ export type BarSource = 'TRADES' | 'MIDPOINT' | 'BID' | 'ASK';
 export interface BarUpdate {
   readonly conId: number;
   readonly symbol: string;
-  /** '1m' today; bars are aligned to clock minutes. */
-  readonly size: '1m';
+  /** '1m': aligned to clock minutes, forming then final. '5s': the venue's 5-second bars as they come (always final). */
+  readonly size: '1m' | '5s';
   readonly bar: Bar;
   /** False while the minute is still forming. */
   readonly final: boolean;
@@ -103,4 +103,32 @@ export interface CrossSignal {
   readonly fast: number;
   readonly slow: number;
   readonly price: number;
+}
+
+/** A quote with the symbol it belongs to (the stream's md.quote.<symbol>). */
+export interface SymbolQuote extends Quote {
+  readonly symbol: string;
+}
+
+/** What a chart needs to draw an instrument from scratch. */
+export interface MarketDataSnapshot {
+  readonly instrument: Instrument;
+  /** The topic word of the instrument's topics (md.quote.<word>, ...). */
+  readonly word: string;
+  readonly quote: SymbolQuote | undefined;
+  /** Final 1-minute bars, oldest first (history from the venue, then live). */
+  readonly bars: Bar[];
+  /** The latest 5-second bars, oldest first (since subscribing; up to an hour). */
+  readonly bars5s: Bar[];
+  /** The minute forming now. */
+  readonly forming: Bar | undefined;
+  /** EMA points of the final bars, oldest first. */
+  readonly emas: EmaUpdate[];
+  /** The latest EMAs: provisional (`final: false`) while a minute is forming. */
+  readonly ema: EmaUpdate | undefined;
+  /** Recent crossings, oldest first (including those found in the history, which were not published). */
+  readonly signals: CrossSignal[];
+  readonly periods: readonly number[];
+  /** The EMAs have been seeded (from history, or without it after a failed history request). */
+  readonly seeded: boolean;
 }

@@ -97,3 +97,33 @@ export interface EquitySnapshot {
 /** ACTIVE: trading. REDUCING: only orders that reduce a position. HALTED: only cancels. */
 export const TRADING_STATES = ['ACTIVE', 'REDUCING', 'HALTED'] as const;
 export type TradingState = (typeof TRADING_STATES)[number];
+
+/** What the kill switch did: flat and halted, or what it could not close. */
+export interface KillSwitchReport {
+  readonly reason: string;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /** Orders cancelled (DualDesk's and the venue-wide global cancel). */
+  readonly cancelled: number;
+  readonly exits: readonly Order[];
+  /** Positions left after the last verification (empty when flat). */
+  readonly remaining: readonly { readonly conId: number; readonly symbol: string; readonly quantity: number }[];
+  readonly flat: boolean;
+  readonly problems: readonly string[];
+}
+
+/** What reconciliation found: everything the trader should see when it does not match. */
+export interface ReconciliationReport {
+  readonly at: number;
+  /** Journal orders found at the venue (their state brought up to date). */
+  readonly matched: number;
+  /** Working venue orders DualDesk did not know: adopted and shown. */
+  readonly adopted: readonly Order[];
+  /** Orders journaled but never acknowledged and unknown to the venue: they were not sent. */
+  readonly notSent: readonly Order[];
+  /** Orders sent but no longer known to the venue. */
+  readonly missing: readonly Order[];
+  /** Orders whose filled quantity at the venue differs from the fills DualDesk applied. */
+  readonly fillMismatches: readonly { readonly order: Order; readonly venueFilled: number }[];
+  readonly clean: boolean;
+}

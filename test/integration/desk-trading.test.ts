@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EquitySnapshot, Order, Position } from '../../src/shared';
 import { startStreamDesk, subscribe, type TestStream } from '../support/stream';
-import { until } from '../support/wait';
+import { until, untilAsync } from '../support/wait';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
 
@@ -88,5 +88,29 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     expect(await refused(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } })).toMatchObject({ code: 'trading-halted' });
     expect(await ok(s, 'rearm')).toMatchObject({ state: 'ACTIVE' });
     expect((await ok<Order>(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } })).quantity).toBe(1);
+  });
+
+  it('previews an order with the gate’s verdict without recording it, lists fills with commissions, and reports health', async () => {
+    const s = await demoDesk();
+    const unknown = await ok<{ ok: boolean; code?: string }>(s, 'previewOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 10, type: 'MKT' } });
+    expect(unknown).toMatchObject({ ok: false, code: 'unknown-instrument' });
+    const md = await ok<{ instrument: { conId: number }; bars5s: unknown[] }>(s, 'subscribe', { instrument: AAPL });
+    expect(Array.isArray(md.bars5s)).toBe(true);
+    await until(() => s.desk.core?.marketData?.quote(md.instrument.conId) !== undefined, 'a first quote');
+    const ticket = { instrument: { ...AAPL, conId: md.instrument.conId }, side: 'BUY', quantity: 10, type: 'MKT' };
+    expect(await ok(s, 'previewOrder', { ticket })).toEqual({ ok: true });
+    expect(await ok(s, 'previewOrder', { ticket: { ...ticket, quantity: 1_000_000 } })).toMatchObject({ ok: false, code: 'max-order-quantity' });
+    // A preview records nothing: the duplicate guard does not see it, so the same order still goes out.
+    await ok(s, 'previewOrder', { ticket });
+    const order = await ok<Order>(s, 'placeOrder', { ticket });
+    // The same ticket again within the duplicate window: the preview says so before sending.
+    expect(await ok(s, 'previewOrder', { ticket })).toMatchObject({ ok: false, code: 'duplicate-order' });
+    await untilAsync(async () => (await ok<{ commission: number; orderId: string }[]>(s, 'getFills')).some((f) => f.orderId === order.id && f.commission > 0), 'the fill with its commission');
+
+    const health = await ok<{ mode: string; session: string; venue?: { synced: boolean }; checks: Record<string, { ok: boolean }>; stream: { head: number } | null; kafka: unknown }>(s, 'getHealth');
+    expect(health).toMatchObject({ mode: 'paper', venue: { synced: true }, checks: { venue: { ok: true }, stream: { ok: true }, journal: { ok: true } }, kafka: null });
+    expect(health.stream?.head).toBeGreaterThan(0);
+    expect(await refused(s, 'armLive', { confirm: true })).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/LIVE mode only/) as unknown });
+    expect(await refused(s, 'armLive', {})).toMatchObject({ code: 'invalid-arguments' });
   });
 });

@@ -233,5 +233,5 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
 });
 
 function serverOf(s: Awaited<ReturnType<typeof startStreamDesk>>) {
-  return s.desk.streamServer!;
+  return s.desk.streamServer;
 }

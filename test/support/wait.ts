@@ -7,10 +7,15 @@ export async function until(check: () => boolean, what: string | (() => string),
   }
 }
 
-/** Resolves when the asynchronous `check` holds (a state read over HTTP, say), checking again as soon as it answers. */
+/**
+ * Resolves when the asynchronous `check` holds (a state read over HTTP, say), checking again after
+ * each answer and a turn of the event loop (an in-process check that answers in microtasks would
+ * otherwise starve the sockets it waits on).
+ */
 export async function untilAsync(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
   }
 }

@@ -62,12 +62,14 @@ describe('one instrument’s market data on the bus', () => {
     const fx = setup({}, instrument({ conId: 12087792, symbol: 'EUR', localSymbol: 'EUR.USD', secType: 'CASH' }));
     fx.pipeline.onQuote({ conId: 12087792, bid: 1.1, ask: 1.1001, time: T0 });
     fx.deliver(flat(T0, 1.1));
-    expect(fx.seen.map((s) => s.topic)).toEqual(['md.quote.EUR-USD', 'md.bar.1m.EUR-USD']);
+    expect(fx.seen.map((s) => s.topic)).toEqual(['md.quote.EUR-USD', 'md.bar.1m.EUR-USD', 'md.bar.5s.EUR-USD']);
+    expect(fx.seen[2]!.data).toMatchObject({ size: '5s', final: true, bar: { time: T0, close: 1.1 } });
+    expect(fx.pipeline.snapshot().bars5s.map((b) => b.time)).toEqual([T0]);
     expect(fx.seen[0]!.data).toEqual({ conId: 12087792, bid: 1.1, ask: 1.1001, time: T0, symbol: 'EUR.USD' });
     expect(fx.pipeline.lastQuote()).toBe(fx.seen[0]!.data);
     const es = setup({}, instrument({ conId: 1, symbol: 'ES', localSymbol: 'ESZ6', secType: 'FUT' }));
     es.deliver(flat(T0, 6000));
-    expect(es.seen.map((s) => s.topic)).toEqual(['md.bar.1m.ESZ6']);
+    expect(es.seen.map((s) => s.topic)).toEqual(['md.bar.1m.ESZ6', 'md.bar.5s.ESZ6']);
     expect(es.bars()[0]).toMatchObject({ conId: 1, symbol: 'ESZ6', size: '1m', final: false, revised: false });
   });
 

@@ -1,6 +1,6 @@
 // The one command router: every command (from IPC, the local server or a test) is validated with its
 // schema, runs against the current mode's trading core, and answers with a typed result or error.
-import { CommandSchemas, DeskCommandError, parseCommand, type CommandName, type CommandResult, type ParsedCommandArgs, type TradingMode } from '../../shared';
+import { CommandSchemas, DeskCommandError, parseCommand, type CommandName, type CommandResult, type DeskHealth, type ParsedCommandArgs, type TradingMode } from '../../shared';
 import type { Logger } from '../ops';
 import { RiskLimitsError } from '../risk';
 import type { TradingCore } from './trading-core';
@@ -9,12 +9,16 @@ export interface CommandTarget {
   core(): TradingCore | undefined;
   readonly mode: TradingMode;
   switchMode(mode: TradingMode): Promise<void>;
+  health(): Promise<DeskHealth>;
 }
 
 type Handlers = { [N in CommandName]: (args: ParsedCommandArgs<N>, core: TradingCore) => unknown };
 
 /** Market data a command opened in the trader's name (the UI's charts and quote boards). */
 const UI_CONSUMER = 'ui';
+
+/** Reads the UI polls: logged only when they fail. */
+const QUIET = new Set<string>(['getHealth', 'getOrders', 'getPositions', 'getEquity', 'getRiskStatus', 'getFills', 'previewOrder', 'getMarketData']);
 
 export class CommandRouter {
   private readonly handlers: Handlers = {
@@ -53,6 +57,11 @@ export class CommandRouter {
       if (!snapshot) throw new DeskCommandError('not-subscribed', `No market data for ${a.conId}: subscribe first.`);
       return snapshot;
     },
+    armLive: (_a, core) => core.armLive(),
+    disarmLive: (_a, core) => core.disarmLive(),
+    previewOrder: (a, core) => core.previewOrder(a.ticket),
+    getFills: (a, core) => core.execution?.fills(a.limit) ?? [],
+    getHealth: () => this.target.health(),
     switchMode: async (a) => {
       if (a.mode === 'live' && this.target.mode !== 'live' && a.confirm !== true) {
         throw new DeskCommandError('confirm-required', 'Live trading uses real money: switch again with confirm: true.');
@@ -77,10 +86,11 @@ export class CommandRouter {
       if (!this.has(name)) throw new DeskCommandError('unknown-command', `There is no command '${name}'.`);
       const parsed = parseCommand(name, args);
       const core = this.target.core();
-      if (!core) throw new DeskCommandError('not-ready', 'DualDesk is starting or switching mode; try again in a moment.');
+      // Health answers while the core starts or switches: that is when the trader needs it most.
+      if (!core && name !== 'getHealth') throw new DeskCommandError('not-ready', 'DualDesk is starting or switching mode; try again in a moment.');
       const handler = this.handlers[name] as (a: unknown, c: TradingCore) => unknown;
-      const value = await handler(parsed, core);
-      this.logger.info({ command: name }, 'command done');
+      const value = await handler(parsed, core as TradingCore);
+      if (!QUIET.has(name)) this.logger.info({ command: name }, 'command done');
       return { ok: true, value };
     } catch (err) {
       if (err instanceof DeskCommandError) {

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Gauge } from 'prom-client';
-import { TRADING_MODES, type CommandResult, type DeskInfo, type TradingMode } from '../../shared';
+import { TRADING_MODES, type CommandResult, type DeskHealth, type DeskInfo, type TradingMode } from '../../shared';
 import { createVenueMetrics, type IbAdapter } from '../ib';
 import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type ReadinessCheck, type ReadinessReport, type Registry } from '../ops';
 import { createLocalServer, tokenMatches, type LocalServer } from '../server';
@@ -40,8 +41,8 @@ export interface Desk {
   readonly simulator: Simulator | undefined;
   /** The current mode's sequenced stream (journal and publisher). */
   readonly stream: StreamSource | undefined;
-  /** The stream's WebSocket channel, when the local server runs. */
-  readonly streamServer: StreamServer | undefined;
+  /** The stream's channel to subscribers: WebSockets of the local server, and the Electron window over IPC. */
+  readonly streamServer: StreamServer;
   /** Disconnects, switches databases, connects to the other mode's endpoint, verifies and resyncs. */
   readonly switchMode: (mode: TradingMode) => Promise<void>;
   /** Runs a trader's command (validated; a typed result or a typed error, never a throw). */
@@ -75,18 +76,17 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   };
 
   const controlToken = config.server.enabled ? loadOrCreateControlToken(config.dataDir, logger) : undefined;
-  const streamServer = controlToken
-    ? new StreamServer({
-        logger,
-        metrics,
-        clock: systemClock,
-        authorize: (token) => (tokenMatches(token, controlToken) ? { who: 'control-token' } : undefined),
-      })
-    : undefined;
+  // Always there: the Electron window reads the stream through it over IPC, with or without the local server.
+  const streamServer = new StreamServer({
+    logger,
+    metrics,
+    clock: systemClock,
+    authorize: (token) => (controlToken !== undefined && tokenMatches(token, controlToken) ? { who: 'control-token' } : undefined),
+  });
   const streamService: Service = {
     name: 'stream-server',
     start: () => undefined,
-    stop: () => streamServer?.close(),
+    stop: () => streamServer.close(),
   };
 
   const trading = new TradingScope({
@@ -97,7 +97,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     metrics,
     demoVenue: () => simulator?.address,
     onModeChange: showMode,
-    onStream: (source) => streamServer?.setSource(source),
+    onStream: (source) => streamServer.setSource(source),
   });
 
   const checks: ReadinessCheck[] = [
@@ -107,7 +107,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
       check: () => {
         const source = trading.streamSource;
         if (!source || source.journal.failed !== undefined) return { ok: false, reason: source?.journal.failed ?? 'not open' };
-        const subscribers = streamServer?.stats() ?? [];
+        const subscribers = streamServer.stats();
         const behind = subscribers.filter((c) => c.state === 'catching-up').length;
         return { ok: true, detail: `epoch ${source.publisher.epoch}, head ${source.publisher.head}; ${subscribers.length} WebSocket subscriber(s), ${behind} catching up` };
       },
@@ -127,7 +127,39 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: trading.mode });
   const readiness = () => checkReadiness(checks);
 
-  const commands = new CommandRouter({ core: () => trading.core, get mode() { return trading.mode; }, switchMode: (mode) => trading.switchTo(mode) }, logger.child({ component: 'commands' }));
+  const session = randomUUID();
+  const health = async (): Promise<DeskHealth> => {
+    const report = await readiness();
+    const check = (name: keyof DeskHealth['checks']) => {
+      const d = report.dependencies[name];
+      return d === undefined ? { ok: false, detail: 'unknown' } : { ok: d.ok, detail: (d.ok ? d.detail : d.reason) ?? '' };
+    };
+    const source = trading.streamSource;
+    const subscribers = streamServer.stats();
+    const kafka = trading.kafkaStatus();
+    const venue = trading.venue?.status();
+    return {
+      mode: trading.mode,
+      session,
+      at: Date.now(),
+      ...(venue ? { venue } : {}),
+      checks: { venue: check('venue'), stream: check('stream'), kafka: check('kafka'), journal: check('journal') },
+      stream: source ? { epoch: source.publisher.epoch, head: source.publisher.head, subscribers: subscribers.length, catchingUp: subscribers.filter((c) => c.state === 'catching-up').length } : null,
+      kafka: kafka ? { state: kafka.state, backlog: kafka.backlog, lagMs: kafka.lagMs, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) } : null,
+    };
+  };
+
+  const commands = new CommandRouter(
+    {
+      core: () => trading.core,
+      get mode() {
+        return trading.mode;
+      },
+      switchMode: (mode) => trading.switchTo(mode),
+      health,
+    },
+    logger.child({ component: 'commands' }),
+  );
 
   const server = controlToken
     ? createLocalServer({
@@ -135,7 +167,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
         host: config.server.host,
         port: config.server.port,
         token: controlToken,
-        ...(streamServer ? { stream: streamServer } : {}),
+        stream: streamServer,
         logger,
         metrics,
         readiness,

@@ -1,7 +1,7 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type Instrument, type InstrumentSpec, type Order, type OrderTicket, type Position, type TradingMode } from '../../shared';
+import { DeskCommandError, type Instrument, type InstrumentSpec, type Order, type OrderTicket, type Position, type RiskDecision, type TradingMode } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import { ExecutionEngine, KillSwitch, type KillSwitchReport, type OrderIntent } from '../execution';
@@ -121,6 +121,48 @@ export class TradingCore {
     const snapshot = await this.hold(ticket.instrument, 'orders');
     await this.firstQuote(snapshot);
     return execution.placeResolved(ticket, snapshot.instrument);
+  }
+
+  /** LIVE: orders go out only once armed; refused (with the reason) when the account is a paper one. */
+  armLive(): VenueStatus {
+    const venue = this.o.venue;
+    if (!venue) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
+    try {
+      venue.arm();
+    } catch (err) {
+      throw asCommandError(err, 'arm-refused');
+    }
+    return venue.status();
+  }
+
+  disarmLive(): VenueStatus {
+    const venue = this.o.venue;
+    if (!venue) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
+    venue.disarm();
+    return venue.status();
+  }
+
+  /**
+   * The risk gate's verdict on a ticket, recording nothing (the ticket's live preview). The instrument
+   * must be one the desk has resolved (on the watchlist, traded or held); that is what the gate checks first.
+   */
+  previewOrder(ticket: OrderTicket): RiskDecision {
+    const spec = ticket.instrument;
+    const instrument =
+      spec.conId !== undefined
+        ? this.instruments.get(spec.conId)
+        : [...this.instruments.values()].find((i) => i.symbol === spec.symbol.toUpperCase() && i.secType === spec.secType && (spec.currency === undefined || i.currency === spec.currency));
+    if (!instrument) return { ok: false, code: 'unknown-instrument', reason: `${spec.symbol} is not known to the desk yet: add it to the watchlist first` };
+    const intent = {
+      conId: instrument.conId,
+      side: ticket.side,
+      quantity: ticket.quantity,
+      type: ticket.type,
+      ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
+      ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
+      purpose: 'trade' as const,
+    };
+    return this.risk.preview(intent, this.riskContext);
   }
 
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { systemClock } from '../clock';
 import type { DependencyStatus, Logger, Registry } from '../ops';
 import { openStore, storeFile, VenueMemoryRepository, type Store } from '../store';
-import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type StreamMetrics, type StreamSource } from '../transport';
+import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type KafkaOutboxStatus, type StreamMetrics, type StreamSource } from '../transport';
 import type { DeskConfig } from './config';
 import type { Service } from './lifecycle';
 import { TradingCore } from './trading-core';
@@ -168,6 +168,11 @@ export class TradingScope implements Service {
     const backlog = `backlog ${s.backlog} message${s.backlog === 1 ? '' : 's'}, lag ${(s.lagMs / 1000).toFixed(1)} s`;
     if (s.state === 'up') return { ok: true, detail: `${where}: ${backlog}` };
     return { ok: false, reason: `${s.state === 'starting' ? 'connecting to' : 'down:'} ${where}${s.lastError ? ` (${s.lastError})` : ''}; ${backlog}, kept in the journal` };
+  }
+
+  /** The Kafka outbox's state, or undefined when Kafka is not configured (or not started yet). */
+  kafkaStatus(): KafkaOutboxStatus | undefined {
+    return this.o.config.kafka ? this.outbox?.status() : undefined;
   }
 
   /** Readiness of the venue: connected, the account verified, and in sync. */

@@ -1,15 +1,14 @@
 // The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
-import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, Order, Position, Quote, RiskAlert, TradingStateChange } from '../../shared';
-import type { VenueAlert, VenueStatus } from '../ib';
+import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../shared';
+
+export type { SymbolQuote } from '../../shared';
 import type { Discrepancy } from '../portfolio';
 
-export interface SymbolQuote extends Quote {
-  readonly symbol: string;
-}
 
 export type CoreTopics = {
   [topic: `md.quote.${string}`]: SymbolQuote;
   [topic: `md.bar.1m.${string}`]: BarUpdate;
+  [topic: `md.bar.5s.${string}`]: BarUpdate;
   [topic: `md.ema.${string}`]: EmaUpdate;
   [topic: `md.signal.${string}`]: CrossSignal;
   [topic: `order.${string}`]: Order;

@@ -2,7 +2,9 @@
 // to the order journal before anything is sent (write-ahead); if the journal cannot be written nothing
 // is sent and trading halts. Venue events move orders through the state machine; executions become
 // fills exactly once (by execution id); after every (re)connect the journal is reconciled with the venue.
-import { DeskCommandError, type Fill, type Instrument, type Order, type OrderTicket, type TradingState } from '../../shared';
+import { DeskCommandError, type Fill, type Instrument, type Order, type OrderTicket, type ReconciliationReport, type TradingState } from '../../shared';
+
+export type { ReconciliationReport } from '../../shared';
 import { topicWord } from '../../shared/stream';
 import type { CoreTopics, MessageBus, Priority } from '../bus';
 import type { Clock } from '../clock';
@@ -58,21 +60,6 @@ export interface ExecutionOptions {
   readonly instrumentOf?: (conId: number) => Instrument | undefined;
 }
 
-/** What reconciliation found: everything the trader should see when it does not match. */
-export interface ReconciliationReport {
-  readonly at: number;
-  /** Journal orders found at the venue (their state brought up to date). */
-  readonly matched: number;
-  /** Working venue orders DualDesk did not know: adopted and shown. */
-  readonly adopted: readonly Order[];
-  /** Orders journaled but never acknowledged and unknown to the venue: they were not sent. */
-  readonly notSent: readonly Order[];
-  /** Orders sent but no longer known to the venue. */
-  readonly missing: readonly Order[];
-  /** Orders whose filled quantity at the venue differs from the fills DualDesk applied. */
-  readonly fillMismatches: readonly { readonly order: Order; readonly venueFilled: number }[];
-  readonly clean: boolean;
-}
 
 export interface PlaceOptions {
   /** Only reduces a position (kill switch, flatten). */
@@ -121,6 +108,11 @@ export class ExecutionEngine {
 
   stop(): void {
     for (const d of this.detach.splice(0)) d();
+  }
+
+  /** The latest fills, newest first (with their commissions). */
+  fills(limit = 200): Fill[] {
+    return this.o.journal.recentFills(limit);
   }
 
   /** Open orders first (oldest first), then the most recent final ones. */

@@ -3,7 +3,9 @@
 // only once every cancel is confirmed, from the venue's own positions, so an exit and a resting order
 // can never both fill and leave a position reversed; a position that changes anyway is corrected by
 // the verification pass, again reduce-only.
-import { DeskCommandError, type Instrument, type Order, type OrderSide } from '../../shared';
+import { DeskCommandError, type Instrument, type KillSwitchReport, type Order, type OrderSide } from '../../shared';
+
+export type { KillSwitchReport } from '../../shared';
 import type { Clock } from '../clock';
 import type { IbAdapter, VenuePosition } from '../ib';
 import type { Logger } from '../ops';
@@ -28,18 +30,6 @@ export interface KillSwitchOptions {
   readonly maxPasses?: number;
 }
 
-export interface KillSwitchReport {
-  readonly reason: string;
-  readonly startedAt: number;
-  readonly finishedAt: number;
-  /** Orders cancelled (DualDesk's and the venue-wide global cancel). */
-  readonly cancelled: number;
-  readonly exits: readonly Order[];
-  /** Positions left after the last verification (empty when flat). */
-  readonly remaining: readonly { readonly conId: number; readonly symbol: string; readonly quantity: number }[];
-  readonly flat: boolean;
-  readonly problems: readonly string[];
-}
 
 export class KillSwitch {
   private running: Promise<KillSwitchReport> | undefined;

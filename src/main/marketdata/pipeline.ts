@@ -6,10 +6,12 @@
 // its values: messages consumers may keep, so they are never reused. Nothing else is allocated per
 // update: topics are built once per instrument, the bar store and EMA state are typed arrays, and
 // listeners are bound once per subscription.
-import type { MessageBus, CoreTopics, SymbolQuote } from '../bus';
+import type { MessageBus, CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import type { Logger } from '../ops';
-import type { Bar, BarUpdate, CrossSignal, EmaUpdate, Instrument, Quote } from '../../shared';
+import type { Bar, BarUpdate, CrossSignal, EmaUpdate, Instrument, MarketDataSnapshot, Quote, SymbolQuote } from '../../shared';
+
+export type { MarketDataSnapshot } from '../../shared';
 import { topicWord } from '../../shared/stream';
 import { MINUTE_MS, MinuteAggregator, type AggregatorStats, type DropReason, type MinuteSink } from './aggregator';
 import { EmaEngine } from './ema';
@@ -19,6 +21,9 @@ import type { MarketDataSettings } from './settings';
 const MAX_SIGNALS = 200;
 /** At most one warning a minute per instrument about dropped bars (the count is in the stats). */
 const DROP_LOG_INTERVAL_MS = 60_000;
+const FIVE_SECONDS_MS = 5_000;
+/** An hour of 5-second bars. */
+const FIVE_SECOND_BARS_KEPT = 720;
 
 export interface PipelineDeps {
   readonly bus: MessageBus<CoreTopics>;
@@ -27,26 +32,6 @@ export interface PipelineDeps {
   readonly settings: MarketDataSettings;
 }
 
-/** What a chart needs to draw an instrument from scratch. */
-export interface MarketDataSnapshot {
-  readonly instrument: Instrument;
-  /** The topic word of the instrument's topics (md.quote.<word>, ...). */
-  readonly word: string;
-  readonly quote: SymbolQuote | undefined;
-  /** Final 1-minute bars, oldest first (history from the venue, then live). */
-  readonly bars: Bar[];
-  /** The minute forming now. */
-  readonly forming: Bar | undefined;
-  /** EMA points of the final bars, oldest first. */
-  readonly emas: EmaUpdate[];
-  /** The latest EMAs: provisional (`final: false`) while a minute is forming. */
-  readonly ema: EmaUpdate | undefined;
-  /** Recent crossings, oldest first (including those found in the history, which were not published). */
-  readonly signals: CrossSignal[];
-  readonly periods: readonly number[];
-  /** The EMAs have been seeded (from history, or without it after a failed history request). */
-  readonly seeded: boolean;
-}
 
 export interface PipelineStats extends AggregatorStats {
   quotes: number;
@@ -60,6 +45,7 @@ export class InstrumentPipeline implements MinuteSink {
   readonly word: string;
   private readonly quoteTopic: `md.quote.${string}`;
   private readonly barTopic: `md.bar.1m.${string}`;
+  private readonly bar5sTopic: `md.bar.5s.${string}`;
   private readonly emaTopic: `md.ema.${string}`;
   private readonly signalTopic: `md.signal.${string}`;
   private readonly aggregator: MinuteAggregator;
@@ -68,6 +54,7 @@ export class InstrumentPipeline implements MinuteSink {
   private readonly scratch: Float64Array;
   private readonly template: Readonly<Record<number, number>>;
   private readonly bars: TimeSeries<Bar>;
+  private readonly bars5s: TimeSeries<Bar>;
   private readonly points: TimeSeries<EmaUpdate>;
   private readonly signals: CrossSignal[] = [];
   private readonly log: Logger;
@@ -89,6 +76,7 @@ export class InstrumentPipeline implements MinuteSink {
     this.word = topicWord(this.symbol);
     this.quoteTopic = `md.quote.${this.word}`;
     this.barTopic = `md.bar.1m.${this.word}`;
+    this.bar5sTopic = `md.bar.5s.${this.word}`;
     this.emaTopic = `md.ema.${this.word}`;
     this.signalTopic = `md.signal.${this.word}`;
     this.log = deps.logger.child({ conId: this.conId, symbol: this.symbol });
@@ -99,6 +87,7 @@ export class InstrumentPipeline implements MinuteSink {
     this.template = Object.fromEntries(s.emaPeriods.map((n) => [n, 0]));
     this.bars = new TimeSeries(s.chartBars);
     this.points = new TimeSeries(s.chartBars);
+    this.bars5s = new TimeSeries(FIVE_SECOND_BARS_KEPT);
   }
 
   // --- in -------------------------------------------------------------------------------------
@@ -114,6 +103,11 @@ export class InstrumentPipeline implements MinuteSink {
   /** A 5-second bar from the venue. */
   readonly onBar = (bar: Bar): void => {
     this.aggregator.push(bar);
+    // The chart's 5-second view: the venue's bars as they come (the aggregator validates for the minutes).
+    if (Number.isFinite(bar.close) && bar.time % FIVE_SECONDS_MS === 0) {
+      this.bars5s.upsert(bar);
+      this.deps.bus.publish(this.bar5sTopic, { conId: this.conId, symbol: this.symbol, size: '5s', bar, final: true, revised: false }, 'NORMAL');
+    }
   };
 
   /**
@@ -259,6 +253,7 @@ export class InstrumentPipeline implements MinuteSink {
       word: this.word,
       quote: this.quote,
       bars: this.bars.toArray(),
+      bars5s: this.bars5s.toArray(),
       forming: this.forming,
       emas: this.points.toArray(),
       ema: this.current,

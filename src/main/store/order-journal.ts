@@ -70,6 +70,7 @@ export class OrderJournalRepository {
   private readonly selectRecent;
   private readonly selectFills;
   private readonly selectFill;
+  private readonly selectRecentFills;
   private readonly createTx;
   private readonly updateTx;
   private readonly fillTx;
@@ -100,6 +101,7 @@ export class OrderJournalRepository {
     this.selectRecent = db.prepare<[number], OrderRow>('SELECT * FROM orders ORDER BY seq DESC LIMIT ?');
     this.selectFills = db.prepare<[string], FillRow>('SELECT * FROM fills WHERE order_id = ? ORDER BY time, exec_id');
     this.selectFill = db.prepare<[string], FillRow>('SELECT * FROM fills WHERE exec_id = ?');
+    this.selectRecentFills = db.prepare<[number], FillRow>('SELECT * FROM fills ORDER BY time DESC, exec_id DESC LIMIT ?');
     this.createTx = db.transaction((o: NewOrder, instrument: Instrument, outsideRth: boolean, detail: string): Order => {
       const id = `${this.deskId}-${(this.nextNumber.get() as { n: number }).n}`;
       const order: Order = { ...o, id };
@@ -164,6 +166,11 @@ export class OrderJournalRepository {
   fill(execId: string): Fill | undefined {
     const row = this.selectFill.get(execId);
     return row ? fillFromRow(row) : undefined;
+  }
+
+  /** The latest fills, newest first. */
+  recentFills(limit: number): Fill[] {
+    return this.selectRecentFills.all(limit).map(fillFromRow);
   }
 
   fillsOf(orderId: string): Fill[] {

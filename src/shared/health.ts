@@ -1,0 +1,33 @@
+// What the top bar and the transport panel show: each dependency's state in one answer.
+import type { TradingMode } from './desk';
+import type { VenueStatus } from './venue';
+
+export interface DependencyHealth {
+  readonly ok: boolean;
+  /** Why not, or what it is doing (in the trader's words). */
+  readonly detail: string;
+}
+
+export interface DeskHealth {
+  readonly mode: TradingMode;
+  /** Changes when the core restarts: the UI then subscribes its watchlist again. */
+  readonly session: string;
+  readonly at: number;
+  /** Absent when no venue is configured. */
+  readonly venue?: VenueStatus;
+  readonly checks: { readonly venue: DependencyHealth; readonly stream: DependencyHealth; readonly kafka: DependencyHealth; readonly journal: DependencyHealth };
+  readonly stream: {
+    readonly epoch: string;
+    readonly head: number;
+    /** WebSocket subscribers now (the trader's own windows and viewers). */
+    readonly subscribers: number;
+    readonly catchingUp: number;
+  } | null;
+  /** Null when Kafka is not configured. */
+  readonly kafka: {
+    readonly state: 'starting' | 'up' | 'down';
+    readonly backlog: number;
+    readonly lagMs: number;
+    readonly lastError?: string;
+  } | null;
+}
