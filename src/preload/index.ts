@@ -1,9 +1,5 @@
 import { contextBridge, ipcRenderer } from 'electron';
-import { DESK_IPC_CHANNELS, type DeskApi } from '../shared';
+import { createDeskApi } from './desk-api';
 
-// The renderer gets DeskApi and nothing else: no ipcRenderer, no channel names, no Node.
-const desk: DeskApi = {
-  getInfo: () => ipcRenderer.invoke(DESK_IPC_CHANNELS.getInfo),
-};
-
-contextBridge.exposeInMainWorld('desk', desk);
+// The renderer gets window.desk (DeskApi) and nothing else: no ipcRenderer, no channel names, no Node.
+contextBridge.exposeInMainWorld('desk', createDeskApi(ipcRenderer));

@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, ipcMain, session } from 'electron';
 import { createDesk, loadConfig, type Desk } from '../app';
 import { createFileLogger } from '../ops';
+import { withContentSecurityPolicy } from './csp';
 import { registerDeskIpc } from './ipc';
 import { createSenderCheck, hardenApp } from './security';
 
 // Built as out/main/main.js; the preload and the renderer sit beside it under out/.
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 const rendererIndex = fileURLToPath(new URL('../renderer/index.html', import.meta.url));
+const rendererIndexUrl = pathToFileURL(rendererIndex).href;
 const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
 
 app.enableSandbox();
@@ -40,11 +42,17 @@ function createMainWindow(): BrowserWindow {
 async function boot(): Promise<Desk> {
   await app.whenReady();
   hardenApp();
+  // The window's CSP as a header on its pages (the built index.html also carries it as a meta tag; see csp.ts).
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    const responseHeaders = withContentSecurityPolicy(details, rendererIndexUrl, devServerUrl);
+    callback(responseHeaders ? { responseHeaders } : {});
+  });
   const config = loadConfig({ env: process.env, defaultDataDir: app.getPath('userData') });
   const logger = await createFileLogger(config.log.level, join(config.dataDir, 'logs'));
   const desk = createDesk(config, { logger });
   await desk.start();
-  registerDeskIpc(desk, createSenderCheck(pathToFileURL(rendererIndex).href, devServerUrl));
+  // Commands, info and the stream (over the desk's StreamServer), from the app's own top-level page only.
+  registerDeskIpc(desk, { ipcMain, checkSender: createSenderCheck(rendererIndexUrl, devServerUrl) });
   createMainWindow();
   return desk;
 }

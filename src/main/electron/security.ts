@@ -1,4 +1,4 @@
-import { app, session, type IpcMainInvokeEvent } from 'electron';
+import { app, session } from 'electron';
 
 /**
  * Locks down every web contents and the default session: no navigation away from the app, no
@@ -15,15 +15,4 @@ export function hardenApp(): void {
   session.defaultSession.setPermissionCheckHandler(() => false);
 }
 
-/** Accepts IPC only from the app's own top-level page: the built index.html or the dev server. */
-export function createSenderCheck(rendererIndexUrl: string, devServerUrl: string | undefined) {
-  const devOrigin = devServerUrl === undefined ? undefined : new URL(devServerUrl).origin;
-  return (event: IpcMainInvokeEvent): void => {
-    const frame = event.senderFrame;
-    const trusted =
-      frame !== null &&
-      frame.parent === null &&
-      (devOrigin !== undefined ? new URL(frame.url).origin === devOrigin : frame.url.split(/[?#]/)[0] === rendererIndexUrl);
-    if (!trusted) throw new Error('IPC refused: unexpected sender');
-  };
-}
+export { createSenderCheck } from './sender';

@@ -1,7 +1,9 @@
-// The stream's WebSocket channel (path /stream). Each committed batch is encoded once and sent to
-// every unfiltered subscriber as the same bytes; a subscriber whose socket backs up past a byte bound
-// stops receiving live frames and is caught up from the journal when it drains, or is closed (4008)
-// if it stays behind — memory stays bounded and the publisher never slows down for anyone.
+// The stream's channel to subscribers: WebSockets upgraded through the local server (path /stream)
+// and any other transport given as a StreamPeer (the Electron window over IPC). Each committed batch
+// is encoded once and sent to every unfiltered subscriber as the same bytes; a subscriber whose peer
+// backs up past a byte bound stops receiving live frames and is caught up from the journal when it
+// drains, or is closed (4008) if it stays behind — memory stays bounded and the publisher never
+// slows down for anyone.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -30,6 +32,57 @@ export interface StreamScope {
   readonly topics?: readonly string[];
 }
 
+/**
+ * One subscriber's connection, whatever carries it: a `ws` WebSocket (see webSocketPeer) or the
+ * Electron window's IPC. It behaves like a server-side WebSocket carrying binary messages.
+ */
+export interface StreamPeer {
+  /** Only an open peer is sent frames. */
+  readonly readyState: 'open' | 'closing' | 'closed';
+  /**
+   * Bytes sent and not yet taken by the subscriber (a WebSocket: queued on its socket). Above the
+   * server's high-water mark live frames stop for it; it is caught up from the journal when this drains.
+   */
+  readonly bufferedAmount: number;
+  /** Sends one binary message; `flushed` (optional) is called once it has left, when the buffer may have room again. */
+  send(bytes: Uint8Array, flushed?: () => void): void;
+  /** A clean close; the subscriber is told the code and reason. `close` follows (later, never during the call). */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once, without a close handshake. `close` follows. */
+  terminate(): void;
+  /** Called once by the server, as it takes the peer over; the events come later, never during the call. */
+  listen(events: StreamPeerEvents): void;
+}
+
+export interface StreamPeerEvents {
+  /** One message from the subscriber; `binary` false for a text message (refused: frames are msgpack). */
+  message(bytes: Uint8Array, binary: boolean): void;
+  /** The connection is closed (whichever side closed it); once. */
+  close(): void;
+  /** A transport error, for the logs; `close` follows. */
+  error(message: string): void;
+}
+
+/** A `ws` WebSocket as a StreamPeer: the server's one code path serves WebSockets through this. */
+export function webSocketPeer(ws: WebSocket): StreamPeer {
+  return {
+    get readyState() {
+      return ws.readyState === ws.OPEN ? 'open' : ws.readyState === ws.CLOSED ? 'closed' : 'closing';
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    send: (bytes, flushed) => ws.send(bytes, { binary: true }, flushed),
+    close: (code, reason) => ws.close(code, reason),
+    terminate: () => ws.terminate(),
+    listen: (events) => {
+      ws.on('message', (data: RawData, isBinary: boolean) => events.message(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data), isBinary));
+      ws.on('close', () => events.close());
+      ws.on('error', (err) => events.error(err.message));
+    },
+  };
+}
+
 export interface StreamSource {
   readonly publisher: StreamPublisher;
   readonly journal: StreamJournal;
@@ -56,11 +109,13 @@ export interface StreamServerOptions {
 }
 
 const CATCH_UP_CHUNK = 2_000;
+/** The WebSocket close code "try again later": a peer offered before the stream exists. */
+const TRY_AGAIN_LATER = 1013;
 
 type ConnectionState = 'hello' | 'catching-up' | 'live';
 
 interface Connection {
-  readonly ws: WebSocket;
+  readonly peer: StreamPeer;
   readonly scope: StreamScope;
   readonly id: number;
   state: ConnectionState;
@@ -71,6 +126,10 @@ interface Connection {
   lastSent: number;
   behindSince: number | undefined;
   handshakeTimer: TimerHandle | undefined;
+  /** Cuts a peer that does not complete a close the server started. */
+  closeTimer: TimerHandle | undefined;
+  /** Resolves once the peer is closed. */
+  readonly closed: Promise<void>;
 }
 
 let nextConnectionId = 1;
@@ -89,6 +148,7 @@ export class StreamServer {
   private replaysIgnored = false;
   private readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock'>>;
   private readonly m;
+  private closing = false;
 
   constructor(private readonly options: StreamServerOptions) {
     this.o = {
@@ -104,10 +164,10 @@ export class StreamServer {
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.o.maxClientFrameBytes * 4 });
     const registers = [options.metrics];
     this.m = {
-      connections: new Gauge({ name: 'dualdesk_stream_connections', help: 'Open stream WebSocket connections.', registers }),
+      connections: new Gauge({ name: 'dualdesk_stream_connections', help: 'Open stream connections (WebSocket and the desktop window over IPC).', registers }),
       behind: new Gauge({ name: 'dualdesk_stream_connections_behind', help: 'Connections being caught up from the journal.', registers }),
-      frames: new Counter({ name: 'dualdesk_stream_ws_frames_total', help: 'Data frames sent over WebSocket.', registers }),
-      bytes: new Counter({ name: 'dualdesk_stream_ws_bytes_total', help: 'Bytes sent over WebSocket.', registers }),
+      frames: new Counter({ name: 'dualdesk_stream_ws_frames_total', help: 'Data frames sent to stream connections (WebSocket and IPC).', registers }),
+      bytes: new Counter({ name: 'dualdesk_stream_ws_bytes_total', help: 'Bytes sent to stream connections (WebSocket and IPC).', registers }),
       slowClosed: new Counter({ name: 'dualdesk_stream_slow_closed_total', help: 'Connections closed for staying behind (4008).', registers }),
       badFrames: new Counter({ name: 'dualdesk_stream_bad_frames_total', help: 'Client frames refused (malformed, oversized, unexpected).', registers }),
     };
@@ -127,7 +187,7 @@ export class StreamServer {
     if (previous) {
       for (const c of this.connections) {
         if (source) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
-        c.ws.close(1012, 'stream changed');
+        c.peer.close(1012, 'stream changed');
       }
     }
     if (source) this.unsubscribe = source.publisher.onCommitted((batch) => this.onCommitted(batch));
@@ -144,18 +204,35 @@ export class StreamServer {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, scope));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(webSocketPeer(ws), scope));
+  }
+
+  /**
+   * Serves a subscriber over another transport (the Electron window over IPC); the caller has
+   * authorized it. Without a stream yet (starting, switching mode) the peer is closed with 1013 (try
+   * again later), as a WebSocket is refused with 503; once the server is closing, with 1001.
+   */
+  acceptPeer(peer: StreamPeer, scope: StreamScope): void {
+    if (this.closing) {
+      peer.close(CLOSE.GOING_AWAY, 'shutting down');
+      return;
+    }
+    if (!this.source) {
+      peer.close(TRY_AGAIN_LATER, 'the stream is not ready');
+      return;
+    }
+    this.accept(peer, scope);
   }
 
   /** Per connection: its state, position and bytes queued on its socket (what bounds memory). */
   stats(): { id: number; who: string; state: ConnectionState; sent: number; bufferedBytes: number }[] {
-    return [...this.connections].map((c) => ({ id: c.id, who: c.scope.who, state: c.state, sent: c.sent, bufferedBytes: c.ws.bufferedAmount }));
+    return [...this.connections].map((c) => ({ id: c.id, who: c.scope.who, state: c.state, sent: c.sent, bufferedBytes: c.peer.bufferedAmount }));
   }
 
   readonly faults = {
     /** Drops every connection at once (TCP reset, no close frame). */
     disconnectAll: (): void => {
-      for (const c of this.connections) c.ws.terminate();
+      for (const c of this.connections) c.peer.terminate();
     },
     /** Loses the next `n` live data frames on the way to every subscriber, as a lossy link would. */
     loseFrames: (n: number): void => {
@@ -176,25 +253,26 @@ export class StreamServer {
   /** Says goodbye (1001) to every subscriber; resolves when all are closed (a peer that does not answer is cut). */
   async closeConnections(): Promise<void> {
     const closing = [...this.connections].map((c) => {
-      const closed = new Promise<void>((resolve) => c.ws.once('close', () => resolve()));
-      if (c.ws.readyState === c.ws.CLOSED) return Promise.resolve();
+      if (c.peer.readyState === 'closed') return Promise.resolve();
       this.send(c, { op: 'error', code: 'shutting-down', message: 'DualDesk is shutting down' });
       this.closeConnection(c, CLOSE.GOING_AWAY, 'shutting down');
-      return closed;
+      return c.closed;
     });
     await Promise.all(closing);
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.options.clock.clearTimer(this.heartbeat);
     this.unsubscribe?.();
     await this.closeConnections();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private accept(ws: WebSocket, scope: StreamScope): void {
+  private accept(peer: StreamPeer, scope: StreamScope): void {
+    let closed: () => void = () => undefined;
     const c: Connection = {
-      ws,
+      peer,
       scope,
       id: nextConnectionId++,
       state: 'hello',
@@ -203,24 +281,29 @@ export class StreamServer {
       lastSent: 0,
       behindSince: undefined,
       handshakeTimer: undefined,
+      closeTimer: undefined,
+      closed: new Promise<void>((resolve) => (closed = resolve)),
     };
     this.connections.add(c);
     this.m.connections.set(this.connections.size);
     c.handshakeTimer = this.options.clock.setTimeout(() => {
       if (c.state === 'hello') this.refuse(c, CLOSE.HANDSHAKE_TIMEOUT, 'handshake-timeout', `no hello within ${this.o.handshakeTimeoutMs} ms`);
     }, this.o.handshakeTimeoutMs);
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(c, data, isBinary));
-    ws.on('close', () => {
-      this.options.clock.clearTimer(c.handshakeTimer);
-      this.connections.delete(c);
-      this.m.connections.set(this.connections.size);
+    peer.listen({
+      message: (bytes, isBinary) => this.onMessage(c, bytes, isBinary),
+      close: () => {
+        this.options.clock.clearTimer(c.handshakeTimer);
+        this.options.clock.clearTimer(c.closeTimer);
+        this.connections.delete(c);
+        this.m.connections.set(this.connections.size);
+        closed();
+      },
+      error: (message) => this.options.logger.debug({ connection: c.id, err: message }, 'stream socket error'),
     });
-    ws.on('error', (err) => this.options.logger.debug({ connection: c.id, err: err.message }, 'stream socket error'));
   }
 
-  private onMessage(c: Connection, data: RawData, isBinary: boolean): void {
+  private onMessage(c: Connection, bytes: Uint8Array, isBinary: boolean): void {
     if (this.stalled) return;
-    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > this.o.maxClientFrameBytes) {
       this.refuse(c, CLOSE.TOO_BIG, 'too-big', `client frames are limited to ${this.o.maxClientFrameBytes} bytes`);
       return;
@@ -268,9 +351,8 @@ export class StreamServer {
 
   /** Closes with a code; a peer that does not read (so never sees the close frame) is cut after a grace period. */
   private closeConnection(c: Connection, code: number, reason: string): void {
-    c.ws.close(code, reason);
-    const timer = this.options.clock.setTimeout(() => c.ws.terminate(), this.o.closeTimeoutMs);
-    c.ws.once('close', () => this.options.clock.clearTimer(timer));
+    c.peer.close(code, reason);
+    c.closeTimer ??= this.options.clock.setTimeout(() => c.peer.terminate(), this.o.closeTimeoutMs);
   }
 
   private hello(c: Connection, hello: HelloFrame): void {
@@ -337,7 +419,7 @@ export class StreamServer {
     if (!first || !last) return;
     for (const c of this.connections) {
       if (c.state !== 'live') continue;
-      if (c.ws.bufferedAmount > this.o.highWaterBytes) {
+      if (c.peer.bufferedAmount > this.o.highWaterBytes) {
         this.startCatchUp(c);
         continue;
       }
@@ -387,7 +469,7 @@ export class StreamServer {
   /** Sends from the journal while the socket has room; live again once at the head. */
   private catchUp(c: Connection): void {
     const source = this.source;
-    if (!source || c.state !== 'catching-up' || c.ws.readyState !== c.ws.OPEN) return;
+    if (!source || c.state !== 'catching-up' || c.peer.readyState !== 'open') return;
     const { journal, publisher } = source;
     if (journal.oldest > c.sent + 1) {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: 'fell too far behind: the journal no longer holds the next messages' });
@@ -395,7 +477,7 @@ export class StreamServer {
       this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
       return;
     }
-    while (c.sent < publisher.head && c.ws.bufferedAmount < this.o.highWaterBytes) {
+    while (c.sent < publisher.head && c.peer.bufferedAmount < this.o.highWaterBytes) {
       const rows = journal.read(c.sent + 1, publisher.head, CATCH_UP_CHUNK);
       if (rows.length === 0) break;
       c.lastSent = this.sendRows(c, rows, c.lastSent);
@@ -404,12 +486,12 @@ export class StreamServer {
 
     if (c.sent >= publisher.head) {
       c.state = 'live';
-      if (c.ws.bufferedAmount < this.o.highWaterBytes) c.behindSince = undefined;
+      if (c.peer.bufferedAmount < this.o.highWaterBytes) c.behindSince = undefined;
     }
   }
 
   private onFlushed(c: Connection): void {
-    if (c.state === 'catching-up' && c.ws.bufferedAmount < this.o.lowWaterBytes) setImmediate(() => this.catchUp(c));
+    if (c.state === 'catching-up' && c.peer.bufferedAmount < this.o.lowWaterBytes) setImmediate(() => this.catchUp(c));
   }
 
   private tick(): void {
@@ -419,9 +501,9 @@ export class StreamServer {
     let behind = 0;
     for (const c of this.connections) {
       if (c.state === 'catching-up') behind++;
-      if (c.state === 'hello' || c.ws.readyState !== c.ws.OPEN) continue;
+      if (c.state === 'hello' || c.peer.readyState !== 'open') continue;
       // Behind is a full socket as much as a catch-up: one large batch can fill it with nothing published after.
-      if (c.ws.bufferedAmount > this.o.highWaterBytes) c.behindSince ??= now;
+      if (c.peer.bufferedAmount > this.o.highWaterBytes) c.behindSince ??= now;
       else if (c.state === 'live') c.behindSince = undefined;
       if (c.behindSince !== undefined && now - c.behindSince > this.o.maxBehindMs) {
         this.options.logger.warn({ connection: c.id, who: c.scope.who, behindMs: now - c.behindSince }, 'stream subscriber stayed behind; closing');
@@ -433,22 +515,22 @@ export class StreamServer {
         continue;
       }
       if (c.state === 'catching-up') {
-        if (c.ws.bufferedAmount < this.o.lowWaterBytes) this.catchUp(c);
+        if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.catchUp(c);
       }
-      if (c.ws.bufferedAmount < this.o.highWaterBytes) this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
+      if (c.peer.bufferedAmount < this.o.highWaterBytes) this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
     }
     this.m.behind.set(behind);
   }
 
   private send(c: Connection, frame: ServerFrame): void {
-    if (c.ws.readyState === c.ws.OPEN) c.ws.send(encodeFrame(frame), { binary: true });
+    if (c.peer.readyState === 'open') c.peer.send(encodeFrame(frame));
   }
 
   private write(c: Connection, bytes: Uint8Array, frames: number): void {
-    if (c.ws.readyState !== c.ws.OPEN) return;
+    if (c.peer.readyState !== 'open') return;
     // While catching up, each write that goes out lets the catch-up continue at once (not at the next heartbeat).
     const flushed = c.state === 'catching-up' ? () => this.onFlushed(c) : undefined;
-    c.ws.send(bytes, { binary: true }, flushed);
+    c.peer.send(bytes, flushed);
     this.m.frames.inc(frames);
     this.m.bytes.inc(bytes.length);
   }
