@@ -66,6 +66,8 @@ export default defineConfig({
     build: {
       outDir: resolve('out/renderer'),
       minify: true,
+      // One bundle (React, lightweight-charts, zod for the stream's frames) read from disk or loopback, never a slow network.
+      chunkSizeWarningLimit: 1024,
       rolldownOptions: { input: resolve('src/renderer/index.html') },
     },
   },

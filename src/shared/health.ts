@@ -13,7 +13,9 @@ export interface DeskHealth {
   /** Changes when the core restarts: the UI then subscribes its watchlist again. */
   readonly session: string;
   readonly at: number;
-  /** Absent when no venue is configured. */
+  /** Whether the desk has a venue at all (the demo simulator, TWS or IB Gateway). */
+  readonly venueConfigured: boolean;
+  /** The venue's status; absent when none is configured, or while a mode switch replaces it. */
   readonly venue?: VenueStatus;
   readonly checks: { readonly venue: DependencyHealth; readonly stream: DependencyHealth; readonly kafka: DependencyHealth; readonly journal: DependencyHealth };
   readonly stream: {

@@ -12,8 +12,11 @@ export interface ServeProcess {
   readonly exited: Promise<number | string>;
 }
 
-/** Runs `dualdesk serve` (the built CLI through its bin) and waits for the line announcing its URL. */
-export async function startServe(args: readonly string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+/**
+ * Runs `dualdesk serve` (the built CLI through its bin) and waits for the line announcing its URL.
+ * It is killed when the test ends, unless `suite` is set: then the suite's afterAll stops it.
+ */
+export async function startServe(args: readonly string[], env: Record<string, string> = {}, { suite = false } = {}): Promise<ServeProcess> {
   const proc = spawn(process.execPath, [binDualdesk, 'serve', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -22,9 +25,11 @@ export async function startServe(args: readonly string[], env: Record<string, st
   let err = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  onTestFinished(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  });
+  if (!suite) {
+    onTestFinished(() => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    });
+  }
   const url = await new Promise<URL>((resolve, reject) => {
     proc.stderr.on('data', (c: Buffer) => {
       err += c.toString();

@@ -142,6 +142,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
       mode: trading.mode,
       session,
       at: Date.now(),
+      venueConfigured: config.demo || config.venue !== undefined,
       ...(venue ? { venue } : {}),
       checks: { venue: check('venue'), stream: check('stream'), kafka: check('kafka'), journal: check('journal') },
       stream: source ? { epoch: source.publisher.epoch, head: source.publisher.head, subscribers: subscribers.length, catchingUp: subscribers.filter((c) => c.state === 'catching-up').length } : null,

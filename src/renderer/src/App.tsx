@@ -1,40 +1,131 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DeskApi, DeskInfo } from '../../shared';
+import { AccountRisk } from './components/AccountRisk';
+import { Blotter } from './components/Blotter';
+import { Chart } from './components/Chart';
+import { useHotkeys } from './components/Hotkeys';
+import { OrderTicket, type TicketHandle } from './components/OrderTicket';
+import { Toasts } from './components/Toasts';
+import { TopBar } from './components/TopBar';
+import { Transport } from './components/Transport';
+import { Watchlist } from './components/Watchlist';
+import { DeskContext, useSlices } from './desk/hooks';
+import { DeskStore } from './desk/store';
 
 type CoreState = { kind: 'connecting' } | { kind: 'ready'; info: DeskInfo } | { kind: 'error'; message: string };
 
 export function App({ desk }: { desk: DeskApi }) {
   const [core, setCore] = useState<CoreState>({ kind: 'connecting' });
+  const [store, setStore] = useState<DeskStore | undefined>();
 
   useEffect(() => {
     let live = true;
+    let started: DeskStore | undefined;
     desk.getInfo().then(
-      (info) => live && setCore({ kind: 'ready', info }),
+      (info) => {
+        if (!live) return;
+        started = new DeskStore(desk, info.mode);
+        setStore(started);
+        setCore({ kind: 'ready', info });
+        void started.start();
+      },
       (err: unknown) => live && setCore({ kind: 'error', message: err instanceof Error ? err.message : String(err) }),
     );
     return () => {
       live = false;
+      void started?.stop();
     };
   }, [desk]);
 
-  const mode = core.kind === 'ready' ? core.info.mode : undefined;
   return (
-    <div className="app">
-      <header className="topbar" data-testid="topbar">
-        <span className="brand">DualDesk</span>
-        {mode && (
-          <span className={`mode-badge mode-${mode}`} data-testid="mode-badge">
-            {mode.toUpperCase()}
-          </span>
+    <DeskContext.Provider value={store}>
+      <div className="app">
+        {core.kind === 'ready' && store ? (
+          <Workstation />
+        ) : (
+          <header className="topbar" data-testid="topbar">
+            <span className="brand">DualDesk</span>
+            <span className="spacer" />
+          </header>
         )}
-        <span className="spacer" />
         <span className={`core-status core-${core.kind}`} data-testid="core-status">
           {core.kind === 'connecting' && 'connecting to core…'}
           {core.kind === 'ready' && `core ${core.info.version}`}
           {core.kind === 'error' && core.message}
         </span>
-      </header>
-      <main className="workspace" data-testid="workspace" />
-    </div>
+      </div>
+    </DeskContext.Provider>
+  );
+}
+
+function Workstation() {
+  const store = useSlices('watchlist', 'venue');
+  const mode = store.mode;
+  const [selected, setSelected] = useState<string | undefined>();
+  const [killing, setKilling] = useState<'confirm' | 'running' | undefined>();
+  const [killResult, setKillResult] = useState<string | undefined>();
+  const ticket = useRef<TicketHandle | undefined>(undefined);
+
+  const item = (selected !== undefined ? store.watchlist.get(selected) : undefined) ?? store.watchlist.values().next().value;
+
+  const kill = useCallback(async () => {
+    setKilling('running');
+    const r = await store.command('killSwitch', {});
+    setKilling(undefined);
+    if (!r.ok) setKillResult(r.error.message);
+    else setKillResult(r.value.flat ? `Flat and halted: ${r.value.cancelled} order(s) cancelled, ${r.value.exits.length} exit(s). Re-arm to trade again.` : `NOT flat: ${r.value.remaining.map((p) => `${p.symbol} ${p.quantity}`).join(', ')}. ${r.value.problems.join('; ')}`);
+  }, [store]);
+
+  const actions = useMemo(
+    () => ({
+      buy: () => ticket.current?.send('BUY'),
+      sell: () => ticket.current?.send('SELL'),
+      cancelAll: () => void store.command('cancelAll', {}).then((r) => !r.ok && store.alert('command', 'WARNING', 'Cancel all refused', r.error.message)),
+      flatten: () => void store.command('flatten', {}).then((r) => !r.ok && store.alert('command', 'WARNING', 'Flatten refused', r.error.message)),
+      killSwitch: () => void kill(),
+    }),
+    [store, kill],
+  );
+  useHotkeys(actions);
+
+  return (
+    <>
+      <TopBar
+        mode={mode}
+        onModeSwitched={(m) => void store.modeSwitched(m)}
+      />
+      <main className="workspace" data-testid="workspace">
+        <Watchlist selected={item?.word} onSelect={setSelected} />
+        <Chart item={item} />
+        <div className="right">
+          <OrderTicket item={item} mode={mode} bindSend={(h) => (ticket.current = h)} />
+          <AccountRisk onKill={() => setKilling('confirm')} />
+        </div>
+        <Blotter />
+        <Transport />
+      </main>
+      {killing && (
+        <div className="modal-backdrop" role="presentation">
+          <div className="modal" role="dialog" aria-modal="true" data-testid="kill-dialog">
+            <h2>Kill switch</h2>
+            <p>Halts trading, cancels every working order, flattens every position with reduce-only orders and checks flat with the venue. Trading stays halted until you re-arm.</p>
+            <div className="modal-actions">
+              <button className="btn" onClick={() => setKilling(undefined)} disabled={killing === 'running'}>
+                Cancel
+              </button>
+              <button className="btn kill" onClick={() => void kill()} disabled={killing === 'running'} data-testid="kill-confirm">
+                {killing === 'running' ? 'Flattening…' : 'KILL'}
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+      {killResult && (
+        <div className="banner" data-testid="kill-result" onClick={() => setKillResult(undefined)}>
+          {killResult}
+        </div>
+      )}
+      <Toasts />
+    </>
   );
 }

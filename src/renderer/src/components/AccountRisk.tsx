@@ -1,0 +1,161 @@
+import { useState } from 'react';
+import type { RiskLimits } from '../../../shared';
+import { useDesk, useSlices } from '../desk/hooks';
+import { money, signed, tone } from '../desk/format';
+
+/** How close a loss is to its limit, amber and red at the warning fractions. */
+function LimitBar({ label, used, limit, warnings, testId }: { label: string; used: number; limit: number; warnings: readonly number[]; testId: string }) {
+  const fraction = limit > 0 ? Math.min(1, Math.max(0, used / limit)) : 0;
+  const [amber = 0.8, red = 0.9] = warnings;
+  const level = fraction >= 1 ? 'breach' : fraction >= red ? 'red' : fraction >= amber ? 'amber' : 'ok';
+  return (
+    <div className="limit" data-testid={testId} data-level={level}>
+      <div className="limit-label">
+        <span>{label}</span>
+        <span>
+          {used.toFixed(2)}% of {limit}% · {(limit - used).toFixed(2)}% left
+        </span>
+      </div>
+      <div className="limit-track">
+        <div className={`limit-fill lvl-${level}`} style={{ width: `${(fraction * 100).toFixed(1)}%` }} />
+      </div>
+    </div>
+  );
+}
+
+type NumericLimit = 'maxOrderNotional' | 'maxGrossExposure' | 'priceBandPct' | 'dailyLossPct' | 'maxDrawdownPct' | 'duplicateWindowMs';
+
+const EDITABLE: { key: NumericLimit; label: string }[] = [
+  { key: 'maxOrderNotional', label: 'Max notional per order' },
+  { key: 'maxGrossExposure', label: 'Max gross exposure' },
+  { key: 'priceBandPct', label: 'Price band %' },
+  { key: 'dailyLossPct', label: 'Daily loss limit %' },
+  { key: 'maxDrawdownPct', label: 'Max drawdown %' },
+  { key: 'duplicateWindowMs', label: 'Duplicate window ms' },
+];
+
+function LimitsEditor({ limits, onDone }: { limits: RiskLimits; onDone: () => void }) {
+  const store = useDesk();
+  const [values, setValues] = useState<Record<string, string>>(() => ({
+    ...Object.fromEntries(EDITABLE.map((e) => [e.key, String(limits[e.key])])),
+    stk: String(limits.maxOrderQuantity.STK),
+    stkPos: String(limits.maxPosition.STK),
+  }));
+  const [error, setError] = useState<string | undefined>();
+  async function save() {
+    const next: Record<string, unknown> = { ...limits };
+    for (const e of EDITABLE) next[e.key] = Number(values[e.key]);
+    next['maxOrderQuantity'] = { ...limits.maxOrderQuantity, STK: Number(values['stk']) };
+    next['maxPosition'] = { ...limits.maxPosition, STK: Number(values['stkPos']) };
+    const r = await store.command('setRiskLimits', { limits: next });
+    if (!r.ok) setError(r.error.message);
+    else {
+      await store.refreshRisk();
+      onDone();
+    }
+  }
+  const field = (key: string, label: string) => (
+    <label key={key}>
+      {label}
+      <input value={values[key] ?? ''} onChange={(e) => setValues({ ...values, [key]: e.target.value })} data-testid={`limit-${key}`} />
+    </label>
+  );
+  return (
+    <form
+      className="limits-editor"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      {field('stk', 'Max order qty (shares)')}
+      {field('stkPos', 'Max position (shares)')}
+      {EDITABLE.map((e) => field(e.key, e.label))}
+      {error && (
+        <p className="error" data-testid="limits-error">
+          {error}
+        </p>
+      )}
+      <div className="modal-actions">
+        <button type="button" className="btn" onClick={onDone}>
+          Cancel
+        </button>
+        <button className="btn" data-testid="limits-save">
+          Save limits
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Equity and P&L, the distance to the loss limits, the trading state, the kill switch and re-arm. */
+export function AccountRisk({ onKill }: { onKill: () => void }) {
+  const store = useSlices('account');
+  const { equity, risk } = store;
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const daily = equity ? equity.equity - equity.dailyStartEquity : undefined;
+
+  return (
+    <section className="panel account" data-testid="account">
+      <h3>
+        Account &amp; risk
+        <span className="spacer" />
+        {risk && (
+          <span className={`trading-state ts-${risk.state}`} data-testid="risk-state">
+            {risk.state}
+            {risk.latched ? ' (latched)' : ''}
+          </span>
+        )}
+      </h3>
+      <dl className="figures">
+        <dt>Equity</dt>
+        <dd data-testid="equity">{money(equity?.equity)}</dd>
+        <dt>Daily P&amp;L</dt>
+        <dd className={tone(daily)} data-testid="daily-pnl">
+          {signed(daily)}
+        </dd>
+        <dt>Realized</dt>
+        <dd className={tone(equity?.realizedPnl)}>{signed(equity?.realizedPnl)}</dd>
+        <dt>Unrealized</dt>
+        <dd className={tone(equity?.unrealizedPnl)}>{signed(equity?.unrealizedPnl)}</dd>
+        <dt>Commissions</dt>
+        <dd>{money(equity?.commissions)}</dd>
+        <dt>Challenge</dt>
+        <dd>{risk?.challenge ?? '—'}</dd>
+      </dl>
+      {risk && (
+        <>
+          <LimitBar label="Daily loss" used={risk.dailyLossPct} limit={risk.limits.dailyLossPct} warnings={risk.limits.warningFractions} testId="limit-daily" />
+          <LimitBar label="Drawdown" used={risk.drawdownPct} limit={risk.limits.maxDrawdownPct} warnings={risk.limits.warningFractions} testId="limit-drawdown" />
+          {risk.state !== 'ACTIVE' && (
+            <p className="muted" data-testid="risk-reason">
+              {risk.reason}
+            </p>
+          )}
+        </>
+      )}
+      <div className="risk-actions">
+        <button className="btn kill" onClick={onKill} data-testid="kill-switch">
+          KILL SWITCH
+        </button>
+        {risk && risk.state !== 'ACTIVE' && (
+          <button className="btn" onClick={() => void store.command('rearm', {}).then((r) => (r.ok ? (setError(undefined), void store.refreshRisk()) : setError(r.error.message)))} data-testid="rearm">
+            Re-arm
+          </button>
+        )}
+        {risk && !editing && (
+          <button className="btn" onClick={() => setEditing(true)} data-testid="edit-limits">
+            Limits…
+          </button>
+        )}
+      </div>
+      {error && (
+        <p className="error" data-testid="rearm-error">
+          {error}
+        </p>
+      )}
+      {editing && risk && <LimitsEditor limits={risk.limits} onDone={() => setEditing(false)} />}
+    </section>
+  );
+}

@@ -1,0 +1,258 @@
+import { useState } from 'react';
+import type { Order } from '../../../shared';
+import { useDesk, useSlices } from '../desk/hooks';
+import { money, price, qty, signed, time, tone } from '../desk/format';
+import { HotkeySettings } from './Hotkeys';
+
+type Tab = 'positions' | 'orders' | 'fills' | 'alerts' | 'keys';
+
+const WORKING = new Set(['new', 'submitted', 'partially-filled']);
+
+function Positions() {
+  const store = useSlices('positions');
+  const [error, setError] = useState<string | undefined>();
+  const rows = [...store.positions.values()].filter((p) => p.quantity !== 0 || p.realizedPnl !== 0);
+  return (
+    <>
+      {error && <p className="error">{error}</p>}
+      <table className="grid" data-testid="positions">
+        <thead>
+          <tr>
+            <th>Symbol</th>
+            <th className="num">Qty</th>
+            <th className="num">Avg cost</th>
+            <th className="num">Last</th>
+            <th className="num">Unrealized</th>
+            <th className="num">Realized</th>
+            <th className="num">Comm.</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((p) => (
+            <tr key={p.conId} data-testid={`position-${p.symbol}`}>
+              <td className="sym">{p.symbol}</td>
+              <td className={`num ${tone(p.quantity)}`} data-testid="position-qty">
+                {qty(p.quantity)}
+              </td>
+              <td className="num">{price(p.avgPrice, 4)}</td>
+              <td className="num">{price(p.lastPrice)}</td>
+              <td className={`num ${tone(p.unrealizedPnl)}`} data-testid="position-upnl">
+                {signed(p.unrealizedPnl)}
+              </td>
+              <td className={`num ${tone(p.realizedPnl)}`}>{signed(p.realizedPnl)}</td>
+              <td className="num">{money(p.commissions)}</td>
+              <td>
+                {p.quantity !== 0 && (
+                  <button
+                    className="btn small"
+                    onClick={() =>
+                      void store.command('flatten', { conId: p.conId }).then((r) => setError(r.ok ? undefined : r.error.message))
+                    }
+                  >
+                    Flatten
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+          {rows.length === 0 && (
+            <tr>
+              <td colSpan={8} className="muted">
+                No positions.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefined) => void }) {
+  const store = useDesk();
+  const [editing, setEditing] = useState(false);
+  const [newQty, setNewQty] = useState(String(o.quantity));
+  const [newLimit, setNewLimit] = useState(o.limitPrice === undefined ? '' : String(o.limitPrice));
+  const working = WORKING.has(o.state);
+
+  async function modify() {
+    const changes: { quantity?: number; limitPrice?: number } = {};
+    if (Number(newQty) !== o.quantity) changes.quantity = Number(newQty);
+    if (o.limitPrice !== undefined && Number(newLimit) !== o.limitPrice) changes.limitPrice = Number(newLimit);
+    const r = await store.command('modifyOrder', { orderId: o.id, ...changes });
+    onError(r.ok ? undefined : r.error.message);
+    if (r.ok) setEditing(false);
+  }
+
+  return (
+    <tr data-testid={`order-${o.id}`} data-state={o.state}>
+      <td>{time(o.createdAt)}</td>
+      <td className="sym">{o.symbol}</td>
+      <td className={o.side === 'BUY' ? 'pos' : 'neg'}>{o.side}</td>
+      <td className="num">{editing ? <input className="inline" value={newQty} onChange={(e) => setNewQty(e.target.value)} aria-label="New quantity" /> : qty(o.quantity)}</td>
+      <td>{o.type}</td>
+      <td className="num">
+        {editing && o.limitPrice !== undefined ? (
+          <input className="inline" value={newLimit} onChange={(e) => setNewLimit(e.target.value)} aria-label="New limit price" />
+        ) : (
+          price(o.limitPrice ?? o.stopPrice)
+        )}
+      </td>
+      <td className="num">
+        {qty(o.filledQuantity)}
+        {o.filledQuantity > 0 ? ` @ ${price(o.avgFillPrice, 4)}` : ''}
+      </td>
+      <td className={`state state-${o.state}`} data-testid="order-state" title={o.reason}>
+        {o.state}
+        {o.reason && o.state !== 'filled' ? ` — ${o.reason}` : ''}
+      </td>
+      <td className="actions">
+        {working && !editing && (
+          <>
+            <button className="btn small" onClick={() => setEditing(true)} data-testid="order-modify">
+              Modify
+            </button>
+            <button className="btn small" onClick={() => void store.command('cancelOrder', { orderId: o.id }).then((r) => onError(r.ok ? undefined : r.error.message))} data-testid="order-cancel">
+              Cancel
+            </button>
+          </>
+        )}
+        {editing && (
+          <>
+            <button className="btn small" onClick={() => void modify()}>
+              Save
+            </button>
+            <button className="btn small" onClick={() => setEditing(false)}>
+              ×
+            </button>
+          </>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function Orders() {
+  const store = useSlices('orders');
+  const [show, setShow] = useState<'working' | 'done'>('working');
+  const [error, setError] = useState<string | undefined>();
+  const all = [...store.orders.values()].sort((a, b) => b.createdAt - a.createdAt);
+  const rows = all.filter((o) => WORKING.has(o.state) === (show === 'working'));
+  return (
+    <>
+      <div className="subtabs">
+        {(['working', 'done'] as const).map((s) => (
+          <button key={s} className={`btn tab ${show === s ? 'active' : ''}`} onClick={() => setShow(s)} data-testid={`orders-${s}`}>
+            {s} ({all.filter((o) => WORKING.has(o.state) === (s === 'working')).length})
+          </button>
+        ))}
+        <span className="spacer" />
+        <button className="btn small" onClick={() => void store.command('cancelAll', {}).then((r) => setError(r.ok ? undefined : r.error.message))}>
+          Cancel all
+        </button>
+      </div>
+      {error && (
+        <p className="error" data-testid="orders-error">
+          {error}
+        </p>
+      )}
+      <table className="grid" data-testid="orders">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>Symbol</th>
+            <th>Side</th>
+            <th className="num">Qty</th>
+            <th>Type</th>
+            <th className="num">Price</th>
+            <th className="num">Filled</th>
+            <th>State</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {rows.slice(0, 200).map((o) => (
+            <OrderRow key={o.id} o={o} onError={setError} />
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function Fills() {
+  const store = useSlices('fills');
+  return (
+    <table className="grid" data-testid="fills">
+      <thead>
+        <tr>
+          <th>Time</th>
+          <th>Symbol</th>
+          <th>Side</th>
+          <th className="num">Qty</th>
+          <th className="num">Price</th>
+          <th className="num">Commission</th>
+          <th>Exec id</th>
+        </tr>
+      </thead>
+      <tbody>
+        {store.fills.slice(0, 200).map((f) => (
+          <tr key={f.execId} data-testid={`fill-${f.symbol}`}>
+            <td>{time(f.time)}</td>
+            <td className="sym">{f.symbol}</td>
+            <td className={f.side === 'BUY' ? 'pos' : 'neg'}>{f.side}</td>
+            <td className="num">{qty(f.quantity)}</td>
+            <td className="num">{price(f.price, 4)}</td>
+            <td className="num" data-testid="fill-commission">
+              {money(f.commission)}
+            </td>
+            <td className="muted">{f.execId}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function AlertLog() {
+  const store = useSlices('alerts');
+  return (
+    <table className="grid" data-testid="alert-log">
+      <tbody>
+        {store.alerts.map((a) => (
+          <tr key={a.id} className={`sev-${a.severity}`}>
+            <td>{time(a.at)}</td>
+            <td>{a.source}</td>
+            <td className="sym">{a.title}</td>
+            <td>{a.message}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Positions, orders (working / done), fills, the alert log and the hotkeys, as tabs. */
+export function Blotter() {
+  const [tab, setTab] = useState<Tab>('positions');
+  const labels: Record<Tab, string> = { positions: 'Positions', orders: 'Orders', fills: 'Fills', alerts: 'Alerts', keys: 'Hotkeys' };
+  return (
+    <section className="panel blotter">
+      <h3 className="tabs">
+        {(Object.keys(labels) as Tab[]).map((t) => (
+          <button key={t} className={`btn tab ${tab === t ? 'active' : ''}`} onClick={() => setTab(t)} data-testid={`tab-${t}`}>
+            {labels[t]}
+          </button>
+        ))}
+      </h3>
+      <div className="scroll">
+        {tab === 'positions' && <Positions />}
+        {tab === 'orders' && <Orders />}
+        {tab === 'fills' && <Fills />}
+        {tab === 'alerts' && <AlertLog />}
+        {tab === 'keys' && <HotkeySettings />}
+      </div>
+    </section>
+  );
+}

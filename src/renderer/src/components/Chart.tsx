@@ -1,0 +1,186 @@
+// Candles with volume and the EMAs, fills and crossover signals as markers. History is set once when
+// the chart opens; everything live after that goes through series.update(), fed once per animation
+// frame by the store (never through React state).
+import { useEffect, useRef, useState } from 'react';
+import {
+  CandlestickSeries,
+  ColorType,
+  createChart,
+  createSeriesMarkers,
+  HistogramSeries,
+  LineSeries,
+  type IChartApi,
+  type ISeriesApi,
+  type SeriesMarker,
+  type Time,
+  type UTCTimestamp,
+} from 'lightweight-charts';
+import type { Bar, CrossSignal, EmaUpdate, MarketDataSnapshot } from '../../../shared';
+import { useDesk } from '../desk/hooks';
+import type { ChartBatch, WatchItem } from '../desk/store';
+
+export type ChartInterval = '1m' | '5s';
+
+const EMA_COLOURS = ['#e3b341', '#a371f7', '#58a6ff', '#f778ba'];
+const UP = '#3fb950';
+const DOWN = '#f85149';
+
+const ts = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
+
+function candle(b: Bar) {
+  return { time: ts(b.time), open: b.open, high: b.high, low: b.low, close: b.close };
+}
+function volume(b: Bar) {
+  return { time: ts(b.time), value: b.volume, color: b.close >= b.open ? 'rgba(63,185,80,0.35)' : 'rgba(248,81,73,0.35)' };
+}
+
+type Load = { state: 'loading' } | { state: 'ready'; bars: number; emas: number } | { state: 'error'; message: string };
+
+// The chart's times are UTC seconds; the trader reads the machine's local time.
+const localTime = (t: number, seconds: boolean) => new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
+
+export function Chart({ item }: { item: WatchItem | undefined }) {
+  const desk = useDesk();
+  const box = useRef<HTMLDivElement>(null);
+  const [interval, setInterval] = useState<ChartInterval>('1m');
+  const [load, setLoad] = useState<Load>({ state: 'loading' });
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el || !item) return;
+    const word = item.word;
+    const conId = item.instrument.conId;
+    const chart: IChartApi = createChart(el, {
+      autoSize: true,
+      layout: { background: { type: ColorType.Solid, color: '#0b0e14' }, textColor: '#8b949e', fontSize: 11, attributionLogo: false },
+      grid: { vertLines: { color: '#161b22' }, horzLines: { color: '#161b22' } },
+      timeScale: { timeVisible: true, secondsVisible: interval === '5s', rightOffset: 4, tickMarkFormatter: (t: Time) => localTime(t as number, interval === '5s') },
+      rightPriceScale: { borderColor: '#30363d' },
+      crosshair: { mode: 0 },
+      localization: { timeFormatter: (t: number) => localTime(t, true) },
+    });
+    const candles = chart.addSeries(CandlestickSeries, { upColor: UP, downColor: DOWN, wickUpColor: UP, wickDownColor: DOWN, borderVisible: false });
+    const vol = chart.addSeries(HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false });
+    chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    const markers = createSeriesMarkers(candles, []);
+    const emaLines = new Map<number, ISeriesApi<'Line'>>();
+    const signals: CrossSignal[] = [];
+    let lastTime = 0;
+    let disposed = false;
+    let pending: ChartBatch[] = [];
+    let ready = false;
+
+    const emaLine = (period: number) => {
+      let line = emaLines.get(period);
+      if (!line) {
+        line = chart.addSeries(LineSeries, { color: EMA_COLOURS[emaLines.size % EMA_COLOURS.length], lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title: `EMA ${period}` });
+        emaLines.set(period, line);
+      }
+      return line;
+    };
+
+    const drawBar = (b: Bar) => {
+      const t = ts(b.time);
+      // A revised older bar is a historical update; the forming one replaces the last.
+      const historical = t < lastTime;
+      try {
+        candles.update(candle(b), historical);
+        vol.update(volume(b), historical);
+      } catch {
+        return; // older than the loaded history: nothing to redraw
+      }
+      if (t > lastTime) lastTime = t;
+    };
+    const drawEma = (e: EmaUpdate) => {
+      for (const [period, value] of Object.entries(e.values)) {
+        try {
+          emaLine(Number(period)).update({ time: ts(e.time), value }, ts(e.time) < lastTime);
+        } catch {
+          // an EMA point older than the line's history
+        }
+      }
+    };
+    const drawMarkers = () => {
+      const list: SeriesMarker<UTCTimestamp>[] = [];
+      const bucket = interval === '1m' ? 60_000 : 5_000;
+      for (const s of signals) {
+        list.push({ time: ts(s.time), position: s.direction === 'bullish' ? 'belowBar' : 'aboveBar', shape: s.direction === 'bullish' ? 'arrowUp' : 'arrowDown', color: s.direction === 'bullish' ? '#58a6ff' : '#f778ba', text: `EMA ${s.direction === 'bullish' ? '↑' : '↓'}` });
+      }
+      for (const f of desk.fills) {
+        if (f.conId !== conId) continue;
+        list.push({ time: ts(Math.floor(f.time / bucket) * bucket), position: f.side === 'BUY' ? 'belowBar' : 'aboveBar', shape: 'circle', color: f.side === 'BUY' ? UP : DOWN, text: `${f.side === 'BUY' ? 'B' : 'S'} ${f.quantity}@${f.price}` });
+      }
+      list.sort((a, b) => a.time - b.time);
+      markers.setMarkers(list);
+    };
+    const apply = (batch: ChartBatch) => {
+      for (const u of interval === '1m' ? batch.bars1m : batch.bars5s) drawBar(u.bar);
+      for (const e of batch.emas) drawEma(e);
+      if (batch.signals.length > 0) {
+        signals.push(...batch.signals);
+        drawMarkers();
+      }
+    };
+
+    setLoad({ state: 'loading' });
+    // Live updates that arrive while the history loads are kept and drawn after it.
+    const offChart = desk.onChart(word, (batch) => (ready ? apply(batch) : pending.push(batch)));
+    const offFills = desk.subscribe('fills', () => ready && drawMarkers());
+
+    void desk.command('getMarketData', { conId }).then((r) => {
+      if (disposed) return;
+      if (!r.ok) {
+        setLoad({ state: 'error', message: r.error.message });
+        return;
+      }
+      const s: MarketDataSnapshot = r.value;
+      const bars = interval === '1m' ? (s.forming ? [...s.bars, s.forming] : s.bars) : s.bars5s;
+      candles.setData(bars.map(candle));
+      vol.setData(bars.map(volume));
+      lastTime = bars.length > 0 ? ts((bars[bars.length - 1] as Bar).time) : 0;
+      const points = s.ema && !s.ema.final ? [...s.emas, s.ema] : s.emas;
+      for (const period of s.periods) {
+        emaLine(period).setData(points.filter((p) => p.values[period] !== undefined).map((p) => ({ time: ts(p.time), value: p.values[period] as number })));
+      }
+      signals.push(...s.signals);
+      drawMarkers();
+      ready = true;
+      for (const b of pending) apply(b);
+      pending = [];
+      setLoad({ state: 'ready', bars: bars.length, emas: [...emaLines.values()].filter((l) => l.data().length > 0).length });
+    });
+
+    return () => {
+      disposed = true;
+      offChart();
+      offFills();
+      chart.remove();
+    };
+  }, [desk, item, interval]);
+
+  return (
+    <section className="panel chart-panel" data-testid="chart">
+      <h3>
+        {item ? `${item.instrument.localSymbol || item.instrument.symbol}` : 'Chart'}
+        {item && <span className="muted"> {item.instrument.longName}</span>}
+        <span className="spacer" />
+        {(['5s', '1m'] as const).map((i) => (
+          <button key={i} className={`btn tab ${interval === i ? 'active' : ''}`} onClick={() => setInterval(i)} data-testid={`interval-${i}`}>
+            {i}
+          </button>
+        ))}
+      </h3>
+      <div className="chart-wrap">
+        <div className="chart-box" ref={box} data-testid="chart-canvas" data-state={load.state} data-bars={load.state === 'ready' ? load.bars : 0} data-emas={load.state === 'ready' ? load.emas : 0} />
+        {!item && <p className="chart-overlay muted">Add a symbol to the watchlist.</p>}
+        {item && load.state === 'loading' && (
+          <div className="chart-overlay" data-testid="chart-loading">
+            <div className="progress" />
+            loading history…
+          </div>
+        )}
+        {load.state === 'error' && <p className="chart-overlay error">{load.message}</p>}
+      </div>
+    </section>
+  );
+}

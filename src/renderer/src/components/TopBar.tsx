@@ -1,0 +1,147 @@
+import { useState } from 'react';
+import type { TradingMode } from '../../../shared';
+import { useSlices } from '../desk/hooks';
+
+type Dot = 'ok' | 'warn' | 'bad' | 'off';
+
+function Status({ name, dot, title, testId }: { name: string; dot: Dot; title: string; testId: string }) {
+  return (
+    <span className={`status status-${dot}`} title={title} data-testid={testId} data-state={dot}>
+      <span className="dot" />
+      {name}
+    </span>
+  );
+}
+
+/** The mode, each connection at a glance, the trading state, and the guarded PAPER/LIVE switch. */
+export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwitched: (mode: TradingMode) => void }) {
+  const store = useSlices('venue', 'transport', 'account');
+  const { venue, health, stream, risk } = store;
+  const [dialog, setDialog] = useState<'live' | 'arm' | undefined>();
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  const venueDot: Dot = !venue ? 'off' : venue.state === 'connected' && venue.synced ? 'ok' : venue.state === 'degraded-data' || venue.state === 'connecting' ? 'warn' : 'bad';
+  const wsDot: Dot = stream.state?.channel === 'kafka' ? 'warn' : stream.connected ? 'ok' : 'bad';
+  const kafkaDot: Dot = !health?.kafka ? 'off' : health.kafka.state === 'up' ? 'ok' : health.kafka.state === 'starting' ? 'warn' : 'bad';
+  const journalDot: Dot = !health ? 'off' : health.checks.journal.ok && health.checks.stream.ok ? 'ok' : 'bad';
+  const account = venue?.accounts[0];
+
+  async function switchTo(target: TradingMode) {
+    setBusy(true);
+    setError(undefined);
+    const r = await store.command('switchMode', target === 'live' ? { mode: 'live', confirm: true } : { mode: 'paper' });
+    setBusy(false);
+    if (!r.ok) {
+      setError(r.error.message);
+      return;
+    }
+    setDialog(undefined);
+    setTyped('');
+    onModeSwitched(r.value.mode);
+  }
+
+  async function arm() {
+    setBusy(true);
+    setError(undefined);
+    const r = await store.command('armLive', { confirm: true });
+    setBusy(false);
+    if (!r.ok) setError(r.error.message);
+    else setDialog(undefined);
+  }
+
+  return (
+    <header className="topbar" data-testid="topbar">
+      <span className="brand">DualDesk</span>
+      <span className={`mode-badge mode-${mode}`} data-testid="mode-badge">
+        {mode.toUpperCase()}
+      </span>
+      {account && (
+        <span className="account" data-testid="account-id">
+          {account}
+        </span>
+      )}
+      {mode === 'live' && venue && (
+        <span className={`armed ${venue.armed ? 'armed-on' : ''}`} data-testid="armed">
+          {venue.armed ? 'ARMED' : 'NOT ARMED'}
+        </span>
+      )}
+      {risk && (
+        <span className={`trading-state ts-${risk.state}`} data-testid="trading-state" title={risk.reason}>
+          {risk.state}
+        </span>
+      )}
+      {venue && !venue.trading.allowed && venue.trading.reason && (
+        <span className="trading-refused" data-testid="trading-refused" title={venue.trading.reason}>
+          {venue.trading.reason}
+        </span>
+      )}
+      <span className="spacer" />
+      <Status name="venue" dot={venueDot} testId="status-venue" title={venue ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}` : 'no venue'} />
+      <Status name="ws" dot={wsDot} testId="status-ws" title={stream.state ? `channel ${stream.state.channel}, seq ${stream.state.lastSeq}` : 'connecting'} />
+      <Status name="kafka" dot={kafkaDot} testId="status-kafka" title={health?.checks.kafka.detail ?? ''} />
+      <Status name="journal" dot={journalDot} testId="status-journal" title={health?.checks.journal.detail ?? ''} />
+      {mode === 'paper' ? (
+        <button className="btn btn-live" data-testid="switch-live" onClick={() => setDialog('live')}>
+          Switch to LIVE…
+        </button>
+      ) : (
+        <>
+          {venue && !venue.armed && (
+            <button className="btn btn-live" data-testid="arm-live" onClick={() => setDialog('arm')}>
+              Arm LIVE…
+            </button>
+          )}
+          <button className="btn" data-testid="switch-paper" disabled={busy} onClick={() => void switchTo('paper')}>
+            Back to PAPER
+          </button>
+        </>
+      )}
+      {dialog && (
+        <div className="modal-backdrop" role="presentation">
+          <div className="modal" role="dialog" aria-modal="true" data-testid={dialog === 'live' ? 'live-dialog' : 'arm-dialog'}>
+            {dialog === 'live' ? (
+              <form
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (typed === 'LIVE') void switchTo('live');
+                }}
+              >
+                <h2>Switch to LIVE trading</h2>
+                <p>LIVE trading uses real money. DualDesk disconnects from paper, connects to the live endpoint, and trades nothing until you arm it.</p>
+                <label>
+                  Type <b>LIVE</b> to continue
+                  <input autoFocus value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="live-confirm-input" />
+                </label>
+                {error && <p className="error" data-testid="mode-error">{error}</p>}
+                <div className="modal-actions">
+                  <button type="button" className="btn" onClick={() => setDialog(undefined)}>
+                    Cancel
+                  </button>
+                  <button type="submit" className="btn btn-live" disabled={typed !== 'LIVE' || busy} data-testid="live-confirm">
+                    Switch to LIVE
+                  </button>
+                </div>
+              </form>
+            ) : (
+              <div>
+                <h2>Arm LIVE trading</h2>
+                <p>Orders will go to the live account {account ?? ''} with real money.</p>
+                {error && <p className="error" data-testid="arm-error">{error}</p>}
+                <div className="modal-actions">
+                  <button className="btn" onClick={() => setDialog(undefined)}>
+                    Cancel
+                  </button>
+                  <button className="btn btn-live" disabled={busy} onClick={() => void arm()} data-testid="arm-confirm">
+                    Arm
+                  </button>
+                </div>
+              </div>
+            )}
+          </div>
+        </div>
+      )}
+    </header>
+  );
+}

@@ -1,0 +1,52 @@
+// Numbers as a trader reads them: fixed decimals per magnitude, thousands separated, signs on P&L.
+
+const cache = new Map<number, Intl.NumberFormat>();
+function fmt(decimals: number): Intl.NumberFormat {
+  let f = cache.get(decimals);
+  if (!f) cache.set(decimals, (f = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })));
+  return f;
+}
+
+/** Decimals for a price: the tick's, or 2 (4 under 10 for FX-like prices). */
+export function priceDecimals(minTick: number | undefined, price?: number): number {
+  if (minTick !== undefined && minTick > 0) return Math.min(8, Math.max(0, Math.ceil(-Math.log10(minTick) - 1e-9)));
+  return price !== undefined && Math.abs(price) < 10 ? 4 : 2;
+}
+
+export function price(v: number | undefined, decimals = 2): string {
+  return v === undefined || !Number.isFinite(v) ? '—' : fmt(decimals).format(v);
+}
+
+export function qty(v: number | undefined): string {
+  return v === undefined ? '—' : fmt(0).format(v);
+}
+
+export function money(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '—' : fmt(2).format(v);
+}
+
+export function signed(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '—';
+  return `${v > 0 ? '+' : ''}${fmt(2).format(v)}`;
+}
+
+export function pct(v: number | undefined, decimals = 2): string {
+  return v === undefined || !Number.isFinite(v) ? '—' : `${v > 0 ? '+' : ''}${fmt(decimals).format(v)}%`;
+}
+
+export function compact(v: number | undefined): string {
+  if (v === undefined) return '—';
+  if (Math.abs(v) >= 1e9) return `${fmt(1).format(v / 1e9)}B`;
+  if (Math.abs(v) >= 1e6) return `${fmt(1).format(v / 1e6)}M`;
+  if (Math.abs(v) >= 1e4) return `${fmt(1).format(v / 1e3)}K`;
+  return fmt(0).format(v);
+}
+
+export function time(ms: number): string {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
+}
+
+/** 'pos' / 'neg' / '' for colouring P&L and changes. */
+export function tone(v: number | undefined): string {
+  return v === undefined || v === 0 || !Number.isFinite(v) ? '' : v > 0 ? 'pos' : 'neg';
+}

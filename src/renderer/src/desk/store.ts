@@ -1,0 +1,491 @@
+// The workstation's state, fed by the sequenced stream and the trader's commands. Stream frames land
+// in plain maps; nothing reaches React until the next animation frame, when each changed slice's
+// version moves once (a thousand quotes in a frame are one render). Charts listen for bars directly
+// and draw them with series.update(), outside React.
+import type {
+  BarUpdate,
+  CommandArgs,
+  CommandName,
+  CommandResult,
+  CommandValues,
+  CrossSignal,
+  DeskApi,
+  DeskHealth,
+  EmaUpdate,
+  EquitySnapshot,
+  Fill,
+  Instrument,
+  Order,
+  Position,
+  RiskAlert,
+  RiskStatus,
+  SymbolQuote,
+  TradingMode,
+  TradingStateChange,
+  VenueAlert,
+  VenueStatus,
+} from '../../../shared';
+import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
+
+export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
+
+export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'command';
+
+/** One line of the alert log (and a toast while fresh). */
+export interface DeskAlert {
+  readonly id: number;
+  readonly at: number;
+  readonly source: AlertSource;
+  readonly severity: 'INFO' | 'WARNING' | 'CRITICAL';
+  readonly title: string;
+  readonly message: string;
+}
+
+export interface WatchItem {
+  readonly word: string;
+  readonly instrument: Instrument;
+}
+
+/** Bars, EMAs and signals for one instrument, delivered once per animation frame to the chart. */
+export interface ChartBatch {
+  readonly bars1m: readonly BarUpdate[];
+  readonly bars5s: readonly BarUpdate[];
+  readonly emas: readonly EmaUpdate[];
+  readonly signals: readonly CrossSignal[];
+}
+
+type ChartListener = (batch: ChartBatch) => void;
+
+export interface StreamStatus {
+  readonly connected: boolean;
+  readonly state: SubscriberState | undefined;
+  /** Publish → render latency samples (ms), newest last, for the small chart. */
+  readonly latency: readonly { t: number; p50: number; p99: number }[];
+}
+
+const MAX_ALERTS = 300;
+const MAX_FILLS = 500;
+const TOAST_MS = 8_000;
+const POLL_MS = 1_000;
+const WATCHLIST_KEY = 'dualdesk.watchlist';
+
+export class DeskStore {
+  readonly watchlist = new Map<string, WatchItem>();
+  /** By topic word. */
+  readonly quotes = new Map<string, SymbolQuote>();
+  readonly orders = new Map<string, Order>();
+  readonly positions = new Map<number, Position>();
+  fills: Fill[] = [];
+  equity: EquitySnapshot | undefined;
+  risk: RiskStatus | undefined;
+  venue: VenueStatus | undefined;
+  health: DeskHealth | undefined;
+  alerts: DeskAlert[] = [];
+  stream: StreamStatus = { connected: false, state: undefined, latency: [] };
+  /** The core's trading mode, as this window last saw it. */
+  mode: TradingMode = 'paper';
+
+  private readonly versions = new Map<Slice, number>();
+  private readonly listeners = new Map<Slice, Set<() => void>>();
+  private readonly dirty = new Set<Slice>();
+  private readonly pendingQuotes = new Map<string, SymbolQuote>();
+  private readonly pendingChart = new Map<string, { bars1m: BarUpdate[]; bars5s: BarUpdate[]; emas: EmaUpdate[]; signals: CrossSignal[] }>();
+  private readonly chartListeners = new Map<string, Set<ChartListener>>();
+  private frame = 0;
+  private subscriber: StreamSubscriber | undefined;
+  private poller: ReturnType<typeof setInterval> | undefined;
+  private nextAlertId = 1;
+  private readonly seenExecIds = new Set<string>();
+  /** Mode switches by this window: a health answer from before one says nothing about the mode now. */
+  private switches = 0;
+  private syncing = false;
+  private noVenueShown = false;
+
+  constructor(
+    readonly api: DeskApi,
+    initialMode: TradingMode,
+  ) {
+    this.mode = initialMode;
+  }
+
+  // --- lifecycle -------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    this.subscriber = new StreamSubscriber({
+      connect: this.api.connectStream,
+      logger: consoleLog,
+      timers: {
+        now: () => Date.now(),
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        setInterval: (fn, ms) => setInterval(fn, ms),
+        clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+      },
+      onMessage: (frame) => this.onData(frame),
+      onSnapshot: (s) => this.onSnapshot(s.state),
+      onReset: (reason) => this.alert('stream', 'WARNING', 'Stream reset', `${reason}: reloading the state.`),
+    });
+    await this.subscriber.start();
+    this.poller = setInterval(() => void this.poll(), POLL_MS);
+    await this.poll();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.poller);
+    cancelAnimationFrame(this.frame);
+    await this.subscriber?.stop();
+  }
+
+  // --- React's side: versions per slice --------------------------------------------------------
+
+  version(slice: Slice): number {
+    return this.versions.get(slice) ?? 0;
+  }
+
+  subscribe(slice: Slice, listener: () => void): () => void {
+    let set = this.listeners.get(slice);
+    if (!set) this.listeners.set(slice, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** The chart's feed for one instrument: bars, EMAs and signals, once per animation frame. */
+  onChart(word: string, listener: ChartListener): () => void {
+    let set = this.chartListeners.get(word);
+    if (!set) this.chartListeners.set(word, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  private touch(slice: Slice): void {
+    this.dirty.add(slice);
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  /** Once per animation frame: coalesced quotes in, chart batches out, then each changed slice once. */
+  private flush(): void {
+    this.frame = 0;
+    if (this.pendingQuotes.size > 0) {
+      for (const [word, q] of this.pendingQuotes) this.quotes.set(word, q);
+      this.pendingQuotes.clear();
+    }
+    if (this.pendingChart.size > 0) {
+      for (const [word, batch] of this.pendingChart) {
+        for (const l of this.chartListeners.get(word) ?? []) l(batch);
+      }
+      this.pendingChart.clear();
+    }
+    const changed = [...this.dirty];
+    this.dirty.clear();
+    for (const slice of changed) {
+      this.versions.set(slice, this.version(slice) + 1);
+      for (const l of this.listeners.get(slice) ?? []) l();
+    }
+  }
+
+  // --- the stream --------------------------------------------------------------------------------
+
+  private onSnapshot(state: Readonly<Record<string, unknown>>): void {
+    for (const [topic, data] of Object.entries(state)) this.apply(topic, data, true);
+    // The snapshot holds the latest of each topic; lists (fills) and computed views come from the core.
+    void this.reload();
+  }
+
+  private onData(frame: DataFrame): void {
+    this.apply(frame.topic, frame.data, false);
+  }
+
+  private apply(topic: string, data: unknown, fromSnapshot: boolean): void {
+    const dot = topic.indexOf('.');
+    const head = dot < 0 ? topic : topic.slice(0, dot);
+    switch (head) {
+      case 'md': {
+        const parts = topic.split('.');
+        if (parts[1] === 'quote') {
+          this.pendingQuotes.set(parts[2] as string, data as SymbolQuote);
+          this.touch('quotes');
+        } else if (!fromSnapshot) {
+          const word = parts[parts.length - 1] as string;
+          let batch = this.pendingChart.get(word);
+          if (!batch) this.pendingChart.set(word, (batch = { bars1m: [], bars5s: [], emas: [], signals: [] }));
+          if (parts[1] === 'bar') (parts[2] === '5s' ? batch.bars5s : batch.bars1m).push(data as BarUpdate);
+          else if (parts[1] === 'ema') batch.emas.push(data as EmaUpdate);
+          else if (parts[1] === 'signal') {
+            batch.signals.push(data as CrossSignal);
+            const s = data as CrossSignal;
+            this.alert('risk', 'INFO', `${s.symbol}: ${s.direction} EMA crossover`, `EMA ${s.fastPeriod} crossed EMA ${s.slowPeriod} at ${s.price} (a signal only; nothing was traded)`);
+          }
+          this.touch('stream');
+        }
+        return;
+      }
+      case 'order':
+        this.upsertOrder(data as Order, fromSnapshot);
+        return;
+      case 'position': {
+        const p = data as Position;
+        this.positions.set(p.conId, p);
+        this.touch('positions');
+        return;
+      }
+      case 'fill':
+        this.addFill(data as Fill);
+        return;
+      case 'equity':
+        this.equity = data as EquitySnapshot;
+        this.touch('account');
+        return;
+      case 'venue':
+        if (topic === 'venue.status') {
+          this.venue = data as VenueStatus;
+          this.touch('venue');
+        } else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
+        return;
+      case 'risk':
+        if (fromSnapshot) return;
+        if (topic === 'risk.alert') {
+          const a = data as RiskAlert;
+          this.alert('risk', a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
+        } else if (topic === 'risk.state') {
+          const s = data as TradingStateChange;
+          this.alert('risk', s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
+          void this.refreshRisk();
+        } else if (topic === 'risk.challenge') void this.refreshRisk();
+        return;
+      case 'portfolio':
+        if (!fromSnapshot && topic === 'portfolio.discrepancy') {
+          const d = data as { kind: string; symbol?: string; desk: number; venue: number };
+          this.alert('portfolio', 'WARNING', `Books differ from the venue (${d.kind}${d.symbol ? ` ${d.symbol}` : ''})`, `DualDesk ${d.desk}, venue ${d.venue}`);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private upsertOrder(order: Order, fromSnapshot: boolean): void {
+    const known = this.orders.get(order.id);
+    if (known && known.updatedAt > order.updatedAt) return;
+    this.orders.set(order.id, order);
+    this.touch('orders');
+    if (!fromSnapshot && order.state === 'rejected' && known?.state !== 'rejected') {
+      this.alert('order', 'WARNING', `Order rejected: ${order.side} ${order.quantity} ${order.symbol}`, order.reason ?? 'no reason given');
+    }
+  }
+
+  /** A new fill, or one again with its commission (the venue reports that after the execution). */
+  private addFill(fill: Fill): void {
+    if (this.seenExecIds.has(fill.execId)) this.fills = this.fills.map((f) => (f.execId === fill.execId ? fill : f));
+    else {
+      this.seenExecIds.add(fill.execId);
+      this.fills = [fill, ...this.fills].slice(0, MAX_FILLS);
+    }
+    this.touch('fills');
+  }
+
+  private venueAlert(a: VenueAlert): void {
+    if (a.kind === 'stale-feed') this.alert('venue', 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
+    else if (a.kind === 'connectivity') this.alert('venue', a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
+    else this.alert('venue', 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
+  }
+
+  // --- reads from the core --------------------------------------------------------------------
+
+  /** Everything that is a list or a computed view, read whole (after a snapshot). */
+  async reload(): Promise<void> {
+    const [orders, positions, fills, equity] = await Promise.all([
+      this.api.command('getOrders', { limit: 500 }),
+      this.api.command('getPositions', {}),
+      this.api.command('getFills', { limit: MAX_FILLS }),
+      this.api.command('getEquity', {}),
+    ]);
+    if (orders.ok) for (const o of orders.value) this.upsertOrder(o, true);
+    if (positions.ok) {
+      for (const p of positions.value) this.positions.set(p.conId, p);
+      this.touch('positions');
+    }
+    if (fills.ok) this.setFills(fills.value);
+    if (equity.ok && equity.value) {
+      this.equity = equity.value;
+      this.touch('account');
+    }
+    await this.refreshRisk();
+  }
+
+  private setFills(fills: Fill[]): void {
+    for (const f of fills) this.seenExecIds.add(f.execId);
+    this.fills = fills;
+    this.touch('fills');
+  }
+
+  async refreshRisk(): Promise<void> {
+    const risk = await this.api.command('getRiskStatus', {});
+    if (risk.ok) {
+      this.risk = risk.value;
+      this.touch('account');
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const switches = this.switches;
+    const health = await this.api.command('getHealth', {});
+    if (health.ok) {
+      const restarted = this.health !== undefined && this.health.session !== health.value.session;
+      this.health = health.value;
+      if (health.value.venue) this.venue = health.value.venue;
+      this.touch('venue');
+      // Another window (or the CLI) switched the mode: follow the core (unless this window switched meanwhile).
+      if (switches === this.switches && health.value.mode !== this.mode) void this.modeSwitched(health.value.mode);
+      // A restarted core knows nothing of this window's subscriptions.
+      else if (restarted) this.watchlist.clear();
+      void this.syncWatchlist();
+    }
+    const state = this.subscriber?.state();
+    if (state) {
+      const latency = [...this.stream.latency, { t: Date.now(), p50: state.latencyMs.p50, p99: state.latencyMs.p99 }].slice(-120);
+      this.stream = { connected: state.websocket === 'open', state, latency };
+      this.touch('transport');
+    }
+    await this.refreshRisk();
+  }
+
+  // --- commands ----------------------------------------------------------------------------------
+
+  /** Runs a command; the caller shows a refusal where the trader acted. */
+  command<N extends CommandName>(name: N, args: CommandArgs<N>): Promise<CommandResult<CommandValues[N]>> {
+    return this.api.command(name, args);
+  }
+
+  /** Adds a symbol: the venue resolves it (its error is the answer when it cannot). */
+  async watch(symbol: string, secType: Instrument['secType'] = 'STK'): Promise<CommandResult<WatchItem>> {
+    const result = await this.api.command('subscribe', { instrument: { symbol, secType } });
+    if (!result.ok) return result;
+    const item = { word: result.value.word, instrument: result.value.instrument };
+    this.watchlist.set(item.word, item);
+    if (result.value.quote && !this.quotes.has(item.word)) this.quotes.set(item.word, result.value.quote);
+    const saved = this.saved();
+    const key = savedKey(item.instrument.localSymbol || item.instrument.symbol, item.instrument.secType);
+    if (!saved.some((x) => savedKey(x.symbol, x.secType) === key) && !saved.some((x) => savedKey(x.symbol, x.secType) === savedKey(symbol, secType))) {
+      this.save([...saved, { symbol: item.instrument.localSymbol || item.instrument.symbol, secType: item.instrument.secType }]);
+    }
+    this.touch('watchlist');
+    this.touch('quotes');
+    return { ok: true, value: item };
+  }
+
+  async unwatch(word: string): Promise<void> {
+    const item = this.watchlist.get(word);
+    if (!item) return;
+    this.watchlist.delete(word);
+    const gone = [savedKey(item.instrument.symbol, item.instrument.secType), savedKey(item.instrument.localSymbol, item.instrument.secType)];
+    this.save(this.saved().filter((x) => !gone.includes(savedKey(x.symbol, x.secType))));
+    this.touch('watchlist');
+    await this.api.command('unsubscribe', { conId: item.instrument.conId });
+  }
+
+  /** The symbols the trader keeps on the watchlist (this browser's, or this window's), in order. */
+  private saved(): SavedSymbol[] {
+    const raw = localStorage.getItem(WATCHLIST_KEY);
+    if (raw === null) return DEFAULT_WATCHLIST;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return Array.isArray(parsed) ? parsed.filter(isSavedSymbol) : DEFAULT_WATCHLIST;
+    } catch {
+      return DEFAULT_WATCHLIST;
+    }
+  }
+
+  private save(list: SavedSymbol[]): void {
+    localStorage.setItem(WATCHLIST_KEY, JSON.stringify(list));
+  }
+
+  /**
+   * Subscribes every saved symbol the core has not got yet, once the venue is in sync (after a start,
+   * a mode switch or a core restart); a symbol the venue does not know is reported and dropped.
+   */
+  private async syncWatchlist(): Promise<void> {
+    if (this.syncing || !this.health) return;
+    const venue = this.health.venue;
+    if (!this.health.venueConfigured) {
+      if (!this.noVenueShown) this.alert('venue', 'INFO', 'No venue', 'DualDesk runs without a venue: start it with --demo, or --venue tws|gateway, to trade and see quotes.');
+      this.noVenueShown = true;
+      return;
+    }
+    if (!venue || !venue.synced || (venue.state !== 'connected' && venue.state !== 'degraded-data')) return;
+    const have = new Set([...this.watchlist.values()].flatMap((i) => [savedKey(i.instrument.symbol, i.instrument.secType), savedKey(i.instrument.localSymbol, i.instrument.secType)]));
+    const missing = this.saved().filter((x) => !have.has(savedKey(x.symbol, x.secType)));
+    if (missing.length === 0) return;
+    this.syncing = true;
+    try {
+      for (const x of missing) {
+        const r = await this.watch(x.symbol, x.secType);
+        if (r.ok) continue;
+        if (r.error.code === 'unknown-instrument') {
+          this.save(this.saved().filter((y) => savedKey(y.symbol, y.secType) !== savedKey(x.symbol, x.secType)));
+          this.alert('venue', 'WARNING', `${x.symbol} removed from the watchlist`, r.error.message);
+        }
+        // Anything else (the venue reconnecting, the core switching) is tried again at the next poll.
+      }
+      await this.reload();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** The other mode's core has its own orders, positions and subscriptions: start over there. */
+  async modeSwitched(mode: TradingMode): Promise<void> {
+    if (mode === this.mode) return;
+    this.switches++;
+    this.mode = mode;
+    this.orders.clear();
+    this.positions.clear();
+    this.quotes.clear();
+    this.pendingQuotes.clear();
+    this.watchlist.clear();
+    this.fills = [];
+    this.seenExecIds.clear();
+    this.equity = undefined;
+    this.risk = undefined;
+    this.venue = undefined;
+    this.health = undefined;
+    for (const slice of ['venue', 'watchlist', 'quotes', 'orders', 'positions', 'fills', 'account'] as const) this.touch(slice);
+    // The next poll sees the new mode's venue and subscribes the watchlist once it is in sync.
+    await this.poll();
+  }
+
+  // --- alerts ------------------------------------------------------------------------------------
+
+  alert(source: AlertSource, severity: DeskAlert['severity'], title: string, message: string): void {
+    this.alerts = [{ id: this.nextAlertId++, at: Date.now(), source, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
+    this.touch('alerts');
+  }
+
+  /** Alerts young enough to show as toasts. */
+  toasts(now = Date.now()): DeskAlert[] {
+    return this.alerts.filter((a) => now - a.at < TOAST_MS && a.severity !== 'INFO').slice(0, 4);
+  }
+}
+
+interface SavedSymbol {
+  readonly symbol: string;
+  readonly secType: Instrument['secType'];
+}
+
+const savedKey = (symbol: string, secType: string) => `${secType}:${symbol.toUpperCase()}`;
+
+function isSavedSymbol(x: unknown): x is SavedSymbol {
+  const o = x as { symbol?: unknown; secType?: unknown } | null;
+  return typeof o?.symbol === 'string' && (o.secType === 'STK' || o.secType === 'CASH' || o.secType === 'FUT');
+}
+
+const DEFAULT_WATCHLIST: SavedSymbol[] = [
+  { symbol: 'AAPL', secType: 'STK' },
+  { symbol: 'MSFT', secType: 'STK' },
+  { symbol: 'SPY', secType: 'STK' },
+];
+
+const consoleLog = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (obj: object, msg: string) => console.info('[stream]', msg, obj),
+  error: (obj: object, msg: string) => console.info('[stream]', msg, obj),
+};
