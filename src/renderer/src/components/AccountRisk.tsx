@@ -129,7 +129,7 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
           <LimitBar label="Daily loss" used={risk.dailyLossPct} limit={risk.limits.dailyLossPct} warnings={risk.limits.warningFractions} testId="limit-daily" />
           <LimitBar label="Drawdown" used={risk.drawdownPct} limit={risk.limits.maxDrawdownPct} warnings={risk.limits.warningFractions} testId="limit-drawdown" />
           {risk.state !== 'ACTIVE' && (
-            <p className="muted" data-testid="risk-reason">
+            <p className="muted risk-reason" data-testid="risk-reason">
               {risk.reason}
             </p>
           )}
