@@ -16,7 +16,7 @@ describe('dualdesk CLI', () => {
     expect(top.out).toContain('serve');
     const serve = await run('serve', '--help');
     expect(serve.code).toBe(0);
-    for (const flag of ['--data-dir', '--port', '--mode', '--log-level', '--config', '--kafka']) expect(serve.out).toContain(flag);
+    for (const flag of ['--data-dir', '--port', '--mode', '--log-level', '--config', '--kafka', '--demo-symbols', '--demo-rate', '--demo-speed']) expect(serve.out).toContain(flag);
     const sim = await run('sim', '--help');
     expect(sim.code).toBe(0);
     for (const flag of ['--port', '--seed', '--symbols', '--tick-rate', '--live-account', '--sessions', '--speed', '--control-port']) expect(sim.out).toContain(flag);
@@ -39,6 +39,9 @@ describe('dualdesk CLI', () => {
     [['serve', '--kafka', 'localhost'], /^error: option '--kafka <brokers>' argument 'localhost' is invalid\. must be host:port/],
     [['serve', '--kafka', 'a:9092,,b:9092'], /an empty entry/],
     [['serve', '--kafka', 'a:99999'], /port from 1 to 65535/],
+    [['serve', '--demo', '--demo-symbols', 'fifty'], /^error: option '--demo-symbols <n>' argument 'fifty' is invalid\. must be a whole number\.\n$/],
+    [['serve', '--demo', '--demo-rate', '0'], /^error: option '--demo-rate <n>' argument '0' is invalid\. must be a number above 0 and at most 1000000\.\n$/],
+    [['serve', '--demo', '--demo-speed', 'x2'], /argument 'x2' is invalid\. must be a number above 0/],
   ])('%j is a one-line usage error with exit code 2', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(EXIT_USAGE);
@@ -56,6 +59,17 @@ describe('dualdesk CLI', () => {
     expect(code).toBe(EXIT_USAGE);
     expect(err).toMatch(/^error: invalid configuration: server\.port \(from DUALDESK_PORT\)/);
     expect(err.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [['--demo', '--demo-symbols', '501'], {}, /^error: invalid configuration: demoMarket\.symbols \(from --demo-symbols\): must be at most 500\n$/],
+    [['--demo-rate', '5000'], {}, /^error: invalid configuration: demoMarket\.rate \(from --demo-rate\): applies only to the demo venue \(--demo or DUALDESK_DEMO=1\)\n$/],
+    [['--demo'], { DUALDESK_DEMO_SPEED: 'fast' }, /^error: invalid configuration: demoMarket\.speed \(from DUALDESK_DEMO_SPEED\): must be a number\n$/],
+  ])('reports bad demo market options %j (env %j) as a one-line usage error before starting anything', async (argv, env, message) => {
+    let err = '';
+    const code = await runCli(['serve', '--data-dir', '/tmp/dualdesk-cli-never-created', ...argv], { stdout: () => undefined, stderr: (t) => (err += t), env });
+    expect(code).toBe(EXIT_USAGE);
+    expect(err).toMatch(message);
   });
 
   it('reports a bad broker list from the environment with its source', async () => {

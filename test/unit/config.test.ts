@@ -85,6 +85,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_DEMO: 'yes please' } })).toThrow(/demo \(from DUALDESK_DEMO\)/);
   });
 
+  it('reads the demo market options from flags, the environment and the config file, only with demo', () => {
+    const dataDir = tempDir();
+    expect(loadConfig({ flags: { dataDir, demo: true } }).demoMarket).toBeUndefined();
+    const fromFlags = loadConfig({ flags: { dataDir, demo: true, 'demoMarket.symbols': 50, 'demoMarket.rate': 5000 } });
+    expect(fromFlags.demoMarket).toEqual({ symbols: 50, rate: 5000 });
+    const fromEnv = loadConfig({ flags: { dataDir }, env: { DUALDESK_DEMO: '1', DUALDESK_DEMO_SYMBOLS: '50', DUALDESK_DEMO_RATE: '416.5', DUALDESK_DEMO_SPEED: '12' } });
+    expect(fromEnv.demoMarket).toEqual({ symbols: 50, rate: 416.5, speed: 12 });
+    // Flags win over the environment, key by key.
+    expect(loadConfig({ flags: { dataDir, 'demoMarket.rate': 900 }, env: { DUALDESK_DEMO: 'true', DUALDESK_DEMO_SYMBOLS: '20', DUALDESK_DEMO_RATE: '5000' } }).demoMarket).toEqual({ symbols: 20, rate: 900 });
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ demo: true, demoMarket: { speed: 60 } }));
+    expect(loadConfig({ flags: { dataDir } }).demoMarket).toEqual({ speed: 60 });
+  });
+
+  it('refuses bad demo market options, naming their source', () => {
+    const dataDir = tempDir();
+    const demo = (flags: Record<string, unknown>, env: Record<string, string> = {}) => () => loadConfig({ flags: { dataDir, demo: true, ...flags }, env });
+    expect(demo({ 'demoMarket.symbols': 0 })).toThrow(/demoMarket\.symbols \(from --demo-symbols\): must be at least 1/);
+    expect(demo({ 'demoMarket.symbols': 501 })).toThrow(/demoMarket\.symbols \(from --demo-symbols\): must be at most 500/);
+    expect(demo({}, { DUALDESK_DEMO_SYMBOLS: '12.5' })).toThrow(/demoMarket\.symbols \(from DUALDESK_DEMO_SYMBOLS\): must be a whole number/);
+    expect(demo({ 'demoMarket.rate': 0 })).toThrow(/demoMarket\.rate \(from --demo-rate\): must be above 0/);
+    expect(demo({}, { DUALDESK_DEMO_RATE: 'fast' })).toThrow(/demoMarket\.rate \(from DUALDESK_DEMO_RATE\): must be a number/);
+    expect(demo({ 'demoMarket.speed': 20_000 })).toThrow(/demoMarket\.speed \(from --demo-speed\): must be at most 10,000/);
+    expect(demo({ demoMarket: { symbols: 5, burst: true } })).toThrow(/burst/);
+    // Without the demo venue the options mean nothing: refused rather than ignored.
+    expect(() => loadConfig({ flags: { dataDir, 'demoMarket.rate': 5000 } })).toThrow(
+      /demoMarket\.rate \(from --demo-rate\): applies only to the demo venue \(--demo or DUALDESK_DEMO=1\)/,
+    );
+    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_DEMO_SPEED: '12' } })).toThrow(/demoMarket\.speed \(from DUALDESK_DEMO_SPEED\): applies only to the demo venue/);
+  });
+
   it('requires an explicitly named config file to exist', () => {
     const dataDir = tempDir();
     expect(() => loadConfig({ flags: { dataDir }, configFile: join(dataDir, 'missing.json') })).toThrow(/config file not found/);

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { TRADING_MODES } from '../../shared';
 import { LOG_LEVELS } from '../ops';
+import { MAX_DEMO_SYMBOLS } from '../sim';
 import { KafkaSettingsSchema } from '../transport';
 
 /** 'true'/'1'/'false'/'0' from a flag or the environment become booleans. */
@@ -12,6 +13,10 @@ const flag = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': tr
 /** Digits in a string (from a flag or the environment) become a number; anything else is left for the schema to refuse. */
 const wholeNumber = (schema: z.ZodNumber) =>
   z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), schema);
+
+/** A decimal number in a string (from a flag or the environment) becomes a number. */
+const decimal = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
 
 const port = wholeNumber(
   z.number({ error: 'must be a port number from 0 to 65535' }).int('must be a whole number').min(0).max(65535),
@@ -23,6 +28,19 @@ export const DeskConfigSchema = z.strictObject({
   mode: z.enum(TRADING_MODES).default('paper'),
   /** Start the built-in simulator in-process as the venue (the demo and the tests' venue). */
   demo: flag.default(false),
+  /**
+   * The demo venue's market as a load source (only with `demo`): how many instruments (the catalog,
+   * then synthetic stocks SYM001…), market updates per second across them all, and how many times
+   * faster than real time its clock runs. Absent: the catalog at the simulator's defaults.
+   */
+  demoMarket: z
+    .strictObject({
+      symbols: wholeNumber(z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_DEMO_SYMBOLS, `must be at most ${MAX_DEMO_SYMBOLS}`)).optional(),
+      /** Market updates per second (market time) across the universe. */
+      rate: decimal(z.number({ error: 'must be a number' }).positive('must be above 0').max(1_000_000, 'must be at most 1,000,000')).optional(),
+      speed: decimal(z.number({ error: 'must be a number' }).positive('must be above 0').max(10_000, 'must be at most 10,000')).optional(),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info'),
@@ -73,6 +91,9 @@ export const DeskConfigSchema = z.strictObject({
   kafka: KafkaSettingsSchema.optional(),
   /** How long a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
+}).superRefine((c, ctx) => {
+  const demoKey = c.demoMarket && !c.demo ? Object.keys(c.demoMarket)[0] : undefined;
+  if (demoKey !== undefined) ctx.addIssue({ code: 'custom', path: ['demoMarket', demoKey], message: 'applies only to the demo venue (--demo or DUALDESK_DEMO=1)' });
 });
 
 export type DeskConfig = z.output<typeof DeskConfigSchema>;
@@ -89,6 +110,9 @@ export const EXTERNAL_SETTINGS: readonly ExternalSetting[] = [
   { path: 'dataDir', env: 'DUALDESK_DATA_DIR', flag: '--data-dir' },
   { path: 'mode', env: 'DUALDESK_MODE', flag: '--mode' },
   { path: 'demo', env: 'DUALDESK_DEMO', flag: '--demo' },
+  { path: 'demoMarket.symbols', env: 'DUALDESK_DEMO_SYMBOLS', flag: '--demo-symbols' },
+  { path: 'demoMarket.rate', env: 'DUALDESK_DEMO_RATE', flag: '--demo-rate' },
+  { path: 'demoMarket.speed', env: 'DUALDESK_DEMO_SPEED', flag: '--demo-speed' },
   { path: 'log.level', env: 'DUALDESK_LOG_LEVEL', flag: '--log-level' },
   { path: 'server.port', env: 'DUALDESK_PORT', flag: '--port' },
   { path: 'venue.platform', env: 'DUALDESK_VENUE', flag: '--venue' },

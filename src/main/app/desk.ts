@@ -6,7 +6,7 @@ import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type 
 import { createLocalServer, tokenMatches, type LocalServer } from '../server';
 import { createStreamMetrics, StreamServer, type StreamSource } from '../transport';
 import { systemClock } from '../clock';
-import { createSimulator, type Simulator } from '../sim';
+import { createDemoSimulator, type Simulator } from '../sim';
 import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
 import { ensureDataDir, loadOrCreateControlToken } from './data-dir';
@@ -66,7 +66,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   const demoVenue: Service = {
     name: 'simulator',
     async start() {
-      simulator = createSimulator({ logger: logger.child({ component: 'sim' }) });
+      simulator = createDemoSimulator({ ...config.demoMarket, logger: logger.child({ component: 'sim' }) });
       await simulator.start();
     },
     async stop() {

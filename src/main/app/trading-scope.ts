@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { systemClock } from '../clock';
 import type { DependencyStatus, Logger, Registry } from '../ops';
 import { openStore, storeFile, VenueMemoryRepository, type Store } from '../store';
+import { demoMarketDataLines } from '../sim';
 import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type KafkaOutboxStatus, type StreamMetrics, type StreamSource } from '../transport';
 import type { DeskConfig } from './config';
 import type { Service } from './lifecycle';
@@ -96,6 +97,8 @@ export class TradingScope implements Service {
           logger,
           metrics: this.o.venueMetrics,
           ...(v ? { connectTimeoutMs: v.connectTimeoutMs, marketDataLines: v.marketDataLines, messagesPerSecond: v.messagesPerSecond, quoteStaleMs: v.quoteStaleMs } : {}),
+          // The demo venue offers as many lines as its universe needs; the adapter budgets the same.
+          ...(config.demo && config.demoMarket?.symbols !== undefined ? { marketDataLines: demoMarketDataLines(config.demoMarket.symbols) } : {}),
         })
       : undefined;
     // Every listener is in place before the venue connects, so the first resync is reconciled.

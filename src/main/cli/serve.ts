@@ -9,6 +9,9 @@ export interface ServeOptions {
   readonly port?: number;
   readonly logLevel?: string;
   readonly demo?: boolean;
+  readonly demoSymbols?: number;
+  readonly demoRate?: number;
+  readonly demoSpeed?: number;
   readonly venue?: string;
   readonly venueHost?: string;
   readonly clientId?: number;
@@ -23,6 +26,9 @@ export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
       dataDir: opts.dataDir,
       mode: opts.mode,
       demo: opts.demo,
+      'demoMarket.symbols': opts.demoSymbols,
+      'demoMarket.rate': opts.demoRate,
+      'demoMarket.speed': opts.demoSpeed,
       'server.port': opts.port,
       'log.level': opts.logLevel,
       'venue.platform': opts.venue,

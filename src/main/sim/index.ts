@@ -4,3 +4,5 @@ export type { Simulator, SimulatorOptions } from './simulator';
 export type { SimulatorFaults } from './venue/server';
 export type { InstrumentSpec, MarketModel, MarketTick, SessionMode } from './market/types';
 export type { MatchingEngine, VenueOrder, Execution } from './engine/types';
+export { createDemoSimulator, demoMarketDataLines, demoSymbols, MAX_DEMO_SYMBOLS } from './demo';
+export type { DemoMarketOptions } from './demo';
