@@ -57,6 +57,9 @@ export class Feeds {
   private readonly feeds = new Map<string, Feed>();
   private readonly byReqId = new Map<number, Feed>();
 
+  private readonly changed = new Set<QuoteFeed>();
+  private flushScheduled = false;
+
   constructor(private readonly host: FeedHost) {}
 
   get linesInUse(): number {
@@ -157,14 +160,31 @@ export class Feeds {
     this.update(feed, field, size);
   }
 
+  /**
+   * TWS sends a quote as one message per field (bid, bid size, ask, ...); the fields that arrive in
+   * one turn of the event loop go out as one quote, not one per field (a sixth of the messages
+   * downstream, and never a half-updated bid/ask pair).
+   */
   private update(feed: QuoteFeed, field: keyof MutableQuote, value: number): void {
     const now = this.host.clock.now();
     feed.lastUpdate = now;
     (feed.quote as Record<string, number>)[field] = value;
     feed.quote.time = now;
-    const snapshot: Quote = { ...feed.quote };
-    for (const l of feed.listeners) l.onQuote(snapshot);
+    this.changed.add(feed);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushQuotes);
+    }
   }
+
+  private readonly flushQuotes = (): void => {
+    this.flushScheduled = false;
+    for (const feed of this.changed) {
+      const snapshot: Quote = { ...feed.quote };
+      for (const l of feed.listeners) l.onQuote(snapshot);
+    }
+    this.changed.clear();
+  };
 
   onBar(reqId: number, bar: Bar): void {
     const feed = this.byReqId.get(reqId);
