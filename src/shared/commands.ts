@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { TRADING_MODES, type TradingMode } from './desk';
 import type { DeskHealth } from './health';
 import type { MarketDataSnapshot } from './market';
-import type { RiskDecision, RiskLimits, RiskStatus } from './risk';
+import type { OrderPreview, RiskLimits, RiskStatus } from './risk';
 import type { EquitySnapshot, Fill, KillSwitchReport, Order, Position, ReconciliationReport } from './trading';
 import type { VenueStatus } from './venue';
 import { SECURITY_TYPES } from './market';
@@ -107,7 +107,7 @@ export interface CommandValues {
   getMarketData: MarketDataSnapshot;
   armLive: VenueStatus;
   disarmLive: VenueStatus;
-  previewOrder: RiskDecision;
+  previewOrder: OrderPreview;
   getFills: Fill[];
   getHealth: DeskHealth;
 }

@@ -12,6 +12,6 @@ export type { EquitySnapshot, Fill, KillSwitchReport, Order, OrderState, OrderTi
 export type { ConnectionState, VenueAlert, VenueStatus } from './venue';
 export type { DependencyHealth, DeskHealth } from './health';
 export { ALERT_SEVERITIES, CHALLENGE_REASONS, CHALLENGE_STATUSES, defaultRiskLimits, LIMIT_ACTIONS, parseRiskLimits, quantityUnit, RISK_REJECT_CODES, RiskLimitsSchema } from './risk';
-export type { AlertSeverity, ChallengeReason, ChallengeStatus, ChallengeStatusChange, LimitAction, RiskAccepted, RiskAlert, RiskDecision, RiskLimits, RiskLimitsInput, RiskLimitsParse, RiskRejectCode, RiskRejection, RiskStatus, TradingStateChange } from './risk';
+export type { AlertSeverity, OrderPreview, ChallengeReason, ChallengeStatus, ChallengeStatusChange, LimitAction, RiskAccepted, RiskAlert, RiskDecision, RiskLimits, RiskLimitsInput, RiskLimitsParse, RiskRejectCode, RiskRejection, RiskStatus, TradingStateChange } from './risk';
 export { CommandSchemas, DeskCommandError, InstrumentSpecSchema, OrderTicketSchema, parseCommand } from './commands';
 export type { CommandArgs, CommandName, CommandResult, CommandValues, ParsedCommandArgs } from './commands';

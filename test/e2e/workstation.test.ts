@@ -173,6 +173,8 @@ describe('the workstation in Chromium against the demo venue', () => {
     await expect.poll(() => page.locator('[data-testid="watch-row-AAPL"]').count(), { timeout: 20_000 }).toBe(1);
     await page.locator('[data-testid="watch-row-AAPL"]').click();
     await byTest('ticket-quantity').fill('3');
+    // The ticket says so before sending, from the venue's own status.
+    await expect.poll(() => text('risk-verdict'), { timeout: 10_000 }).toMatch(/paper account/);
     await byTest('ticket-send').click();
     // LIVE asks once more before sending; the venue then refuses for the paper account.
     await byTest('ticket-send').click();
@@ -185,8 +187,11 @@ describe('the workstation in Chromium against the demo venue', () => {
   it('after the server restarts, the stream reconnects and resumes from its position without a gap', async () => {
     const seq = async () => Number(await text('stream-seq'));
     // The page is on the paper stream again after the mode switches (its epoch is the server's).
-    const health = await serverCommand<{ stream: { epoch: string } }>('getHealth');
-    await expect.poll(() => byTest('stream-epoch').getAttribute('data-epoch'), { timeout: 15_000 }).toBe(health.stream.epoch);
+    // (The switch back may still be finishing: the server's stream is there once it has.)
+    const epoch = async () => (await serverCommand<{ stream: { epoch: string } | null }>('getHealth')).stream?.epoch;
+    await expect.poll(epoch, { timeout: 15_000 }).toBeTruthy();
+    const serverEpoch = await epoch();
+    await expect.poll(() => byTest('stream-epoch').getAttribute('data-epoch'), { timeout: 15_000 }).toBe(serverEpoch);
     await expect.poll(seq, { timeout: 10_000 }).toBeGreaterThan(0);
     const before = await seq();
     await byTest('tab-alerts').click();

@@ -1,7 +1,7 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type Instrument, type InstrumentSpec, type Order, type OrderTicket, type Position, type RiskDecision, type TradingMode } from '../../shared';
+import { DeskCommandError, type Instrument, type InstrumentSpec, type Order, type OrderTicket, type Position, type OrderPreview, type TradingMode } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import { ExecutionEngine, KillSwitch, type KillSwitchReport, type OrderIntent } from '../execution';
@@ -146,7 +146,10 @@ export class TradingCore {
    * The risk gate's verdict on a ticket, recording nothing (the ticket's live preview). The instrument
    * must be one the desk has resolved (on the watchlist, traded or held); that is what the gate checks first.
    */
-  previewOrder(ticket: OrderTicket): RiskDecision {
+  previewOrder(ticket: OrderTicket): OrderPreview {
+    // The venue's own refusal (disconnected, LIVE not armed, a paper account in LIVE) comes first: the gate's pass would mislead.
+    const trading = this.o.venue?.status().trading;
+    if (trading && !trading.allowed) return { ok: false, code: 'venue-unavailable', reason: trading.reason ?? 'The venue does not accept orders now.' };
     const spec = ticket.instrument;
     const instrument =
       spec.conId !== undefined

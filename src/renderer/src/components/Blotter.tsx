@@ -11,7 +11,8 @@ const WORKING = new Set(['new', 'submitted', 'partially-filled']);
 function Positions() {
   const store = useSlices('positions');
   const [error, setError] = useState<string | undefined>();
-  const rows = [...store.positions.values()].filter((p) => p.quantity !== 0 || p.realizedPnl !== 0);
+  // Open positions, and those closed today (they carry realized P&L or commissions).
+  const rows = [...store.positions.values()].filter((p) => p.quantity !== 0 || p.realizedPnl !== 0 || p.commissions !== 0);
   return (
     <>
       {error && <p className="error">{error}</p>}

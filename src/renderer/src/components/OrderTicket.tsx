@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { OrderSide, OrderTicket as Ticket, OrderType, RiskDecision, TimeInForce, TradingMode } from '../../../shared';
+import type { OrderPreview, OrderSide, OrderTicket as Ticket, OrderType, TimeInForce, TradingMode } from '../../../shared';
 import { useSlices } from '../desk/hooks';
 import { price, priceDecimals } from '../desk/format';
 import type { WatchItem } from '../desk/store';
@@ -30,7 +30,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   const [limit, setLimit] = useState('');
   const [stop, setStop] = useState('');
   const [tif, setTif] = useState<TimeInForce>('DAY');
-  const [checked, setChecked] = useState<{ key: string; verdict: RiskDecision | { ok: false; code: string; reason: string } } | undefined>();
+  const [checked, setChecked] = useState<{ key: string; verdict: OrderPreview | { ok: false; code: string; reason: string } } | undefined>();
   const [result, setResult] = useState<{ ok: boolean; message: string } | undefined>();
   const [confirmKey, setConfirmKey] = useState<string | undefined>();
   const [sending, setSending] = useState(false);

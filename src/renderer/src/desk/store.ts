@@ -98,6 +98,8 @@ export class DeskStore {
   private readonly seenExecIds = new Set<string>();
   /** Mode switches by this window: a health answer from before one says nothing about the mode now. */
   private switches = 0;
+  /** The stream epoch the books belong to. */
+  private epoch: string | undefined;
   private syncing = false;
   private noVenueShown = false;
 
@@ -121,8 +123,9 @@ export class DeskStore {
         clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
       },
       onMessage: (frame) => this.onData(frame),
-      onSnapshot: (s) => this.onSnapshot(s.state),
-      onReset: (reason) => this.alert('stream', 'WARNING', 'Stream reset', `${reason}: reloading the state.`),
+      onSnapshot: (s) => this.onSnapshot(s.epoch, s.state),
+      // Expected after every mode switch (each mode has its own stream): logged, not toasted.
+      onReset: (reason) => this.alert('stream', 'INFO', 'Stream reset', `${reason}: reloading the state.`),
     });
     await this.subscriber.start();
     this.poller = setInterval(() => void this.poll(), POLL_MS);
@@ -184,7 +187,10 @@ export class DeskStore {
 
   // --- the stream --------------------------------------------------------------------------------
 
-  private onSnapshot(state: Readonly<Record<string, unknown>>): void {
+  private onSnapshot(epoch: string, state: Readonly<Record<string, unknown>>): void {
+    // Another stream (the other mode's, or a recreated one): its books replace these, whatever the commands said meanwhile.
+    if (this.epoch !== undefined && epoch !== this.epoch) this.clearBooks();
+    this.epoch = epoch;
     for (const [topic, data] of Object.entries(state)) this.apply(topic, data, true);
     // The snapshot holds the latest of each topic; lists (fills) and computed views come from the core.
     void this.reload();
@@ -436,20 +442,26 @@ export class DeskStore {
     if (mode === this.mode) return;
     this.switches++;
     this.mode = mode;
-    this.orders.clear();
-    this.positions.clear();
+    this.clearBooks();
     this.quotes.clear();
     this.pendingQuotes.clear();
     this.watchlist.clear();
+    this.venue = undefined;
+    this.health = undefined;
+    for (const slice of ['venue', 'watchlist', 'quotes'] as const) this.touch(slice);
+    // The next poll sees the new mode's venue and subscribes the watchlist once it is in sync.
+    await this.poll();
+  }
+
+  /** Orders, positions, fills, equity and risk: one mode's books. */
+  private clearBooks(): void {
+    this.orders.clear();
+    this.positions.clear();
     this.fills = [];
     this.seenExecIds.clear();
     this.equity = undefined;
     this.risk = undefined;
-    this.venue = undefined;
-    this.health = undefined;
-    for (const slice of ['venue', 'watchlist', 'quotes', 'orders', 'positions', 'fills', 'account'] as const) this.touch(slice);
-    // The next poll sees the new mode's venue and subscribes the watchlist once it is in sync.
-    await this.poll();
+    for (const slice of ['orders', 'positions', 'fills', 'account'] as const) this.touch(slice);
   }
 
   // --- alerts ------------------------------------------------------------------------------------
