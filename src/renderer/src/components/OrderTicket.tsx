@@ -94,7 +94,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     setResult(undefined);
     const r = await store.command('placeOrder', { ticket: { ...ticket, side: withSide } });
     setSending(false);
-    if (r.ok) setResult({ ok: true, message: `${r.value.side} ${r.value.quantity} ${r.value.symbol} ${r.value.type}: ${r.value.state}` });
+    // Answered once the order is journaled and written to the venue; fills follow on the stream.
+    if (r.ok) setResult({ ok: true, message: `${r.value.side} ${r.value.quantity} ${r.value.symbol} ${r.value.type} sent (order ${r.value.id})` });
     else setResult({ ok: false, message: r.error.message });
   }
 
