@@ -179,6 +179,9 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
     expect(await app.getInfo()).toEqual(INFO);
     expect(await app.command('getOrders', { limit: 5 })).toEqual({ ok: true, value: { ran: 'getOrders' } });
     expect(host.commands).toEqual([{ name: 'getOrders', args: { limit: 5 } }]);
+    // Arguments that are not plain data (NaN from a mistyped field) are a refusal the UI shows, not a rejection.
+    expect(await app.command('modifyOrder', { orderId: 'x', quantity: Number('abc') })).toMatchObject({ ok: false, error: { code: 'invalid-arguments', message: expect.stringMatching(/quantity/) as unknown } });
+    expect(host.commands).toHaveLength(1);
 
     const strangers = {
       iframe: { url: APP_INDEX, parent: { url: APP_INDEX, parent: null } },
@@ -190,7 +193,8 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
       const win = fakeWindow(host.ipcMain, frame);
       const api = createDeskApi(win.ipcRenderer);
       await expect(api.getInfo(), who).rejects.toThrow(/IPC refused: unexpected sender/);
-      await expect(api.command('cancelAll', {}), who).rejects.toThrow(/IPC refused: unexpected sender/);
+      // The main process refuses; the preload answers it as a refusal, like every command.
+      expect(await api.command('cancelAll', {}), who).toEqual({ ok: false, error: { code: 'ipc-refused', message: expect.stringMatching(/IPC refused: unexpected sender/) as unknown } });
       // A stream: refused in the log, no connection, not a word back.
       const before = host.warnings().length;
       const { heard } = rawStream(win.ipcRenderer);

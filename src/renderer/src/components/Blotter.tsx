@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Order } from '../../../shared';
 import { useDesk, useSlices } from '../desk/hooks';
-import { money, price, qty, signed, time, tone } from '../desk/format';
+import { money, price, priceDecimals, qty, signed, time, tone } from '../desk/format';
 import { HotkeySettings } from './Hotkeys';
 
 type Tab = 'positions' | 'orders' | 'fills' | 'alerts' | 'keys';
@@ -37,7 +37,7 @@ function Positions() {
                 {qty(p.quantity)}
               </td>
               <td className="num">{price(p.avgPrice, 4)}</td>
-              <td className="num">{price(p.lastPrice)}</td>
+              <td className="num">{price(p.lastPrice, priceDecimals(undefined, p.lastPrice))}</td>
               <td className={`num ${tone(p.unrealizedPnl)}`} data-testid="position-upnl">
                 {signed(p.unrealizedPnl)}
               </td>
@@ -73,14 +73,30 @@ function Positions() {
 function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefined) => void }) {
   const store = useDesk();
   const [editing, setEditing] = useState(false);
-  const [newQty, setNewQty] = useState(String(o.quantity));
-  const [newLimit, setNewLimit] = useState(o.limitPrice === undefined ? '' : String(o.limitPrice));
+  const [newQty, setNewQty] = useState('');
+  const [newLimit, setNewLimit] = useState('');
   const working = WORKING.has(o.state);
 
+  function startEditing() {
+    // From the order as it is now (it may have been modified elsewhere since).
+    setNewQty(String(o.quantity));
+    setNewLimit(o.limitPrice === undefined ? '' : String(o.limitPrice));
+    setEditing(true);
+  }
+
   async function modify() {
+    const qtyValue = Number(newQty);
+    const limitValue = Number(newLimit);
+    if (newQty.trim() === '' || !Number.isFinite(qtyValue) || qtyValue <= 0) return onError('The new quantity must be a positive number.');
+    if (o.limitPrice !== undefined && (newLimit.trim() === '' || !Number.isFinite(limitValue) || limitValue <= 0)) return onError('The new limit price must be a positive number.');
+    // Only what the trader changed.
     const changes: { quantity?: number; limitPrice?: number } = {};
-    if (Number(newQty) !== o.quantity) changes.quantity = Number(newQty);
-    if (o.limitPrice !== undefined && Number(newLimit) !== o.limitPrice) changes.limitPrice = Number(newLimit);
+    if (qtyValue !== o.quantity) changes.quantity = qtyValue;
+    if (o.limitPrice !== undefined && limitValue !== o.limitPrice) changes.limitPrice = limitValue;
+    if (changes.quantity === undefined && changes.limitPrice === undefined) {
+      setEditing(false);
+      return;
+    }
     const r = await store.command('modifyOrder', { orderId: o.id, ...changes });
     onError(r.ok ? undefined : r.error.message);
     if (r.ok) setEditing(false);
@@ -97,7 +113,7 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
         {editing && o.limitPrice !== undefined ? (
           <input className="inline" value={newLimit} onChange={(e) => setNewLimit(e.target.value)} aria-label="New limit price" />
         ) : (
-          price(o.limitPrice ?? o.stopPrice)
+          price(o.limitPrice ?? o.stopPrice, priceDecimals(undefined, o.limitPrice ?? o.stopPrice))
         )}
       </td>
       <td className="num">
@@ -111,7 +127,7 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
       <td className="actions">
         {working && !editing && (
           <>
-            <button className="btn small" onClick={() => setEditing(true)} data-testid="order-modify">
+            <button className="btn small" onClick={startEditing} data-testid="order-modify">
               Modify
             </button>
             <button className="btn small" onClick={() => void store.command('cancelOrder', { orderId: o.id }).then((r) => onError(r.ok ? undefined : r.error.message))} data-testid="order-cancel">

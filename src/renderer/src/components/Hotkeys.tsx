@@ -43,7 +43,8 @@ export function chordOf(e: KeyboardEvent): string {
 export function useHotkeys(actions: Record<HotkeyAction, () => void>): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.defaultPrevented || (!e.ctrlKey && !e.altKey && !e.metaKey)) return;
+      // A held key repeats: one action per press.
+      if (e.repeat || e.defaultPrevented || (!e.ctrlKey && !e.altKey && !e.metaKey)) return;
       const chord = chordOf(e);
       const bindings = loadHotkeys();
       const action = HOTKEY_ACTIONS.find((a) => bindings[a] === chord);

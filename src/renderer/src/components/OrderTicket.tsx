@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { OrderPreview, OrderSide, OrderTicket as Ticket, OrderType, TimeInForce, TradingMode } from '../../../shared';
 import { useSlices } from '../desk/hooks';
 import { price, priceDecimals } from '../desk/format';
@@ -16,6 +16,9 @@ export interface TicketHandle {
   send(side: OrderSide): void;
 }
 
+/** How long a LIVE confirmation stays valid. */
+const CONFIRM_MS = 10_000;
+
 function parsePrice(s: string): number | undefined {
   const v = Number(s);
   return s.trim() === '' || !Number.isFinite(v) ? undefined : v;
@@ -24,6 +27,9 @@ function parsePrice(s: string): number | undefined {
 /** Buy/sell, quantity, type, prices, TIF; the risk gate's verdict before sending; a confirmation step in LIVE. */
 export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefined; mode: TradingMode; bindSend: (handle: TicketHandle | undefined) => void }) {
   const store = useSlices('quotes');
+  // The verdict is checked again as the account and the venue change (a halt, arming, a disconnect).
+  const context = `${store.version('account')}|${store.version('venue')}`;
+  const inFlight = useRef(false);
   const [side, setSide] = useState<OrderSide>('BUY');
   const [quantity, setQuantity] = useState('100');
   const [type, setType] = useState<OrderType>('MKT');
@@ -32,7 +38,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   const [tif, setTif] = useState<TimeInForce>('DAY');
   const [checked, setChecked] = useState<{ key: string; verdict: OrderPreview | { ok: false; code: string; reason: string } } | undefined>();
   const [result, setResult] = useState<{ ok: boolean; message: string } | undefined>();
-  const [confirmKey, setConfirmKey] = useState<string | undefined>();
+  const [confirm, setConfirm] = useState<string | undefined>();
   const [sending, setSending] = useState(false);
 
   const quote = item ? store.quotes.get(item.word) : undefined;
@@ -62,7 +68,14 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   // A verdict or a LIVE confirmation holds for the ticket it was given for, not an edited one.
   const key = typeof ticket === 'string' ? ticket : JSON.stringify(ticket);
   const verdict = checked?.key === key ? checked.verdict : undefined;
-  const confirming = confirmKey === key;
+  // A LIVE confirmation is for exactly this ticket, side and mode, for a few seconds.
+  const confirmKeyOf = (s: OrderSide) => `${mode}|${s}|${key}`;
+  const confirming = confirm !== undefined && confirm === confirmKeyOf(side);
+  useEffect(() => {
+    if (confirm === undefined) return;
+    const t = setTimeout(() => setConfirm(undefined), CONFIRM_MS);
+    return () => clearTimeout(t);
+  }, [confirm]);
 
   // The gate's verdict as the ticket changes (debounced; records nothing).
   useEffect(() => {
@@ -78,21 +91,27 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
       live = false;
       clearTimeout(t);
     };
-  }, [store, ticket]);
+  }, [store, ticket, context]);
 
   async function send(withSide: OrderSide = side) {
     if (typeof ticket === 'string') {
       setResult({ ok: false, message: ticket });
       return;
     }
-    if (mode === 'live' && !confirming) {
-      setConfirmKey(key);
+    // One order at a time: a held hotkey or a double click sends one.
+    if (inFlight.current) return;
+    const wanted = confirmKeyOf(withSide);
+    if (mode === 'live' && confirm !== wanted) {
+      if (withSide !== side) setSide(withSide);
+      setConfirm(wanted);
       return;
     }
-    setConfirmKey(undefined);
+    setConfirm(undefined);
+    inFlight.current = true;
     setSending(true);
     setResult(undefined);
     const r = await store.command('placeOrder', { ticket: { ...ticket, side: withSide } });
+    inFlight.current = false;
     setSending(false);
     // Answered once the order is journaled and written to the venue; fills follow on the stream.
     if (r.ok) setResult({ ok: true, message: `${r.value.side} ${r.value.quantity} ${r.value.symbol} ${r.value.type} sent (order ${r.value.id})` });

@@ -17,10 +17,16 @@ function Status({ name, dot, title, testId }: { name: string; dot: Dot; title: s
 export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwitched: (mode: TradingMode) => void }) {
   const store = useSlices('venue', 'transport', 'account');
   const { venue, health, stream, risk } = store;
-  const [dialog, setDialog] = useState<'live' | 'arm' | undefined>();
+  const [dialog, setDialogState] = useState<'live' | 'arm' | undefined>();
   const [typed, setTyped] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  // Every opening starts empty: nothing typed or refused before carries over.
+  const setDialog = (d: 'live' | 'arm' | undefined) => {
+    setDialogState(d);
+    setTyped('');
+    setError(undefined);
+  };
 
   const venueDot: Dot = !venue ? 'off' : venue.state === 'connected' && venue.synced ? 'ok' : venue.state === 'degraded-data' || venue.state === 'connecting' ? 'warn' : 'bad';
   const wsDot: Dot = stream.state?.channel === 'kafka' ? 'warn' : stream.connected ? 'ok' : 'bad';

@@ -7,10 +7,16 @@ function fmt(decimals: number): Intl.NumberFormat {
   return f;
 }
 
-/** Decimals for a price: the tick's, or 2 (4 under 10 for FX-like prices). */
+/** The decimals a number is written with: 0.25 → 2, 0.015625 → 6, 1.08345 → 5 (at most 8). */
+function decimalsOf(v: number): number {
+  for (let d = 0; d <= 8; d++) if (Math.abs(v * 10 ** d - Math.round(v * 10 ** d)) < 1e-9 * Math.max(1, Math.abs(v * 10 ** d))) return d;
+  return 8;
+}
+
+/** Decimals for a price: the tick's when known, else the price's own (at least 2). */
 export function priceDecimals(minTick: number | undefined, price?: number): number {
-  if (minTick !== undefined && minTick > 0) return Math.min(8, Math.max(0, Math.ceil(-Math.log10(minTick) - 1e-9)));
-  return price !== undefined && Math.abs(price) < 10 ? 4 : 2;
+  if (minTick !== undefined && minTick > 0) return decimalsOf(minTick);
+  return price === undefined || !Number.isFinite(price) ? 2 : Math.max(2, decimalsOf(price));
 }
 
 export function price(v: number | undefined, decimals = 2): string {

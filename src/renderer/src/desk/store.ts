@@ -67,6 +67,7 @@ const MAX_ALERTS = 300;
 const MAX_FILLS = 500;
 const TOAST_MS = 8_000;
 const POLL_MS = 1_000;
+const HIDDEN_FLUSH_MS = 1_000;
 const WATCHLIST_KEY = 'dualdesk.watchlist';
 
 export class DeskStore {
@@ -92,6 +93,7 @@ export class DeskStore {
   private readonly pendingChart = new Map<string, { bars1m: BarUpdate[]; bars5s: BarUpdate[]; emas: EmaUpdate[]; signals: CrossSignal[] }>();
   private readonly chartListeners = new Map<string, Set<ChartListener>>();
   private frame = 0;
+  private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   private subscriber: StreamSubscriber | undefined;
   private poller: ReturnType<typeof setInterval> | undefined;
   private nextAlertId = 1;
@@ -161,12 +163,18 @@ export class DeskStore {
 
   private touch(slice: Slice): void {
     this.dirty.add(slice);
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+    if (this.frame !== 0 || this.hiddenTimer !== undefined) return;
+    // A hidden window gets no animation frames: flush on a slow timer instead, so nothing piles up.
+    if (document.hidden) this.hiddenTimer = setTimeout(() => this.flush(), HIDDEN_FLUSH_MS);
+    else this.frame = requestAnimationFrame(() => this.flush());
   }
 
   /** Once per animation frame: coalesced quotes in, chart batches out, then each changed slice once. */
   private flush(): void {
+    cancelAnimationFrame(this.frame);
+    clearTimeout(this.hiddenTimer);
     this.frame = 0;
+    this.hiddenTimer = undefined;
     if (this.pendingQuotes.size > 0) {
       for (const [word, q] of this.pendingQuotes) this.quotes.set(word, q);
       this.pendingQuotes.clear();
@@ -211,15 +219,17 @@ export class DeskStore {
           this.touch('quotes');
         } else if (!fromSnapshot) {
           const word = parts[parts.length - 1] as string;
+          if (parts[1] === 'signal') {
+            const s = data as CrossSignal;
+            this.alert('risk', 'INFO', `${s.symbol}: ${s.direction} EMA crossover`, `EMA ${s.fastPeriod} crossed EMA ${s.slowPeriod} at ${s.price} (a signal only; nothing was traded)`);
+          }
+          // Only a chart on screen needs bars; it loads its history when it opens.
+          if (!this.chartListeners.get(word)?.size) return;
           let batch = this.pendingChart.get(word);
           if (!batch) this.pendingChart.set(word, (batch = { bars1m: [], bars5s: [], emas: [], signals: [] }));
           if (parts[1] === 'bar') (parts[2] === '5s' ? batch.bars5s : batch.bars1m).push(data as BarUpdate);
           else if (parts[1] === 'ema') batch.emas.push(data as EmaUpdate);
-          else if (parts[1] === 'signal') {
-            batch.signals.push(data as CrossSignal);
-            const s = data as CrossSignal;
-            this.alert('risk', 'INFO', `${s.symbol}: ${s.direction} EMA crossover`, `EMA ${s.fastPeriod} crossed EMA ${s.slowPeriod} at ${s.price} (a signal only; nothing was traded)`);
-          }
+          else if (parts[1] === 'signal') batch.signals.push(data as CrossSignal);
           this.touch('stream');
         }
         return;
@@ -317,9 +327,15 @@ export class DeskStore {
     await this.refreshRisk();
   }
 
+  /** Merges the core's list with what the stream brought meanwhile (neither is ordered before the other). */
   private setFills(fills: Fill[]): void {
-    for (const f of fills) this.seenExecIds.add(f.execId);
-    this.fills = fills;
+    const byId = new Map(this.fills.map((f) => [f.execId, f]));
+    for (const f of fills) {
+      const known = byId.get(f.execId);
+      if (!known || f.commission !== 0) byId.set(f.execId, f);
+      this.seenExecIds.add(f.execId);
+    }
+    this.fills = [...byId.values()].sort((a, b) => b.time - a.time || (a.execId < b.execId ? 1 : -1)).slice(0, MAX_FILLS);
     this.touch('fills');
   }
 
@@ -442,7 +458,7 @@ export class DeskStore {
     if (mode === this.mode) return;
     this.switches++;
     this.mode = mode;
-    this.clearBooks();
+    // The books follow the stream: the new mode's snapshot (a new epoch) replaces them.
     this.quotes.clear();
     this.pendingQuotes.clear();
     this.watchlist.clear();
