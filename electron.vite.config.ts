@@ -2,27 +2,12 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import type { Plugin } from 'vite';
+import { devCsp, UI_CSP_META } from './src/shared/csp';
 
-/**
- * The renderer's Content-Security-Policy. The built app allows only its own files; the dev
- * server additionally needs inline scripts/styles and its HMR socket.
- */
+/** The renderer's Content-Security-Policy as a <meta> tag (src/shared/csp.ts; the dev server's allows Vite's inline code and HMR). */
 function contentSecurityPolicy(): Plugin {
-  const strict = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "object-src 'none'",
-  ].join('; ');
-  const dev = strict
-    .replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
-    .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-    .replace("connect-src 'self'", "connect-src 'self' ws://localhost:*");
+  const strict = UI_CSP_META;
+  const dev = devCsp(UI_CSP_META);
   let policy = strict;
   return {
     name: 'dualdesk:csp',

@@ -156,16 +156,17 @@ export class TradingCore {
         ? this.instruments.get(spec.conId)
         : [...this.instruments.values()].find((i) => i.symbol === spec.symbol.toUpperCase() && i.secType === spec.secType && (spec.currency === undefined || i.currency === spec.currency));
     if (!instrument) return { ok: false, code: 'unknown-instrument', reason: `${spec.symbol} is not known to the desk yet: add it to the watchlist first` };
-    const intent = {
-      conId: instrument.conId,
+    const intent: OrderIntent = {
+      instrument,
       side: ticket.side,
       quantity: ticket.quantity,
       type: ticket.type,
       ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
       ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
-      purpose: 'trade' as const,
+      reduceOnly: false,
     };
-    return this.risk.preview(intent, this.riskContext);
+    // The same intent the execution engine hands the gate when the order is placed.
+    return this.risk.preview(riskIntent(intent), this.riskContext);
   }
 
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */

@@ -1,27 +1,13 @@
-// The Content-Security-Policy of the app's window, as a response header on its pages (set in main.ts
-// through session.webRequest.onHeadersReceived). The built index.html also carries the same policy as
-// a <meta> tag (electron.vite.config.ts injects it): a page loaded from file:// may get no response
-// headers, and the meta tag is what holds there. Keep the two in step; both apply where both are
-// present, so the header must allow what the page needs.
-const STRICT = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "object-src 'none'",
-];
+// The Content-Security-Policy of the app's window as a response header on its pages (set in main.ts
+// through session.webRequest.onHeadersReceived). The built index.html also carries it as a <meta> tag:
+// a page loaded from file:// may get no response headers. Both come from src/shared/csp.ts.
+import { devCsp, UI_CSP } from '../../shared/csp';
 
-/** The built app: its own files only; nothing may frame it (a header-only directive). */
-export const APP_CSP = [...STRICT, "frame-ancestors 'none'"].join('; ');
+/** The built app: its own files only; nothing may frame it. */
+export const APP_CSP = UI_CSP;
 
-/** The dev server (npm run dev): Vite's inline preamble and styles, and its HMR socket. */
-export const DEV_CSP = APP_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
-  .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-  .replace("connect-src 'self'", "connect-src 'self' ws://localhost:*");
+/** The dev server (npm run dev). */
+export const DEV_CSP = devCsp(UI_CSP);
 
 export interface HeadersDetails {
   readonly url: string;

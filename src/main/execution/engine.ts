@@ -8,7 +8,7 @@ export type { ReconciliationReport } from '../../shared';
 import { topicWord } from '../../shared/stream';
 import type { CoreTopics, MessageBus, Priority } from '../bus';
 import type { Clock } from '../clock';
-import { VenueError, type IbAdapter, type VenueCommission, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueSnapshot, type VenueStatus } from '../ib';
+import { VenueError, type IbAdapter, type VenueCommission, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot, type VenueStatus } from '../ib';
 import { failpoint, type Logger } from '../ops';
 import type { JournaledOrder, OrderJournalRepository } from '../store';
 import { applyFill, canTransition, isFinal, stateFromVenue, transition } from './order-state';
@@ -196,17 +196,7 @@ export class ExecutionEngine {
     this.publish(order);
     let venueOrderId: number;
     try {
-      ({ orderId: venueOrderId } = await this.o.venue.placeOrder({
-        orderRef: order.id,
-        instrument,
-        side: order.side,
-        quantity: order.quantity,
-        type: order.type,
-        ...(order.limitPrice === undefined ? {} : { limitPrice: order.limitPrice }),
-        ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
-        tif: order.tif,
-        outsideRth: jo.outsideRth,
-      }));
+      ({ orderId: venueOrderId } = await this.o.venue.placeOrder(venueRequest(order, instrument, jo.outsideRth)));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.save(transition(this.current(order.id), 'rejected', this.o.clock.now(), `Not sent: ${reason}`), 'send-failed', { reason });
@@ -241,17 +231,7 @@ export class ExecutionEngine {
     if (!verdict.ok) throw new DeskCommandError(verdict.code, verdict.reason);
     this.saveEvent(order, 'intent-modify', changes);
     try {
-      await this.o.venue.modifyOrder(order.venueOrderId, changes, {
-        orderRef: order.id,
-        instrument: jo.instrument,
-        side: order.side,
-        quantity: order.quantity,
-        type: order.type,
-        ...(order.limitPrice === undefined ? {} : { limitPrice: order.limitPrice }),
-        ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
-        tif: order.tif,
-        outsideRth: jo.outsideRth,
-      });
+      await this.o.venue.modifyOrder(order.venueOrderId, changes, venueRequest(order, jo.instrument, jo.outsideRth));
     } catch (err) {
       throw new DeskCommandError(err instanceof VenueError ? err.kind : 'venue', err instanceof Error ? err.message : String(err));
     }
@@ -585,6 +565,21 @@ export class ExecutionEngine {
 }
 
 /** Enough of an instrument to show, cancel and flatten an adopted order (the venue's order carries no contract details). */
+/** An order as the venue is asked to place (or replace) it. */
+function venueRequest(order: Order, instrument: Instrument, outsideRth: boolean): VenueOrderRequest {
+  return {
+    orderRef: order.id,
+    instrument,
+    side: order.side,
+    quantity: order.quantity,
+    type: order.type,
+    ...(order.limitPrice === undefined ? {} : { limitPrice: order.limitPrice }),
+    ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
+    tif: order.tif,
+    outsideRth,
+  };
+}
+
 function minimalInstrument(vo: VenueOrder): Instrument {
   return {
     conId: vo.conId,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import sirv from 'sirv';
 import type { CommandResult, DeskInfo } from '../../shared';
+import { UI_CSP } from '../../shared/csp';
 import { newCorrelationId, withCorrelation, type Logger, type ReadinessReport } from '../ops';
 import { requestToken, tokenMatches } from './auth';
 
@@ -58,17 +59,6 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
-const UI_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 const OPS_ROUTES = new Set(['/health', '/ready', '/metrics']);
 const MAX_COMMAND_BYTES = 64 * 1024;
