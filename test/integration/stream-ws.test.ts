@@ -230,6 +230,27 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     expect(received.snapshots[1]?.epoch).not.toBe(oldEpoch);
     await until(() => subscriber.state().epoch === second.desk.stream!.publisher.epoch, 'the new epoch');
   });
+
+  it('after retention empties the journal, resumes a subscriber at the head and resets one behind it', async () => {
+    const s = await startStreamDesk();
+    const { publisher, journal } = s.desk.stream!;
+    for (let i = 0; i < 10; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const day = 24 * 3_600_000;
+    await journal.prune(Date.now() + day + 60_000, day, 100_000);
+    const head = publisher.head;
+    expect(journal.read(1, head, 1_000)).toHaveLength(0);
+    const atHead = await rawClient(s.url, s.token);
+    atHead.ws.send(encodeFrame({ op: 'hello', resume: { epoch: publisher.epoch, seq: head } }));
+    const behind = await rawClient(s.url, s.token);
+    behind.ws.send(encodeFrame({ op: 'hello', resume: { epoch: publisher.epoch, seq: head - 3 } }));
+    await until(() => atHead.frames.some((f) => f.op === 'welcome') && behind.frames.some((f) => f.op === 'snapshot'), 'both answered');
+    expect(atHead.frames[0]).toMatchObject({ op: 'welcome', resumed: true });
+    expect(behind.frames.slice(0, 3).map((f) => f.op)).toEqual(['reset', 'welcome', 'snapshot']);
+    const next = publisher.publish('t', 'after the prune');
+    const got = (c: typeof atHead) => c.frames.some((f) => f.op === 'data' && f.seq === next);
+    await until(() => got(atHead) && got(behind), 'the next message on both');
+  });
 });
 
 function serverOf(s: Awaited<ReturnType<typeof startStreamDesk>>) {

@@ -366,7 +366,7 @@ export class StreamServer {
     const epoch = publisher.epoch;
     const head = publisher.head;
     const resume = hello.resume;
-    const servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head && (journal.oldest === 0 || resume.seq >= journal.oldest - 1);
+    const servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head && resume.seq >= journal.oldest - 1;
     if (resume && servable) {
       c.sent = resume.seq;
       c.lastSent = resume.seq;
