@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/stream';
 import { freePort } from '../../scripts/kafka/broker';
 import { startStreamDesk, subscribe } from '../support/stream';
-import { until } from '../support/wait';
+import { until, untilAsync } from '../support/wait';
 
 const seqs = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
 
@@ -229,6 +230,35 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     expect(received.resets.length).toBeGreaterThanOrEqual(1);
     expect(received.snapshots[1]?.epoch).not.toBe(oldEpoch);
     await until(() => subscriber.state().epoch === second.desk.stream!.publisher.epoch, 'the new epoch');
+  });
+
+  it('holds a batch the journal could not write and retries it: no hole, every seq delivered once, readiness says why meanwhile', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber, received } = await subscribe(s);
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const base = received.snapshots[0]!.seq;
+    // Another process holds the journal's write lock: the desk's commits fail (SQLITE_BUSY once SQLite's 5 s wait is over).
+    const other = new BetterSqlite3(join(s.dataDir, 'paper-stream.db'));
+    other.exec('BEGIN IMMEDIATE');
+    for (let i = 0; i < 100; i++) publisher.publish('t', i);
+    let reason = '';
+    await untilAsync(async () => {
+      const stream = (await s.desk.readiness()).dependencies['stream'];
+      reason = stream && !stream.ok ? stream.reason : '';
+      return reason !== '';
+    }, 'the stream unready while its journal cannot be written');
+    expect(reason).toMatch(/journal writes failing .*database is locked.*100 message\(s\) after seq \d+ held/);
+    // Still accepted meanwhile (up to the pending bound), and nothing is sent past the held batch.
+    for (let i = 100; i < 200; i++) expect(publisher.publish('t', i)).toBe(base + i + 1);
+    expect(subscriber.state().lastSeq).toBe(base);
+    other.exec('COMMIT');
+    other.close();
+    await until(() => subscriber.state().lastSeq === base + 200, 'every held message, once committed');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(200, base + 1));
+    expect(received.frames.map((f) => f.data)).toEqual(seqs(200, 0));
+    expect(subscriber.state().gapsDetected).toBe(0);
+    expect((await s.desk.readiness()).dependencies['stream']).toMatchObject({ ok: true });
   });
 
   it('after retention empties the journal, resumes a subscriber at the head and resets one behind it', async () => {
