@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/stream';
+import { decodeFrames, encodeBatch, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { freePort } from '../../scripts/kafka/broker';
 import { startStreamDesk, subscribe } from '../support/stream';
 import { until, untilAsync } from '../support/wait';
@@ -190,6 +190,72 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     await until(() => slow.frames.filter((f) => f.op === 'data').length === 20_000, 'the slow one caught up from the journal', 30_000);
     const seen = slow.frames.filter((f) => f.op === 'data').map((f) => (f as { seq: number }).seq);
     expect(seen).toEqual(seqs(20_000, seen[0]));
+  });
+
+  it('refuses a message of 600 replays from a client that does not read, and keeps serving the others', async () => {
+    const s = await startStreamDesk();
+    const server = serverOf(s);
+    const publisher = s.desk.stream!.publisher;
+    for (let i = 0; i < 1_000; i++) publisher.publish('bulk', 'z'.repeat(100));
+    await publisher.flush();
+    const honest = await subscribe(s);
+    await until(() => honest.received.snapshots.length === 1, 'the honest subscriber joining');
+    const attacker = await rawClient(s.url, s.token);
+    attacker.ws.send(encodeFrame({ op: 'hello' }));
+    await until(() => attacker.frames.some((f) => f.op === 'snapshot'), 'the attacker joining');
+    attacker.ws.pause(); // stops reading (ws.pause, which ws's own parser will not undo)
+    // The report's frame: 15 KB, 600 replays of the whole journal, and then no reading.
+    const attack = encodeBatch(Array.from({ length: 600 }, () => encodeFrame({ op: 'replay', from: 1, to: 100_000 })));
+    expect(attack.length).toBeGreaterThan(10_000);
+    attacker.ws.send(attack);
+    let maxBuffered = 0;
+    await until(() => {
+      for (const st of server.stats()) maxBuffered = Math.max(maxBuffered, st.bufferedBytes);
+      return server.stats().length === 1;
+    }, 'the attacker refused and cut');
+    expect(maxBuffered).toBeLessThan(64 * 1024);
+    const probe = publisher.publish('t', 'after the attack')!;
+    await until(() => honest.subscriber.state().lastSeq === probe, 'the honest subscriber at the head');
+    attacker.ws.resume();
+    expect([4000, 1006]).toContain((await attacker.closed).code);
+    expect(attacker.frames.filter((f) => f.op === 'data')).toHaveLength(0);
+  });
+
+  it('serves one replay at a time per connection, a chunk per turn within the socket’s bound, while the others stay live', async () => {
+    const s = await startStreamDesk();
+    const server = serverOf(s);
+    const publisher = s.desk.stream!.publisher;
+    const payload = 'r'.repeat(1_000);
+    for (let i = 0; i < 20_000; i++) publisher.publish('bulk', payload); // 20 MB in the journal
+    await publisher.flush();
+    const honest = await subscribe(s);
+    await until(() => honest.received.snapshots.length === 1, 'the honest subscriber joining');
+    const attacker = await rawClient(s.url, s.token);
+    attacker.ws.send(encodeFrame({ op: 'hello' }));
+    await until(() => attacker.frames.some((f) => f.op === 'snapshot'), 'the attacker joining');
+    // The newest connection is the attacker's (the honest one might reconnect later: find it by id).
+    const attackerId = server.stats().reduce((a, b) => (b.id > a.id ? b : a)).id;
+    const attackerStats = () => server.stats().find((st) => st.id === attackerId)!;
+    const head = publisher.head;
+    attacker.ws.pause(); // stops reading (ws.pause, which ws's own parser will not undo)
+    attacker.ws.send(encodeBatch(Array.from({ length: 3 }, () => encodeFrame({ op: 'replay', from: 1, to: 100_000 }))));
+    await until(() => attackerStats().bufferedBytes >= 4 * 1024 * 1024, 'the replay filling the attacker’s socket');
+    // The loop keeps serving: a message published now reaches the honest subscriber while the replay is still in flight.
+    const probe = publisher.publish('t', 'after the attack')!;
+    await until(() => honest.subscriber.state().lastSeq === probe, 'the honest subscriber at the head');
+    const during = attackerStats();
+    // Bounded: the high-water mark (4 MiB) plus one chunk (2,000 messages), not the 60 MB asked for.
+    expect(during.bufferedBytes).toBeLessThan(4 * 1024 * 1024 + 3 * 1024 * 1024);
+    expect(during.replaying).toBe(true);
+    expect(honest.subscriber.state().gapsDetected).toBe(0);
+    attacker.ws.resume();
+    await until(() => attacker.frames.some((f) => f.op === 'data' && f.seq === probe), 'the attacker served to the head', 30_000);
+    const replayed = attacker.frames.filter((f): f is DataFrame => f.op === 'data' && f.seq <= head).map((f) => f.seq);
+    expect(replayed).toEqual(seqs(head));
+    expect(attacker.frames.filter((f) => f.op === 'error')).toEqual([
+      expect.objectContaining({ code: 'replay-busy' }),
+      expect.objectContaining({ code: 'replay-busy' }),
+    ]);
   });
 
   it('closes a subscriber that stays behind (4008), cutting it if it does not even read the close, and keeps serving', async () => {
