@@ -311,7 +311,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     let reason = '';
     await untilAsync(async () => {
       const stream = (await s.desk.readiness()).dependencies['stream'];
-      reason = stream && !stream.ok ? stream.reason : '';
+      reason = stream && !stream.ok ? (stream.reason ?? 'unready without a reason') : '';
       return reason !== '';
     }, 'the stream unready while its journal cannot be written');
     expect(reason).toMatch(/journal writes failing .*database is locked.*100 message\(s\) after seq \d+ held/);

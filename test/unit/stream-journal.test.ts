@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -128,6 +129,23 @@ describe('stream journal and publisher', () => {
     // The timer's passes, not only direct calls, prune.
     await until(() => journal.oldest === 801, 'a timed pass');
     await retention.stop();
+    await journal.close();
+  });
+
+  it('holds what a journal gone for good never took, sends none of it, and says why', async () => {
+    const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
+    const committed: number[] = [];
+    publisher.onCommitted((b) => committed.push(...b.rows.map((r) => r.seq)));
+    for (let i = 0; i < 10; i++) publisher.publish('t', i);
+    await publisher.flush();
+    // Its writer thread dies (as on a crash of the native driver) with 5 messages handed over.
+    const died = (journal as unknown as { worker: Worker }).worker.terminate();
+    for (let i = 0; i < 5; i++) publisher.publish('t', i);
+    await died;
+    await publisher.flush();
+    expect(publisher.publish('t', 'later')).toBeUndefined();
+    expect(committed).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(publisher.failure).toMatch(/journal writer exited with code 1; 5 message\(s\) after seq 10 held, never sent/);
     await journal.close();
   });
 
