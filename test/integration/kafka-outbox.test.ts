@@ -123,6 +123,37 @@ describe('Kafka outbox', () => {
     if (firstRepeat >= 0) expect(seqs[firstRepeat]).toBe(acked + 1);
   });
 
+  it('after retention empties the journal and a restart, the next messages get new numbers and reach Kafka', async () => {
+    const dir = tempDir();
+    const settings = settingsFor(brokers);
+    const outboxOn = (stream: Awaited<ReturnType<typeof openStream>>) =>
+      new KafkaOutbox({ journal: stream.journal, onCommitted: (l) => stream.publisher.onCommitted(l), settings, logger: memoryLogger('warn').logger, metrics: new Registry() });
+    const first = await openStream(dir);
+    const firstOutbox = outboxOn(first);
+    await firstOutbox.start();
+    await publishMany(first.publisher, 47);
+    await firstOutbox.whenAcked(47);
+    // An idle day: every row is older than the 24-hour window (and acknowledged), so one pass removes them all.
+    const day = 24 * 3_600_000;
+    expect(await first.journal.prune(Date.now() + day + 60_000, day, 100_000, first.journal.kafkaAcked + 1)).toBe(47);
+    await firstOutbox.stop();
+    await first.journal.close();
+
+    const second = await openStream(dir);
+    const secondOutbox = outboxOn(second);
+    onTestFinished(async () => {
+      await secondOutbox.stop();
+      await second.journal.close();
+    });
+    await secondOutbox.start();
+    await publishMany(second.publisher, 3);
+    expect([second.journal.epoch, second.journal.head]).toEqual([first.journal.epoch, 50]);
+    await secondOutbox.whenAcked(50);
+    const records = await readTopic({ brokers }, settings.topic);
+    expect(seqsOf(records)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(new Set(records.map((r) => r.headers.epoch))).toEqual(new Set([first.journal.epoch]));
+  });
+
   it('restarts its worker thread when it dies mid-stream, from the acknowledged watermark: every seq reaches Kafka', async () => {
     const { journal, publisher } = await openStream(tempDir());
     const settings = settingsFor(brokers);

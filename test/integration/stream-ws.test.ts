@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/stream';
+import { decodeFrames, encodeBatch, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { freePort } from '../../scripts/kafka/broker';
 import { startStreamDesk, subscribe } from '../support/stream';
-import { until } from '../support/wait';
+import { until, untilAsync } from '../support/wait';
 
 const seqs = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
 
@@ -191,6 +192,72 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     expect(seen).toEqual(seqs(20_000, seen[0]));
   });
 
+  it('refuses a message of 600 replays from a client that does not read, and keeps serving the others', async () => {
+    const s = await startStreamDesk();
+    const server = serverOf(s);
+    const publisher = s.desk.stream!.publisher;
+    for (let i = 0; i < 1_000; i++) publisher.publish('bulk', 'z'.repeat(100));
+    await publisher.flush();
+    const honest = await subscribe(s);
+    await until(() => honest.received.snapshots.length === 1, 'the honest subscriber joining');
+    const attacker = await rawClient(s.url, s.token);
+    attacker.ws.send(encodeFrame({ op: 'hello' }));
+    await until(() => attacker.frames.some((f) => f.op === 'snapshot'), 'the attacker joining');
+    attacker.ws.pause(); // stops reading (ws.pause, which ws's own parser will not undo)
+    // The report's frame: 15 KB, 600 replays of the whole journal, and then no reading.
+    const attack = encodeBatch(Array.from({ length: 600 }, () => encodeFrame({ op: 'replay', from: 1, to: 100_000 })));
+    expect(attack.length).toBeGreaterThan(10_000);
+    attacker.ws.send(attack);
+    let maxBuffered = 0;
+    await until(() => {
+      for (const st of server.stats()) maxBuffered = Math.max(maxBuffered, st.bufferedBytes);
+      return server.stats().length === 1;
+    }, 'the attacker refused and cut');
+    expect(maxBuffered).toBeLessThan(64 * 1024);
+    const probe = publisher.publish('t', 'after the attack')!;
+    await until(() => honest.subscriber.state().lastSeq === probe, 'the honest subscriber at the head');
+    attacker.ws.resume();
+    expect([4000, 1006]).toContain((await attacker.closed).code);
+    expect(attacker.frames.filter((f) => f.op === 'data')).toHaveLength(0);
+  });
+
+  it('serves one replay at a time per connection, a chunk per turn within the socket’s bound, while the others stay live', async () => {
+    const s = await startStreamDesk();
+    const server = serverOf(s);
+    const publisher = s.desk.stream!.publisher;
+    const payload = 'r'.repeat(1_000);
+    for (let i = 0; i < 20_000; i++) publisher.publish('bulk', payload); // 20 MB in the journal
+    await publisher.flush();
+    const honest = await subscribe(s);
+    await until(() => honest.received.snapshots.length === 1, 'the honest subscriber joining');
+    const attacker = await rawClient(s.url, s.token);
+    attacker.ws.send(encodeFrame({ op: 'hello' }));
+    await until(() => attacker.frames.some((f) => f.op === 'snapshot'), 'the attacker joining');
+    // The newest connection is the attacker's (the honest one might reconnect later: find it by id).
+    const attackerId = server.stats().reduce((a, b) => (b.id > a.id ? b : a)).id;
+    const attackerStats = () => server.stats().find((st) => st.id === attackerId)!;
+    const head = publisher.head;
+    attacker.ws.pause(); // stops reading (ws.pause, which ws's own parser will not undo)
+    attacker.ws.send(encodeBatch(Array.from({ length: 3 }, () => encodeFrame({ op: 'replay', from: 1, to: 100_000 }))));
+    await until(() => attackerStats().bufferedBytes >= 4 * 1024 * 1024, 'the replay filling the attacker’s socket');
+    // The loop keeps serving: a message published now reaches the honest subscriber while the replay is still in flight.
+    const probe = publisher.publish('t', 'after the attack')!;
+    await until(() => honest.subscriber.state().lastSeq === probe, 'the honest subscriber at the head');
+    const during = attackerStats();
+    // Bounded: the high-water mark (4 MiB) plus one chunk (2,000 messages), not the 60 MB asked for.
+    expect(during.bufferedBytes).toBeLessThan(4 * 1024 * 1024 + 3 * 1024 * 1024);
+    expect(during.replaying).toBe(true);
+    expect(honest.subscriber.state().gapsDetected).toBe(0);
+    attacker.ws.resume();
+    await until(() => attacker.frames.some((f) => f.op === 'data' && f.seq === probe), 'the attacker served to the head', 30_000);
+    const replayed = attacker.frames.filter((f): f is DataFrame => f.op === 'data' && f.seq <= head).map((f) => f.seq);
+    expect(replayed).toEqual(seqs(head));
+    expect(attacker.frames.filter((f) => f.op === 'error')).toEqual([
+      expect.objectContaining({ code: 'replay-busy' }),
+      expect.objectContaining({ code: 'replay-busy' }),
+    ]);
+  });
+
   it('closes a subscriber that stays behind (4008), cutting it if it does not even read the close, and keeps serving', async () => {
     const s = await startStreamDesk();
     const server = serverOf(s);
@@ -229,6 +296,56 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     expect(received.resets.length).toBeGreaterThanOrEqual(1);
     expect(received.snapshots[1]?.epoch).not.toBe(oldEpoch);
     await until(() => subscriber.state().epoch === second.desk.stream!.publisher.epoch, 'the new epoch');
+  });
+
+  it('holds a batch the journal could not write and retries it: no hole, every seq delivered once, readiness says why meanwhile', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    const { subscriber, received } = await subscribe(s);
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const base = received.snapshots[0]!.seq;
+    // Another process holds the journal's write lock: the desk's commits fail (SQLITE_BUSY once SQLite's 5 s wait is over).
+    const other = new BetterSqlite3(join(s.dataDir, 'paper-stream.db'));
+    other.exec('BEGIN IMMEDIATE');
+    for (let i = 0; i < 100; i++) publisher.publish('t', i);
+    let reason = '';
+    await untilAsync(async () => {
+      const stream = (await s.desk.readiness()).dependencies['stream'];
+      reason = stream && !stream.ok ? (stream.reason ?? 'unready without a reason') : '';
+      return reason !== '';
+    }, 'the stream unready while its journal cannot be written');
+    expect(reason).toMatch(/journal writes failing .*database is locked.*100 message\(s\) after seq \d+ held/);
+    // Still accepted meanwhile (up to the pending bound), and nothing is sent past the held batch.
+    for (let i = 100; i < 200; i++) expect(publisher.publish('t', i)).toBe(base + i + 1);
+    expect(subscriber.state().lastSeq).toBe(base);
+    other.exec('COMMIT');
+    other.close();
+    await until(() => subscriber.state().lastSeq === base + 200, 'every held message, once committed');
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(200, base + 1));
+    expect(received.frames.map((f) => f.data)).toEqual(seqs(200, 0));
+    expect(subscriber.state().gapsDetected).toBe(0);
+    expect((await s.desk.readiness()).dependencies['stream']).toMatchObject({ ok: true });
+  });
+
+  it('after retention empties the journal, resumes a subscriber at the head and resets one behind it', async () => {
+    const s = await startStreamDesk();
+    const { publisher, journal } = s.desk.stream!;
+    for (let i = 0; i < 10; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const day = 24 * 3_600_000;
+    await journal.prune(Date.now() + day + 60_000, day, 100_000);
+    const head = publisher.head;
+    expect(journal.read(1, head, 1_000)).toHaveLength(0);
+    const atHead = await rawClient(s.url, s.token);
+    atHead.ws.send(encodeFrame({ op: 'hello', resume: { epoch: publisher.epoch, seq: head } }));
+    const behind = await rawClient(s.url, s.token);
+    behind.ws.send(encodeFrame({ op: 'hello', resume: { epoch: publisher.epoch, seq: head - 3 } }));
+    await until(() => atHead.frames.some((f) => f.op === 'welcome') && behind.frames.some((f) => f.op === 'snapshot'), 'both answered');
+    expect(atHead.frames[0]).toMatchObject({ op: 'welcome', resumed: true });
+    expect(behind.frames.slice(0, 3).map((f) => f.op)).toEqual(['reset', 'welcome', 'snapshot']);
+    const next = publisher.publish('t', 'after the prune');
+    const got = (c: typeof atHead) => c.frames.some((f) => f.op === 'data' && f.seq === next);
+    await until(() => got(atHead) && got(behind), 'the next message on both');
   });
 });
 

@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
@@ -64,6 +66,41 @@ describe('stream journal and publisher', () => {
     await recreated.journal.close();
   });
 
+  it('never issues a number twice after retention empties the journal: the head survives the prune and a reopen, Kafka’s mark stays behind it', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const first = await open(file);
+    for (let i = 0; i < 47; i++) first.publisher.publish(`t.${i % 3}`, i);
+    await first.publisher.flush();
+    first.journal.setKafkaAcked(47);
+    // An idle day: every row is older than the 24-hour window, and one pass removes them all.
+    const day = 24 * 3_600_000;
+    expect(await first.journal.prune(Date.now() + day + 60_000, day, 100_000)).toBe(47);
+    expect(first.journal.read(1, 1_000, 1_000)).toHaveLength(0);
+    expect([first.journal.head, first.journal.oldest]).toEqual([47, 48]);
+    const epoch = first.journal.epoch;
+    await first.journal.close();
+
+    const second = await open(file);
+    expect([second.journal.epoch, second.journal.head, second.journal.oldest, second.journal.kafkaAcked]).toEqual([epoch, 47, 48, 47]);
+    expect(second.publisher.publish('t.0', 'after the idle day')).toBe(48);
+    await second.publisher.flush();
+    // The outbox sends from Kafka's mark + 1 up to the head: the new message is in that range.
+    expect(second.journal.kafkaAcked).toBeLessThan(second.journal.head);
+    expect(second.journal.read(second.journal.kafkaAcked + 1, second.journal.head, 10).map((r) => r.seq)).toEqual([48]);
+    second.journal.setKafkaAcked(48);
+    await second.journal.close();
+
+    // A file left by a release that kept no mark (its rows pruned, Kafka's mark at 48): it goes on after both.
+    const old = new BetterSqlite3(file);
+    old.exec("DELETE FROM stream_journal; DELETE FROM stream_meta WHERE key = 'head'");
+    old.close();
+    const third = await open(file);
+    expect([third.journal.epoch, third.journal.head, third.journal.oldest]).toEqual([epoch, 48, 49]);
+    expect(third.publisher.publish('t.0', 'next')).toBe(49);
+    await third.publisher.flush();
+    await third.journal.close();
+  });
+
   it('prunes by age and count, but never what Kafka has not acknowledged', async () => {
     const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
     for (let i = 0; i < 1_000; i++) publisher.publish('t', i);
@@ -92,6 +129,23 @@ describe('stream journal and publisher', () => {
     // The timer's passes, not only direct calls, prune.
     await until(() => journal.oldest === 801, 'a timed pass');
     await retention.stop();
+    await journal.close();
+  });
+
+  it('holds what a journal gone for good never took, sends none of it, and says why', async () => {
+    const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
+    const committed: number[] = [];
+    publisher.onCommitted((b) => committed.push(...b.rows.map((r) => r.seq)));
+    for (let i = 0; i < 10; i++) publisher.publish('t', i);
+    await publisher.flush();
+    // Its writer thread dies (as on a crash of the native driver) with 5 messages handed over.
+    const died = (journal as unknown as { worker: Worker }).worker.terminate();
+    for (let i = 0; i < 5; i++) publisher.publish('t', i);
+    await died;
+    await publisher.flush();
+    expect(publisher.publish('t', 'later')).toBeUndefined();
+    expect(committed).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(publisher.failure).toMatch(/journal writer exited with code 1; 5 message\(s\) after seq 10 held, never sent/);
     await journal.close();
   });
 

@@ -106,7 +106,9 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
       name: 'stream',
       check: () => {
         const source = trading.streamSource;
-        if (!source || source.journal.failed !== undefined) return { ok: false, reason: source?.journal.failed ?? 'not open' };
+        if (!source) return { ok: false, reason: 'not open' };
+        const failure = source.publisher.failure;
+        if (failure !== undefined) return { ok: false, reason: failure };
         const subscribers = streamServer.stats();
         const behind = subscribers.filter((c) => c.state === 'catching-up').length;
         return { ok: true, detail: `epoch ${source.publisher.epoch}, head ${source.publisher.head}; ${subscribers.length} WebSocket subscriber(s), ${behind} catching up` };

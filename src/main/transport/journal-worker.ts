@@ -69,22 +69,33 @@ export function journalWorker(): void {
     }
     const bounds = db.prepare<[], { head: number | null; oldest: number | null }>('SELECT MAX(seq) AS head, MIN(seq) AS oldest FROM stream_journal');
     const insert = db.prepare('INSERT INTO stream_journal (seq, ts, topic, frame) VALUES (?, ?, ?, ?)');
-    const append = db.transaction((rows: readonly JournalRow[]) => {
-      for (const r of rows) insert.run(r.seq, r.ts, r.topic, r.frame);
-    });
     let acked = Number(getMeta.get('kafka_acked')?.value ?? 0);
+    // The sequence's high-water mark lives in stream_meta, which retention never touches: a journal
+    // pruned empty still knows its head. A file written before the mark existed (or by a release that
+    // reissued numbers) takes the highest of its rows and of Kafka's mark, so it never moves back.
+    const rowBounds = bounds.get();
+    let head = Math.max(Number(getMeta.get('head')?.value ?? 0), rowBounds?.head ?? 0, acked);
+    putMeta.run('head', String(head));
+    const append = db.transaction((rows: readonly JournalRow[]) => {
+      // Consecutive after the head, or nothing: a number is never issued twice nor skipped.
+      if (rows[0]?.seq !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${rows[0]?.seq}`);
+      for (const r of rows) insert.run(r.seq, r.ts, r.topic, r.frame);
+      const last = (rows[rows.length - 1] as JournalRow).seq;
+      putMeta.run('head', String(last));
+      return last;
+    });
     const firstAtOrAfter = db.prepare<[number], { seq: number }>('SELECT seq FROM stream_journal WHERE ts >= ? ORDER BY ts LIMIT 1');
     const deleteBefore = db.prepare('DELETE FROM stream_journal WHERE seq < ?');
-    const b = bounds.get();
-    reply({ type: 'ready', epoch, head: b?.head ?? 0, oldest: b?.oldest ?? 0, kafkaAcked: acked });
+    /** The first seq still held; an empty journal holds from its next seq on. */
+    const oldest = () => bounds.get()?.oldest ?? head + 1;
+    reply({ type: 'ready', epoch, head, oldest: oldest(), kafkaAcked: acked });
 
     port.on('message', (m: JournalCommand) => {
       try {
         switch (m.type) {
           case 'append': {
-            append(m.rows);
-            const last = m.rows[m.rows.length - 1];
-            reply({ type: 'committed', id: m.id, through: last ? last.seq : 0 });
+            head = append(m.rows);
+            reply({ type: 'committed', id: m.id, through: head });
             return;
           }
           case 'acked':
@@ -94,13 +105,12 @@ export function journalWorker(): void {
             }
             return;
           case 'prune': {
-            const head = bounds.get()?.head ?? 0;
             // Keep: everything newer than beforeTs, at most keepAtMost messages, and never what Kafka still needs (keepFrom).
             const byAge = firstAtOrAfter.get(m.beforeTs)?.seq ?? head + 1;
             const byCount = head - m.keepAtMost + 1;
             const cut = Math.min(Math.max(byAge, byCount), m.keepFrom);
             const removed = cut > 0 ? deleteBefore.run(cut).changes : 0;
-            reply({ type: 'pruned', id: m.id, removed, oldest: bounds.get()?.oldest ?? 0 });
+            reply({ type: 'pruned', id: m.id, removed, oldest: oldest() });
             return;
           }
           case 'close':

@@ -73,12 +73,12 @@ export class StreamJournal {
     return new StreamJournal(worker, reader, file, ready.epoch, ready);
   }
 
-  /** The last committed seq (0 when empty). */
+  /** The last committed seq (0 for a new journal); kept apart from the rows, so pruning never moves it back. */
   get head(): number {
     return this.headValue;
   }
 
-  /** The first seq still in the journal (0 when empty). */
+  /** The first seq still in the journal (head + 1 when retention has emptied it). */
   get oldest(): number {
     return this.oldestValue;
   }
@@ -98,7 +98,6 @@ export class StreamJournal {
     const reply = await this.call({ type: 'append', id: this.nextId++, rows });
     if (reply.type !== 'committed') throw new JournalError(`journal append failed: ${reply.type === 'failed' ? reply.message : reply.type}`);
     this.headValue = reply.through;
-    if (this.oldestValue === 0) this.oldestValue = rows[0]?.seq ?? 0;
     return reply.through;
   }
 

@@ -1,8 +1,10 @@
 // The sequencer. Every message a viewer may see gets the next seq, is encoded once, and is journaled
 // (group commit on the journal's thread) before any channel sees it. publish() never waits: the
 // trading path hands a message over and goes on; a bounded queue protects memory if the journal
-// stalls (refusals are counted and logged, never silent).
+// stalls (refusals are counted and logged, never silent). A batch the journal could not write is kept
+// with its numbers and retried: nothing after it is committed or sent meanwhile, so there is never a hole.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { backoffDelay } from '../../shared/backoff';
 import { decodeFrames, encodeFrame, type DataFrame } from '../../shared/stream';
 import type { Clock } from '../clock';
 import type { Logger } from '../ops';
@@ -48,6 +50,9 @@ export interface PublisherOptions {
   readonly maxBatch?: number;
 }
 
+/** Delays between attempts to commit a batch the journal refused. */
+const RETRY = { initialMs: 100, maxMs: 5_000 } as const;
+
 export class StreamPublisher {
   readonly epoch: string;
   private nextSeq: number;
@@ -56,6 +61,9 @@ export class StreamPublisher {
   private committing = false;
   private scheduled = false;
   private closed = false;
+  /** Commits are failing: the held batch is retried after a backoff. */
+  private failing: { reason: string; since: number; attempts: number } | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(batch: CommittedBatch) => void>();
   /** The latest committed data of every topic: the snapshot state. */
   private readonly latest = new Map<string, { readonly seq: number; readonly data: unknown }>();
@@ -81,6 +89,14 @@ export class StreamPublisher {
 
   get journal(): StreamJournal {
     return this.o.journal;
+  }
+
+  /** Why nothing is being committed (the journal failed, or its writes fail and are retried); undefined when healthy. */
+  get failure(): string | undefined {
+    if (this.o.journal.failed !== undefined) return `${this.o.journal.failed}; ${this.pending.length} message(s) after seq ${this.head} held, never sent`;
+    const f = this.failing;
+    if (!f) return undefined;
+    return `journal writes failing since ${new Date(f.since).toISOString()} (${f.attempts} attempt(s)): ${f.reason}; ${this.pending.length} message(s) after seq ${this.head} held and retried, nothing sent meanwhile`;
   }
 
   /**
@@ -115,7 +131,7 @@ export class StreamPublisher {
     return { seq: this.head, state };
   }
 
-  /** Resolves when everything published so far is committed (or the journal failed). */
+  /** Resolves when everything published so far is committed, or commits are failing (see failure). */
   flush(): Promise<void> {
     if (this.pending.length === 0 && !this.committing) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
@@ -124,10 +140,14 @@ export class StreamPublisher {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    // Never committed, so never sent: the next run issues their numbers again, as after a crash.
+    if (this.pending.length > 0) this.o.logger.error({ held: this.pending.length, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
   }
 
   private schedule(): void {
-    if (this.scheduled || this.committing) return;
+    if (this.scheduled || this.committing || this.retryTimer !== undefined) return;
     this.scheduled = true;
     // One commit per turn of the event loop: everything published in this turn goes together.
     setImmediate(() => {
@@ -149,12 +169,15 @@ export class StreamPublisher {
       await this.o.journal.append(rows);
     } catch (err) {
       this.committing = false;
-      this.m.refused.inc(rows.length + this.pending.length);
-      this.o.logger.error({ err: (err as Error).message, lost: rows.length + this.pending.length, from: rows[0]?.seq }, 'stream journal write failed: messages not published');
-      this.pending = [];
-      this.pendingFrames = [];
-      this.settleDrain();
+      // Kept in front, with their numbers: no later message can be committed (or sent) before them.
+      this.pending = rows.concat(this.pending);
+      this.pendingFrames = frames.concat(this.pendingFrames);
+      this.commitFailed((err as Error).message);
       return;
+    }
+    if (this.failing) {
+      this.o.logger.warn({ attempts: this.failing.attempts, head: this.o.journal.head, failedForMs: this.o.clock.now() - this.failing.since }, 'stream journal writes recovered: the held messages are committed');
+      this.failing = undefined;
     }
     this.m.commit.observe((performance.now() - started) / 1000);
     this.m.batch.observe(rows.length);
@@ -175,8 +198,25 @@ export class StreamPublisher {
     else this.settleDrain();
   }
 
+  /** The held batch is retried after a backoff, unless the journal is gone for good (then nothing is ever sent). */
+  private commitFailed(reason: string): void {
+    const attempts = (this.failing?.attempts ?? 0) + 1;
+    if (!this.failing || this.failing.reason !== reason) {
+      this.o.logger.error({ err: reason, held: this.pending.length, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
+    }
+    this.failing = { reason, since: this.failing?.since ?? this.o.clock.now(), attempts };
+    this.m.pending.set(this.pending.length);
+    if (this.o.journal.failed === undefined && !this.closed) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.commit();
+      }, backoffDelay(attempts - 1, RETRY));
+    }
+    this.settleDrain();
+  }
+
   private settleDrain(): void {
-    if (this.pending.length > 0 || this.committing) return;
+    if ((this.pending.length > 0 && !this.failing) || this.committing) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();

@@ -45,7 +45,7 @@ export class JournalRetention {
       const removed = await journal.prune(this.o.clock.now(), maxAgeMs, maxCount, keepFrom);
       if (removed > 0) logger.debug({ removed, oldest: journal.oldest, head: journal.head }, 'stream journal pruned');
       const held = journal.head - journal.oldest + 1;
-      if (journal.oldest > 0 && held > maxCount * 1.5) {
+      if (held > maxCount * 1.5) {
         logger.warn({ held, maxCount, keepFrom }, 'stream journal over its retention: Kafka has not acknowledged the tail, so it is kept');
       }
     } catch (err) {

@@ -3,7 +3,8 @@
 // is encoded once and sent to every unfiltered subscriber as the same bytes; a subscriber whose peer
 // backs up past a byte bound stops receiving live frames and is caught up from the journal when it
 // drains, or is closed (4008) if it stays behind — memory stays bounded and the publisher never
-// slows down for anyone.
+// slows down for anyone. Replays take the same path: one per connection at a time, read from the
+// journal a chunk per turn of the event loop while the socket has room.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -11,6 +12,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   CLOSE,
   ClientFrameSchema,
+  MAX_CLIENT_FRAMES,
   decodeFrames,
   encodeBatch,
   encodeFrame,
@@ -125,6 +127,10 @@ interface Connection {
   /** The seq of the last data frame sent (the next frame's `prev`). */
   lastSent: number;
   behindSince: number | undefined;
+  /** The replay being served: `next` is the next seq to read, `prev` the last replayed frame's seq. */
+  replay: { next: number; readonly to: number; prev: number } | undefined;
+  /** A turn of journal reading (replay or catch-up) is scheduled. */
+  pumpScheduled: boolean;
   handshakeTimer: TimerHandle | undefined;
   /** Cuts a peer that does not complete a close the server started. */
   closeTimer: TimerHandle | undefined;
@@ -225,8 +231,8 @@ export class StreamServer {
   }
 
   /** Per connection: its state, position and bytes queued on its socket (what bounds memory). */
-  stats(): { id: number; who: string; state: ConnectionState; sent: number; bufferedBytes: number }[] {
-    return [...this.connections].map((c) => ({ id: c.id, who: c.scope.who, state: c.state, sent: c.sent, bufferedBytes: c.peer.bufferedAmount }));
+  stats(): { id: number; who: string; state: ConnectionState; sent: number; replaying: boolean; bufferedBytes: number }[] {
+    return [...this.connections].map((c) => ({ id: c.id, who: c.scope.who, state: c.state, sent: c.sent, replaying: c.replay !== undefined, bufferedBytes: c.peer.bufferedAmount }));
   }
 
   readonly faults = {
@@ -242,7 +248,11 @@ export class StreamServer {
     stall: (on: boolean): void => {
       this.stalled = on;
       const head = this.source?.publisher.head ?? 0;
-      if (!on) for (const c of this.connections) if (c.state === 'live' && c.sent < head) this.startCatchUp(c);
+      if (on) return;
+      for (const c of this.connections) {
+        if (c.state === 'live' && c.sent < head) this.startCatchUp(c);
+        this.schedulePump(c);
+      }
     },
     /** Leaves replay requests unanswered until called with false. */
     ignoreReplays: (on: boolean): void => {
@@ -280,6 +290,8 @@ export class StreamServer {
       sent: 0,
       lastSent: 0,
       behindSince: undefined,
+      replay: undefined,
+      pumpScheduled: false,
       handshakeTimer: undefined,
       closeTimer: undefined,
       closed: new Promise<void>((resolve) => (closed = resolve)),
@@ -317,6 +329,10 @@ export class StreamServer {
       frames = decodeFrames(bytes);
     } catch {
       this.refuse(c, CLOSE.BAD_FRAME, 'bad-frame', 'the frame is not valid msgpack');
+      return;
+    }
+    if (frames.length > MAX_CLIENT_FRAMES) {
+      this.refuse(c, CLOSE.BAD_FRAME, 'too-many-frames', `a message holds at most ${MAX_CLIENT_FRAMES} frames, not ${frames.length}`);
       return;
     }
     for (const raw of frames) {
@@ -366,13 +382,13 @@ export class StreamServer {
     const epoch = publisher.epoch;
     const head = publisher.head;
     const resume = hello.resume;
-    const servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head && (journal.oldest === 0 || resume.seq >= journal.oldest - 1);
+    const servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head && resume.seq >= journal.oldest - 1;
     if (resume && servable) {
       c.sent = resume.seq;
       c.lastSent = resume.seq;
       this.send(c, { op: 'welcome', epoch, head, resumed: true });
       this.startCatchUp(c);
-      this.catchUp(c);
+      this.pump(c);
       return;
     }
     if (resume) {
@@ -387,24 +403,47 @@ export class StreamServer {
     c.state = 'live';
   }
 
-  /** Sends [from, to] from the journal (those the subscriber may see), chained from from - 1. */
+  /**
+   * Starts sending [from, to] from the journal (those the subscriber may see), chained from from - 1.
+   * One replay at a time: another is refused while one is in flight, and closes a subscriber that is
+   * not even reading the one it has (4008).
+   */
   private replay(c: Connection, from: number, to: number): void {
     const source = this.source;
     if (!source) return;
     const { journal, publisher } = source;
+    if (c.replay) {
+      if (c.peer.bufferedAmount > this.o.highWaterBytes) this.closeSlow(c, 'asked for another replay without reading the one in flight');
+      else this.send(c, { op: 'error', code: 'replay-busy', message: `replay ${c.replay.next}-${c.replay.to} is in flight: ask again once it has arrived` });
+      return;
+    }
     const last = Math.min(to, publisher.head);
     if (from > last) return;
     if (journal.oldest > from) {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: `messages ${from}-${journal.oldest - 1} are no longer in the journal` });
       return;
     }
-    let prev = from - 1;
-    for (let at = from; at <= last; ) {
-      const rows = journal.read(at, last, CATCH_UP_CHUNK);
-      if (rows.length === 0) break;
-      prev = this.sendRows(c, rows, prev);
-      at = (rows[rows.length - 1] as JournalRow).seq + 1;
+    c.replay = { next: from, to: last, prev: from - 1 };
+    this.pump(c);
+  }
+
+  /** One chunk of the replay in flight; whether there is more to send. */
+  private replayChunk(c: Connection, { journal, publisher }: StreamSource): boolean {
+    const r = c.replay;
+    if (!r) return false;
+    if (journal.oldest > r.next) {
+      c.replay = undefined;
+      this.send(c, { op: 'reset', epoch: publisher.epoch, reason: `messages ${r.next}-${journal.oldest - 1} are no longer in the journal` });
+      return false;
     }
+    const rows = journal.read(r.next, r.to, CATCH_UP_CHUNK);
+    const lastRow = rows[rows.length - 1];
+    if (lastRow) {
+      r.prev = this.sendRows(c, rows, r.prev);
+      r.next = lastRow.seq + 1;
+    }
+    if (!lastRow || r.next > r.to) c.replay = undefined;
+    return c.replay !== undefined;
   }
 
   private onCommitted(batch: CommittedBatch): void {
@@ -466,32 +505,48 @@ export class StreamServer {
     c.behindSince = this.options.clock.now();
   }
 
-  /** Sends from the journal while the socket has room; live again once at the head. */
-  private catchUp(c: Connection): void {
-    const source = this.source;
-    if (!source || c.state !== 'catching-up' || c.peer.readyState !== 'open') return;
-    const { journal, publisher } = source;
+  /** One chunk of the catch-up; live again once at the head. Whether there is more to send. */
+  private catchUpChunk(c: Connection, { journal, publisher }: StreamSource): boolean {
     if (journal.oldest > c.sent + 1) {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: 'fell too far behind: the journal no longer holds the next messages' });
       this.m.slowClosed.inc();
       this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
-      return;
+      return false;
     }
-    while (c.sent < publisher.head && c.peer.bufferedAmount < this.o.highWaterBytes) {
-      const rows = journal.read(c.sent + 1, publisher.head, CATCH_UP_CHUNK);
-      if (rows.length === 0) break;
+    const rows = c.sent < publisher.head ? journal.read(c.sent + 1, publisher.head, CATCH_UP_CHUNK) : [];
+    const lastRow = rows[rows.length - 1];
+    if (lastRow) {
       c.lastSent = this.sendRows(c, rows, c.lastSent);
-      c.sent = (rows[rows.length - 1] as JournalRow).seq;
+      c.sent = lastRow.seq;
     }
-
     if (c.sent >= publisher.head) {
       c.state = 'live';
       if (c.peer.bufferedAmount < this.o.highWaterBytes) c.behindSince = undefined;
     }
+    return lastRow !== undefined && c.state === 'catching-up';
+  }
+
+  /**
+   * Sends what a connection is owed from the journal (its replay first, then its catch-up), one chunk
+   * per turn of the event loop and only while its socket is under the high-water mark, so no
+   * subscriber can hold the loop or grow the server's memory; a flush or the heartbeat resumes it.
+   */
+  private pump(c: Connection): void {
+    c.pumpScheduled = false;
+    const source = this.source;
+    if (!source || this.stalled || c.peer.readyState !== 'open' || c.peer.bufferedAmount >= this.o.highWaterBytes) return;
+    const more = c.replay ? this.replayChunk(c, source) || c.state === 'catching-up' : c.state === 'catching-up' && this.catchUpChunk(c, source);
+    if (more) this.schedulePump(c);
+  }
+
+  private schedulePump(c: Connection): void {
+    if (c.pumpScheduled || (!c.replay && c.state !== 'catching-up')) return;
+    c.pumpScheduled = true;
+    setImmediate(() => this.pump(c));
   }
 
   private onFlushed(c: Connection): void {
-    if (c.state === 'catching-up' && c.peer.bufferedAmount < this.o.lowWaterBytes) setImmediate(() => this.catchUp(c));
+    if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.schedulePump(c);
   }
 
   private tick(): void {
@@ -506,20 +561,24 @@ export class StreamServer {
       if (c.peer.bufferedAmount > this.o.highWaterBytes) c.behindSince ??= now;
       else if (c.state === 'live') c.behindSince = undefined;
       if (c.behindSince !== undefined && now - c.behindSince > this.o.maxBehindMs) {
-        this.options.logger.warn({ connection: c.id, who: c.scope.who, behindMs: now - c.behindSince }, 'stream subscriber stayed behind; closing');
-        this.send(c, { op: 'error', code: 'too-slow', message: `behind the stream for over ${this.o.maxBehindMs / 1000} s` });
-        this.m.slowClosed.inc();
-        c.behindSince = undefined;
-        c.state = 'catching-up'; // no more live frames for a connection being closed
-        this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
+        this.closeSlow(c, `behind the stream for over ${this.o.maxBehindMs / 1000} s`);
         continue;
       }
-      if (c.state === 'catching-up') {
-        if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.catchUp(c);
-      }
+      if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.schedulePump(c);
       if (c.peer.bufferedAmount < this.o.highWaterBytes) this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
     }
     this.m.behind.set(behind);
+  }
+
+  /** Closes a subscriber that stays behind (4008), saying why. */
+  private closeSlow(c: Connection, message: string): void {
+    this.options.logger.warn({ connection: c.id, who: c.scope.who, behindMs: c.behindSince === undefined ? 0 : this.options.clock.now() - c.behindSince, message }, 'stream subscriber stayed behind; closing');
+    this.send(c, { op: 'error', code: 'too-slow', message });
+    this.m.slowClosed.inc();
+    c.behindSince = undefined;
+    c.replay = undefined;
+    c.state = 'catching-up'; // no more live frames for a connection being closed
+    this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
   }
 
   private send(c: Connection, frame: ServerFrame): void {
@@ -528,8 +587,8 @@ export class StreamServer {
 
   private write(c: Connection, bytes: Uint8Array, frames: number): void {
     if (c.peer.readyState !== 'open') return;
-    // While catching up, each write that goes out lets the catch-up continue at once (not at the next heartbeat).
-    const flushed = c.state === 'catching-up' ? () => this.onFlushed(c) : undefined;
+    // While catching up or replaying, each write that goes out lets it continue at once (not at the next heartbeat).
+    const flushed = c.state === 'catching-up' || c.replay ? () => this.onFlushed(c) : undefined;
     c.peer.send(bytes, flushed);
     this.m.frames.inc(frames);
     this.m.bytes.inc(bytes.length);

@@ -57,6 +57,8 @@ export const TOPIC_PATTERN = /^(?:[A-Za-z0-9_-]+|\*|>)(?:\.(?:[A-Za-z0-9_-]+|\*|
 export const MAX_TOPICS = 64;
 /** Replays longer than this are asked for in pieces (or read from Kafka). */
 export const MAX_REPLAY = 100_000;
+/** Frames in one client message at most (a client needs two: hello and a replay). */
+export const MAX_CLIENT_FRAMES = 8;
 
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
