@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
@@ -7,7 +7,7 @@ import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
 import { readTopic, seqsOf } from '../support/kafka';
-import { startServe } from '../support/serve';
+import { serveUntilExit, startServe } from '../support/serve';
 import { untilAsync } from '../support/wait';
 
 describe('dualdesk serve (the built CLI, as a process)', () => {
@@ -112,5 +112,55 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
     await expect(startServe(['--data-dir', tempDir(), '--port', port])).rejects.toThrow(/exited \(1\)[\s\S]*EADDRINUSE/);
     first.proc.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+  });
+});
+
+/** A data directory a desk has run in and stopped cleanly: its trading database and its stream journal hold history. */
+async function dataDirWithHistory(): Promise<string> {
+  const dataDir = tempDir();
+  const serve = await startServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'warn']);
+  serve.proc.kill('SIGTERM');
+  expect(await serve.exited).toBe(0);
+  return dataDir;
+}
+
+/** The one line a failed start prints on stderr. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+describe('dualdesk serve: a start that fails stops what it started and exits 1 with one line', () => {
+  it('a corrupt paper.db', async () => {
+    const dataDir = await dataDirWithHistory();
+    writeFileSync(join(dataDir, 'paper.db'), randomBytes(16_384));
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toBe(`error: trading failed to start: cannot open the paper trading database ${join(dataDir, 'paper.db')}: file is not a database`);
+  });
+
+  it('a corrupt paper-stream.db', async () => {
+    const dataDir = await dataDirWithHistory();
+    for (const f of ['paper-stream.db-wal', 'paper-stream.db-shm']) rmSync(join(dataDir, f), { force: true });
+    writeFileSync(join(dataDir, 'paper-stream.db'), randomBytes(16_384));
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toBe(`error: trading failed to start: cannot open the stream journal ${join(dataDir, 'paper-stream.db')}: file is not a database`);
+  });
+
+  it('a read-only data directory holding databases', async () => {
+    const dataDir = await dataDirWithHistory();
+    // Root ignores permissions: then the desk runs as nobody, who owns the directory it cannot write.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    if (user) for (const f of [dataDir, ...readdirSync(dataDir).map((n) => join(dataDir, n))]) chownSync(f, user.uid, user.gid);
+    chmodSync(dataDir, 0o500);
+    try {
+      const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo'], user ? { user } : {});
+      expect(failed.code).toBe(1);
+      expect(oneLine(failed.stderr)).toMatch(/^error: trading failed to start: cannot open the paper trading database .*paper\.db: .*readonly.* \(the file and its directory must be writable\)$/);
+    } finally {
+      chmodSync(dataDir, 0o700);
+    }
   });
 });

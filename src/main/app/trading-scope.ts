@@ -65,7 +65,17 @@ export class TradingScope implements Service {
     return this.stream;
   }
 
+  /** A start that fails stops what it had started (worker threads, timers, files), so nothing of it keeps running. */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      await this.stop().catch((e: unknown) => this.o.logger.error({ err: e }, 'could not stop what had started'));
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
     const { config, logger } = this.o;
     this.store = openStore(storeFile(config.dataDir, this.current), this.current);
     logger.info({ mode: this.current, file: this.store.file, schemaVersion: this.store.schemaVersion }, 'journal open');
