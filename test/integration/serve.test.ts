@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
@@ -131,6 +131,15 @@ function oneLine(stderr: string): string {
   return lines[0] ?? '';
 }
 
+function spoil(file: string, bytes: number, at = 0): void {
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, randomBytes(bytes), 0, bytes, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 describe('dualdesk serve: a start that fails stops what it started and exits 1 with one line', () => {
   it('a corrupt paper.db', async () => {
     const dataDir = await dataDirWithHistory();
@@ -162,5 +171,44 @@ describe('dualdesk serve: a start that fails stops what it started and exits 1 w
     } finally {
       chmodSync(dataDir, 0o700);
     }
+  });
+});
+
+describe('dualdesk serve: trading state is never reset without a word', () => {
+  it('refuses a zero-length paper.db beside a stream journal with history, and starts afresh once the journal is moved away', async () => {
+    const dataDir = await dataDirWithHistory();
+    writeFileSync(join(dataDir, 'paper.db'), '');
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toMatch(
+      /^error: trading failed to start: paper\.db holds no trading state but paper-stream\.db holds [\d,]+ messages? of epoch \S+ \(last seq \d+\): the trading database was lost or replaced; restore paper\.db .* or move paper-stream\.db .* away to start afresh$/,
+    );
+    // Refusing changed nothing: the next start refuses again.
+    expect((await serveUntilExit(['--data-dir', dataDir, '--port', '0'])).code).toBe(1);
+
+    // The trader's explicit choice to start afresh: the old stream journal moved away.
+    const attic = join(dataDir, 'attic');
+    mkdirSync(attic);
+    for (const f of readdirSync(dataDir).filter((n) => n.startsWith('paper-stream.db'))) renameSync(join(dataDir, f), join(attic, f));
+    const fresh = await startServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'warn']);
+    fresh.proc.kill('SIGTERM');
+    expect(await fresh.exited).toBe(0);
+  });
+
+  it.each(['paper.db', 'paper-stream.db'])('refuses %s when its write-ahead log has a damaged header, rather than opening it without its transactions', async (db) => {
+    const dataDir = tempDir();
+    const run = await startServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'warn']);
+    // Killed, as a crash would: what was committed is still in the -wal files, not yet copied into the databases.
+    run.proc.kill('SIGKILL');
+    await run.exited;
+    const wal = join(dataDir, `${db}-wal`);
+    expect(statSync(wal).size).toBeGreaterThan(32);
+    spoil(wal, 32);
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toBe(
+      `error: trading failed to start: ${wal} is damaged (its header is not a valid SQLite write-ahead log): opening ${db} would silently drop the transactions in it; ` +
+        `restore both files from a backup, or move ${db}-wal away to accept that loss`,
+    );
   });
 });
