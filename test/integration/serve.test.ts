@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
@@ -7,7 +7,7 @@ import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
 import { readTopic, seqsOf } from '../support/kafka';
-import { startServe } from '../support/serve';
+import { serveUntilExit, startServe } from '../support/serve';
 import { untilAsync } from '../support/wait';
 
 describe('dualdesk serve (the built CLI, as a process)', () => {
@@ -112,5 +112,103 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
     await expect(startServe(['--data-dir', tempDir(), '--port', port])).rejects.toThrow(/exited \(1\)[\s\S]*EADDRINUSE/);
     first.proc.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+  });
+});
+
+/** A data directory a desk has run in and stopped cleanly: its trading database and its stream journal hold history. */
+async function dataDirWithHistory(): Promise<string> {
+  const dataDir = tempDir();
+  const serve = await startServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'warn']);
+  serve.proc.kill('SIGTERM');
+  expect(await serve.exited).toBe(0);
+  return dataDir;
+}
+
+/** The one line a failed start prints on stderr. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+function spoil(file: string, bytes: number, at = 0): void {
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, randomBytes(bytes), 0, bytes, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('dualdesk serve: a start that fails stops what it started and exits 1 with one line', () => {
+  it('a corrupt paper.db', async () => {
+    const dataDir = await dataDirWithHistory();
+    writeFileSync(join(dataDir, 'paper.db'), randomBytes(16_384));
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toBe(`error: trading failed to start: cannot open the paper trading database ${join(dataDir, 'paper.db')}: file is not a database`);
+  });
+
+  it('a corrupt paper-stream.db', async () => {
+    const dataDir = await dataDirWithHistory();
+    for (const f of ['paper-stream.db-wal', 'paper-stream.db-shm']) rmSync(join(dataDir, f), { force: true });
+    writeFileSync(join(dataDir, 'paper-stream.db'), randomBytes(16_384));
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toBe(`error: trading failed to start: cannot open the stream journal ${join(dataDir, 'paper-stream.db')}: file is not a database`);
+  });
+
+  it('a read-only data directory holding databases', async () => {
+    const dataDir = await dataDirWithHistory();
+    // Root ignores permissions: then the desk runs as nobody, who owns the directory it cannot write.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    if (user) for (const f of [dataDir, ...readdirSync(dataDir).map((n) => join(dataDir, n))]) chownSync(f, user.uid, user.gid);
+    chmodSync(dataDir, 0o500);
+    try {
+      const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo'], user ? { user } : {});
+      expect(failed.code).toBe(1);
+      expect(oneLine(failed.stderr)).toMatch(/^error: trading failed to start: cannot open the paper trading database .*paper\.db: .*readonly.* \(the file and its directory must be writable\)$/);
+    } finally {
+      chmodSync(dataDir, 0o700);
+    }
+  });
+});
+
+describe('dualdesk serve: trading state is never reset without a word', () => {
+  it('refuses a zero-length paper.db beside a stream journal with history, and starts afresh once the journal is moved away', async () => {
+    const dataDir = await dataDirWithHistory();
+    writeFileSync(join(dataDir, 'paper.db'), '');
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toMatch(
+      /^error: trading failed to start: paper\.db holds no trading state but paper-stream\.db holds [\d,]+ messages? of epoch \S+ \(last seq \d+\): the trading database was lost or replaced; restore paper\.db .* or move paper-stream\.db .* away to start afresh$/,
+    );
+    // Refusing changed nothing: the next start refuses again.
+    expect((await serveUntilExit(['--data-dir', dataDir, '--port', '0'])).code).toBe(1);
+
+    // The trader's explicit choice to start afresh: the old stream journal moved away.
+    const attic = join(dataDir, 'attic');
+    mkdirSync(attic);
+    for (const f of readdirSync(dataDir).filter((n) => n.startsWith('paper-stream.db'))) renameSync(join(dataDir, f), join(attic, f));
+    const fresh = await startServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'warn']);
+    fresh.proc.kill('SIGTERM');
+    expect(await fresh.exited).toBe(0);
+  });
+
+  it.each(['paper.db', 'paper-stream.db'])('refuses %s when its write-ahead log has a damaged header, rather than opening it without its transactions', async (db) => {
+    const dataDir = tempDir();
+    const run = await startServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'warn']);
+    // Killed, as a crash would: what was committed is still in the -wal files, not yet copied into the databases.
+    run.proc.kill('SIGKILL');
+    await run.exited;
+    const wal = join(dataDir, `${db}-wal`);
+    expect(statSync(wal).size).toBeGreaterThan(32);
+    spoil(wal, 32);
+    const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0']);
+    expect(failed.code).toBe(1);
+    expect(oneLine(failed.stderr)).toBe(
+      `error: trading failed to start: ${wal} is damaged (its header is not a valid SQLite write-ahead log): opening ${db} would silently drop the transactions in it; ` +
+        `restore both files from a backup, or move ${db}-wal away to accept that loss`,
+    );
   });
 });

@@ -40,3 +40,37 @@ export async function startServe(args: readonly string[], env: Record<string, st
   });
   return { proc, url, stdout: () => out, stderr: () => err, exited };
 }
+
+export interface ServeExit {
+  readonly code: number | string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `dualdesk serve` expecting it to fail: resolves with its exit code and output once the
+ * process has exited (the test's timeout bounds a process that never does); rejects as soon as it
+ * serves instead. `user` runs it as
+ * another user (uid, gid), so that permissions apply even when the tests run as root.
+ */
+export async function serveUntilExit(args: readonly string[], { user }: { user?: { uid: number; gid: number } } = {}): Promise<ServeExit> {
+  const proc = spawn(process.execPath, [binDualdesk, 'serve', ...args], {
+    env: { ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  onTestFinished(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const code = await new Promise<number | string>((resolve, reject) => {
+    proc.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      if (/is serving at/.test(stderr)) reject(new Error(`dualdesk serve started instead of failing:\n${stderr}`));
+    });
+    proc.once('close', (c, signal) => resolve(c ?? signal ?? -1));
+  });
+  return { code, stdout, stderr };
+}

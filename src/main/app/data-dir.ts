@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../ops';
+import { StoreError } from '../store';
+import { readJournalHistory } from '../transport';
 
 export const CONTROL_TOKEN_FILE = 'control-token';
 
@@ -46,4 +48,20 @@ export function loadOrCreateControlToken(dataDir: string, logger?: Logger): stri
     throw new Error(`${file} does not hold a valid control token; delete it to have a new one generated`);
   }
   return token;
+}
+
+/**
+ * A new trading database beside a stream journal with history means the trading state (orders, fills,
+ * limits, the trading state, the venue's order ids) was lost or replaced: refuse to trade from nothing.
+ */
+export function refuseLostTradingState(tradingFile: string, streamFile: string): void {
+  const history = readJournalHistory(streamFile);
+  if (!history) return;
+  const [db, stream] = [basename(tradingFile), basename(streamFile)];
+  const messages = `${history.messages.toLocaleString('en-US')} message${history.messages === 1 ? '' : 's'}`;
+  throw new StoreError(
+    `${db} holds no trading state but ${stream} holds ${messages} of epoch ${history.epoch} (last seq ${history.lastSeq}): ` +
+      `the trading database was lost or replaced; restore ${db} (with its -wal file) from a backup, ` +
+      `or move ${stream} with its -wal and -shm files (or the whole data directory ${dirname(tradingFile)}) away to start afresh`,
+  );
 }

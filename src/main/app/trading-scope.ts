@@ -3,10 +3,11 @@ import { defaultPort, IbAdapter, type VenueMetrics } from '../ib';
 import { join } from 'node:path';
 import { systemClock } from '../clock';
 import type { DependencyStatus, Logger, Registry } from '../ops';
-import { openStore, storeFile, VenueMemoryRepository, type Store } from '../store';
+import { checkWalHeader, openStore, storeFile, VenueMemoryRepository, type Store } from '../store';
 import { demoMarketDataLines } from '../sim';
 import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type KafkaOutboxStatus, type StreamMetrics, type StreamSource } from '../transport';
 import type { DeskConfig } from './config';
+import { refuseLostTradingState } from './data-dir';
 import type { Service } from './lifecycle';
 import { TradingCore } from './trading-core';
 
@@ -65,11 +66,25 @@ export class TradingScope implements Service {
     return this.stream;
   }
 
+  /** A start that fails stops what it had started (worker threads, timers, files), so nothing of it keeps running. */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      await this.stop().catch((e: unknown) => this.o.logger.error({ err: e }, 'could not stop what had started'));
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
     const { config, logger } = this.o;
-    this.store = openStore(storeFile(config.dataDir, this.current), this.current);
+    const tradingFile = storeFile(config.dataDir, this.current);
+    const streamFile = join(config.dataDir, `${this.current}-stream.db`);
+    // The stream's sequence lives in its write-ahead log too: a damaged one would hand out numbers again.
+    checkWalHeader(streamFile);
+    this.store = openStore(tradingFile, this.current, { whenNew: () => refuseLostTradingState(tradingFile, streamFile) });
     logger.info({ mode: this.current, file: this.store.file, schemaVersion: this.store.schemaVersion }, 'journal open');
-    const journal = await StreamJournal.open(join(config.dataDir, `${this.current}-stream.db`));
+    const journal = await StreamJournal.open(streamFile);
     const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: this.o.streamMetrics });
     this.stream = { journal, publisher };
     logger.info({ mode: this.current, epoch: journal.epoch, head: journal.head }, 'stream journal open');

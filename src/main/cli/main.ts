@@ -10,4 +10,13 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   uiDir,
 });
-if (code !== undefined) process.exitCode = code;
+if (code !== undefined) {
+  process.exitCode = code;
+  // The last resort after a failure: what was started has been stopped, and nothing left over may keep the process alive.
+  if (code !== 0) {
+    setTimeout(() => {
+      process.stderr.write(`error: still running after the error (${process.getActiveResourcesInfo().join(', ')}); exiting\n`);
+      process.exit(code);
+    }, 3_000).unref();
+  }
+}

@@ -1,5 +1,5 @@
-export { openStore, storeFile, StoreError } from './database';
-export type { Database, Store } from './database';
+export { checkWalHeader, openStore, storeFile, StoreError } from './database';
+export type { Database, OpenStoreOptions, Store } from './database';
 export { MIGRATIONS } from './migrations';
 export { OrderJournalRepository } from './order-journal';
 export type { JournaledOrder, NewOrder } from './order-journal';

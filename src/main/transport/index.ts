@@ -1,5 +1,7 @@
 export { JournalError, StreamJournal } from './journal';
 export type { JournalRow } from './journal';
+export { readJournalHistory } from './journal-history';
+export type { JournalHistory } from './journal-history';
 export { createStreamMetrics, StreamPublisher } from './publisher';
 export type { CommittedBatch, PublisherOptions, StreamMetrics } from './publisher';
 export { JournalRetention } from './retention';

@@ -69,7 +69,14 @@ export class StreamJournal {
       await worker.terminate();
       throw new JournalError(`cannot open the stream journal ${file}: ${(err as Error).message}`);
     });
-    const reader = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    let reader: BetterSqlite3.Database;
+    try {
+      reader = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      // The writer is running by now: a journal that cannot be read must not leave it behind.
+      await worker.terminate();
+      throw new JournalError(`cannot read the stream journal ${file}: ${(err as Error).message}`);
+    }
     return new StreamJournal(worker, reader, file, ready.epoch, ready);
   }
 

@@ -145,7 +145,8 @@ export class StreamServer {
   private readonly connections = new Set<Connection>();
   private source: StreamSource | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly heartbeat: TimerHandle;
+  /** Runs while there are connections: an idle server holds no timer, so a desk that failed to start can exit. */
+  private heartbeat: TimerHandle | undefined;
   /** Fault injection: live frames to lose (tests and drills of the subscriber's gap filling). */
   private framesToLose = 0;
   /** Fault injection: a stalled network (nothing goes out, nothing comes in, connections stay open). */
@@ -177,7 +178,6 @@ export class StreamServer {
       slowClosed: new Counter({ name: 'dualdesk_stream_slow_closed_total', help: 'Connections closed for staying behind (4008).', registers }),
       badFrames: new Counter({ name: 'dualdesk_stream_bad_frames_total', help: 'Client frames refused (malformed, oversized, unexpected).', registers }),
     };
-    this.heartbeat = options.clock.setInterval(() => this.tick(), this.o.heartbeatMs);
   }
 
   get connectionCount(): number {
@@ -298,6 +298,7 @@ export class StreamServer {
     };
     this.connections.add(c);
     this.m.connections.set(this.connections.size);
+    this.heartbeat ??= this.options.clock.setInterval(() => this.tick(), this.o.heartbeatMs);
     c.handshakeTimer = this.options.clock.setTimeout(() => {
       if (c.state === 'hello') this.refuse(c, CLOSE.HANDSHAKE_TIMEOUT, 'handshake-timeout', `no hello within ${this.o.handshakeTimeoutMs} ms`);
     }, this.o.handshakeTimeoutMs);
@@ -308,6 +309,11 @@ export class StreamServer {
         this.options.clock.clearTimer(c.closeTimer);
         this.connections.delete(c);
         this.m.connections.set(this.connections.size);
+        if (this.connections.size === 0) {
+          this.options.clock.clearTimer(this.heartbeat);
+          this.heartbeat = undefined;
+          this.m.behind.set(0);
+        }
         closed();
       },
       error: (message) => this.options.logger.debug({ connection: c.id, err: message }, 'stream socket error'),
