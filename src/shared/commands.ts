@@ -5,7 +5,7 @@ import { TRADING_MODES, type TradingMode } from './desk';
 import type { DeskHealth } from './health';
 import type { MarketDataSnapshot } from './market';
 import type { OrderPreview, RiskLimits, RiskStatus } from './risk';
-import type { EquitySnapshot, Fill, KillSwitchReport, Order, Position, ReconciliationReport } from './trading';
+import type { DeskReconciliation, EquitySnapshot, Fill, KillSwitchReport, Order, Position, PositionMismatch } from './trading';
 import type { VenueStatus } from './venue';
 import { SECURITY_TYPES } from './market';
 import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
@@ -68,8 +68,10 @@ export const CommandSchemas = {
   getPositions: z.strictObject({}),
   getEquity: z.strictObject({}),
   getRiskStatus: z.strictObject({}),
-  /** What the last reconciliation with the venue found. */
+  /** What the last reconciliation with the venue found: orders, and positions that still differ. */
   getReconciliation: z.strictObject({}),
+  /** Positions that differ from the venue's: DualDesk takes the venue's figures (the venue is the truth). */
+  adoptVenuePositions: z.strictObject({}),
   /** An instrument's chart and quote as of now (it must be subscribed). */
   getMarketData: z.strictObject({ conId: z.number().int().positive() }),
   /** LIVE only, after switching: orders go out only once the trader arms (refused for a paper account). */
@@ -103,7 +105,8 @@ export interface CommandValues {
   getPositions: Position[];
   getEquity: EquitySnapshot | null;
   getRiskStatus: RiskStatus;
-  getReconciliation: ReconciliationReport | null;
+  getReconciliation: DeskReconciliation | null;
+  adoptVenuePositions: { readonly adopted: readonly PositionMismatch[] };
   getMarketData: MarketDataSnapshot;
   armLive: VenueStatus;
   disarmLive: VenueStatus;

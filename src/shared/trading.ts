@@ -108,8 +108,37 @@ export interface KillSwitchReport {
   readonly exits: readonly Order[];
   /** Positions left after the last verification (empty when flat). */
   readonly remaining: readonly { readonly conId: number; readonly symbol: string; readonly quantity: number }[];
+  /** True only when the venue's own positions, read after the exits, are flat: an unread venue is never flat. */
   readonly flat: boolean;
   readonly problems: readonly string[];
+  /** Not flat, and the kill switch carries on by itself when the venue is back (cancel, flatten, verify). */
+  readonly continuing: boolean;
+}
+
+export const KILL_SWITCH_PHASES = ['cancelling', 'flattening', 'verifying', 'waiting-for-venue', 'not-flat', 'flat'] as const;
+export type KillSwitchPhase = (typeof KILL_SWITCH_PHASES)[number];
+
+/** The kill switch's progress (topic `risk.killswitch`), from the trigger until flat is verified at the venue. */
+export interface KillSwitchProgress {
+  readonly phase: KillSwitchPhase;
+  /** Why it was triggered. */
+  readonly reason: string;
+  /** In the trader's words: 'kill switch: waiting for the venue — 10 AAPL still held'. */
+  readonly message: string;
+  /** Positions still held: the venue's, or DualDesk's last known when the venue cannot be read. */
+  readonly remaining: readonly { readonly conId: number; readonly symbol: string; readonly quantity: number }[];
+  /** 1 for the trigger, then one more for each time it carried on by itself. */
+  readonly attempt: number;
+  readonly at: number;
+}
+
+/** A position DualDesk and the venue disagree on, found at a resync: trading is held until the trader adopts the venue's figures or flattens. */
+export interface PositionMismatch {
+  readonly conId: number;
+  readonly symbol: string;
+  readonly desk: number;
+  readonly venue: number;
+  readonly at: number;
 }
 
 /** What reconciliation found: everything the trader should see when it does not match. */
@@ -126,4 +155,9 @@ export interface ReconciliationReport {
   /** Orders whose filled quantity at the venue differs from the fills DualDesk applied. */
   readonly fillMismatches: readonly { readonly order: Order; readonly venueFilled: number }[];
   readonly clean: boolean;
+}
+
+/** The last reconciliation of orders, and the positions that still differ from the venue's (getReconciliation). */
+export interface DeskReconciliation extends ReconciliationReport {
+  readonly positions: readonly PositionMismatch[];
 }

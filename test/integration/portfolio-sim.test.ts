@@ -136,7 +136,7 @@ describe('portfolio against the simulator (real TCP, real IbAdapter)', () => {
     clock.advance(3_000);
     expect(d.flags).toEqual([]);
 
-    // A fill that never reaches the portfolio: the venue's streamed position is flagged, the resync adopts it.
+    // A fill that never reaches the portfolio: the venue's streamed position is flagged, the resync holds it until adopted.
     d.lost.add('dd-lost');
     const mark = t.log.length;
     const lostFill = await marketOrder(t, d, 'dd-lost', aapl, 'BUY', 20);
@@ -146,7 +146,10 @@ describe('portfolio against the simulator (real TCP, real IbAdapter)', () => {
     expect(d.flags).toEqual([expect.objectContaining({ kind: 'position', conId: aapl.conId, desk: 60, venue: 80, action: 'flagged', source: 'position-update' })]);
     expect(d.portfolio.position(aapl.conId)!.quantity).toBe(60);
     await t.adapter.resync();
-    expect(d.flags[1]).toMatchObject({ kind: 'position', conId: aapl.conId, desk: 60, venue: 80, action: 'adopted', source: 'resync' });
+    expect(d.flags[1]).toMatchObject({ kind: 'position', conId: aapl.conId, desk: 60, venue: 80, action: 'held', source: 'resync' });
+    expect(d.portfolio.position(aapl.conId)!.quantity).toBe(60);
+    // The trader adopts the venue's figures.
+    d.portfolio.adoptVenue();
     expect(d.portfolio.position(aapl.conId)!.quantity).toBe(80);
     expect(d.portfolio.openDiscrepancies()).toEqual([]);
     const at = clock.now();

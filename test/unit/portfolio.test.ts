@@ -382,7 +382,7 @@ describe('portfolio: the venue', () => {
     expect(r.flags).toEqual([]);
   });
 
-  it('flags a resync that disagrees, with both values, and adopts the venue’s quantity and cash', () => {
+  it('holds a resync that disagrees, with both values, until the trader adopts the venue’s quantity and cash', () => {
     const r = rig();
     r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0 }));
     r.p.applyFill(r.fill(AAPL, 'BUY', 100, 200));
@@ -391,16 +391,22 @@ describe('portfolio: the venue', () => {
     const report = r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0, positions: [venuePosition(AAPL, 150, 200)] }));
     expect(report.discrepancies).toHaveLength(1);
     expect(r.flags).toEqual([
-      expect.objectContaining({ kind: 'position', conId: AAPL, symbol: 'AAPL', desk: 100, venue: 150, difference: 50, action: 'adopted', source: 'resync', message: expect.stringMatching(/DualDesk holds 100, the venue 150/) as unknown }),
+      expect.objectContaining({ kind: 'position', conId: AAPL, symbol: 'AAPL', desk: 100, venue: 150, difference: 50, action: 'held', source: 'resync', message: 'AAPL: DualDesk 100, venue 150' }),
     ]);
+    // Held: DualDesk's figure stands until the trader decides.
+    expect(r.p.position(AAPL)!.quantity).toBe(100);
+    expect(r.p.heldDiscrepancies()).toHaveLength(1);
+    expect(r.p.adoptVenue()).toEqual([expect.objectContaining({ desk: 100, venue: 150, action: 'adopted', source: 'trader' })]);
     expect(r.p.position(AAPL)!.quantity).toBe(150);
     expect(r.p.equity()!.equity).toBeCloseTo(100_000, 6);
     expect(r.p.openDiscrepancies()).toEqual([]);
-    // A position DualDesk has and the venue does not is dropped the same way.
+    // A position DualDesk has and the venue does not is held and adopted the same way.
     r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0, positions: [] }));
-    expect(last(r.flags)).toMatchObject({ desk: 150, venue: 0, action: 'adopted' });
+    expect(last(r.flags)).toMatchObject({ desk: 150, venue: 0, action: 'held' });
+    r.p.adoptVenue();
     expect(r.p.position(AAPL)!.quantity).toBe(0);
     expect(r.p.equity()!.equity).toBeCloseTo(100_000, 6);
+    expect(r.p.adoptVenue()).toEqual([]);
   });
 
   it('flags streamed positions and NetLiquidation that still disagree after the grace period, and clears them when they agree', () => {

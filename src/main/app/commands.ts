@@ -51,7 +51,8 @@ export class CommandRouter {
     getPositions: (_a, core) => core.portfolio.positions(),
     getEquity: (_a, core) => core.portfolio.equity() ?? null,
     getRiskStatus: (_a, core) => core.risk.status(),
-    getReconciliation: (_a, core) => core.execution?.lastReconciliation ?? null,
+    getReconciliation: (_a, core) => core.reconciliation(),
+    adoptVenuePositions: (_a, core) => core.adoptVenuePositions(),
     getMarketData: (a, core) => {
       const snapshot = core.marketData?.snapshot(a.conId);
       if (!snapshot) throw new DeskCommandError('not-subscribed', `No market data for ${a.conId}: subscribe first.`);

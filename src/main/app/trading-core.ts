@@ -1,14 +1,14 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type Instrument, type InstrumentSpec, type Order, type OrderTicket, type Position, type OrderPreview, type TradingMode } from '../../shared';
+import { DeskCommandError, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
-import { ExecutionEngine, KillSwitch, type KillSwitchReport, type OrderIntent } from '../execution';
+import { ExecutionEngine, KillSwitch, type OrderIntent } from '../execution';
 import type { IbAdapter, VenueSnapshot, VenueStatus } from '../ib';
 import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
-import { Portfolio } from '../portfolio';
+import { Portfolio, type Discrepancy } from '../portfolio';
 import { RiskEngine, type RiskContext } from '../risk';
 import { OrderJournalRepository, PortfolioRepository, type Store } from '../store';
 import type { StreamPublisher } from '../transport';
@@ -38,6 +38,8 @@ export class TradingCore {
   private readonly instruments = new Map<number, Instrument>();
   /** The core's own standing market data ('orders', 'portfolio'): one subscription per consumer and instrument. */
   private readonly standing = new Map<string, Promise<MarketDataSnapshot>>();
+  /** The position mismatches trading was last held for (one alert per change). */
+  private heldKey = '';
 
   constructor(private readonly o: TradingCoreOptions) {
     const { store, venue, clock, logger, publisher, mode } = o;
@@ -54,6 +56,12 @@ export class TradingCore {
       onError: (err, what) => logger.error({ err }, `risk: ${what}`),
     });
     this.detach.push(this.portfolio.onDiscrepancy((d) => this.bus.publish('portfolio.discrepancy', d, 'HIGH')));
+    this.detach.push(
+      this.risk.addRearmGuard(() => {
+        const held = this.portfolio.heldDiscrepancies();
+        return held.length > 0 ? `Positions differ from the venue (${mismatchText(held)}): adopt the venue's figures or flatten first.` : undefined;
+      }),
+    );
     if (!venue) {
       this.marketData = undefined;
       this.execution = undefined;
@@ -73,10 +81,27 @@ export class TradingCore {
       logger: logger.child({ component: 'execution' }),
       instrumentOf: (conId) => this.instruments.get(conId),
     });
-    this.killSwitch = new KillSwitch({ engine: this.execution, venue, control: { halt: (reason) => void this.risk.halt(reason) }, clock, logger: logger.child({ component: 'kill-switch' }) });
+    this.killSwitch = new KillSwitch({
+      engine: this.execution,
+      venue,
+      control: { halt: (reason) => void this.risk.halt(reason) },
+      clock,
+      logger: logger.child({ component: 'kill-switch' }),
+      held: () => this.portfolio.positions(),
+      onProgress: (p) => this.bus.publish('risk.killswitch', p, 'FLASH_CRASH'),
+      onReport: (r) => this.reportKillSwitch(r),
+    });
+    const killSwitch = this.killSwitch;
+    this.detach.push(
+      () => killSwitch.close(),
+      this.risk.addRearmGuard(() => (killSwitch.pending ? 'The kill switch has not verified flat at the venue yet: it carries on when the venue is back.' : undefined)),
+    );
     const onStatus = (s: VenueStatus) => this.bus.publish('venue.status', s, 'HIGH');
     const onAlert = (a: CoreTopics['venue.alert']) => this.bus.publish('venue.alert', a, 'HIGH');
-    const onResynced = (s: VenueSnapshot) => this.watchHeldPositions(s);
+    const onResynced = (s: VenueSnapshot) => {
+      this.watchHeldPositions(s);
+      this.holdOnMismatch();
+    };
     venue.on('status', onStatus);
     venue.on('alert', onAlert);
     venue.on('resynced', onResynced);
@@ -172,6 +197,8 @@ export class TradingCore {
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */
   async flatten(conId?: number): Promise<Order[]> {
     const { execution } = this.requireVenue();
+    // Flattening what differs from the venue closes the venue's figure (the truth), not DualDesk's.
+    this.adoptHeld('flattened by the trader');
     const open = this.portfolio.positions().filter((p) => p.quantity !== 0 && (conId === undefined || p.conId === conId));
     if (conId !== undefined && open.length === 0) throw new DeskCommandError('no-position', `There is no position in ${conId} to flatten.`);
     const orders: Order[] = [];
@@ -185,7 +212,28 @@ export class TradingCore {
 
   async triggerKillSwitch(reason: string): Promise<KillSwitchReport> {
     const { killSwitch } = this.requireVenue();
-    const report = await killSwitch.trigger(reason);
+    // Exits are the venue's positions: DualDesk's books take its figures first, or the exits' fills would leave them wrong.
+    this.adoptHeld('the kill switch flattens what the venue holds');
+    return killSwitch.trigger(reason);
+  }
+
+  /** The trader's resolution of a position mismatch: DualDesk takes the venue's figures (trading stays held until re-armed). */
+  adoptVenuePositions(): { adopted: PositionMismatch[] } {
+    return { adopted: this.adoptHeld('adopted by the trader') };
+  }
+
+  /** The last reconciliation of orders, with the positions that still differ from the venue's. */
+  reconciliation(): DeskReconciliation | null {
+    const orders = this.execution?.lastReconciliation;
+    if (!orders) return null;
+    const positions = this.portfolio.heldDiscrepancies().map(mismatchOf);
+    return { ...orders, positions, clean: orders.clean && positions.length === 0 };
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  private reportKillSwitch(report: KillSwitchReport): void {
+    const held = report.remaining.map((p) => `${p.quantity} ${p.symbol}`).join(', ');
     this.bus.publish(
       'risk.alert',
       {
@@ -193,17 +241,37 @@ export class TradingCore {
         severity: 'CRITICAL',
         title: report.flat ? 'Kill switch: flat and halted' : 'Kill switch: NOT flat',
         message: report.flat
-          ? `Halted: ${report.cancelled} order(s) cancelled, ${report.exits.length} exit(s). Re-arm to trade again.`
-          : `Halted, but positions remain: ${report.remaining.map((p) => `${p.symbol} ${p.quantity}`).join(', ')}. ${report.problems.join('; ')}`,
+          ? `Halted: ${report.cancelled} order(s) cancelled, ${report.exits.length} exit(s); flat, verified at the venue. Re-arm to trade again.`
+          : `Halted, NOT flat${held ? `: ${held} still held` : ''}. ${report.problems.join('; ')}. It carries on by itself when the venue is back.`,
         at: report.finishedAt,
       },
       'FLASH_CRASH',
     );
-    if (!report.flat) {
-      const release = this.risk.addRearmGuard(() => (this.portfolio.positions().some((p) => p.quantity !== 0) ? 'The kill switch did not end flat: flatten first.' : undefined));
-      this.detach.push(release);
-    }
-    return report;
+  }
+
+  /** Positions a resync found different from the venue's hold trading (REDUCING in paper, HALTED in live) until the trader resolves them. */
+  private holdOnMismatch(): void {
+    const held = this.portfolio.heldDiscrepancies();
+    const key = held.map((d) => `${d.conId}:${d.desk}:${d.venue}`).join(',');
+    if (key === this.heldKey) return;
+    this.heldKey = key;
+    if (held.length === 0) return;
+    const text = mismatchText(held);
+    const reason = `Positions differ from the venue (${text}): adopt the venue's figures or flatten, then re-arm.`;
+    if (this.o.mode === 'live') this.risk.halt(reason);
+    else this.risk.reduce(reason);
+    this.o.logger.error({ mismatches: held.map(mismatchOf) }, 'positions differ from the venue: trading held');
+    this.bus.publish('risk.alert', { type: 'POSITION_MISMATCH', severity: 'CRITICAL', title: 'Positions differ from the venue', message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.o.clock.now() }, 'FLASH_CRASH');
+  }
+
+  private adoptHeld(why: string): PositionMismatch[] {
+    const adopted = this.portfolio.adoptVenue().map(mismatchOf);
+    this.heldKey = '';
+    if (adopted.length === 0) return [];
+    const text = adopted.map((m) => `${m.symbol}: DualDesk ${m.desk}, venue ${m.venue}`).join('; ');
+    this.o.logger.warn({ adopted, why }, "the venue's positions adopted");
+    this.bus.publish('risk.alert', { type: 'POSITION_MISMATCH', severity: 'MEDIUM', title: "Venue's positions adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.o.clock.now() }, 'HIGH');
+    return adopted;
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -318,6 +386,15 @@ function exitTicket(p: Position, instrument: Instrument): OrderTicket {
     type: 'MKT',
     tif: 'DAY',
   };
+}
+
+function mismatchOf(d: Discrepancy): PositionMismatch {
+  return { conId: d.conId ?? 0, symbol: d.symbol ?? String(d.conId), desk: d.desk, venue: d.venue, at: d.at };
+}
+
+/** 'SPY: DualDesk 0, venue 5; AAPL: DualDesk 10, venue 0' */
+function mismatchText(held: readonly Discrepancy[]): string {
+  return held.map((d) => `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}`).join('; ');
 }
 
 function asCommandError(err: unknown, fallback: string): DeskCommandError {

@@ -1,5 +1,5 @@
 // The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
-import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../shared';
+import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, KillSwitchProgress, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../shared';
 
 export type { SymbolQuote } from '../../shared';
 import type { Discrepancy } from '../portfolio';
@@ -19,6 +19,8 @@ export type CoreTopics = {
   'risk.alert': RiskAlert;
   'risk.state': TradingStateChange;
   'risk.challenge': ChallengeStatusChange;
+  /** The kill switch's progress until flat is verified at the venue. */
+  'risk.killswitch': KillSwitchProgress;
   'venue.status': VenueStatus;
   'venue.alert': VenueAlert;
   /** DualDesk's books and the venue's disagree (positions, equity). */

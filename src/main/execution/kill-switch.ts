@@ -2,11 +2,13 @@
 // orders → verify flat against the venue → stay latched until the trader re-arms. Exits are computed
 // only once every cancel is confirmed, from the venue's own positions, so an exit and a resting order
 // can never both fill and leave a position reversed; a position that changes anyway is corrected by
-// the verification pass, again reduce-only.
-import { DeskCommandError, type Instrument, type KillSwitchReport, type Order, type OrderSide } from '../../shared';
+// the verification pass, again reduce-only. It fails closed: flat only when the venue's positions, read
+// after the exits, are flat; otherwise it stays pending and runs again by itself at the venue's next
+// resync (and every retryMs while the venue cannot be read), until flat is verified.
+import { DeskCommandError, type Instrument, type KillSwitchPhase, type KillSwitchProgress, type KillSwitchReport, type Order, type OrderSide } from '../../shared';
 
 export type { KillSwitchReport } from '../../shared';
-import type { Clock } from '../clock';
+import type { Clock, TimerHandle } from '../clock';
 import type { IbAdapter, VenuePosition } from '../ib';
 import type { Logger } from '../ops';
 import type { ExecutionEngine } from './engine';
@@ -16,7 +18,9 @@ export interface KillSwitchControl {
   halt(reason: string): void;
 }
 
-export type KillSwitchVenue = Pick<IbAdapter, 'cancelAll' | 'resync' | 'resolve'>;
+export type KillSwitchVenue = Pick<IbAdapter, 'cancelAll' | 'resync' | 'resolve' | 'on' | 'off'>;
+
+type Holding = KillSwitchReport['remaining'][number];
 
 export interface KillSwitchOptions {
   readonly engine: ExecutionEngine;
@@ -24,31 +28,79 @@ export interface KillSwitchOptions {
   readonly control: KillSwitchControl;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** What DualDesk last knew it held: named while the venue cannot be read (default: nothing known). */
+  readonly held?: () => readonly Holding[];
+  /** Each step, for the stream and the UI. */
+  readonly onProgress?: (progress: KillSwitchProgress) => void;
+  /** Each run's outcome, the trigger's and those it carried on with by itself. */
+  readonly onReport?: (report: KillSwitchReport) => void;
   /** How long to wait for cancels and exits to be confirmed (default 15 s). */
   readonly confirmTimeoutMs?: number;
   /** Verification passes before giving up (default 3). */
   readonly maxPasses?: number;
+  /** While the venue cannot be read, try again this often besides at its next resync (default 5 s). */
+  readonly retryMs?: number;
 }
 
+/** The venue's positions could not be read: never taken as flat. */
+const UNREAD = Symbol('unread');
+const NOT_READ = 'positions not read from the venue';
 
 export class KillSwitch {
   private running: Promise<KillSwitchReport> | undefined;
+  /** Not yet verified flat: the reason it was triggered, and how many runs so far. */
+  private unfinished: { reason: string; attempts: number } | undefined;
+  private retry: TimerHandle | undefined;
+  private readonly onResynced = () => {
+    // After every listener of the resync (reconciliation first): exits need a reconciled journal.
+    if (this.unfinished && !this.running) queueMicrotask(() => void this.carryOn());
+  };
 
-  constructor(private readonly o: KillSwitchOptions) {}
+  constructor(private readonly o: KillSwitchOptions) {
+    o.venue.on('resynced', this.onResynced);
+  }
+
+  /** True from the trigger until flat is verified at the venue. */
+  get pending(): boolean {
+    return this.unfinished !== undefined;
+  }
 
   /** Runs it (a second trigger while it runs joins the first). */
   trigger(reason: string): Promise<KillSwitchReport> {
-    this.running ??= this.run(reason).finally(() => (this.running = undefined));
+    if (this.running) return this.running;
+    this.o.control.halt(`Kill switch: ${reason}`);
+    this.unfinished = { reason, attempts: 0 };
+    return this.start();
+  }
+
+  /** Stops carrying on (the core is closing). */
+  close(): void {
+    this.o.venue.off('resynced', this.onResynced);
+    this.o.clock.clearTimer(this.retry);
+    this.unfinished = undefined;
+  }
+
+  private carryOn(): void {
+    if (this.unfinished && !this.running) void this.start().catch((err: unknown) => this.o.logger.error({ err }, 'kill switch: a run failed'));
+  }
+
+  private start(): Promise<KillSwitchReport> {
+    this.o.clock.clearTimer(this.retry);
+    const run = this.unfinished as { reason: string; attempts: number };
+    run.attempts++;
+    this.running = this.run(run.reason, run.attempts).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async run(reason: string): Promise<KillSwitchReport> {
-    const { engine, venue, control, clock, logger } = this.o;
+  private async run(reason: string, attempt: number): Promise<KillSwitchReport> {
+    const { engine, venue, clock, logger } = this.o;
     const timeout = this.o.confirmTimeoutMs ?? 15_000;
     const startedAt = clock.now();
     const problems: string[] = [];
-    control.halt(`Kill switch: ${reason}`);
-    logger.warn({ reason }, 'kill switch: halted; cancelling every working order');
+    const progress = (phase: KillSwitchPhase, message: string, remaining: readonly Holding[]) =>
+      this.o.onProgress?.({ phase, reason, message: `kill switch: ${message}`, remaining, attempt, at: clock.now() });
+    logger.warn({ reason, attempt }, 'kill switch: halted; cancelling every working order');
+    progress('cancelling', 'halted; cancelling every working order', this.held());
 
     // 1. Cancel: DualDesk's orders one by one (journaled), then the venue-wide global cancel for anything else.
     const cancelled = await engine.cancelAll();
@@ -68,10 +120,12 @@ export class KillSwitch {
     const passes = this.o.maxPasses ?? 3;
     for (let pass = 1; pass <= passes; pass++) {
       const open = await this.openPositions(problems);
+      if (open === UNREAD) break;
       // Instruments whose orders are still working are left alone: an exit could race them.
       const stillWorking = new Set(engine.workingOrders().map((o) => o.conId));
       const flattenable = open.filter((p) => !stillWorking.has(p.conId));
       if (flattenable.length === 0) break;
+      progress('flattening', `sending ${flattenable.length} exit(s): ${describe(flattenable)}`, flattenable.map(holding));
       const placed = await Promise.allSettled(flattenable.map((p) => this.exit(p)));
       for (const [i, r] of placed.entries()) {
         if (r.status === 'fulfilled') exits.push(r.value);
@@ -82,31 +136,53 @@ export class KillSwitch {
       } catch (err) {
         problems.push(`exits not confirmed: ${(err as Error).message}`);
       }
+      progress('verifying', 'verifying flat at the venue', flattenable.map(holding));
     }
-    const remaining = await this.openPositions(problems);
-    const flat = remaining.length === 0;
+    const read = await this.openPositions(problems);
+    const venueWasAway = read === UNREAD || problems.some((p) => p.startsWith(NOT_READ));
+    // Fail closed: positions that could not be read are not flat; DualDesk's last known holdings stand for them.
+    const remaining = read === UNREAD ? this.held() : read.map(holding);
+    const flat = read !== UNREAD && read.length === 0;
     const report: KillSwitchReport = {
       reason,
       startedAt,
       finishedAt: clock.now(),
       cancelled,
       exits: exits.map((e) => engine.order(e.id) ?? e),
-      remaining: remaining.map((p) => ({ conId: p.conId, symbol: p.symbol, quantity: p.quantity })),
+      remaining,
       flat,
       problems,
+      continuing: !flat,
     };
-    if (flat) logger.warn({ exits: exits.length, cancelled }, 'kill switch: flat and halted (latched until re-armed)');
-    else logger.error({ remaining: report.remaining, problems }, 'kill switch: NOT flat');
+    if (flat) {
+      this.unfinished = undefined;
+      logger.warn({ exits: exits.length, cancelled, attempt }, 'kill switch: flat (verified at the venue) and halted (latched until re-armed)');
+      progress('flat', 'flat, verified at the venue; halted until re-armed', []);
+    } else if (read === UNREAD) {
+      logger.error({ remaining, problems, attempt }, 'kill switch: NOT flat: the venue cannot be read; carrying on when it is back');
+      progress('waiting-for-venue', `waiting for the venue — ${remaining.length > 0 ? `${describe(remaining)} still held` : 'flat not yet verified'}`, remaining);
+    } else {
+      logger.error({ remaining, problems, attempt }, 'kill switch: NOT flat; trying again at the venue\'s next resync');
+      progress('not-flat', `NOT flat — ${describe(remaining)} still held at the venue; trying again at its next resync`, remaining);
+    }
+    // The venue may be back by now without a resync of its own to wake us: try again shortly.
+    if (!flat && venueWasAway) this.retry = clock.setTimeout(() => this.carryOn(), this.o.retryMs ?? 5_000);
+    this.o.onReport?.(report);
     return report;
   }
 
-  private async openPositions(problems: string[]): Promise<VenuePosition[]> {
+  private held(): Holding[] {
+    return (this.o.held?.() ?? []).filter((p) => Math.abs(p.quantity) > 1e-9).map((p) => ({ conId: p.conId, symbol: p.symbol, quantity: p.quantity }));
+  }
+
+  /** The venue's open positions, or UNREAD (with the reason in problems): an exception is never an empty list. */
+  private async openPositions(problems: string[]): Promise<VenuePosition[] | typeof UNREAD> {
     try {
       const snapshot = await this.o.venue.resync();
       return snapshot.positions.filter((p) => Math.abs(p.quantity) > 1e-9);
     } catch (err) {
-      problems.push(`positions not read from the venue: ${(err as Error).message}`);
-      return [];
+      problems.push(`${NOT_READ}: ${(err as Error).message}`);
+      return UNREAD;
     }
   }
 
@@ -125,4 +201,13 @@ export class KillSwitch {
       { reduceOnly: true, bypassGate: true },
     );
   }
+}
+
+function holding(p: Holding): Holding {
+  return { conId: p.conId, symbol: p.symbol, quantity: p.quantity };
+}
+
+/** '10 AAPL, -5 SPY' */
+function describe(positions: readonly Holding[]): string {
+  return positions.map((p) => `${p.quantity} ${p.symbol}`).join(', ');
 }

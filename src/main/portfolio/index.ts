@@ -46,10 +46,11 @@
  * - First sync: positions and cash seeded; executions in the snapshot are already in them and are
  *   not applied again when they arrive as fills ('reflected'); fills handed over before it are held.
  * - Every later sync: quantities compared, allowing for the snapshot's executions that have not yet
- *   arrived as fills; a difference is a discrepancy (callback + warning, both values) and the venue's
- *   quantity is adopted (the venue is the truth for holdings), with cash re-anchored to the venue so
- *   equity does not jump by the value of holdings that changed without fills. With nothing pending,
- *   NetLiquidation is compared with equity.
+ *   arrived as fills; a difference is a discrepancy 'held' (callback + warning, both values): DualDesk's
+ *   figure stays until the trader adopts the venue's (`adoptVenue`: the venue is the truth for
+ *   holdings; fills since count on top), with cash re-anchored to the venue so equity does not jump by
+ *   the value of holdings that changed without fills. The trading core holds trading meanwhile. With
+ *   nothing pending, NetLiquidation is compared with equity.
  * - Streamed positions and NetLiquidation are compared after a grace period (2 s; the fill may still
  *   be on its way) and only flagged; they clear when the two agree again.
  * - Equity tolerance: max(10, 0.1 % of the gross position value), in the base currency.

@@ -126,6 +126,8 @@ export class Portfolio {
   private readonly venuePositions = new Map<number, VenuePosition>();
   private readonly positionChecks = new Map<number, TimerHandle>();
   private venueNetLiq: { value: number; at: number } | undefined;
+  /** Cash's move to the venue's when held positions are adopted (computed at the resync that found them). */
+  private heldCashShift: number | undefined;
   private equityCheck: TimerHandle | undefined;
   private readonly open = new Map<string, Discrepancy>();
   private readonly recent: Discrepancy[] = [];
@@ -319,6 +321,41 @@ export class Portfolio {
   onDiscrepancy(listener: (d: Discrepancy) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The trader's resolution of the positions a resync found different: DualDesk takes the venue's figures
+   * (quantity, basis, and cash re-anchored with them). Fills applied since the resync count on top, as they
+   * would at the venue. Returns what was adopted.
+   */
+  adoptVenue(): Discrepancy[] {
+    const now = this.clock.now();
+    const adopted: Discrepancy[] = [];
+    for (const d of [...this.open.values()]) {
+      if (d.kind !== 'position' || d.conId === undefined) continue;
+      const book = this.books.get(d.conId) ?? this.ensureBook(d.conId, d.symbol ?? String(d.conId));
+      const quantity = book.quantity + d.difference;
+      this.adopt(book, this.venuePositions.get(d.conId), quantity);
+      this.dirty.add(book);
+      adopted.push(this.raise({ ...d, desk: d.desk, action: 'adopted', source: 'trader', at: now, message: `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}; the venue's figure adopted` }));
+    }
+    if (adopted.length === 0) return [];
+    if (this.heldCashShift !== undefined) {
+      this.log.warn({ before: this.cash, after: this.cash + this.heldCashShift }, 'cash re-anchored to the venue with its positions');
+      this.cash += this.heldCashShift;
+      this.heldCashShift = undefined;
+    }
+    this.revalueAll();
+    this.touchEquity();
+    this.persistNow();
+    this.equityDirty = true;
+    this.flushNow();
+    return adopted;
+  }
+
+  /** Position differences a resync found that the trader has not resolved yet. */
+  heldDiscrepancies(): Discrepancy[] {
+    return [...this.open.values()].filter((d) => d.action === 'held');
   }
 
   // --- reading --------------------------------------------------------------------------------
@@ -526,6 +563,7 @@ export class Portfolio {
       }
       const b = book ?? this.ensureBook(conId, p?.symbol ?? String(conId), p && UNIT_MULTIPLIER.has(p.secType) ? 1 : undefined);
       const still = expected === venueQty ? '' : ` (${venueQty} at the venue, ${venueQty - expected} of it in executions not yet applied)`;
+      // Held, not adopted: the trader decides (adoptVenue, or flatten); until then trading is held.
       found.push(
         this.raise({
           kind: 'position',
@@ -534,26 +572,22 @@ export class Portfolio {
           desk: mine,
           venue: expected,
           difference: expected - mine,
-          action: 'adopted',
+          action: 'held',
           source: 'resync',
           at: now,
-          message: `${this.nameOf(b)}: DualDesk holds ${mine}, the venue ${expected}${still}; the venue's quantity is adopted`,
+          message: `${this.nameOf(b)}: DualDesk ${mine}, venue ${expected}${still}`,
         }),
       );
-      this.adopt(b, p, expected);
-      this.dirty.add(b);
     }
     if (found.length > 0) {
-      // Holdings changed without fills: cash follows the venue too, or equity would jump by their value.
-      const before = this.cash;
+      // What cash becomes when the venue's holdings are adopted (holdings changed without fills: cash follows the venue too).
       let cash = this.venueCash(venue, figures);
       for (const e of pending) {
         const m = this.books.get(e.conId)?.multiplier ?? 1;
         const signed = e.side === 'BUY' ? e.shares : -e.shares;
         cash -= cashFlowOf(signed, e.price, m) - (commissionOf.get(e.execId) ?? 0);
       }
-      this.cash = cash;
-      this.log.warn({ before, after: cash }, 'cash re-anchored to the venue after adopting its positions');
+      this.heldCashShift = cash - this.cash;
     }
     this.provisionals(venue, figures, expectedDelta);
     this.revalueAll();
@@ -857,7 +891,8 @@ export class Portfolio {
       return;
     }
     const prior = this.open.get(key);
-    if (prior && prior.desk === mine && prior.venue === p.quantity) return;
+    // One a resync found stands (trading held) until the trader resolves it or a resync finds agreement.
+    if (prior?.action === 'held' || (prior && prior.desk === mine && prior.venue === p.quantity)) return;
     const symbol = book ? this.nameOf(book) : p.symbol;
     this.raise({
       kind: 'position',
@@ -899,7 +934,7 @@ export class Portfolio {
   private raise(d: Discrepancy): Discrepancy {
     this.log.warn({ kind: d.kind, conId: d.conId, symbol: d.symbol, desk: d.desk, venue: d.venue, difference: d.difference, tolerance: d.tolerance, action: d.action, source: d.source }, `portfolio discrepancy: ${d.message}`);
     const key = d.kind === 'equity' ? 'equity' : `position:${d.conId}`;
-    if (d.action === 'flagged') this.open.set(key, d);
+    if (d.action !== 'adopted') this.open.set(key, d);
     else this.open.delete(key);
     this.recent.push(d);
     if (this.recent.length > MAX_DISCREPANCY_LOG) this.recent.shift();

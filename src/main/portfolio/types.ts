@@ -55,9 +55,12 @@ export interface Discrepancy {
   readonly difference: number;
   /** Equity: the tolerance the difference exceeded. */
   readonly tolerance?: number;
-  /** 'adopted': DualDesk took the venue's value (positions at a resync); 'flagged': shown, nothing changed. */
-  readonly action: 'adopted' | 'flagged';
-  readonly source: 'resync' | 'position-update' | 'account-update';
+  /**
+   * 'held': found at a resync, DualDesk's figure kept until the trader adopts the venue's (trading is held
+   * meanwhile); 'adopted': DualDesk took the venue's figure (adoptVenue); 'flagged': shown, nothing changed.
+   */
+  readonly action: 'held' | 'adopted' | 'flagged';
+  readonly source: 'resync' | 'position-update' | 'account-update' | 'trader';
   readonly at: number;
   readonly message: string;
 }

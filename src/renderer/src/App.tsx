@@ -73,7 +73,7 @@ function Workstation() {
     const r = await store.command('killSwitch', {});
     setKilling(undefined);
     if (!r.ok) setKillResult(r.error.message);
-    else setKillResult(r.value.flat ? `Flat and halted: ${r.value.cancelled} order(s) cancelled, ${r.value.exits.length} exit(s). Re-arm to trade again.` : `NOT flat: ${r.value.remaining.map((p) => `${p.symbol} ${p.quantity}`).join(', ')}. ${r.value.problems.join('; ')}`);
+    else setKillResult(r.value.flat ? `Flat and halted: ${r.value.cancelled} order(s) cancelled, ${r.value.exits.length} exit(s). Re-arm to trade again.` : `NOT flat: ${r.value.remaining.map((p) => `${p.quantity} ${p.symbol}`).join(', ')} still held. ${r.value.problems.join('; ')}${r.value.continuing ? '. It carries on by itself when the venue is back (progress under Account & risk).' : ''}`);
   }, [store]);
 
   const actions = useMemo(

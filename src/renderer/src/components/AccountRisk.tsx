@@ -135,6 +135,31 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
           )}
         </>
       )}
+      {/* Until flat is verified at the venue; then, while still halted, that it was. */}
+      {store.killSwitch && (store.killSwitch.phase !== 'flat' || risk?.state === 'HALTED') && (
+        <p className={`kill-progress ks-${store.killSwitch.phase}`} data-testid="kill-progress" data-phase={store.killSwitch.phase}>
+          {store.killSwitch.message}
+        </p>
+      )}
+      {store.mismatches.length > 0 && (
+        <div className="mismatches" data-testid="mismatches">
+          <p className="error">Positions differ from the venue; trading is held:</p>
+          <ul>
+            {store.mismatches.map((m) => (
+              <li key={m.conId}>
+                {m.symbol}: DualDesk {m.desk}, venue {m.venue}
+              </li>
+            ))}
+          </ul>
+          <button
+            className="btn"
+            data-testid="adopt-venue"
+            onClick={() => void store.command('adoptVenuePositions', {}).then((r) => (r.ok ? (setError(undefined), void store.refreshRisk()) : setError(r.error.message)))}
+          >
+            Adopt the venue&apos;s figures
+          </button>
+        </div>
+      )}
       <div className="risk-actions">
         <button className="btn kill" onClick={onKill} data-testid="kill-switch">
           KILL SWITCH

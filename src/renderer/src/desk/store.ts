@@ -15,8 +15,10 @@ import type {
   EquitySnapshot,
   Fill,
   Instrument,
+  KillSwitchProgress,
   Order,
   Position,
+  PositionMismatch,
   RiskAlert,
   RiskStatus,
   SymbolQuote,
@@ -79,6 +81,10 @@ export class DeskStore {
   fills: Fill[] = [];
   equity: EquitySnapshot | undefined;
   risk: RiskStatus | undefined;
+  /** The kill switch's latest progress (until flat is verified at the venue). */
+  killSwitch: KillSwitchProgress | undefined;
+  /** Positions that differ from the venue's: trading is held until the trader adopts the venue's figures or flattens. */
+  mismatches: readonly PositionMismatch[] = [];
   venue: VenueStatus | undefined;
   health: DeskHealth | undefined;
   alerts: DeskAlert[] = [];
@@ -257,6 +263,11 @@ export class DeskStore {
         } else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
         return;
       case 'risk':
+        if (topic === 'risk.killswitch') {
+          this.killSwitch = data as KillSwitchProgress;
+          this.touch('account');
+          return;
+        }
         if (fromSnapshot) return;
         if (topic === 'risk.alert') {
           const a = data as RiskAlert;
@@ -271,6 +282,7 @@ export class DeskStore {
         if (!fromSnapshot && topic === 'portfolio.discrepancy') {
           const d = data as { kind: string; symbol?: string; desk: number; venue: number };
           this.alert('portfolio', 'WARNING', `Books differ from the venue (${d.kind}${d.symbol ? ` ${d.symbol}` : ''})`, `DualDesk ${d.desk}, venue ${d.venue}`);
+          void this.refreshRisk();
         }
         return;
       default:
@@ -340,11 +352,10 @@ export class DeskStore {
   }
 
   async refreshRisk(): Promise<void> {
-    const risk = await this.api.command('getRiskStatus', {});
-    if (risk.ok) {
-      this.risk = risk.value;
-      this.touch('account');
-    }
+    const [risk, reconciliation] = await Promise.all([this.api.command('getRiskStatus', {}), this.api.command('getReconciliation', {})]);
+    if (risk.ok) this.risk = risk.value;
+    if (reconciliation.ok) this.mismatches = reconciliation.value?.positions ?? [];
+    if (risk.ok || reconciliation.ok) this.touch('account');
   }
 
   private async poll(): Promise<void> {
