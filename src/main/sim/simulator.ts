@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../clock';
 import { createLogger, type Logger } from '../ops';
 import { createMatchingEngine } from './engine';
@@ -79,6 +80,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         now: () => clock.now(),
         accountId,
         startingCash: options.startingCash ?? 1_000_000,
+        execIdPrefix: randomBytes(4).toString('hex'),
         listener,
       }),
     clock,
