@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMatchingEngine } from '../../src/main/sim/engine';
-import type { EngineEvent, Execution, MatchingEngine, OrderTicket, QuoteSource, VenueOrder } from '../../src/main/sim/engine';
+import type { EngineEvent, EngineState, Execution, MatchingEngine, OrderTicket, QuoteSource, VenueOrder } from '../../src/main/sim/engine';
 import type { InstrumentSpec, MarketTick } from '../../src/main/sim/market';
 
 // Monday 6 January 2025, 10:00 New York.
@@ -69,7 +69,7 @@ interface Quote {
 }
 
 /** A scripted market: ticks pushed by the test, sessions decided by the test. */
-function harness(options: { firstPermId?: number } = {}) {
+function harness(options: { firstPermId?: number; execIdPrefix?: string; restore?: EngineState } = {}) {
   const ticks = new Map<number, MarketTick[]>();
   let now = T0;
   let nextOrderId = 0;
@@ -88,6 +88,8 @@ function harness(options: { firstPermId?: number } = {}) {
     accountId: 'DU1234567',
     startingCash: 1_000_000,
     ...(options.firstPermId === undefined ? {} : { firstPermId: options.firstPermId }),
+    execIdPrefix: options.execIdPrefix ?? '0000e0d5',
+    ...(options.restore === undefined ? {} : { restore: options.restore }),
     listener: (e) => events.push(e),
   });
 
@@ -746,5 +748,51 @@ describe('sim engine: events, executions and ids', () => {
     expect(reports[2]).toBeUndefined();
     expect(h.engine.account.position(AAPL.conId)).toMatchObject({ quantity: -200 });
     expect(h.engine.account.position(AAPL.conId)?.averageCost).toBeCloseTo(99 - 1 / 200, 9);
+  });
+});
+
+describe('sim engine: its state across restarts', () => {
+  /** A run that leaves a position, a partly filled working order, a resting limit and a rejected order behind. */
+  function firstRun() {
+    const h = harness({ firstPermId: 500, execIdPrefix: '0000e0d5' });
+    h.quote(AAPL, { bid: 99.98, ask: 100.02, askSize: 100 });
+    const partial = h.place({ totalQuantity: 300, orderRef: 'dd-partial' });
+    const resting = h.place({ orderType: 'LMT', lmtPrice: 90, tif: 'GTC', orderRef: 'dd-resting' });
+    h.engine.rejectNextOrder('a fault');
+    expect(h.engine.place(h.ticket({ instrument: ES })).ok).toBe(false);
+    // Saved as the simulator saves it: through JSON.
+    return { h, partial, resting, state: JSON.parse(JSON.stringify(h.engine.state())) as EngineState };
+  }
+
+  it('carries on as the same venue: orders, executions, commissions, positions, cash and ids', () => {
+    const { h, partial, resting, state } = firstRun();
+    const next = harness({ restore: state, execIdPrefix: '7f3a9c01' });
+    expect(next.engine.state()).toEqual(state);
+    expect(next.engine.openOrders()).toEqual(h.engine.openOrders());
+    expect(next.engine.completedOrders()).toEqual(h.engine.completedOrders());
+    expect(next.engine.executions()).toEqual(h.engine.executions());
+    expect(next.engine.commission(h.fills()[0]!.execId)).toEqual(h.engine.commission(h.fills()[0]!.execId));
+    expect(next.engine.account.positions()).toEqual(h.engine.account.positions());
+    const cash = (e: MatchingEngine) => e.account.values(h.now).find((v) => v.key === 'TotalCashValue')?.value;
+    expect(cash(next.engine)).toBe(cash(h.engine));
+
+    // The working order keeps working and fills; its execution carries this run's prefix.
+    next.setNow(h.now);
+    next.tick(AAPL, { bid: 99.98, ask: 100.03, askSize: 200 });
+    expect(next.orderOf(partial)).toMatchObject({ status: 'Filled', filled: 300 });
+    expect(next.orderOf(resting)).toMatchObject({ status: 'Submitted' });
+    const fresh = next.fills().at(-1)!;
+    expect(fresh.execId).toMatch(/^7f3a9c01\.[0-9a-f]{8}\.01\.01$/);
+    expect(h.fills().map((f) => f.execId)).not.toContain(fresh.execId);
+    expect(next.engine.account.position(AAPL.conId)?.quantity).toBe(300);
+    // Order ids stay used, perm ids go on.
+    expect(next.engine.place(next.ticket({ orderId: resting.orderId - 1 })).ok).toBe(false);
+    const placed = next.engine.place(next.ticket({ orderId: 50, orderType: 'LMT', lmtPrice: 80 }));
+    expect(placed.ok && placed.order.permId).toBe(Math.max(...state.orders.map((o) => o.permId)) + 1);
+  });
+
+  it('never hands out an execution id prefix an earlier run used', () => {
+    const { state } = firstRun();
+    expect(() => harness({ restore: state, execIdPrefix: '0000e0d5' })).toThrow(/prefix 0000e0d5 was used by an earlier run/);
   });
 });

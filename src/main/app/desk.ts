@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Gauge } from 'prom-client';
 import { TRADING_MODES, type CommandResult, type DeskHealth, type DeskInfo, type TradingMode } from '../../shared';
 import { createVenueMetrics, type IbAdapter } from '../ib';
@@ -6,7 +7,7 @@ import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type 
 import { createLocalServer, tokenMatches, type LocalServer } from '../server';
 import { createStreamMetrics, StreamServer, type StreamSource } from '../transport';
 import { systemClock } from '../clock';
-import { createDemoSimulator, type Simulator } from '../sim';
+import { createDemoSimulator, DEMO_VENUE_STATE_FILE, type Simulator } from '../sim';
 import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
 import { ensureDataDir, loadOrCreateControlToken } from './data-dir';
@@ -61,12 +62,14 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   showMode(config.mode);
   ensureDataDir(config.dataDir, logger);
 
-  // The demo venue: the TWS-protocol simulator, in-process on a free loopback port.
+  // The demo venue: the TWS-protocol simulator, in-process on a free loopback port, with its paper
+  // account kept in the data directory (one venue, one paper account, whichever mode the desk runs in).
   let simulator: Simulator | undefined;
   const demoVenue: Service = {
     name: 'simulator',
     async start() {
-      simulator = createDemoSimulator({ ...config.demoMarket, logger: logger.child({ component: 'sim' }) });
+      const stateFile = join(config.dataDir, DEMO_VENUE_STATE_FILE);
+      simulator = createDemoSimulator({ ...config.demoMarket, stateFile, logger: logger.child({ component: 'sim' }) });
       await simulator.start();
     },
     async stop() {

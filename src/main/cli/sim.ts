@@ -14,6 +14,8 @@ export interface SimOptions {
   readonly speed?: number;
   readonly controlPort?: number;
   readonly latencyMs?: number;
+  /** The paper account's file: kept across runs (see src/main/sim/state.ts). */
+  readonly state?: string;
   readonly logLevel: LogLevel;
 }
 
@@ -29,6 +31,7 @@ export async function sim(opts: SimOptions, io: CliIo): Promise<void> {
     sessions: opts.sessions,
     clock,
     ...(opts.liveAccount ? { liveAccount: opts.liveAccount } : {}),
+    ...(opts.state === undefined ? {} : { stateFile: opts.state }),
     logger,
   });
   await simulator.start();
@@ -46,5 +49,6 @@ export async function sim(opts: SimOptions, io: CliIo): Promise<void> {
   });
   const { host, port } = simulator.address;
   const controlText = control ? `; control on 127.0.0.1:${(control.address() as { port: number }).port}` : '';
-  io.stderr(`DualDesk simulator on ${host}:${port} (account ${simulator.accountId}, seed ${opts.seed})${controlText}\n`);
+  const stateText = opts.state === undefined ? '' : `; account kept in ${opts.state}`;
+  io.stderr(`DualDesk simulator on ${host}:${port} (account ${simulator.accountId}, seed ${opts.seed})${controlText}${stateText}\n`);
 }

@@ -23,6 +23,9 @@ export interface DemoMarketOptions {
 /** The simulator's default: how often (real time) the market loop pushes ticks out. */
 const STREAM_INTERVAL_MS = 20;
 
+/** The demo venue's paper account in the data directory: restarting the desk is like restarting TWS, not opening a new account. */
+export const DEMO_VENUE_STATE_FILE = 'demo-venue.json';
+
 /** At most this many demo instruments (each takes two market data lines: quotes and bars). */
 export const MAX_DEMO_SYMBOLS = 500;
 
@@ -46,7 +49,7 @@ export function demoMarketDataLines(symbols: number): number {
  * The in-process simulator of `serve --demo`, with the demo market's universe, rate and clock. An
  * accelerated clock starts and stops with the simulator.
  */
-export function createDemoSimulator(options: DemoMarketOptions & { readonly logger?: Logger; readonly port?: number } = {}): Simulator {
+export function createDemoSimulator(options: DemoMarketOptions & { readonly logger?: Logger; readonly port?: number; readonly stateFile?: string } = {}): Simulator {
   const symbols = demoSymbols(options.symbols ?? DEFAULT_SYMBOLS.length);
   const rate = options.rate ?? HISTORY_TICK_RATE * symbols.length;
   if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError('demo rate must be a positive number of updates per second');
@@ -62,6 +65,7 @@ export function createDemoSimulator(options: DemoMarketOptions & { readonly logg
     streamIntervalMs: STREAM_INTERVAL_MS * speed,
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.stateFile === undefined ? {} : { stateFile: options.stateFile }),
   });
   if (!(clock instanceof AcceleratedClock)) return simulator;
   return {

@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../clock';
 import { createLogger, type Logger } from '../ops';
 import { createMatchingEngine } from './engine';
+import { execIdPrefixOf } from './engine/ids';
 import type { MatchingEngine } from './engine/types';
 import { createMarketModel, defaultInstruments } from './market';
 import type { MarketModel, SessionMode } from './market/types';
 import { SimServer, type SimulatorFaults } from './venue/server';
 import { Venue } from './venue/venue';
+import { readVenueState, VENUE_STATE_FORMAT, VENUE_STATE_VERSION, VenueStateError, writeVenueState } from './state';
 
 export interface SimulatorOptions {
   /** Loopback only. */
@@ -32,6 +35,11 @@ export interface SimulatorOptions {
   readonly logger?: Logger;
   /** Real-time milliseconds (pacing and latency are wire-time properties). */
   readonly wallNow?: () => number;
+  /**
+   * The paper account's file (see state.ts): read at creation (a new account when it does not exist,
+   * a VenueStateError when it cannot be used), rewritten on every order change and fill.
+   */
+  readonly stateFile?: string;
 }
 
 export interface Simulator {
@@ -51,6 +59,15 @@ export interface Simulator {
 
 export const DEFAULT_PAPER_ACCOUNT = 'DU1234567';
 
+/** A random execution id prefix for this run, none of `taken` (the prefixes of the saved executions). */
+function newExecIdPrefix(taken: readonly string[]): string {
+  const used = new Set(taken);
+  for (;;) {
+    const prefix = randomBytes(4).toString('hex');
+    if (!used.has(prefix)) return prefix;
+  }
+}
+
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: 'warn' });
@@ -60,6 +77,11 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const paper = options.paperAccount ?? DEFAULT_PAPER_ACCOUNT;
   if (!/^D[UFI]\d+$/.test(paper)) throw new Error(`paper account '${paper}' must look like DU1234567`);
   const accountId = options.liveAccount ?? paper;
+  const stateFile = options.stateFile;
+  const saved = stateFile === undefined ? undefined : readVenueState(stateFile);
+  if (saved !== undefined && saved.accountId !== accountId) {
+    throw new VenueStateError(`the simulator's state file ${stateFile} holds account ${saved.accountId}, not ${accountId}`);
+  }
   const startMs = clock.now();
   const historyDays = options.historyDays ?? 5;
   const market = createMarketModel({
@@ -79,6 +101,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         now: () => clock.now(),
         accountId,
         startingCash: options.startingCash ?? 1_000_000,
+        execIdPrefix: newExecIdPrefix(saved?.engine.executions.map((e) => execIdPrefixOf(e.execId)) ?? []),
+        ...(saved ? { restore: saved.engine } : {}),
         listener,
       }),
     clock,
@@ -89,7 +113,19 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     streamIntervalMs: options.streamIntervalMs ?? 20,
     wallNow: options.wallNow ?? (() => performance.now()),
     originMs: startMs - historyDays * 86_400_000,
+    ...(saved ? { orderIds: saved.orderIds } : {}),
+    ...(stateFile === undefined ? {} : { saveState: () => saveState(stateFile) }),
   });
+  function saveState(file: string): void {
+    const state = { format: VENUE_STATE_FORMAT, version: VENUE_STATE_VERSION, accountId, savedAt: clock.now(), orderIds: venue.trading.orderIds(), engine: venue.engine.state() } as const;
+    try {
+      writeVenueState(file, state);
+    } catch (err) {
+      throw new VenueStateError(`cannot write the simulator's state file ${file}: ${(err as Error).message}`);
+    }
+  }
+  if (stateFile !== undefined && saved === undefined) saveState(stateFile); // a new account: a file that cannot be written fails now, not at the first fill
+  if (saved !== undefined) logger.info({ stateFile, orders: saved.engine.orders.length, executions: saved.engine.executions.length }, 'simulator account restored');
   const server = new SimServer(venue, options.host ?? '127.0.0.1', options.port ?? 0, logger);
 
   return {

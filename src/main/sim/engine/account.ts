@@ -11,7 +11,7 @@ import { accountValues } from './account-values';
 import { tradingDayKey, tradingDayStart } from './calendar';
 import { initialMarginFor } from './margin';
 import { roundCents } from './numbers';
-import type { AccountPnL, AccountPosition, AccountValue, PaperAccount, PositionPnL, QuoteSource } from './types';
+import type { AccountPnL, AccountPosition, AccountState, AccountValue, PaperAccount, PositionPnL, QuoteSource } from './types';
 
 interface Holding {
   readonly instrument: InstrumentSpec;
@@ -61,21 +61,27 @@ export interface PaperAccountInternal extends PaperAccount {
   initialMarginExcept(conId: number, atMs: number): number;
   /** Notes that time reached `atMs`: a new trading day captures its starting equity. */
   observe(atMs: number): void;
+  /** Cash, holdings and the day's reference figures, as plain data. */
+  state(): AccountState;
 }
 
 export interface PaperAccountOptions {
   readonly accountId: string;
   readonly startingCash: number;
   readonly market: QuoteSource;
+  /** A saved account to carry on from, with the instrument of each holding's conId. */
+  readonly restore?: { readonly state: AccountState; readonly instrument: (conId: number) => InstrumentSpec };
 }
 
 export function createPaperAccount(options: PaperAccountOptions): PaperAccountInternal {
   const { market, accountId } = options;
   const holdings = new Map<number, Holding>();
-  let cash = options.startingCash;
-  let day: string | undefined;
-  let nextDayStart = Number.NEGATIVE_INFINITY;
-  let dayStartNetLiquidation = options.startingCash;
+  const saved = options.restore?.state;
+  let cash = saved?.cash ?? options.startingCash;
+  let day: string | undefined = saved?.day;
+  let nextDayStart = saved?.nextDayStart ?? Number.NEGATIVE_INFINITY;
+  let dayStartNetLiquidation = saved?.dayStartNetLiquidation ?? options.startingCash;
+  for (const { conId, ...h } of saved?.holdings ?? []) holdings.set(conId, { ...h, instrument: options.restore!.instrument(conId) });
 
   function markPrice(conId: number, atMs: number): number | undefined {
     const tick = market.lastTick(conId, atMs);
@@ -254,5 +260,12 @@ export function createPaperAccount(options: PaperAccountOptions): PaperAccountIn
       return total;
     },
     observe,
+    state: (): AccountState => ({
+      cash,
+      ...(day === undefined ? {} : { day }),
+      ...(Number.isFinite(nextDayStart) ? { nextDayStart } : {}),
+      dayStartNetLiquidation,
+      holdings: [...holdings.values()].map(({ instrument, ...h }) => ({ ...h, conId: instrument.conId })),
+    }),
   };
 }

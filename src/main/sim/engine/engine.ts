@@ -1,12 +1,13 @@
 // The paper venue's matching engine: order lifecycle (validation, holds, modifications, cancels, expiry)
 // and fills against the synthetic market's displayed quotes. Pure: time comes from options.now() or the
-// tick, ids from counters; every state change goes to the listener synchronously, in order.
-import type { MarketTick } from '../market/types';
+// tick, ids from counters and the run's prefix; every state change goes to the listener synchronously, in
+// order; state() and options.restore carry the venue across restarts.
+import type { InstrumentSpec, MarketTick } from '../market/types';
 import { createPaperAccount } from './account';
 import { buyingPowerError } from './buying-power';
 import { COMMISSION_CURRENCY, commissionFor } from './commissions';
 import { venueErrors } from './errors';
-import { createIdSource } from './ids';
+import { createIdSource, execIdPrefixOf } from './ids';
 import { byPriority, freshQuote, matchable, take, triggeredByTick, triggeredOnArrival } from './matching';
 import type { QuoteState } from './matching';
 import { isLimitType, isStopType, isWorkingStatus, newRecord, orderKey, snapshot } from './orders';
@@ -14,6 +15,7 @@ import type { OrderRecord } from './orders';
 import type {
   CancelResult,
   CommissionReport,
+  EngineState,
   Execution,
   MatchingEngine,
   MatchingEngineOptions,
@@ -39,19 +41,40 @@ function executionExchange(exchange: string, primaryExchange: string): string {
 
 export function createMatchingEngine(options: MatchingEngineOptions): MatchingEngine {
   const { market, listener } = options;
-  const account = createPaperAccount({ accountId: options.accountId, startingCash: options.startingCash, market });
-  const ids = createIdSource(options.firstPermId ?? DEFAULT_FIRST_PERM_ID);
+  const saved = options.restore;
+  const savedInstruments = new Map((saved?.instruments ?? []).map((i) => [i.conId, i]));
+  /** The current universe's spec; a saved one for an instrument it no longer lists (its orders wait, its position keeps its last fill's mark). */
+  const instrumentOf = (conId: number): InstrumentSpec => {
+    const spec = options.instruments(conId) ?? savedInstruments.get(conId);
+    if (spec === undefined) throw new Error(`the saved venue state refers to instrument ${conId} but does not describe it`);
+    return spec;
+  };
+  const account = createPaperAccount({
+    accountId: options.accountId,
+    startingCash: options.startingCash,
+    market,
+    ...(saved ? { restore: { state: saved.account, instrument: instrumentOf } } : {}),
+  });
+  if (saved?.executions.some((e) => execIdPrefixOf(e.execId) === options.execIdPrefix)) {
+    throw new Error(`execution id prefix ${options.execIdPrefix} was used by an earlier run`);
+  }
+  const ids = createIdSource(saved?.nextPermId ?? options.firstPermId ?? DEFAULT_FIRST_PERM_ID, options.execIdPrefix);
   /** Every order ever accepted or rejected, in creation order. */
   const orders = new Map<string, OrderRecord>();
   /** The working ones (PreSubmitted or Submitted), in creation order. */
   const working = new Set<OrderRecord>();
-  const highestOrderId = new Map<number, number>();
+  const highestOrderId = new Map<number, number>(saved?.highestOrderIds.map(([clientId, orderId]) => [clientId, orderId]));
   const quotes = new Map<number, QuoteState>();
   const lastTrades = new Map<number, number>();
-  const executions: Execution[] = [];
-  const reports = new Map<string, CommissionReport>();
+  const executions: Execution[] = [...(saved?.executions ?? [])];
+  const reports = new Map<string, CommissionReport>(saved?.commissions.map((c) => [c.execId, c]));
   let pendingRejection: string | undefined;
-  let seq = 0;
+  let seq = saved?.seq ?? 0;
+  for (const { conId, ...o } of saved?.orders ?? []) {
+    const record: OrderRecord = { ...o, instrument: instrumentOf(conId), expiresAt: o.expiresAt };
+    orders.set(orderKey(record.clientId, record.orderId), record);
+    if (isWorkingStatus(record.status)) working.add(record);
+  }
 
   const emitOrder = (o: OrderRecord): void => listener({ kind: 'order', order: snapshot(o) });
   const fail = (error: VenueError): { ok: false; error: VenueError } => ({ ok: false, error });
@@ -361,5 +384,19 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
     executions: (): Execution[] => [...executions],
     commission: (execId: string): CommissionReport | undefined => reports.get(execId),
     workingConIds: (): number[] => [...new Set([...working].map((o) => o.instrument.conId))],
+    state: (): EngineState => {
+      const accountState = account.state();
+      const used = new Set([...all().map((o) => o.instrument.conId), ...accountState.holdings.map((h) => h.conId)]);
+      return {
+        instruments: [...used].map(instrumentOf),
+        nextPermId: ids.permIdMark,
+        seq,
+        highestOrderIds: [...highestOrderId],
+        orders: all().map(({ instrument, expiresAt, ...o }) => ({ ...o, conId: instrument.conId, ...(expiresAt === undefined ? {} : { expiresAt }) })),
+        executions: [...executions],
+        commissions: [...reports.values()],
+        account: accountState,
+      };
+    },
   };
 }

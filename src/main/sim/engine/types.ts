@@ -157,9 +157,61 @@ export interface MatchingEngineOptions {
   readonly accountId: string;
   /** USD 1,000,000 for a paper account. */
   readonly startingCash: number;
-  /** First permId handed out (IB's are large integers). */
+  /** First permId handed out (IB's are large integers); a restored state carries on from its own. */
   readonly firstPermId?: number;
+  /** Eight hex digits unique to this run: every execution id starts with it (no earlier run's may be reused). */
+  readonly execIdPrefix: string;
+  /** The state a previous run saved (state()): orders, executions, account and counters carry on from it. */
+  readonly restore?: EngineState;
   readonly listener: (event: EngineEvent) => void;
+}
+
+/** A position as the account books it (see account.ts), by instrument. */
+export interface HoldingState {
+  readonly conId: number;
+  readonly quantity: number;
+  readonly costPerUnit: number;
+  readonly pricePerUnit: number;
+  readonly realizedTotal: number;
+  readonly realizedToday: number;
+  readonly unrealizedAtDayStart: number;
+  readonly lastFillPrice: number;
+}
+
+export interface AccountState {
+  readonly cash: number;
+  /** The trading day the daily figures belong to ('YYYY-MM-DD'), once one started. */
+  readonly day?: string;
+  readonly nextDayStart?: number;
+  readonly dayStartNetLiquidation: number;
+  readonly holdings: readonly HoldingState[];
+}
+
+/** An order as the engine tracks it, with its instrument by conId. */
+export interface OrderState extends Omit<VenueOrder, 'instrument'> {
+  readonly conId: number;
+  readonly seq: number;
+  readonly arrived: boolean;
+  readonly expiresAt?: number;
+  readonly notional: number;
+}
+
+/**
+ * What a restart must find again, as plain data: the orders (working and done), executions and their
+ * commissions, the account, and the counters. The market's quotes are not part of it.
+ */
+export interface EngineState {
+  /** Every instrument an order or a holding refers to (kept so a changed universe still knows them). */
+  readonly instruments: readonly InstrumentSpec[];
+  readonly nextPermId: number;
+  /** Time priority of the next order. */
+  readonly seq: number;
+  /** [clientId, highest order id it used]. */
+  readonly highestOrderIds: readonly (readonly [number, number])[];
+  readonly orders: readonly OrderState[];
+  readonly executions: readonly Execution[];
+  readonly commissions: readonly CommissionReport[];
+  readonly account: AccountState;
 }
 
 export interface MatchingEngine {
@@ -183,4 +235,6 @@ export interface MatchingEngine {
   commission(execId: string): CommissionReport | undefined;
   /** Instruments that have working orders (the venue feeds their ticks even without subscribers). */
   workingConIds(): number[];
+  /** Everything a restart needs to carry on as the same venue (see EngineState). */
+  state(): EngineState;
 }

@@ -25,13 +25,26 @@ export interface TradingOptions {
   readonly now: () => number;
   /** The connected session of a client id, if any (order events go to the client that placed the order). */
   readonly sessionOf: (clientId: number) => ClientSession | undefined;
+  /** [clientId, highest order id] of a previous run. */
+  readonly orderIds?: readonly (readonly [number, number])[];
+  /** The order ids changed (the venue's state must be saved). */
+  readonly changed: () => void;
+  /** Why the venue's state cannot be saved now, if it cannot (orders are refused meanwhile). */
+  readonly unsaveable: () => string | undefined;
 }
 
 export class TradingDesk {
-  private readonly maxOrderId = new Map<number, number>();
+  private readonly maxOrderId: Map<number, number>;
   private readonly pendingCommissions = new Map<number, CommissionReport[]>();
 
-  constructor(private readonly o: TradingOptions) {}
+  constructor(private readonly o: TradingOptions) {
+    this.maxOrderId = new Map(o.orderIds?.map(([clientId, id]) => [clientId, id]));
+  }
+
+  /** [clientId, highest order id it sent], for the venue's state. */
+  orderIds(): [number, number][] {
+    return [...this.maxOrderId];
+  }
 
   /** The next order id a client may use: above every id it has sent. */
   nextValidId(clientId: number): number {
@@ -42,6 +55,12 @@ export class TradingDesk {
     const clientId = session.clientId ?? 0;
     const id = req.orderId;
     const refuse = (code: number, text: string) => session.error(id, code, text);
+    // A fill the venue could not record would be lost on its next restart: no new business until it can.
+    const unsaveable = this.o.unsaveable();
+    if (unsaveable !== undefined) {
+      refuse(ERR.ORDER_REJECTED, `Order rejected - reason:the simulator cannot save its account (${unsaveable})`);
+      return;
+    }
 
     const unsupported = [...req.unsupported];
     if (!req.transmit) unsupported.push('orders with transmit=false (TWS would hold them without sending)');
@@ -83,13 +102,16 @@ export class TradingDesk {
       orderRef: req.orderRef,
       account: req.account,
     };
-    const result = this.o.engine.place(ticket);
+    // Noted first, so the state the engine's events save already holds it.
     this.noteOrderId(clientId, id);
+    const result = this.o.engine.place(ticket);
     if (!result.ok) refuse(result.error.code, result.error.message);
   }
 
   private noteOrderId(clientId: number, id: number): void {
-    if (id > (this.maxOrderId.get(clientId) ?? 0)) this.maxOrderId.set(clientId, id);
+    if (id <= (this.maxOrderId.get(clientId) ?? 0)) return;
+    this.maxOrderId.set(clientId, id);
+    this.o.changed();
   }
 
   cancelOrder(session: ClientSession, orderId: number): void {

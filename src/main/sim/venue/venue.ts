@@ -30,6 +30,10 @@ export interface VenueOptions {
   readonly wallNow: () => number;
   /** The earliest time the model serves (reqHeadTimestamp). */
   readonly originMs: number;
+  /** [clientId, highest order id] of a previous run (with the engine's restored state). */
+  readonly orderIds?: readonly (readonly [number, number])[];
+  /** Writes the venue's state durably (throws when it cannot); absent, the venue keeps nothing across runs. */
+  readonly saveState?: () => void;
 }
 
 export class Venue implements SessionHost {
@@ -47,6 +51,10 @@ export class Venue implements SessionHost {
   private timer: TimerHandle | undefined;
   private farmDown = false;
   private connectivityDown = false;
+  /** Changes not yet in the state file. */
+  private unsaved = false;
+  /** Why the last save failed, until one succeeds. */
+  private saveError: string | undefined;
 
   constructor(private readonly o: VenueOptions) {
     this.logger = o.logger;
@@ -60,6 +68,12 @@ export class Venue implements SessionHost {
       logger: o.logger,
       now: () => o.clock.now(),
       sessionOf: (clientId) => this.byClient.get(clientId),
+      ...(o.orderIds ? { orderIds: o.orderIds } : {}),
+      changed: () => (this.unsaved = true),
+      unsaveable: () => {
+        this.save();
+        return this.saveError;
+      },
     });
     this.accounts = new AccountDesk({ engine: this.engine, accountId: o.accountId, now: () => o.clock.now() });
   }
@@ -138,9 +152,24 @@ export class Venue implements SessionHost {
       this.logger.error({ err, request: request.type }, 'sim failed to handle a request');
       session.error(NO_ID, ERR.BAD_REQUEST, TEXT.badRequest(request.type, 'internal simulator error'));
     }
+    this.save();
     const now = this.o.clock.now();
     this.syncCursors(now);
     this.accounts.onTime(now);
+  }
+
+  /** Writes what changed to the state file; a failure is logged once and retried at the next change. */
+  private save(): void {
+    if (this.o.saveState === undefined || !this.unsaved) return;
+    try {
+      this.o.saveState();
+      this.unsaved = false;
+      if (this.saveError !== undefined) this.logger.warn('sim state saved again; orders are accepted');
+      this.saveError = undefined;
+    } catch (err) {
+      if (this.saveError === undefined) this.logger.error({ err }, 'sim cannot save its state; orders are refused until it can');
+      this.saveError = (err as Error).message;
+    }
   }
 
   private dispatch(session: ClientSession, r: Request): void {
@@ -238,8 +267,14 @@ export class Venue implements SessionHost {
   }
 
   private onEngineEvent(event: EngineEvent): void {
-    if (event.kind === 'account') this.accounts.markDirty();
-    else this.trading.onEngineEvent(event);
+    if (event.kind === 'account') {
+      this.accounts.markDirty();
+      return;
+    }
+    // Saved before the client hears of it: a fill a client was told of is never forgotten by a restart.
+    this.unsaved = true;
+    this.save();
+    this.trading.onEngineEvent(event);
   }
 
   /** The market loop: new ticks go to the matching engine and then to subscribers, tick by tick. */
