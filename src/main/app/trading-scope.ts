@@ -2,7 +2,7 @@ import type { TradingMode } from '../../shared';
 import { defaultPort, IbAdapter, type VenueMetrics } from '../ib';
 import { join } from 'node:path';
 import { systemClock } from '../clock';
-import type { DependencyStatus, Logger, Registry } from '../ops';
+import { withoutCorrelation, type DependencyStatus, type Logger, type Registry } from '../ops';
 import { openStore, storeFile, VenueMemoryRepository, type Store } from '../store';
 import { demoMarketDataLines } from '../sim';
 import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type KafkaOutboxStatus, type StreamMetrics, type StreamSource } from '../transport';
@@ -147,7 +147,8 @@ export class TradingScope implements Service {
     this.o.logger.warn({ from: this.current, to: mode }, 'switching trading mode');
     await this.stop();
     this.current = mode;
-    await this.start();
+    // What the new mode starts (the venue connection, its timers) outlives the switch command: not under its cid.
+    await withoutCorrelation(() => this.start());
     this.o.onModeChange?.(mode);
   }
 

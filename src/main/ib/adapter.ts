@@ -14,7 +14,7 @@ import {
   type CommissionReport,
 } from '@stoqey/ib';
 import { parseWallTime, systemClock, type Clock, type TimerHandle } from '../clock';
-import type { Logger } from '../ops';
+import { withCorrelation, type Logger } from '../ops';
 import { Backoff, type Bar, type BarSource, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode } from '../../shared';
 import { accountMismatch } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
@@ -73,6 +73,9 @@ const TWS_ZONE = 'America/New_York';
 const ORDER_ID_BLOCK = 50;
 
 type OrderKey = string;
+
+/** The correlation id of the order with this orderRef (DualDesk's id) or IB order id, if it has one. */
+export type OrderCorrelation = (orderRef: string, orderId: number) => string | undefined;
 const orderKey = (clientId: number, orderId: number): OrderKey => `${clientId}:${orderId}`;
 
 interface Pending {
@@ -127,6 +130,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   private readonly requests = new Map<number, VenueOrderRequest>();
   private readonly commissionsSeen = new Set<string>();
   private resyncing: Promise<VenueSnapshot> | undefined;
+  private correlation: OrderCorrelation | undefined;
 
   constructor(options: IbAdapterOptions) {
     super();
@@ -422,7 +426,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
         status: state.status ?? 'Unknown',
       });
       this.deliver(EventName.openOrder, [update]);
-      this.emit('order', update);
+      this.inOrderScope(update.orderRef, orderId, () => this.emit('order', update));
     });
     ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
       const update = this.mergeOrder(orderId, clientId ?? this.o.clientId, {
@@ -435,7 +439,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
         whyHeld: whyHeld ?? '',
       });
       this.deliver(EventName.orderStatus, [update]);
-      this.emit('order', update);
+      this.inOrderScope(update.orderRef, orderId, () => {
+        this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
+        this.emit('order', update);
+      });
     });
     ib.on(EventName.openOrderEnd, () => this.deliver(EventName.openOrderEnd, []));
     ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) => {
@@ -620,8 +627,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
         this.emit('alert', { kind: 'order-warning', orderId: reqId, orderRef, code, message: text });
         return;
       }
-      this.log.warn({ orderId: reqId, orderRef, code, text }, 'order error from IB');
-      this.emit('orderError', { orderId: reqId, orderRef, error });
+      this.inOrderScope(orderRef, reqId, () => {
+        this.log.warn({ orderId: reqId, orderRef, code, text }, 'order error from IB');
+        this.emit('orderError', { orderId: reqId, orderRef, error });
+      });
       return;
     }
     // Never swallowed: every other error is logged with IB's own words.
@@ -770,6 +779,18 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
 
   // --- orders -----------------------------------------------------------------------------------
 
+  /** How an order's correlation id is found from IB's orderRef and order id (the execution engine knows); undefined to stop. */
+  correlateOrders(lookup: OrderCorrelation | undefined): void {
+    this.correlation = lookup;
+  }
+
+  /** Runs `fn` (the log lines and handlers of a venue event of an order) under that order's correlation id, when it has one. */
+  private inOrderScope(orderRef: string, orderId: number, fn: () => void): void {
+    const cid = this.correlation?.(orderRef, orderId);
+    if (cid === undefined) fn();
+    else withCorrelation(cid, fn);
+  }
+
   /**
    * The next order id: above the venue's nextValidId and above every id this desk ever used. Ids are
    * reserved durably in blocks (the high-water mark is written before any id of a block is used), so a
@@ -901,7 +922,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
    */
   private emitExecution(e: VenueExecution): boolean {
     if (this.o.memory.hasSeenExecution(e.execId)) return false;
-    this.emit('execution', e);
+    this.inOrderScope(e.orderRef, e.orderId, () => {
+      this.log.debug({ orderId: e.orderId, orderRef: e.orderRef, execId: e.execId, shares: e.shares, price: e.price }, 'execution from IB');
+      this.emit('execution', e);
+    });
     this.o.memory.markExecutionSeen(e.execId, e.time);
     return true;
   }
