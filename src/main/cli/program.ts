@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { TRADING_MODES } from '../../shared';
 import { ConfigError, VERSION } from '../app';
 import { LOG_LEVELS } from '../ops';
-import { parseBrokers, parseInteger, parseLiveAccount, parsePort, parseSymbols, positiveNumber } from './parsers';
+import { parseBrokers, parseInteger, parseLiveAccount, parsePaperAccounts, parsePort, parseSymbols, positiveNumber } from './parsers';
 import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
 
@@ -62,6 +62,7 @@ function buildProgram(io: CliIo): Command {
     .option('--symbols <list>', 'comma-separated universe (default: AAPL,MSFT,NVDA,AMZN,SPY,EUR.USD,ES); unknown symbols become synthetic stocks', parseSymbols)
     .option('--tick-rate <n>', 'quote updates per second per symbol', positiveNumber(10_000), 4)
     .option('--live-account <id>', 'present a live-looking account (U…) instead of the paper one (DU…)', parseLiveAccount)
+    .addOption(new Option('--accounts <list>', 'present several paper accounts (DU1234567,DU7654321), each with its own book, instead of one').argParser(parsePaperAccounts).conflicts('liveAccount'))
     .addOption(new Option('--sessions <mode>', "market hours: 'always' open, or each exchange's calendar").choices(['always', 'exchange']).default('always'))
     .option('--speed <x>', 'run the market clock x times faster than real time', positiveNumber(10_000))
     .option('--control-port <port>', 'loopback HTTP port for fault injection (POST /faults/...)', parsePort)

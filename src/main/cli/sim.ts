@@ -10,6 +10,7 @@ export interface SimOptions {
   readonly symbols?: string[];
   readonly tickRate: number;
   readonly liveAccount?: string;
+  readonly accounts?: string[];
   readonly sessions: 'always' | 'exchange';
   readonly speed?: number;
   readonly controlPort?: number;
@@ -29,6 +30,7 @@ export async function sim(opts: SimOptions, io: CliIo): Promise<void> {
     sessions: opts.sessions,
     clock,
     ...(opts.liveAccount ? { liveAccount: opts.liveAccount } : {}),
+    ...(opts.accounts ? { accounts: opts.accounts } : {}),
     logger,
   });
   await simulator.start();
@@ -46,5 +48,5 @@ export async function sim(opts: SimOptions, io: CliIo): Promise<void> {
   });
   const { host, port } = simulator.address;
   const controlText = control ? `; control on 127.0.0.1:${(control.address() as { port: number }).port}` : '';
-  io.stderr(`DualDesk simulator on ${host}:${port} (account ${simulator.accountId}, seed ${opts.seed})${controlText}\n`);
+  io.stderr(`DualDesk simulator on ${host}:${port} (account ${simulator.engine.accountIds.join(', ')}, seed ${opts.seed})${controlText}\n`);
 }
