@@ -93,6 +93,7 @@ export class TradingScope implements Service {
           port: endpoint.port,
           clientId: v?.clientId ?? 1,
           mode: this.current,
+          ...(v?.account === undefined ? {} : { account: v.account }),
           memory: new VenueMemoryRepository(this.store.db),
           logger,
           metrics: this.o.venueMetrics,
@@ -192,6 +193,7 @@ export class TradingScope implements Service {
     if (s.state === 'disconnected') return { ok: false, reason: `disconnected from ${where}` };
     if (!s.synced) return { ok: false, reason: `connected to ${where} (${s.accounts.join(', ')}); reading positions and orders` };
     if (!s.trading.allowed && s.trading.reason && /account/.test(s.trading.reason)) return { ok: false, reason: s.trading.reason };
-    return { ok: true, detail: `${s.state} to ${where} as ${s.accounts.join(', ')} (${s.mode}), in sync` };
+    const as = s.accounts.length > 1 ? `${s.account ?? '?'} (of ${s.accounts.join(', ')})` : s.accounts.join(', ');
+    return { ok: true, detail: `${s.state} to ${where} as ${as} (${s.mode}), in sync` };
   }
 }

@@ -42,11 +42,12 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option('--venue <platform>', 'connect to TWS or IB Gateway (port by mode: TWS 7497/7496, Gateway 4002/4001)').choices(['tws', 'gateway']))
     .option('--venue-host <host>', 'where TWS/IB Gateway runs (default 127.0.0.1)')
     .option('--client-id <n>', 'the fixed API client id (default 1)', parseInteger)
+    .option('--account <id>', 'the IB account to trade when the login manages several (venue.account)')
     .option('--kafka <brokers>', "copy the stream to Kafka as its durable backup (host:port,host:port; TLS and SASL in the config file's kafka block)", parseBrokers)
     .addHelpText(
       'after',
       '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_DEMO, DUALDESK_PORT, DUALDESK_LOG_LEVEL,\n' +
-        'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID, DUALDESK_KAFKA, DUALDESK_DEMO_SYMBOLS, DUALDESK_DEMO_RATE,\n' +
+        'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID, DUALDESK_ACCOUNT, DUALDESK_KAFKA, DUALDESK_DEMO_SYMBOLS, DUALDESK_DEMO_RATE,\n' +
         'DUALDESK_DEMO_SPEED. Venue ports: venue.paperPort / venue.livePort in the config file.\n' +
         'Precedence: flags > environment > config file > defaults.',
     )

@@ -16,7 +16,7 @@ import {
 import { parseWallTime, systemClock, type Clock, type TimerHandle } from '../clock';
 import { withCorrelation, type Logger } from '../ops';
 import { Backoff, type Bar, type BarSource, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode } from '../../shared';
-import { accountMismatch } from './accounts';
+import { accountMismatch, tradingAccount } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
 import { CONNECTIVITY, fromIbError, ORDER_WARNINGS, VenueError } from './errors';
 import { Feeds } from './feeds';
@@ -46,6 +46,8 @@ export interface IbAdapterOptions {
   /** Fixed: IB ties orders to the client id (never the library's auto-incrementing one). */
   readonly clientId: number;
   readonly mode: TradingMode;
+  /** The account to trade when the login manages several (venue.account); unset, the only one. */
+  readonly account?: string;
   readonly memory: VenueMemory;
   readonly logger: Logger;
   readonly metrics: VenueMetrics;
@@ -86,7 +88,7 @@ interface Pending {
 
 export class IbAdapter extends EventEmitter<VenueEvents> {
   readonly mode: TradingMode;
-  private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock'>> & { readonly clock: Clock };
+  private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly backoff: Backoff;
@@ -141,6 +143,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       port: options.port,
       clientId: options.clientId,
       mode: options.mode,
+      account: options.account,
       memory: options.memory,
       logger: options.logger,
       metrics: options.metrics,
@@ -202,6 +205,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       port: this.o.port,
       clientId: this.o.clientId,
       accounts: [...this.accounts],
+      ...(this.account === undefined ? {} : { account: this.account }),
       synced: this.synced,
       armed: this.armed,
       trading: block ? { allowed: false, reason: block.message } : { allowed: true },
@@ -209,6 +213,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       ...(this.nextAttemptAt === undefined ? {} : { nextAttemptAt: this.nextAttemptAt }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
+  }
+
+  /** The account orders go to and account updates come from; undefined while the choice is ambiguous. */
+  private get account(): string | undefined {
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    return 'account' in chosen ? chosen.account : undefined;
   }
 
   private publishStatus(): void {
@@ -231,6 +241,8 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     if (!this.synced) return new VenueError('resync-pending', 'Reading positions and orders from IB after the (re)connect; orders resume when that is done.');
     const mismatch = accountMismatch(this.mode, this.accounts);
     if (mismatch) return new VenueError('account-mismatch', mismatch);
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    if ('problem' in chosen) return new VenueError('account-not-chosen', chosen.problem);
     if (this.mode === 'live' && !this.armed) return new VenueError('not-armed', 'LIVE trading is not armed: arm it before sending live orders.');
     return undefined;
   }
@@ -498,7 +510,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => {
       const p: VenuePosition = { account, conId: contract.conId ?? 0, symbol: contract.symbol ?? '', secType: contract.secType ?? '', quantity: pos ?? 0, averageCost: avgCost ?? 0 };
       this.deliver(EventName.position, [p]);
-      this.emit('position', p);
+      // Another managed account's position is not DualDesk's.
+      const traded = this.account;
+      if (traded === undefined || account === '' || account === traded) this.emit('position', p);
     });
     ib.on(EventName.positionEnd, () => this.deliver(EventName.positionEnd, []));
     ib.on(EventName.updateAccountValue, (key: string, value: string, currency: string, account: string) => {
@@ -543,8 +557,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
 
   private async onConnected(): Promise<void> {
     const mismatch = accountMismatch(this.mode, this.accounts);
-    this.log.info({ accounts: this.accounts, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
+    this.log.info({ accounts: this.accounts, account: this.account, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
     if (mismatch) this.log.error({ accounts: this.accounts }, mismatch);
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    if ('problem' in chosen) this.log.error({ accounts: this.accounts, chosen: this.o.account }, chosen.problem);
     this.publishStatus();
     this.startKeepAlive();
     this.feeds.restoreAll();
@@ -862,7 +878,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       tif: req.tif,
       outsideRth: req.outsideRth ?? false,
       orderRef: req.orderRef,
-      ...(this.accounts[0] === undefined ? {} : { account: this.accounts[0] }),
+      ...(this.account === undefined ? {} : { account: this.account }),
       transmit: true,
     };
   }
@@ -954,6 +970,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   private async resyncOnce(): Promise<VenueSnapshot> {
     this.synced = false;
     this.publishStatus();
+    // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
+    const account = this.account;
+    const ours = (x: { readonly account: string }) => account === undefined || x.account === '' || x.account === account;
     const positions: VenuePosition[] = [];
     await this.request([EventName.position, EventName.positionEnd], 'subscription', (ib) => ib.reqPositions(), (name, args) => {
       if (name === String(EventName.positionEnd)) return 'done';
@@ -974,7 +993,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       return 'more';
     });
     const accountValues: VenueAccountValue[] = [];
-    const account = this.accounts[0];
     if (account !== undefined) {
       await this.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
         if (name === String(EventName.accountDownloadEnd)) return 'done';
@@ -998,13 +1016,14 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       executions.push(args[1] as VenueExecution);
       return 'more';
     });
-    const fresh = executions.sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
+    const fresh = executions.filter(ours).sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
       accounts: [...this.accounts],
-      positions,
-      openOrders: [...open.values()],
-      completedOrders: completed,
+      ...(account === undefined ? {} : { account }),
+      positions: positions.filter(ours),
+      openOrders: [...open.values()].filter(ours),
+      completedOrders: completed.filter(ours),
       accountValues,
       newExecutions: fresh,
       commissions: commissions.filter((c) => fresh.some((e) => e.execId === c.execId)),
