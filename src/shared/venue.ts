@@ -15,6 +15,8 @@ export interface VenueStatus {
   readonly port: number;
   readonly clientId: number;
   readonly accounts: readonly string[];
+  /** The account orders go to: the trader's choice (venue.account) or the login's only one; absent while that is ambiguous. */
+  readonly account?: string;
   /** Positions, orders and executions have been read since the last (re)connect. */
   readonly synced: boolean;
   /** Live mode only: the trader has armed live trading. */

@@ -47,6 +47,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ flags: { dataDir: 'rel/desk' }, cwd: dir }).dataDir).toBe(join(dir, 'rel/desk'));
   });
 
+  it('takes the account to trade from venue.account, DUALDESK_ACCOUNT or --account, and refuses what is not an IB account id', () => {
+    const dataDir = tempDir();
+    expect(loadConfig({ flags: { dataDir }, env: { DUALDESK_ACCOUNT: 'DU2222222' } }).venue?.account).toBe('DU2222222');
+    expect(loadConfig({ flags: { dataDir, 'venue.account': 'U7654321' }, env: { DUALDESK_ACCOUNT: 'DU2222222' } }).venue?.account).toBe('U7654321');
+    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_ACCOUNT: 'du2222222; DROP' } })).toThrow(/venue\.account \(from DUALDESK_ACCOUNT\): must be an IB account id/);
+    expect(() => loadConfig({ flags: { dataDir, 'venue.account': '' } })).toThrow(/venue\.account \(from --account\)/);
+  });
+
   it('names the source of a bad value', () => {
     const dataDir = tempDir();
     expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_PORT: 'eighty' } })).toThrow(

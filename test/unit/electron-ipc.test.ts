@@ -137,6 +137,8 @@ async function startHost(server: Partial<StreamServerOptions> = {}) {
   const commands: { name: string; args: unknown }[] = [];
   const command = (name: string, args: unknown): Promise<CommandResult<unknown>> => {
     commands.push({ name, args });
+    // As the command router does: what a command logs carries its correlation id (if it has one).
+    logger.info({ command: name }, 'command ran');
     return Promise.resolve({ ok: true, value: { ran: name } });
   };
   const ipcMain = new FakeIpcMain();
@@ -148,7 +150,7 @@ async function startHost(server: Partial<StreamServerOptions> = {}) {
     await journal.close();
   });
   const warnings = () => lines().filter((l) => l['level'] === 'warn');
-  return { ipcMain, streamServer, publisher, journal, commands, warnings, dispose };
+  return { ipcMain, streamServer, publisher, journal, commands, warnings, lines, dispose };
 }
 
 /** A stream opened with the preload's connectStream, recording what it hears. */
@@ -211,6 +213,25 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
     expect(() => dev({ senderFrame: { url: 'http://localhost:5173/index.html', parent: null } })).not.toThrow();
     expect(() => dev({ senderFrame: { url: 'http://localhost:5174/', parent: null } })).toThrow(/unexpected sender/);
     expect(() => dev({ senderFrame: { url: APP_INDEX, parent: null } })).toThrow(/unexpected sender/);
+  });
+
+  it('gives every command its own correlation id, on the IPC line and on every line the command logs', async () => {
+    const host = await startHost();
+    const app = createDeskApi(fakeWindow(host.ipcMain).ipcRenderer);
+    expect(await app.command('getOrders', { limit: 5 })).toMatchObject({ ok: true });
+    expect(await app.command('cancelAll', {})).toMatchObject({ ok: true });
+    const ran = host.lines().filter((l) => l['msg'] === 'command ran');
+    const ipc = host.lines().filter((l) => l['msg'] === 'ipc command');
+    expect(ran.map((l) => l['command'])).toEqual(['getOrders', 'cancelAll']);
+    expect(ipc).toMatchObject([
+      { command: 'getOrders', ok: true },
+      { command: 'cancelAll', ok: true },
+    ]);
+    for (const [i, line] of ran.entries()) {
+      expect(line['cid'], `${String(line['command'])} logged with a cid`).toMatch(/^[0-9a-f-]{36}$/);
+      expect(ipc[i]?.['cid']).toBe(line['cid']);
+    }
+    expect(ran[0]?.['cid']).not.toBe(ran[1]?.['cid']);
   });
 
   it('refuses bad command arguments with a clear error, runs nothing, and keeps serving', async () => {

@@ -70,6 +70,8 @@ export const DeskConfigSchema = z.strictObject({
       livePort: port.optional(),
       /** Fixed: IB ties orders to the client id. Not 0, which TWS reserves for binding its own orders. */
       clientId: wholeNumber(z.number().int().min(1).max(2_147_483_647)).default(1),
+      /** The account to trade when the login manages several; without it such a login is refused orders. */
+      account: z.string().regex(/^[A-Z]{1,3}\d{3,12}$/, 'must be an IB account id such as DU1234567 or U1234567').optional(),
       connectTimeoutMs: wholeNumber(z.number().int().min(500).max(120_000)).default(5_000),
       marketDataLines: wholeNumber(z.number().int().min(1).max(10_000)).default(100),
       // Plus the pacer's burst of 5, this stays within IB's 50 a second.
@@ -118,6 +120,7 @@ export const EXTERNAL_SETTINGS: readonly ExternalSetting[] = [
   { path: 'venue.platform', env: 'DUALDESK_VENUE', flag: '--venue' },
   { path: 'venue.host', env: 'DUALDESK_VENUE_HOST', flag: '--venue-host' },
   { path: 'venue.clientId', env: 'DUALDESK_CLIENT_ID', flag: '--client-id' },
+  { path: 'venue.account', env: 'DUALDESK_ACCOUNT', flag: '--account' },
   { path: 'kafka.brokers', env: 'DUALDESK_KAFKA', flag: '--kafka' },
 ];
 

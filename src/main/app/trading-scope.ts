@@ -2,7 +2,7 @@ import type { TradingMode } from '../../shared';
 import { defaultPort, IbAdapter, type VenueMetrics } from '../ib';
 import { join } from 'node:path';
 import { systemClock } from '../clock';
-import type { DependencyStatus, Logger, Registry } from '../ops';
+import { withoutCorrelation, type DependencyStatus, type Logger, type Registry } from '../ops';
 import { checkWalHeader, openStore, storeFile, VenueMemoryRepository, type Store } from '../store';
 import { demoMarketDataLines } from '../sim';
 import { JournalRetention, KafkaOutbox, KafkaTopicError, StreamJournal, StreamPublisher, type KafkaOutboxStatus, type StreamMetrics, type StreamSource } from '../transport';
@@ -108,6 +108,7 @@ export class TradingScope implements Service {
           port: endpoint.port,
           clientId: v?.clientId ?? 1,
           mode: this.current,
+          ...(v?.account === undefined ? {} : { account: v.account }),
           memory: new VenueMemoryRepository(this.store.db),
           logger,
           metrics: this.o.venueMetrics,
@@ -162,7 +163,8 @@ export class TradingScope implements Service {
     this.o.logger.warn({ from: this.current, to: mode }, 'switching trading mode');
     await this.stop();
     this.current = mode;
-    await this.start();
+    // What the new mode starts (the venue connection, its timers) outlives the switch command: not under its cid.
+    await withoutCorrelation(() => this.start());
     this.o.onModeChange?.(mode);
   }
 
@@ -206,6 +208,7 @@ export class TradingScope implements Service {
     if (s.state === 'disconnected') return { ok: false, reason: `disconnected from ${where}` };
     if (!s.synced) return { ok: false, reason: `connected to ${where} (${s.accounts.join(', ')}); reading positions and orders` };
     if (!s.trading.allowed && s.trading.reason && /account/.test(s.trading.reason)) return { ok: false, reason: s.trading.reason };
-    return { ok: true, detail: `${s.state} to ${where} as ${s.accounts.join(', ')} (${s.mode}), in sync` };
+    const as = s.accounts.length > 1 ? `${s.account ?? '?'} (of ${s.accounts.join(', ')})` : s.accounts.join(', ');
+    return { ok: true, detail: `${s.state} to ${where} as ${as} (${s.mode}), in sync` };
   }
 }

@@ -35,6 +35,14 @@ export function parseLiveAccount(value: string): string {
   return value;
 }
 
+/** `--accounts DU1,DU2`: several paper accounts under one login. */
+export function parsePaperAccounts(value: string): string[] {
+  const ids = value.split(',').map((a) => a.trim());
+  if (ids.some((a) => !/^D[UFI]\d{4,}$/.test(a))) throw new InvalidArgumentError('must be paper account ids (DU…) separated by commas, such as DU1234567,DU7654321.');
+  if (new Set(ids).size !== ids.length) throw new InvalidArgumentError('names an account twice.');
+  return ids;
+}
+
 /** `--kafka host:port,host:port`: the seed brokers. */
 export function parseBrokers(value: string): string[] {
   try {

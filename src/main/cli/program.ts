@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { TRADING_MODES } from '../../shared';
 import { ConfigError, VERSION } from '../app';
 import { LOG_LEVELS } from '../ops';
-import { parseBrokers, parseInteger, parseLiveAccount, parsePort, parseSymbols, positiveNumber } from './parsers';
+import { parseBrokers, parseInteger, parseLiveAccount, parsePaperAccounts, parsePort, parseSymbols, positiveNumber } from './parsers';
 import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
 
@@ -42,11 +42,12 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option('--venue <platform>', 'connect to TWS or IB Gateway (port by mode: TWS 7497/7496, Gateway 4002/4001)').choices(['tws', 'gateway']))
     .option('--venue-host <host>', 'where TWS/IB Gateway runs (default 127.0.0.1)')
     .option('--client-id <n>', 'the fixed API client id (default 1)', parseInteger)
+    .option('--account <id>', 'the IB account to trade when the login manages several (venue.account)')
     .option('--kafka <brokers>', "copy the stream to Kafka as its durable backup (host:port,host:port; TLS and SASL in the config file's kafka block)", parseBrokers)
     .addHelpText(
       'after',
       '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_DEMO, DUALDESK_PORT, DUALDESK_LOG_LEVEL,\n' +
-        'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID, DUALDESK_KAFKA, DUALDESK_DEMO_SYMBOLS, DUALDESK_DEMO_RATE,\n' +
+        'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID, DUALDESK_ACCOUNT, DUALDESK_KAFKA, DUALDESK_DEMO_SYMBOLS, DUALDESK_DEMO_RATE,\n' +
         'DUALDESK_DEMO_SPEED. Venue ports: venue.paperPort / venue.livePort in the config file.\n' +
         'Precedence: flags > environment > config file > defaults.',
     )
@@ -62,6 +63,7 @@ function buildProgram(io: CliIo): Command {
     .option('--symbols <list>', 'comma-separated universe (default: AAPL,MSFT,NVDA,AMZN,SPY,EUR.USD,ES); unknown symbols become synthetic stocks', parseSymbols)
     .option('--tick-rate <n>', 'quote updates per second per symbol', positiveNumber(10_000), 4)
     .option('--live-account <id>', 'present a live-looking account (U…) instead of the paper one (DU…)', parseLiveAccount)
+    .addOption(new Option('--accounts <list>', 'present several paper accounts (DU1234567,DU7654321), each with its own book, instead of one').argParser(parsePaperAccounts).conflicts('liveAccount'))
     .addOption(new Option('--sessions <mode>', "market hours: 'always' open, or each exchange's calendar").choices(['always', 'exchange']).default('always'))
     .option('--speed <x>', 'run the market clock x times faster than real time', positiveNumber(10_000))
     .option('--control-port <port>', 'loopback HTTP port for fault injection (POST /faults/...)', parsePort)

@@ -15,6 +15,7 @@ export interface ServeOptions {
   readonly venue?: string;
   readonly venueHost?: string;
   readonly clientId?: number;
+  readonly account?: string;
   readonly kafka?: readonly string[];
 }
 
@@ -34,6 +35,7 @@ export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
       'venue.platform': opts.venue,
       'venue.host': opts.venueHost,
       'venue.clientId': opts.clientId,
+      'venue.account': opts.account,
       'kafka.brokers': opts.kafka,
     },
     env: io.env,

@@ -10,6 +10,7 @@ export interface SimOptions {
   readonly symbols?: string[];
   readonly tickRate: number;
   readonly liveAccount?: string;
+  readonly accounts?: string[];
   readonly sessions: 'always' | 'exchange';
   readonly speed?: number;
   readonly controlPort?: number;
@@ -32,6 +33,7 @@ export async function sim(opts: SimOptions, io: CliIo): Promise<void> {
     clock,
     ...(opts.liveAccount ? { liveAccount: opts.liveAccount } : {}),
     ...(opts.state === undefined ? {} : { stateFile: opts.state }),
+    ...(opts.accounts ? { accounts: opts.accounts } : {}),
     logger,
   });
   await simulator.start();
@@ -50,5 +52,5 @@ export async function sim(opts: SimOptions, io: CliIo): Promise<void> {
   const { host, port } = simulator.address;
   const controlText = control ? `; control on 127.0.0.1:${(control.address() as { port: number }).port}` : '';
   const stateText = opts.state === undefined ? '' : `; account kept in ${opts.state}`;
-  io.stderr(`DualDesk simulator on ${host}:${port} (account ${simulator.accountId}, seed ${opts.seed})${controlText}${stateText}\n`);
+  io.stderr(`DualDesk simulator on ${host}:${port} (account ${simulator.engine.accountIds.join(', ')}, seed ${opts.seed})${controlText}${stateText}\n`);
 }

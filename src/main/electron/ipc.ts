@@ -14,6 +14,7 @@
 // behind) then applies to a hung renderer exactly as it does to a slow WebSocket.
 import { CommandSchemas, DESK_IPC_CHANNELS, type CommandResult, type DeskInfo } from '../../shared';
 import { CLOSE } from '../../shared/stream';
+import { newCorrelationId, withCorrelation } from '../ops';
 import type { StreamPeer, StreamPeerEvents, StreamScope } from '../transport';
 import type { SenderCheck, SenderEventLike } from './sender';
 
@@ -124,7 +125,13 @@ export function registerDeskIpc(desk: DeskIpcTarget, options: DeskIpcOptions): (
     if (typeof name !== 'string') throw new IpcArgumentError(`${C.command}: the command name must be a string, not ${describe(name)}`);
     if (!Object.hasOwn(CommandSchemas, name)) throw new IpcArgumentError(`${C.command}: there is no command '${name.slice(0, 64)}'`);
     checkPlainArgs(`${C.command} ${name}`, commandArgs);
-    return desk.command(name, commandArgs);
+    // One correlation id per command, as an HTTP request has: every line logged while it runs (and its order's journal records) carries it.
+    return withCorrelation(newCorrelationId(), async () => {
+      const started = performance.now();
+      const result = await desk.command(name, commandArgs);
+      log.debug({ channel: C.command, command: name, ok: result.ok, ms: +(performance.now() - started).toFixed(2) }, 'ipc command');
+      return result;
+    });
   });
 
   /** A send handler: never throws (a throw in an ipcMain listener would take the main process down). */

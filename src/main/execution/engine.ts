@@ -9,7 +9,7 @@ import { topicWord } from '../../shared/stream';
 import type { CoreTopics, MessageBus, Priority } from '../bus';
 import type { Clock } from '../clock';
 import { VenueError, type IbAdapter, type VenueCommission, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot, type VenueStatus } from '../ib';
-import { failpoint, type Logger } from '../ops';
+import { currentCorrelationId, failpoint, newCorrelationId, withCorrelation, type Logger } from '../ops';
 import type { JournaledOrder, OrderJournalRepository } from '../store';
 import { applyFill, canTransition, isFinal, stateFromVenue, transition } from './order-state';
 
@@ -45,7 +45,7 @@ export interface FillSink {
   applyCommission(execId: string, commission: number): void;
 }
 
-export type ExecutionVenue = Pick<IbAdapter, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'status' | 'on' | 'off' | 'resolve'>;
+export type ExecutionVenue = Pick<IbAdapter, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'status' | 'on' | 'off' | 'resolve' | 'correlateOrders'>;
 
 export interface ExecutionOptions {
   readonly journal: OrderJournalRepository;
@@ -104,6 +104,9 @@ export class ExecutionEngine {
       // Until the next resync, the venue may have changed behind our back.
       if (!s.synced) this.reconciled = false;
     });
+    // The venue's events of an order are handled (and logged) under the order's correlation id.
+    venue.correlateOrders((orderRef, venueOrderId) => this.find(orderRef, venueOrderId)?.cid);
+    this.detach.push(() => venue.correlateOrders(undefined));
   }
 
   stop(): void {
@@ -163,6 +166,8 @@ export class ExecutionEngine {
       }
     }
     const now = this.o.clock.now();
+    // The order takes the placing command's correlation id (a new one when nothing called it in a request).
+    const cid = currentCorrelationId() ?? newCorrelationId();
     let order: Order;
     try {
       order = this.o.journal.create(
@@ -186,12 +191,14 @@ export class ExecutionEngine {
         instrument,
         ticket.outsideRth ?? false,
         { ticket: { ...ticket, instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId } }, bypassGate: options.bypassGate ?? false },
+        cid,
       );
     } catch (err) {
       this.journalFailed(err, 'the order was not sent');
     }
+    withCorrelation(cid, () => this.o.logger.info({ orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity, type: order.type }, 'order journaled'));
     failpoint('execution.after-journal-write');
-    const jo: JournaledOrder = { order, instrument, outsideRth: ticket.outsideRth ?? false };
+    const jo: JournaledOrder = { order, instrument, outsideRth: ticket.outsideRth ?? false, cid };
     this.remember(jo);
     this.publish(order);
     let venueOrderId: number;
@@ -230,6 +237,7 @@ export class ExecutionEngine {
     });
     if (!verdict.ok) throw new DeskCommandError(verdict.code, verdict.reason);
     this.saveEvent(order, 'intent-modify', changes);
+    this.o.logger.info({ orderId: id, orderCid: jo.cid, changes }, 'order modify requested');
     try {
       await this.o.venue.modifyOrder(order.venueOrderId, changes, venueRequest(order, jo.instrument, jo.outsideRth));
     } catch (err) {
@@ -242,9 +250,12 @@ export class ExecutionEngine {
 
   /** Asks the venue to cancel; the order is cancelled when the venue confirms. Cancels are allowed in every trading state. */
   async cancel(id: string): Promise<Order> {
-    const order = this.workingOrder(id).order;
+    const jo = this.workingOrder(id);
+    const order = jo.order;
     if (order.venueOrderId === undefined) throw new DeskCommandError('not-yet-sent', `Order ${id} is still being sent; cancel it in a moment.`);
     this.saveEvent(order, 'intent-cancel', {});
+    // Under the cancelling command's cid; the order's own cid beside it, so a search for either finds the cancel.
+    this.o.logger.info({ orderId: id, orderCid: jo.cid }, 'order cancel requested');
     try {
       await this.o.venue.cancelOrder(order.venueOrderId);
     } catch (err) {
@@ -316,7 +327,10 @@ export class ExecutionEngine {
         this.o.logger.warn({ orderId: order.id, from: order.state, to: target, status: vo.status }, 'venue status ignored: not a valid transition');
       }
     }
-    if (order !== jo.order) this.save(order, kind, { status: vo.status, filled: vo.filled, remaining: vo.remaining });
+    if (order !== jo.order) {
+      this.save(order, kind, { status: vo.status, filled: vo.filled, remaining: vo.remaining });
+      this.o.logger.info({ orderId: order.id, venueOrderId: order.venueOrderId, status: vo.status, state: order.state, filled: vo.filled, remaining: vo.remaining }, 'order updated by the venue');
+    }
   }
 
   private onOrderError(e: VenueOrderError): void {
@@ -351,7 +365,7 @@ export class ExecutionEngine {
     const updated = jo ? applyFill(jo.order, fill) : undefined;
     let recorded: boolean;
     try {
-      recorded = this.o.journal.recordFill(fill, updated);
+      recorded = this.o.journal.recordFill(fill, updated, currentCorrelationId());
     } catch (err) {
       this.o.logger.fatal({ err, execId: e.execId, symbol: e.symbol }, 'a fill could not be written to the order journal');
       this.o.control.halt(`A fill (${e.symbol} ${e.side} ${e.shares} @ ${e.price}) could not be recorded: ${(err as Error).message}. Reconcile before trading.`);
@@ -359,6 +373,7 @@ export class ExecutionEngine {
     }
     if (!recorded) return; // already applied: a replay after a reconnect or a restart
     this.earlyCommissions.delete(e.execId);
+    this.o.logger.info({ orderId: fill.orderId, venueOrderId: e.orderId, execId: fill.execId, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, ...(updated ? { state: updated.state } : {}) }, 'fill recorded');
     if (jo && updated) {
       this.replace(jo, updated);
       this.publish(updated);
@@ -392,22 +407,24 @@ export class ExecutionEngine {
     const fillMismatches: { order: Order; venueFilled: number }[] = [];
     const now = this.o.clock.now();
     for (const jo of [...this.live.values()]) {
-      const order = jo.order;
-      const vo = byRef.get(order.id) ?? (order.venueOrderId === undefined ? undefined : byId.get(order.venueOrderId));
-      if (vo) {
-        matched++;
-        this.syncFromVenue(jo, vo, 'reconciled');
-        const after = this.current(order.id) ?? order;
-        if (Math.abs(vo.filled - after.filledQuantity) > 1e-9 && vo.filled > 0) fillMismatches.push({ order: after, venueFilled: vo.filled });
-        continue;
-      }
-      if (order.venueOrderId === undefined) {
-        this.save(transition(order, 'rejected', now, 'Not sent: DualDesk stopped before the venue received it'), 'reconciled', { found: false });
-        notSent.push(this.o.journal.get(order.id)?.order ?? order);
-      } else {
-        this.save(transition(order, 'expired', now, 'No longer known to the venue'), 'reconciled', { found: false });
-        missing.push(this.o.journal.get(order.id)?.order ?? order);
-      }
+      this.inOrderScope(jo, () => {
+        const order = jo.order;
+        const vo = byRef.get(order.id) ?? (order.venueOrderId === undefined ? undefined : byId.get(order.venueOrderId));
+        if (vo) {
+          matched++;
+          this.syncFromVenue(jo, vo, 'reconciled');
+          const after = this.current(order.id) ?? order;
+          if (Math.abs(vo.filled - after.filledQuantity) > 1e-9 && vo.filled > 0) fillMismatches.push({ order: after, venueFilled: vo.filled });
+          return;
+        }
+        if (order.venueOrderId === undefined) {
+          this.save(transition(order, 'rejected', now, 'Not sent: DualDesk stopped before the venue received it'), 'reconciled', { found: false });
+          notSent.push(this.o.journal.get(order.id)?.order ?? order);
+        } else {
+          this.save(transition(order, 'expired', now, 'No longer known to the venue'), 'reconciled', { found: false });
+          missing.push(this.o.journal.get(order.id)?.order ?? order);
+        }
+      });
     }
     const adopted: Order[] = [];
     for (const vo of snapshot.openOrders) {
@@ -430,6 +447,12 @@ export class ExecutionEngine {
   }
 
   private adopt(vo: VenueOrder, why: string): Order {
+    // An adopted order gets a correlation id of its own: its later venue events are found by it.
+    const cid = newCorrelationId();
+    return withCorrelation(cid, () => this.adoptAs(cid, vo, why));
+  }
+
+  private adoptAs(cid: string, vo: VenueOrder, why: string): Order {
     const now = this.o.clock.now();
     const instrument = minimalInstrument(vo);
     let order: Order;
@@ -457,12 +480,13 @@ export class ExecutionEngine {
         instrument,
         false,
         { adopted: { orderId: vo.orderId, clientId: vo.clientId, permId: vo.permId, orderRef: vo.orderRef } },
+        cid,
       );
     } catch (err) {
       this.journalFailed(err, 'a venue order could not be adopted');
     }
     this.o.logger.warn({ orderId: order.id, venueOrderId: vo.orderId, clientId: vo.clientId, symbol: vo.symbol, why }, 'venue order adopted');
-    const jo = { order, instrument, outsideRth: false };
+    const jo = { order, instrument, outsideRth: false, cid };
     this.remember(jo);
     this.publish(order);
     return order;
@@ -523,10 +547,16 @@ export class ExecutionEngine {
     }
   }
 
+  /** Runs `fn` under the order's correlation id (when it has one), as the venue's events of it are. */
+  private inOrderScope(jo: JournaledOrder, fn: () => void): void {
+    if (jo.cid === undefined) fn();
+    else withCorrelation(jo.cid, fn);
+  }
+
   /** Journals an order's new state with what happened, then shows it. */
   private save(order: Order, kind: string, detail: object): void {
     try {
-      this.o.journal.update(order, kind, detail);
+      this.o.journal.update(order, kind, detail, currentCorrelationId());
     } catch (err) {
       this.journalFailed(err, `order ${order.id} changed at the venue (${order.state})`);
     }
@@ -537,7 +567,7 @@ export class ExecutionEngine {
 
   private saveEvent(order: Order, kind: string, detail: object): void {
     try {
-      this.o.journal.update(order, kind, detail);
+      this.o.journal.update(order, kind, detail, currentCorrelationId());
     } catch (err) {
       this.journalFailed(err, 'the command was not sent');
     }

@@ -14,6 +14,20 @@ export function defaultPort(platform: VenuePlatform, mode: TradingMode): number 
 }
 
 /**
+ * The account orders and account updates go to: the trader's choice, or the login's only account.
+ * Several accounts and no choice, or a choice the login does not manage, is a problem: never a guess.
+ */
+export function tradingAccount(accounts: readonly string[], chosen: string | undefined): { readonly account: string } | { readonly problem: string } {
+  if (chosen !== undefined) {
+    if (accounts.includes(chosen)) return { account: chosen };
+    return { problem: `Account ${chosen} (venue.account) is not one this login manages (${accounts.join(', ') || 'none'}): orders are refused. Choose one of them.` };
+  }
+  if (accounts.length === 1) return { account: accounts[0] as string };
+  if (accounts.length === 0) return { problem: 'IB reported no account for this login' };
+  return { problem: `This login manages several accounts (${accounts.join(', ')}): orders are refused until one is chosen (venue.account in config.json, DUALDESK_ACCOUNT or --account).` };
+}
+
+/**
  * Why this mode may not trade these accounts, or undefined when it may. Paper mode trades only paper
  * accounts; live mode only live ones — a wrong port or a wrong login must never route real orders.
  */

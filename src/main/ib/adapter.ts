@@ -14,9 +14,9 @@ import {
   type CommissionReport,
 } from '@stoqey/ib';
 import { parseWallTime, systemClock, type Clock, type TimerHandle } from '../clock';
-import type { Logger } from '../ops';
+import { withCorrelation, type Logger } from '../ops';
 import { Backoff, type Bar, type BarSource, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode } from '../../shared';
-import { accountMismatch } from './accounts';
+import { accountMismatch, tradingAccount } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
 import { CONNECTIVITY, fromIbError, ORDER_WARNINGS, VenueError } from './errors';
 import { Feeds } from './feeds';
@@ -46,6 +46,8 @@ export interface IbAdapterOptions {
   /** Fixed: IB ties orders to the client id (never the library's auto-incrementing one). */
   readonly clientId: number;
   readonly mode: TradingMode;
+  /** The account to trade when the login manages several (venue.account); unset, the only one. */
+  readonly account?: string;
   readonly memory: VenueMemory;
   readonly logger: Logger;
   readonly metrics: VenueMetrics;
@@ -73,6 +75,9 @@ const TWS_ZONE = 'America/New_York';
 const ORDER_ID_BLOCK = 50;
 
 type OrderKey = string;
+
+/** The correlation id of the order with this orderRef (DualDesk's id) or IB order id, if it has one. */
+export type OrderCorrelation = (orderRef: string, orderId: number) => string | undefined;
 const orderKey = (clientId: number, orderId: number): OrderKey => `${clientId}:${orderId}`;
 
 interface Pending {
@@ -83,7 +88,7 @@ interface Pending {
 
 export class IbAdapter extends EventEmitter<VenueEvents> {
   readonly mode: TradingMode;
-  private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock'>> & { readonly clock: Clock };
+  private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly backoff: Backoff;
@@ -127,6 +132,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   private readonly requests = new Map<number, VenueOrderRequest>();
   private readonly commissionsSeen = new Set<string>();
   private resyncing: Promise<VenueSnapshot> | undefined;
+  private correlation: OrderCorrelation | undefined;
 
   constructor(options: IbAdapterOptions) {
     super();
@@ -137,6 +143,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       port: options.port,
       clientId: options.clientId,
       mode: options.mode,
+      account: options.account,
       memory: options.memory,
       logger: options.logger,
       metrics: options.metrics,
@@ -198,6 +205,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       port: this.o.port,
       clientId: this.o.clientId,
       accounts: [...this.accounts],
+      ...(this.account === undefined ? {} : { account: this.account }),
       synced: this.synced,
       armed: this.armed,
       trading: block ? { allowed: false, reason: block.message } : { allowed: true },
@@ -205,6 +213,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       ...(this.nextAttemptAt === undefined ? {} : { nextAttemptAt: this.nextAttemptAt }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
+  }
+
+  /** The account orders go to and account updates come from; undefined while the choice is ambiguous. */
+  private get account(): string | undefined {
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    return 'account' in chosen ? chosen.account : undefined;
   }
 
   private publishStatus(): void {
@@ -227,6 +241,8 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     if (!this.synced) return new VenueError('resync-pending', 'Reading positions and orders from IB after the (re)connect; orders resume when that is done.');
     const mismatch = accountMismatch(this.mode, this.accounts);
     if (mismatch) return new VenueError('account-mismatch', mismatch);
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    if ('problem' in chosen) return new VenueError('account-not-chosen', chosen.problem);
     if (this.mode === 'live' && !this.armed) return new VenueError('not-armed', 'LIVE trading is not armed: arm it before sending live orders.');
     return undefined;
   }
@@ -422,7 +438,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
         status: state.status ?? 'Unknown',
       });
       this.deliver(EventName.openOrder, [update]);
-      this.emit('order', update);
+      this.inOrderScope(update.orderRef, orderId, () => this.emit('order', update));
     });
     ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
       const update = this.mergeOrder(orderId, clientId ?? this.o.clientId, {
@@ -435,7 +451,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
         whyHeld: whyHeld ?? '',
       });
       this.deliver(EventName.orderStatus, [update]);
-      this.emit('order', update);
+      this.inOrderScope(update.orderRef, orderId, () => {
+        this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
+        this.emit('order', update);
+      });
     });
     ib.on(EventName.openOrderEnd, () => this.deliver(EventName.openOrderEnd, []));
     ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) => {
@@ -491,7 +510,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => {
       const p: VenuePosition = { account, conId: contract.conId ?? 0, symbol: contract.symbol ?? '', secType: contract.secType ?? '', quantity: pos ?? 0, averageCost: avgCost ?? 0 };
       this.deliver(EventName.position, [p]);
-      this.emit('position', p);
+      // Another managed account's position is not DualDesk's.
+      const traded = this.account;
+      if (traded === undefined || account === '' || account === traded) this.emit('position', p);
     });
     ib.on(EventName.positionEnd, () => this.deliver(EventName.positionEnd, []));
     ib.on(EventName.updateAccountValue, (key: string, value: string, currency: string, account: string) => {
@@ -536,8 +557,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
 
   private async onConnected(): Promise<void> {
     const mismatch = accountMismatch(this.mode, this.accounts);
-    this.log.info({ accounts: this.accounts, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
+    this.log.info({ accounts: this.accounts, account: this.account, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
     if (mismatch) this.log.error({ accounts: this.accounts }, mismatch);
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    if ('problem' in chosen) this.log.error({ accounts: this.accounts, chosen: this.o.account }, chosen.problem);
     this.publishStatus();
     this.startKeepAlive();
     this.feeds.restoreAll();
@@ -620,8 +643,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
         this.emit('alert', { kind: 'order-warning', orderId: reqId, orderRef, code, message: text });
         return;
       }
-      this.log.warn({ orderId: reqId, orderRef, code, text }, 'order error from IB');
-      this.emit('orderError', { orderId: reqId, orderRef, error });
+      this.inOrderScope(orderRef, reqId, () => {
+        this.log.warn({ orderId: reqId, orderRef, code, text }, 'order error from IB');
+        this.emit('orderError', { orderId: reqId, orderRef, error });
+      });
       return;
     }
     // Never swallowed: every other error is logged with IB's own words.
@@ -770,6 +795,18 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
 
   // --- orders -----------------------------------------------------------------------------------
 
+  /** How an order's correlation id is found from IB's orderRef and order id (the execution engine knows); undefined to stop. */
+  correlateOrders(lookup: OrderCorrelation | undefined): void {
+    this.correlation = lookup;
+  }
+
+  /** Runs `fn` (the log lines and handlers of a venue event of an order) under that order's correlation id, when it has one. */
+  private inOrderScope(orderRef: string, orderId: number, fn: () => void): void {
+    const cid = this.correlation?.(orderRef, orderId);
+    if (cid === undefined) fn();
+    else withCorrelation(cid, fn);
+  }
+
   /**
    * The next order id: above the venue's nextValidId and above every id this desk ever used. Ids are
    * reserved durably in blocks (the high-water mark is written before any id of a block is used), so a
@@ -841,7 +878,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       tif: req.tif,
       outsideRth: req.outsideRth ?? false,
       orderRef: req.orderRef,
-      ...(this.accounts[0] === undefined ? {} : { account: this.accounts[0] }),
+      ...(this.account === undefined ? {} : { account: this.account }),
       transmit: true,
     };
   }
@@ -901,7 +938,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
    */
   private emitExecution(e: VenueExecution): boolean {
     if (this.o.memory.hasSeenExecution(e.execId)) return false;
-    this.emit('execution', e);
+    this.inOrderScope(e.orderRef, e.orderId, () => {
+      this.log.debug({ orderId: e.orderId, orderRef: e.orderRef, execId: e.execId, shares: e.shares, price: e.price }, 'execution from IB');
+      this.emit('execution', e);
+    });
     this.o.memory.markExecutionSeen(e.execId, e.time);
     return true;
   }
@@ -930,6 +970,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   private async resyncOnce(): Promise<VenueSnapshot> {
     this.synced = false;
     this.publishStatus();
+    // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
+    const account = this.account;
+    const ours = (x: { readonly account: string }) => account === undefined || x.account === '' || x.account === account;
     const positions: VenuePosition[] = [];
     await this.request([EventName.position, EventName.positionEnd], 'subscription', (ib) => ib.reqPositions(), (name, args) => {
       if (name === String(EventName.positionEnd)) return 'done';
@@ -950,7 +993,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       return 'more';
     });
     const accountValues: VenueAccountValue[] = [];
-    const account = this.accounts[0];
     if (account !== undefined) {
       await this.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
         if (name === String(EventName.accountDownloadEnd)) return 'done';
@@ -974,13 +1016,14 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       executions.push(args[1] as VenueExecution);
       return 'more';
     });
-    const fresh = executions.sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
+    const fresh = executions.filter(ours).sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
       accounts: [...this.accounts],
-      positions,
-      openOrders: [...open.values()],
-      completedOrders: completed,
+      ...(account === undefined ? {} : { account }),
+      positions: positions.filter(ours),
+      openOrders: [...open.values()].filter(ours),
+      completedOrders: completed.filter(ours),
       accountValues,
       newExecutions: fresh,
       commissions: commissions.filter((c) => fresh.some((e) => e.execId === c.execId)),

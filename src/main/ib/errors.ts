@@ -7,6 +7,8 @@ export type VenueErrorKind =
   | 'resync-pending'
   /** Paper/live safeguards. */
   | 'account-mismatch'
+  /** Several managed accounts and none chosen, or the chosen one not among them. */
+  | 'account-not-chosen'
   | 'not-armed'
   | 'no-account'
   /** Request problems. */

@@ -96,6 +96,8 @@ export interface VenueAccountValue {
 export interface VenueSnapshot {
   readonly at: number;
   readonly accounts: readonly string[];
+  /** The account DualDesk trades (positions and account values are its own); absent while the choice is ambiguous. */
+  readonly account?: string;
   readonly positions: readonly VenuePosition[];
   /** Every client's working orders. */
   readonly openOrders: readonly VenueOrder[];

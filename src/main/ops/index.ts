@@ -1,4 +1,5 @@
 export {
+  CORRELATION_ID_PATTERN,
   createFileLogger,
   createLogger,
   createRecordLogger,
@@ -8,6 +9,7 @@ export {
   REDACTED_PATHS,
   relog,
   withCorrelation,
+  withoutCorrelation,
 } from './logger';
 export type { Logger, LoggerOptions, LogLevel, LogRecord } from './logger';
 export { createMetricsRegistry } from './metrics';

@@ -40,9 +40,17 @@ export function withCorrelation<T>(id: string, fn: () => T): T {
   return correlation.run(id, fn);
 }
 
+/** Runs `fn` with no correlation id: what it starts (a connection, timers) outlives the request that started it. */
+export function withoutCorrelation<T>(fn: () => T): T {
+  return correlation.exit(fn);
+}
+
 export function newCorrelationId(): string {
   return randomUUID();
 }
+
+/** A correlation id a client may supply (HTTP's x-correlation-id): letters, digits and . _ : - only, so it is safe to log and to grep. */
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export function currentCorrelationId(): string | undefined {
   return correlation.getStore();

@@ -254,7 +254,7 @@ export class Portfolio {
    * comparison allows for them.
    */
   sync(snapshot: VenueSnapshot): SyncReport {
-    this.account = snapshot.accounts[0];
+    this.account = snapshot.account ?? snapshot.accounts[0];
     const figures = readFigures(snapshot.accountValues, this.base, this.account);
     const venue = new Map<number, VenuePosition>();
     for (const p of snapshot.positions) {

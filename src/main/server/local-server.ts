@@ -7,7 +7,7 @@ import { Counter, type Registry } from 'prom-client';
 import sirv from 'sirv';
 import type { CommandResult, DeskInfo } from '../../shared';
 import { UI_CSP } from '../../shared/csp';
-import { newCorrelationId, withCorrelation, type Logger, type ReadinessReport } from '../ops';
+import { CORRELATION_ID_PATTERN, currentCorrelationId, newCorrelationId, withCorrelation, type Logger, type ReadinessReport } from '../ops';
 import { requestToken, tokenMatches } from './auth';
 
 export interface LocalServerOptions {
@@ -61,6 +61,14 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 const OPS_ROUTES = new Set(['/health', '/ready', '/metrics']);
+const CORRELATION_HEADER = 'x-correlation-id';
+
+/** The request's own correlation id: undefined when it has none, null when the one it has is not acceptable. */
+function clientCorrelationId(req: IncomingMessage): string | undefined | null {
+  const value = req.headers[CORRELATION_HEADER];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' && CORRELATION_ID_PATTERN.test(value) ? value : null;
+}
 const MAX_COMMAND_BYTES = 64 * 1024;
 
 class BodyTooLargeError extends Error {}
@@ -223,9 +231,13 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     const started = performance.now();
     for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
     let routeName = 'other';
+    // The client may name the request (to find it in the log); it is told the id either way.
+    res.setHeader(CORRELATION_HEADER, currentCorrelationId() ?? '');
     try {
       if (!bound || !allowedHosts(bound.port).has(req.headers.host ?? '')) {
         fail(req, res, 403, 'host_not_allowed', 'requests must address this server by its loopback host and port');
+      } else if (clientCorrelationId(req) === null) {
+        fail(req, res, 400, 'bad_request', `${CORRELATION_HEADER} must be 1 to 64 letters, digits or . _ : -`);
       } else {
         routeName = await route(req, res, new URL(req.url ?? '/', 'http://localhost'));
       }
@@ -246,7 +258,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     name: 'local-server',
     async start() {
       const s = createServer((req, res) => {
-        void withCorrelation(newCorrelationId(), () => handle(req, res));
+        void withCorrelation(clientCorrelationId(req) ?? newCorrelationId(), () => handle(req, res));
       });
       s.headersTimeout = 10_000;
       s.requestTimeout = 30_000;

@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   /** A live-looking account ('U…') instead of the paper one, to test live-mode safeguards. */
   readonly liveAccount?: string;
   readonly paperAccount?: string;
+  /** Several paper accounts under one login (an advisor's or a family's), each with its own book; the first replaces paperAccount. */
+  readonly accounts?: readonly string[];
   readonly marketDataLines?: number;
   readonly maxMessagesPerSecond?: number;
   /** How often (venue time) ticks are pushed out; lower means smoother streams and more CPU. */
@@ -74,10 +76,14 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   if (options.liveAccount !== undefined && !/^U\d+$/.test(options.liveAccount)) {
     throw new Error(`live account '${options.liveAccount}' must look like U1234567`);
   }
-  const paper = options.paperAccount ?? DEFAULT_PAPER_ACCOUNT;
-  if (!/^D[UFI]\d+$/.test(paper)) throw new Error(`paper account '${paper}' must look like DU1234567`);
-  const accountId = options.liveAccount ?? paper;
+  const papers = options.accounts ?? [options.paperAccount ?? DEFAULT_PAPER_ACCOUNT];
+  for (const paper of papers) if (!/^D[UFI]\d+$/.test(paper)) throw new Error(`paper account '${paper}' must look like DU1234567`);
+  if (papers.length === 0 || new Set(papers).size !== papers.length) throw new Error('the accounts must be one or more different ids');
+  if (options.liveAccount !== undefined && options.accounts !== undefined) throw new Error('a live account and several paper accounts do not go together');
+  const accountId = options.liveAccount ?? papers[0] ?? DEFAULT_PAPER_ACCOUNT;
   const stateFile = options.stateFile;
+  // The state file keeps one paper account's book; several accounts are for tests of account choice, not for keeping.
+  if (stateFile !== undefined && papers.length > 1) throw new Error('a state file keeps one account: it does not go with several (--accounts)');
   const saved = stateFile === undefined ? undefined : readVenueState(stateFile);
   if (saved !== undefined && saved.accountId !== accountId) {
     throw new VenueStateError(`the simulator's state file ${stateFile} holds account ${saved.accountId}, not ${accountId}`);
@@ -100,6 +106,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         instruments: (conId) => market.byConId(conId),
         now: () => clock.now(),
         accountId,
+        moreAccounts: options.liveAccount === undefined ? papers.slice(1) : [],
         startingCash: options.startingCash ?? 1_000_000,
         execIdPrefix: newExecIdPrefix(saved?.engine.executions.map((e) => execIdPrefixOf(e.execId)) ?? []),
         ...(saved ? { restore: saved.engine } : {}),
@@ -140,7 +147,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     async start() {
       await server.listen();
       venue.start();
-      logger.info({ ...server.address, accountId }, 'simulator listening');
+      logger.info({ ...server.address, accounts: venue.engine.accountIds }, 'simulator listening');
     },
     async stop() {
       venue.stop();

@@ -134,4 +134,10 @@ export const MIGRATIONS: readonly Migration[] = [
             at     INTEGER NOT NULL
           ) STRICT;`,
   },
+  {
+    version: 6,
+    name: 'order journal: the correlation id of each order and of each of its events',
+    sql: `ALTER TABLE orders ADD COLUMN cid TEXT;
+          ALTER TABLE order_events ADD COLUMN cid TEXT;`,
+  },
 ];

@@ -24,6 +24,7 @@ interface OrderRow {
   reason: string | null;
   created_at: number;
   updated_at: number;
+  cid: string | null;
 }
 
 interface FillRow {
@@ -44,6 +45,8 @@ export interface JournaledOrder {
   readonly order: Order;
   readonly instrument: Instrument;
   readonly outsideRth: boolean;
+  /** The correlation id of the command that placed it (or of its adoption): its venue events are logged with it. */
+  readonly cid?: string;
 }
 
 export type NewOrder = Omit<Order, 'id'>;
@@ -71,6 +74,7 @@ export class OrderJournalRepository {
   private readonly selectFills;
   private readonly selectFill;
   private readonly selectRecentFills;
+  private readonly selectEvents;
   private readonly createTx;
   private readonly updateTx;
   private readonly fillTx;
@@ -80,16 +84,16 @@ export class OrderJournalRepository {
     this.nextNumber = db.prepare<[], { n: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM orders');
     this.insertOrder = db.prepare(
       `INSERT INTO orders (id, instrument, con_id, symbol, side, quantity, type, limit_price, stop_price, tif, outside_rth, reduce_only, origin,
-                           state, filled, avg_fill_price, venue_order_id, reason, created_at, updated_at)
+                           state, filled, avg_fill_price, venue_order_id, reason, created_at, updated_at, cid)
        VALUES (@id, @instrument, @con_id, @symbol, @side, @quantity, @type, @limit_price, @stop_price, @tif, @outside_rth, @reduce_only, @origin,
-               @state, @filled, @avg_fill_price, @venue_order_id, @reason, @created_at, @updated_at)`,
+               @state, @filled, @avg_fill_price, @venue_order_id, @reason, @created_at, @updated_at, @cid)`,
     );
     this.updateOrder = db.prepare(
       `UPDATE orders SET quantity = @quantity, limit_price = @limit_price, stop_price = @stop_price, tif = @tif, state = @state, filled = @filled,
               avg_fill_price = @avg_fill_price, venue_order_id = @venue_order_id, reason = @reason, updated_at = @updated_at
        WHERE id = @id`,
     );
-    this.insertEvent = db.prepare('INSERT INTO order_events (order_id, kind, detail, at) VALUES (?, ?, ?, ?)');
+    this.insertEvent = db.prepare('INSERT INTO order_events (order_id, kind, detail, at, cid) VALUES (?, ?, ?, ?, ?)');
     this.insertFill = db.prepare(
       `INSERT OR IGNORE INTO fills (exec_id, order_id, con_id, symbol, side, quantity, price, multiplier, commission, time)
        VALUES (@execId, @orderId, @conId, @symbol, @side, @quantity, @price, @multiplier, @commission, @time)`,
@@ -102,41 +106,50 @@ export class OrderJournalRepository {
     this.selectFills = db.prepare<[string], FillRow>('SELECT * FROM fills WHERE order_id = ? ORDER BY time, exec_id');
     this.selectFill = db.prepare<[string], FillRow>('SELECT * FROM fills WHERE exec_id = ?');
     this.selectRecentFills = db.prepare<[number], FillRow>('SELECT * FROM fills ORDER BY time DESC, exec_id DESC LIMIT ?');
-    this.createTx = db.transaction((o: NewOrder, instrument: Instrument, outsideRth: boolean, detail: string): Order => {
+    this.selectEvents = db.prepare<[string], { kind: string; detail: string; at: number; cid: string | null }>('SELECT kind, detail, at, cid FROM order_events WHERE order_id = ? ORDER BY seq');
+    this.createTx = db.transaction((o: NewOrder, instrument: Instrument, outsideRth: boolean, detail: string, cid: string | null): Order => {
       const id = `${this.deskId}-${(this.nextNumber.get() as { n: number }).n}`;
       const order: Order = { ...o, id };
-      this.insertOrder.run(toRow(order, instrument, outsideRth));
-      this.insertEvent.run(id, 'intent-place', detail, o.createdAt);
+      this.insertOrder.run({ ...toRow(order, instrument, outsideRth), cid });
+      this.insertEvent.run(id, 'intent-place', detail, o.createdAt, cid);
       return order;
     });
-    this.updateTx = db.transaction((order: Order, kind: string, detail: string) => {
+    this.updateTx = db.transaction((order: Order, kind: string, detail: string, cid: string | null) => {
       const changed = this.updateOrder.run(updateParams(order)).changes;
       if (changed !== 1) throw new Error(`order ${order.id} is not in the journal`);
-      this.insertEvent.run(order.id, kind, detail, order.updatedAt);
+      this.insertEvent.run(order.id, kind, detail, order.updatedAt, cid);
     });
-    this.fillTx = db.transaction((fill: Fill, order: Order | undefined): boolean => {
+    this.fillTx = db.transaction((fill: Fill, order: Order | undefined, cid: string | null): boolean => {
       if (this.insertFill.run(fill).changes !== 1) return false;
       if (order) {
         this.updateOrder.run(updateParams(order));
-        this.insertEvent.run(order.id, 'fill', JSON.stringify({ execId: fill.execId, quantity: fill.quantity, price: fill.price }), fill.time);
+        this.insertEvent.run(order.id, 'fill', JSON.stringify({ execId: fill.execId, quantity: fill.quantity, price: fill.price }), fill.time, cid);
       }
       return true;
     });
   }
 
-  /** Writes a new order and its intent; the id is assigned here (deskId-number). Durable before it returns. */
-  create(order: NewOrder, instrument: Instrument, outsideRth: boolean, detail: object = {}): Order {
-    return this.createTx(order, instrument, outsideRth, JSON.stringify(detail));
+  /**
+   * Writes a new order and its intent; the id is assigned here (deskId-number). Durable before it returns.
+   * `cid` is the order's correlation id (the placing command's), kept with the order and each of its events.
+   */
+  create(order: NewOrder, instrument: Instrument, outsideRth: boolean, detail: object = {}, cid?: string): Order {
+    return this.createTx(order, instrument, outsideRth, JSON.stringify(detail), cid ?? null);
   }
 
-  /** Writes an order's new state with what happened (an intent before it is sent, or the venue's answer). */
-  update(order: Order, kind: string, detail: object = {}): void {
-    this.updateTx(order, kind, JSON.stringify(detail));
+  /** Writes an order's new state with what happened (an intent before it is sent, or the venue's answer), under `cid` (the command's or the order's). */
+  update(order: Order, kind: string, detail: object = {}, cid?: string): void {
+    this.updateTx(order, kind, JSON.stringify(detail), cid ?? null);
   }
 
   /** Applies a fill once: false when this execution id was already applied. `order` is the order's state after it. */
-  recordFill(fill: Fill, order?: Order): boolean {
-    return this.fillTx(fill, order);
+  recordFill(fill: Fill, order?: Order, cid?: string): boolean {
+    return this.fillTx(fill, order, cid ?? null);
+  }
+
+  /** An order's events, oldest first: what happened, when, and under which correlation id. */
+  events(orderId: string): { kind: string; detail: string; at: number; cid: string | null }[] {
+    return this.selectEvents.all(orderId);
   }
 
   /** The commission of an applied fill; false when the fill is unknown. */
@@ -243,7 +256,7 @@ function fromRow(r: OrderRow): JournaledOrder {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
-  return { order, instrument: JSON.parse(r.instrument) as Instrument, outsideRth: r.outside_rth === 1 };
+  return { order, instrument: JSON.parse(r.instrument) as Instrument, outsideRth: r.outside_rth === 1, ...(r.cid === null ? {} : { cid: r.cid }) };
 }
 
 function fillFromRow(r: FillRow): Fill {

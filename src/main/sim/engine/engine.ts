@@ -58,6 +58,11 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
   if (saved?.executions.some((e) => execIdPrefixOf(e.execId) === options.execIdPrefix)) {
     throw new Error(`execution id prefix ${options.execIdPrefix} was used by an earlier run`);
   }
+  const books = new Map([[options.accountId, account]]);
+  for (const id of options.moreAccounts ?? []) books.set(id, createPaperAccount({ accountId: id, startingCash: options.startingCash, market }));
+  /** The account an order is booked to: the one it names, '' being the first. */
+  const accountFor = (ticket: OrderTicket): string => (ticket.account === '' ? options.accountId : ticket.account);
+  const bookOf = (accountId: string) => books.get(accountId) ?? account;
   const ids = createIdSource(saved?.nextPermId ?? options.firstPermId ?? DEFAULT_FIRST_PERM_ID, options.execIdPrefix);
   /** Every order ever accepted or rejected, in creation order. */
   const orders = new Map<string, OrderRecord>();
@@ -107,7 +112,7 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
     o.avgFillPrice = o.notional / o.filled;
     o.lastFillPrice = price;
     const commission = commissionFor(o.instrument, quantity, price);
-    const realizedPnL = account.applyFill({
+    const realizedPnL = bookOf(o.account).applyFill({
       instrument: o.instrument,
       quantity: o.action === 'BUY' ? quantity : -quantity,
       price,
@@ -212,7 +217,7 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
   }
 
   function recordRejected(ticket: OrderTicket, now: number, error: VenueError): void {
-    const o = newRecord(ticket, options.accountId, ids.nextPermId(), ++seq, now);
+    const o = newRecord(ticket, accountFor(ticket), ids.nextPermId(), ++seq, now);
     o.status = 'Inactive';
     o.completedAt = now;
     o.completedStatus = error.message;
@@ -228,7 +233,7 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
       return venueErrors.rejected(reason);
     }
     if (options.instruments(ticket.instrument.conId) === undefined) return venueErrors.noSecurityDefinition();
-    const invalid = validateTicket(ticket, options.accountId);
+    const invalid = validateTicket(ticket, [...books.keys()]);
     if (invalid !== undefined) return invalid;
     if (existing !== undefined) {
       // Only quantity, prices, tif, outsideRth (and orderRef) change in a modification.
@@ -244,11 +249,11 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
       }
     }
     const remaining = ticket.totalQuantity - (existing?.filled ?? 0);
-    return buyingPowerError(account, ticket, remaining, quoteAt(ticket.instrument.conId, now), now);
+    return buyingPowerError(bookOf(accountFor(ticket)), ticket, remaining, quoteAt(ticket.instrument.conId, now), now);
   }
 
   function accept(ticket: OrderTicket, now: number): PlaceResult {
-    const o = newRecord(ticket, options.accountId, ids.nextPermId(), ++seq, now);
+    const o = newRecord(ticket, accountFor(ticket), ids.nextPermId(), ++seq, now);
     orders.set(orderKey(ticket.clientId, ticket.orderId), o);
     highestOrderId.set(ticket.clientId, Math.max(highestOrderId.get(ticket.clientId) ?? ticket.orderId, ticket.orderId));
     working.add(o);
@@ -335,7 +340,7 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
     const quote = current !== undefined && current.tick.time === tick.time ? current : freshQuote(tick);
     quotes.set(conId, quote);
     if (tick.trade !== undefined) lastTrades.set(conId, tick.trade.price);
-    account.observe(tick.time);
+    for (const book of books.values()) book.observe(tick.time);
     housekeep(tick.time, conId);
 
     const here = [...working].filter((o) => o.instrument.conId === conId && o.status === 'Submitted');
@@ -354,7 +359,7 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
   }
 
   function onTime(atMs: number): void {
-    account.observe(atMs);
+    for (const book of books.values()) book.observe(atMs);
     for (const o of housekeep(atMs)) {
       if (working.has(o) && o.status === 'Submitted') arrive(o, atMs);
     }
@@ -364,6 +369,8 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
 
   return {
     account,
+    accountIds: [...books.keys()],
+    accountOf: (accountId: string) => books.get(accountId),
     place,
     cancel,
     cancelAll: (): void => {

@@ -155,6 +155,8 @@ export interface MatchingEngineOptions {
   readonly instruments: (conId: number) => InstrumentSpec | undefined;
   readonly now: () => number;
   readonly accountId: string;
+  /** Further accounts of the same login, each with its own book (an order names its account; '' is accountId). */
+  readonly moreAccounts?: readonly string[];
   /** USD 1,000,000 for a paper account. */
   readonly startingCash: number;
   /** First permId handed out (IB's are large integers); a restored state carries on from its own. */
@@ -215,7 +217,11 @@ export interface EngineState {
 }
 
 export interface MatchingEngine {
+  /** The first account (the only one, unless the venue carries more). */
   readonly account: PaperAccount;
+  /** Every account the venue carries, the first first. */
+  readonly accountIds: readonly string[];
+  accountOf(accountId: string): PaperAccount | undefined;
   /** New order, or a modification when `orderId` is a working order of the same client. */
   place(ticket: OrderTicket): PlaceResult;
   cancel(orderId: number, clientId: number): CancelResult;

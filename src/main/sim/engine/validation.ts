@@ -11,9 +11,9 @@ function isGiven(price: number | undefined): price is number {
   return price !== undefined && Number.isFinite(price) && price < UNSET_THRESHOLD;
 }
 
-export function validateTicket(ticket: OrderTicket, accountId: string): VenueError | undefined {
-  if (ticket.account !== '' && ticket.account !== accountId) {
-    return venueErrors.validation(`The account code '${ticket.account}' is not valid: this venue carries only '${accountId}'.`);
+export function validateTicket(ticket: OrderTicket, accountIds: readonly string[]): VenueError | undefined {
+  if (ticket.account !== '' && !accountIds.includes(ticket.account)) {
+    return venueErrors.validation(`The account code '${ticket.account}' is not valid: this venue carries only ${accountIds.map((a) => `'${a}'`).join(', ')}.`);
   }
   const allowed = ticket.instrument.orderTypes.split(',').map((t) => t.trim());
   if (ticket.instrument.orderTypes !== '' && !allowed.includes(ticket.orderType)) return venueErrors.unsupportedOrderType();

@@ -22,11 +22,12 @@ import { wireContract } from './wire';
 type Req<T extends Request['type']> = Extract<Request, { type: T }>;
 
 interface AccountSubs {
-  updates: boolean;
+  /** The account whose updates the session subscribed to (IB's reqAccountUpdates is one account at a time). */
+  updates: string | undefined;
   positions: boolean;
   readonly summaries: Map<number, Set<string> | 'All'>;
-  readonly pnl: Set<number>;
-  readonly pnlSingle: Map<number, number>;
+  readonly pnl: Map<number, string>;
+  readonly pnlSingle: Map<number, { readonly accountId: string; readonly conId: number }>;
 }
 
 /** TWS refreshes account updates every 3 minutes even when nothing trades. */
@@ -51,7 +52,7 @@ export class AccountDesk {
   private subsOf(session: ClientSession): AccountSubs {
     let s = this.subs.get(session);
     if (!s) {
-      s = { updates: false, positions: false, summaries: new Map(), pnl: new Set(), pnlSingle: new Map() };
+      s = { updates: undefined, positions: false, summaries: new Map(), pnl: new Map(), pnlSingle: new Map() };
       this.subs.set(session, s);
     }
     return s;
@@ -66,22 +67,29 @@ export class AccountDesk {
     this.dirty = true;
   }
 
-  private knownAccount(session: ClientSession, id: number, account: string): boolean {
-    if (account === '' || account === this.o.accountId || account.toUpperCase() === 'ALL') return true;
-    session.error(id, ERR.BAD_REQUEST, TEXT.badRequest('ac', `unknown account '${account}'; this venue has ${this.o.accountId}`));
-    return false;
+  /** The account a request names ('' or ALL: the first), or undefined (and an error to the client) when the venue has no such account. */
+  private knownAccount(session: ClientSession, id: number, account: string): string | undefined {
+    if (account === '' || account.toUpperCase() === 'ALL') return this.o.accountId;
+    if (this.o.engine.accountIds.includes(account)) return account;
+    session.error(id, ERR.BAD_REQUEST, TEXT.badRequest('ac', `unknown account '${account}'; this venue has ${this.o.engine.accountIds.join(', ')}`));
+    return undefined;
+  }
+
+  private book(accountId: string) {
+    return this.o.engine.accountOf(accountId) ?? this.o.engine.account;
   }
 
   reqAccountUpdates(session: ClientSession, req: Req<'reqAccountUpdates'>): void {
     const s = this.subsOf(session);
     if (!req.subscribe) {
-      s.updates = false;
+      s.updates = undefined;
       return;
     }
-    if (!this.knownAccount(session, -1, req.account)) return;
-    s.updates = true;
-    this.sendAccountUpdates(session);
-    session.send(accountDownloadEnd(this.o.accountId));
+    const accountId = this.knownAccount(session, -1, req.account);
+    if (accountId === undefined) return;
+    s.updates = accountId;
+    this.sendAccountUpdates(session, accountId);
+    session.send(accountDownloadEnd(accountId));
   }
 
   reqPositions(session: ClientSession): void {
@@ -107,9 +115,10 @@ export class AccountDesk {
   }
 
   reqPnL(session: ClientSession, req: Req<'reqPnL'>): void {
-    if (!this.knownAccount(session, req.reqId, req.account)) return;
-    this.subsOf(session).pnl.add(req.reqId);
-    this.sendPnl(session, req.reqId);
+    const accountId = this.knownAccount(session, req.reqId, req.account);
+    if (accountId === undefined) return;
+    this.subsOf(session).pnl.set(req.reqId, accountId);
+    this.sendPnl(session, req.reqId, accountId);
   }
 
   cancelPnL(session: ClientSession, reqId: number): void {
@@ -117,9 +126,10 @@ export class AccountDesk {
   }
 
   reqPnLSingle(session: ClientSession, req: Req<'reqPnLSingle'>): void {
-    if (!this.knownAccount(session, req.reqId, req.account)) return;
-    this.subsOf(session).pnlSingle.set(req.reqId, req.conId);
-    this.sendPnlSingle(session, req.reqId, req.conId);
+    const accountId = this.knownAccount(session, req.reqId, req.account);
+    if (accountId === undefined) return;
+    this.subsOf(session).pnlSingle.set(req.reqId, { accountId, conId: req.conId });
+    this.sendPnlSingle(session, req.reqId, accountId, req.conId);
   }
 
   cancelPnLSingle(session: ClientSession, reqId: number): void {
@@ -132,7 +142,7 @@ export class AccountDesk {
     const pnlDue = now - this.lastPnl >= PNL_INTERVAL_MS;
     if (this.dirty || refresh) {
       for (const [session, s] of this.subs) {
-        if (s.updates) this.sendAccountUpdates(session);
+        if (s.updates !== undefined) this.sendAccountUpdates(session, s.updates);
         if (this.dirty && s.positions) this.sendPositions(session);
         for (const [reqId, wanted] of s.summaries) this.sendSummary(session, reqId, wanted);
       }
@@ -142,16 +152,16 @@ export class AccountDesk {
     if (pnlDue) {
       this.lastPnl = now;
       for (const [session, s] of this.subs) {
-        for (const reqId of s.pnl) this.sendPnl(session, reqId);
-        for (const [reqId, conId] of s.pnlSingle) this.sendPnlSingle(session, reqId, conId);
+        for (const [reqId, accountId] of s.pnl) this.sendPnl(session, reqId, accountId);
+        for (const [reqId, { accountId, conId }] of s.pnlSingle) this.sendPnlSingle(session, reqId, accountId, conId);
       }
     }
   }
 
-  private sendAccountUpdates(session: ClientSession): void {
+  private sendAccountUpdates(session: ClientSession, accountId: string): void {
     const now = this.o.now();
-    const account = this.o.engine.account;
-    for (const v of account.values(now)) session.send(accountValue(v.key, v.value, v.currency, this.o.accountId));
+    const account = this.book(accountId);
+    for (const v of account.values(now)) session.send(accountValue(v.key, v.value, v.currency, accountId));
     for (const p of account.positions()) {
       const mark = account.markPrice(p.instrument.conId, now) ?? 0;
       const pp = account.positionPnl(p.instrument.conId, now);
@@ -164,7 +174,7 @@ export class AccountDesk {
           averageCost: p.averageCost,
           unrealizedPnL: pp?.unrealizedPnL ?? 0,
           realizedPnL: p.realizedPnL,
-          account: this.o.accountId,
+          account: accountId,
         }),
       );
     }
@@ -172,26 +182,29 @@ export class AccountDesk {
     session.send(accountUpdateTime(`${t.hour}:${t.minute}`));
   }
 
+  /** Positions of every account, as IB's reqPositions sends them. */
   private sendPositions(session: ClientSession): void {
-    for (const p of this.o.engine.account.positions()) {
-      session.send(position(this.o.accountId, wireContract(p.instrument), p.quantity, p.averageCost));
+    for (const accountId of this.o.engine.accountIds) {
+      for (const p of this.book(accountId).positions()) session.send(position(accountId, wireContract(p.instrument), p.quantity, p.averageCost));
     }
   }
 
   private sendSummary(session: ClientSession, reqId: number, wanted: Set<string> | 'All'): void {
-    for (const v of this.o.engine.account.values(this.o.now())) {
-      if (wanted !== 'All' && !wanted.has(v.key)) continue;
-      session.send(accountSummary(reqId, this.o.accountId, v.key, v.value, v.currency));
+    for (const accountId of this.o.engine.accountIds) {
+      for (const v of this.book(accountId).values(this.o.now())) {
+        if (wanted !== 'All' && !wanted.has(v.key)) continue;
+        session.send(accountSummary(reqId, accountId, v.key, v.value, v.currency));
+      }
     }
   }
 
-  private sendPnl(session: ClientSession, reqId: number): void {
-    const p = this.o.engine.account.pnl(this.o.now());
+  private sendPnl(session: ClientSession, reqId: number, accountId: string): void {
+    const p = this.book(accountId).pnl(this.o.now());
     session.send(pnl(session.version, reqId, p.dailyPnL, p.unrealizedPnL, p.realizedPnL));
   }
 
-  private sendPnlSingle(session: ClientSession, reqId: number, conId: number): void {
-    const p = this.o.engine.account.positionPnl(conId, this.o.now());
+  private sendPnlSingle(session: ClientSession, reqId: number, accountId: string, conId: number): void {
+    const p = this.book(accountId).positionPnl(conId, this.o.now());
     session.send(pnlSingle(session.version, reqId, p?.position ?? 0, p?.dailyPnL ?? 0, p?.unrealizedPnL ?? 0, p?.realizedPnL ?? 0, p?.value ?? 0));
   }
 }

@@ -113,7 +113,7 @@ export class Venue implements SessionHost {
     if (holder && holder !== session && holder.isOpen) return false;
     this.byClient.set(clientId, session);
     this.logger.info({ session: session.id, clientId, version: session.version }, 'sim client connected');
-    session.send(managedAccounts([this.o.accountId]));
+    session.send(managedAccounts(this.engine.accountIds));
     session.send(nextValidId(this.trading.nextValidId(clientId)));
     if (this.connectivityDown) session.error(NO_ID, ERR.CONNECTIVITY_LOST, TEXT.lost);
     session.error(NO_ID, this.farmDown ? ERR.FARM_BROKEN : ERR.FARM_OK, this.farmDown ? TEXT.farmBroken : TEXT.farmOk);
@@ -211,7 +211,7 @@ export class Venue implements SessionHost {
         md.reqContractDetails(session, r);
         return;
       case 'reqManagedAccts':
-        session.send(managedAccounts([this.o.accountId]));
+        session.send(managedAccounts(this.engine.accountIds));
         return;
       case 'reqHistoricalData':
         md.reqHistoricalData(session, r);

@@ -32,7 +32,8 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
   const wsDot: Dot = stream.state?.channel === 'kafka' ? 'warn' : stream.connected ? 'ok' : 'bad';
   const kafkaDot: Dot = !health?.kafka ? 'off' : health.kafka.state === 'up' ? 'ok' : health.kafka.state === 'starting' ? 'warn' : 'bad';
   const journalDot: Dot = !health ? 'off' : health.checks.journal.ok && health.checks.stream.ok ? 'ok' : 'bad';
-  const account = venue?.accounts[0];
+  // The account orders go to; several and none chosen shows as such (trading is refused, the bar says why).
+  const account = venue?.account ?? (venue && venue.accounts.length > 1 ? `${venue.accounts.length} accounts, none chosen` : undefined);
 
   async function switchTo(target: TradingMode) {
     setBusy(true);
