@@ -10,6 +10,7 @@ import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { connectClient, IbTestClient } from '../support/ib';
 import { binDualdesk } from '../support/paths';
+import { serveUntilExit } from '../support/serve';
 
 const AAPL: Contract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 const AAPL_CONID = 265598;
@@ -144,17 +145,12 @@ describe('dualdesk sim --state', () => {
     expect(live.stderr()).toBe(`error: the simulator's state file ${file} holds account DU1234567, not U7654321\n`);
   });
 
-  it('serve --demo refuses to start over a corrupt demo-venue.json, with one clear line', async () => {
+  it('serve --demo refuses to start over a corrupt demo-venue.json: one clear line, exit 1, the file untouched', async () => {
     const dataDir = tempDir();
     writeFileSync(join(dataDir, 'demo-venue.json'), '\0\0\0\0');
-    const proc = spawn(process.execPath, [binDualdesk, 'serve', '--data-dir', dataDir, '--port', '0', '--demo', '--log-level', 'silent'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    onTestFinished(() => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    });
-    let err = '';
-    // The exit code of a failed start is the desk's lifecycle's to prove (test/integration/serve.test.ts).
-    await new Promise<void>((resolve) => proc.stderr.on('data', (c: Buffer) => (err += c.toString()).includes('\n') && resolve()));
-    expect(err).toMatch(/^error: simulator failed to start: the simulator's state file .*demo-venue\.json is unusable \(not JSON: [^\n\0]+\); move it away to start a new paper account\n$/);
+    const { code, stderr } = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo', '--log-level', 'silent']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: simulator failed to start: the simulator's state file .*demo-venue\.json is unusable \(not JSON: [^\n\0]+\); move it away to start a new paper account\n$/);
     expect(readFileSync(join(dataDir, 'demo-venue.json'), 'utf8')).toBe('\0\0\0\0');
   });
 });
