@@ -165,9 +165,14 @@ describe('dualdesk serve: a start that fails stops what it started and exits 1 w
     if (user) for (const f of [dataDir, ...readdirSync(dataDir).map((n) => join(dataDir, n))]) chownSync(f, user.uid, user.gid);
     chmodSync(dataDir, 0o500);
     try {
-      const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo'], user ? { user } : {});
+      // Against TWS (nothing listens: the venue only retries), the trading database is the first to fail.
+      const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--venue', 'tws', '--venue-host', '127.0.0.1'], user ? { user } : {});
       expect(failed.code).toBe(1);
       expect(oneLine(failed.stderr)).toMatch(/^error: trading failed to start: cannot open the paper trading database .*paper\.db: .*readonly.* \(the file and its directory must be writable\)$/);
+      // With --demo, the demo venue starts first and cannot keep its account there.
+      const demo = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo'], user ? { user } : {});
+      expect(demo.code).toBe(1);
+      expect(oneLine(demo.stderr)).toMatch(/^error: simulator failed to start: cannot write the simulator's state file .*demo-venue\.json: EACCES/);
     } finally {
       chmodSync(dataDir, 0o700);
     }
