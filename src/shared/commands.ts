@@ -5,7 +5,7 @@ import { TRADING_MODES, type TradingMode } from './desk';
 import type { DeskHealth } from './health';
 import type { MarketDataSnapshot } from './market';
 import type { OrderPreview, RiskLimits, RiskStatus } from './risk';
-import type { DeskReconciliation, EquitySnapshot, Fill, KillSwitchReport, Order, Position, PositionMismatch } from './trading';
+import type { DeskReconciliation, EquitySnapshot, Fill, KillSwitchReport, Order, Position, VenueAdoption } from './trading';
 import type { VenueStatus } from './venue';
 import { SECURITY_TYPES } from './market';
 import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
@@ -106,7 +106,7 @@ export interface CommandValues {
   getEquity: EquitySnapshot | null;
   getRiskStatus: RiskStatus;
   getReconciliation: DeskReconciliation | null;
-  adoptVenuePositions: { readonly adopted: readonly PositionMismatch[] };
+  adoptVenuePositions: VenueAdoption;
   getMarketData: MarketDataSnapshot;
   armLive: VenueStatus;
   disarmLive: VenueStatus;

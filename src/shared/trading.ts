@@ -157,7 +157,24 @@ export interface ReconciliationReport {
   readonly clean: boolean;
 }
 
-/** The last reconciliation of orders, and the positions that still differ from the venue's (getReconciliation). */
+/** Cash DualDesk and the venue disagree on beyond the tolerance, found at a resync (positions matching): held like a position mismatch. */
+export interface CashMismatch {
+  /** The account's base currency, which both figures are in. */
+  readonly currency: string;
+  readonly desk: number;
+  readonly venue: number;
+  readonly tolerance: number;
+  readonly at: number;
+}
+
+/** The last reconciliation of orders, and the positions and cash that still differ from the venue's (getReconciliation). */
 export interface DeskReconciliation extends ReconciliationReport {
   readonly positions: readonly PositionMismatch[];
+  readonly cash: CashMismatch | null;
+}
+
+/** What `adoptVenuePositions` took from the venue: the positions, and the cash when it was held. */
+export interface VenueAdoption {
+  readonly adopted: readonly PositionMismatch[];
+  readonly cash: CashMismatch | null;
 }

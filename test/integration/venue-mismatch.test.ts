@@ -1,11 +1,13 @@
 // The desk against a venue that goes away or disagrees (the simulator in its own process, driven
 // through its control port): the kill switch fails closed and finishes by itself when the venue is
 // back; positions that differ from the venue's after a reconnect hold trading until the trader adopts
-// the venue's figures.
-import { readFileSync } from 'node:fs';
+// the venue's figures; so does cash that differs (the venue's account changed while the desk was away);
+// flatten and the kill switch adopt the venue's figures before closing what it holds.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { DeskReconciliation, KillSwitchProgress, KillSwitchReport, Order, PositionMismatch, RiskAlert } from '../../src/shared';
+import { freePort } from '../../scripts/kafka/broker';
+import type { DeskReconciliation, KillSwitchProgress, KillSwitchReport, Order, RiskAlert, VenueAdoption } from '../../src/shared';
 import { CONTROL_TOKEN_FILE, createDesk, loadConfig } from '../../src/main/app';
 import { createLogger } from '../../src/main/ops';
 import { openStore, VenueMemoryRepository } from '../../src/main/store';
@@ -13,7 +15,7 @@ import { tempDir } from '../support/fs';
 import { startSimProcess } from '../support/sim-process';
 import { subscribe } from '../support/stream';
 import { nextEvent, startAdapter } from '../support/venue';
-import { until } from '../support/wait';
+import { until, untilAsync } from '../support/wait';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
 const SPY = { symbol: 'SPY', secType: 'STK' as const };
@@ -82,26 +84,40 @@ describe('the kill switch with the venue away', () => {
   });
 });
 
+/** The next reconciliation of orders, after whatever `cause` does to the connection. */
+async function nextReconciliation(d: Awaited<ReturnType<typeof deskOn>>, cause: () => Promise<unknown>) {
+  const before = d.desk.core!.execution!.lastReconciliation;
+  await cause();
+  await until(() => d.desk.core!.execution!.lastReconciliation !== before, 'the reconciliation after the reconnect');
+}
+
+/**
+ * Another client buys 5 SPY at the venue and the desk never applies that execution (as when an execution id
+ * collides with one it stored before: it takes the fill for one it has seen); a reconnect's resync then finds
+ * the venue holding 5 SPY and DualDesk none.
+ */
+async function spyBoughtUnseen(d: Awaited<ReturnType<typeof deskOn>>, sim: { port: number; fault: (what: string) => Promise<void> }) {
+  const other = startAdapter(sim.port, { clientId: 55 });
+  await other.adapter.whenReady();
+  const spy = await other.adapter.resolve(SPY);
+  await other.adapter.placeOrder({ orderRef: 'elsewhere-1', instrument: spy, side: 'BUY', quantity: 5, type: 'MKT', tif: 'DAY', outsideRth: false });
+  const execution = await nextEvent(other, 'execution', (e) => e.symbol === 'SPY');
+  const memory = openStore(join(d.dataDir, 'paper.db'), 'paper');
+  new VenueMemoryRepository(memory.db).markExecutionSeen(execution.execId, execution.time);
+  memory.close();
+}
+
+const mismatchAlert = (f: { topic: string; data: unknown }) => f.topic === 'risk.alert' && ['POSITION_MISMATCH', 'CASH_MISMATCH'].includes((f.data as RiskAlert).type) && (f.data as RiskAlert).severity === 'CRITICAL';
+
 describe('positions that differ from the venue after a reconnect', () => {
   it('hold trading with an alert naming both figures, until the trader adopts the venue’s; then trading can be re-armed', async () => {
     const sim = await startSimProcess([], { control: true });
     const d = await deskOn(sim.port);
-    // Another client buys 5 SPY at the venue; the desk never applies that execution (as when an execution id
-    // collides with one it stored before: it takes the fill for one it has seen).
-    const other = startAdapter(sim.port, { clientId: 55 });
-    await other.adapter.whenReady();
-    const spy = await other.adapter.resolve(SPY);
-    await other.adapter.placeOrder({ orderRef: 'elsewhere-1', instrument: spy, side: 'BUY', quantity: 5, type: 'MKT', tif: 'DAY', outsideRth: false });
-    const execution = await nextEvent(other, 'execution', (e) => e.symbol === 'SPY');
-    const memory = openStore(join(d.dataDir, 'paper.db'), 'paper');
-    new VenueMemoryRepository(memory.db).markExecutionSeen(execution.execId, execution.time);
-    memory.close();
+    await spyBoughtUnseen(d, sim);
     const { received } = await subscribe(d.stream);
 
     // A reconnect: the resync finds the venue holding 5 SPY and DualDesk none.
-    const before = d.desk.core!.execution!.lastReconciliation;
-    await sim.fault('drop');
-    await until(() => d.desk.core!.execution!.lastReconciliation !== before, 'the reconciliation after the reconnect');
+    await nextReconciliation(d, () => sim.fault('drop'));
     expect(await d.command('getRiskStatus')).toMatchObject({ state: 'REDUCING', latched: true, reason: expect.stringMatching(/SPY: DualDesk 0, venue 5/) as unknown });
     expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
     await until(() => received.frames.some((f) => f.topic === 'risk.alert' && (f.data as RiskAlert).type === 'POSITION_MISMATCH'), 'the alert on the stream');
@@ -110,12 +126,86 @@ describe('positions that differ from the venue after a reconnect', () => {
     expect((await d.refusal('rearm')).message).toMatch(/Positions differ from the venue \(SPY: DualDesk 0, venue 5\)/);
 
     // The trader adopts the venue's figures: they match, and trading can be re-armed.
-    const { adopted } = await d.command<{ adopted: PositionMismatch[] }>('adoptVenuePositions');
+    const { adopted, cash } = await d.command<VenueAdoption>('adoptVenuePositions');
     expect(adopted).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
+    expect(cash).toBeNull();
     expect(d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity).toBe(5);
     expect(await venuePositions(sim.port)).toEqual([{ symbol: 'SPY', quantity: 5 }]);
     expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([]);
     expect(await d.command('rearm')).toMatchObject({ state: 'ACTIVE' });
     expect((await d.command<Order>('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } })).quantity).toBe(1);
+  });
+});
+
+describe('flattening what differs from the venue', () => {
+  for (const exit of ['flatten', 'killSwitch'] as const) {
+    it(`${exit} adopts the venue's figures first: the venue ends flat, and so does DualDesk, with no new mismatch`, async () => {
+      const sim = await startSimProcess([], { control: true });
+      const d = await deskOn(sim.port);
+      await spyBoughtUnseen(d, sim);
+      await nextReconciliation(d, () => sim.fault('drop'));
+      expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
+
+      if (exit === 'flatten') expect(await d.command<Order[]>('flatten')).toEqual([expect.objectContaining({ symbol: 'SPY', side: 'SELL', quantity: 5 })]);
+      else expect(await d.command<KillSwitchReport>('killSwitch', { reason: 'mismatch drill' })).toMatchObject({ flat: true, exits: [expect.objectContaining({ symbol: 'SPY', quantity: 5 })] });
+      await untilAsync(async () => (await venuePositions(sim.port)).length === 0, 'the venue flat');
+      await until(() => d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity === 0, () => `DualDesk's SPY at 0, not ${d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity}`);
+
+      // The next resync finds the books and the venue agreeing: nothing held but the trader's re-arm.
+      await nextReconciliation(d, () => sim.fault('drop'));
+      expect(await d.command<DeskReconciliation>('getReconciliation')).toMatchObject({ positions: [], cash: null, clean: true });
+      expect(d.desk.core!.portfolio.heldDiscrepancies()).toEqual([]);
+      expect(await d.command('rearm')).toMatchObject({ state: 'ACTIVE' });
+    });
+  }
+});
+
+describe('cash that differs from the venue after a reconnect', () => {
+  it('holds trading with an alert naming both figures in money, until the trader adopts the venue’s; then trading can be re-armed', async () => {
+    const port = await freePort();
+    const state = join(tempDir(), 'venue.json');
+    const first = await startSimProcess(['--state', state], { port });
+    const d = await deskOn(port);
+    const entry = await d.command<Order>('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 10, type: 'MKT' } });
+    await until(() => (d.desk.core!.portfolio.position(entry.conId)?.commissions ?? 0) > 0, '10 AAPL held, their commission booked');
+    const deskCash = d.desk.core!.portfolio.cashBalance();
+
+    // While the desk is away, the venue's account changes by cash alone (a fee, a transfer): its paper account
+    // (the simulator's state file) is 1,250.00 lighter when it comes back.
+    await first.kill();
+    const saved = JSON.parse(readFileSync(state, 'utf8')) as { engine: { account: { cash: number } } };
+    expect(saved.engine.account.cash).toBeCloseTo(deskCash, 2);
+    const venueCash = saved.engine.account.cash - 1_250;
+    saved.engine.account.cash = venueCash;
+    writeFileSync(state, JSON.stringify(saved));
+    const { received } = await subscribe(d.stream);
+    let sim: Awaited<ReturnType<typeof startSimProcess>> | undefined;
+    await nextReconciliation(d, async () => (sim = await startSimProcess(['--state', state], { port, control: true })));
+
+    const money = (n: number) => `USD ${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    const figures = `cash: DualDesk ${money(deskCash)}, venue ${money(venueCash)}`;
+    expect(await d.command('getRiskStatus')).toMatchObject({ state: 'REDUCING', latched: true, reason: `Cash differs from the venue (${figures}): adopt the venue's figures or flatten, then re-arm.` });
+    const reconciliation = await d.command<DeskReconciliation>('getReconciliation');
+    expect(reconciliation).toMatchObject({ positions: [], cash: { currency: 'USD', tolerance: expect.any(Number) as unknown }, clean: false });
+    expect(reconciliation.cash!.desk).toBeCloseTo(deskCash, 2);
+    expect(reconciliation.cash!.venue).toBeCloseTo(venueCash, 2);
+    await until(() => received.frames.some(mismatchAlert), 'the alert on the stream');
+    expect(received.frames.find(mismatchAlert)?.data).toMatchObject({ type: 'CASH_MISMATCH', title: 'Cash differs from the venue', message: expect.stringContaining(figures) as unknown });
+    expect((await d.refusal('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } })).code).toBe('reduce-only');
+    expect((await d.refusal('rearm')).message).toContain(`Cash differs from the venue (${figures})`);
+
+    // The trader adopts the venue's figures: DualDesk's cash is the venue's, and trading can be re-armed.
+    const adoption = await d.command<VenueAdoption>('adoptVenuePositions');
+    expect(adoption).toMatchObject({ adopted: [], cash: { currency: 'USD' } });
+    expect(d.desk.core!.portfolio.cashBalance()).toBeCloseTo(venueCash, 2);
+    expect(await d.command<DeskReconciliation>('getReconciliation')).toMatchObject({ positions: [], cash: null });
+    expect(await d.command('rearm')).toMatchObject({ state: 'ACTIVE' });
+
+    // Normal trading does not trip it: a fill (its commission reported a moment later), then at once a reconnect.
+    const more = await d.command<Order>('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } });
+    await until(() => d.desk.core!.portfolio.position(more.conId)?.quantity === 11, '11 AAPL held');
+    await nextReconciliation(d, () => sim!.fault('drop'));
+    expect(await d.command<DeskReconciliation>('getReconciliation')).toMatchObject({ positions: [], cash: null, clean: true });
+    expect(await d.command('getRiskStatus')).toMatchObject({ state: 'ACTIVE' });
   });
 });

@@ -8,11 +8,13 @@ export interface SimProcess {
   readonly port: number;
   /** With `{ control: true }`: POSTs a fault to the simulator's control port (`fault('restart?downMs=3000')`). */
   readonly fault: (what: string) => Promise<void>;
+  /** Kills the simulator (SIGKILL, as a crash would) and resolves once it has exited. */
+  readonly kill: () => Promise<void>;
 }
 
 /** `dualdesk sim` (the built CLI) in its own process, as TWS would be; killed when the test ends. */
-export async function startSimProcess(args: readonly string[] = [], options: { control?: boolean } = {}): Promise<SimProcess> {
-  const port = await freePort();
+export async function startSimProcess(args: readonly string[] = [], options: { control?: boolean; port?: number } = {}): Promise<SimProcess> {
+  const port = options.port ?? (await freePort());
   const controlPort = options.control ? await freePort() : undefined;
   const controlArgs = controlPort === undefined ? [] : ['--control-port', String(controlPort)];
   const proc = spawn(process.execPath, [binDualdesk, 'sim', '--port', String(port), '--log-level', 'warn', ...controlArgs, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -32,5 +34,11 @@ export async function startSimProcess(args: readonly string[] = [], options: { c
     const res = await httpRequest(`http://127.0.0.1:${controlPort}/faults/${what}`, { method: 'POST', headers: { 'x-dualdesk-sim': '1' } });
     if (res.status !== 200) throw new Error(`sim fault ${what}: ${res.status} ${res.body}`);
   };
-  return { port, fault };
+  const kill = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await exited;
+  };
+  return { port, fault, kill };
 }

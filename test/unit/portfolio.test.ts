@@ -409,6 +409,34 @@ describe('portfolio: the venue', () => {
     expect(r.p.adoptVenue()).toEqual([]);
   });
 
+  it('holds cash that differs at a resync beyond max(USD 1, 1 bp of NetLiquidation), in money, until the trader adopts the venue’s; a commission reported after its fill is not a difference', () => {
+    const r = rig();
+    r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0 }));
+    r.p.applyFill(r.fill(AAPL, 'BUY', 100, 200, { execId: 'late-1' }));
+    r.p.mark(AAPL, 200);
+    // A resync right after the fill: the venue charged 25 commission, which reaches DualDesk only after the resync.
+    const venue = { positions: [venuePosition(AAPL, 100, 200.25)], commissions: { 'late-1': 25 } };
+    expect(r.p.sync(snapshot({ netLiq: 99_975, unrealized: -25, ...venue })).discrepancies).toEqual([]);
+    r.p.applyCommission('late-1', 25);
+    r.p.sync(snapshot({ netLiq: 99_975, unrealized: -25, ...venue }));
+    expect(r.p.heldDiscrepancies()).toEqual([]);
+    expect(r.flags.filter((f) => f.kind === 'cash')).toEqual([]);
+
+    // The venue's cash moved without a fill (a fee, a transfer): 1,250.00 less.
+    r.p.sync(snapshot({ netLiq: 98_725, unrealized: -25, ...venue }));
+    expect(r.p.heldDiscrepancies()).toEqual([
+      expect.objectContaining({ kind: 'cash', desk: 79_975, venue: 78_725, difference: -1_250, tolerance: expect.closeTo(9.8725, 6) as unknown, currency: 'USD', action: 'held', source: 'resync', message: 'cash: DualDesk USD 79,975.00, venue USD 78,725.00' }),
+    ]);
+    expect(r.p.cashBalance()).toBe(79_975);
+    expect(r.p.adoptVenue()).toEqual([expect.objectContaining({ kind: 'cash', action: 'adopted', source: 'trader' })]);
+    expect(r.p.cashBalance()).toBeCloseTo(78_725, 6);
+    expect(r.p.equity()!.equity).toBeCloseTo(98_725, 6);
+    expect(r.p.heldDiscrepancies()).toEqual([]);
+    // Within the tolerance (cents of rounding at the venue) nothing is held.
+    r.p.sync(snapshot({ netLiq: 98_724, unrealized: -25, ...venue }));
+    expect(r.p.heldDiscrepancies()).toEqual([]);
+  });
+
   it('flags streamed positions and NetLiquidation that still disagree after the grace period, and clears them when they agree', () => {
     const r = rig();
     r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0 }));

@@ -1,7 +1,7 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode } from '../../shared';
+import { DeskCommandError, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import { ExecutionEngine, KillSwitch, type OrderIntent } from '../execution';
@@ -38,7 +38,7 @@ export class TradingCore {
   private readonly instruments = new Map<number, Instrument>();
   /** The core's own standing market data ('orders', 'portfolio'): one subscription per consumer and instrument. */
   private readonly standing = new Map<string, Promise<MarketDataSnapshot>>();
-  /** The position mismatches trading was last held for (one alert per change). */
+  /** The position and cash mismatches trading was last held for (one alert per change). */
   private heldKey = '';
 
   constructor(private readonly o: TradingCoreOptions) {
@@ -59,7 +59,7 @@ export class TradingCore {
     this.detach.push(
       this.risk.addRearmGuard(() => {
         const held = this.portfolio.heldDiscrepancies();
-        return held.length > 0 ? `Positions differ from the venue (${mismatchText(held)}): adopt the venue's figures or flatten first.` : undefined;
+        return held.length > 0 ? `${differs(held)} (${mismatchText(held)}): adopt the venue's figures or flatten first.` : undefined;
       }),
     );
     if (!venue) {
@@ -217,17 +217,17 @@ export class TradingCore {
     return killSwitch.trigger(reason);
   }
 
-  /** The trader's resolution of a position mismatch: DualDesk takes the venue's figures (trading stays held until re-armed). */
-  adoptVenuePositions(): { adopted: PositionMismatch[] } {
-    return { adopted: this.adoptHeld('adopted by the trader') };
+  /** The trader's resolution of a position or cash mismatch: DualDesk takes the venue's figures (trading stays held until re-armed). */
+  adoptVenuePositions(): VenueAdoption {
+    return this.adoptHeld('adopted by the trader');
   }
 
-  /** The last reconciliation of orders, with the positions that still differ from the venue's. */
+  /** The last reconciliation of orders, with the positions and cash that still differ from the venue's. */
   reconciliation(): DeskReconciliation | null {
     const orders = this.execution?.lastReconciliation;
     if (!orders) return null;
-    const positions = this.portfolio.heldDiscrepancies().map(mismatchOf);
-    return { ...orders, positions, clean: orders.clean && positions.length === 0 };
+    const { adopted: positions, cash } = adoptionOf(this.portfolio.heldDiscrepancies());
+    return { ...orders, positions, cash, clean: orders.clean && positions.length === 0 && cash === null };
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -249,29 +249,33 @@ export class TradingCore {
     );
   }
 
-  /** Positions a resync found different from the venue's hold trading (REDUCING in paper, HALTED in live) until the trader resolves them. */
+  /** Positions or cash a resync found different from the venue's hold trading (REDUCING in paper, HALTED in live) until the trader resolves them. */
   private holdOnMismatch(): void {
     const held = this.portfolio.heldDiscrepancies();
-    const key = held.map((d) => `${d.conId}:${d.desk}:${d.venue}`).join(',');
+    const key = held.map((d) => `${d.kind}:${d.conId}:${d.desk}:${d.venue}`).join(',');
     if (key === this.heldKey) return;
     this.heldKey = key;
     if (held.length === 0) return;
     const text = mismatchText(held);
-    const reason = `Positions differ from the venue (${text}): adopt the venue's figures or flatten, then re-arm.`;
+    const title = differs(held);
+    const reason = `${title} (${text}): adopt the venue's figures or flatten, then re-arm.`;
     if (this.o.mode === 'live') this.risk.halt(reason);
     else this.risk.reduce(reason);
-    this.o.logger.error({ mismatches: held.map(mismatchOf) }, 'positions differ from the venue: trading held');
-    this.bus.publish('risk.alert', { type: 'POSITION_MISMATCH', severity: 'CRITICAL', title: 'Positions differ from the venue', message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.o.clock.now() }, 'FLASH_CRASH');
+    this.o.logger.error({ mismatches: adoptionOf(held) }, `${title.toLowerCase()}: trading held`);
+    const type = held.some((d) => d.kind === 'position') ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
+    this.bus.publish('risk.alert', { type, severity: 'CRITICAL', title, message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.o.clock.now() }, 'FLASH_CRASH');
   }
 
-  private adoptHeld(why: string): PositionMismatch[] {
-    const adopted = this.portfolio.adoptVenue().map(mismatchOf);
+  private adoptHeld(why: string): VenueAdoption {
+    const adopted = this.portfolio.adoptVenue();
     this.heldKey = '';
-    if (adopted.length === 0) return [];
-    const text = adopted.map((m) => `${m.symbol}: DualDesk ${m.desk}, venue ${m.venue}`).join('; ');
-    this.o.logger.warn({ adopted, why }, "the venue's positions adopted");
-    this.bus.publish('risk.alert', { type: 'POSITION_MISMATCH', severity: 'MEDIUM', title: "Venue's positions adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.o.clock.now() }, 'HIGH');
-    return adopted;
+    const adoption = adoptionOf(adopted);
+    if (adopted.length === 0) return adoption;
+    const text = mismatchText(adopted);
+    this.o.logger.warn({ ...adoption, why }, "the venue's figures adopted");
+    const type = adoption.adopted.length > 0 ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
+    this.bus.publish('risk.alert', { type, severity: 'MEDIUM', title: "Venue's figures adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.o.clock.now() }, 'HIGH');
+    return adoption;
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -388,13 +392,30 @@ function exitTicket(p: Position, instrument: Instrument): OrderTicket {
   };
 }
 
-function mismatchOf(d: Discrepancy): PositionMismatch {
-  return { conId: d.conId ?? 0, symbol: d.symbol ?? String(d.conId), desk: d.desk, venue: d.venue, at: d.at };
+/** The positions and the cash among discrepancies, as the trader's commands show them. */
+function adoptionOf(ds: readonly Discrepancy[]): { adopted: PositionMismatch[]; cash: CashMismatch | null } {
+  const adopted: PositionMismatch[] = [];
+  let cash: CashMismatch | null = null;
+  for (const d of ds) {
+    if (d.kind === 'cash') cash = { currency: d.currency ?? 'USD', desk: d.desk, venue: d.venue, tolerance: d.tolerance ?? 0, at: d.at };
+    else if (d.kind === 'position') adopted.push({ conId: d.conId ?? 0, symbol: d.symbol ?? String(d.conId), desk: d.desk, venue: d.venue, at: d.at });
+  }
+  return { adopted, cash };
 }
 
-/** 'SPY: DualDesk 0, venue 5; AAPL: DualDesk 10, venue 0' */
+const MONEY = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** 'SPY: DualDesk 0, venue 5; cash: DualDesk USD 1,000,000.00, venue USD 998,750.00' */
 function mismatchText(held: readonly Discrepancy[]): string {
-  return held.map((d) => `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}`).join('; ');
+  const money = (d: Discrepancy, n: number) => `${d.currency ?? 'USD'} ${MONEY.format(n)}`;
+  return held.map((d) => (d.kind === 'cash' ? `cash: DualDesk ${money(d, d.desk)}, venue ${money(d, d.venue)}` : `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}`)).join('; ');
+}
+
+/** 'Positions differ from the venue', 'Cash differs from the venue', or both. */
+function differs(held: readonly Discrepancy[]): string {
+  const positions = held.some((d) => d.kind === 'position');
+  const cash = held.some((d) => d.kind === 'cash');
+  return `${positions && cash ? 'Positions and cash differ' : cash ? 'Cash differs' : 'Positions differ'} from the venue`;
 }
 
 function asCommandError(err: unknown, fallback: string): DeskCommandError {

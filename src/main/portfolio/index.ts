@@ -53,6 +53,9 @@
  *   nothing pending, NetLiquidation is compared with equity.
  * - Streamed positions and NetLiquidation are compared after a grace period (2 s; the fill may still
  *   be on its way) and only flagged; they clear when the two agree again.
+ *   With the positions agreeing, cash (the venue's in DualDesk's terms, less executions on their way,
+ *   against DualDesk's less commissions reported for fills it applied) beyond max(USD 1, 1 bp of
+ *   NetLiquidation) is held the same way, and adopted with `adoptVenue`.
  * - Equity tolerance: max(10, 0.1 % of the gross position value), in the base currency.
  *
  * Currencies: every amount is taken to be in the account's base currency (default USD). FX pairs'

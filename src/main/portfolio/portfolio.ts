@@ -36,6 +36,8 @@ export interface PortfolioOptions {
   readonly persistIntervalMs?: number;
   /** NetLiquidation vs DualDesk's equity: flagged beyond max(absolute, relative × gross position value). */
   readonly equityTolerance?: { readonly absolute?: number; readonly relative?: number };
+  /** The venue's cash vs DualDesk's at a resync: held beyond max(absolute, relative × the venue's NetLiquidation) (default USD 1, 1 bp). */
+  readonly cashTolerance?: { readonly absolute?: number; readonly relative?: number };
   /** A streamed venue figure that disagrees is checked again this much later, and flagged only then (default 2 s). */
   readonly venueGraceMs?: number;
   /** Take marks from the bus's `md.quote.*` topics (default true); `mark()` works either way. */
@@ -88,6 +90,7 @@ const MAX_DISCREPANCY_LOG = 200;
 const UNIT_MULTIPLIER = new Set(['STK', 'CASH']);
 
 const SIDES = new Set(['BUY', 'SELL']);
+const MONEY = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 export class Portfolio {
   private readonly bus: MessageBus<CoreTopics>;
@@ -100,6 +103,8 @@ export class Portfolio {
   private readonly persistIntervalMs: number;
   private readonly tolAbs: number;
   private readonly tolRel: number;
+  private readonly cashTolAbs: number;
+  private readonly cashTolRel: number;
   private readonly graceMs: number;
 
   private readonly books = new Map<number, Book>();
@@ -126,7 +131,7 @@ export class Portfolio {
   private readonly venuePositions = new Map<number, VenuePosition>();
   private readonly positionChecks = new Map<number, TimerHandle>();
   private venueNetLiq: { value: number; at: number } | undefined;
-  /** Cash's move to the venue's when held positions are adopted (computed at the resync that found them). */
+  /** Cash's move to the venue's when held positions or cash are adopted (computed at the resync that found them). */
   private heldCashShift: number | undefined;
   private equityCheck: TimerHandle | undefined;
   private readonly open = new Map<string, Discrepancy>();
@@ -148,6 +153,8 @@ export class Portfolio {
     this.persistIntervalMs = o.persistIntervalMs ?? 1_000;
     this.tolAbs = o.equityTolerance?.absolute ?? 10;
     this.tolRel = o.equityTolerance?.relative ?? 0.001;
+    this.cashTolAbs = o.cashTolerance?.absolute ?? 1;
+    this.cashTolRel = o.cashTolerance?.relative ?? 0.0001;
     this.graceMs = o.venueGraceMs ?? 2_000;
     if (o.marksFromBus ?? true) {
       this.unsubscribe.push(this.bus.subscribe('md.quote.*', (q) => this.markQuote(q)));
@@ -324,9 +331,9 @@ export class Portfolio {
   }
 
   /**
-   * The trader's resolution of the positions a resync found different: DualDesk takes the venue's figures
-   * (quantity, basis, and cash re-anchored with them). Fills applied since the resync count on top, as they
-   * would at the venue. Returns what was adopted.
+   * The trader's resolution of the positions or cash a resync found different: DualDesk takes the venue's
+   * figures (quantity, basis, and cash re-anchored with them). Fills applied since the resync count on
+   * top, as they would at the venue. Returns what was adopted.
    */
   adoptVenue(): Discrepancy[] {
     const now = this.clock.now();
@@ -339,12 +346,14 @@ export class Portfolio {
       this.dirty.add(book);
       adopted.push(this.raise({ ...d, desk: d.desk, action: 'adopted', source: 'trader', at: now, message: `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}; the venue's figure adopted` }));
     }
-    if (adopted.length === 0) return [];
+    const cash = this.open.get('cash');
+    if (adopted.length === 0 && cash?.action !== 'held') return [];
     if (this.heldCashShift !== undefined) {
-      this.log.warn({ before: this.cash, after: this.cash + this.heldCashShift }, 'cash re-anchored to the venue with its positions');
+      this.log.warn({ before: this.cash, after: this.cash + this.heldCashShift }, "cash re-anchored to the venue's");
       this.cash += this.heldCashShift;
       this.heldCashShift = undefined;
     }
+    if (cash?.action === 'held') adopted.push(this.raise({ ...cash, action: 'adopted', source: 'trader', at: now, message: `${cash.message}; the venue's figure adopted` }));
     this.revalueAll();
     this.touchEquity();
     this.persistNow();
@@ -353,7 +362,7 @@ export class Portfolio {
     return adopted;
   }
 
-  /** Position differences a resync found that the trader has not resolved yet. */
+  /** Position and cash differences a resync found that the trader has not resolved yet. */
   heldDiscrepancies(): Discrepancy[] {
     return [...this.open.values()].filter((d) => d.action === 'held');
   }
@@ -519,7 +528,7 @@ export class Portfolio {
       this.remember(e.execId, { conId: e.conId, commission: commissionOf.get(e.execId) ?? 0, state: 'reflected' });
       this.pendingCommissions.delete(e.execId);
     }
-    this.cash = this.venueCash(venue, figures);
+    this.cash = this.venueCash(venue, figures) ?? this.cash;
     this.provisionals(venue, figures);
     this.seeded = true;
     this.revalueAll();
@@ -579,16 +588,25 @@ export class Portfolio {
         }),
       );
     }
-    if (found.length > 0) {
-      // What cash becomes when the venue's holdings are adopted (holdings changed without fills: cash follows the venue too).
-      let cash = this.venueCash(venue, figures);
+    // Cash on both sides as of the snapshot: the venue's less the executions still on their way, DualDesk's
+    // less the commissions reported for fills it applied (a commission arrives after its fill).
+    let venueCash = this.venueCash(venue, figures);
+    let deskCash = this.cash;
+    if (venueCash !== undefined) {
       for (const e of pending) {
         const m = this.books.get(e.conId)?.multiplier ?? 1;
         const signed = e.side === 'BUY' ? e.shares : -e.shares;
-        cash -= cashFlowOf(signed, e.price, m) - (commissionOf.get(e.execId) ?? 0);
+        venueCash -= cashFlowOf(signed, e.price, m) - (commissionOf.get(e.execId) ?? 0);
       }
-      this.heldCashShift = cash - this.cash;
+      for (const [execId, commission] of commissionOf) {
+        const rec = this.execs.get(execId);
+        if (rec?.state === 'applied') deskCash -= commission - rec.commission;
+      }
     }
+    // What cash moves by when the venue's figures are adopted (holdings changed without fills: cash follows the venue too).
+    this.heldCashShift = venueCash === undefined ? undefined : venueCash - deskCash;
+    // Positions that differ explain a cash difference, and adopting them takes the venue's cash too.
+    if (found.length === 0 && venueCash !== undefined && !this.checkCash(deskCash, venueCash, figures, now)) this.heldCashShift = undefined;
     this.provisionals(venue, figures, expectedDelta);
     this.revalueAll();
     this.touchEquity();
@@ -608,7 +626,7 @@ export class Portfolio {
    * how the venue books cash (per-currency balances, futures variation) does not matter. Without those
    * figures: TotalCashValue, less the futures' notional at cost.
    */
-  private venueCash(venue: Map<number, VenuePosition>, f: VenueFigures): number {
+  private venueCash(venue: Map<number, VenuePosition>, f: VenueFigures): number | undefined {
     let cost = 0;
     let futuresCost = 0;
     for (const p of venue.values()) {
@@ -621,7 +639,7 @@ export class Portfolio {
       return f.totalCashValue - futuresCost;
     }
     this.log.error('venue sent no NetLiquidation and no TotalCashValue: cash is unknown and kept as it was; equity will be wrong');
-    return this.cash;
+    return undefined;
   }
 
   /**
@@ -931,9 +949,35 @@ export class Portfolio {
     });
   }
 
+  /**
+   * Cash moves only with fills and commissions, not with marks: beyond the tolerance it is held like a
+   * position (trading held until the trader adopts the venue's). Returns whether it is held.
+   */
+  private checkCash(desk: number, venue: number, f: VenueFigures, now: number): boolean {
+    const tolerance = Math.max(this.cashTolAbs, this.cashTolRel * Math.abs(f.netLiquidation ?? venue));
+    if (Math.abs(venue - desk) <= tolerance) {
+      this.resolve('cash');
+      return false;
+    }
+    const money = (n: number) => `${this.base} ${MONEY.format(n)}`;
+    this.raise({
+      kind: 'cash',
+      desk,
+      venue,
+      difference: venue - desk,
+      tolerance,
+      currency: this.base,
+      action: 'held',
+      source: 'resync',
+      at: now,
+      message: `cash: DualDesk ${money(desk)}, venue ${money(venue)}`,
+    });
+    return true;
+  }
+
   private raise(d: Discrepancy): Discrepancy {
     this.log.warn({ kind: d.kind, conId: d.conId, symbol: d.symbol, desk: d.desk, venue: d.venue, difference: d.difference, tolerance: d.tolerance, action: d.action, source: d.source }, `portfolio discrepancy: ${d.message}`);
-    const key = d.kind === 'equity' ? 'equity' : `position:${d.conId}`;
+    const key = d.kind === 'position' ? `position:${d.conId}` : d.kind;
     if (d.action !== 'adopted') this.open.set(key, d);
     else this.open.delete(key);
     this.recent.push(d);

@@ -43,18 +43,20 @@ export interface InstrumentInfo {
 
 /**
  * DualDesk's books disagree with the venue's. `desk` and `venue` are the two values, in the unit of
- * `kind` (quantity for positions, base currency for equity).
+ * `kind` (quantity for positions, base currency for equity and cash).
  */
 export interface Discrepancy {
-  readonly kind: 'position' | 'equity';
+  readonly kind: 'position' | 'equity' | 'cash';
   readonly conId?: number;
   readonly symbol?: string;
   readonly desk: number;
   readonly venue: number;
   /** venue − desk. */
   readonly difference: number;
-  /** Equity: the tolerance the difference exceeded. */
+  /** Equity and cash: the tolerance the difference exceeded. */
   readonly tolerance?: number;
+  /** Equity and cash: the base currency the two figures are in. */
+  readonly currency?: string;
   /**
    * 'held': found at a resync, DualDesk's figure kept until the trader adopts the venue's (trading is held
    * meanwhile); 'adopted': DualDesk took the venue's figure (adoptVenue); 'flagged': shown, nothing changed.

@@ -141,15 +141,20 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
           {store.killSwitch.message}
         </p>
       )}
-      {store.mismatches.length > 0 && (
+      {(store.mismatches.length > 0 || store.cashMismatch) && (
         <div className="mismatches" data-testid="mismatches">
-          <p className="error">Positions differ from the venue; trading is held:</p>
+          <p className="error">DualDesk&apos;s books differ from the venue; trading is held:</p>
           <ul>
             {store.mismatches.map((m) => (
               <li key={m.conId}>
                 {m.symbol}: DualDesk {m.desk}, venue {m.venue}
               </li>
             ))}
+            {store.cashMismatch && (
+              <li key="cash">
+                cash: DualDesk {store.cashMismatch.currency} {money(store.cashMismatch.desk)}, venue {store.cashMismatch.currency} {money(store.cashMismatch.venue)}
+              </li>
+            )}
           </ul>
           <button
             className="btn"

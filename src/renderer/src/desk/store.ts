@@ -4,6 +4,7 @@
 // and draw them with series.update(), outside React.
 import type {
   BarUpdate,
+  CashMismatch,
   CommandArgs,
   CommandName,
   CommandResult,
@@ -85,6 +86,8 @@ export class DeskStore {
   killSwitch: KillSwitchProgress | undefined;
   /** Positions that differ from the venue's: trading is held until the trader adopts the venue's figures or flattens. */
   mismatches: readonly PositionMismatch[] = [];
+  /** Cash that differs from the venue's: held like the positions, resolved by the same adoption. */
+  cashMismatch: CashMismatch | null = null;
   venue: VenueStatus | undefined;
   health: DeskHealth | undefined;
   alerts: DeskAlert[] = [];
@@ -354,7 +357,10 @@ export class DeskStore {
   async refreshRisk(): Promise<void> {
     const [risk, reconciliation] = await Promise.all([this.api.command('getRiskStatus', {}), this.api.command('getReconciliation', {})]);
     if (risk.ok) this.risk = risk.value;
-    if (reconciliation.ok) this.mismatches = reconciliation.value?.positions ?? [];
+    if (reconciliation.ok) {
+      this.mismatches = reconciliation.value?.positions ?? [];
+      this.cashMismatch = reconciliation.value?.cash ?? null;
+    }
     if (risk.ok || reconciliation.ok) this.touch('account');
   }
 
