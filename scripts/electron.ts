@@ -38,7 +38,7 @@ function firstErrorLine(output: string): string {
 function install(required: boolean): number {
   const dir = electronDir();
   if (dir === undefined) {
-    say('the electron package is not installed (npm install --omit=dev?): the desktop app is unavailable');
+    say('the electron package is not installed: the desktop app is unavailable');
     return required ? 1 : 0;
   }
   if (electronBinary(dir) !== undefined) return 0;
