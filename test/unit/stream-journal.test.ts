@@ -149,6 +149,21 @@ describe('stream journal and publisher', () => {
     await journal.close();
   });
 
+  it('closes at once after its writer died with messages queued: nothing waits for a commit that cannot come', async () => {
+    const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
+    for (let i = 0; i < 10; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const died = (journal as unknown as { worker: Worker }).worker.terminate();
+    for (let i = 0; i < 5; i++) publisher.publish('t', i);
+    await died;
+    await publisher.flush();
+    // Stopping the mode (TradingScope.stop) flushes again, then closes: neither may wait for a drain.
+    await publisher.flush();
+    await publisher.close();
+    expect(publisher.head).toBe(10);
+    await journal.close();
+  });
+
   it('refuses (and counts) messages when the journal cannot keep up, never blocking the caller', async () => {
     const { journal } = await open(join(tempDir(), 'paper-stream.db'));
     const registry = new Registry();
