@@ -101,6 +101,29 @@ describe('stream journal and publisher', () => {
     await third.journal.close();
   });
 
+  it('starts a new epoch on a journal an earlier release emptied (an epoch, no rows, no head mark, no Kafka mark): its head is unknown, so no number is reused', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    // As the release before the head mark left it: messages up to some seq, every row then pruned.
+    const old = new BetterSqlite3(file);
+    old.exec(`CREATE TABLE stream_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+              CREATE TABLE stream_journal (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, topic TEXT NOT NULL, frame BLOB NOT NULL) STRICT;
+              CREATE INDEX stream_journal_by_ts ON stream_journal (ts);
+              INSERT INTO stream_meta (key, value) VALUES ('epoch', 'old-epoch');`);
+    old.close();
+    const renewed = await open(file);
+    expect(renewed.journal.epoch).not.toBe('old-epoch');
+    expect([renewed.journal.head, renewed.journal.oldest, renewed.journal.kafkaAcked]).toEqual([0, 1, 0]);
+    expect(renewed.journal.renewedBecause).toMatch(/epoch old-epoch .*no head mark.*no rows/);
+    expect(renewed.publisher.publish('t', 'first of the new epoch')).toBe(1);
+    await renewed.publisher.flush();
+    const epoch = renewed.journal.epoch;
+    await renewed.journal.close();
+    // The new epoch keeps its head mark: a reopen goes on in it.
+    const again = await open(file);
+    expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([epoch, 1, undefined]);
+    await again.journal.close();
+  });
+
   it('prunes by age and count, but never what Kafka has not acknowledged', async () => {
     const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
     for (let i = 0; i < 1_000; i++) publisher.publish('t', i);
