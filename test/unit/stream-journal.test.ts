@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { StreamJournal } from '../../src/main/transport/journal';
+import { readJournalHistory } from '../../src/main/transport/journal-history';
 import { JournalRetention } from '../../src/main/transport/retention';
 import { createStreamMetrics, StreamPublisher, type CommittedBatch } from '../../src/main/transport/publisher';
 import { tempDir } from '../support/fs';
@@ -89,10 +90,16 @@ describe('stream journal and publisher', () => {
     expect(second.journal.read(second.journal.kafkaAcked + 1, second.journal.head, 10).map((r) => r.seq)).toEqual([48]);
     second.journal.setKafkaAcked(48);
     await second.journal.close();
+    // What the refusal to start over a lost trading database reports: the head, not the rows left.
+    expect(readJournalHistory(file)).toEqual({ epoch, messages: 1, lastSeq: 48 });
 
     // A file left by a release that kept no mark (its rows pruned, Kafka's mark at 48): it goes on after both.
+    const pruned = new BetterSqlite3(file);
+    pruned.exec('DELETE FROM stream_journal');
+    pruned.close();
+    expect(readJournalHistory(file)).toEqual({ epoch, messages: 0, lastSeq: 48 });
     const old = new BetterSqlite3(file);
-    old.exec("DELETE FROM stream_journal; DELETE FROM stream_meta WHERE key = 'head'");
+    old.exec("DELETE FROM stream_meta WHERE key = 'head'");
     old.close();
     const third = await open(file);
     expect([third.journal.epoch, third.journal.head, third.journal.oldest]).toEqual([epoch, 48, 49]);
