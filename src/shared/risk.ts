@@ -223,8 +223,8 @@ export interface RiskRejection {
 
 export type RiskDecision = RiskAccepted | RiskRejection;
 
-/** The order ticket's preview: the gate's verdict, or the venue's refusal (`venue-unavailable`) before it. */
-export type OrderPreview = RiskAccepted | RiskRejection | { readonly ok: false; readonly code: 'venue-unavailable'; readonly reason: string };
+/** The order ticket's preview: the gate's verdict, or before it the venue's refusal (`venue-unavailable`) or the stream's (`stream-unavailable`: the screens would not show the order). */
+export type OrderPreview = RiskAccepted | RiskRejection | { readonly ok: false; readonly code: 'venue-unavailable' | 'stream-unavailable'; readonly reason: string };
 
 // ---------------------------------------------------------------------------------------------------
 // The session's challenge (prop-trading style, the seed's CHALLENGE_STATUS_CHANGED)

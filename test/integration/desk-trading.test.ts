@@ -1,7 +1,9 @@
 // The trading core wired in the desk, driven through its one command router against the demo venue
 // (the simulator in-process, real TCP): orders, risk refusals, flatten, the kill switch and re-arm,
 // and what reaches the stream.
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { EquitySnapshot, Order, Position } from '../../src/shared';
 import { startStreamDesk, subscribe, type TestStream } from '../support/stream';
 import { until, untilAsync } from '../support/wait';
@@ -75,6 +77,36 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     expect(exits).toEqual([expect.objectContaining({ side: 'SELL', quantity: 50, reduceOnly: true })]);
     await until(() => s.desk.core?.portfolio.position(entry.conId)?.quantity === 0, 'flat');
     expect((await orderOf(s, exits[0]!.id))?.state).toBe('filled');
+  });
+
+  it('refuses new orders while the stream cannot be written (the screens would not show them), lets cancels through, and takes orders again once it recovers', async () => {
+    const s = await demoDesk();
+    const publisher = s.desk.stream!.publisher;
+    const entry = await ok<Order>(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' } });
+    await until(() => s.desk.core?.execution?.order(entry.id)?.state === 'filled', 'the entry filled');
+    const price = Math.round(s.desk.core!.marketData!.quote(entry.conId)!.bid! * 0.97 * 100) / 100;
+    const working = await ok<Order>(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 20, type: 'LMT', limitPrice: price, tif: 'GTC' } });
+    await until(() => s.desk.core?.execution?.order(working.id)?.state === 'submitted', 'working');
+    // Another process holds the journal's write lock: the desk's commits fail (SQLITE_BUSY once SQLite's 5 s wait is over).
+    const other = new BetterSqlite3(join(s.dataDir, 'paper-stream.db'));
+    other.exec('BEGIN IMMEDIATE');
+    const release = () => {
+      if (!other.open) return;
+      other.exec('COMMIT');
+      other.close();
+    };
+    onTestFinished(release);
+    publisher.publish('t', 'a message the journal cannot take');
+    await until(() => publisher.failure !== undefined, 'the journal’s commits failing', 30_000);
+    const ticket = { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' };
+    expect(await refused(s, 'placeOrder', { ticket })).toMatchObject({ code: 'stream-unavailable', message: expect.stringMatching(/stream that feeds the screens cannot be written .*database is locked/) as unknown });
+    expect(await ok(s, 'previewOrder', { ticket })).toMatchObject({ ok: false, code: 'stream-unavailable' });
+    await ok(s, 'cancelOrder', { orderId: working.id });
+    await until(() => s.desk.core?.execution?.order(working.id)?.state === 'cancelled', 'cancelled while the stream is failing');
+    release();
+    await until(() => publisher.failure === undefined, 'the journal’s commits recovered', 30_000);
+    const after = await ok<Order>(s, 'placeOrder', { ticket });
+    expect(after.quantity).toBe(5);
   });
 
   it('kill switch: flat and halted, orders refused until the trader re-arms', async () => {

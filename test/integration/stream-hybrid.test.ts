@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
-import { KafkaStreamReader, type KafkaSettings } from '../../src/main/transport';
+import { VirtualClock } from '../../src/main/clock';
+import { HybridSubscriber, KafkaStreamReader, type KafkaSettings } from '../../src/main/transport';
 import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { memoryLogger } from '../support/logs';
@@ -142,6 +143,39 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     expect(log.text()).toMatch(/replay of 1-3 not answered within 1000 ms/);
     expect(subscriber.state()).toMatchObject({ failovers: 1, gapsDetected: 1, gapsFilled: 1 });
     expect(received.frames.map((f) => f.seq)).toEqual(seqs(10));
+  });
+
+  it('lets a replay that keeps arriving run past 1 s: the timeout is for silence, so a long replay is no failure', async () => {
+    const host = await startStreamHost({ dir: tempDir() });
+    onTestFinished(() => host.close());
+    const log = memoryLogger('info');
+    // Virtual time that moves only as replayed messages arrive: 1 ms each, 3,000 of them, so the replay lasts 3 s with never 1 s of silence.
+    const clock = new VirtualClock(Date.now());
+    const frames: DataFrame[] = [];
+    let snapshots = 0;
+    const subscriber = new HybridSubscriber({
+      url: host.url,
+      token: host.token,
+      logger: log.logger,
+      clock,
+      // Only the replay's own timeout is under test: heartbeats and latency cannot trip on virtual time.
+      heartbeatMs: 3_600_000,
+      maxLatencyMs: 3_600_000,
+      onMessage: (f) => {
+        frames.push(f);
+        clock.advance(1);
+      },
+      onSnapshot: () => snapshots++,
+    });
+    await subscriber.start();
+    onTestFinished(() => subscriber.stop());
+    await until(() => snapshots === 1, 'the snapshot');
+    host.server.faults.loseFrames(3_000);
+    for (let i = 0; i < 3_001; i++) host.publisher.publish('t', i);
+    await until(() => subscriber.state().lastSeq === 3_001, 'the 3,000 lost messages, replayed');
+    expect(log.text()).not.toMatch(/not answered/);
+    expect(subscriber.state()).toMatchObject({ reconnects: 0, gapsDetected: 1, gapsFilled: 1 });
+    expect(frames.map((f) => f.seq)).toEqual(seqs(3_001));
   });
 
   it('fails over to Kafka when messages arrive over 500 ms late three times in a row', async () => {

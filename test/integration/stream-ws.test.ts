@@ -193,16 +193,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
   });
 
   it('refuses a message of 600 replays from a client that does not read, and keeps serving the others', async () => {
-    const s = await startStreamDesk();
-    const server = serverOf(s);
-    const publisher = s.desk.stream!.publisher;
-    for (let i = 0; i < 1_000; i++) publisher.publish('bulk', 'z'.repeat(100));
-    await publisher.flush();
-    const honest = await subscribe(s);
-    await until(() => honest.received.snapshots.length === 1, 'the honest subscriber joining');
-    const attacker = await rawClient(s.url, s.token);
-    attacker.ws.send(encodeFrame({ op: 'hello' }));
-    await until(() => attacker.frames.some((f) => f.op === 'snapshot'), 'the attacker joining');
+    const { server, publisher, honest, attacker } = await deskWithAttacker(1_000, 'z'.repeat(100));
     attacker.ws.pause(); // stops reading (ws.pause, which ws's own parser will not undo)
     // The report's frame: 15 KB, 600 replays of the whole journal, and then no reading.
     const attack = encodeBatch(Array.from({ length: 600 }, () => encodeFrame({ op: 'replay', from: 1, to: 100_000 })));
@@ -222,17 +213,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
   });
 
   it('serves one replay at a time per connection, a chunk per turn within the socket’s bound, while the others stay live', async () => {
-    const s = await startStreamDesk();
-    const server = serverOf(s);
-    const publisher = s.desk.stream!.publisher;
-    const payload = 'r'.repeat(1_000);
-    for (let i = 0; i < 20_000; i++) publisher.publish('bulk', payload); // 20 MB in the journal
-    await publisher.flush();
-    const honest = await subscribe(s);
-    await until(() => honest.received.snapshots.length === 1, 'the honest subscriber joining');
-    const attacker = await rawClient(s.url, s.token);
-    attacker.ws.send(encodeFrame({ op: 'hello' }));
-    await until(() => attacker.frames.some((f) => f.op === 'snapshot'), 'the attacker joining');
+    const { server, publisher, honest, attacker } = await deskWithAttacker(20_000, 'r'.repeat(1_000)); // 20 MB in the journal
     // The newest connection is the attacker's (the honest one might reconnect later: find it by id).
     const attackerId = server.stats().reduce((a, b) => (b.id > a.id ? b : a)).id;
     const attackerStats = () => server.stats().find((st) => st.id === attackerId)!;
@@ -348,6 +329,20 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     await until(() => got(atHead) && got(behind), 'the next message on both');
   });
 });
+
+/** A desk with `count` bulk messages journaled, an honest subscriber and a raw client (the attacker), both joined. */
+async function deskWithAttacker(count: number, payload: string) {
+  const s = await startStreamDesk();
+  const publisher = s.desk.stream!.publisher;
+  for (let i = 0; i < count; i++) publisher.publish('bulk', payload);
+  await publisher.flush();
+  const honest = await subscribe(s);
+  await until(() => honest.received.snapshots.length === 1, 'the honest subscriber joining');
+  const attacker = await rawClient(s.url, s.token);
+  attacker.ws.send(encodeFrame({ op: 'hello' }));
+  await until(() => attacker.frames.some((f) => f.op === 'snapshot'), 'the attacker joining');
+  return { s, server: serverOf(s), publisher, honest, attacker };
+}
 
 function serverOf(s: Awaited<ReturnType<typeof startStreamDesk>>) {
   return s.desk.streamServer;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { StreamJournal } from '../../src/main/transport/journal';
+import { readJournalHistory } from '../../src/main/transport/journal-history';
 import { JournalRetention } from '../../src/main/transport/retention';
 import { createStreamMetrics, StreamPublisher, type CommittedBatch } from '../../src/main/transport/publisher';
 import { tempDir } from '../support/fs';
@@ -89,16 +90,45 @@ describe('stream journal and publisher', () => {
     expect(second.journal.read(second.journal.kafkaAcked + 1, second.journal.head, 10).map((r) => r.seq)).toEqual([48]);
     second.journal.setKafkaAcked(48);
     await second.journal.close();
+    // What the refusal to start over a lost trading database reports: the head, not the rows left.
+    expect(readJournalHistory(file)).toEqual({ epoch, messages: 1, lastSeq: 48 });
 
     // A file left by a release that kept no mark (its rows pruned, Kafka's mark at 48): it goes on after both.
+    const pruned = new BetterSqlite3(file);
+    pruned.exec('DELETE FROM stream_journal');
+    pruned.close();
+    expect(readJournalHistory(file)).toEqual({ epoch, messages: 0, lastSeq: 48 });
     const old = new BetterSqlite3(file);
-    old.exec("DELETE FROM stream_journal; DELETE FROM stream_meta WHERE key = 'head'");
+    old.exec("DELETE FROM stream_meta WHERE key = 'head'");
     old.close();
     const third = await open(file);
     expect([third.journal.epoch, third.journal.head, third.journal.oldest]).toEqual([epoch, 48, 49]);
     expect(third.publisher.publish('t.0', 'next')).toBe(49);
     await third.publisher.flush();
     await third.journal.close();
+  });
+
+  it('starts a new epoch on a journal an earlier release emptied (an epoch, no rows, no head mark, no Kafka mark): its head is unknown, so no number is reused', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    // As the release before the head mark left it: messages up to some seq, every row then pruned.
+    const old = new BetterSqlite3(file);
+    old.exec(`CREATE TABLE stream_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+              CREATE TABLE stream_journal (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, topic TEXT NOT NULL, frame BLOB NOT NULL) STRICT;
+              CREATE INDEX stream_journal_by_ts ON stream_journal (ts);
+              INSERT INTO stream_meta (key, value) VALUES ('epoch', 'old-epoch');`);
+    old.close();
+    const renewed = await open(file);
+    expect(renewed.journal.epoch).not.toBe('old-epoch');
+    expect([renewed.journal.head, renewed.journal.oldest, renewed.journal.kafkaAcked]).toEqual([0, 1, 0]);
+    expect(renewed.journal.renewedBecause).toMatch(/epoch old-epoch .*no head mark.*no rows/);
+    expect(renewed.publisher.publish('t', 'first of the new epoch')).toBe(1);
+    await renewed.publisher.flush();
+    const epoch = renewed.journal.epoch;
+    await renewed.journal.close();
+    // The new epoch keeps its head mark: a reopen goes on in it.
+    const again = await open(file);
+    expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([epoch, 1, undefined]);
+    await again.journal.close();
   });
 
   it('prunes by age and count, but never what Kafka has not acknowledged', async () => {
@@ -146,6 +176,21 @@ describe('stream journal and publisher', () => {
     expect(publisher.publish('t', 'later')).toBeUndefined();
     expect(committed).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     expect(publisher.failure).toMatch(/journal writer exited with code 1; 5 message\(s\) after seq 10 held, never sent/);
+    await journal.close();
+  });
+
+  it('closes at once after its writer died with messages queued: nothing waits for a commit that cannot come', async () => {
+    const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
+    for (let i = 0; i < 10; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const died = (journal as unknown as { worker: Worker }).worker.terminate();
+    for (let i = 0; i < 5; i++) publisher.publish('t', i);
+    await died;
+    await publisher.flush();
+    // Stopping the mode (TradingScope.stop) flushes again, then closes: neither may wait for a drain.
+    await publisher.flush();
+    await publisher.close();
+    expect(publisher.head).toBe(10);
     await journal.close();
   });
 

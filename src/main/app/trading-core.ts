@@ -143,6 +143,8 @@ export class TradingCore {
   /** Places an order; its instrument gets market data first, since risk prices every order against the last price. */
   async placeOrder(ticket: OrderTicket): Promise<Order> {
     const { execution } = this.requireVenue();
+    const blind = this.streamRefusal();
+    if (blind !== undefined) throw new DeskCommandError('stream-unavailable', blind);
     const snapshot = await this.hold(ticket.instrument, 'orders');
     await this.firstQuote(snapshot);
     return execution.placeResolved(ticket, snapshot.instrument);
@@ -175,6 +177,8 @@ export class TradingCore {
     // The venue's own refusal (disconnected, LIVE not armed, a paper account in LIVE) comes first: the gate's pass would mislead.
     const trading = this.o.venue?.status().trading;
     if (trading && !trading.allowed) return { ok: false, code: 'venue-unavailable', reason: trading.reason ?? 'The venue does not accept orders now.' };
+    const blind = this.streamRefusal();
+    if (blind !== undefined) return { ok: false, code: 'stream-unavailable', reason: blind };
     const spec = ticket.instrument;
     const instrument =
       spec.conId !== undefined
@@ -192,6 +196,16 @@ export class TradingCore {
     };
     // The same intent the execution engine hands the gate when the order is placed.
     return this.risk.preview(riskIntent(intent), this.riskContext);
+  }
+
+  /**
+   * The screens show only what the stream committed: while its journal cannot be written, a new order
+   * would be placed blind (its fills, the positions after it unseen). Cancels, flatten and the kill switch still go.
+   */
+  private streamRefusal(): string | undefined {
+    const failure = this.o.publisher.failure;
+    if (failure === undefined) return undefined;
+    return `New orders are refused while the stream that feeds the screens cannot be written (${failure}); cancels, flatten and the kill switch still work.`;
   }
 
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */

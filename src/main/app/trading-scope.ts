@@ -88,6 +88,7 @@ export class TradingScope implements Service {
     const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: this.o.streamMetrics });
     this.stream = { journal, publisher };
     logger.info({ mode: this.current, epoch: journal.epoch, head: journal.head }, 'stream journal open');
+    if (journal.renewedBecause !== undefined) logger.warn({ mode: this.current, epoch: journal.epoch, reason: journal.renewedBecause }, 'stream journal starts a new epoch: subscribers are reset');
     this.o.onStream?.(this.stream);
     this.startOutbox(journal, publisher);
     const outbox = this.outbox;

@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 export interface JournalHistory {
   readonly epoch: string;
   readonly messages: number;
-  /** The highest seq still in the journal (0 when retention has emptied it). */
+  /** The last seq issued: the head mark, which retention never removes (the highest row's seq in a file older than the mark). */
   readonly lastSeq: number;
 }
 
@@ -25,7 +25,8 @@ export function readJournalHistory(file: string): JournalHistory | undefined {
     const rows = tables.has('stream_journal')
       ? db.prepare<[], { messages: number; lastSeq: number | null }>('SELECT COUNT(*) AS messages, MAX(seq) AS lastSeq FROM stream_journal').get()
       : undefined;
-    return { epoch, messages: rows?.messages ?? 0, lastSeq: rows?.lastSeq ?? 0 };
+    const head = db.prepare<[], string>("SELECT value FROM stream_meta WHERE key = 'head'").pluck().get();
+    return { epoch, messages: rows?.messages ?? 0, lastSeq: Math.max(Number(head ?? 0), rows?.lastSeq ?? 0) };
   } catch (err) {
     throw new Error(`cannot read the stream journal ${file}: ${(err as Error).message}`, { cause: err });
   } finally {

@@ -15,7 +15,7 @@ export type JournalCommand =
 
 /** Messages to the main thread. */
 export type JournalReply =
-  | { readonly type: 'ready'; readonly epoch: string; readonly head: number; readonly oldest: number; readonly kafkaAcked: number }
+  | { readonly type: 'ready'; readonly epoch: string; readonly head: number; readonly oldest: number; readonly kafkaAcked: number; readonly renewedBecause?: string }
   | { readonly type: 'committed'; readonly id: number; readonly through: number }
   | { readonly type: 'pruned'; readonly id: number; readonly removed: number; readonly oldest: number }
   | { readonly type: 'closed'; readonly id: number }
@@ -62,19 +62,27 @@ export function journalWorker(): void {
              CREATE INDEX IF NOT EXISTS stream_journal_by_ts ON stream_journal (ts);`);
     const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM stream_meta WHERE key = ?');
     const putMeta = db.prepare('INSERT INTO stream_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    const bounds = db.prepare<[], { head: number | null; oldest: number | null }>('SELECT MAX(seq) AS head, MIN(seq) AS oldest FROM stream_journal');
+    const insert = db.prepare('INSERT INTO stream_journal (seq, ts, topic, frame) VALUES (?, ?, ?, ?)');
     let epoch = getMeta.get('epoch')?.value;
+    const headMark = getMeta.get('head')?.value;
+    let acked = Number(getMeta.get('kafka_acked')?.value ?? 0);
+    const rowBounds = bounds.get();
+    // A file of a release before the head mark, pruned empty, with no Kafka mark: its last seq is
+    // known nowhere, so going on in its epoch would issue numbers again. A new epoch resets subscribers.
+    let renewedBecause: string | undefined;
+    if (epoch !== undefined && headMark === undefined && (rowBounds?.head ?? null) === null && acked === 0) {
+      renewedBecause = `epoch ${epoch} has no head mark (written by an earlier release), no rows (retention emptied it) and no Kafka mark: its last seq is unknown, so a new epoch starts rather than issue its numbers again`;
+      epoch = undefined;
+    }
     if (epoch === undefined) {
       epoch = data.newEpoch;
       putMeta.run('epoch', epoch);
     }
-    const bounds = db.prepare<[], { head: number | null; oldest: number | null }>('SELECT MAX(seq) AS head, MIN(seq) AS oldest FROM stream_journal');
-    const insert = db.prepare('INSERT INTO stream_journal (seq, ts, topic, frame) VALUES (?, ?, ?, ?)');
-    let acked = Number(getMeta.get('kafka_acked')?.value ?? 0);
     // The sequence's high-water mark lives in stream_meta, which retention never touches: a journal
     // pruned empty still knows its head. A file written before the mark existed (or by a release that
     // reissued numbers) takes the highest of its rows and of Kafka's mark, so it never moves back.
-    const rowBounds = bounds.get();
-    let head = Math.max(Number(getMeta.get('head')?.value ?? 0), rowBounds?.head ?? 0, acked);
+    let head = Math.max(Number(headMark ?? 0), rowBounds?.head ?? 0, acked);
     putMeta.run('head', String(head));
     const append = db.transaction((rows: readonly JournalRow[]) => {
       // Consecutive after the head, or nothing: a number is never issued twice nor skipped.
@@ -88,7 +96,7 @@ export function journalWorker(): void {
     const deleteBefore = db.prepare('DELETE FROM stream_journal WHERE seq < ?');
     /** The first seq still held; an empty journal holds from its next seq on. */
     const oldest = () => bounds.get()?.oldest ?? head + 1;
-    reply({ type: 'ready', epoch, head, oldest: oldest(), kafkaAcked: acked });
+    reply({ type: 'ready', epoch, head, oldest: oldest(), kafkaAcked: acked, ...(renewedBecause === undefined ? {} : { renewedBecause }) });
 
     port.on('message', (m: JournalCommand) => {
       try {

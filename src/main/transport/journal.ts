@@ -34,7 +34,7 @@ export class StreamJournal {
     readonly file: string,
     /** A random id created with the journal: a new file is a new epoch. */
     readonly epoch: string,
-    ready: Extract<JournalReply, { type: 'ready' }>,
+    private readonly ready: Extract<JournalReply, { type: 'ready' }>,
   ) {
     this.headValue = ready.head;
     this.oldestValue = ready.oldest;
@@ -83,6 +83,11 @@ export class StreamJournal {
   /** The last committed seq (0 for a new journal); kept apart from the rows, so pruning never moves it back. */
   get head(): number {
     return this.headValue;
+  }
+
+  /** Why this open started a new epoch on a file that had one (undefined when it went on, or the file is new). */
+  get renewedBecause(): string | undefined {
+    return this.ready.renewedBecause;
   }
 
   /** The first seq still in the journal (head + 1 when retention has emptied it). */

@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { backoffDelay } from '../../shared/backoff';
 import { decodeFrames, encodeFrame, type DataFrame } from '../../shared/stream';
-import type { Clock } from '../clock';
+import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
 import type { JournalRow, StreamJournal } from './journal';
 
@@ -63,7 +63,7 @@ export class StreamPublisher {
   private closed = false;
   /** Commits are failing: the held batch is retried after a backoff. */
   private failing: { reason: string; since: number; attempts: number } | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: TimerHandle | undefined;
   private readonly listeners = new Set<(batch: CommittedBatch) => void>();
   /** The latest committed data of every topic: the snapshot state. */
   private readonly latest = new Map<string, { readonly seq: number; readonly data: unknown }>();
@@ -134,13 +134,16 @@ export class StreamPublisher {
   /** Resolves when everything published so far is committed, or commits are failing (see failure). */
   flush(): Promise<void> {
     if (this.pending.length === 0 && !this.committing) return Promise.resolve();
+    // Between attempts (or with the writer gone) no commit is under way to end the wait: say so now.
+    if (!this.committing && (this.failing !== undefined || this.o.journal.failed !== undefined)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
+  /** Waits for a commit under way, never for another attempt at a batch the journal refused. */
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    this.o.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     // Never committed, so never sent: the next run issues their numbers again, as after a crash.
     if (this.pending.length > 0) this.o.logger.error({ held: this.pending.length, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
@@ -207,7 +210,7 @@ export class StreamPublisher {
     this.failing = { reason, since: this.failing?.since ?? this.o.clock.now(), attempts };
     this.m.pending.set(this.pending.length);
     if (this.o.journal.failed === undefined && !this.closed) {
-      this.retryTimer = setTimeout(() => {
+      this.retryTimer = this.o.clock.setTimeout(() => {
         this.retryTimer = undefined;
         void this.commit();
       }, backoffDelay(attempts - 1, RETRY));

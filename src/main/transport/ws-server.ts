@@ -274,6 +274,7 @@ export class StreamServer {
   async close(): Promise<void> {
     this.closing = true;
     this.options.clock.clearTimer(this.heartbeat);
+    this.heartbeat = undefined;
     this.unsubscribe?.();
     await this.closeConnections();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

@@ -86,7 +86,7 @@ export interface StreamSubscriberOptions {
   readonly heartbeatMs?: number;
   /** A gap larger than this is read from Kafka rather than replayed (default 10). */
   readonly maxReplayGap?: number;
-  /** A replay not answered within this is a failure (default 1 s). */
+  /** A replay that advances the subscriber by nothing for this long is a failure (default 1 s). */
   readonly replayTimeoutMs?: number;
   /** Latency above this for 3 consecutive messages is a failure (default 500 ms). */
   readonly maxLatencyMs?: number;
@@ -122,6 +122,8 @@ export class StreamSubscriber {
   private watchTimer: unknown;
   private replayTimer: unknown;
   private replaying: { from: number; to: number } | undefined;
+  /** When the replay in flight last advanced the subscriber: its timeout is for silence, not for its whole length. */
+  private replayHeardAt = 0;
   private counters = { gapsDetected: 0, gapsFilled: 0, failovers: 0, reconnects: 0, delivered: 0 };
   /** The open gap episode: filled once everything up to `to` is delivered, by whichever channel. */
   private openGap: { to: number } | undefined;
@@ -350,6 +352,7 @@ export class StreamSubscriber {
   }
 
   private deliver(frame: DataFrame): void {
+    if (this.replaying) this.replayHeardAt = this.clock.now();
     this.counters.delivered++;
     this.lastDeliveredTs = frame.ts;
     this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = Math.max(0, this.clock.now() - frame.ts);
@@ -373,15 +376,26 @@ export class StreamSubscriber {
     if (this.replaying || this.wsState !== 'open' || !this.ws) return;
     const last = Math.min(to, from + MAX_REPLAY - 1);
     this.replaying = { from, to: last };
+    this.replayHeardAt = this.clock.now();
     this.ws.send(encodeFrame({ op: 'replay', from, to: last }));
+    this.watchReplay(this.replaying, this.o.replayTimeoutMs);
+  }
+
+  /** A replay fails once it has advanced nothing for replayTimeoutMs; a long one still arriving (chunked, paused at the 4 MiB mark) is left to finish. */
+  private watchReplay(replay: { from: number; to: number }, ms: number): void {
     this.replayTimer = this.clock.setTimeout(() => {
-      if (!this.replaying) return;
+      if (this.replaying !== replay) return;
+      const silentMs = this.clock.now() - this.replayHeardAt;
+      if (silentMs < this.o.replayTimeoutMs) {
+        this.watchReplay(replay, this.o.replayTimeoutMs - silentMs);
+        return;
+      }
       this.replaying = undefined;
       this.breaker.failure('replay not answered');
-      const reason = `replay of ${from}-${last} not answered within ${this.o.replayTimeoutMs} ms`;
-      if (backup) this.failover(reason);
+      const reason = `replay of ${replay.from}-${replay.to} not answered within ${this.o.replayTimeoutMs} ms${this.tracker.lastSeq >= replay.from ? ` (stalled after seq ${this.tracker.lastSeq})` : ''}`;
+      if (this.options.backup !== undefined) this.failover(reason);
       else this.reconnectNow(reason);
-    }, this.o.replayTimeoutMs);
+    }, ms);
   }
 
   /** Drops the WebSocket and connects again, resuming from the position. */
