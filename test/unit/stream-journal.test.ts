@@ -93,7 +93,8 @@ describe('stream journal and publisher', () => {
     // What the refusal to start over a lost trading database reports: the head, not the rows left.
     expect(readJournalHistory(file)).toEqual({ epoch, messages: 1, lastSeq: 48 });
 
-    // A file left by a release that kept no mark (its rows pruned, Kafka's mark at 48): it goes on after both.
+    // A file left by a release that kept no mark (its rows pruned, Kafka's mark at 48): Kafka's mark may
+    // trail what that release issued (Kafka off, or behind), so it is no head: a new epoch starts.
     const pruned = new BetterSqlite3(file);
     pruned.exec('DELETE FROM stream_journal');
     pruned.close();
@@ -102,13 +103,15 @@ describe('stream journal and publisher', () => {
     old.exec("DELETE FROM stream_meta WHERE key = 'head'");
     old.close();
     const third = await open(file);
-    expect([third.journal.epoch, third.journal.head, third.journal.oldest]).toEqual([epoch, 48, 49]);
-    expect(third.publisher.publish('t.0', 'next')).toBe(49);
+    expect(third.journal.epoch).not.toBe(epoch);
+    expect([third.journal.head, third.journal.oldest, third.journal.kafkaAcked]).toEqual([0, 1, 0]);
+    expect(third.journal.renewedBecause).toMatch(/no head mark.*no rows/);
+    expect(third.publisher.publish('t.0', 'next')).toBe(1);
     await third.publisher.flush();
     await third.journal.close();
   });
 
-  it('starts a new epoch on a journal an earlier release emptied (an epoch, no rows, no head mark, no Kafka mark): its head is unknown, so no number is reused', async () => {
+  it('starts a new epoch on a journal an earlier release emptied (an epoch, no rows, no head mark): its head is unknown, so no number is reused', async () => {
     const file = join(tempDir(), 'paper-stream.db');
     // As the release before the head mark left it: messages up to some seq, every row then pruned.
     const old = new BetterSqlite3(file);

@@ -68,12 +68,14 @@ export function journalWorker(): void {
     const headMark = getMeta.get('head')?.value;
     let acked = Number(getMeta.get('kafka_acked')?.value ?? 0);
     const rowBounds = bounds.get();
-    // A file of a release before the head mark, pruned empty, with no Kafka mark: its last seq is
-    // known nowhere, so going on in its epoch would issue numbers again. A new epoch resets subscribers.
+    // A file of a release before the head mark, pruned empty: its last seq is known nowhere (Kafka's
+    // mark trails it whenever Kafka was off or behind), so going on in its epoch could issue numbers again.
     let renewedBecause: string | undefined;
-    if (epoch !== undefined && headMark === undefined && (rowBounds?.head ?? null) === null && acked === 0) {
-      renewedBecause = `epoch ${epoch} has no head mark (written by an earlier release), no rows (retention emptied it) and no Kafka mark: its last seq is unknown, so a new epoch starts rather than issue its numbers again`;
+    if (epoch !== undefined && headMark === undefined && (rowBounds?.head ?? null) === null) {
+      renewedBecause = `epoch ${epoch} has no head mark (written by an earlier release) and no rows (retention emptied it): its last seq is unknown, so a new epoch starts rather than issue its numbers again`;
       epoch = undefined;
+      acked = 0;
+      putMeta.run('kafka_acked', '0');
     }
     if (epoch === undefined) {
       epoch = data.newEpoch;
