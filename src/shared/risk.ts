@@ -265,4 +265,6 @@ export interface RiskStatus {
   readonly challenge: ChallengeStatus;
   readonly challengeStartEquity?: number;
   readonly limits: RiskLimits;
+  /** A kill switch has not verified flat at the venue yet (it carries on by itself, across restarts); set by the desk. */
+  readonly killSwitchPending?: boolean;
 }

@@ -2,7 +2,8 @@
 // through its control port): the kill switch fails closed and finishes by itself when the venue is
 // back; positions that differ from the venue's after a reconnect hold trading until the trader adopts
 // the venue's figures; so does cash that differs (the venue's account changed while the desk was away);
-// flatten and the kill switch adopt the venue's figures before closing what it holds.
+// flatten and the kill switch adopt the venue's figures before closing what it holds; a kill switch not
+// verified flat when the desk stops carries on at its next start.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -20,16 +21,16 @@ import { until, untilAsync } from '../support/wait';
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
 const SPY = { symbol: 'SPY', secType: 'STK' as const };
 
-/** A desk (with its stream) whose venue is the simulator process on `simPort`, in sync and reconciled. */
-async function deskOn(simPort: number) {
-  const dataDir = tempDir();
+/** A desk (with its stream) whose venue is the simulator process on `simPort`, in sync and reconciled (unless `venueDown`). */
+async function deskOn(simPort: number, options: { dataDir?: string; venueDown?: boolean } = {}) {
+  const dataDir = options.dataDir ?? tempDir();
   const desk = createDesk(
     loadConfig({ flags: { dataDir, 'server.port': 0, 'log.level': 'silent' }, defaults: { server: { enabled: true }, venue: { paperPort: simPort, clientId: 7 } } }),
     { logger: createLogger({ level: 'silent' }) },
   );
   await desk.start();
   onTestFinished(() => desk.stop());
-  await until(() => desk.core?.execution?.lastReconciliation !== undefined, 'the venue in sync and reconciled');
+  if (!options.venueDown) await until(() => desk.core?.execution?.lastReconciliation !== undefined, 'the venue in sync and reconciled');
   const token = readFileSync(join(dataDir, CONTROL_TOKEN_FILE), 'utf8').trim();
   const command = async <T>(name: string, args: unknown = {}): Promise<T> => {
     const r = await desk.command(name, args);
@@ -53,6 +54,19 @@ async function venuePositions(simPort: number) {
   return (await watcher.adapter.resync()).positions.filter((p) => p.quantity !== 0).map((p) => ({ symbol: p.symbol, quantity: p.quantity }));
 }
 
+/** The simulator's port closed until `up()` (a 30 s outage ended on cue, so no test depends on how long the desk takes). */
+async function outage(sim: { fault: (what: string) => Promise<void> }, desk: ReturnType<typeof createDesk>) {
+  const back = sim.fault('restart?downMs=30000');
+  back.catch(() => undefined); // awaited by up(); a test failing before then kills the simulator under it
+  await until(() => desk.venue?.status().state === 'lost', 'the venue lost');
+  return {
+    up: async () => {
+      await sim.fault('up');
+      await back;
+    },
+  };
+}
+
 describe('the kill switch with the venue away', () => {
   it('answers not flat with the reason, stays HALTED, and completes by itself when the venue is back: cancel, flatten, verify', async () => {
     const sim = await startSimProcess([], { control: true });
@@ -63,8 +77,7 @@ describe('the kill switch with the venue away', () => {
     const progress = () => received.frames.filter((f) => f.topic === 'risk.killswitch').map((f) => f.data as KillSwitchProgress);
 
     // The venue goes away (its restart) and the desk sees it gone.
-    await sim.fault('restart?downMs=4000');
-    await until(() => d.desk.venue?.status().state === 'lost', 'the venue lost');
+    const away = await outage(sim, d.desk);
     const report = await d.command<KillSwitchReport>('killSwitch', { reason: 'venue away drill' });
     expect(report).toMatchObject({ flat: false, continuing: true, exits: [], remaining: [{ symbol: 'AAPL', quantity: 10 }] });
     expect(report.problems.join('; ')).toMatch(/positions not read from the venue/);
@@ -72,6 +85,7 @@ describe('the kill switch with the venue away', () => {
     expect((await d.refusal('rearm')).message).toMatch(/kill switch has not verified flat/);
 
     // Back: the procedure carries on by itself, and its progress is on the stream.
+    await away.up();
     await until(() => progress().some((p) => p.phase === 'flat'), () => `flat verified; progress so far: ${JSON.stringify(progress().map((p) => p.message))}`, 60_000);
     const phases = progress().map((p) => p.phase);
     expect(phases.indexOf('waiting-for-venue')).toBeLessThan(phases.indexOf('flattening'));
@@ -81,6 +95,34 @@ describe('the kill switch with the venue away', () => {
     expect(await venuePositions(sim.port)).toEqual([]);
     expect(await d.command('getRiskStatus')).toMatchObject({ state: 'HALTED', latched: true });
     expect(await d.command('rearm')).toMatchObject({ state: 'ACTIVE' });
+  });
+});
+
+describe('a kill switch not verified flat when the desk stops', () => {
+  it('is carried on by the next start: HALTED, re-arming refused, and finished by itself once the venue is back', async () => {
+    const sim = await startSimProcess([], { control: true });
+    const first = await deskOn(sim.port);
+    const entry = await first.command<Order>('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 10, type: 'MKT' } });
+    await until(() => first.desk.core?.portfolio.position(entry.conId)?.quantity === 10, '10 AAPL held');
+    const away = await outage(sim, first.desk);
+    expect(await first.command<KillSwitchReport>('killSwitch', { reason: 'restart drill' })).toMatchObject({ flat: false, continuing: true });
+    await first.desk.stop();
+
+    // The desk starts again on the same data directory, the venue still away: nothing has been flattened yet.
+    const second = await deskOn(sim.port, { dataDir: first.dataDir, venueDown: true });
+    expect((await second.refusal('rearm')).message).toMatch(/kill switch has not verified flat/);
+    expect(await second.command('getRiskStatus')).toMatchObject({ state: 'HALTED', latched: true, killSwitchPending: true });
+    const { received } = await subscribe(second.stream);
+    const progress = () => received.frames.filter((f) => f.topic === 'risk.killswitch').map((f) => f.data as KillSwitchProgress);
+
+    // The venue is back: the first resync carries the procedure on (cancel, flatten, verify) with no command.
+    await away.up();
+    await until(() => progress().some((p) => p.phase === 'flat'), () => `flat verified; progress so far: ${JSON.stringify(progress().map((p) => p.message))}`, 60_000);
+    expect(progress().at(-1)).toMatchObject({ phase: 'flat', reason: 'restart drill', attempt: expect.any(Number) as unknown });
+    expect(progress().at(-1)!.attempt).toBeGreaterThan(1); // the attempts before the stop are counted on
+    expect(await venuePositions(sim.port)).toEqual([]);
+    expect(await second.command('getRiskStatus')).toMatchObject({ state: 'HALTED', latched: true, killSwitchPending: false });
+    expect(await second.command('rearm')).toMatchObject({ state: 'ACTIVE' });
   });
 });
 
@@ -96,11 +138,11 @@ async function nextReconciliation(d: Awaited<ReturnType<typeof deskOn>>, cause: 
  * collides with one it stored before: it takes the fill for one it has seen); a reconnect's resync then finds
  * the venue holding 5 SPY and DualDesk none.
  */
-async function spyBoughtUnseen(d: Awaited<ReturnType<typeof deskOn>>, sim: { port: number; fault: (what: string) => Promise<void> }) {
-  const other = startAdapter(sim.port, { clientId: 55 });
+async function spyBoughtUnseen(d: Awaited<ReturnType<typeof deskOn>>, sim: { port: number; fault: (what: string) => Promise<void> }, quantity = 5) {
+  const other = startAdapter(sim.port, { clientId: watchers++ });
   await other.adapter.whenReady();
   const spy = await other.adapter.resolve(SPY);
-  await other.adapter.placeOrder({ orderRef: 'elsewhere-1', instrument: spy, side: 'BUY', quantity: 5, type: 'MKT', tif: 'DAY', outsideRth: false });
+  await other.adapter.placeOrder({ orderRef: `elsewhere-${watchers}`, instrument: spy, side: 'BUY', quantity, type: 'MKT', tif: 'DAY', outsideRth: false });
   const execution = await nextEvent(other, 'execution', (e) => e.symbol === 'SPY');
   const memory = openStore(join(d.dataDir, 'paper.db'), 'paper');
   new VenueMemoryRepository(memory.db).markExecutionSeen(execution.execId, execution.time);
@@ -134,6 +176,34 @@ describe('positions that differ from the venue after a reconnect', () => {
     expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([]);
     expect(await d.command('rearm')).toMatchObject({ state: 'ACTIVE' });
     expect((await d.command<Order>('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } })).quantity).toBe(1);
+  });
+});
+
+describe('adopting the venue’s figures', () => {
+  it('takes the venue’s position as it is when adopted, not as the last resync found it: the account traded meanwhile', async () => {
+    const sim = await startSimProcess([], { control: true });
+    const d = await deskOn(sim.port);
+    await spyBoughtUnseen(d, sim);
+    await nextReconciliation(d, () => sim.fault('drop'));
+    expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
+
+    // Another client buys 3 more before the trader adopts: the venue holds 8, and the adoption reads it now.
+    await spyBoughtUnseen(d, sim, 3);
+    expect(await venuePositions(sim.port)).toEqual([{ symbol: 'SPY', quantity: 8 }]);
+    const { adopted } = await d.command<VenueAdoption>('adoptVenuePositions');
+    expect(adopted).toEqual([expect.objectContaining({ symbol: 'SPY', venue: 8 })]);
+    expect(d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity).toBe(8);
+  });
+
+  it('flatten of one instrument adopts that instrument’s figures only, and a refused flatten adopts nothing', async () => {
+    const sim = await startSimProcess([], { control: true });
+    const d = await deskOn(sim.port);
+    await spyBoughtUnseen(d, sim);
+    await nextReconciliation(d, () => sim.fault('drop'));
+    const AAPL_CONID = 265598; // neither held nor differing
+    expect((await d.refusal('flatten', { conId: AAPL_CONID })).code).toBe('no-position');
+    expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
+    expect(d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity ?? 0).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KillSwitchProgress } from '../../src/shared';
+import type { KillSwitchProgress, KillSwitchReport } from '../../src/shared';
 import { MessageBus, type CoreTopics } from '../../src/main/bus';
 import { VirtualClock } from '../../src/main/clock';
 import { ExecutionEngine, KillSwitch } from '../../src/main/execution';
@@ -37,10 +37,23 @@ class ScriptedVenue extends EventEmitter {
   }
 }
 
-function rig() {
+/** A venue whose first position read answers only when the test says so (a run in flight); later ones are away. */
+class HeldVenue extends ScriptedVenue {
+  answer: ((positions: readonly VenuePosition[] | 'away') => void) | undefined;
+  override resync(): Promise<VenueSnapshot> {
+    if (this.answer) return Promise.reject(away());
+    return new Promise((resolve, reject) => {
+      this.answer = (positions) => {
+        if (positions === 'away') reject(away());
+        else resolve({ at: 0, accounts: ['DU1'], positions, openOrders: [], completedOrders: [], accountValues: [], newExecutions: [], commissions: [] });
+      };
+    });
+  }
+}
+
+function rig(venue: ScriptedVenue = new ScriptedVenue()) {
   const clock = new VirtualClock(Date.UTC(2026, 10, 17, 15));
   const store = openStore(join(tempDir(), 'paper.db'), 'paper');
-  const venue = new ScriptedVenue();
   const logger = createLogger({ level: 'silent' });
   const engine = new ExecutionEngine({
     journal: new OrderJournalRepository(store.db),
@@ -54,6 +67,7 @@ function rig() {
   });
   const progress: KillSwitchProgress[] = [];
   const halts: string[] = [];
+  const reports: KillSwitchReport[] = [];
   const kill = new KillSwitch({
     engine,
     venue: venue as never,
@@ -62,8 +76,9 @@ function rig() {
     logger,
     held: () => [{ conId: 265598, symbol: 'AAPL', quantity: 10 }],
     onProgress: (p) => progress.push(p),
+    onReport: (r) => reports.push(r),
   });
-  return { venue, kill, progress, halts, close: () => (kill.close(), store.close()) };
+  return { venue, kill, clock, progress, halts, reports, close: () => (kill.close(), store.close()) };
 }
 
 describe('the kill switch fails closed', () => {
@@ -91,6 +106,23 @@ describe('the kill switch fails closed', () => {
     await until(() => r.progress.at(-1)?.phase === 'flat', 'flat verified');
     expect(r.progress.at(-1)).toMatchObject({ attempt: 2, remaining: [], message: expect.stringMatching(/flat, verified at the venue/) as unknown });
     expect(r.kill.pending).toBe(false);
+    r.close();
+  });
+
+  it('a run in flight when the core stops publishes nothing more and arms no retry: it answers that the next start carries on', async () => {
+    const venue = new HeldVenue();
+    const r = rig(venue);
+    const run = r.kill.trigger('drill');
+    await until(() => venue.answer !== undefined, 'the positions read under way');
+    const published = r.progress.length;
+    r.kill.close();
+    venue.answer?.('away');
+    const report = await run;
+    expect(r.clock.pending()).toBe(0);
+    expect(r.progress).toHaveLength(published);
+    expect(r.reports).toEqual([]);
+    expect(report).toMatchObject({ flat: false, continuing: true });
+    expect(report.problems.at(-1)).toMatch(/stopped before flat was verified: it carries on at the next start/);
     r.close();
   });
 });

@@ -36,7 +36,7 @@ export class CommandRouter {
     rearm: (_a, core) => {
       const result = core.risk.rearm();
       if (!result.ok) throw new DeskCommandError(result.code, result.reason);
-      return core.risk.status();
+      return core.riskStatus();
     },
     getRiskLimits: (_a, core) => core.risk.getLimits(),
     setRiskLimits: (a, core) => {
@@ -50,7 +50,7 @@ export class CommandRouter {
     getOrders: (a, core) => core.execution?.orders(a.limit) ?? [],
     getPositions: (_a, core) => core.portfolio.positions(),
     getEquity: (_a, core) => core.portfolio.equity() ?? null,
-    getRiskStatus: (_a, core) => core.risk.status(),
+    getRiskStatus: (_a, core) => core.riskStatus(),
     getReconciliation: (_a, core) => core.reconciliation(),
     adoptVenuePositions: (_a, core) => core.adoptVenuePositions(),
     getMarketData: (a, core) => {

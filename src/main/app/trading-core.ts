@@ -1,7 +1,7 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption } from '../../shared';
+import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import { ExecutionEngine, KillSwitch, type OrderIntent } from '../execution';
@@ -10,7 +10,7 @@ import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
 import { Portfolio, type Discrepancy } from '../portfolio';
 import { RiskEngine, type RiskContext } from '../risk';
-import { OrderJournalRepository, PortfolioRepository, type Store } from '../store';
+import { KillSwitchRepository, OrderJournalRepository, PortfolioRepository, type Store } from '../store';
 import type { StreamPublisher } from '../transport';
 
 export interface TradingCoreOptions {
@@ -88,6 +88,9 @@ export class TradingCore {
       clock,
       logger: logger.child({ component: 'kill-switch' }),
       held: () => this.portfolio.positions(),
+      memory: new KillSwitchRepository(store.db),
+      // Exits are the venue's positions: DualDesk's books take the venue's figures just read, or the exits' fills would leave them wrong.
+      onPositionsRead: () => void this.adoptHeld('the kill switch flattens what the venue holds'),
       onProgress: (p) => this.bus.publish('risk.killswitch', p, 'FLASH_CRASH'),
       onReport: (r) => this.reportKillSwitch(r),
     });
@@ -211,10 +214,11 @@ export class TradingCore {
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */
   async flatten(conId?: number): Promise<Order[]> {
     const { execution } = this.requireVenue();
-    // Flattening what differs from the venue closes the venue's figure (the truth), not DualDesk's.
-    this.adoptHeld('flattened by the trader');
+    const mismatched = this.portfolio.heldDiscrepancies().some((d) => d.kind === 'position' && (conId === undefined || d.conId === conId));
+    if (conId !== undefined && !mismatched && !this.portfolio.position(conId)?.quantity) throw new DeskCommandError('no-position', `There is no position in ${conId} to flatten.`);
+    // Flattening what differs from the venue closes the venue's figure (the truth), not DualDesk's: read now, and that instrument's only.
+    if (mismatched) await this.adoptFresh('flattened by the trader', conId);
     const open = this.portfolio.positions().filter((p) => p.quantity !== 0 && (conId === undefined || p.conId === conId));
-    if (conId !== undefined && open.length === 0) throw new DeskCommandError('no-position', `There is no position in ${conId} to flatten.`);
     const orders: Order[] = [];
     for (const p of open) {
       const snapshot = await this.hold({ conId: p.conId, symbol: p.symbol, secType: this.instruments.get(p.conId)?.secType ?? 'STK' }, 'orders');
@@ -224,16 +228,20 @@ export class TradingCore {
     return orders;
   }
 
-  async triggerKillSwitch(reason: string): Promise<KillSwitchReport> {
-    const { killSwitch } = this.requireVenue();
-    // Exits are the venue's positions: DualDesk's books take its figures first, or the exits' fills would leave them wrong.
-    this.adoptHeld('the kill switch flattens what the venue holds');
-    return killSwitch.trigger(reason);
+  triggerKillSwitch(reason: string): Promise<KillSwitchReport> {
+    // The venue's figures are adopted by the kill switch itself, each time it reads them (onPositionsRead).
+    return this.requireVenue().killSwitch.trigger(reason);
   }
 
   /** The trader's resolution of a position or cash mismatch: DualDesk takes the venue's figures (trading stays held until re-armed). */
-  adoptVenuePositions(): VenueAdoption {
-    return this.adoptHeld('adopted by the trader');
+  async adoptVenuePositions(): Promise<VenueAdoption> {
+    if (this.portfolio.heldDiscrepancies().length === 0) return { adopted: [], cash: null };
+    return this.adoptFresh('adopted by the trader');
+  }
+
+  /** The trading state, and whether a kill switch is still to verify flat (what the UI shows its progress by). */
+  riskStatus(): RiskStatus {
+    return { ...this.risk.status(), killSwitchPending: this.killSwitch?.pending ?? false };
   }
 
   /** The last reconciliation of orders, with the positions and cash that still differ from the venue's. */
@@ -266,7 +274,7 @@ export class TradingCore {
   /** Positions or cash a resync found different from the venue's hold trading (REDUCING in paper, HALTED in live) until the trader resolves them. */
   private holdOnMismatch(): void {
     const held = this.portfolio.heldDiscrepancies();
-    const key = held.map((d) => `${d.kind}:${d.conId}:${d.desk}:${d.venue}`).join(',');
+    const key = heldKey(held);
     if (key === this.heldKey) return;
     this.heldKey = key;
     if (held.length === 0) return;
@@ -280,9 +288,24 @@ export class TradingCore {
     this.bus.publish('risk.alert', { type, severity: 'CRITICAL', title, message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.o.clock.now() }, 'FLASH_CRASH');
   }
 
-  private adoptHeld(why: string): VenueAdoption {
-    const adopted = this.portfolio.adoptVenue();
-    this.heldKey = '';
+  /**
+   * Adopts what a resync read just now finds different (the difference the last resync found is stale
+   * once anyone trades the account meanwhile); refused while the venue cannot be read.
+   */
+  private async adoptFresh(why: string, conId?: number): Promise<VenueAdoption> {
+    try {
+      await this.o.venue?.resync();
+    } catch (err) {
+      throw new DeskCommandError('venue-unavailable', `The venue's figures cannot be read now (${(err as Error).message}): nothing adopted; try again when it is back.`);
+    }
+    // No await between the resync's reconciliation and this: no fill can come in between.
+    return this.adoptHeld(why, conId);
+  }
+
+  private adoptHeld(why: string, conId?: number): VenueAdoption {
+    const adopted = this.portfolio.adoptVenue(conId);
+    // What is still held (another instrument's) was alerted already.
+    this.heldKey = heldKey(this.portfolio.heldDiscrepancies());
     const adoption = adoptionOf(adopted);
     if (adopted.length === 0) return adoption;
     const text = mismatchText(adopted);
@@ -404,6 +427,10 @@ function exitTicket(p: Position, instrument: Instrument): OrderTicket {
     type: 'MKT',
     tif: 'DAY',
   };
+}
+
+function heldKey(held: readonly Discrepancy[]): string {
+  return held.map((d) => `${d.kind}:${d.conId}:${d.desk}:${d.venue}`).join(',');
 }
 
 /** The positions and the cash among discrepancies, as the trader's commands show them. */

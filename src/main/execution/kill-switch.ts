@@ -4,13 +4,15 @@
 // can never both fill and leave a position reversed; a position that changes anyway is corrected by
 // the verification pass, again reduce-only. It fails closed: flat only when the venue's positions, read
 // after the exits, are flat; otherwise it stays pending and runs again by itself at the venue's next
-// resync (and every retryMs while the venue cannot be read), until flat is verified.
+// resync (and every retryMs while the venue cannot be read), until flat is verified. A pending one is kept
+// in the mode's database: after a restart it halts again and carries on at the venue's first resync.
 import { DeskCommandError, type Instrument, type KillSwitchPhase, type KillSwitchProgress, type KillSwitchReport, type Order, type OrderSide } from '../../shared';
 
 export type { KillSwitchReport } from '../../shared';
 import type { Clock, TimerHandle } from '../clock';
 import type { IbAdapter, VenuePosition } from '../ib';
 import type { Logger } from '../ops';
+import type { KillSwitchRepository } from '../store';
 import type { ExecutionEngine } from './engine';
 
 export interface KillSwitchControl {
@@ -32,6 +34,10 @@ export interface KillSwitchOptions {
   readonly held?: () => readonly Holding[];
   /** Each step, for the stream and the UI. */
   readonly onProgress?: (progress: KillSwitchProgress) => void;
+  /** Where a kill switch not yet verified flat is kept across restarts (default: in memory only). */
+  readonly memory?: Pick<KillSwitchRepository, 'unfinished' | 'save' | 'clear'>;
+  /** Each time the venue's positions were read, before exits are computed from them. */
+  readonly onPositionsRead?: () => void;
   /** Each run's outcome, the trigger's and those it carried on with by itself. */
   readonly onReport?: (report: KillSwitchReport) => void;
   /** How long to wait for cancels and exits to be confirmed (default 15 s). */
@@ -48,9 +54,11 @@ const NOT_READ = 'positions not read from the venue';
 
 export class KillSwitch {
   private running: Promise<KillSwitchReport> | undefined;
-  /** Not yet verified flat: the reason it was triggered, and how many runs so far. */
-  private unfinished: { reason: string; attempts: number } | undefined;
+  /** Not yet verified flat: the reason it was triggered, when, and how many runs so far. */
+  private unfinished: { reason: string; startedAt: number; attempts: number } | undefined;
   private retry: TimerHandle | undefined;
+  /** The core stopped: a run still in flight neither publishes nor schedules anything more. */
+  private closed = false;
   private readonly onResynced = () => {
     // After every listener of the resync (reconciliation first): exits need a reconciled journal.
     if (this.unfinished && !this.running) queueMicrotask(() => void this.carryOn());
@@ -58,6 +66,20 @@ export class KillSwitch {
 
   constructor(private readonly o: KillSwitchOptions) {
     o.venue.on('resynced', this.onResynced);
+    const kept = o.memory?.unfinished();
+    if (!kept) return;
+    // Stopped before flat was verified: halted again (fail closed), carried on at the venue's first resync.
+    this.unfinished = { ...kept };
+    o.control.halt(`Kill switch: ${kept.reason}`);
+    o.logger.error({ reason: kept.reason, startedAt: kept.startedAt, attempts: kept.attempts }, 'kill switch: not verified flat before the last stop; carrying on once the venue is read');
+    o.onProgress?.({
+      phase: 'waiting-for-venue',
+      reason: kept.reason,
+      message: 'kill switch: not verified flat before the restart; carrying on once the venue is read',
+      remaining: [],
+      attempt: kept.attempts,
+      at: o.clock.now(),
+    });
   }
 
   /** True from the trigger until flat is verified at the venue. */
@@ -68,28 +90,40 @@ export class KillSwitch {
   /** Runs it (a second trigger while it runs joins the first). */
   trigger(reason: string): Promise<KillSwitchReport> {
     if (this.running) return this.running;
+    if (this.closed) throw new DeskCommandError('no-venue', 'The trading core is stopping.');
     this.o.control.halt(`Kill switch: ${reason}`);
-    this.unfinished = { reason, attempts: 0 };
+    this.unfinished = { reason, startedAt: this.o.clock.now(), attempts: 0 };
     return this.start();
   }
 
-  /** Stops carrying on (the core is closing). */
+  /** Stops carrying on (the core is closing); one still pending stays in the memory for the next start. */
   close(): void {
+    this.closed = true;
     this.o.venue.off('resynced', this.onResynced);
     this.o.clock.clearTimer(this.retry);
-    this.unfinished = undefined;
   }
 
   private carryOn(): void {
-    if (this.unfinished && !this.running) void this.start().catch((err: unknown) => this.o.logger.error({ err }, 'kill switch: a run failed'));
+    if (this.unfinished && !this.running && !this.closed) void this.start().catch((err: unknown) => this.o.logger.error({ err }, 'kill switch: a run failed'));
   }
 
   private start(): Promise<KillSwitchReport> {
     this.o.clock.clearTimer(this.retry);
-    const run = this.unfinished as { reason: string; attempts: number };
+    const run = this.unfinished as { reason: string; startedAt: number; attempts: number };
     run.attempts++;
+    this.remember(run);
     this.running = this.run(run.reason, run.attempts).finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /** Kept until flat is verified; a database that cannot be written costs the restart's memory, never the run. */
+  private remember(run: { reason: string; startedAt: number; attempts: number } | undefined): void {
+    try {
+      if (run) this.o.memory?.save(run);
+      else this.o.memory?.clear();
+    } catch (err) {
+      this.o.logger.error({ err }, 'kill switch: its pending state could not be written to the database');
+    }
   }
 
   private async run(reason: string, attempt: number): Promise<KillSwitchReport> {
@@ -98,12 +132,14 @@ export class KillSwitch {
     const startedAt = clock.now();
     const problems: string[] = [];
     const progress = (phase: KillSwitchPhase, message: string, remaining: readonly Holding[]) =>
+      !this.closed &&
       this.o.onProgress?.({ phase, reason, message: `kill switch: ${message}`, remaining, attempt, at: clock.now() });
     logger.warn({ reason, attempt }, 'kill switch: halted; cancelling every working order');
     progress('cancelling', 'halted; cancelling every working order', this.held());
 
     // 1. Cancel: DualDesk's orders one by one (journaled), then the venue-wide global cancel for anything else.
     const cancelled = await engine.cancelAll();
+    if (this.closed) return this.abandoned(reason, startedAt, cancelled, [], problems);
     try {
       await venue.cancelAll();
     } catch (err) {
@@ -120,7 +156,9 @@ export class KillSwitch {
     const passes = this.o.maxPasses ?? 3;
     for (let pass = 1; pass <= passes; pass++) {
       const open = await this.openPositions(problems);
+      if (this.closed) return this.abandoned(reason, startedAt, cancelled, exits, problems);
       if (open === UNREAD) break;
+      this.o.onPositionsRead?.();
       // Instruments whose orders are still working are left alone: an exit could race them.
       const stillWorking = new Set(engine.workingOrders().map((o) => o.conId));
       const flattenable = open.filter((p) => !stillWorking.has(p.conId));
@@ -136,9 +174,11 @@ export class KillSwitch {
       } catch (err) {
         problems.push(`exits not confirmed: ${(err as Error).message}`);
       }
+      if (this.closed) return this.abandoned(reason, startedAt, cancelled, exits, problems);
       progress('verifying', 'verifying flat at the venue', flattenable.map(holding));
     }
     const read = await this.openPositions(problems);
+    if (this.closed) return this.abandoned(reason, startedAt, cancelled, exits, problems);
     const venueWasAway = read === UNREAD || problems.some((p) => p.startsWith(NOT_READ));
     // Fail closed: positions that could not be read are not flat; DualDesk's last known holdings stand for them.
     const remaining = read === UNREAD ? this.held() : read.map(holding);
@@ -156,6 +196,7 @@ export class KillSwitch {
     };
     if (flat) {
       this.unfinished = undefined;
+      this.remember(undefined);
       logger.warn({ exits: exits.length, cancelled, attempt }, 'kill switch: flat (verified at the venue) and halted (latched until re-armed)');
       progress('flat', 'flat, verified at the venue; halted until re-armed', []);
     } else if (read === UNREAD) {
@@ -169,6 +210,22 @@ export class KillSwitch {
     if (!flat && venueWasAway) this.retry = clock.setTimeout(() => this.carryOn(), this.o.retryMs ?? 5_000);
     this.o.onReport?.(report);
     return report;
+  }
+
+  /** The core stopped mid-run: the answer says so, nothing more is published or scheduled; the next start carries on. */
+  private abandoned(reason: string, startedAt: number, cancelled: number, exits: readonly Order[], problems: string[]): KillSwitchReport {
+    this.o.logger.warn({ reason }, 'kill switch: stopped with the trading core before flat was verified; the next start carries on');
+    return {
+      reason,
+      startedAt,
+      finishedAt: this.o.clock.now(),
+      cancelled,
+      exits: exits.map((e) => this.o.engine.order(e.id) ?? e),
+      remaining: this.held(),
+      flat: false,
+      problems: [...problems, 'the trading core stopped before flat was verified: it carries on at the next start'],
+      continuing: true,
+    };
   }
 
   private held(): Holding[] {

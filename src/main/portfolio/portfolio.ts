@@ -256,7 +256,8 @@ export class Portfolio {
 
   /**
    * The venue's state after a (re)connect. The first sync seeds positions (quantity, basis = averageCost
-   * / multiplier) and cash; later ones compare, and adopt the venue's quantity where it differs.
+   * / multiplier) and cash; later ones compare, and hold what differs until the trader adopts the venue's
+   * figures (adoptVenue) or flattens.
    * Executions in the snapshot that have not reached the portfolio as fills are expected to: the
    * comparison allows for them.
    */
@@ -331,24 +332,26 @@ export class Portfolio {
   }
 
   /**
-   * The trader's resolution of the positions or cash a resync found different: DualDesk takes the venue's
-   * figures (quantity, basis, and cash re-anchored with them). Fills applied since the resync count on
-   * top, as they would at the venue. Returns what was adopted.
+   * The trader's resolution of the positions or cash a resync found different (all, or one instrument's):
+   * DualDesk takes the venue's figures (quantity, basis, and cash re-anchored with them once no position
+   * differs). The differences are the last resync's: call it right after a resync (no fill in between),
+   * or they are stale. Returns what was adopted.
    */
-  adoptVenue(): Discrepancy[] {
+  adoptVenue(conId?: number): Discrepancy[] {
     const now = this.clock.now();
     const adopted: Discrepancy[] = [];
     for (const d of [...this.open.values()]) {
-      if (d.kind !== 'position' || d.conId === undefined) continue;
+      if (d.kind !== 'position' || d.conId === undefined || d.action !== 'held' || (conId !== undefined && d.conId !== conId)) continue;
       const book = this.books.get(d.conId) ?? this.ensureBook(d.conId, d.symbol ?? String(d.conId));
       const quantity = book.quantity + d.difference;
       this.adopt(book, this.venuePositions.get(d.conId), quantity);
       this.dirty.add(book);
       adopted.push(this.raise({ ...d, desk: d.desk, action: 'adopted', source: 'trader', at: now, message: `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}; the venue's figure adopted` }));
     }
-    const cash = this.open.get('cash');
+    const cash = conId === undefined ? this.open.get('cash') : undefined;
     if (adopted.length === 0 && cash?.action !== 'held') return [];
-    if (this.heldCashShift !== undefined) {
+    // The cash shift covers every position that differs: it moves once none is left.
+    if (this.heldCashShift !== undefined && !this.heldDiscrepancies().some((d) => d.kind === 'position')) {
       this.log.warn({ before: this.cash, after: this.cash + this.heldCashShift }, "cash re-anchored to the venue's");
       this.cash += this.heldCashShift;
       this.heldCashShift = undefined;
@@ -922,7 +925,7 @@ export class Portfolio {
       action: 'flagged',
       source: 'position-update',
       at: this.clock.now(),
-      message: `${symbol}: DualDesk holds ${mine}, the venue reports ${p.quantity} (still after ${this.graceMs} ms); flagged, the next resync adopts the venue's`,
+      message: `${symbol}: DualDesk holds ${mine}, the venue reports ${p.quantity} (still after ${this.graceMs} ms); flagged, the next resync holds trading if it still differs`,
     });
   }
 

@@ -18,6 +18,7 @@ const ACTIONS: Readonly<Record<string, Action>> = {
   '/faults/farm-down': (sim) => sim.faults.farmDown(),
   '/faults/farm-up': (sim) => sim.faults.farmUp(),
   '/faults/restart': (sim, q) => sim.faults.restart(numberParam(q, 'downMs', 1_000, 0, 600_000)),
+  '/faults/up': (sim) => sim.faults.up(),
   '/faults/reject-next-order': (sim, q) => sim.faults.rejectNextOrder(q.get('reason') ?? undefined),
   '/faults/latency': (sim, q) => sim.faults.setLatency(numberParam(q, 'ms', 0, 0, 60_000)),
 };

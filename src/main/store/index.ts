@@ -1,5 +1,7 @@
 export { checkWalHeader, openStore, storeFile, StoreError } from './database';
 export type { Database, OpenStoreOptions, Store } from './database';
+export { KillSwitchRepository } from './kill-switch';
+export type { UnfinishedKillSwitch } from './kill-switch';
 export { MIGRATIONS } from './migrations';
 export { OrderJournalRepository } from './order-journal';
 export type { JournaledOrder, NewOrder } from './order-journal';

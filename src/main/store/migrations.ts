@@ -140,4 +140,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE orders ADD COLUMN cid TEXT;
           ALTER TABLE order_events ADD COLUMN cid TEXT;`,
   },
+  {
+    version: 7,
+    name: 'kill switch: the one not yet verified flat, carried on after a restart',
+    sql: `CREATE TABLE kill_switch (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            reason     TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            attempts   INTEGER NOT NULL
+          ) STRICT;`,
+  },
 ];

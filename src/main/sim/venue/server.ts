@@ -18,6 +18,8 @@ export interface SimulatorFaults {
   farmUp(): void;
   /** Close everything and stop listening for `downMs`, then listen again; venue state is kept (TWS's daily restart). */
   restart(downMs?: number): Promise<void>;
+  /** Ends a restart's outage now (the port listens again); nothing when none is under way. */
+  up(): void;
   /** The next order is rejected with error 201. */
   rejectNextOrder(reason?: string): void;
   /** Delay everything sent to clients by `ms` (real time). */
@@ -30,6 +32,8 @@ export class SimServer {
   private stalled = false;
   private latencyMs = 0;
   private boundPort = 0;
+  /** Ends the outage of a restart under way. */
+  private endOutage: (() => void) | undefined;
 
   constructor(
     private readonly venue: Venue,
@@ -88,9 +92,17 @@ export class SimServer {
     restart: async (downMs = 1_000) => {
       this.logger.info({ downMs }, 'sim fault: restart');
       await this.close();
-      await new Promise((r) => setTimeout(r, downMs));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.endOutage?.(), downMs);
+        this.endOutage = () => {
+          clearTimeout(timer);
+          this.endOutage = undefined;
+          resolve();
+        };
+      });
       await this.listen(this.boundPort);
     },
+    up: () => this.endOutage?.(),
     rejectNextOrder: (reason = 'simulated rejection') => this.venue.engine.rejectNextOrder(reason),
     setLatency: (ms) => {
       this.latencyMs = ms;

@@ -135,8 +135,8 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
           )}
         </>
       )}
-      {/* Until flat is verified at the venue; then, while still halted, that it was. */}
-      {store.killSwitch && (store.killSwitch.phase !== 'flat' || risk?.state === 'HALTED') && (
+      {/* While the desk says one is pending (the stream's last message may be from before a restart); then, while still halted, that it was flat. */}
+      {store.killSwitch && (risk?.killSwitchPending === true || (store.killSwitch.phase === 'flat' && risk?.state === 'HALTED')) && (
         <p className={`kill-progress ks-${store.killSwitch.phase}`} data-testid="kill-progress" data-phase={store.killSwitch.phase}>
           {store.killSwitch.message}
         </p>

@@ -82,7 +82,7 @@ export class DeskStore {
   fills: Fill[] = [];
   equity: EquitySnapshot | undefined;
   risk: RiskStatus | undefined;
-  /** The kill switch's latest progress (until flat is verified at the venue). */
+  /** The kill switch's latest progress (shown while risk.killSwitchPending, or flat while still halted). */
   killSwitch: KillSwitchProgress | undefined;
   /** Positions that differ from the venue's: trading is held until the trader adopts the venue's figures or flattens. */
   mismatches: readonly PositionMismatch[] = [];
@@ -269,6 +269,8 @@ export class DeskStore {
         if (topic === 'risk.killswitch') {
           this.killSwitch = data as KillSwitchProgress;
           this.touch('account');
+          // Whether it is still pending is the desk's word (getRiskStatus), not the last message's.
+          if (!fromSnapshot) void this.refreshRisk();
           return;
         }
         if (fromSnapshot) return;
