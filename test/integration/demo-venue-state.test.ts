@@ -1,6 +1,8 @@
 // `serve --demo` restarted on the same data directory: the demo venue is the same paper account
 // (its positions, orders and executions kept in <data-dir>/demo-venue.json), and its new fills
 // carry execution ids no earlier run used, so none is taken for a duplicate and dropped.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Order, Position } from '../../src/shared';
 import type { ReconciliationReport } from '../../src/main/execution';
@@ -79,5 +81,6 @@ describe('serve --demo restarted on the same data directory', () => {
     await untilAsync(async () => (await b.position()) === 10, 'DualDesk holding 10 SPY');
     expect(await venuePosition(second)).toBe(10);
     expect((await b.command<ReconciliationReport>('getReconciliation')).value).toMatchObject({ clean: true });
+    expect(statSync(join(dataDir, 'demo-venue.json')).mode & 0o777).toBe(0o600);
   });
 });

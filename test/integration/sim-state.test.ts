@@ -2,7 +2,7 @@
 // simulator's restart, even a kill; execution ids never repeat across runs; a state file that cannot
 // be used stops the start with one clear line and exit 1 (under `serve --demo`, the demo venue's too).
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventName, OrderAction, OrderType, SecType, TimeInForce, type Contract, type Order } from '@stoqey/ib';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -11,25 +11,28 @@ import { tempDir } from '../support/fs';
 import { connectClient, IbTestClient } from '../support/ib';
 import { binDualdesk } from '../support/paths';
 import { serveUntilExit } from '../support/serve';
+import { until } from '../support/wait';
 
 const AAPL: Contract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 const AAPL_CONID = 265598;
 const order = (o: Partial<Order> & Pick<Order, 'action' | 'orderType' | 'totalQuantity'>): Order => ({ tif: TimeInForce.DAY, transmit: true, ...o });
 
-/** `dualdesk sim` as a process: resolves once it serves, or with its exit and stderr if it stops first. */
-async function runSim(args: readonly string[]) {
-  const proc = spawn(process.execPath, [binDualdesk, 'sim', '--log-level', 'warn', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** `dualdesk sim` as a process (as another user, if given): resolves once it serves, or with its exit and stderr if it stops first. */
+async function runSim(args: readonly string[], user?: { uid: number; gid: number }) {
+  const proc = spawn(process.execPath, [binDualdesk, 'sim', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...user });
   onTestFinished(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   });
   let err = '';
+  let out = '';
   proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const serving = await Promise.race([
     new Promise<boolean>((resolve) => proc.stderr.on('data', () => err.includes('DualDesk simulator on') && resolve(true))),
     exited.then(() => false),
   ]);
-  return { proc, serving, exited, stderr: () => err };
+  return { proc, serving, exited, stderr: () => err, log: () => out };
 }
 
 async function startSimWithState(port: number, file: string) {
@@ -97,6 +100,33 @@ describe('dualdesk sim --state', () => {
     expect(firstIds).not.toContain(secondIds[0]);
     expect((await account(b)).position).toBe(110);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 'dualdesk-sim-venue', version: 1, accountId: 'DU1234567' });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('tells of no fill it could not save: while the state file cannot be written nothing is reported, then the fill is saved and told', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'venue.json');
+    // Root ignores permissions: then the simulator runs as nobody, who owns the folder and will be unable to write it.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    if (user) chownSync(dir, user.uid, user.gid);
+    const port = await freePort();
+    const sim = await runSim(['--port', String(port), '--state', file], user);
+    expect(sim.serving).toBe(true);
+    const client = await connectClient(port, 1);
+    await fill(client, 1, 100);
+
+    chmodSync(dir, 0o500);
+    const since = client.mark();
+    client.ib.placeOrder(2, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 10 }));
+    await until(() => sim.log().includes('sim cannot save its state'), 'the simulator failing to save its state');
+    expect(client.events(EventName.orderStatus, since).filter((a) => a[0] === 2)).toEqual([]);
+
+    chmodSync(dir, 0o700);
+    await client.waitFor(EventName.orderStatus, (a) => a[0] === 2 && a[1] === 'Filled', since);
+    // Told only once saved: the file already holds the fill the client just heard of.
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { engine: { executions: { orderId: number; shares: number }[] } };
+    expect(saved.engine.executions.filter((e) => e.orderId === 2).map((e) => e.shares)).toEqual([10]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('never repeats an execution id across runs, with or without a state file', async () => {

@@ -36,6 +36,7 @@ describe('dualdesk CLI', () => {
     [['sim', '--live-account', 'DU123'], /live-looking IB account id/],
     [['sim', '--sessions', 'weekdays'], /Allowed choices are always, exchange/],
     [['sim', '--seed', '4.2'], /must be a whole number/],
+    [['sim', '--state', 'venue.json', '--accounts', 'DU1234567,DU7654321'], /^error: option '--state <file>' cannot be used with option '--accounts <list>'\n$/],
     [['serve', '--kafka', 'localhost'], /^error: option '--kafka <brokers>' argument 'localhost' is invalid\. must be host:port/],
     [['serve', '--kafka', 'a:9092,,b:9092'], /an empty entry/],
     [['serve', '--kafka', 'a:99999'], /port from 1 to 65535/],

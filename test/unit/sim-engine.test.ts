@@ -795,4 +795,25 @@ describe('sim engine: its state across restarts', () => {
     const { state } = firstRun();
     expect(() => harness({ restore: state, execIdPrefix: '0000e0d5' })).toThrow(/prefix 0000e0d5 was used by an earlier run/);
   });
+
+  it('forgets done orders and executions older than it keeps, not working orders nor their ids', () => {
+    const h = harness();
+    h.quote(AAPL, { bid: 99.98, ask: 100.02, askSize: 1000 });
+    const old = h.place({ totalQuantity: 10 });
+    const resting = h.place({ orderType: 'LMT', lmtPrice: 90, tif: 'GTC' });
+    const cutoff = h.now + 1;
+    h.quote(AAPL, { bid: 99.98, ask: 100.02, askSize: 1000, dt: 2000 });
+    const recent = h.place({ totalQuantity: 20 });
+    const [oldFill, recentFill] = h.fills();
+    h.engine.forget(cutoff);
+    expect(h.fills()).toEqual([recentFill]);
+    expect(h.engine.commission(oldFill!.execId)).toBeUndefined();
+    expect(h.engine.commission(recentFill!.execId)).toBeDefined();
+    expect(h.engine.order(old.orderId, old.clientId)).toBeUndefined();
+    expect(h.engine.completedOrders().map((o) => o.orderId)).toEqual([recent.orderId]);
+    expect(h.engine.openOrders().map((o) => o.orderId)).toEqual([resting.orderId]);
+    expect(h.engine.state().executions).toEqual([recentFill]);
+    // A forgotten order's id stays used.
+    expect(h.engine.place(h.ticket({ orderId: old.orderId })).ok).toBe(false);
+  });
 });

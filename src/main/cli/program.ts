@@ -68,7 +68,7 @@ function buildProgram(io: CliIo): Command {
     .option('--speed <x>', 'run the market clock x times faster than real time', positiveNumber(10_000))
     .option('--control-port <port>', 'loopback HTTP port for fault injection (POST /faults/...)', parsePort)
     .option('--latency-ms <ms>', 'delay everything sent to clients', positiveNumber(60_000))
-    .option('--state <file>', 'keep the paper account (cash, positions, orders, executions, next ids) in this file across runs')
+    .addOption(new Option('--state <file>', 'keep the paper account (cash, positions, orders, executions, next ids) in this file across runs').conflicts('accounts'))
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .action(async (opts: SimOptions) => {
       await sim(opts, io);

@@ -39,7 +39,7 @@ export interface SimulatorOptions {
   readonly wallNow?: () => number;
   /**
    * The paper account's file (see state.ts): read at creation (a new account when it does not exist,
-   * a VenueStateError when it cannot be used), rewritten on every order change and fill.
+   * a VenueStateError when it cannot be used), rewritten once per event-loop turn that changed the account.
    */
   readonly stateFile?: string;
 }

@@ -3,7 +3,7 @@
 // One JSON document, replaced atomically (temp file, fsync, rename, fsync of the folder), so a crash
 // leaves the previous state or the new one, never half of one. Read back strictly: a file that is not
 // a whole, valid state stops the start with its reason rather than opening a new account.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import type { EngineState } from './engine/types';
@@ -171,19 +171,32 @@ function printable(text: string): string {
 /** Replaces the state file atomically and durably (owner-only). */
 export function writeVenueState(file: string, state: VenueState): void {
   const temp = `${dirname(file)}/.${basename(file)}.tmp`;
-  const fd = openSync(temp, 'w', 0o600);
+  // A stale temp file (a crash mid-save) would keep its own mode: the new one is created owner-only.
+  unlinkIfPresent(temp);
+  const bytes = Buffer.from(JSON.stringify(state), 'utf8');
+  const fd = openSync(temp, 'wx', 0o600);
   try {
-    writeSync(fd, JSON.stringify(state));
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(temp, file);
+  // Windows cannot open a folder to fsync it (EISDIR/EPERM), and NTFS makes the rename durable itself.
+  if (process.platform === 'win32') return;
   // The rename itself survives a power cut only once the folder is synced.
   const dir = openSync(dirname(file), 'r');
   try {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+function unlinkIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }

@@ -391,6 +391,12 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
     executions: (): Execution[] => [...executions],
     commission: (execId: string): CommissionReport | undefined => reports.get(execId),
     workingConIds: (): number[] => [...new Set([...working].map((o) => o.instrument.conId))],
+    forget: (beforeMs: number): void => {
+      for (const [key, o] of orders) if (!isWorkingStatus(o.status) && (o.completedAt ?? o.createdAt) < beforeMs) orders.delete(key);
+      // Executions are in time order: the stale ones lead.
+      const stale = executions.findIndex((e) => e.time >= beforeMs);
+      for (const e of executions.splice(0, stale === -1 ? executions.length : stale)) reports.delete(e.execId);
+    },
     state: (): EngineState => {
       const accountState = account.state();
       const used = new Set([...all().map((o) => o.instrument.conId), ...accountState.holdings.map((h) => h.conId)]);

@@ -241,6 +241,8 @@ export interface MatchingEngine {
   commission(execId: string): CommissionReport | undefined;
   /** Instruments that have working orders (the venue feeds their ticks even without subscribers). */
   workingConIds(): number[];
+  /** Drops done orders and executions (with their commissions) older than beforeMs: what the venue no longer reports. */
+  forget(beforeMs: number): void;
   /** Everything a restart needs to carry on as the same venue (see EngineState). */
   state(): EngineState;
 }

@@ -17,6 +17,10 @@ export interface SessionHost {
   /** Real (not simulated) milliseconds, for pacing: message rates are a property of the wire. */
   wallNow(): number;
   readonly maxMessagesPerSecond: number;
+  /** True while the venue has changes not yet saved: what the session would send waits for release(). */
+  outputHeld(): boolean;
+  /** True while the venue cannot save: market data is dropped rather than piled up behind what waits. */
+  dropsMarketData(): boolean;
   /** START_API: returns false when the client id is taken (the session answers 326 and closes). */
   onStart(session: ClientSession): boolean;
   onMessage(session: ClientSession, fields: string[]): void;
@@ -48,6 +52,8 @@ export class ClientSession {
   private delayed: { due: number; frame: Buffer }[] = [];
   private delayTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** end() came while output was held: the socket ends once what waited has gone out. */
+  private ending = false;
 
   constructor(
     readonly socket: Socket,
@@ -69,6 +75,7 @@ export class ClientSession {
 
   send(fields: readonly string[], kind: MessageKind = 'other'): void {
     if (this.closed) return;
+    if (kind === 'market-data' && this.host.dropsMarketData()) return;
     if (this.stalled) {
       if (kind === 'other') this.held.push(encodeFrame(fields));
       return;
@@ -103,8 +110,9 @@ export class ClientSession {
   /** Closes after what is queued has been written. */
   end(): void {
     if (this.closed) return;
+    this.ending = true;
     this.flush();
-    this.socket.end();
+    if (!this.host.outputHeld()) this.socket.end();
   }
 
   destroy(): void {
@@ -119,9 +127,15 @@ export class ClientSession {
     }
   }
 
+  /** The venue saved: what waited for it goes out now, in order. */
+  release(): void {
+    this.flush();
+    if (this.ending && !this.closed) this.socket.end();
+  }
+
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length === 0 || this.closed) return;
+    if (this.pending.length === 0 || this.closed || this.host.outputHeld()) return;
     const batch = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
     this.pending = [];
     this.socket.write(batch);

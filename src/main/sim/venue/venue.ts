@@ -36,6 +36,9 @@ export interface VenueOptions {
   readonly saveState?: () => void;
 }
 
+/** IB's API answers with the current day's executions and TWS's trade log goes back 7 days: done orders and executions older than that are forgotten. */
+export const KEPT_HISTORY_MS = 7 * 86_400_000;
+
 export class Venue implements SessionHost {
   readonly engine: MatchingEngine;
   readonly marketData: MarketDataDesk;
@@ -51,9 +54,10 @@ export class Venue implements SessionHost {
   private timer: TimerHandle | undefined;
   private farmDown = false;
   private connectivityDown = false;
-  /** Changes not yet in the state file. */
+  /** Changes not yet in the state file: while there are, what sessions would send waits (a client is told only what is kept). */
   private unsaved = false;
-  /** Why the last save failed, until one succeeds. */
+  private saveScheduled = false;
+  /** Why the last save failed, until one succeeds: meanwhile the engine matches nothing and new orders are refused. */
   private saveError: string | undefined;
 
   constructor(private readonly o: VenueOptions) {
@@ -69,9 +73,9 @@ export class Venue implements SessionHost {
       now: () => o.clock.now(),
       sessionOf: (clientId) => this.byClient.get(clientId),
       ...(o.orderIds ? { orderIds: o.orderIds } : {}),
-      changed: () => (this.unsaved = true),
+      changed: () => this.markUnsaved(),
       unsaveable: () => {
-        this.save();
+        if (this.saveError !== undefined) this.save();
         return this.saveError;
       },
     });
@@ -85,6 +89,7 @@ export class Venue implements SessionHost {
   stop(): void {
     this.o.clock.clearTimer(this.timer);
     this.timer = undefined;
+    this.save();
   }
 
   attach(socket: Socket): ClientSession {
@@ -105,6 +110,14 @@ export class Venue implements SessionHost {
 
   wallNow(): number {
     return this.o.wallNow();
+  }
+
+  outputHeld(): boolean {
+    return this.unsaved;
+  }
+
+  dropsMarketData(): boolean {
+    return this.saveError !== undefined;
   }
 
   onStart(session: ClientSession): boolean {
@@ -152,24 +165,41 @@ export class Venue implements SessionHost {
       this.logger.error({ err, request: request.type }, 'sim failed to handle a request');
       session.error(NO_ID, ERR.BAD_REQUEST, TEXT.badRequest(request.type, 'internal simulator error'));
     }
-    this.save();
     const now = this.o.clock.now();
     this.syncCursors(now);
     this.accounts.onTime(now);
   }
 
-  /** Writes what changed to the state file; a failure is logged once and retried at the next change. */
+  /** A change to keep: saved once at the end of this turn, whatever else the turn changes. */
+  private markUnsaved(): void {
+    if (this.o.saveState === undefined) return;
+    this.unsaved = true;
+    if (this.saveScheduled) return;
+    this.saveScheduled = true;
+    setImmediate(() => {
+      this.saveScheduled = false;
+      this.save();
+    });
+  }
+
+  /**
+   * Writes what changed to the state file, then lets the sessions send what waited for it. A failure
+   * is logged once and retried at every market loop until a save succeeds.
+   */
   private save(): void {
-    if (this.o.saveState === undefined || !this.unsaved) return;
+    if (!this.unsaved || this.o.saveState === undefined) return;
     try {
+      this.engine.forget(this.o.clock.now() - KEPT_HISTORY_MS);
       this.o.saveState();
-      this.unsaved = false;
-      if (this.saveError !== undefined) this.logger.warn('sim state saved again; orders are accepted');
-      this.saveError = undefined;
     } catch (err) {
-      if (this.saveError === undefined) this.logger.error({ err }, 'sim cannot save its state; orders are refused until it can');
+      if (this.saveError === undefined) this.logger.error({ err }, 'sim cannot save its state; matching, new orders and replies wait until it can');
       this.saveError = (err as Error).message;
+      return;
     }
+    this.unsaved = false;
+    if (this.saveError !== undefined) this.logger.warn('sim state saved again; matching and orders resume');
+    this.saveError = undefined;
+    for (const session of this.sessions) session.release();
   }
 
   private dispatch(session: ClientSession, r: Request): void {
@@ -271,25 +301,27 @@ export class Venue implements SessionHost {
       this.accounts.markDirty();
       return;
     }
-    // Saved before the client hears of it: a fill a client was told of is never forgotten by a restart.
-    this.unsaved = true;
-    this.save();
+    // Saved before the client hears of it (its session holds it until the save): a fill a client was told of is never forgotten by a restart.
+    this.markUnsaved();
     this.trading.onEngineEvent(event);
   }
 
   /** The market loop: new ticks go to the matching engine and then to subscribers, tick by tick. */
   pump(): void {
+    if (this.saveError !== undefined) this.save();
+    // While the state cannot be saved the engine makes no fills it could not keep: orders stay working.
+    const matching = this.saveError === undefined;
     const now = this.o.clock.now();
     for (const conId of this.syncCursors(now)) {
       const from = this.cursor.get(conId) as number;
       this.cursor.set(conId, now);
       if (from >= now) continue;
       for (const tick of this.o.model.ticks(conId, from, now)) {
-        this.engine.onTick(conId, tick);
+        if (matching) this.engine.onTick(conId, tick);
         this.marketData.onTicks(conId, [tick]);
       }
     }
-    this.engine.onTime(now);
+    if (matching) this.engine.onTime(now);
     this.marketData.onTime(now);
     this.accounts.onTime(now);
   }
