@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventName, OrderAction, OrderType, SecType, TimeInForce, type Contract } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
-import type { DeskHealth, EquitySnapshot, Order, Position } from '../../src/shared';
+import type { DeskHealth, EquitySnapshot, KillSwitchReport, Order, Position } from '../../src/shared';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
 import { connectClient, type IbTestClient } from '../support/ib';
@@ -28,13 +28,38 @@ async function command<T>(serve: ServeProcess, name: string, args: unknown = {})
   return { status: res.status, ...res.json<{ ok: boolean; value?: T; error?: { code: string; message: string } }>() };
 }
 
-/** The desk on the simulator's port, with `venue` settings in its config file; resolves once it has read the venue. */
+/**
+ * The desk on the simulator's port, with `venue` settings in its config file; resolves once it has read
+ * the venue, or found that the account to trade is ambiguous (then it reads nothing).
+ */
 async function startDesk(simPort: number, venue: Record<string, unknown> = {}): Promise<ServeProcess> {
   const dataDir = tempDir();
   writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ venue: { paperPort: simPort, ...venue } }));
   const serve = await startServe(['--data-dir', dataDir, '--port', '0', '--venue', 'tws', '--log-level', 'warn']);
-  await untilAsync(async () => (await command<DeskHealth>(serve, 'getHealth')).value?.venue?.synced === true, 'the desk in sync with the venue');
+  await untilAsync(async () => {
+    const v = (await command<DeskHealth>(serve, 'getHealth')).value?.venue;
+    return v?.synced === true || /venue\.account/.test(v?.trading.reason ?? '');
+  }, 'the desk in sync with the venue, or refusing for want of an account');
   return serve;
+}
+
+/** Another client's order at the venue: a BUY of AAPL in `account`, a market one (filled) or a limit far below the market (working). */
+async function otherClientOrder(client: IbTestClient, orderId: number, account: string, type: 'MKT' | 'LMT', quantity: number): Promise<void> {
+  const since = client.mark();
+  const limit = type === 'LMT' ? { orderType: OrderType.LMT, lmtPrice: 1 } : { orderType: OrderType.MKT };
+  client.ib.placeOrder(orderId, AAPL_CONTRACT, { action: OrderAction.BUY, ...limit, totalQuantity: quantity, tif: TimeInForce.DAY, transmit: true, account });
+  const want = type === 'LMT' ? ['Submitted', 'PreSubmitted'] : ['Filled'];
+  await client.waitFor(EventName.orderStatus, (a) => a[0] === orderId && want.includes(a[1] as string), since);
+}
+
+/** The status of each of this client's working orders at the venue, by order id. */
+async function workingOrders(client: IbTestClient): Promise<Record<number, string>> {
+  const since = client.mark();
+  client.ib.reqOpenOrders();
+  await client.waitFor(EventName.openOrderEnd, () => true, since);
+  const out: Record<number, string> = {};
+  for (const [orderId, status] of client.events(EventName.orderStatus, since)) out[orderId as number] = status as string;
+  return out;
 }
 
 /** Each account's AAPL position at the venue, as another API client reads it (reqPositions covers every account). */
@@ -103,5 +128,44 @@ describe('several managed accounts', () => {
     expect(order.filledQuantity).toBe(5);
     expect(await venuePositions(other)).toEqual({ [FIRST]: 100, [SECOND]: 5 });
     await untilAsync(async () => (await command<Position[]>(desk, 'getPositions')).value?.find((p) => p.symbol === 'AAPL')?.quantity === 5, 'the desk’s AAPL position 5');
+  });
+
+  it('while the account is ambiguous, takes in no account\u2019s orders, positions or figures (nothing reconciled, nothing seeded)', async () => {
+    const sim = await startSimProcess(['--accounts', `${FIRST},${SECOND}`]);
+    // Someone else holds 100 AAPL in the first account and has a working order in each.
+    const other = await connectClient(sim.port, 7);
+    await otherClientOrder(other, 1, FIRST, 'MKT', 100);
+    await otherClientOrder(other, 2, FIRST, 'LMT', 3);
+    await otherClientOrder(other, 3, SECOND, 'LMT', 4);
+
+    const desk = await startDesk(sim.port);
+    // Neither account's orders were adopted as DualDesk's, and the first account's position did not seed the portfolio.
+    expect((await command<Order[]>(desk, 'getOrders')).value).toEqual([]);
+    expect((await command<Position[]>(desk, 'getPositions')).value?.filter((p) => p.quantity !== 0)).toEqual([]);
+    // Not in sync for trading, and why.
+    const health = (await command<DeskHealth>(desk, 'getHealth')).value;
+    expect(health?.venue).toMatchObject({ synced: false, trading: { allowed: false, reason: expect.stringMatching(/several accounts/) as unknown } });
+    expect(health?.checks.venue).toMatchObject({ ok: false, detail: expect.stringMatching(/several accounts/) as unknown });
+    // The kill switch reaches neither account: it says why, and both working orders stand.
+    const report = await command<KillSwitchReport>(desk, 'killSwitch', { reason: 'ambiguous account drill' });
+    expect(report.value).toMatchObject({ flat: false, problems: expect.arrayContaining([expect.stringMatching(/several accounts/)]) as unknown });
+    expect(await workingOrders(other)).toEqual({ 2: expect.stringMatching(/Submitted/) as unknown, 3: expect.stringMatching(/Submitted/) as unknown });
+  });
+
+  it('the kill switch of the chosen account (the second) cancels its orders and leaves the first account\u2019s working', async () => {
+    const sim = await startSimProcess(['--accounts', `${FIRST},${SECOND}`]);
+    const other = await connectClient(sim.port, 7);
+    await otherClientOrder(other, 1, FIRST, 'LMT', 3);
+
+    const desk = await startDesk(sim.port, { account: SECOND });
+    const mine = await command<Order>(desk, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 2, type: 'LMT', limitPrice: 200, tif: 'DAY' } });
+    expect(mine.error).toBeUndefined();
+    await untilAsync(async () => (await command<Order[]>(desk, 'getOrders')).value?.find((o) => o.id === mine.value?.id)?.state === 'submitted', 'the desk\u2019s order working');
+
+    const report = await command<KillSwitchReport>(desk, 'killSwitch', { reason: 'second account drill' });
+    expect(report.value).toMatchObject({ flat: true, cancelled: 1 });
+    expect((await command<Order[]>(desk, 'getOrders')).value?.find((o) => o.id === mine.value?.id)?.state).toBe('cancelled');
+    // The first account's order (another client's) is still working.
+    expect(await workingOrders(other)).toEqual({ 1: expect.stringMatching(/Submitted/) as unknown });
   });
 });

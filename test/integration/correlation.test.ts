@@ -93,10 +93,18 @@ describe('correlation ids through `serve --demo`', () => {
       db.close();
     }
 
-    // An id that is not safe to log is refused with the reason, and nothing runs.
-    const bad = await command(serve, 'cancelAll', {}, { 'x-correlation-id': 'spaces and\ttabs' });
+    // An id that is not safe to log is refused with the reason, and nothing runs: no order is placed or journaled.
+    const ordersBefore = (await command(serve, 'getOrders', {})).json<{ value: Order[] }>().value.length;
+    const bad = await command(serve, 'placeOrder', { ticket: { instrument: { symbol: 'AAPL', secType: 'STK' }, side: 'BUY', quantity: 3, type: 'MKT' } }, { 'x-correlation-id': 'spaces and\ttabs' });
     expect(bad.status).toBe(400);
     expect(bad.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringMatching(/x-correlation-id must be 1 to 64/) as unknown } });
+    expect((await command(serve, 'getOrders', {})).json<{ value: Order[] }>().value).toHaveLength(ordersBefore);
+    const journal = new Database(join(dataDir, 'paper.db'), { readonly: true, fileMustExist: true });
+    try {
+      expect(journal.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: ordersBefore });
+    } finally {
+      journal.close();
+    }
     serve.proc.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
   });

@@ -207,8 +207,9 @@ export class TradingScope implements Service {
       return { ok: false, reason: `${s.state === 'lost' ? 'connection lost' : 'connecting'} to ${where} (attempt ${s.attempts + 1}${next})${s.lastError ? `: ${s.lastError}` : ''}` };
     }
     if (s.state === 'disconnected') return { ok: false, reason: `disconnected from ${where}` };
-    if (!s.synced) return { ok: false, reason: `connected to ${where} (${s.accounts.join(', ')}); reading positions and orders` };
+    // An account problem first: while the account is ambiguous the venue is not read, so never in sync.
     if (!s.trading.allowed && s.trading.reason && /account/.test(s.trading.reason)) return { ok: false, reason: s.trading.reason };
+    if (!s.synced) return { ok: false, reason: `connected to ${where} (${s.accounts.join(', ')}); reading positions and orders` };
     const as = s.accounts.length > 1 ? `${s.account ?? '?'} (of ${s.accounts.join(', ')})` : s.accounts.join(', ');
     return { ok: true, detail: `${s.state} to ${where} as ${as} (${s.mode}), in sync` };
   }

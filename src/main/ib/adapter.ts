@@ -73,6 +73,8 @@ const FIRST_REQUEST_ID = 10_000_000; // far above order ids: IB's errors carry e
 const STABLE_CONNECTION_MS = 10_000; // a connection that lasted this long resets the backoff
 const TWS_ZONE = 'America/New_York';
 const ORDER_ID_BLOCK = 50;
+/** IB's statuses of an order that can still fill. */
+const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
 
 type OrderKey = string;
 
@@ -129,6 +131,8 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   private readonly instruments = new Map<string, Promise<Instrument>>();
   private readonly recentHistory = new Map<string, { at: number; bars: Promise<Bar[]> }>();
   private readonly orders = new Map<OrderKey, VenueOrder>();
+  /** Orders of this client whose cancel went out on this connection. */
+  private readonly cancelsSent = new Set<number>();
   private readonly requests = new Map<number, VenueOrderRequest>();
   private readonly commissionsSeen = new Set<string>();
   private resyncing: Promise<VenueSnapshot> | undefined;
@@ -238,11 +242,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     if (state !== 'connected' && state !== 'degraded-data') {
       return new VenueError('venue-disconnected', `Venue disconnected (${state}): orders are refused until TWS/IB Gateway is back.`);
     }
+    // Before the sync: while the account is ambiguous the venue is never read, so this is why.
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    if ('problem' in chosen) return new VenueError('account-not-chosen', chosen.problem);
     if (!this.synced) return new VenueError('resync-pending', 'Reading positions and orders from IB after the (re)connect; orders resume when that is done.');
     const mismatch = accountMismatch(this.mode, this.accounts);
     if (mismatch) return new VenueError('account-mismatch', mismatch);
-    const chosen = tradingAccount(this.accounts, this.o.account);
-    if ('problem' in chosen) return new VenueError('account-not-chosen', chosen.problem);
     if (this.mode === 'live' && !this.armed) return new VenueError('not-armed', 'LIVE trading is not armed: arm it before sending live orders.');
     return undefined;
   }
@@ -510,9 +515,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => {
       const p: VenuePosition = { account, conId: contract.conId ?? 0, symbol: contract.symbol ?? '', secType: contract.secType ?? '', quantity: pos ?? 0, averageCost: avgCost ?? 0 };
       this.deliver(EventName.position, [p]);
-      // Another managed account's position is not DualDesk's.
+      // Another managed account's position is not DualDesk's (nor is any while the choice is ambiguous).
       const traded = this.account;
-      if (traded === undefined || account === '' || account === traded) this.emit('position', p);
+      if (traded !== undefined && (account === '' || account === traded)) this.emit('position', p);
     });
     ib.on(EventName.positionEnd, () => this.deliver(EventName.positionEnd, []));
     ib.on(EventName.updateAccountValue, (key: string, value: string, currency: string, account: string) => {
@@ -546,6 +551,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       this.pending.delete(key);
     }
     this.recentHistory.clear();
+    this.cancelsSent.clear();
     if (wasReady) {
       this.lastError = reason;
       this.log.warn({ reason }, 'venue connection lost');
@@ -859,13 +865,32 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   async cancelOrder(orderId: number): Promise<void> {
     const ib = this.ib;
     if (!ib || !this.ready || this.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
+    this.cancelsSent.add(orderId);
     await this.pacer.send('cancel', () => ib.cancelOrder(orderId, ''));
   }
 
+  /**
+   * Cancels every working order of the traded account. IB's global cancel reaches every account of the
+   * login, so it is used only when the login has one; with several, this client's orders of the traded
+   * account are cancelled one by one (IB lets a client cancel only its own orders).
+   */
   async cancelAll(): Promise<void> {
     const ib = this.ib;
     if (!ib || !this.ready || this.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
-    await this.pacer.send('cancel', () => ib.reqGlobalCancel({}));
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    if ('problem' in chosen) throw new VenueError('account-not-chosen', `${chosen.problem} No cancel was sent: a global cancel would reach every account of the login.`);
+    if (this.accounts.length === 1) {
+      await this.pacer.send('cancel', () => ib.reqGlobalCancel({}));
+      return;
+    }
+    const working = [...this.orders.values()].filter((o) => WORKING.has(o.status) && (o.account === '' || o.account === chosen.account));
+    const others = working.filter((o) => o.clientId !== this.o.clientId);
+    if (others.length > 0) {
+      this.log.warn({ account: chosen.account, orders: others.map((o) => ({ clientId: o.clientId, orderId: o.orderId, symbol: o.symbol })) }, 'working orders of the traded account placed by other clients: only they (or TWS) can cancel them');
+    }
+    // Those the execution engine just cancelled are not cancelled twice.
+    const mine = working.filter((o) => o.clientId === this.o.clientId && !this.cancelsSent.has(o.orderId));
+    await Promise.all(mine.map((o) => this.cancelOrder(o.orderId)));
   }
 
   private ibOrder(req: VenueOrderRequest): Order {
@@ -970,9 +995,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   private async resyncOnce(): Promise<VenueSnapshot> {
     this.synced = false;
     this.publishStatus();
+    // While the account is ambiguous nothing at the venue is DualDesk's: nothing is read, reconciled or seeded.
+    const chosen = tradingAccount(this.accounts, this.o.account);
+    if ('problem' in chosen) throw new VenueError('account-not-chosen', chosen.problem);
+    const { account } = chosen;
     // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
-    const account = this.account;
-    const ours = (x: { readonly account: string }) => account === undefined || x.account === '' || x.account === account;
+    const ours = (x: { readonly account: string }) => x.account === '' || x.account === account;
     const positions: VenuePosition[] = [];
     await this.request([EventName.position, EventName.positionEnd], 'subscription', (ib) => ib.reqPositions(), (name, args) => {
       if (name === String(EventName.positionEnd)) return 'done';
@@ -993,13 +1021,11 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       return 'more';
     });
     const accountValues: VenueAccountValue[] = [];
-    if (account !== undefined) {
-      await this.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
-        if (name === String(EventName.accountDownloadEnd)) return 'done';
-        accountValues.push(args[0] as VenueAccountValue);
-        return 'more';
-      });
-    }
+    await this.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
+      if (name === String(EventName.accountDownloadEnd)) return 'done';
+      accountValues.push(args[0] as VenueAccountValue);
+      return 'more';
+    });
     const since = this.o.memory.lastExecutionTime();
     const executions: VenueExecution[] = [];
     const commissions: VenueCommission[] = [];
@@ -1020,7 +1046,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
       accounts: [...this.accounts],
-      ...(account === undefined ? {} : { account }),
+      account,
       positions: positions.filter(ours),
       openOrders: [...open.values()].filter(ours),
       completedOrders: completed.filter(ours),

@@ -5,7 +5,7 @@ import { topicWord } from '../../shared/stream';
 import type { CoreTopics, MessageBus } from '../bus';
 import type { Clock, TimerHandle } from '../clock';
 import type { VenueAccountValue, VenueExecution, VenuePosition, VenueSnapshot } from '../ib';
-import type { Logger } from '../ops';
+import { withoutCorrelation, type Logger } from '../ops';
 import { applyToLot, cashFlowOf, QUANTITY_EPSILON, unrealizedOf } from './accounting';
 import { DEFAULT_TRADING_DAY, tradingDayOf, validateRule, type TradingDay, type TradingDayRule } from './trading-day';
 import {
@@ -284,7 +284,7 @@ export class Portfolio {
     this.clock.clearTimer(this.positionChecks.get(p.conId));
     this.positionChecks.set(
       p.conId,
-      this.clock.setTimeout(() => {
+      this.later(() => {
         this.positionChecks.delete(p.conId);
         this.checkPosition(p.conId);
       }, this.graceMs),
@@ -297,7 +297,7 @@ export class Portfolio {
     if (!f || f.field !== 'netLiquidation') return;
     this.venueNetLiq = { value: f.value, at: this.clock.now() };
     this.clock.clearTimer(this.equityCheck);
-    this.equityCheck = this.clock.setTimeout(() => {
+    this.equityCheck = this.later(() => {
       this.equityCheck = undefined;
       this.checkEquity('account-update');
     }, this.graceMs);
@@ -788,7 +788,7 @@ export class Portfolio {
   private scheduleRoll(): void {
     this.clock.clearTimer(this.rollTimer);
     if (!this.day || this.closed) return;
-    this.rollTimer = this.clock.setTimeout(() => {
+    this.rollTimer = this.later(() => {
       this.rollTimer = undefined;
       this.checkDayRoll();
       this.flushNow();
@@ -799,7 +799,15 @@ export class Portfolio {
 
   private persistSoon(): void {
     if (this.persistTimer !== undefined || this.closed) return;
-    this.persistTimer = this.clock.setTimeout(() => this.persistNow(), this.persistIntervalMs);
+    this.persistTimer = this.later(() => this.persistNow(), this.persistIntervalMs);
+  }
+
+  /**
+   * A timer of the portfolio's own. Often armed while a fill or an order's event is handled (under that
+   * order's correlation id); what it does later is the account's, so it runs under no order's id.
+   */
+  private later(fn: () => void, ms: number): TimerHandle {
+    return withoutCorrelation(() => this.clock.setTimeout(fn, ms));
   }
 
   private persistNow(): void {
@@ -837,7 +845,7 @@ export class Portfolio {
       this.flushNow();
       return;
     }
-    this.flushTimer = this.clock.setTimeout(() => {
+    this.flushTimer = this.later(() => {
       this.flushTimer = undefined;
       this.flushNow();
     }, wait);

@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { backoffDelay } from '../../shared/backoff';
 import { decodeFrames, encodeFrame, type DataFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
-import type { Logger } from '../ops';
+import { withoutCorrelation, type Logger } from '../ops';
 import type { JournalRow, StreamJournal } from './journal';
 
 /** Committed messages, handed to the channels (WebSocket, Kafka, IPC) in seq order. */
@@ -152,11 +152,14 @@ export class StreamPublisher {
   private schedule(): void {
     if (this.scheduled || this.committing || this.retryTimer !== undefined) return;
     this.scheduled = true;
-    // One commit per turn of the event loop: everything published in this turn goes together.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.commit();
-    });
+    // One commit per turn of the event loop: everything published in this turn goes together, so it
+    // runs under no publisher's correlation id (the first is often an order's).
+    withoutCorrelation(() =>
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.commit();
+      }),
+    );
   }
 
   private async commit(): Promise<void> {
@@ -210,10 +213,12 @@ export class StreamPublisher {
     this.failing = { reason, since: this.failing?.since ?? this.o.clock.now(), attempts };
     this.m.pending.set(this.pending.length);
     if (this.o.journal.failed === undefined && !this.closed) {
-      this.retryTimer = this.o.clock.setTimeout(() => {
-        this.retryTimer = undefined;
-        void this.commit();
-      }, backoffDelay(attempts - 1, RETRY));
+      this.retryTimer = withoutCorrelation(() =>
+        this.o.clock.setTimeout(() => {
+          this.retryTimer = undefined;
+          void this.commit();
+        }, backoffDelay(attempts - 1, RETRY)),
+      );
     }
     this.settleDrain();
   }
