@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventName, OrderAction, OrderType, SecType, TimeInForce, type Contract } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
-import type { DeskHealth, EquitySnapshot, KillSwitchReport, Order, Position } from '../../src/shared';
+import type { DeskHealth, EquitySnapshot, KillSwitchReport, MarketDataSnapshot, Order, Position } from '../../src/shared';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
 import { connectClient, type IbTestClient } from '../support/ib';
@@ -50,6 +50,17 @@ async function otherClientOrder(client: IbTestClient, orderId: number, account: 
   client.ib.placeOrder(orderId, AAPL_CONTRACT, { action: OrderAction.BUY, ...limit, totalQuantity: quantity, tif: TimeInForce.DAY, transmit: true, account });
   const want = type === 'LMT' ? ['Submitted', 'PreSubmitted'] : ['Filled'];
   await client.waitFor(EventName.orderStatus, (a) => a[0] === orderId && want.includes(a[1] as string), since);
+}
+
+/**
+ * A limit price 3% under AAPL's bid now: it works without filling and stays inside the risk gate's price
+ * band, wherever the simulator's random walk has taken the price (a fixed price drifts out of the band).
+ */
+async function workingBuyPrice(desk: ServeProcess): Promise<number> {
+  const conId = (await command<MarketDataSnapshot>(desk, 'subscribe', { instrument: AAPL })).value?.instrument.conId;
+  let bid: number | undefined;
+  await untilAsync(async () => (bid = (await command<MarketDataSnapshot>(desk, 'getMarketData', { conId })).value?.quote?.bid) !== undefined, 'an AAPL bid');
+  return Math.round(bid! * 0.97 * 100) / 100;
 }
 
 /** The status of each of this client's working orders at the venue, by order id. */
@@ -158,7 +169,7 @@ describe('several managed accounts', () => {
     await otherClientOrder(other, 1, FIRST, 'LMT', 3);
 
     const desk = await startDesk(sim.port, { account: SECOND });
-    const mine = await command<Order>(desk, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 2, type: 'LMT', limitPrice: 200, tif: 'DAY' } });
+    const mine = await command<Order>(desk, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 2, type: 'LMT', limitPrice: await workingBuyPrice(desk), tif: 'DAY' } });
     expect(mine.error).toBeUndefined();
     await untilAsync(async () => (await command<Order[]>(desk, 'getOrders')).value?.find((o) => o.id === mine.value?.id)?.state === 'submitted', 'the desk\u2019s order working');
 
