@@ -101,6 +101,9 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     const ticket = { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' };
     expect(await refused(s, 'placeOrder', { ticket })).toMatchObject({ code: 'stream-unavailable', message: expect.stringMatching(/stream that feeds the screens cannot be written .*database is locked/) as unknown });
     expect(await ok(s, 'previewOrder', { ticket })).toMatchObject({ ok: false, code: 'stream-unavailable' });
+    // A change to a working order is as blind as a new one; the venue keeps the order as it was.
+    expect(await refused(s, 'modifyOrder', { orderId: working.id, quantity: 40 })).toMatchObject({ code: 'stream-unavailable' });
+    expect(s.desk.core?.execution?.order(working.id)?.quantity).toBe(20);
     await ok(s, 'cancelOrder', { orderId: working.id });
     await until(() => s.desk.core?.execution?.order(working.id)?.state === 'cancelled', 'cancelled while the stream is failing');
     release();

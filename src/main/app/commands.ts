@@ -27,7 +27,7 @@ export class CommandRouter {
     placeOrder: (a, core) => core.placeOrder(a.ticket),
     modifyOrder: (a, core) => {
       const { orderId, ...changes } = a;
-      return this.execution(core).modify(orderId, changes);
+      return core.modifyOrder(orderId, changes);
     },
     cancelOrder: (a, core) => this.execution(core).cancel(a.orderId),
     cancelAll: async (_a, core) => ({ cancelled: await this.execution(core).cancelAll() }),

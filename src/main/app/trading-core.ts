@@ -153,6 +153,14 @@ export class TradingCore {
     return execution.placeResolved(ticket, snapshot.instrument);
   }
 
+  /** Changes a working order; refused while the stream is blind, like a new order (a cancel still goes). */
+  modifyOrder(orderId: string, changes: Parameters<ExecutionEngine['modify']>[1]): Promise<Order> {
+    const { execution } = this.requireVenue();
+    const blind = this.streamRefusal();
+    if (blind !== undefined) throw new DeskCommandError('stream-unavailable', blind);
+    return execution.modify(orderId, changes);
+  }
+
   /** LIVE: orders go out only once armed; refused (with the reason) when the account is a paper one. */
   armLive(): VenueStatus {
     const venue = this.o.venue;
@@ -208,7 +216,7 @@ export class TradingCore {
   private streamRefusal(): string | undefined {
     const failure = this.o.publisher.failure;
     if (failure === undefined) return undefined;
-    return `New orders are refused while the stream that feeds the screens cannot be written (${failure}); cancels, flatten and the kill switch still work.`;
+    return `New orders and changes to working orders are refused while the stream that feeds the screens cannot be written (${failure}); cancels, flatten and the kill switch still work.`;
   }
 
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */
