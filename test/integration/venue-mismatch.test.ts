@@ -74,6 +74,8 @@ describe('the kill switch with the venue away', () => {
     const entry = await d.command<Order>('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 10, type: 'MKT' } });
     await until(() => d.desk.core?.portfolio.position(entry.conId)?.quantity === 10, '10 AAPL held');
     const { received } = await subscribe(d.stream);
+    // Live from here on: progress published before the snapshot would be folded into it, not seen as frames.
+    await until(() => received.snapshots.length === 1, 'the subscriber’s snapshot');
     const progress = () => received.frames.filter((f) => f.topic === 'risk.killswitch').map((f) => f.data as KillSwitchProgress);
 
     // The venue goes away (its restart) and the desk sees it gone.
@@ -88,6 +90,7 @@ describe('the kill switch with the venue away', () => {
     await away.up();
     await until(() => progress().some((p) => p.phase === 'flat'), () => `flat verified; progress so far: ${JSON.stringify(progress().map((p) => p.message))}`, 60_000);
     const phases = progress().map((p) => p.phase);
+    expect(phases).toContain('waiting-for-venue');
     expect(phases.indexOf('waiting-for-venue')).toBeLessThan(phases.indexOf('flattening'));
     expect(progress().find((p) => p.phase === 'waiting-for-venue')?.message).toBe('kill switch: waiting for the venue — 10 AAPL still held');
     expect(progress().at(-1)).toMatchObject({ phase: 'flat', message: expect.stringMatching(/flat, verified/) as unknown, remaining: [] });

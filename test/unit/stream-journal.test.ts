@@ -203,8 +203,11 @@ describe('stream journal and publisher', () => {
     const publisher = new StreamPublisher({ journal, clock: systemClock, logger: memoryLogger().logger, metrics: createStreamMetrics(registry), maxPending: 10 });
     const results = Array.from({ length: 15 }, (_, i) => publisher.publish('t', i));
     expect(results.filter((r) => r === undefined)).toHaveLength(5);
+    // What was refused is lost to every subscriber: a failure (orders refused) until the queue drains.
+    expect(publisher.failure).toMatch(/fell 10 messages behind .*: 5 message\(s\) refused, never sent/);
     await publisher.flush();
     expect(journal.head).toBe(10);
+    expect(publisher.failure).toBeUndefined();
     expect((await registry.getSingleMetric('dualdesk_stream_refused_total')?.get())?.values[0]?.value).toBe(5);
     await journal.close();
   });

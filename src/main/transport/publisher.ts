@@ -64,6 +64,8 @@ export class StreamPublisher {
   /** Commits are failing: the held batch is retried after a backoff. */
   private failing: { reason: string; since: number; attempts: number } | undefined;
   private retryTimer: TimerHandle | undefined;
+  /** The queue was full and messages were refused (lost to the stream): a failure until it drains to half. */
+  private overflow: { since: number; refused: number } | undefined;
   private readonly listeners = new Set<(batch: CommittedBatch) => void>();
   /** The latest committed data of every topic: the snapshot state. */
   private readonly latest = new Map<string, { readonly seq: number; readonly data: unknown }>();
@@ -95,7 +97,11 @@ export class StreamPublisher {
   get failure(): string | undefined {
     if (this.o.journal.failed !== undefined) return `${this.o.journal.failed}; ${this.pending.length} message(s) after seq ${this.head} held, never sent`;
     const f = this.failing;
-    if (!f) return undefined;
+    if (!f) {
+      const o = this.overflow;
+      if (!o) return undefined;
+      return `the journal fell ${this.maxPending} messages behind at ${new Date(o.since).toISOString()}: ${o.refused} message(s) refused, never sent; ${this.pending.length} waiting`;
+    }
     return `journal writes failing since ${new Date(f.since).toISOString()} (${f.attempts} attempt(s)): ${f.reason}; ${this.pending.length} message(s) after seq ${this.head} held and retried, nothing sent meanwhile`;
   }
 
@@ -107,6 +113,7 @@ export class StreamPublisher {
     if (this.closed || this.o.journal.failed !== undefined || this.pending.length >= this.maxPending) {
       this.m.refused.inc();
       if (this.o.journal.failed !== undefined) this.o.logger.error({ topic, reason: this.o.journal.failed }, 'stream message refused: journal unavailable');
+      else if (!this.closed) this.overflowed(topic);
       return undefined;
     }
     const seq = this.nextSeq++;
@@ -199,9 +206,23 @@ export class StreamPublisher {
         this.o.logger.error({ err }, 'stream channel failed on a committed batch');
       }
     }
+    if (this.overflow && this.pending.length <= this.maxPending / 2) {
+      this.o.logger.warn({ refused: this.overflow.refused, head: this.o.journal.head, behindForMs: this.o.clock.now() - this.overflow.since }, 'stream journal caught up: messages are taken again');
+      this.overflow = undefined;
+    }
     this.committing = false;
     if (this.pending.length > 0) this.schedule();
     else this.settleDrain();
+  }
+
+  /** A message refused for a full queue is lost to every subscriber: said once, and a failure until the queue drains. */
+  private overflowed(topic: string): void {
+    if (this.overflow) {
+      this.overflow.refused++;
+      return;
+    }
+    this.overflow = { since: this.o.clock.now(), refused: 1 };
+    this.o.logger.error({ topic, waiting: this.pending.length, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
   }
 
   /** The held batch is retried after a backoff, unless the journal is gone for good (then nothing is ever sent). */
