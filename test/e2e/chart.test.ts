@@ -115,6 +115,11 @@ describe('the chart, the risk bars and closed positions in Chromium against the 
     expect(await chartNumber('ema-spacing')).toBe(60);
     expect(await chartNumber('ema-off-bar')).toBe(0);
     expect(await chartNumber('markers-off-bar')).toBe(0);
+    // Live on 1m: the 5-second EMAs that keep coming are not drawn on the 1-minute lines.
+    const updates = await chartNumber('updates');
+    await expect.poll(() => chartNumber('updates'), { timeout: 20_000 }).toBeGreaterThan(updates + 1);
+    expect(await chartNumber('ema-spacing')).toBe(60);
+    expect(await chartNumber('ema-off-bar')).toBe(0);
     expect(problems).toEqual([]);
   });
 

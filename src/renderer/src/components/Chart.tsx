@@ -25,6 +25,8 @@ export type ChartInterval = '1m' | '5s';
 
 const EMA_COLOURS = ['#e3b341', '#a371f7', '#58a6ff', '#f778ba'];
 const UP = '#3fb950';
+/** How soon the 5 s view asks again while the core still waits for the venue's 5-second history. */
+const FIVE_SECOND_RETRY_MS = 5_000;
 const DOWN = '#f85149';
 
 const ts = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
@@ -46,6 +48,8 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
   const box = useRef<HTMLDivElement>(null);
   const [interval, setInterval] = useState<ChartInterval>('1m');
   const [load, setLoad] = useState<Load>({ state: 'loading' });
+  // Bumped to load again: the 5-second history may come after the chart opened (IB paces small bars).
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     const el = box.current;
@@ -71,6 +75,8 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
     let disposed = false;
     let pending: ChartBatch[] = [];
     let ready = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let updates = 0;
 
     const emaLine = (period: number) => {
       let line = emaLines.get(period);
@@ -108,6 +114,7 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
         barTimes: candles.data().map((d) => d.time as number),
         emaTimes: [...emaLines.values()].map((l) => l.data().map((d) => d.time as number)),
         markerTimes: markers.markers().map((m) => m.time as number),
+        updates,
       });
     const drawMarkers = () => {
       const list: SeriesMarker<UTCTimestamp>[] = [];
@@ -131,6 +138,7 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
         signals.push(...crossings);
         drawMarkers();
       }
+      if (ready) updates++;
       probe();
     };
 
@@ -167,15 +175,17 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
       pending = [];
       probe();
       setLoad({ state: 'ready' });
+      if (fiveSeconds && !s.seeded5s) retry = setTimeout(() => setAttempt((a) => a + 1), FIVE_SECOND_RETRY_MS);
     });
 
     return () => {
       disposed = true;
+      clearTimeout(retry);
       offChart();
       offFills();
       chart.remove();
     };
-  }, [desk, item, interval]);
+  }, [desk, item, interval, attempt]);
 
   return (
     <section className="panel chart-panel" data-testid="chart">

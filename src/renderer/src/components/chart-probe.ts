@@ -9,6 +9,8 @@ export interface ChartContents {
   /** One list per EMA line. */
   readonly emaTimes: readonly (readonly number[])[];
   readonly markerTimes: readonly number[];
+  /** Live batches drawn since the history loaded. */
+  readonly updates: number;
 }
 
 /** The most common gap between consecutive times (0 with fewer than two), and the smallest. */
@@ -26,7 +28,7 @@ function gaps(times: readonly number[]): { usual: number; min: number } {
   return { usual, min };
 }
 
-/** Sets data-interval, data-bars, data-first-bar, data-last-bar, data-spacing, data-min-spacing, data-emas, data-ema-*, data-markers* on `el`. */
+/** Sets data-interval, data-bars, data-first-bar, data-last-bar, data-spacing, data-min-spacing, data-emas, data-ema-*, data-markers*, data-updates on `el`. */
 export function describeChart(el: HTMLElement, c: ChartContents): void {
   const bars = new Set(c.barTimes);
   const lines = c.emaTimes.filter((t) => t.length > 0);
@@ -50,4 +52,5 @@ export function describeChart(el: HTMLElement, c: ChartContents): void {
   d['markers'] = String(c.markerTimes.length);
   d['markersOffBar'] = String(c.markerTimes.filter((t) => !bars.has(t)).length);
   d['markersPerBar'] = String(perBar.size > 0 ? Math.max(...perBar.values()) : 0);
+  d['updates'] = String(c.updates);
 }
