@@ -62,6 +62,8 @@ const instruments: Instrument[] = SYMBOLS.map((symbol, i) => ({
 }));
 const barsOf = instruments.map((_, i) => makeBars(42 + i, MINUTES * 12));
 const history = instruments.map((_, i) => makeBars(7 + i, 100 * 12).filter((_, k) => k % 12 === 11).map((b, k) => ({ ...b, time: T0 - (100 - k) * 60_000 })));
+/** The venue's 5-second history (the hub asks for an hour of it as well). */
+const history5s = instruments.map((_, i) => makeBars(7 + i, 100 * 12).map((b, k) => ({ ...b, time: T0 - (100 * 12 - k) * 5_000 })));
 
 /** The venue as the hub sees it, handing the listeners to the benchmark. */
 class BenchVenue implements MarketDataVenue {
@@ -78,8 +80,8 @@ class BenchVenue implements MarketDataVenue {
     this.bars.set(instrument.conId, listener);
     return () => this.bars.delete(instrument.conId);
   }
-  historicalBars(instrument: Instrument): Promise<Bar[]> {
-    return Promise.resolve(history[instrument.conId - 1_000] as Bar[]);
+  historicalBars(instrument: Instrument, q: { readonly barSize: string }): Promise<Bar[]> {
+    return Promise.resolve((q.barSize === '5 secs' ? history5s : history)[instrument.conId - 1_000] as Bar[]);
   }
 }
 

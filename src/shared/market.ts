@@ -82,14 +82,16 @@ export interface BarUpdate {
   readonly revised: boolean;
 }
 
-/** EMAs of 1-minute closes, keyed by period, as of the bar at `time`. */
+/** EMAs of 1-minute closes (or of 5-second closes when `size` is '5s'), keyed by period, as of the bar at `time`. */
 export interface EmaUpdate {
   readonly conId: number;
   readonly symbol: string;
   readonly time: number;
   readonly values: Readonly<Record<number, number>>;
-  /** False while the minute is still forming (the values move with its close). */
+  /** False while the minute is still forming (the values move with its close); 5-second EMAs are always final. */
   readonly final: boolean;
+  /** '5s': over 5-second bars (md.ema.5s.<word>); absent: over 1-minute bars (md.ema.<word>). */
+  readonly size?: '5s';
 }
 
 /** The fast EMA crossed the slow one on a closed bar. A signal only: DualDesk never trades on it. */
@@ -103,6 +105,8 @@ export interface CrossSignal {
   readonly fast: number;
   readonly slow: number;
   readonly price: number;
+  /** '5s': a crossing of the 5-second EMAs (md.signal.5s.<word>); absent: of the 1-minute ones (md.signal.<word>). */
+  readonly size?: '5s';
 }
 
 /** A quote with the symbol it belongs to (the stream's md.quote.<symbol>). */
@@ -118,7 +122,7 @@ export interface MarketDataSnapshot {
   readonly quote: SymbolQuote | undefined;
   /** Final 1-minute bars, oldest first (history from the venue, then live). */
   readonly bars: Bar[];
-  /** The latest 5-second bars, oldest first (since subscribing; up to an hour). */
+  /** 5-second bars, oldest first: the venue's last hour of 5-second history, then live (up to an hour). */
   readonly bars5s: Bar[];
   /** The minute forming now. */
   readonly forming: Bar | undefined;
@@ -128,7 +132,13 @@ export interface MarketDataSnapshot {
   readonly ema: EmaUpdate | undefined;
   /** Recent crossings, oldest first (including those found in the history, which were not published). */
   readonly signals: CrossSignal[];
+  /** EMA points over the 5-second bars (same periods), oldest first. */
+  readonly emas5s: EmaUpdate[];
+  /** Recent crossings of the 5-second EMAs, oldest first (those in the history included). */
+  readonly signals5s: CrossSignal[];
   readonly periods: readonly number[];
   /** The EMAs have been seeded (from history, or without it after a failed history request). */
   readonly seeded: boolean;
+  /** The same for the 5-second EMAs (their history is asked for separately and may come later). */
+  readonly seeded5s: boolean;
 }

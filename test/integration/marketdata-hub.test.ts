@@ -196,7 +196,10 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const hub = new MarketDataHub({ venue: late.adapter, bus, clock: sim.clock, logger: createLogger({ level: 'silent' }), settings: { emaPeriods: [2, 3] } });
     const errors: MarketDataError[] = [];
     const sub = await hub.subscribe(aapl, 'chart', { onError: (e) => errors.push(e) });
-    expect(errors).toEqual([{ conId: AAPL_CONID, symbol: 'AAPL', feed: 'history', fatal: false, error: expect.objectContaining({ kind: 'venue-disconnected' }) as unknown }]);
+    // Both history requests (1-minute and 5-second) failed, neither fatally.
+    expect(errors).toEqual(
+      (['history', 'history5s'] as const).map((feed) => ({ conId: AAPL_CONID, symbol: 'AAPL', feed, fatal: false, error: expect.objectContaining({ kind: 'venue-disconnected' }) as unknown })),
+    );
     expect(hub.snapshot(AAPL_CONID)).toMatchObject({ seeded: true, bars: [], ema: undefined });
     // The adapter opens the feeds once connected; the first quote says the venue has them.
     await late.adapter.whenReady();
@@ -207,6 +210,32 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const ema = hub.snapshot(AAPL_CONID)!.emas.at(-1)!;
     expect(ema.values[2]).toBeCloseTo(textbookEma(closes, 2), 9);
     expect(ema.values[3]).toBeCloseTo(textbookEma(closes, 3), 9);
+    sub.close();
+  });
+
+  it('seeds an hour of the venue’s 5-second bars and their own EMAs from its 5-second history, then goes on live on md.ema.5s', async () => {
+    const { sim, hub, of } = await rig();
+    const t0 = sim.clock.now();
+    const sub = await hub.subscribe(AAPL, 'chart');
+    await until(() => hub.snapshot(AAPL_CONID)?.seeded5s === true, 'the 5-second history');
+    const history = sim.sim.market.bars(AAPL_CONID, { endMs: t0, durationMs: 3_600_000, barSizeMs: 5_000, source: 'TRADES', rthOnly: false });
+    expect(history.length).toBeGreaterThan(600);
+    const snap = hub.snapshot(AAPL_CONID)!;
+    expect(snap.bars5s.map((b) => [b.time, b.close])).toEqual(history.slice(-720).map((b) => [b.time, b.close]));
+    // EMAs over the 5-second closes, one point per 5-second bar.
+    const closes = snap.bars5s.map((b) => b.close);
+    const last = snap.emas5s.at(-1)!;
+    expect(last).toMatchObject({ time: snap.bars5s.at(-1)!.time, size: '5s', final: true });
+    expect(last.values[9]).toBeCloseTo(textbookEma(closes, 9), 9);
+    expect(last.values[21]).toBeCloseTo(textbookEma(closes, 21), 9);
+    const times = new Set(snap.bars5s.map((b) => b.time));
+    expect(snap.emas5s.every((p) => times.has(p.time))).toBe(true);
+    expect(snap.signals5s.every((s) => times.has(s.time) && s.size === '5s')).toBe(true);
+    // Live: each 5-second bar moves the 5-second EMAs on.
+    await runBars(sim, hub, 3);
+    const live = of<EmaUpdate>('md.ema.5s.AAPL').filter((e) => e.time >= t0);
+    expect(live.map((e) => e.time)).toEqual([t0, t0 + 5_000, t0 + 10_000]);
+    expect(of<EmaUpdate>('md.ema.AAPL').every((e) => e.size === undefined)).toBe(true);
     sub.close();
   });
 

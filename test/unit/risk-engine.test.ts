@@ -144,7 +144,7 @@ describe('risk engine: account limits', () => {
     d.equity(95_950); // ...and crosses again: no second warning the same day
     d.equity(95_500); // 4.50 %: 90 %
     d.equity(95_400);
-    expect(messages(d.rec.alerts())).toEqual(['MEDIUM DAILY_LOSS: Daily loss at 4.00% (limit: 5.00%)', 'HIGH DAILY_LOSS: Daily loss at 4.50% (limit: 5.00%)']);
+    expect(messages(d.rec.alerts())).toEqual(['MEDIUM DAILY_LOSS: Daily loss at 4,000.00 = 4.00% (limit: 5,000.00 = 5.00%)', 'HIGH DAILY_LOSS: Daily loss at 4,500.00 = 4.50% (limit: 5,000.00 = 5.00%)']);
     expect(d.engine.state).toBe('ACTIVE');
     expect(d.order('BUY', 10)).toBe('OK');
 
@@ -152,13 +152,13 @@ describe('risk engine: account limits', () => {
     d.equity(94_000);
     d.equity(94_500);
     expect(messages(d.rec.alerts())).toEqual([
-      'MEDIUM DAILY_LOSS: Daily loss at 4.00% (limit: 5.00%)',
-      'HIGH DAILY_LOSS: Daily loss at 4.50% (limit: 5.00%)',
-      'CRITICAL DAILY_LOSS: Daily loss at 5.00% (limit: 5.00%): trading is reduce-only for the rest of the trading day',
+      'MEDIUM DAILY_LOSS: Daily loss at 4,000.00 = 4.00% (limit: 5,000.00 = 5.00%)',
+      'HIGH DAILY_LOSS: Daily loss at 4,500.00 = 4.50% (limit: 5,000.00 = 5.00%)',
+      'CRITICAL DAILY_LOSS: Daily loss at 5,000.00 = 5.00% (limit: 5,000.00 = 5.00%): trading is reduce-only for the rest of the trading day',
     ]);
     const alert = d.rec.alerts()[2] as RiskAlert;
     expect(alert).toMatchObject({ title: 'Daily loss limit reached', value: 5, limit: 5, at: MONDAY_10AM });
-    expect(d.rec.states()).toEqual([{ state: 'REDUCING', previous: 'ACTIVE', reason: 'Daily loss limit reached: 5.00% (limit: 5.00%)', latched: true, at: MONDAY_10AM }]);
+    expect(d.rec.states()).toEqual([{ state: 'REDUCING', previous: 'ACTIVE', reason: 'Daily loss limit reached: 5,000.00 = 5.00% (limit: 5,000.00 = 5.00%)', latched: true, at: MONDAY_10AM }]);
     expect(d.rec.log.find((p) => p.topic === 'risk.state')?.priority).toBe('URGENT');
     expect(d.rec.log.find((p) => (p.data as RiskAlert).severity === 'CRITICAL')?.priority).toBe('URGENT');
     // The state goes out before the alert that explains it.
@@ -193,14 +193,14 @@ describe('risk engine: account limits', () => {
     expect(d.engine.getLimits()).toMatchObject({ dailyLossPct: 5, onLimit: 'HALTED' });
     d.rec.log.length = 0;
     d.equity(95_400); // 4.60 % at once: 90 % warning only
-    expect(messages(d.rec.alerts())).toEqual(['HIGH DAILY_LOSS: Daily loss at 4.60% (limit: 5.00%)']);
+    expect(messages(d.rec.alerts())).toEqual(['HIGH DAILY_LOSS: Daily loss at 4,600.00 = 4.60% (limit: 5,000.00 = 5.00%)']);
     d.equity(94_900);
     expect(d.engine.state).toBe('HALTED');
     expect(d.engine.latched).toBe(true);
     const halt = d.rec.log.find((p) => p.topic === 'risk.state');
     expect(halt?.priority).toBe('FLASH_CRASH');
-    expect(halt?.data).toMatchObject({ state: 'HALTED', previous: 'ACTIVE', reason: 'Daily loss limit reached: 5.10% (limit: 5.00%)' });
-    expect(messages(d.rec.alerts()).at(-1)).toBe('CRITICAL DAILY_LOSS: Daily loss at 5.10% (limit: 5.00%): trading halted for the rest of the trading day');
+    expect(halt?.data).toMatchObject({ state: 'HALTED', previous: 'ACTIVE', reason: 'Daily loss limit reached: 5,100.00 = 5.10% (limit: 5,000.00 = 5.00%)' });
+    expect(messages(d.rec.alerts()).at(-1)).toBe('CRITICAL DAILY_LOSS: Daily loss at 5,100.00 = 5.10% (limit: 5,000.00 = 5.00%): trading halted for the rest of the trading day');
     d.position = 100;
     expect(d.order('SELL', 100)).toBe('trading-halted');
   });
@@ -212,8 +212,8 @@ describe('risk engine: account limits', () => {
     d.equity(98_400); // 1.6 %, 1,600 of 2,000: 80 % by amount
     d.equity(98_000);
     expect(messages(d.rec.alerts())).toEqual([
-      'MEDIUM DAILY_LOSS: Daily loss at 1,600.00 (limit: 2,000.00)',
-      'CRITICAL DAILY_LOSS: Daily loss at 2,000.00 (limit: 2,000.00): trading is reduce-only for the rest of the trading day',
+      'MEDIUM DAILY_LOSS: Daily loss at 1,600.00 = 1.60% (limit: 2,000.00)',
+      'CRITICAL DAILY_LOSS: Daily loss at 2,000.00 = 2.00% (limit: 2,000.00): trading is reduce-only for the rest of the trading day',
     ]);
     expect(d.engine.state).toBe('REDUCING');
   });
@@ -229,7 +229,7 @@ describe('risk engine: account limits', () => {
     d.clock.advance(DAY);
     d.equity(96_000, 96_000); // Tuesday, no loss yet
     d.equity(92_160, 96_000); // 4 % of Tuesday's start
-    expect(messages(d.rec.alerts())).toEqual(['MEDIUM DAILY_LOSS: Daily loss at 4.00% (limit: 5.00%)', 'MEDIUM DAILY_LOSS: Daily loss at 4.00% (limit: 5.00%)']);
+    expect(messages(d.rec.alerts())).toEqual(['MEDIUM DAILY_LOSS: Daily loss at 4,000.00 = 4.00% (limit: 5,000.00 = 5.00%)', 'MEDIUM DAILY_LOSS: Daily loss at 3,840.00 = 4.00% (limit: 4,800.00 = 5.00%)']);
     expect(d.rec.alerts().map((a) => a.at)).toEqual([MONDAY_10AM, MONDAY_10AM + 3_600_000 + DAY]);
   });
 
@@ -245,12 +245,12 @@ describe('risk engine: account limits', () => {
     d.equity(112_500, 118_000, high); // 10 %
     d.equity(112_000, 118_000, high);
     expect(messages(d.rec.alerts())).toEqual([
-      'MEDIUM MAX_DRAWDOWN: Drawdown at 8.00% (limit: 10.00%) from the equity high',
-      'HIGH MAX_DRAWDOWN: Drawdown at 9.00% (limit: 10.00%) from the equity high',
-      'CRITICAL MAX_DRAWDOWN: Drawdown at 10.00% (limit: 10.00%) from the equity high: trading halted until you re-arm',
+      'MEDIUM MAX_DRAWDOWN: Drawdown at 10,000.00 = 8.00% (limit: 12,500.00 = 10.00%) from the equity high',
+      'HIGH MAX_DRAWDOWN: Drawdown at 11,250.00 = 9.00% (limit: 12,500.00 = 10.00%) from the equity high',
+      'CRITICAL MAX_DRAWDOWN: Drawdown at 12,500.00 = 10.00% (limit: 12,500.00 = 10.00%) from the equity high: trading halted until you re-arm',
     ]);
-    expect(d.rec.states()).toEqual([{ state: 'HALTED', previous: 'ACTIVE', reason: 'Maximum drawdown reached: 10.00% (limit: 10.00%)', latched: true, at: MONDAY_10AM }]);
-    expect(d.engine.rearm()).toMatchObject({ ok: false, reason: 'Cannot re-arm: the drawdown is at 10.40% (limit: 10.00%) from the equity high; re-arming waits until it is back under the limit' });
+    expect(d.rec.states()).toEqual([{ state: 'HALTED', previous: 'ACTIVE', reason: 'Maximum drawdown reached: 12,500.00 = 10.00% (limit: 12,500.00 = 10.00%)', latched: true, at: MONDAY_10AM }]);
+    expect(d.engine.rearm()).toMatchObject({ ok: false, reason: 'Cannot re-arm: the drawdown is at 13,000.00 = 10.40% (limit: 12,500.00 = 10.00%) from the equity high; re-arming waits until it is back under the limit' });
     expect(d.engine.status()).toMatchObject({ state: 'HALTED', drawdownLimitReached: true, dailyLimitReached: false });
     d.restart(); // no equity seen since: the stored breach still counts
     const refused = d.engine.rearm();
@@ -308,7 +308,7 @@ describe('risk engine: account limits', () => {
     expect(d.engine.state).toBe('ACTIVE');
     d.engine.setLimits({ dailyLossPct: 3, onLimit: 'HALTED' });
     expect(d.engine.state).toBe('HALTED');
-    expect(d.engine.reason).toBe('Daily loss limit reached: 3.00% (limit: 3.00%)');
+    expect(d.engine.reason).toBe('Daily loss limit reached: 3,000.00 = 3.00% (limit: 3,000.00 = 3.00%)');
   });
 });
 
@@ -386,7 +386,7 @@ describe('risk engine: trading state', () => {
     d.equity(95_700);
     expect(d.rec.alerts()).toEqual([]);
     d.equity(95_500);
-    expect(messages(d.rec.alerts())).toEqual(['HIGH DAILY_LOSS: Daily loss at 4.50% (limit: 5.00%)']);
+    expect(messages(d.rec.alerts())).toEqual(['HIGH DAILY_LOSS: Daily loss at 4,500.00 = 4.50% (limit: 5,000.00 = 5.00%)']);
     d.equity(94_000);
     d.restart();
     expect(d.engine.state).toBe('REDUCING');

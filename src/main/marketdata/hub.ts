@@ -1,8 +1,9 @@
 // The market data hub (the seed's star topology): one venue subscription per instrument for any number
 // of consumers. The first consumer of an instrument resolves it, opens the venue's quote and 5-second
 // bar feeds and seeds the EMAs from history; the last one to leave closes them. Everything the
-// instrument produces goes out on the bus (md.quote / md.bar.1m / md.ema / md.signal.<word>) and is
-// cached for late joiners and a chart's initial load. Signals only: nothing here sends orders.
+// instrument produces goes out on the bus (md.quote / md.bar.1m / md.bar.5s / md.ema / md.signal.<word>,
+// and the 5-second EMAs and crossings on md.ema.5s / md.signal.5s.<word>) and is cached for late
+// joiners and a chart's initial load. Signals only: nothing here sends orders.
 //
 // Venue errors are never swallowed: before a subscription is ready they reject its promise with the
 // venue's error; afterwards they reach every consumer's onError and the hub's 'feedError' event, and
@@ -19,6 +20,11 @@
 //   or more days when 3 × the longest period exceeds a 390-minute session; the default EMAs need 63.
 //   A shorter answer (early after a weekend) is used as it is and logged; a failed one is reported and
 //   the EMAs seed from live closes.
+// - 5-second history: the venue's last hour ('3600 S' of '5 secs', IB's longest for that size), asked
+//   for alongside and seeding the 5-second bars and EMAs when it comes. A subscription is ready without
+//   waiting for it: IB paces small bars (60 requests in 10 minutes), so a long watchlist's 5-second
+//   history may come minutes later, and the 1-minute EMAs must not wait for it. A failed one is
+//   reported (not fatal) and the 5-second EMAs start from the live bars.
 // - Payload symbol and topic word: the local symbol (EUR.USD, ESZ6), falling back to the symbol.
 // - 1-minute bar grace, EMA seeding and the crossover at exactly 0: see aggregator.ts and ema.ts.
 import { EventEmitter } from 'node:events';
@@ -31,6 +37,9 @@ import { InstrumentPipeline, type MarketDataSnapshot, type PipelineStats } from 
 import { historyDuration, parseMarketDataSettings, type MarketDataSettings, type MarketDataSettingsInput } from './settings';
 
 /** What the hub needs from the venue (the real IbAdapter in the product and the tests). */
+/** The 5-second history asked for on subscribe: an hour, the longest IB serves at that bar size. */
+const FIVE_SECOND_HISTORY = '3600 S';
+
 export type MarketDataVenue = Pick<IbAdapter, 'resolve' | 'subscribeQuotes' | 'subscribeBars' | 'historicalBars'>;
 
 export interface MarketDataHubOptions {
@@ -43,7 +52,8 @@ export interface MarketDataHubOptions {
   readonly settings?: MarketDataSettingsInput;
 }
 
-export type MarketDataFeed = 'quotes' | 'bars' | 'history';
+/** 'history5s': the 5-second history (the 5-second EMAs then start from the live bars). */
+export type MarketDataFeed = 'quotes' | 'bars' | 'history' | 'history5s';
 
 export interface MarketDataError {
   readonly conId: number;
@@ -65,7 +75,7 @@ export interface SubscribeOptions {
 export interface MarketDataSubscription {
   readonly instrument: Instrument;
   readonly consumer: string;
-  /** The topic word: md.quote.<word>, md.bar.1m.<word>, md.ema.<word>, md.signal.<word>. */
+  /** The topic word: md.quote.<word>, md.bar.1m.<word>, md.bar.5s.<word>, md.ema[.5s].<word>, md.signal[.5s].<word>. */
   readonly word: string;
   /** Releases this subscription (once; later calls do nothing). */
   close(): void;
@@ -275,6 +285,7 @@ export class MarketDataHub extends EventEmitter<MarketDataHubEvents> {
     }
     this.log.info({ conId: instrument.conId, symbol: pipeline.symbol, source }, 'market data subscribed at the venue');
     void this.loadHistory(entry);
+    void this.loadHistory5s(entry);
     return entry;
   }
 
@@ -299,6 +310,18 @@ export class MarketDataHub extends EventEmitter<MarketDataHubEvents> {
     entry.pipeline.seed(history);
     entry.state = 'ready';
     entry.settle();
+  }
+
+  private async loadHistory5s(entry: Entry): Promise<void> {
+    let history: Bar[] | undefined;
+    try {
+      history = await this.venue.historicalBars(entry.instrument, { duration: FIVE_SECOND_HISTORY, barSize: '5 secs', source: entry.source, rthOnly: false });
+    } catch (err) {
+      if (entry.state === 'closed') return;
+      this.report(entry, 'history5s', err as Error, false);
+    }
+    if (entry.state === 'closed') return;
+    entry.pipeline.seed5s(history);
   }
 
   private feedFailed(entry: Entry, feed: MarketDataFeed, err: Error): void {

@@ -1,29 +1,31 @@
 // One instrument's market data inside the hub: quotes and 5-second bars in; quotes, 1-minute bars,
-// EMAs and crossover signals out on the bus; and the caches a chart loads from.
+// 5-second bars, and the EMAs and crossover signals of each bar size out on the bus; and the caches a
+// chart loads from.
 //
 // Allocation on the hot path: a quote in publishes one new SymbolQuote (the quote with its symbol);
-// a 5-second bar in publishes one Bar + BarUpdate and, once the EMAs are seeded, one EmaUpdate with
-// its values: messages consumers may keep, so they are never reused. Nothing else is allocated per
-// update: topics are built once per instrument, the bar store and EMA state are typed arrays, and
+// a 5-second bar in publishes one Bar + BarUpdate per size and, once seeded, one EmaUpdate per size
+// with its values: messages consumers may keep, so they are never reused. Nothing else is allocated
+// per update: topics are built once per instrument, the bar store and EMA state are typed arrays, and
 // listeners are bound once per subscription.
 import type { MessageBus, CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import type { Logger } from '../ops';
-import type { Bar, BarUpdate, CrossSignal, EmaUpdate, Instrument, MarketDataSnapshot, Quote, SymbolQuote } from '../../shared';
+import type { Bar, BarUpdate, EmaUpdate, Instrument, MarketDataSnapshot, Quote, SymbolQuote } from '../../shared';
 
 export type { MarketDataSnapshot } from '../../shared';
 import { topicWord } from '../../shared/stream';
 import { MINUTE_MS, MinuteAggregator, type AggregatorStats, type DropReason, type MinuteSink } from './aggregator';
-import { EmaEngine } from './ema';
+import { EmaTrack } from './ema-track';
 import { TimeSeries } from './series';
 import type { MarketDataSettings } from './settings';
 
-const MAX_SIGNALS = 200;
 /** At most one warning a minute per instrument about dropped bars (the count is in the stats). */
 const DROP_LOG_INTERVAL_MS = 60_000;
-const FIVE_SECONDS_MS = 5_000;
-/** An hour of 5-second bars. */
-const FIVE_SECOND_BARS_KEPT = 720;
+export const FIVE_SECONDS_MS = 5_000;
+/** An hour of 5-second bars (and of their EMA points). */
+export const FIVE_SECOND_BARS_KEPT = 720;
+/** 5-second bars kept for a revised one's EMAs: a minute's worth. */
+const FIVE_SECOND_REVISION_BARS = 12;
 
 export interface PipelineDeps {
   readonly bus: MessageBus<CoreTopics>;
@@ -46,22 +48,19 @@ export class InstrumentPipeline implements MinuteSink {
   private readonly quoteTopic: `md.quote.${string}`;
   private readonly barTopic: `md.bar.1m.${string}`;
   private readonly bar5sTopic: `md.bar.5s.${string}`;
-  private readonly emaTopic: `md.ema.${string}`;
-  private readonly signalTopic: `md.signal.${string}`;
   private readonly aggregator: MinuteAggregator;
-  private readonly ema: EmaEngine;
+  /** The 1-minute EMAs and crossings (md.ema.<word>, md.signal.<word>). */
+  private readonly ema: EmaTrack;
+  /** The 5-second ones (md.ema.5s.<word>, md.signal.5s.<word>). */
+  private readonly ema5s: EmaTrack;
   private readonly periods: readonly number[];
-  private readonly scratch: Float64Array;
-  private readonly template: Readonly<Record<number, number>>;
   private readonly bars: TimeSeries<Bar>;
   private readonly bars5s: TimeSeries<Bar>;
-  private readonly points: TimeSeries<EmaUpdate>;
-  private readonly signals: CrossSignal[] = [];
   private readonly log: Logger;
   private forming: Bar | undefined;
   private quote: SymbolQuote | undefined;
-  private current: EmaUpdate | undefined;
   private seeded = false;
+  private seeded5s = false;
   private quotes = 0;
   private droppedSinceLog = 0;
   private lastDropLog = Number.NEGATIVE_INFINITY;
@@ -77,16 +76,20 @@ export class InstrumentPipeline implements MinuteSink {
     this.quoteTopic = `md.quote.${this.word}`;
     this.barTopic = `md.bar.1m.${this.word}`;
     this.bar5sTopic = `md.bar.5s.${this.word}`;
-    this.emaTopic = `md.ema.${this.word}`;
-    this.signalTopic = `md.signal.${this.word}`;
     this.log = deps.logger.child({ conId: this.conId, symbol: this.symbol });
     this.aggregator = new MinuteAggregator(this, { clock: deps.clock, finalizeGraceMs: s.finalizeGraceMs, windowMinutes: s.revisionWindowMinutes });
     this.periods = s.emaPeriods;
-    this.ema = new EmaEngine({ periods: s.emaPeriods, ...(s.signal ? { signal: s.signal } : {}), capacity: s.revisionWindowMinutes + 2 });
-    this.scratch = new Float64Array(s.emaPeriods.length);
-    this.template = Object.fromEntries(s.emaPeriods.map((n) => [n, 0]));
+    const common = { bus: deps.bus, conId: this.conId, symbol: this.symbol, periods: s.emaPeriods, signal: s.signal };
+    this.ema = new EmaTrack({ ...common, revisionBars: s.revisionWindowMinutes + 2, chartPoints: s.chartBars, emaTopic: `md.ema.${this.word}`, signalTopic: `md.signal.${this.word}` });
+    this.ema5s = new EmaTrack({
+      ...common,
+      revisionBars: FIVE_SECOND_REVISION_BARS,
+      chartPoints: FIVE_SECOND_BARS_KEPT,
+      emaTopic: `md.ema.5s.${this.word}`,
+      signalTopic: `md.signal.5s.${this.word}`,
+      size: '5s',
+    });
     this.bars = new TimeSeries(s.chartBars);
-    this.points = new TimeSeries(s.chartBars);
     this.bars5s = new TimeSeries(FIVE_SECOND_BARS_KEPT);
   }
 
@@ -107,6 +110,7 @@ export class InstrumentPipeline implements MinuteSink {
     if (Number.isFinite(bar.close) && bar.time % FIVE_SECONDS_MS === 0) {
       this.bars5s.upsert(bar);
       this.deps.bus.publish(this.bar5sTopic, { conId: this.conId, symbol: this.symbol, size: '5s', bar, final: true, revised: false }, 'NORMAL');
+      if (this.seeded5s) this.ema5s.commit(bar, true);
     }
   };
 
@@ -119,21 +123,28 @@ export class InstrumentPipeline implements MinuteSink {
   seed(history: readonly Bar[] | undefined): void {
     if (this.seeded) return;
     const live = this.bars.toArray();
-    const firstLive = live[0]?.time ?? this.forming?.time ?? Number.POSITIVE_INFINITY;
-    const cutoff = Math.min(firstLive, Math.floor(this.deps.clock.now() / MINUTE_MS) * MINUTE_MS);
-    const past: Bar[] = [];
-    for (const b of history ?? []) {
-      if (!(b.time < cutoff) || b.time % MINUTE_MS !== 0 || !Number.isFinite(b.close)) continue;
-      const last = past[past.length - 1];
-      if (last && b.time <= last.time) continue;
-      past.push(b);
-    }
-    for (const b of past) this.commit(b, false);
-    for (const b of live) this.commit(b, false);
+    const past = pastBars(history, MINUTE_MS, live[0]?.time ?? this.forming?.time, this.deps.clock.now());
+    for (const b of past) this.ema.commit(b, false);
+    for (const b of live) this.ema.commit(b, false);
     this.bars.reset(past.length === 0 ? live : past.concat(live));
     this.seeded = true;
-    if (this.current) this.deps.bus.publish(this.emaTopic, this.current, 'NORMAL');
-    if (this.forming) this.provisional(this.forming);
+    this.ema.publishCurrent();
+    if (this.forming) this.ema.provisional(this.forming);
+  }
+
+  /**
+   * Seeds the 5-second bars and their EMAs from the venue's 5-second history (undefined when the
+   * request failed: they start from the live bars), as seed() does for the minutes.
+   */
+  seed5s(history: readonly Bar[] | undefined): void {
+    if (this.seeded5s) return;
+    const live = this.bars5s.toArray();
+    const past = pastBars(history, FIVE_SECONDS_MS, live[0]?.time, this.deps.clock.now());
+    const all = past.length === 0 ? live : past.concat(live);
+    for (const b of all) this.ema5s.commit(b, false);
+    this.bars5s.reset(all);
+    this.seeded5s = true;
+    this.ema5s.publishCurrent();
   }
 
   close(): void {
@@ -147,15 +158,15 @@ export class InstrumentPipeline implements MinuteSink {
     this.deps.bus.publish(this.barTopic, update, 'NORMAL');
     if (!final) {
       this.forming = bar;
-      if (this.seeded) this.provisional(bar);
+      if (this.seeded) this.ema.provisional(bar);
       return;
     }
     if (this.forming !== undefined && this.forming.time <= bar.time) this.forming = undefined;
     this.bars.upsert(bar);
     if (!this.seeded) return;
-    this.commit(bar, true);
+    this.ema.commit(bar, true);
     // The forming minute's provisional EMAs rest on the ones just recomputed.
-    if (revised && this.forming) this.provisional(this.forming);
+    if (revised && this.forming) this.ema.provisional(this.forming);
   }
 
   dropped(bar: Bar, reason: DropReason): void {
@@ -168,68 +179,6 @@ export class InstrumentPipeline implements MinuteSink {
     this.lastDropLog = now;
   }
 
-  // --- EMAs and signals ---------------------------------------------------------------------------
-
-  private commit(bar: Bar, publish: boolean): void {
-    const from = this.ema.commit(bar.time, bar.close);
-    if (from < 0) return;
-    const len = this.ema.length;
-    for (let i = from; i < len; i++) {
-      const point = this.point(i);
-      if (!point) continue;
-      this.points.upsert(point);
-      this.current = point;
-      if (publish) this.deps.bus.publish(this.emaTopic, point, 'NORMAL');
-    }
-    if (this.ema.lastCross !== 0) this.cross(len - 1, publish);
-  }
-
-  private point(i: number): EmaUpdate | undefined {
-    for (let k = 0; k < this.periods.length; k++) this.scratch[k] = this.ema.valueAt(i, k);
-    const values = this.valuesOf(this.scratch);
-    return values && { conId: this.conId, symbol: this.symbol, time: this.ema.timeAt(i), values, final: true };
-  }
-
-  private provisional(bar: Bar): void {
-    if (!this.ema.provisional(bar.close, this.scratch)) return;
-    const values = this.valuesOf(this.scratch) as Record<number, number>;
-    const update: EmaUpdate = { conId: this.conId, symbol: this.symbol, time: bar.time, values, final: false };
-    this.current = update;
-    this.deps.bus.publish(this.emaTopic, update, 'NORMAL');
-  }
-
-  /** Period → value for the periods with a value; cloned from a template when all have one (4× faster than adding integer keys one by one). */
-  private valuesOf(src: Float64Array): Record<number, number> | undefined {
-    const n = this.periods.length;
-    let defined = 0;
-    for (let k = 0; k < n; k++) if (src[k] === src[k]) defined++;
-    if (defined === 0) return undefined;
-    const values: Record<number, number> = defined === n ? { ...this.template } : {};
-    for (let k = 0; k < n; k++) {
-      const v = src[k] as number;
-      if (v === v) values[this.periods[k] as number] = v;
-    }
-    return values;
-  }
-
-  private cross(i: number, publish: boolean): void {
-    const { fast, slow } = this.ema.signalIndexes;
-    const signal: CrossSignal = {
-      conId: this.conId,
-      symbol: this.symbol,
-      time: this.ema.timeAt(i),
-      direction: this.ema.lastCross > 0 ? 'bullish' : 'bearish',
-      fastPeriod: this.periods[fast] as number,
-      slowPeriod: this.periods[slow] as number,
-      fast: this.ema.valueAt(i, fast),
-      slow: this.ema.valueAt(i, slow),
-      price: this.ema.closeAt(i),
-    };
-    this.signals.push(signal);
-    if (this.signals.length > MAX_SIGNALS) this.signals.splice(0, this.signals.length - MAX_SIGNALS);
-    if (publish) this.deps.bus.publish(this.signalTopic, signal, 'NORMAL');
-  }
-
   // --- caches -------------------------------------------------------------------------------------
 
   lastQuote(): SymbolQuote | undefined {
@@ -237,7 +186,7 @@ export class InstrumentPipeline implements MinuteSink {
   }
 
   currentEma(): EmaUpdate | undefined {
-    return this.current;
+    return this.ema.latest();
   }
 
   /** Final bars and the forming one, oldest first. */
@@ -255,17 +204,36 @@ export class InstrumentPipeline implements MinuteSink {
       bars: this.bars.toArray(),
       bars5s: this.bars5s.toArray(),
       forming: this.forming,
-      emas: this.points.toArray(),
-      ema: this.current,
-      signals: [...this.signals],
+      emas: this.ema.pointList(),
+      ema: this.ema.latest(),
+      signals: this.ema.signalList(),
+      emas5s: this.ema5s.pointList(),
+      signals5s: this.ema5s.signalList(),
       periods: this.periods,
       seeded: this.seeded,
+      seeded5s: this.seeded5s,
     };
   }
 
   stats(): PipelineStats {
     return { ...this.aggregator.stats, quotes: this.quotes, emaTooOld: this.ema.tooOld };
   }
+}
+
+/**
+ * The history bars that precede the live ones: on the bar size's grid, finite, strictly ascending,
+ * before the first live bar and before the bar forming now (which the venue may send half-formed).
+ */
+function pastBars(history: readonly Bar[] | undefined, sizeMs: number, firstLive: number | undefined, now: number): Bar[] {
+  const cutoff = Math.min(firstLive ?? Number.POSITIVE_INFINITY, Math.floor(now / sizeMs) * sizeMs);
+  const past: Bar[] = [];
+  for (const b of history ?? []) {
+    if (!(b.time < cutoff) || b.time % sizeMs !== 0 || !Number.isFinite(b.close)) continue;
+    const last = past[past.length - 1];
+    if (last && b.time <= last.time) continue;
+    past.push(b);
+  }
+  return past;
 }
 
 type MutableQuote = { -readonly [K in keyof SymbolQuote]: SymbolQuote[K] };

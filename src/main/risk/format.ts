@@ -1,4 +1,5 @@
 // Numbers in the trader's words. Only rejections and alerts format; the passing check never does.
+import { percentDecimals } from '../../shared/percent';
 
 const plain = new Intl.NumberFormat('en-US', { maximumFractionDigits: 8 });
 const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -19,3 +20,6 @@ export const amount = (n: number): string => money.format(n);
 
 /** 4.50% */
 export const pct = (n: number): string => `${n.toFixed(2)}%`;
+
+/** 0.00063% — a percentage with enough decimals not to read 0.00% when it is not 0. */
+export const finePct = (n: number): string => `${n.toFixed(percentDecimals(n))}%`;

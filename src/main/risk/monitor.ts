@@ -2,7 +2,7 @@
 // start-of-day equity and the drawdown from the equity high, warned at each fraction of the limit
 // once per trading day, the limit itself escalating the trading state; and the challenge's profit target.
 import type { ChallengeReason, ChallengeStatusChange, EquitySnapshot, RiskAlert, RiskLimits } from '../../shared';
-import { amount, pct } from './format';
+import { amount, finePct, pct } from './format';
 import type { AccountMemory } from './repository';
 
 const EPSILON = 1e-9;
@@ -37,7 +37,7 @@ interface Measure {
   readonly ratio: number;
   readonly value: number;
   readonly limit: number;
-  /** '4.50% (limit: 5.00%)' */
+  /** Money first, then the percent: '4,500.00 = 4.50% (limit: 5,000.00 = 5.00%)'; a tiny limit still reads 0.00063%. */
   readonly text: string;
 }
 
@@ -212,16 +212,21 @@ function dailyMeasure(s: EquitySnapshot | undefined, limits: RiskLimits): Measur
   const lossAmount = loss > 0 ? loss : 0;
   const byPct = lossPct / limits.dailyLossPct;
   const byAmount = limits.dailyLossAmount !== null ? lossAmount / limits.dailyLossAmount : 0;
+  const now = `${amount(lossAmount)} = ${finePct(lossPct)}`;
   if (limits.dailyLossAmount !== null && byAmount > byPct) {
-    return { ratio: byAmount, value: lossAmount, limit: limits.dailyLossAmount, text: `${amount(lossAmount)} (limit: ${amount(limits.dailyLossAmount)})` };
+    return { ratio: byAmount, value: lossAmount, limit: limits.dailyLossAmount, text: `${now} (limit: ${amount(limits.dailyLossAmount)})` };
   }
-  return { ratio: byPct, value: lossPct, limit: limits.dailyLossPct, text: `${pct(lossPct)} (limit: ${pct(limits.dailyLossPct)})` };
+  const limitAmount = s ? (s.dailyStartEquity * limits.dailyLossPct) / 100 : undefined;
+  const limitText = limitAmount !== undefined ? `${amount(limitAmount)} = ${finePct(limits.dailyLossPct)}` : finePct(limits.dailyLossPct);
+  return { ratio: byPct, value: lossPct, limit: limits.dailyLossPct, text: `${now} (limit: ${limitText})` };
 }
 
 function drawdownMeasure(s: EquitySnapshot | undefined, limits: RiskLimits): Measure {
   const high = s ? Math.max(s.maxEquityEver, s.equity) : 0;
   const ddPct = s && high > 0 && s.equity < high ? ((high - s.equity) / high) * 100 : 0;
-  return { ratio: ddPct / limits.maxDrawdownPct, value: ddPct, limit: limits.maxDrawdownPct, text: `${pct(ddPct)} (limit: ${pct(limits.maxDrawdownPct)})` };
+  const fall = s && s.equity < high ? high - s.equity : 0;
+  const text = `${amount(fall)} = ${finePct(ddPct)} (limit: ${amount((high * limits.maxDrawdownPct) / 100)} = ${finePct(limits.maxDrawdownPct)})`;
+  return { ratio: ddPct / limits.maxDrawdownPct, value: ddPct, limit: limits.maxDrawdownPct, text };
 }
 
 /** Index of the highest warning fraction `ratio` has reached, or -1. */

@@ -1,10 +1,41 @@
 import { useState } from 'react';
-import type { RiskLimits } from '../../../shared';
+import { percentDecimals, type EquitySnapshot, type RiskLimits, type RiskStatus } from '../../../shared';
 import { useDesk, useSlices } from '../desk/hooks';
 import { money, signed, tone } from '../desk/format';
 
-/** How close a loss is to its limit, amber and red at the warning fractions. */
-function LimitBar({ label, used, limit, warnings, testId }: { label: string; used: number; limit: number; warnings: readonly number[]; testId: string }) {
+/** A loss against its limit, in money (when the equity is known) and in percent. */
+interface LossMeasure {
+  readonly usedPct: number;
+  readonly limitPct: number;
+  readonly usedMoney?: number;
+  readonly limitMoney?: number;
+}
+
+/** 0.00063% — enough decimals that a small loss or limit does not read 0.00%. */
+const percent = (v: number) => `${v.toFixed(percentDecimals(v))}%`;
+
+/** The daily loss against the start-of-day equity; the money limit is the tighter of the % and the absolute one (the core's "whichever first"). */
+function dailyMeasure(risk: RiskStatus, equity: EquitySnapshot | undefined): LossMeasure {
+  const l = risk.limits;
+  if (!equity) return { usedPct: risk.dailyLossPct, limitPct: l.dailyLossPct };
+  const byPct = (equity.dailyStartEquity * l.dailyLossPct) / 100;
+  const limitMoney = l.dailyLossAmount !== null ? Math.min(byPct, l.dailyLossAmount) : byPct;
+  return { usedPct: risk.dailyLossPct, limitPct: l.dailyLossPct, usedMoney: Math.max(0, equity.dailyStartEquity - equity.equity), limitMoney };
+}
+
+/** The fall from the equity high. */
+function drawdownMeasure(risk: RiskStatus, equity: EquitySnapshot | undefined): LossMeasure {
+  const l = risk.limits;
+  if (!equity) return { usedPct: risk.drawdownPct, limitPct: l.maxDrawdownPct };
+  const high = Math.max(equity.maxEquityEver, equity.equity);
+  return { usedPct: risk.drawdownPct, limitPct: l.maxDrawdownPct, usedMoney: high - equity.equity, limitMoney: (high * l.maxDrawdownPct) / 100 };
+}
+
+/** How close a loss is to its limit, amber and red at the warning fractions; money first, the percent beside it. */
+function LimitBar({ label, m, warnings, testId }: { label: string; m: LossMeasure; warnings: readonly number[]; testId: string }) {
+  const inMoney = m.usedMoney !== undefined && m.limitMoney !== undefined;
+  const used = inMoney ? m.usedMoney : m.usedPct;
+  const limit = inMoney ? m.limitMoney : m.limitPct;
   const fraction = limit > 0 ? Math.min(1, Math.max(0, used / limit)) : 0;
   const [amber = 0.8, red = 0.9] = warnings;
   const level = fraction >= 1 ? 'breach' : fraction >= red ? 'red' : fraction >= amber ? 'amber' : 'ok';
@@ -12,8 +43,10 @@ function LimitBar({ label, used, limit, warnings, testId }: { label: string; use
     <div className="limit" data-testid={testId} data-level={level}>
       <div className="limit-label">
         <span>{label}</span>
-        <span>
-          {used.toFixed(2)}% of {limit}% · {(limit - used).toFixed(2)}% left
+        <span data-testid={`${testId}-text`}>
+          {inMoney
+            ? `${money(m.usedMoney)} (${percent(m.usedPct)}) of ${money(m.limitMoney)} (${percent(m.limitPct)}) · ${money(Math.max(0, m.limitMoney - m.usedMoney))} left`
+            : `${percent(m.usedPct)} of ${percent(m.limitPct)} · ${percent(Math.max(0, m.limitPct - m.usedPct))} left`}
         </span>
       </div>
       <div className="limit-track">
@@ -126,8 +159,8 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
       </dl>
       {risk && (
         <>
-          <LimitBar label="Daily loss" used={risk.dailyLossPct} limit={risk.limits.dailyLossPct} warnings={risk.limits.warningFractions} testId="limit-daily" />
-          <LimitBar label="Drawdown" used={risk.drawdownPct} limit={risk.limits.maxDrawdownPct} warnings={risk.limits.warningFractions} testId="limit-drawdown" />
+          <LimitBar label="Daily loss" m={dailyMeasure(risk, equity)} warnings={risk.limits.warningFractions} testId="limit-daily" />
+          <LimitBar label="Drawdown" m={drawdownMeasure(risk, equity)} warnings={risk.limits.warningFractions} testId="limit-drawdown" />
           {risk.state !== 'ACTIVE' && (
             <p className="muted risk-reason" data-testid="risk-reason">
               {risk.reason}

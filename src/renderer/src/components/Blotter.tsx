@@ -36,7 +36,10 @@ function Positions() {
               <td className={`num ${tone(p.quantity)}`} data-testid="position-qty">
                 {qty(p.quantity)}
               </td>
-              <td className="num">{price(p.avgPrice, 4)}</td>
+              {/* A closed position has no cost left to average (the core reports 0): a dash, not 0.0000. */}
+              <td className="num" data-testid="position-avg">
+                {p.quantity === 0 ? '—' : price(p.avgPrice, 4)}
+              </td>
               <td className="num">{price(p.lastPrice, priceDecimals(undefined, p.lastPrice))}</td>
               <td className={`num ${tone(p.unrealizedPnl)}`} data-testid="position-upnl">
                 {signed(p.unrealizedPnl)}

@@ -1,6 +1,7 @@
 // Candles with volume and the EMAs, fills and crossover signals as markers. History is set once when
 // the chart opens; everything live after that goes through series.update(), fed once per animation
-// frame by the store (never through React state).
+// frame by the store (never through React state). Each interval draws its own bars, EMAs and
+// crossovers (the 5 s view: the core's 5-second history, EMAs over 5-second closes and their crossings).
 import { useEffect, useRef, useState } from 'react';
 import {
   CandlestickSeries,
@@ -18,11 +19,14 @@ import {
 import type { Bar, CrossSignal, EmaUpdate, MarketDataSnapshot } from '../../../shared';
 import { useDesk } from '../desk/hooks';
 import type { ChartBatch, WatchItem } from '../desk/store';
+import { describeChart } from './chart-probe';
 
 export type ChartInterval = '1m' | '5s';
 
 const EMA_COLOURS = ['#e3b341', '#a371f7', '#58a6ff', '#f778ba'];
 const UP = '#3fb950';
+/** How soon the 5 s view asks again while the core still waits for the venue's 5-second history. */
+const FIVE_SECOND_RETRY_MS = 5_000;
 const DOWN = '#f85149';
 
 const ts = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
@@ -34,7 +38,7 @@ function volume(b: Bar) {
   return { time: ts(b.time), value: b.volume, color: b.close >= b.open ? 'rgba(63,185,80,0.35)' : 'rgba(248,81,73,0.35)' };
 }
 
-type Load = { state: 'loading' } | { state: 'ready'; bars: number; emas: number } | { state: 'error'; message: string };
+type Load = { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
 
 // The chart's times are UTC seconds; the trader reads the machine's local time.
 const localTime = (t: number, seconds: boolean) => new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
@@ -44,6 +48,8 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
   const box = useRef<HTMLDivElement>(null);
   const [interval, setInterval] = useState<ChartInterval>('1m');
   const [load, setLoad] = useState<Load>({ state: 'loading' });
+  // Bumped to load again: the 5-second history may come after the chart opened (IB paces small bars).
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     const el = box.current;
@@ -69,6 +75,8 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
     let disposed = false;
     let pending: ChartBatch[] = [];
     let ready = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let updates = 0;
 
     const emaLine = (period: number) => {
       let line = emaLines.get(period);
@@ -100,6 +108,14 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
         }
       }
     };
+    const probe = () =>
+      describeChart(el, {
+        interval,
+        barTimes: candles.data().map((d) => d.time as number),
+        emaTimes: [...emaLines.values()].map((l) => l.data().map((d) => d.time as number)),
+        markerTimes: markers.markers().map((m) => m.time as number),
+        updates,
+      });
     const drawMarkers = () => {
       const list: SeriesMarker<UTCTimestamp>[] = [];
       const bucket = interval === '1m' ? 60_000 : 5_000;
@@ -114,18 +130,26 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
       markers.setMarkers(list);
     };
     const apply = (batch: ChartBatch) => {
-      for (const u of interval === '1m' ? batch.bars1m : batch.bars5s) drawBar(u.bar);
-      for (const e of batch.emas) drawEma(e);
-      if (batch.signals.length > 0) {
-        signals.push(...batch.signals);
+      const fiveSeconds = interval === '5s';
+      for (const u of fiveSeconds ? batch.bars5s : batch.bars1m) drawBar(u.bar);
+      for (const e of fiveSeconds ? batch.emas5s : batch.emas) drawEma(e);
+      const crossings = fiveSeconds ? batch.signals5s : batch.signals;
+      if (crossings.length > 0) {
+        signals.push(...crossings);
         drawMarkers();
       }
+      if (ready) updates++;
+      probe();
     };
 
     setLoad({ state: 'loading' });
     // Live updates that arrive while the history loads are kept and drawn after it.
     const offChart = desk.onChart(word, (batch) => (ready ? apply(batch) : pending.push(batch)));
-    const offFills = desk.subscribe('fills', () => ready && drawMarkers());
+    const offFills = desk.subscribe('fills', () => {
+      if (!ready) return;
+      drawMarkers();
+      probe();
+    });
 
     void desk.command('getMarketData', { conId }).then((r) => {
       if (disposed) return;
@@ -134,29 +158,34 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
         return;
       }
       const s: MarketDataSnapshot = r.value;
-      const bars = interval === '1m' ? (s.forming ? [...s.bars, s.forming] : s.bars) : s.bars5s;
+      const fiveSeconds = interval === '5s';
+      const bars = fiveSeconds ? s.bars5s : s.forming ? [...s.bars, s.forming] : s.bars;
       candles.setData(bars.map(candle));
       vol.setData(bars.map(volume));
       lastTime = bars.length > 0 ? ts((bars[bars.length - 1] as Bar).time) : 0;
-      const points = s.ema && !s.ema.final ? [...s.emas, s.ema] : s.emas;
+      // 5-second EMAs are always final; the forming minute's are provisional.
+      const points = fiveSeconds ? s.emas5s : s.ema && !s.ema.final ? [...s.emas, s.ema] : s.emas;
       for (const period of s.periods) {
         emaLine(period).setData(points.filter((p) => p.values[period] !== undefined).map((p) => ({ time: ts(p.time), value: p.values[period] as number })));
       }
-      signals.push(...s.signals);
+      signals.push(...(fiveSeconds ? s.signals5s : s.signals));
       drawMarkers();
       ready = true;
       for (const b of pending) apply(b);
       pending = [];
-      setLoad({ state: 'ready', bars: bars.length, emas: [...emaLines.values()].filter((l) => l.data().length > 0).length });
+      probe();
+      setLoad({ state: 'ready' });
+      if (fiveSeconds && !s.seeded5s) retry = setTimeout(() => setAttempt((a) => a + 1), FIVE_SECOND_RETRY_MS);
     });
 
     return () => {
       disposed = true;
+      clearTimeout(retry);
       offChart();
       offFills();
       chart.remove();
     };
-  }, [desk, item, interval]);
+  }, [desk, item, interval, attempt]);
 
   return (
     <section className="panel chart-panel" data-testid="chart">
@@ -171,7 +200,8 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
         ))}
       </h3>
       <div className="chart-wrap">
-        <div className="chart-box" ref={box} data-testid="chart-canvas" data-state={load.state} data-bars={load.state === 'ready' ? load.bars : 0} data-emas={load.state === 'ready' ? load.emas : 0} />
+        {/* data-bars, data-emas, data-interval and the rest: set by describeChart from what is drawn. */}
+        <div className="chart-box" ref={box} data-testid="chart-canvas" data-state={load.state} />
         {!item && <p className="chart-overlay muted">Add a symbol to the watchlist.</p>}
         {item && load.state === 'loading' && (
           <div className="chart-overlay" data-testid="chart-loading">

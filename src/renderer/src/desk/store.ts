@@ -49,13 +49,17 @@ export interface WatchItem {
   readonly instrument: Instrument;
 }
 
-/** Bars, EMAs and signals for one instrument, delivered once per animation frame to the chart. */
+/** Bars, EMAs and signals for one instrument, delivered once per animation frame to the chart; each bar size with its own. */
 export interface ChartBatch {
   readonly bars1m: readonly BarUpdate[];
   readonly bars5s: readonly BarUpdate[];
   readonly emas: readonly EmaUpdate[];
   readonly signals: readonly CrossSignal[];
+  readonly emas5s: readonly EmaUpdate[];
+  readonly signals5s: readonly CrossSignal[];
 }
+
+type MutableBatch = { -readonly [K in keyof ChartBatch]: ChartBatch[K] extends readonly (infer T)[] ? T[] : never };
 
 type ChartListener = (batch: ChartBatch) => void;
 
@@ -99,7 +103,7 @@ export class DeskStore {
   private readonly listeners = new Map<Slice, Set<() => void>>();
   private readonly dirty = new Set<Slice>();
   private readonly pendingQuotes = new Map<string, SymbolQuote>();
-  private readonly pendingChart = new Map<string, { bars1m: BarUpdate[]; bars5s: BarUpdate[]; emas: EmaUpdate[]; signals: CrossSignal[] }>();
+  private readonly pendingChart = new Map<string, MutableBatch>();
   private readonly chartListeners = new Map<string, Set<ChartListener>>();
   private frame = 0;
   private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
@@ -228,17 +232,20 @@ export class DeskStore {
           this.touch('quotes');
         } else if (!fromSnapshot) {
           const word = parts[parts.length - 1] as string;
-          if (parts[1] === 'signal') {
+          // md.bar.5s / md.ema.5s / md.signal.5s.<word>: the 5-second view's own.
+          const fiveSeconds = parts.length === 4 && parts[2] === '5s';
+          // The 1-minute crossovers are alerts; the 5-second ones (several a minute) are markers on the 5 s view only.
+          if (parts[1] === 'signal' && !fiveSeconds) {
             const s = data as CrossSignal;
             this.alert('risk', 'INFO', `${s.symbol}: ${s.direction} EMA crossover`, `EMA ${s.fastPeriod} crossed EMA ${s.slowPeriod} at ${s.price} (a signal only; nothing was traded)`);
           }
           // Only a chart on screen needs bars; it loads its history when it opens.
           if (!this.chartListeners.get(word)?.size) return;
           let batch = this.pendingChart.get(word);
-          if (!batch) this.pendingChart.set(word, (batch = { bars1m: [], bars5s: [], emas: [], signals: [] }));
-          if (parts[1] === 'bar') (parts[2] === '5s' ? batch.bars5s : batch.bars1m).push(data as BarUpdate);
-          else if (parts[1] === 'ema') batch.emas.push(data as EmaUpdate);
-          else if (parts[1] === 'signal') batch.signals.push(data as CrossSignal);
+          if (!batch) this.pendingChart.set(word, (batch = { bars1m: [], bars5s: [], emas: [], signals: [], emas5s: [], signals5s: [] }));
+          if (parts[1] === 'bar') (fiveSeconds ? batch.bars5s : batch.bars1m).push(data as BarUpdate);
+          else if (parts[1] === 'ema') (fiveSeconds ? batch.emas5s : batch.emas).push(data as EmaUpdate);
+          else if (parts[1] === 'signal') (fiveSeconds ? batch.signals5s : batch.signals).push(data as CrossSignal);
           this.touch('stream');
         }
         return;
