@@ -152,6 +152,13 @@ describe('the order ticket in Chromium against the demo venue', () => {
     expect(await text('risk-verdict')).not.toMatch(/previewOrder|ticket\.|limitPrice/);
     expect(await byTest('ticket-send').isDisabled()).toBe(true);
     expect(await byTest('ticket-send').getAttribute('title')).toMatch(/Limit price must be above 0/);
+    // The hotkey sends nothing either, and says why.
+    const placed = (await orders()).length;
+    await focusOutside();
+    await page.keyboard.press('Alt+B');
+    await expect.poll(() => byTest('toast').filter({ hasText: 'BUY not sent' }).count()).toBeGreaterThan(0);
+    expect(await byTest('toast').filter({ hasText: 'BUY not sent' }).first().textContent()).toMatch(/Limit price must be above 0/);
+    expect((await orders()).length).toBe(placed);
 
     // The risk gate's refusal: Send waits, with the reason beside it.
     await byTest('ticket-type').selectOption('MKT');

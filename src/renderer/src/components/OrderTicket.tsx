@@ -100,9 +100,14 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   ].find((r) => r !== undefined);
 
   async function send(withSide: OrderSide = side) {
+    // Only a hotkey gets here with Send disabled: say why nothing was sent. The verdict is for the side
+    // on the ticket; a hotkey for the other side is left to the core's gate.
+    const refusal = typeof ticket === 'string' ? ticket : withSide === side ? blocked : undefined;
+    if (refusal !== undefined) {
+      store.alert('command', 'WARNING', `${withSide} not sent`, refusal);
+      return;
+    }
     if (typeof ticket === 'string') return;
-    // The verdict is for the side on the ticket; a hotkey for the other side is left to the core's gate.
-    if (withSide === side && blocked !== undefined) return;
     // One order at a time: a held hotkey or a double click sends one.
     if (inFlight.current) return;
     if (withSide !== side) setSide(withSide);
