@@ -177,7 +177,19 @@ describe('the order ticket in Chromium against the demo venue', () => {
     await expect.poll(() => byTest('ticket-result').count()).toBe(0);
   });
 
-  it('a market order: the ticket says filled @ price and a toast names the fill', async () => {
+  it('a market order: the ticket says filled @ price, a toast names the fill, and the tone sounds when turned on', async () => {
+    // Count the tones the page plays (WebAudio oscillators), then turn the sound on in the Hotkeys tab.
+    await page.evaluate(`(() => {
+      window.tones = 0;
+      const Base = window.AudioContext;
+      window.AudioContext = class extends Base { createOscillator() { window.tones++; return super.createOscillator(); } };
+    })()`);
+    const tones = async () => Number(await page.evaluate('window.tones'));
+    await byTest('tab-keys').click();
+    expect(await byTest('sound-toggle').isChecked()).toBe(false);
+    await byTest('sound-toggle').check();
+    // Turning it on plays the fill chime once, so the trader hears what it sounds like.
+    await expect.poll(tones).toBe(2);
     await byTest('ticket-type').selectOption('MKT');
     await byTest('ticket-quantity').fill('50');
     await expect.poll(() => text('risk-verdict')).toContain('passes every check');
@@ -190,6 +202,8 @@ describe('the order ticket in Chromium against the demo venue', () => {
     await expect.poll(() => toast.count(), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await toast.first().textContent()).toMatch(/BUY 50 AAPL @ \d[\d,]*\.\d{2}/);
     await shot('fill-notice');
+    await expect.poll(tones).toBe(4);
+    await byTest('sound-toggle').uncheck();
   });
 
   it('an order the venue rejects: the ticket and a toast say rejected, with the venue’s reason', async () => {

@@ -140,7 +140,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   const resultLine = shown === undefined
     ? undefined
     : shown.orderId === undefined
-      ? { tone: 'error', text: shown.message }
+      ? { tone: 'error', text: `Not sent: ${shown.message}` }
       : order === undefined
         ? { tone: 'working', text: `order ${shown.orderId} sent` }
         : {
