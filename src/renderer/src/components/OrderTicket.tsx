@@ -17,6 +17,9 @@ export interface TicketHandle {
   send(side: OrderSide): void;
 }
 
+/** The verdict line while the gate looks at a changed ticket (Send waits meanwhile). */
+const CHECKING = 'checking…';
+
 /** How long a LIVE confirmation stays valid. */
 const CONFIRM_MS = 10_000;
 
@@ -95,7 +98,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   // Why Send waits, the first reason that applies (one line per reason); undefined: it may send.
   const blocked = [
     typeof ticket === 'string' ? ticket : undefined,
-    verdict === undefined ? 'checking…' : undefined,
+    verdict === undefined ? CHECKING : undefined,
     verdict !== undefined && !verdict.ok ? (verdict.code === 'invalid-arguments' ? verdict.reason : `Risk: ${verdict.reason}`) : undefined,
   ].find((r) => r !== undefined);
 
@@ -104,7 +107,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     // on the ticket; a hotkey for the other side is left to the core's gate.
     const refusal = typeof ticket === 'string' ? ticket : withSide === side ? blocked : undefined;
     if (refusal !== undefined) {
-      store.alert('command', 'WARNING', `${withSide} not sent`, refusal);
+      store.alert('command', 'WARNING', `${withSide} not sent`, refusal === CHECKING ? 'The ticket is still being checked: press again in a moment.' : refusal);
       return;
     }
     if (typeof ticket === 'string') return;
@@ -213,7 +216,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
             <option value="IOC">IOC</option>
           </select>
         </label>
-        <p className={`verdict ${blocked === undefined ? 'ok' : blocked === 'checking…' ? '' : 'bad'}`} id="ticket-verdict" data-testid="risk-verdict">
+        <p className={`verdict ${blocked === undefined ? 'ok' : blocked === CHECKING ? '' : 'bad'}`} id="ticket-verdict" data-testid="risk-verdict">
           {blocked ?? 'Risk: passes every check'}
         </p>
         <button
