@@ -168,6 +168,22 @@ describe('the order ticket in Chromium against the demo venue', () => {
     expect(await text('ticket-send')).toBe('BUY 20,000 MKT');
     await shot('ticket-refused');
 
+    // While the gate looks at a changed ticket, Send waits: the preview is held back here until released.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/commands/previewOrder', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await byTest('ticket-quantity').fill('1,500');
+    await expect.poll(() => text('risk-verdict')).toBe('checking…');
+    expect(await byTest('ticket-send').isDisabled()).toBe(true);
+    expect(await text('ticket-send')).toBe('BUY 1,500 MKT');
+    release();
+    await expect.poll(() => text('risk-verdict')).toContain('passes every check');
+    expect(await byTest('ticket-send').isEnabled()).toBe(true);
+    await page.unroute('**/api/commands/previewOrder');
+
     // A result stays only while the ticket is the one it was for.
     await byTest('ticket-quantity').fill('2');
     await expect.poll(() => text('risk-verdict')).toContain('passes every check');
