@@ -264,6 +264,23 @@ describe('the order ticket in Chromium against the demo venue', () => {
     await expect.poll(async () => (await orders()).find((o) => o.id === order.id)?.stopPrice, { timeout: 15_000 }).toBe(Number(moved));
     await expect.poll(() => row.locator('[data-testid="order-price"]').textContent()).toContain(moved);
     expect((await orders()).length).toBe(count);
+
+    // A stop limit: both prices and the time in force, in one save.
+    const cents = (f: number) => Math.floor(last * f * 100) / 100;
+    const [stopLimit, lmt, movedLimit] = [cents(0.95), cents(0.94), cents(0.93)];
+    const sl = await serverCommand<Order>('placeOrder', {
+      ticket: { instrument: { symbol: 'AAPL', secType: 'STK' }, side: 'SELL', quantity: 6, type: 'STP LMT', stopPrice: stopLimit, limitPrice: lmt, tif: 'DAY' },
+    });
+    const slRow = byTest(`order-${sl.id}`);
+    await expect.poll(() => slRow.getAttribute('data-state'), { timeout: 15_000 }).toBe('submitted');
+    await slRow.locator('[data-testid="order-modify"]').click();
+    await slRow.getByLabel('New stop price').fill(moved);
+    await slRow.getByLabel('New limit price').fill(movedLimit.toFixed(2));
+    await slRow.getByLabel('New time in force').selectOption('GTC');
+    await slRow.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await orders()).find((o) => o.id === sl.id), { timeout: 15_000 }).toMatchObject({ stopPrice: Number(moved), limitPrice: movedLimit, tif: 'GTC' });
+    await expect.poll(() => slRow.locator('[data-testid="order-price"]').textContent()).toBe(`stop ${moved} lmt ${movedLimit.toFixed(2)}`);
+    await serverCommand('cancelAll');
     await byTest('side-BUY').click();
     // The core answers a ticket it cannot take with 400, which Chromium logs; nothing else went wrong.
     expect(problems.filter((p) => !/status of 400 \(Bad Request\)/.test(p))).toEqual([]);
