@@ -130,11 +130,40 @@ export class DeskCommandError extends Error {
 
 export type CommandResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
 
-/** Validates a command's arguments; the error names every bad field. */
+/** The fields a trader fills in, as the trader calls them (the last part of an issue's path). */
+const FIELD_WORDS: Readonly<Record<string, string>> = {
+  quantity: 'Quantity',
+  limitPrice: 'Limit price',
+  stopPrice: 'Stop price',
+  tif: 'Time in force',
+  side: 'Side',
+  type: 'Order type',
+  symbol: 'Symbol',
+  secType: 'Security type',
+  currency: 'Currency',
+  exchange: 'Exchange',
+  orderId: 'Order id',
+  conId: 'Contract id',
+  limit: 'Limit',
+  mode: 'Mode',
+  reason: 'Reason',
+};
+
+/** One schema issue as a sentence: 'Limit price must be above 0', 'Order id is required'. */
+function issueWords(path: readonly PropertyKey[], message: string): string {
+  const field = path.length === 0 ? undefined : String(path[path.length - 1]);
+  if (field === undefined) return message.charAt(0).toUpperCase() + message.slice(1);
+  const words = FIELD_WORDS[field] ?? path.map(String).join('.');
+  // zod's own wording ('Invalid input: expected string, received undefined') said plainly.
+  const expected = /^Invalid input: expected (\w+), received (\w+)$/.exec(message);
+  if (expected) return `${words} ${expected[2] === 'undefined' ? 'is required' : `must be a ${expected[1] as string}`}`;
+  return `${words} ${message}`;
+}
+
+/** Validates a command's arguments; the error names every bad field in the trader's words. */
 export function parseCommand<N extends CommandName>(name: N, args: unknown): ParsedCommandArgs<N> {
   const schema = CommandSchemas[name] as unknown as z.ZodType<ParsedCommandArgs<N>>;
   const parsed = schema.safeParse(args);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : name}: ${i.message}`);
-  throw new DeskCommandError('invalid-arguments', `${name}: ${problems.join('; ')}`);
+  throw new DeskCommandError('invalid-arguments', parsed.error.issues.map((i) => issueWords(i.path, i.message)).join('; '));
 }

@@ -130,12 +130,13 @@ describe('the workstation in Chromium against the demo venue', () => {
     await expect.poll(() => page.locator('[data-testid^="order-"][data-state="cancelled"]').count(), { timeout: 15_000 }).toBe(1);
   });
 
-  it('an order the risk gate refuses shows the reason before and after sending', async () => {
+  it('an order the risk gate refuses shows the reason and Send waits', async () => {
     await byTest('ticket-type').selectOption('MKT');
     await byTest('ticket-quantity').fill('20000');
     await expect.poll(() => text('risk-verdict')).toMatch(/Risk: .*20,000.*(maximum|limit|exceeds)/i);
-    await byTest('ticket-send').click();
-    await expect.poll(() => text('ticket-result'), { timeout: 15_000 }).toMatch(/20,000/);
+    // Send waits while the gate refuses, the reason beside it.
+    expect(await byTest('ticket-send').isDisabled()).toBe(true);
+    expect(await byTest('ticket-send').getAttribute('title')).toMatch(/20,000/);
     await shot('risk-rejected');
   });
 
@@ -175,10 +176,8 @@ describe('the workstation in Chromium against the demo venue', () => {
     await byTest('ticket-quantity').fill('3');
     // The ticket says so before sending, from the venue's own status.
     await expect.poll(() => text('risk-verdict'), { timeout: 10_000 }).toMatch(/paper account/);
-    await byTest('ticket-send').click();
-    // LIVE asks once more before sending; the venue then refuses for the paper account.
-    await byTest('ticket-send').click();
-    await expect.poll(() => text('ticket-result'), { timeout: 15_000 }).toMatch(/paper account/);
+    // Send waits while the ticket is refused: nothing goes to the venue.
+    expect(await byTest('ticket-send').isDisabled()).toBe(true);
     await shot('live-refused');
     await byTest('switch-paper').click();
     await expect.poll(() => text('mode-badge'), { timeout: 30_000 }).toBe('PAPER');

@@ -50,7 +50,7 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     const s = await demoDesk();
     expect(await refused(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: -5, type: 'LMT' } })).toEqual({
       code: 'invalid-arguments',
-      message: expect.stringMatching(/ticket\.quantity: must be above 0.*ticket\.limitPrice: is required for a LMT order/) as unknown,
+      message: expect.stringMatching(/Quantity must be above 0.*Limit price is required for a LMT order/) as unknown,
     });
     expect(await refused(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1_000_000, type: 'MKT' } })).toMatchObject({ code: 'max-order-quantity', message: expect.stringMatching(/exceeds the maximum/) as unknown });
     expect(await refused(s, 'placeOrder', { ticket: { instrument: { symbol: 'ZZZZ', secType: 'STK' }, side: 'BUY', quantity: 1, type: 'MKT' } })).toMatchObject({ code: 'unknown-instrument' });

@@ -142,7 +142,7 @@ describe('local server', () => {
     expect(status.json()).toMatchObject({ ok: true, value: { state: 'ACTIVE' } });
     const invalid = await post('cancelOrder', '{"orderId": 5}');
     expect(invalid.status).toBe(400);
-    expect(invalid.json()).toMatchObject({ ok: false, error: { code: 'invalid-arguments', message: expect.stringMatching(/orderId/) as unknown } });
+    expect(invalid.json()).toMatchObject({ ok: false, error: { code: 'invalid-arguments', message: expect.stringMatching(/Order id must be a string/) as unknown } });
     const refused = await post('placeOrder', JSON.stringify({ ticket: { instrument: { symbol: 'AAPL', secType: 'STK' }, side: 'BUY', quantity: 1, type: 'MKT' } }));
     expect(refused.status).toBe(409);
     expect(refused.json()).toMatchObject({ ok: false, error: { code: 'no-venue' } });

@@ -2,7 +2,7 @@
 // to the order journal before anything is sent (write-ahead); if the journal cannot be written nothing
 // is sent and trading halts. Venue events move orders through the state machine; executions become
 // fills exactly once (by execution id); after every (re)connect the journal is reconciled with the venue.
-import { DeskCommandError, type Fill, type Instrument, type Order, type OrderTicket, type ReconciliationReport, type TradingState } from '../../shared';
+import { DeskCommandError, TIMES_IN_FORCE, type Fill, type Instrument, type Order, type OrderTicket, type ReconciliationReport, type TradingState } from '../../shared';
 
 export type { ReconciliationReport } from '../../shared';
 import { topicWord } from '../../shared/stream';
@@ -316,6 +316,9 @@ export class ExecutionEngine {
     if (!isFinal(order.state) && vo.quantity > 0 && vo.quantity !== order.quantity) order = { ...order, quantity: vo.quantity, updatedAt: now };
     if (!isFinal(order.state) && vo.limitPrice !== undefined && order.limitPrice !== undefined && vo.limitPrice !== order.limitPrice) order = { ...order, limitPrice: vo.limitPrice, updatedAt: now };
     if (!isFinal(order.state) && vo.stopPrice !== undefined && order.stopPrice !== undefined && vo.stopPrice !== order.stopPrice) order = { ...order, stopPrice: vo.stopPrice, updatedAt: now };
+    // A modified time in force too (a TIF the desk does not know is left as the desk has it).
+    const tif = TIMES_IN_FORCE.find((t) => t === vo.tif);
+    if (!isFinal(order.state) && tif !== undefined && tif !== order.tif) order = { ...order, tif, updatedAt: now };
     const to = stateFromVenue(vo.status, vo.filled);
     // Fills move the filled quantity; a status alone never marks an order filled while fills are still on their way,
     // except that the venue's word that the order is done is final.

@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import type { Order } from '../../../shared';
+import { TIMES_IN_FORCE, type Order, type TimeInForce } from '../../../shared';
 import { useDesk, useSlices } from '../desk/hooks';
-import { money, price, priceDecimals, qty, signed, time, tone } from '../desk/format';
+import { money, parsePrice, parseQuantity, price, priceDecimals, qty, signed, time, tone } from '../desk/format';
 import { HotkeySettings } from './Hotkeys';
 
 type Tab = 'positions' | 'orders' | 'fills' | 'alerts' | 'keys';
@@ -73,30 +73,48 @@ function Positions() {
   );
 }
 
+/** The price column: the limit, the stop, or both for a stop limit. */
+function orderPrice(o: Order, d: number): string {
+  if (o.type === 'STP LMT') return `stop ${price(o.stopPrice, d)} lmt ${price(o.limitPrice, d)}`;
+  return price(o.limitPrice ?? o.stopPrice, d);
+}
+
 function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefined) => void }) {
   const store = useDesk();
   const [editing, setEditing] = useState(false);
   const [newQty, setNewQty] = useState('');
   const [newLimit, setNewLimit] = useState('');
+  const [newStop, setNewStop] = useState('');
+  const [newTif, setNewTif] = useState<TimeInForce>(o.tif);
   const working = WORKING.has(o.state);
+  // Every field the order type has: the limit for LMT and STP LMT, the stop for STP and STP LMT.
+  const hasLimit = o.type === 'LMT' || o.type === 'STP LMT';
+  const hasStop = o.type === 'STP' || o.type === 'STP LMT';
+  const d = store.priceDecimalsOf(o.conId, o.limitPrice ?? o.stopPrice);
 
   function startEditing() {
     // From the order as it is now (it may have been modified elsewhere since).
-    setNewQty(String(o.quantity));
+    setNewQty(qty(o.quantity));
     setNewLimit(o.limitPrice === undefined ? '' : String(o.limitPrice));
+    setNewStop(o.stopPrice === undefined ? '' : String(o.stopPrice));
+    setNewTif(o.tif);
     setEditing(true);
   }
 
   async function modify() {
-    const qtyValue = Number(newQty);
-    const limitValue = Number(newLimit);
-    if (newQty.trim() === '' || !Number.isFinite(qtyValue) || qtyValue <= 0) return onError('The new quantity must be a positive number.');
-    if (o.limitPrice !== undefined && (newLimit.trim() === '' || !Number.isFinite(limitValue) || limitValue <= 0)) return onError('The new limit price must be a positive number.');
+    const qtyValue = parseQuantity(newQty);
+    const limitValue = parsePrice(newLimit);
+    const stopValue = parsePrice(newStop);
+    if (qtyValue === undefined || qtyValue <= 0) return onError('The new quantity must be a positive number, like 1,000.');
+    if (hasLimit && (limitValue === undefined || limitValue <= 0)) return onError('The new limit price must be a positive number.');
+    if (hasStop && (stopValue === undefined || stopValue <= 0)) return onError('The new stop price must be a positive number.');
     // Only what the trader changed.
-    const changes: { quantity?: number; limitPrice?: number } = {};
+    const changes: { quantity?: number; limitPrice?: number; stopPrice?: number; tif?: TimeInForce } = {};
     if (qtyValue !== o.quantity) changes.quantity = qtyValue;
-    if (o.limitPrice !== undefined && limitValue !== o.limitPrice) changes.limitPrice = limitValue;
-    if (changes.quantity === undefined && changes.limitPrice === undefined) {
+    if (hasLimit && limitValue !== o.limitPrice) changes.limitPrice = limitValue;
+    if (hasStop && stopValue !== o.stopPrice) changes.stopPrice = stopValue;
+    if (newTif !== o.tif) changes.tif = newTif;
+    if (Object.keys(changes).length === 0) {
       setEditing(false);
       return;
     }
@@ -111,12 +129,28 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
       <td className="sym">{o.symbol}</td>
       <td className={o.side === 'BUY' ? 'pos' : 'neg'}>{o.side}</td>
       <td className="num">{editing ? <input className="inline" value={newQty} onChange={(e) => setNewQty(e.target.value)} aria-label="New quantity" /> : qty(o.quantity)}</td>
-      <td>{o.type}</td>
-      <td className="num">
-        {editing && o.limitPrice !== undefined ? (
-          <input className="inline" value={newLimit} onChange={(e) => setNewLimit(e.target.value)} aria-label="New limit price" />
+      <td>
+        {o.type}{' '}
+        {editing ? (
+          <select className="inline" value={newTif} onChange={(e) => setNewTif(e.target.value as TimeInForce)} aria-label="New time in force">
+            {TIMES_IN_FORCE.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
         ) : (
-          price(o.limitPrice ?? o.stopPrice, priceDecimals(undefined, o.limitPrice ?? o.stopPrice))
+          <span className="muted">{o.tif}</span>
+        )}
+      </td>
+      <td className="num" data-testid="order-price">
+        {editing ? (
+          <>
+            {hasStop && <input className="inline" value={newStop} onChange={(e) => setNewStop(e.target.value)} aria-label="New stop price" placeholder="stop" />}
+            {hasLimit && <input className="inline" value={newLimit} onChange={(e) => setNewLimit(e.target.value)} aria-label="New limit price" placeholder="limit" />}
+          </>
+        ) : (
+          orderPrice(o, d)
         )}
       </td>
       <td className="num">

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { osNotificationPermission, playTone, setSoundOn, soundOn } from '../desk/notify';
 
 export const HOTKEY_ACTIONS = ['buy', 'sell', 'cancelAll', 'flatten', 'killSwitch'] as const;
 export type HotkeyAction = (typeof HOTKEY_ACTIONS)[number];
@@ -39,12 +40,20 @@ export function chordOf(e: KeyboardEvent): string {
   return [e.ctrlKey ? 'Ctrl' : '', e.altKey ? 'Alt' : '', e.shiftKey ? 'Shift' : '', e.metaKey ? 'Meta' : '', key].filter(Boolean).join('+');
 }
 
-/** Runs the bound action for a chord; typing in a field is left alone unless a modifier is held. */
+/** A field the trader types in: no key pressed there ever trades. */
+export function isTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement;
+}
+
+/** Runs the bound action for a chord, only while focus is outside every text field (typing never trades). */
 export function useHotkeys(actions: Record<HotkeyAction, () => void>): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       // A held key repeats: one action per press.
       if (e.repeat || e.defaultPrevented || (!e.ctrlKey && !e.altKey && !e.metaKey)) return;
+      if (isTextField(e.target) || isTextField(document.activeElement)) return;
       const chord = chordOf(e);
       const bindings = loadHotkeys();
       const action = HOTKEY_ACTIONS.find((a) => bindings[a] === chord);
@@ -110,6 +119,37 @@ export function HotkeySettings() {
       >
         Reset to defaults
       </button>
+      <NotifySettings />
+    </div>
+  );
+}
+
+/** How fills and rejects reach the trader beyond the toast: a tone (off by default), the desktop's notification. */
+function NotifySettings() {
+  const [sound, setSound] = useState(soundOn);
+  const [permission, setPermission] = useState(osNotificationPermission);
+  return (
+    <div className="notify-settings" data-testid="notify-settings">
+      <label>
+        <input
+          type="checkbox"
+          checked={sound}
+          onChange={(e) => {
+            setSoundOn(e.target.checked);
+            setSound(e.target.checked);
+            if (e.target.checked) playTone('filled');
+          }}
+          data-testid="sound-toggle"
+        />{' '}
+        Sound on fills and rejects
+      </label>
+      {permission === 'default' ? (
+        <button className="btn small" onClick={() => void Notification.requestPermission().then(setPermission)}>
+          Allow desktop notifications
+        </button>
+      ) : (
+        <span className="muted">Desktop notifications: {permission === 'granted' ? 'on (while the window is not in view)' : permission === 'denied' ? 'blocked by this browser' : 'not available here'}</span>
+      )}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { OrderPreview, OrderSide, OrderTicket as Ticket, OrderType, TimeInForce, TradingMode } from '../../../shared';
 import { useSlices } from '../desk/hooks';
-import { price, priceDecimals } from '../desk/format';
+import { parsePrice, parseQuantity, price, priceDecimals, qty } from '../desk/format';
+import { orderProgress } from '../desk/order-words';
 import type { WatchItem } from '../desk/store';
 
 const TYPES: { value: OrderType; label: string }[] = [
@@ -16,17 +17,16 @@ export interface TicketHandle {
   send(side: OrderSide): void;
 }
 
+/** The verdict line while the gate looks at a changed ticket (Send waits meanwhile). */
+const CHECKING = 'checking…';
+
 /** How long a LIVE confirmation stays valid. */
 const CONFIRM_MS = 10_000;
 
-function parsePrice(s: string): number | undefined {
-  const v = Number(s);
-  return s.trim() === '' || !Number.isFinite(v) ? undefined : v;
-}
-
 /** Buy/sell, quantity, type, prices, TIF; the risk gate's verdict before sending; a confirmation step in LIVE. */
 export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefined; mode: TradingMode; bindSend: (handle: TicketHandle | undefined) => void }) {
-  const store = useSlices('quotes');
+  // Orders too: the result line follows the order it sent.
+  const store = useSlices('quotes', 'orders');
   // The verdict is checked again as the account and the venue change (a halt, arming, a disconnect).
   const context = `${store.version('account')}|${store.version('venue')}`;
   const inFlight = useRef(false);
@@ -37,7 +37,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   const [stop, setStop] = useState('');
   const [tif, setTif] = useState<TimeInForce>('DAY');
   const [checked, setChecked] = useState<{ key: string; verdict: OrderPreview | { ok: false; code: string; reason: string } } | undefined>();
-  const [result, setResult] = useState<{ ok: boolean; message: string } | undefined>();
+  // For the ticket it was sent as: the order it placed (followed as it fills), or why it was not sent.
+  const [result, setResult] = useState<{ key: string; orderId?: string; message: string } | undefined>();
   const [confirm, setConfirm] = useState<string | undefined>();
   const [sending, setSending] = useState(false);
 
@@ -46,14 +47,14 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
 
   const ticket = useMemo((): Ticket | string => {
     if (!item) return 'Select a symbol';
-    const q = Number(quantity);
-    if (!Number.isFinite(q) || q <= 0) return 'Quantity must be a positive number';
+    const q = parseQuantity(quantity);
+    if (q === undefined || q <= 0) return 'Quantity must be a positive number, like 1,000';
     const needsLimit = type === 'LMT' || type === 'STP LMT';
     const needsStop = type === 'STP' || type === 'STP LMT';
     const lp = parsePrice(limit);
     const sp = parsePrice(stop);
-    if (needsLimit && lp === undefined) return 'Enter a limit price';
-    if (needsStop && sp === undefined) return 'Enter a stop price';
+    if (needsLimit && lp === undefined) return limit.trim() === '' ? 'Enter a limit price' : 'The limit price must be a number, like 187.50';
+    if (needsStop && sp === undefined) return stop.trim() === '' ? 'Enter a stop price' : 'The stop price must be a number, like 187.50';
     return {
       instrument: { symbol: item.instrument.symbol, secType: item.instrument.secType, conId: item.instrument.conId },
       side,
@@ -69,7 +70,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   const key = typeof ticket === 'string' ? ticket : JSON.stringify(ticket);
   const verdict = checked?.key === key ? checked.verdict : undefined;
   // A LIVE confirmation is for exactly this ticket, side and mode, for a few seconds.
-  const confirmKeyOf = (s: OrderSide) => `${mode}|${s}|${key}`;
+  const keyFor = (s: OrderSide) => (typeof ticket === 'string' ? ticket : JSON.stringify({ ...ticket, side: s }));
+  const confirmKeyOf = (s: OrderSide) => `${mode}|${keyFor(s)}`;
   const confirming = confirm !== undefined && confirm === confirmKeyOf(side);
   useEffect(() => {
     if (confirm === undefined) return;
@@ -93,16 +95,27 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     };
   }, [store, ticket, context]);
 
+  // Why Send waits, the first reason that applies (one line per reason); undefined: it may send.
+  const blocked = [
+    typeof ticket === 'string' ? ticket : undefined,
+    verdict === undefined ? CHECKING : undefined,
+    verdict !== undefined && !verdict.ok ? (verdict.code === 'invalid-arguments' ? verdict.reason : `Risk: ${verdict.reason}`) : undefined,
+  ].find((r) => r !== undefined);
+
   async function send(withSide: OrderSide = side) {
-    if (typeof ticket === 'string') {
-      setResult({ ok: false, message: ticket });
+    // Only a hotkey gets here with Send disabled: say why nothing was sent. The verdict is for the side
+    // on the ticket; a hotkey for the other side is left to the core's gate.
+    const refusal = typeof ticket === 'string' ? ticket : withSide === side ? blocked : undefined;
+    if (refusal !== undefined) {
+      store.alert('command', 'WARNING', `${withSide} not sent`, refusal === CHECKING ? 'The ticket is still being checked: press again in a moment.' : refusal);
       return;
     }
+    if (typeof ticket === 'string') return;
     // One order at a time: a held hotkey or a double click sends one.
     if (inFlight.current) return;
+    if (withSide !== side) setSide(withSide);
     const wanted = confirmKeyOf(withSide);
     if (mode === 'live' && confirm !== wanted) {
-      if (withSide !== side) setSide(withSide);
       setConfirm(wanted);
       return;
     }
@@ -110,13 +123,34 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     inFlight.current = true;
     setSending(true);
     setResult(undefined);
-    const r = await store.command('placeOrder', { ticket: { ...ticket, side: withSide } });
+    const sent = { ...ticket, side: withSide };
+    const r = await store.command('placeOrder', { ticket: sent });
     inFlight.current = false;
     setSending(false);
     // Answered once the order is journaled and written to the venue; fills follow on the stream.
-    if (r.ok) setResult({ ok: true, message: `${r.value.side} ${r.value.quantity} ${r.value.symbol} ${r.value.type} sent (order ${r.value.id})` });
-    else setResult({ ok: false, message: r.error.message });
+    const sentKey = keyFor(withSide);
+    if (r.ok) setResult({ key: sentKey, orderId: r.value.id, message: '' });
+    else setResult({ key: sentKey, message: r.error.message });
   }
+
+  // The result line, while the ticket is still the one it was sent as: the order as it is now.
+  const shown = result?.key === key ? result : undefined;
+  // An edited ticket drops the old result for good (changing it back does not bring it back).
+  useEffect(() => {
+    if (result !== undefined && result.key !== key && !inFlight.current) setResult(undefined);
+  }, [result, key]);
+  const order = shown?.orderId !== undefined ? store.orders.get(shown.orderId) : undefined;
+  const resultLine = shown === undefined
+    ? undefined
+    : shown.orderId === undefined
+      ? { tone: 'error', text: `Not sent: ${shown.message}` }
+      : order === undefined
+        ? { tone: 'working', text: `order ${shown.orderId} sent` }
+        : {
+            tone: order.state === 'rejected' ? 'error' : order.state === 'filled' ? 'ok' : 'working',
+            text: `${order.side} ${qty(order.quantity)} ${order.symbol} ${order.type} — ${orderProgress(order, store.priceDecimalsOf(order.conId, order.avgFillPrice))}`,
+          };
+  const parsedQuantity = parseQuantity(quantity);
 
   useEffect(() => {
     bindSend({ send: (s) => void send(s) });
@@ -132,12 +166,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
           {price(quote?.bid, d)} / {price(quote?.ask, d)}
         </span>
       </h3>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void send();
-        }}
-      >
+      {/* Enter in a field never sends: Send is a plain button, and the form submits nothing. */}
+      <form onSubmit={(e) => e.preventDefault()}>
         <div className="side-toggle">
           {(['BUY', 'SELL'] as const).map((s) => (
             <button type="button" key={s} className={`btn side-${s.toLowerCase()} ${side === s ? 'active' : ''}`} onClick={() => setSide(s)} data-testid={`side-${s}`}>
@@ -147,7 +177,14 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
         </div>
         <label>
           Qty
-          <input inputMode="numeric" value={quantity} onChange={(e) => setQuantity(e.target.value)} data-testid="ticket-quantity" />
+          <input
+            inputMode="numeric"
+            value={quantity}
+            onChange={(e) => setQuantity(e.target.value)}
+            // 1000 or 1k reads back as 1,000 once the trader moves on.
+            onBlur={() => parsedQuantity !== undefined && parsedQuantity > 0 && setQuantity(qty(parsedQuantity))}
+            data-testid="ticket-quantity"
+          />
         </label>
         <label>
           Type
@@ -179,15 +216,23 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
             <option value="IOC">IOC</option>
           </select>
         </label>
-        <p className={`verdict ${verdict === undefined ? '' : verdict.ok ? 'ok' : 'bad'}`} data-testid="risk-verdict">
-          {typeof ticket === 'string' ? ticket : verdict === undefined ? 'checking…' : verdict.ok ? 'Risk: passes every check' : `Risk: ${verdict.reason}`}
+        <p className={`verdict ${blocked === undefined ? 'ok' : blocked === CHECKING ? '' : 'bad'}`} id="ticket-verdict" data-testid="risk-verdict">
+          {blocked ?? 'Risk: passes every check'}
         </p>
-        <button className={`btn send side-${side.toLowerCase()}`} disabled={sending || !item} data-testid="ticket-send">
-          {confirming ? `Confirm LIVE ${side}` : sending ? 'Sending…' : `${side} ${quantity} ${type}`}
+        <button
+          type="button"
+          className={`btn send side-${side.toLowerCase()}`}
+          disabled={sending || blocked !== undefined}
+          title={blocked}
+          aria-describedby="ticket-verdict"
+          onClick={() => void send()}
+          data-testid="ticket-send"
+        >
+          {confirming ? `Confirm LIVE ${side}` : sending ? 'Sending…' : `${side} ${parsedQuantity === undefined ? quantity : qty(parsedQuantity)} ${type}`}
         </button>
-        {result && (
-          <p className={result.ok ? 'ok' : 'error'} data-testid="ticket-result">
-            {result.message}
+        {resultLine && (
+          <p className={resultLine.tone} data-testid="ticket-result">
+            {resultLine.text}
           </p>
         )}
       </form>

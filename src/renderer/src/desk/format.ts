@@ -56,3 +56,19 @@ export function time(ms: number): string {
 export function tone(v: number | undefined): string {
   return v === undefined || v === 0 || !Number.isFinite(v) ? '' : v > 0 ? 'pos' : 'neg';
 }
+
+/** A quantity as a trader types it: `1000`, `1,000`, `1k`, `2.5m`; undefined when it is not a number. */
+export function parseQuantity(s: string): number | undefined {
+  const m = /^(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*([km])?$/i.exec(s.trim());
+  if (!m) return undefined;
+  const v = Number(`${(m[1] as string).replace(/,/g, '')}${m[2] ?? ''}`) * (m[3] === undefined ? 1 : m[3].toLowerCase() === 'k' ? 1_000 : 1_000_000);
+  return Number.isFinite(v) ? Math.round(v * 1e8) / 1e8 : undefined;
+}
+
+/** A price as a trader types it: `187.5`, `1,234.50`, `.5`; undefined when it is not a number. */
+export function parsePrice(s: string): number | undefined {
+  const m = /^(\d{1,3}(?:,\d{3})+|\d*)(\.\d*)?$/.exec(s.trim());
+  if (!m || (m[1] === '' && (m[2] ?? '.') === '.')) return undefined;
+  const v = Number(`${(m[1] as string).replace(/,/g, '') || '0'}${m[2] ?? ''}`);
+  return Number.isFinite(v) ? v : undefined;
+}

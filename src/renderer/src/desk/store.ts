@@ -29,6 +29,9 @@ import type {
   VenueStatus,
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
+import { priceDecimals } from './format';
+import { notifyTrader } from './notify';
+import { orderNotice } from './order-words';
 
 export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
 
@@ -39,7 +42,8 @@ export interface DeskAlert {
   readonly id: number;
   readonly at: number;
   readonly source: AlertSource;
-  readonly severity: 'INFO' | 'WARNING' | 'CRITICAL';
+  /** SUCCESS: good news worth a toast (a fill). */
+  readonly severity: 'INFO' | 'SUCCESS' | 'WARNING' | 'CRITICAL';
   readonly title: string;
   readonly message: string;
 }
@@ -307,9 +311,18 @@ export class DeskStore {
     if (known && known.updatedAt > order.updatedAt) return;
     this.orders.set(order.id, order);
     this.touch('orders');
-    if (!fromSnapshot && order.state === 'rejected' && known?.state !== 'rejected') {
-      this.alert('order', 'WARNING', `Order rejected: ${order.side} ${order.quantity} ${order.symbol}`, order.reason ?? 'no reason given');
+    // A fill, a partial fill or a reject as it happens (a snapshot's orders are old news).
+    const notice = fromSnapshot ? undefined : orderNotice(known, order, this.priceDecimalsOf(order.conId, order.avgFillPrice));
+    if (notice) {
+      this.alert('order', notice.kind === 'rejected' ? 'WARNING' : 'SUCCESS', notice.title, notice.message);
+      notifyTrader(notice);
     }
+  }
+
+  /** Decimals for an instrument's prices: its tick's when it is on the watchlist. */
+  priceDecimalsOf(conId: number, price?: number): number {
+    for (const i of this.watchlist.values()) if (i.instrument.conId === conId) return priceDecimals(i.instrument.minTick, price);
+    return priceDecimals(undefined, price);
   }
 
   /** A new fill, or one again with its commission (the venue reports that after the execution). */
