@@ -11,7 +11,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { systemClock } from '../../src/main/clock';
 import { APP_CSP, DEV_CSP, withContentSecurityPolicy } from '../../src/main/electron/csp';
 import { registerDeskIpc, type IpcEventLike, type IpcMainLike, type WebContentsLike } from '../../src/main/electron/ipc';
-import { createSenderCheck } from '../../src/main/electron/sender';
+import { createAppPageCheck, createSenderCheck, permissionAllowed } from '../../src/main/electron/sender';
 import { createLogger } from '../../src/main/ops';
 import { createStreamMetrics, StreamJournal, StreamPublisher, StreamServer, type StreamServerOptions } from '../../src/main/transport';
 import { ACK_EVERY_BYTES, createDeskApi, type IpcRendererLike } from '../../src/preload/desk-api';
@@ -213,6 +213,15 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
     expect(() => dev({ senderFrame: { url: 'http://localhost:5173/index.html', parent: null } })).not.toThrow();
     expect(() => dev({ senderFrame: { url: 'http://localhost:5174/', parent: null } })).toThrow(/unexpected sender/);
     expect(() => dev({ senderFrame: { url: APP_INDEX, parent: null } })).toThrow(/unexpected sender/);
+  });
+
+  it('grants notifications to the app\u2019s own top-level page only, and no other permission to anyone', () => {
+    const isApp = createAppPageCheck(APP_INDEX, undefined);
+    expect(permissionAllowed('notifications', `${APP_INDEX}#positions`, true, isApp)).toBe(true);
+    expect(permissionAllowed('notifications', APP_INDEX, false, isApp)).toBe(false);
+    expect(permissionAllowed('notifications', 'https://example.com/', true, isApp)).toBe(false);
+    expect(permissionAllowed('notifications', undefined, true, isApp)).toBe(false);
+    for (const other of ['media', 'geolocation', 'clipboard-read', 'openExternal', 'fullscreen']) expect(permissionAllowed(other, APP_INDEX, true, isApp)).toBe(false);
   });
 
   it('gives every command its own correlation id, on the IPC line and on every line the command logs', async () => {

@@ -5,7 +5,7 @@ import { createDesk, loadConfig, type Desk } from '../app';
 import { createFileLogger } from '../ops';
 import { withContentSecurityPolicy } from './csp';
 import { registerDeskIpc } from './ipc';
-import { createSenderCheck, hardenApp } from './security';
+import { createAppPageCheck, createSenderCheck, hardenApp } from './security';
 
 // Built as out/main/main.js; the preload and the renderer sit beside it under out/.
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
@@ -41,7 +41,7 @@ function createMainWindow(): BrowserWindow {
 
 async function boot(): Promise<Desk> {
   await app.whenReady();
-  hardenApp();
+  hardenApp(createAppPageCheck(rendererIndexUrl, devServerUrl));
   // The window's CSP as a header on its pages (the built index.html also carries it as a meta tag; see csp.ts).
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     const responseHeaders = withContentSecurityPolicy(details, rendererIndexUrl, devServerUrl);
