@@ -175,10 +175,9 @@ describe('the workstation in Chromium against the demo venue', () => {
     await byTest('ticket-quantity').fill('3');
     // The ticket says so before sending, from the venue's own status.
     await expect.poll(() => text('risk-verdict'), { timeout: 10_000 }).toMatch(/paper account/);
-    await byTest('ticket-send').click();
-    // LIVE asks once more before sending; the venue then refuses for the paper account.
-    await byTest('ticket-send').click();
-    await expect.poll(() => text('ticket-result'), { timeout: 15_000 }).toMatch(/paper account/);
+    // Send is off while trading is not allowed, with the venue's reason beside it.
+    await expect.poll(() => byTest('ticket-send').isDisabled(), { timeout: 10_000 }).toBe(true);
+    expect(await text('send-blocked')).toMatch(/paper account/);
     await shot('live-refused');
     await byTest('switch-paper').click();
     await expect.poll(() => text('mode-badge'), { timeout: 30_000 }).toBe('PAPER');

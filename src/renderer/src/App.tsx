@@ -4,6 +4,7 @@ import { AccountRisk } from './components/AccountRisk';
 import { Blotter } from './components/Blotter';
 import { Chart } from './components/Chart';
 import { useHotkeys } from './components/Hotkeys';
+import { OutageBanner } from './components/OutageBanner';
 import { OrderTicket, type TicketHandle } from './components/OrderTicket';
 import { Toasts } from './components/Toasts';
 import { TopBar } from './components/TopBar';
@@ -94,6 +95,7 @@ function Workstation() {
         mode={mode}
         onModeSwitched={(m) => void store.modeSwitched(m)}
       />
+      <OutageBanner />
       <main className="workspace" data-testid="workspace">
         <Watchlist selected={item?.word} onSelect={setSelected} />
         <Chart item={item} />

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { OrderPreview, OrderSide, OrderTicket as Ticket, OrderType, TimeInForce, TradingMode } from '../../../shared';
-import { useSlices } from '../desk/hooks';
+import { useOrderBlock, useSlices } from '../desk/hooks';
 import { price, priceDecimals } from '../desk/format';
 import type { WatchItem } from '../desk/store';
 
@@ -30,6 +30,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   // The verdict is checked again as the account and the venue change (a halt, arming, a disconnect).
   const context = `${store.version('account')}|${store.version('venue')}`;
   const inFlight = useRef(false);
+  const blocked = useOrderBlock();
   const [side, setSide] = useState<OrderSide>('BUY');
   const [quantity, setQuantity] = useState('100');
   const [type, setType] = useState<OrderType>('MKT');
@@ -100,6 +101,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     }
     // One order at a time: a held hotkey or a double click sends one.
     if (inFlight.current) return;
+    if (blocked) return setResult({ ok: false, message: blocked });
     const wanted = confirmKeyOf(withSide);
     if (mode === 'live' && confirm !== wanted) {
       if (withSide !== side) setSide(withSide);
@@ -182,9 +184,10 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
         <p className={`verdict ${verdict === undefined ? '' : verdict.ok ? 'ok' : 'bad'}`} data-testid="risk-verdict">
           {typeof ticket === 'string' ? ticket : verdict === undefined ? 'checking…' : verdict.ok ? 'Risk: passes every check' : `Risk: ${verdict.reason}`}
         </p>
-        <button className={`btn send side-${side.toLowerCase()}`} disabled={sending || !item} data-testid="ticket-send">
+        <button className={`btn send side-${side.toLowerCase()}`} disabled={sending || !item || blocked !== undefined} title={blocked} data-testid="ticket-send">
           {confirming ? `Confirm LIVE ${side}` : sending ? 'Sending…' : `${side} ${quantity} ${type}`}
         </button>
+        {blocked && <p className="send-blocked" data-testid="send-blocked">{blocked}</p>}
         {result && (
           <p className={result.ok ? 'ok' : 'error'} data-testid="ticket-result">
             {result.message}

@@ -29,10 +29,11 @@ import type {
   VenueStatus,
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
+import { orderBlock, outages, type Connectivity, type Outage } from './outage';
 
 export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
 
-export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'command';
+export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'core' | 'command';
 
 /** One line of the alert log (and a toast while fresh). */
 export interface DeskAlert {
@@ -94,6 +95,12 @@ export class DeskStore {
   stream: StreamStatus = { connected: false, state: undefined, latency: [] };
   /** The core's trading mode, as this window last saw it. */
   mode: TradingMode = 'paper';
+  /** Whether the core answered the latest health poll (undefined before the first). */
+  coreReachable: boolean | undefined;
+  /** When the core stopped answering, while it does not. */
+  coreDownSince: number | undefined;
+  /** When the latest health poll ended (answered or not): the clock quote ages are shown by. */
+  polledAt = 0;
 
   private readonly versions = new Map<Slice, number>();
   private readonly listeners = new Map<Slice, Set<() => void>>();
@@ -113,6 +120,8 @@ export class DeskStore {
   private epoch: string | undefined;
   private syncing = false;
   private noVenueShown = false;
+  /** The venue's state as last logged, so the activity log gets each change once. */
+  private loggedVenue: string | undefined;
 
   constructor(
     readonly api: DeskApi,
@@ -260,10 +269,7 @@ export class DeskStore {
         this.touch('account');
         return;
       case 'venue':
-        if (topic === 'venue.status') {
-          this.venue = data as VenueStatus;
-          this.touch('venue');
-        } else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
+        if (topic === 'venue.status') this.setVenue(data as VenueStatus); else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
         return;
       case 'risk':
         if (topic === 'risk.killswitch') {
@@ -303,6 +309,18 @@ export class DeskStore {
     if (!fromSnapshot && order.state === 'rejected' && known?.state !== 'rejected') {
       this.alert('order', 'WARNING', `Order rejected: ${order.side} ${order.quantity} ${order.symbol}`, order.reason ?? 'no reason given');
     }
+  }
+
+  /** The venue's status (from the stream or a health answer); each change of its connection goes to the activity log. */
+  private setVenue(v: VenueStatus): void {
+    this.venue = v;
+    this.touch('venue');
+    // The connection's state only: a resync (kill switch, reconnect) is not worth a line each time.
+    if (this.loggedVenue !== undefined && this.loggedVenue !== v.state) {
+      const ok = v.state === 'connected' || v.state === 'degraded-data';
+      this.alert('venue', ok ? 'INFO' : 'WARNING', `Venue ${v.state === 'degraded-data' ? 'connected, a data farm down' : v.state}`, `${v.host}:${v.port}${v.lastError ? ` — ${v.lastError}` : ''}${v.trading.reason ? ` — ${v.trading.reason}` : ''}`);
+    }
+    this.loggedVenue = v.state;
   }
 
   /** A new fill, or one again with its commission (the venue reports that after the execution). */
@@ -369,11 +387,11 @@ export class DeskStore {
   private async poll(): Promise<void> {
     const switches = this.switches;
     const health = await this.api.command('getHealth', {});
+    this.coreAnswered(health.ok ? undefined : health.error.message);
     if (health.ok) {
       const restarted = this.health !== undefined && this.health.session !== health.value.session;
       this.health = health.value;
-      if (health.value.venue) this.venue = health.value.venue;
-      this.touch('venue');
+      if (health.value.venue) this.setVenue(health.value.venue);
       // Another window (or the CLI) switched the mode: follow the core (unless this window switched meanwhile).
       if (switches === this.switches && health.value.mode !== this.mode) void this.modeSwitched(health.value.mode);
       // A restarted core knows nothing of this window's subscriptions.
@@ -387,6 +405,41 @@ export class DeskStore {
       this.touch('transport');
     }
     await this.refreshRisk();
+  }
+
+  /** The core answered a health poll (or did not: why); an outage and a recovery each go to the log once. */
+  private coreAnswered(failure: string | undefined): void {
+    const reachable = failure === undefined;
+    this.polledAt = Date.now();
+    if (reachable && this.coreReachable === false) {
+      const down = this.coreDownSince === undefined ? '' : ` after ${Math.round((Date.now() - this.coreDownSince) / 1000)} s`;
+      this.alert('core', 'INFO', 'Core reachable again', `The DualDesk core answers again${down}.`);
+    } else if (!reachable && this.coreReachable !== false) {
+      this.coreDownSince = Date.now();
+      this.alert('core', 'CRITICAL', 'Core not reachable', failure);
+    }
+    if (reachable) this.coreDownSince = undefined;
+    // Dots, banner, quote ages and the ticket's Send follow every answer (or its absence); the risk badge each change.
+    if (this.coreReachable !== reachable) this.touch('account');
+    this.coreReachable = reachable;
+    this.touch('venue');
+  }
+
+  // --- connectivity --------------------------------------------------------------------------------
+
+  /** What this window knows of its connections now (health polls and the subscriber's state). */
+  connectivity(now = Date.now()): Connectivity {
+    return { coreReachable: this.coreReachable, coreDownSince: this.coreDownSince, health: this.health, venue: this.venue, risk: this.risk, stream: this.subscriber?.state(), now };
+  }
+
+  /** Everything down now, with what the desk is doing about it (the outage banner). */
+  outages(now = Date.now()): Outage[] {
+    return outages(this.connectivity(now));
+  }
+
+  /** Why the ticket's Send is off now (undefined when an order can go out). */
+  orderBlock(): string | undefined {
+    return orderBlock(this.connectivity());
   }
 
   // --- commands ----------------------------------------------------------------------------------
@@ -499,7 +552,7 @@ export class DeskStore {
     for (const slice of ['orders', 'positions', 'fills', 'account'] as const) this.touch(slice);
   }
 
-  // --- alerts ------------------------------------------------------------------------------------
+  // --- the activity log ---------------------------------------------------------------------------
 
   alert(source: AlertSource, severity: DeskAlert['severity'], title: string, message: string): void {
     this.alerts = [{ id: this.nextAlertId++, at: Date.now(), source, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
