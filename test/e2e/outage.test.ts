@@ -1,5 +1,5 @@
-// Outages in Debian's Chromium against `dualdesk serve --demo` (and the simulator as TWS): the core or
-// the venue gone under an open page must not look healthy.
+// Outages and the activity log in Debian's Chromium against `dualdesk serve --demo`: the core killed
+// under an open page must not look healthy, and what the app did must be readable in one log.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,21 @@ async function ready(): Promise<void> {
   await expect.poll(() => aapl().locator('[data-testid="bid"]').textContent(), { timeout: 30_000 }).toMatch(/^\d[\d,]*\.\d+$/);
   await expect.poll(() => byTest('status-venue').getAttribute('data-state'), { timeout: 20_000 }).toBe('ok');
   await aapl().click();
+}
+
+/** A resting buy limit 3% under the bid (it never fills), sent from the ticket; its order id. */
+async function placeRestingLimit(quantity: number): Promise<string> {
+  const bid = Number((await aapl().locator('[data-testid="bid"]').textContent())?.replace(/,/g, ''));
+  await byTest('side-BUY').click();
+  await byTest('ticket-type').selectOption('LMT');
+  await byTest('ticket-quantity').fill(String(quantity));
+  await byTest('ticket-limit').fill((Math.floor(bid * 0.97 * 100) / 100).toFixed(2));
+  await expect.poll(() => text('risk-verdict')).toContain('passes every check');
+  await byTest('ticket-send').click();
+  await expect.poll(() => text('ticket-result'), { timeout: 15_000 }).toMatch(new RegExp(`BUY ${quantity} AAPL LMT sent \\(order \\S+\\)`));
+  const id = /\(order (\S+)\)/.exec(await text('ticket-result'))?.[1];
+  if (!id) throw new Error('no order id in the ticket’s result');
+  return id;
 }
 
 beforeAll(async () => {
@@ -100,6 +115,53 @@ describe('a core outage under an open page', () => {
     const log = (await text('alert-log')) ?? '';
     expect(log).toContain('Core not reachable');
     expect(log).toContain('Core reachable again');
+  });
+});
+
+describe('the activity log', () => {
+  it('lists orders submitted, modified and cancelled (with their ids) and a hotkey’s cancel all', async () => {
+    await ready();
+    const first = await placeRestingLimit(7);
+
+    // Modified in the blotter: the quantity 7 → 9.
+    await byTest('tab-orders').click();
+    await byTest('orders-working').click();
+    const row = byTest(`order-${first}`);
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 15_000 }).toBe('submitted');
+    await row.locator('[data-testid="order-modify"]').click();
+    await row.getByLabel('New quantity').fill('9');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => row.locator('td').nth(3).textContent(), { timeout: 15_000 }).toBe('9');
+    await row.locator('[data-testid="order-cancel"]').click();
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(0);
+
+    // Another, cancelled by the hotkey with the focus outside any field.
+    const second = await placeRestingLimit(5);
+    await expect.poll(() => byTest(`order-${second}`).getAttribute('data-state'), { timeout: 15_000 }).toBe('submitted');
+    await page.locator('[data-testid="workspace"] h3').first().click();
+    await page.keyboard.press('Alt+C');
+    await expect.poll(() => byTest(`order-${second}`).count(), { timeout: 15_000 }).toBe(0);
+
+    await byTest('tab-alerts').click();
+    const entries = async () => (await page.locator('[data-testid="alert-log"] tr').allTextContents()).join('\n');
+    await expect.poll(entries, { timeout: 15_000 }).toContain(`Order ${second} cancelled`);
+    const log = await entries();
+    expect(log).toContain(`Order ${first} submitted`);
+    expect(log).toMatch(new RegExp(`Order ${first} modified.*quantity 7 → 9`));
+    expect(log).toContain(`Order ${first} cancelled`);
+    expect(log).toContain(`Order ${second} submitted`);
+    expect(log).toMatch(/Hotkey Alt\+C.*Cancel all orders/);
+    expect(log).toMatch(/Cancel all.*1 order\(s\) cancelled/);
+    // Each entry has its time and its source.
+    const hotkey = page.locator('[data-testid="activity"][data-source="hotkey"]').first();
+    expect(await hotkey.locator('td').first().textContent()).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await hotkey.locator('td').nth(1).textContent()).toBe('hotkey');
+    expect(await text('tab-alerts')).toBe('Activity');
+    // Filtered to the orders alone: no hotkey line.
+    await byTest('activity-filter').selectOption('order');
+    await expect.poll(() => page.locator('[data-testid="activity"][data-source="hotkey"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="activity"][data-source="order"]').count()).toBeGreaterThanOrEqual(5);
+    await byTest('activity-filter').selectOption('');
   });
 });
 

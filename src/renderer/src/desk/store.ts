@@ -29,13 +29,14 @@ import type {
   VenueStatus,
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
+import { price, priceDecimals, qty } from './format';
 import { orderBlock, outages, type Connectivity, type Outage } from './outage';
 
 export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
 
-export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'core' | 'command';
+export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'core' | 'hotkey' | 'command';
 
-/** One line of the alert log (and a toast while fresh). */
+/** One line of the activity log (and a toast while fresh, unless INFO). */
 export interface DeskAlert {
   readonly id: number;
   readonly at: number;
@@ -306,9 +307,29 @@ export class DeskStore {
     if (known && known.updatedAt > order.updatedAt) return;
     this.orders.set(order.id, order);
     this.touch('orders');
-    if (!fromSnapshot && order.state === 'rejected' && known?.state !== 'rejected') {
-      this.alert('order', 'WARNING', `Order rejected: ${order.side} ${order.quantity} ${order.symbol}`, order.reason ?? 'no reason given');
+    if (!fromSnapshot) this.logOrder(known, order);
+  }
+
+  /** What changed in an order, as the stream told it, into the activity log (with the order's id). */
+  private logOrder(known: Order | undefined, o: Order): void {
+    const d = priceDecimals(undefined, o.limitPrice ?? o.stopPrice);
+    const what = `${o.side} ${qty(o.quantity)} ${o.symbol} ${o.type}${o.limitPrice !== undefined ? ` ${price(o.limitPrice, d)}` : ''}${o.stopPrice !== undefined ? ` stop ${price(o.stopPrice, d)}` : ''}`;
+    if (!known) this.alert('order', 'INFO', `Order ${o.id} submitted`, `${what} ${o.tif}${o.origin === 'adopted' ? ' (found at the venue)' : ''}`);
+    else {
+      const changes = [
+        known.quantity !== o.quantity ? `quantity ${qty(known.quantity)} → ${qty(o.quantity)}` : '',
+        known.limitPrice !== o.limitPrice ? `limit ${price(known.limitPrice, d)} → ${price(o.limitPrice, d)}` : '',
+        known.stopPrice !== o.stopPrice ? `stop ${price(known.stopPrice, d)} → ${price(o.stopPrice, d)}` : '',
+      ].filter(Boolean);
+      if (changes.length > 0) this.alert('order', 'INFO', `Order ${o.id} modified`, `${changes.join(', ')} (${what})`);
     }
+    if (known?.state === o.state) return;
+    const reason = o.reason ? ` — ${o.reason}` : '';
+    if (o.state === 'rejected') this.alert('order', 'WARNING', `Order ${o.id} rejected: ${o.side} ${qty(o.quantity)} ${o.symbol}`, o.reason ?? 'no reason given');
+    else if (o.state === 'cancelled') this.alert('order', 'INFO', `Order ${o.id} cancelled`, `${what}${reason}`);
+    else if (o.state === 'expired') this.alert('order', 'INFO', `Order ${o.id} expired`, `${what}${reason}`);
+    else if (o.state === 'filled') this.alert('order', 'INFO', `Order ${o.id} filled`, `${o.side} ${qty(o.filledQuantity)} ${o.symbol} @ ${price(o.avgFillPrice, 4)}`);
+    else if (o.state === 'partially-filled') this.alert('order', 'INFO', `Order ${o.id} partly filled`, `${qty(o.filledQuantity)} of ${qty(o.quantity)} ${o.symbol} @ ${price(o.avgFillPrice, 4)}`);
   }
 
   /** The venue's status (from the stream or a health answer); each change of its connection goes to the activity log. */
@@ -400,6 +421,7 @@ export class DeskStore {
     }
     const state = this.subscriber?.state();
     if (state) {
+      this.logStream(this.stream.state, state);
       const latency = [...this.stream.latency, { t: Date.now(), p50: state.latencyMs.p50, p99: state.latencyMs.p99 }].slice(-120);
       this.stream = { connected: state.websocket === 'open', state, latency };
       this.touch('transport');
@@ -423,6 +445,15 @@ export class DeskStore {
     if (this.coreReachable !== reachable) this.touch('account');
     this.coreReachable = reachable;
     this.touch('venue');
+  }
+
+  /** Reconnects, failovers and gap fills of this window's stream, from its subscriber's counters. */
+  private logStream(before: SubscriberState | undefined, now: SubscriberState): void {
+    if (!before) return;
+    if (before.websocket === 'open' && now.websocket !== 'open') this.alert('stream', 'INFO', 'Stream disconnected', `At seq ${now.lastSeq}; reconnecting.`);
+    if (before.websocket !== 'open' && now.websocket === 'open') this.alert('stream', 'INFO', 'Stream reconnected', `Resumed at seq ${now.lastSeq} (${now.reconnects} reconnect(s) so far).`);
+    if (now.failovers > before.failovers) this.alert('stream', 'WARNING', 'Stream failed over to Kafka', `Reading the backup from seq ${now.lastSeq + 1}.`);
+    if (now.gapsFilled > before.gapsFilled) this.alert('stream', 'INFO', 'Stream gap filled', `${now.gapsFilled - before.gapsFilled} gap(s) filled; at seq ${now.lastSeq}.`);
   }
 
   // --- connectivity --------------------------------------------------------------------------------
@@ -553,6 +584,11 @@ export class DeskStore {
   }
 
   // --- the activity log ---------------------------------------------------------------------------
+
+  /** A hotkey the trader pressed (the hotkey handler calls this before acting). */
+  hotkey(chord: string, action: string): void {
+    this.alert('hotkey', 'INFO', `Hotkey ${chord}`, action);
+  }
 
   alert(source: AlertSource, severity: DeskAlert['severity'], title: string, message: string): void {
     this.alerts = [{ id: this.nextAlertId++, at: Date.now(), source, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
