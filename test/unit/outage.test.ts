@@ -85,9 +85,11 @@ describe('outages', () => {
 });
 
 describe('quote ages', () => {
-  it('stale from 5 s, written in seconds, minutes or hours', () => {
-    expect(staleAge(NOW - 4_999, NOW)).toBeUndefined();
-    expect(staleAge(NOW - 12_400, NOW)).toBe(12_400);
+  it('stale only while its path is interrupted or its feed reported silent; written in seconds, minutes or hours', () => {
+    expect(staleAge(NOW - 60_000, NOW, false)).toBeUndefined();
+    expect(staleAge(NOW - 12_400, NOW, true)).toBe(12_400);
+    expect(staleAge(NOW - 12_400, NOW, false, NOW - 1_000)).toBe(12_400);
+    expect(staleAge(NOW - 500, NOW, false, NOW - 1_000)).toBeUndefined();
     expect(ageText(12_400)).toBe('12 s');
     expect(ageText(185_000)).toBe('3 min');
     expect(ageText(7_300_000)).toBe('2 h');

@@ -2,7 +2,7 @@ import { memo, useCallback, useState } from 'react';
 import type { SymbolQuote } from '../../../shared';
 import { useSlices } from '../desk/hooks';
 import { compact, pct, price, priceDecimals, tone } from '../desk/format';
-import { ageText, staleAge } from '../desk/outage';
+import { ageText } from '../desk/outage';
 import type { WatchItem } from '../desk/store';
 
 const Row = memo(function Row({ item, quote, stale, selected, onSelect, onRemove }: { item: WatchItem; quote: SymbolQuote | undefined; stale: string | undefined; selected: boolean; onSelect: (word: string) => void; onRemove: (word: string) => void }) {
@@ -41,17 +41,15 @@ const Row = memo(function Row({ item, quote, stale, selected, onSelect, onRemove
   );
 });
 
-/** The age of a quote that has not changed for a while ('12 s'), else undefined. */
-function staleOf(time: number | undefined, now: number): string | undefined {
-  const age = staleAge(time, now);
+/** A stale quote's age in words ('12 s'), else undefined. */
+function staleOf(age: number | undefined): string | undefined {
   return age === undefined ? undefined : ageText(age);
 }
 
 /** Symbols with bid, ask, last, change and volume; add (the venue validates) and remove. */
 export function Watchlist({ selected, onSelect }: { selected: string | undefined; onSelect: (word: string) => void }) {
-  // 'venue' moves at every health poll (answered or not): stale quotes' ages count on, by the poll's clock.
+  // 'venue' moves at every health poll (answered or not): stale quotes' ages count on.
   const store = useSlices('watchlist', 'quotes', 'venue');
-  const now = store.polledAt;
   const [symbol, setSymbol] = useState('');
   const [secType, setSecType] = useState<'STK' | 'CASH' | 'FUT'>('STK');
   const [error, setError] = useState<string | undefined>();
@@ -113,7 +111,7 @@ export function Watchlist({ selected, onSelect }: { selected: string | undefined
           </thead>
           <tbody>
             {[...store.watchlist.values()].map((item) => (
-              <Row key={item.word} item={item} quote={store.quotes.get(item.word)} stale={staleOf(store.quotes.get(item.word)?.time, now)} selected={item.word === selected} onSelect={onSelect} onRemove={remove} />
+              <Row key={item.word} item={item} quote={store.quotes.get(item.word)} stale={staleOf(store.quoteAge(item.word))} selected={item.word === selected} onSelect={onSelect} onRemove={remove} />
             ))}
           </tbody>
         </table>

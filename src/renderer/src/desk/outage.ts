@@ -78,14 +78,15 @@ export function orderBlock(c: Connectivity): string | undefined {
 /** A reason as the end of a sentence (one full stop). */
 const sentence = (s: string) => (/[.!?]$/.test(s) ? s : `${s}.`);
 
-/** A quote this old (ms since the core received its latest change) is shown greyed with its age. */
-export const STALE_MS = 5_000;
-
-/** The quote's age when it is stale, else undefined. */
-export function staleAge(quoteTime: number | undefined, now: number): number | undefined {
+/**
+ * The age of a quote that may not be the market's now, else undefined: its path is interrupted (any
+ * outage), or the venue reported its feed silent (`silentSince`, when told) and it has not changed since.
+ * A quiet quote on a healthy feed is current, however old its last change.
+ */
+export function staleAge(quoteTime: number | undefined, now: number, interrupted: boolean, silentSince?: number): number | undefined {
   if (quoteTime === undefined) return undefined;
-  const age = now - quoteTime;
-  return age >= STALE_MS ? age : undefined;
+  if (!interrupted && (silentSince === undefined || quoteTime > silentSince)) return undefined;
+  return Math.max(0, now - quoteTime);
 }
 
 /** "12 s", "3 min", "2 h": a stale quote's age at a glance. */

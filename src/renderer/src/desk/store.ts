@@ -30,7 +30,7 @@ import type {
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
 import { price, priceDecimals, qty } from './format';
-import { orderBlock, outages, type Connectivity, type Outage } from './outage';
+import { orderBlock, outages, staleAge, type Connectivity, type Outage } from './outage';
 
 export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
 
@@ -121,6 +121,8 @@ export class DeskStore {
   private epoch: string | undefined;
   private syncing = false;
   private noVenueShown = false;
+  /** When the venue reported a quote feed silent, by conId (a newer quote makes it current again). */
+  private readonly silentFeeds = new Map<number, number>();
   /** The venue's state as last logged, so the activity log gets each change once. */
   private loggedVenue: string | undefined;
 
@@ -355,6 +357,10 @@ export class DeskStore {
   }
 
   private venueAlert(a: VenueAlert): void {
+    if (a.kind === 'stale-feed' && a.feed === 'quotes') {
+      this.silentFeeds.set(a.conId, Date.now());
+      this.touch('quotes');
+    }
     if (a.kind === 'stale-feed') this.alert('venue', 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
     else if (a.kind === 'connectivity') this.alert('venue', a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
     else this.alert('venue', 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
@@ -460,12 +466,19 @@ export class DeskStore {
 
   /** What this window knows of its connections now (health polls and the subscriber's state). */
   connectivity(now = Date.now()): Connectivity {
-    return { coreReachable: this.coreReachable, coreDownSince: this.coreDownSince, health: this.health, venue: this.venue, risk: this.risk, stream: this.subscriber?.state(), now };
+    // The stream's state as of the last poll (once a second): cheap enough for every render of the ticket.
+    return { coreReachable: this.coreReachable, coreDownSince: this.coreDownSince, health: this.health, venue: this.venue, risk: this.risk, stream: this.stream.state, now };
   }
 
   /** Everything down now, with what the desk is doing about it (the outage banner). */
   outages(now = Date.now()): Outage[] {
     return outages(this.connectivity(now));
+  }
+
+  /** The age of a quote that may not be the market's now (an outage, or its feed reported silent), by the last poll's clock; else undefined. */
+  quoteAge(word: string): number | undefined {
+    const q = this.quotes.get(word);
+    return staleAge(q?.time, this.polledAt, this.outages(this.polledAt).length > 0, q ? this.silentFeeds.get(q.conId) : undefined);
   }
 
   /** Why the ticket's Send is off now (undefined when an order can go out). */
