@@ -121,6 +121,26 @@ describe('a core outage under an open page', () => {
   });
 });
 
+describe('a hung core under an open page', () => {
+  it('a core that stops answering (SIGSTOP) is named in the banner within seconds, and clears when it goes on', async () => {
+    await ready();
+    await expect.poll(() => byTest('ticket-send').isEnabled(), { timeout: 15_000 }).toBe(true);
+    serve.proc.kill('SIGSTOP');
+    try {
+      // Its sockets stay open: only the missed heartbeats and the unanswered health poll tell.
+      await expect.poll(() => byTest('outage-banner').getAttribute('data-kind'), { timeout: 15_000 }).toBe('core');
+      expect(await text('outage-core')).toMatch(/core is not reachable/);
+      expect(await byTest('ticket-send').isDisabled()).toBe(true);
+      expect(await text('send-blocked')).toMatch(/core is not reachable/);
+      await expect.poll(() => byTest('status-venue').getAttribute('data-state')).toBe('off');
+    } finally {
+      serve.proc.kill('SIGCONT');
+    }
+    await expect.poll(() => byTest('outage-banner').count(), { timeout: 40_000 }).toBe(0);
+    await expect.poll(() => byTest('ticket-send').isEnabled(), { timeout: 15_000 }).toBe(true);
+  });
+});
+
 describe('the activity log', () => {
   it('lists orders submitted, modified and cancelled (with their ids) and a hotkey’s cancel all', async () => {
     await ready();

@@ -72,6 +72,8 @@ const MAX_ALERTS = 300;
 const MAX_FILLS = 500;
 const TOAST_MS = 8_000;
 const POLL_MS = 1_000;
+/** A core that accepts the connection but does not answer (hung, stopped) is unreachable after this long. */
+const HEALTH_TIMEOUT_MS = 3_000;
 const HIDDEN_FLUSH_MS = 1_000;
 const WATCHLIST_KEY = 'dualdesk.watchlist';
 
@@ -121,6 +123,9 @@ export class DeskStore {
   private epoch: string | undefined;
   private syncing = false;
   private noVenueShown = false;
+  /** Health polls started, and the latest one answered (or timed out): answers apply in order. */
+  private polls = 0;
+  private answered = 0;
   /** When the venue reported a quote feed silent, by conId (a newer quote makes it current again). */
   private readonly silentFeeds = new Map<number, number>();
   /** The venue's state as last logged, so the activity log gets each change once. */
@@ -413,7 +418,11 @@ export class DeskStore {
 
   private async poll(): Promise<void> {
     const switches = this.switches;
-    const health = await this.api.command('getHealth', {});
+    const n = ++this.polls;
+    const health = await withTimeout(this.api.command('getHealth', {}), HEALTH_TIMEOUT_MS);
+    // A slow answer that lands after a later poll's says nothing about the core now.
+    if (n < this.answered) return;
+    this.answered = n;
     this.coreAnswered(health.ok ? undefined : health.error.message);
     if (health.ok) {
       const restarted = this.health !== undefined && this.health.session !== health.value.session;
@@ -432,7 +441,7 @@ export class DeskStore {
       this.stream = { connected: state.websocket === 'open', state, latency };
       this.touch('transport');
     }
-    await this.refreshRisk();
+    if (health.ok) await this.refreshRisk();
   }
 
   /** The core answered a health poll (or did not: why); an outage and a recovery each go to the log once. */
@@ -612,6 +621,15 @@ export class DeskStore {
   toasts(now = Date.now()): DeskAlert[] {
     return this.alerts.filter((a) => now - a.at < TOAST_MS && a.severity !== 'INFO').slice(0, 4);
   }
+}
+
+/** The command's answer, or 'not reachable' once it has taken longer than `ms` (a hung core never answers). */
+function withTimeout<T>(answer: Promise<CommandResult<T>>, ms: number): Promise<CommandResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<CommandResult<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: { code: 'timeout', message: `The DualDesk core did not answer within ${ms / 1000} s.` } }), ms);
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 interface SavedSymbol {
