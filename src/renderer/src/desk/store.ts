@@ -277,7 +277,8 @@ export class DeskStore {
         this.touch('account');
         return;
       case 'venue':
-        if (topic === 'venue.status') this.setVenue(data as VenueStatus); else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
+        if (topic === 'venue.status') this.setVenue(data as VenueStatus);
+        else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
         return;
       case 'risk':
         if (topic === 'risk.killswitch') {
