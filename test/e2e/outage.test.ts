@@ -90,6 +90,7 @@ describe('a core outage under an open page', () => {
     expect(await byTest('status-journal').getAttribute('data-state')).toBe('off');
     await expect.poll(() => byTest('trading-state').getAttribute('data-state')).toBe('unknown');
     expect(await text('trading-state')).toBe('UNKNOWN');
+    expect(await text('kafka-state')).toMatch(/unknown/);
     // Quotes go stale, greyed with their age, which keeps counting.
     await expect.poll(() => aapl().getAttribute('data-stale'), { timeout: 15_000 }).toBe('true');
     const age = async () => Number(/^(\d+) s$/.exec((await aapl().locator('[data-testid="quote-age"]').textContent()) ?? '')?.[1]);
