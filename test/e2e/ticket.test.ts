@@ -210,7 +210,7 @@ describe('the order ticket in Chromium against the demo venue', () => {
     await byTest('ticket-quantity').fill('50');
     await expect.poll(() => text('risk-verdict')).toContain('passes every check');
     await byTest('ticket-send').click();
-    await expect.poll(() => text('ticket-result'), { timeout: 15_000 }).toMatch(/filled 50 @ \d[\d,]*\.\d{2}$/);
+    await expect.poll(() => text('ticket-result'), { timeout: 15_000 }).toMatch(/filled 50 @ \d[\d,]*\.\d{2} \(order \S+\)$/);
     const filled = (await orders()).find((o) => o.quantity === 50 && o.state === 'filled');
     expect(filled).toBeDefined();
     expect(await text('ticket-result')).toContain(filled?.avgFillPrice.toFixed(2));

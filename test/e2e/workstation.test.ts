@@ -176,8 +176,9 @@ describe('the workstation in Chromium against the demo venue', () => {
     await byTest('ticket-quantity').fill('3');
     // The ticket says so before sending, from the venue's own status.
     await expect.poll(() => text('risk-verdict'), { timeout: 10_000 }).toMatch(/paper account/);
-    // Send waits while the ticket is refused: nothing goes to the venue.
-    expect(await byTest('ticket-send').isDisabled()).toBe(true);
+    // Send is off while trading is not allowed, with the venue's reason beside it.
+    await expect.poll(() => byTest('ticket-send').isDisabled(), { timeout: 10_000 }).toBe(true);
+    expect(await text('send-blocked')).toMatch(/paper account/);
     await shot('live-refused');
     await byTest('switch-paper').click();
     await expect.poll(() => text('mode-badge'), { timeout: 30_000 }).toBe('PAPER');

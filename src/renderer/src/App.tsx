@@ -3,7 +3,8 @@ import type { DeskApi, DeskInfo } from '../../shared';
 import { AccountRisk } from './components/AccountRisk';
 import { Blotter } from './components/Blotter';
 import { Chart } from './components/Chart';
-import { useHotkeys } from './components/Hotkeys';
+import { loadHotkeys, useHotkeys } from './components/Hotkeys';
+import { OutageBanner } from './components/OutageBanner';
 import { OrderTicket, type TicketHandle } from './components/OrderTicket';
 import { Toasts } from './components/Toasts';
 import { TopBar } from './components/TopBar';
@@ -76,16 +77,32 @@ function Workstation() {
     else setKillResult(r.value.flat ? `Flat and halted: ${r.value.cancelled} order(s) cancelled, ${r.value.exits.length} exit(s). Re-arm to trade again.` : `NOT flat: ${r.value.remaining.map((p) => `${p.quantity} ${p.symbol}`).join(', ')} still held. ${r.value.problems.join('; ')}${r.value.continuing ? '. It carries on by itself when the venue is back (progress under Account & risk).' : ''}`);
   }, [store]);
 
-  const actions = useMemo(
-    () => ({
-      buy: () => ticket.current?.send('BUY'),
-      sell: () => ticket.current?.send('SELL'),
-      cancelAll: () => void store.command('cancelAll', {}).then((r) => !r.ok && store.alert('command', 'WARNING', 'Cancel all refused', r.error.message)),
-      flatten: () => void store.command('flatten', {}).then((r) => !r.ok && store.alert('command', 'WARNING', 'Flatten refused', r.error.message)),
-      killSwitch: () => void kill(),
-    }),
-    [store, kill],
-  );
+  // Each hotkey goes to the activity log (its chord and what it does) before it acts.
+  const actions = useMemo(() => {
+    const log = (action: keyof ReturnType<typeof loadHotkeys>, what: string) => store.hotkey(loadHotkeys()[action], what);
+    return {
+      buy: () => {
+        log('buy', 'Buy (the ticket as set)');
+        ticket.current?.send('BUY');
+      },
+      sell: () => {
+        log('sell', 'Sell (the ticket as set)');
+        ticket.current?.send('SELL');
+      },
+      cancelAll: () => {
+        log('cancelAll', 'Cancel all orders');
+        void store.command('cancelAll', {}).then((r) => (r.ok ? store.alert('hotkey', 'INFO', 'Cancel all', `${r.value.cancelled} order(s) cancelled`) : store.alert('command', 'WARNING', 'Cancel all refused', r.error.message)));
+      },
+      flatten: () => {
+        log('flatten', 'Flatten every position');
+        void store.command('flatten', {}).then((r) => (r.ok ? store.alert('hotkey', 'INFO', 'Flatten', r.value.length === 0 ? 'Nothing to flatten' : `Exit order(s) ${r.value.map((o) => o.id).join(', ')}`) : store.alert('command', 'WARNING', 'Flatten refused', r.error.message)));
+      },
+      killSwitch: () => {
+        log('killSwitch', 'Kill switch');
+        void kill();
+      },
+    };
+  }, [store, kill]);
   useHotkeys(actions);
 
   return (
@@ -94,6 +111,7 @@ function Workstation() {
         mode={mode}
         onModeSwitched={(m) => void store.modeSwitched(m)}
       />
+      <OutageBanner />
       <main className="workspace" data-testid="workspace">
         <Watchlist selected={item?.word} onSelect={setSelected} />
         <Chart item={item} />

@@ -71,6 +71,8 @@ export interface SubscriberState {
   readonly gapsFilled: number;
   readonly failovers: number;
   readonly reconnects: number;
+  /** When the next WebSocket reconnect is due (epoch ms), while one is scheduled: the UI counts down to it. */
+  readonly nextReconnectAt: number | undefined;
   readonly delivered: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
@@ -119,6 +121,7 @@ export class StreamSubscriber {
   private slowInARow = 0;
   private readonly backoff: Backoff;
   private reconnectTimer: unknown;
+  private reconnectAt: number | undefined;
   private watchTimer: unknown;
   private replayTimer: unknown;
   private replaying: { from: number; to: number } | undefined;
@@ -184,6 +187,7 @@ export class StreamSubscriber {
       gapsFilled: this.counters.gapsFilled,
       failovers: this.counters.failovers,
       reconnects: this.counters.reconnects,
+      nextReconnectAt: this.reconnectTimer ? this.reconnectAt : undefined,
       delivered: this.counters.delivered,
       latencyMs: { p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0 },
     };
@@ -228,8 +232,10 @@ export class StreamSubscriber {
     if (!this.running || this.reconnectTimer) return;
     const delay = this.backoff.next();
     this.counters.reconnects++;
+    this.reconnectAt = this.clock.now() + delay;
     this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
+      this.reconnectAt = undefined;
       this.connect();
     }, delay);
   }

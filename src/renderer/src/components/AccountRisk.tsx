@@ -135,9 +135,9 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
         Account &amp; risk
         <span className="spacer" />
         {risk && (
-          <span className={`trading-state ts-${risk.state}`} data-testid="risk-state">
-            {risk.state}
-            {risk.latched ? ' (latched)' : ''}
+          // Not known while the core is unreachable (the last answer is not the state now).
+          <span className={`trading-state ts-${store.coreReachable === false ? 'unknown' : risk.state}`} data-testid="risk-state">
+            {store.coreReachable === false ? 'UNKNOWN' : `${risk.state}${risk.latched ? ' (latched)' : ''}`}
           </span>
         )}
       </h3>

@@ -269,28 +269,45 @@ function Fills() {
   );
 }
 
+/** The activity log: orders, hotkeys, the stream, the core, the venue, discrepancies and risk, newest first; filterable by source. */
 function AlertLog() {
   const store = useSlices('alerts');
+  const [source, setSource] = useState('');
+  const sources = [...new Set(store.alerts.map((a) => a.source))].sort();
   return (
-    <table className="grid" data-testid="alert-log">
-      <tbody>
-        {store.alerts.map((a) => (
-          <tr key={a.id} className={`sev-${a.severity}`}>
-            <td>{time(a.at)}</td>
-            <td>{a.source}</td>
-            <td className="sym">{a.title}</td>
-            <td>{a.message}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <>
+      <div className="subtabs">
+        <select value={source} onChange={(e) => setSource(e.target.value)} aria-label="Show activity from" data-testid="activity-filter">
+          <option value="">Every source</option>
+          {sources.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </div>
+      <table className="grid" data-testid="alert-log">
+        <tbody>
+          {store.alerts
+            .filter((a) => source === '' || a.source === source)
+            .map((a) => (
+              <tr key={a.id} className={`sev-${a.severity}`} data-testid="activity" data-source={a.source}>
+                <td>{time(a.at)}</td>
+                <td>{a.source}</td>
+                <td className="sym">{a.title}</td>
+                <td>{a.message}</td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 
-/** Positions, orders (working / done), fills, the alert log and the hotkeys, as tabs. */
+/** Positions, orders (working / done), fills, the activity log and the hotkeys, as tabs. */
 export function Blotter() {
   const [tab, setTab] = useState<Tab>('positions');
-  const labels: Record<Tab, string> = { positions: 'Positions', orders: 'Orders', fills: 'Fills', alerts: 'Alerts', keys: 'Hotkeys' };
+  const labels: Record<Tab, string> = { positions: 'Positions', orders: 'Orders', fills: 'Fills', alerts: 'Activity', keys: 'Hotkeys' };
   return (
     <section className="panel blotter">
       <h3 className="tabs">

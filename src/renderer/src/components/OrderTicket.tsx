@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { OrderPreview, OrderSide, OrderTicket as Ticket, OrderType, TimeInForce, TradingMode } from '../../../shared';
-import { useSlices } from '../desk/hooks';
+import { useOrderBlock, useSlices } from '../desk/hooks';
 import { parsePrice, parseQuantity, price, priceDecimals, qty } from '../desk/format';
 import { orderProgress } from '../desk/order-words';
 import type { WatchItem } from '../desk/store';
@@ -30,6 +30,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   // The verdict is checked again as the account and the venue change (a halt, arming, a disconnect).
   const context = `${store.version('account')}|${store.version('venue')}`;
   const inFlight = useRef(false);
+  // Nothing can go out (the core, the venue or trading is down): said beside Send, first of every reason.
+  const outage = useOrderBlock();
   const [side, setSide] = useState<OrderSide>('BUY');
   const [quantity, setQuantity] = useState('100');
   const [type, setType] = useState<OrderType>('MKT');
@@ -97,6 +99,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
 
   // Why Send waits, the first reason that applies (one line per reason); undefined: it may send.
   const blocked = [
+    outage,
     typeof ticket === 'string' ? ticket : undefined,
     verdict === undefined ? CHECKING : undefined,
     verdict !== undefined && !verdict.ok ? (verdict.code === 'invalid-arguments' ? verdict.reason : `Risk: ${verdict.reason}`) : undefined,
@@ -105,7 +108,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   async function send(withSide: OrderSide = side) {
     // Only a hotkey gets here with Send disabled: say why nothing was sent. The verdict is for the side
     // on the ticket; a hotkey for the other side is left to the core's gate.
-    const refusal = typeof ticket === 'string' ? ticket : withSide === side ? blocked : undefined;
+    const refusal = typeof ticket === 'string' ? ticket : (outage ?? (withSide === side ? blocked : undefined));
     if (refusal !== undefined) {
       store.alert('command', 'WARNING', `${withSide} not sent`, refusal === CHECKING ? 'The ticket is still being checked: press again in a moment.' : refusal);
       return;
@@ -148,7 +151,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
         ? { tone: 'working', text: `order ${shown.orderId} sent` }
         : {
             tone: order.state === 'rejected' ? 'error' : order.state === 'filled' ? 'ok' : 'working',
-            text: `${order.side} ${qty(order.quantity)} ${order.symbol} ${order.type} — ${orderProgress(order, store.priceDecimalsOf(order.conId, order.avgFillPrice))}`,
+            text: `${order.side} ${qty(order.quantity)} ${order.symbol} ${order.type} — ${orderProgress(order, store.priceDecimalsOf(order.conId, order.avgFillPrice))} (order ${order.id})`,
           };
   const parsedQuantity = parseQuantity(quantity);
 
@@ -230,6 +233,11 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
         >
           {confirming ? `Confirm LIVE ${side}` : sending ? 'Sending…' : `${side} ${parsedQuantity === undefined ? quantity : qty(parsedQuantity)} ${type}`}
         </button>
+        {outage && (
+          <p className="send-blocked" data-testid="send-blocked">
+            {outage}
+          </p>
+        )}
         {resultLine && (
           <p className={resultLine.tone} data-testid="ticket-result">
             {resultLine.text}

@@ -28,10 +28,12 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
     setError(undefined);
   };
 
-  const venueDot: Dot = !venue ? 'off' : venue.state === 'connected' && venue.synced ? 'ok' : venue.state === 'degraded-data' || venue.state === 'connecting' ? 'warn' : 'bad';
+  // With the core unreachable nothing behind it is known: grey, not the last answer's green.
+  const blind = store.coreReachable === false;
+  const venueDot: Dot = blind || !venue ? 'off' : venue.state === 'connected' && venue.synced ? 'ok' : venue.state === 'degraded-data' || venue.state === 'connecting' ? 'warn' : 'bad';
   const wsDot: Dot = stream.state?.channel === 'kafka' ? 'warn' : stream.connected ? 'ok' : 'bad';
-  const kafkaDot: Dot = !health?.kafka ? 'off' : health.kafka.state === 'up' ? 'ok' : health.kafka.state === 'starting' ? 'warn' : 'bad';
-  const journalDot: Dot = !health ? 'off' : health.checks.journal.ok && health.checks.stream.ok ? 'ok' : 'bad';
+  const kafkaDot: Dot = blind || !health?.kafka ? 'off' : health.kafka.state === 'up' ? 'ok' : health.kafka.state === 'starting' ? 'warn' : 'bad';
+  const journalDot: Dot = blind || !health ? 'off' : health.checks.journal.ok && health.checks.stream.ok ? 'ok' : 'bad';
   // The account orders go to; several and none chosen shows as such (trading is refused, the bar says why).
   const account = venue?.account ?? (venue && venue.accounts.length > 1 ? `${venue.accounts.length} accounts, none chosen` : undefined);
 
@@ -75,8 +77,8 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
         </span>
       )}
       {risk && (
-        <span className={`trading-state ts-${risk.state}`} data-testid="trading-state" title={risk.reason}>
-          {risk.state}
+        <span className={`trading-state ts-${blind ? 'unknown' : risk.state}`} data-testid="trading-state" data-state={blind ? 'unknown' : risk.state} title={blind ? 'Unknown while the core is not reachable' : risk.reason}>
+          {blind ? 'UNKNOWN' : risk.state}
         </span>
       )}
       {venue && !venue.trading.allowed && venue.trading.reason && (
@@ -85,10 +87,10 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
         </span>
       )}
       <span className="spacer" />
-      <Status name="venue" dot={venueDot} testId="status-venue" title={venue ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}` : 'no venue'} />
+      <Status name="venue" dot={venueDot} testId="status-venue" title={blind ? 'unknown: the core is not reachable' : venue ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}` : 'no venue'} />
       <Status name="ws" dot={wsDot} testId="status-ws" title={stream.state ? `channel ${stream.state.channel}, seq ${stream.state.lastSeq}` : 'connecting'} />
-      <Status name="kafka" dot={kafkaDot} testId="status-kafka" title={health?.checks.kafka.detail ?? ''} />
-      <Status name="journal" dot={journalDot} testId="status-journal" title={health?.checks.journal.detail ?? ''} />
+      <Status name="kafka" dot={kafkaDot} testId="status-kafka" title={blind ? 'unknown: the core is not reachable' : (health?.checks.kafka.detail ?? '')} />
+      <Status name="journal" dot={journalDot} testId="status-journal" title={blind ? 'unknown: the core is not reachable' : (health?.checks.journal.detail ?? '')} />
       {mode === 'paper' ? (
         <button className="btn btn-live" data-testid="switch-live" onClick={() => setDialog('live')}>
           Switch to LIVE…

@@ -25,7 +25,9 @@ function LatencyChart({ points }: { points: readonly { t: number; p50: number; p
 export function Transport() {
   const store = useSlices('transport', 'venue');
   const s = store.stream.state;
-  const h = store.health;
+  // The core's own figures are not known while it does not answer: shown as such, not as they were.
+  const blind = store.coreReachable === false;
+  const h = blind ? undefined : store.health;
   const last = store.stream.latency[store.stream.latency.length - 1];
   return (
     <section className="panel transport" data-testid="transport">
@@ -52,7 +54,7 @@ export function Transport() {
         <dt>Subscribers</dt>
         <dd data-testid="stream-subscribers">{h?.stream?.subscribers ?? '—'}</dd>
         <dt>Kafka</dt>
-        <dd data-testid="kafka-state">{h?.kafka ? `${h.kafka.state}, backlog ${compact(h.kafka.backlog)}, lag ${(h.kafka.lagMs / 1000).toFixed(1)} s` : 'not configured'}</dd>
+        <dd data-testid="kafka-state">{blind ? 'unknown (core not reachable)' : h?.kafka ? `${h.kafka.state}, backlog ${compact(h.kafka.backlog)}, lag ${(h.kafka.lagMs / 1000).toFixed(1)} s` : 'not configured'}</dd>
         <dt>Latency</dt>
         <dd>{last ? `p50 ${last.p50.toFixed(1)} · p99 ${last.p99.toFixed(1)} ms` : '—'}</dd>
       </dl>

@@ -2,15 +2,23 @@ import { memo, useCallback, useState } from 'react';
 import type { SymbolQuote } from '../../../shared';
 import { useSlices } from '../desk/hooks';
 import { compact, pct, price, priceDecimals, tone } from '../desk/format';
+import { ageText } from '../desk/outage';
 import type { WatchItem } from '../desk/store';
 
-const Row = memo(function Row({ item, quote, selected, onSelect, onRemove }: { item: WatchItem; quote: SymbolQuote | undefined; selected: boolean; onSelect: (word: string) => void; onRemove: (word: string) => void }) {
+const Row = memo(function Row({ item, quote, stale, selected, onSelect, onRemove }: { item: WatchItem; quote: SymbolQuote | undefined; stale: string | undefined; selected: boolean; onSelect: (word: string) => void; onRemove: (word: string) => void }) {
   const d = priceDecimals(item.instrument.minTick, quote?.last ?? quote?.bid);
   const change = quote?.last !== undefined && quote.close !== undefined ? quote.last - quote.close : undefined;
   const changePct = change !== undefined && quote?.close ? (change / quote.close) * 100 : undefined;
   return (
-    <tr className={selected ? 'selected' : ''} onClick={() => onSelect(item.word)} data-testid={`watch-row-${item.word}`}>
-      <td className="sym">{item.instrument.localSymbol || item.instrument.symbol}</td>
+    <tr className={`${selected ? 'selected' : ''} ${stale ? 'stale' : ''}`} onClick={() => onSelect(item.word)} data-testid={`watch-row-${item.word}`} data-stale={stale ? 'true' : 'false'} title={stale ? `No change for ${stale}` : undefined}>
+      <td className="sym">
+        {item.instrument.localSymbol || item.instrument.symbol}
+        {stale && (
+          <span className="quote-age" data-testid="quote-age">
+            {stale}
+          </span>
+        )}
+      </td>
       <td className="num" data-testid="bid">{price(quote?.bid, d)}</td>
       <td className="num" data-testid="ask">{price(quote?.ask, d)}</td>
       <td className="num" data-testid="last">{price(quote?.last, d)}</td>
@@ -33,9 +41,15 @@ const Row = memo(function Row({ item, quote, selected, onSelect, onRemove }: { i
   );
 });
 
+/** A stale quote's age in words ('12 s'), else undefined. */
+function staleOf(age: number | undefined): string | undefined {
+  return age === undefined ? undefined : ageText(age);
+}
+
 /** Symbols with bid, ask, last, change and volume; add (the venue validates) and remove. */
 export function Watchlist({ selected, onSelect }: { selected: string | undefined; onSelect: (word: string) => void }) {
-  const store = useSlices('watchlist', 'quotes');
+  // 'venue' moves at every health poll (answered or not): stale quotes' ages count on.
+  const store = useSlices('watchlist', 'quotes', 'venue');
   const [symbol, setSymbol] = useState('');
   const [secType, setSecType] = useState<'STK' | 'CASH' | 'FUT'>('STK');
   const [error, setError] = useState<string | undefined>();
@@ -97,7 +111,7 @@ export function Watchlist({ selected, onSelect }: { selected: string | undefined
           </thead>
           <tbody>
             {[...store.watchlist.values()].map((item) => (
-              <Row key={item.word} item={item} quote={store.quotes.get(item.word)} selected={item.word === selected} onSelect={onSelect} onRemove={remove} />
+              <Row key={item.word} item={item} quote={store.quotes.get(item.word)} stale={staleOf(store.quoteAge(item.word))} selected={item.word === selected} onSelect={onSelect} onRemove={remove} />
             ))}
           </tbody>
         </table>

@@ -24,3 +24,8 @@ export function useSlices(...slices: Slice[]): DeskStore {
   useSyncExternalStore(subscribe, version);
   return store;
 }
+
+/** Why an order cannot go out now (the ticket's Send is off, with this reason), or undefined. */
+export function useOrderBlock(): string | undefined {
+  return useSlices('venue', 'transport', 'account').orderBlock();
+}

@@ -29,15 +29,16 @@ import type {
   VenueStatus,
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
-import { priceDecimals } from './format';
+import { price, priceDecimals, qty } from './format';
 import { notifyTrader } from './notify';
 import { orderNotice } from './order-words';
+import { orderBlock, outages, staleAge, type Connectivity, type Outage } from './outage';
 
 export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
 
-export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'command';
+export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'core' | 'hotkey' | 'command';
 
-/** One line of the alert log (and a toast while fresh). */
+/** One line of the activity log (and a toast while fresh, unless INFO). */
 export interface DeskAlert {
   readonly id: number;
   readonly at: number;
@@ -78,6 +79,8 @@ const MAX_ALERTS = 300;
 const MAX_FILLS = 500;
 const TOAST_MS = 8_000;
 const POLL_MS = 1_000;
+/** A core that accepts the connection but does not answer (hung, stopped) is unreachable after this long. */
+const HEALTH_TIMEOUT_MS = 3_000;
 const HIDDEN_FLUSH_MS = 1_000;
 const WATCHLIST_KEY = 'dualdesk.watchlist';
 
@@ -102,6 +105,12 @@ export class DeskStore {
   stream: StreamStatus = { connected: false, state: undefined, latency: [] };
   /** The core's trading mode, as this window last saw it. */
   mode: TradingMode = 'paper';
+  /** Whether the core answered the latest health poll (undefined before the first). */
+  coreReachable: boolean | undefined;
+  /** When the core stopped answering, while it does not. */
+  coreDownSince: number | undefined;
+  /** When the latest health poll ended (answered or not): the clock quote ages are shown by. */
+  polledAt = 0;
 
   private readonly versions = new Map<Slice, number>();
   private readonly listeners = new Map<Slice, Set<() => void>>();
@@ -121,6 +130,13 @@ export class DeskStore {
   private epoch: string | undefined;
   private syncing = false;
   private noVenueShown = false;
+  /** Health polls started, and the latest one answered (or timed out): answers apply in order. */
+  private polls = 0;
+  private answered = 0;
+  /** When the venue reported a quote feed silent, by conId (a newer quote makes it current again). */
+  private readonly silentFeeds = new Map<number, number>();
+  /** The venue's state as last logged, so the activity log gets each change once. */
+  private loggedVenue: string | undefined;
 
   constructor(
     readonly api: DeskApi,
@@ -271,10 +287,8 @@ export class DeskStore {
         this.touch('account');
         return;
       case 'venue':
-        if (topic === 'venue.status') {
-          this.venue = data as VenueStatus;
-          this.touch('venue');
-        } else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
+        if (topic === 'venue.status') this.setVenue(data as VenueStatus);
+        else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
         return;
       case 'risk':
         if (topic === 'risk.killswitch') {
@@ -311,12 +325,45 @@ export class DeskStore {
     if (known && known.updatedAt > order.updatedAt) return;
     this.orders.set(order.id, order);
     this.touch('orders');
-    // A fill, a partial fill or a reject as it happens (a snapshot's orders are old news).
+    // A fill, a partial fill or a reject as it happens (a snapshot's orders are old news): a toast and a notice.
     const notice = fromSnapshot ? undefined : orderNotice(known, order, this.priceDecimalsOf(order.conId, order.avgFillPrice));
     if (notice) {
       this.alert('order', notice.kind === 'rejected' ? 'WARNING' : 'SUCCESS', notice.title, notice.message);
       notifyTrader(notice);
     }
+    if (!fromSnapshot) this.logOrder(known, order);
+  }
+
+  /** What changed in an order, as the stream told it, into the activity log (with the order's id); fills and rejects are notices. */
+  private logOrder(known: Order | undefined, o: Order): void {
+    const d = priceDecimals(undefined, o.limitPrice ?? o.stopPrice);
+    const what = `${o.side} ${qty(o.quantity)} ${o.symbol} ${o.type}${o.limitPrice !== undefined ? ` ${price(o.limitPrice, d)}` : ''}${o.stopPrice !== undefined ? ` stop ${price(o.stopPrice, d)}` : ''}`;
+    if (!known) this.alert('order', 'INFO', `Order ${o.id} submitted`, `${what} ${o.tif}${o.origin === 'adopted' ? ' (found at the venue)' : ''}`);
+    else {
+      const changes = [
+        known.quantity !== o.quantity ? `quantity ${qty(known.quantity)} → ${qty(o.quantity)}` : '',
+        known.limitPrice !== o.limitPrice ? `limit ${price(known.limitPrice, d)} → ${price(o.limitPrice, d)}` : '',
+        known.stopPrice !== o.stopPrice ? `stop ${price(known.stopPrice, d)} → ${price(o.stopPrice, d)}` : '',
+        known.tif !== o.tif ? `TIF ${known.tif} → ${o.tif}` : '',
+      ].filter(Boolean);
+      if (changes.length > 0) this.alert('order', 'INFO', `Order ${o.id} modified`, `${changes.join(', ')} (${what})`);
+    }
+    if (known?.state === o.state) return;
+    const reason = o.reason ? ` — ${o.reason}` : '';
+    if (o.state === 'cancelled') this.alert('order', 'INFO', `Order ${o.id} cancelled`, `${what}${reason}`);
+    else if (o.state === 'expired') this.alert('order', 'INFO', `Order ${o.id} expired`, `${what}${reason}`);
+  }
+
+  /** The venue's status (from the stream or a health answer); each change of its connection goes to the activity log. */
+  private setVenue(v: VenueStatus): void {
+    this.venue = v;
+    this.touch('venue');
+    // The connection's state only: a resync (kill switch, reconnect) is not worth a line each time.
+    if (this.loggedVenue !== undefined && this.loggedVenue !== v.state) {
+      const ok = v.state === 'connected' || v.state === 'degraded-data';
+      this.alert('venue', ok ? 'INFO' : 'WARNING', `Venue ${v.state === 'degraded-data' ? 'connected, a data farm down' : v.state}`, `${v.host}:${v.port}${v.lastError ? ` — ${v.lastError}` : ''}${v.trading.reason ? ` — ${v.trading.reason}` : ''}`);
+    }
+    this.loggedVenue = v.state;
   }
 
   /** Decimals for an instrument's prices: its tick's when it is on the watchlist. */
@@ -336,6 +383,10 @@ export class DeskStore {
   }
 
   private venueAlert(a: VenueAlert): void {
+    if (a.kind === 'stale-feed' && a.feed === 'quotes') {
+      this.silentFeeds.set(a.conId, Date.now());
+      this.touch('quotes');
+    }
     if (a.kind === 'stale-feed') this.alert('venue', 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
     else if (a.kind === 'connectivity') this.alert('venue', a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
     else this.alert('venue', 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
@@ -388,12 +439,16 @@ export class DeskStore {
 
   private async poll(): Promise<void> {
     const switches = this.switches;
-    const health = await this.api.command('getHealth', {});
+    const n = ++this.polls;
+    const health = await withTimeout(this.api.command('getHealth', {}), HEALTH_TIMEOUT_MS);
+    // A slow answer that lands after a later poll's says nothing about the core now.
+    if (n < this.answered) return;
+    this.answered = n;
+    this.coreAnswered(health.ok ? undefined : health.error.message);
     if (health.ok) {
       const restarted = this.health !== undefined && this.health.session !== health.value.session;
       this.health = health.value;
-      if (health.value.venue) this.venue = health.value.venue;
-      this.touch('venue');
+      if (health.value.venue) this.setVenue(health.value.venue);
       // Another window (or the CLI) switched the mode: follow the core (unless this window switched meanwhile).
       if (switches === this.switches && health.value.mode !== this.mode) void this.modeSwitched(health.value.mode);
       // A restarted core knows nothing of this window's subscriptions.
@@ -402,11 +457,63 @@ export class DeskStore {
     }
     const state = this.subscriber?.state();
     if (state) {
+      this.logStream(this.stream.state, state);
       const latency = [...this.stream.latency, { t: Date.now(), p50: state.latencyMs.p50, p99: state.latencyMs.p99 }].slice(-120);
       this.stream = { connected: state.websocket === 'open', state, latency };
       this.touch('transport');
     }
-    await this.refreshRisk();
+    if (health.ok) await this.refreshRisk();
+  }
+
+  /** The core answered a health poll (or did not: why); an outage and a recovery each go to the log once. */
+  private coreAnswered(failure: string | undefined): void {
+    const reachable = failure === undefined;
+    this.polledAt = Date.now();
+    if (reachable && this.coreReachable === false) {
+      const down = this.coreDownSince === undefined ? '' : ` after ${Math.round((Date.now() - this.coreDownSince) / 1000)} s`;
+      this.alert('core', 'INFO', 'Core reachable again', `The DualDesk core answers again${down}.`);
+    } else if (!reachable && this.coreReachable !== false) {
+      this.coreDownSince = Date.now();
+      this.alert('core', 'CRITICAL', 'Core not reachable', failure);
+    }
+    if (reachable) this.coreDownSince = undefined;
+    // Dots, banner, quote ages and the ticket's Send follow every answer (or its absence); the risk badge each change.
+    if (this.coreReachable !== reachable) this.touch('account');
+    this.coreReachable = reachable;
+    this.touch('venue');
+  }
+
+  /** Reconnects, failovers and gap fills of this window's stream, from its subscriber's counters. */
+  private logStream(before: SubscriberState | undefined, now: SubscriberState): void {
+    if (!before) return;
+    if (before.websocket === 'open' && now.websocket !== 'open') this.alert('stream', 'INFO', 'Stream disconnected', `At seq ${now.lastSeq}; reconnecting.`);
+    if (before.websocket !== 'open' && now.websocket === 'open') this.alert('stream', 'INFO', 'Stream reconnected', `Resumed at seq ${now.lastSeq} (${now.reconnects} reconnect(s) so far).`);
+    if (now.failovers > before.failovers) this.alert('stream', 'WARNING', 'Stream failed over to Kafka', `Reading the backup from seq ${now.lastSeq + 1}.`);
+    if (now.gapsFilled > before.gapsFilled) this.alert('stream', 'INFO', 'Stream gap filled', `${now.gapsFilled - before.gapsFilled} gap(s) filled; at seq ${now.lastSeq}.`);
+  }
+
+  // --- connectivity --------------------------------------------------------------------------------
+
+  /** What this window knows of its connections now (health polls and the subscriber's state). */
+  connectivity(now = Date.now()): Connectivity {
+    // The stream's state as of the last poll (once a second): cheap enough for every render of the ticket.
+    return { coreReachable: this.coreReachable, coreDownSince: this.coreDownSince, health: this.health, venue: this.venue, risk: this.risk, stream: this.stream.state, now };
+  }
+
+  /** Everything down now, with what the desk is doing about it (the outage banner). */
+  outages(now = Date.now()): Outage[] {
+    return outages(this.connectivity(now));
+  }
+
+  /** The age of a quote that may not be the market's now (an outage, or its feed reported silent), by the last poll's clock; else undefined. */
+  quoteAge(word: string): number | undefined {
+    const q = this.quotes.get(word);
+    return staleAge(q?.time, this.polledAt, this.outages(this.polledAt).length > 0, q ? this.silentFeeds.get(q.conId) : undefined);
+  }
+
+  /** Why the ticket's Send is off now (undefined when an order can go out). */
+  orderBlock(): string | undefined {
+    return orderBlock(this.connectivity());
   }
 
   // --- commands ----------------------------------------------------------------------------------
@@ -519,7 +626,12 @@ export class DeskStore {
     for (const slice of ['orders', 'positions', 'fills', 'account'] as const) this.touch(slice);
   }
 
-  // --- alerts ------------------------------------------------------------------------------------
+  // --- the activity log ---------------------------------------------------------------------------
+
+  /** A hotkey the trader pressed (the hotkey handler calls this before acting). */
+  hotkey(chord: string, action: string): void {
+    this.alert('hotkey', 'INFO', `Hotkey ${chord}`, action);
+  }
 
   alert(source: AlertSource, severity: DeskAlert['severity'], title: string, message: string): void {
     this.alerts = [{ id: this.nextAlertId++, at: Date.now(), source, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
@@ -530,6 +642,15 @@ export class DeskStore {
   toasts(now = Date.now()): DeskAlert[] {
     return this.alerts.filter((a) => now - a.at < TOAST_MS && a.severity !== 'INFO').slice(0, 4);
   }
+}
+
+/** The command's answer, or 'not reachable' once it has taken longer than `ms` (a hung core never answers). */
+function withTimeout<T>(answer: Promise<CommandResult<T>>, ms: number): Promise<CommandResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<CommandResult<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: { code: 'timeout', message: `The DualDesk core did not answer within ${ms / 1000} s.` } }), ms);
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 interface SavedSymbol {
