@@ -48,7 +48,11 @@ beforeAll(async () => {
   token = serve.url.searchParams.get('token') ?? '';
   page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   page.setDefaultTimeout(15_000);
-  page.on('request', (r) => seen.push(`request ${r.url()} ${JSON.stringify(r.headers()['referer'] ?? '')}`));
+  page.on('request', (r) => {
+    // The one URL that carries the token by design: the one `serve` printed, opened once.
+    if (r.isNavigationRequest() && r.url() === serve.url.href && !seen.some((l) => l.startsWith('navigation '))) return void seen.push('navigation (the printed URL)');
+    seen.push(`request ${r.url()} ${r.headers()['referer'] ?? ''}`);
+  });
   page.on('websocket', (ws) => {
     seen.push(`websocket ${ws.url()}`);
     ws.on('socketerror', (e) => seen.push(`socketerror ${e}`));
@@ -249,5 +253,31 @@ describe('dialogs under the keyboard', () => {
     await byTest('switch-paper').click();
     await expect.poll(() => text('mode-badge'), { timeout: 30_000 }).toBe('PAPER');
     await expect.poll(() => byTest('trading-refused').count(), { timeout: 20_000 }).toBe(0);
+  });
+});
+
+describe('the control token', () => {
+  it('is in no URL, request or console message, also while the stream fails and reconnects after a server restart', async () => {
+    await expect.poll(() => byTest('status-ws').getAttribute('data-state'), { timeout: 20_000 }).toBe('ok');
+    const sockets = () => seen.filter((l) => l.startsWith('websocket ')).length;
+    const socketsBefore = sockets();
+    expect(socketsBefore).toBeGreaterThan(0);
+    const consoleBefore = seen.filter((l) => l.startsWith('console ')).length;
+
+    const port = serve.url.port;
+    serve.proc.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await expect.poll(() => byTest('status-ws').getAttribute('data-state'), { timeout: 15_000 }).toBe('bad');
+    // The page has tried again and failed (and said so in the console) before the server is back.
+    await expect.poll(() => seen.filter((l) => l.startsWith('console ')).length, { timeout: 30_000 }).toBeGreaterThan(consoleBefore);
+    serve = await startServe(serveArgs(Number(port)), {}, { suite: true });
+    expect(serve.url.searchParams.get('token')).toBe(token);
+    await expect.poll(() => byTest('status-ws').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
+    expect(sockets()).toBeGreaterThan(socketsBefore);
+
+    expect(token.length).toBeGreaterThan(16);
+    expect(seen.filter((l) => l.includes(token))).toEqual([]);
+    expect(page.url()).not.toContain(token);
+    expect(await inPage<string>('location.href')).not.toContain(token);
   });
 });
