@@ -123,6 +123,26 @@ describe('the workspace layout', () => {
     const a = await areas();
     // The panels (and the thin handles between them) cover the workspace.
     expect(a.panels / a.workspace).toBeGreaterThan(0.97);
+    // No empty region inside them either: the watchlist is as wide as its columns (not a fixed share
+    // of the window), and the right column has no hole under its last panel.
+    const fill = await inPage<{ watch: number; table: number; column: number; last: number }>(`(() => {
+      const right = document.querySelector('.workspace > .right');
+      return {
+        watch: document.querySelector('[data-testid="watchlist"]').getBoundingClientRect().width,
+        // The columns' own width (the table stretches to its panel otherwise); CSSOM, not a style tag.
+        table: (() => {
+          const t = document.querySelector('[data-testid="watchlist"] table');
+          t.style.width = 'max-content';
+          const w = t.getBoundingClientRect().width;
+          t.style.width = '';
+          return w;
+        })(),
+        column: right.getBoundingClientRect().bottom,
+        last: right.lastElementChild.getBoundingClientRect().bottom,
+      };
+    })()`);
+    expect(fill.watch - fill.table).toBeLessThan(40);
+    expect(fill.column - fill.last).toBeLessThan(4);
     // The chart's canvas follows its panel.
     const canvas = await page.locator('[data-testid="chart"] canvas').first().boundingBox();
     expect((canvas?.width ?? 0) * (canvas?.height ?? 0)).toBeGreaterThan(a.chart * 0.7);
