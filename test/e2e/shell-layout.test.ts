@@ -256,6 +256,9 @@ describe('dialogs under the keyboard', () => {
     })()`);
     const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
     expect([badge.color, badge.background]).not.toContain(rgb(green));
+    // The picture once the LIVE stream has caught up (the watchlist back, the socket green).
+    await expect.poll(() => byTest('status-ws').getAttribute('data-state'), { timeout: 20_000 }).toBe('ok');
+    await expect.poll(() => page.locator('[data-testid="watch-row-AAPL"]').count(), { timeout: 20_000 }).toBe(1);
     await shot('live-refused-topbar');
 
     // Arm: focus on Cancel, Tab stays inside, Escape cancels and focus returns to Arm LIVE….

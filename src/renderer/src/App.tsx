@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { DeskApi, DeskInfo } from '../../shared';
 import { AccountRisk } from './components/AccountRisk';
 import { Blotter } from './components/Blotter';
@@ -12,7 +12,7 @@ import { TopBar } from './components/TopBar';
 import { Transport } from './components/Transport';
 import { Watchlist } from './components/Watchlist';
 import { DeskContext, useSlices } from './desk/hooks';
-import { clampSize, layoutVars, loadSizes, saveSizes, type Panel } from './desk/layout';
+import { applyLayout, clampSize, loadSizes, saveSizes, type Panel } from './desk/layout';
 import { DeskStore } from './desk/store';
 
 type CoreState = { kind: 'connecting' } | { kind: 'ready'; info: DeskInfo } | { kind: 'error'; message: string };
@@ -70,7 +70,11 @@ function Workstation() {
   const ticket = useRef<TicketHandle | undefined>(undefined);
   const workspace = useRef<HTMLElement>(null);
   const [sizes, setSizes] = useState(loadSizes);
-  useEffect(() => saveSizes(sizes), [sizes]);
+  // Before paint (no jump on load); on the document so what floats over the workspace (toasts) follows it too.
+  useLayoutEffect(() => {
+    applyLayout(document.documentElement, sizes);
+    saveSizes(sizes);
+  }, [sizes]);
   const resize = useCallback((panel: Panel) => (px: number) => setSizes((s) => ({ ...s, [panel]: clampSize(panel, px) })), []);
   const panelSize = (selector: string, side: 'width' | 'height') => workspace.current?.querySelector(selector)?.getBoundingClientRect()[side] ?? 0;
 
@@ -102,7 +106,7 @@ function Workstation() {
         mode={mode}
         onModeSwitched={(m) => void store.modeSwitched(m)}
       />
-      <main className="workspace" data-testid="workspace" ref={workspace} style={layoutVars(sizes)}>
+      <main className="workspace" data-testid="workspace" ref={workspace}>
         <Watchlist selected={item?.word} onSelect={setSelected} />
         <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
         <Chart item={item} />

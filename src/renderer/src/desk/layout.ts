@@ -38,11 +38,13 @@ export function saveSizes(sizes: PanelSizes): void {
   }
 }
 
-/** The grid's custom properties; a panel never dragged keeps the stylesheet's default for the window. */
-export function layoutVars(sizes: PanelSizes): Record<string, string> {
-  const vars: Record<string, string> = {};
-  if (sizes.watch !== undefined) vars['--watch-w'] = `${sizes.watch}px`;
-  if (sizes.right !== undefined) vars['--right-w'] = `${sizes.right}px`;
-  if (sizes.bottom !== undefined) vars['--bottom-h'] = `${sizes.bottom}px`;
-  return vars;
+const VARS: Readonly<Record<Panel, string>> = { watch: '--watch-w', right: '--right-w', bottom: '--bottom-h' };
+
+/** Sets the grid's custom properties (CSSOM, which the CSP allows); a panel never dragged keeps the stylesheet's default for the window. */
+export function applyLayout(el: HTMLElement, sizes: PanelSizes): void {
+  for (const p of Object.keys(VARS) as Panel[]) {
+    const px = sizes[p];
+    if (px === undefined) el.style.removeProperty(VARS[p]);
+    else el.style.setProperty(VARS[p], `${px}px`);
+  }
 }
