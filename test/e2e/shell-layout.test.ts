@@ -206,6 +206,20 @@ describe('dialogs under the keyboard', () => {
     await expect.poll(() => byTest('kill-dialog').count()).toBe(0);
     expect(await focused()).toBe('kill-switch');
     expect(await text('risk-state')).toBe('ACTIVE');
+
+    // Enter on KILL kills; once it is done the dialog closes and focus is back on the opener.
+    await page.keyboard.press('Enter');
+    await expect.poll(() => byTest('kill-dialog').count()).toBe(1);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('kill-confirm');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => text('kill-result'), { timeout: 30_000 }).toContain('Flat and halted');
+    await expect.poll(() => byTest('kill-dialog').count()).toBe(0);
+    expect(await focused()).toBe('kill-switch');
+    await expect.poll(() => text('risk-state'), { timeout: 10_000 }).toContain('HALTED');
+    await byTest('rearm').click();
+    await expect.poll(() => text('risk-state'), { timeout: 10_000 }).toBe('ACTIVE');
+    await byTest('kill-result').click();
   });
 
   it('LIVE: focus in the typed confirmation, Enter switches only once LIVE is typed; the refusal is shown whole with a state badge that agrees; arm under the keyboard', async () => {
