@@ -171,6 +171,8 @@ describe('the workspace layout', () => {
     await page.keyboard.press('ArrowUp');
     await expect.poll(height).toBeGreaterThan(blotterBefore + 20);
     const raised = await height();
+    // A screen reader hears the handle's size.
+    expect(Math.abs(Number(await byTest('split-bottom').getAttribute('aria-valuenow')) - raised)).toBeLessThan(2);
 
     await page.reload();
     await expect.poll(() => page.locator('[data-testid="watch-row-AAPL"]').count(), { timeout: 30_000 }).toBe(1);

@@ -12,7 +12,7 @@ import { TopBar } from './components/TopBar';
 import { Transport } from './components/Transport';
 import { Watchlist } from './components/Watchlist';
 import { DeskContext, useSlices } from './desk/hooks';
-import { applyLayout, clampSize, loadSizes, saveSizes, type Panel } from './desk/layout';
+import { applyLayout, clampSize, loadSizes, PANEL_LIMITS, saveSizes, type Panel } from './desk/layout';
 import { DeskStore } from './desk/store';
 
 type CoreState = { kind: 'connecting' } | { kind: 'ready'; info: DeskInfo } | { kind: 'error'; message: string };
@@ -108,14 +108,14 @@ function Workstation() {
       />
       <main className="workspace" data-testid="workspace" ref={workspace}>
         <Watchlist selected={item?.word} onSelect={setSelected} />
-        <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
+        <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} size={sizes.watch} limits={PANEL_LIMITS.watch} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
         <Chart item={item} />
-        <Splitter testId="split-right" label="Order ticket width" axis="x" grows={-1} measure={() => panelSize('.right', 'width')} onResize={resize('right')} />
+        <Splitter testId="split-right" label="Order ticket width" axis="x" grows={-1} size={sizes.right} limits={PANEL_LIMITS.right} measure={() => panelSize('.right', 'width')} onResize={resize('right')} />
         <div className="right">
           <OrderTicket item={item} mode={mode} bindSend={(h) => (ticket.current = h)} />
           <AccountRisk onKill={() => setKilling('confirm')} />
         </div>
-        <Splitter testId="split-bottom" label="Blotter height" axis="y" grows={-1} measure={() => panelSize('.blotter', 'height')} onResize={resize('bottom')} />
+        <Splitter testId="split-bottom" label="Blotter height" axis="y" grows={-1} size={sizes.bottom} limits={PANEL_LIMITS.bottom} measure={() => panelSize('.blotter', 'height')} onResize={resize('bottom')} />
         <Blotter />
         <Transport />
       </main>
