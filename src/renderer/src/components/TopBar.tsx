@@ -63,95 +63,93 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
   }
 
   return (
-    <>
-      <header className="topbar" data-testid="topbar">
-        <span className="brand">DualDesk</span>
-        <span className={`mode-badge mode-${mode}`} data-testid="mode-badge">
-          {mode.toUpperCase()}
+    <header className="topbar" data-testid="topbar">
+      <span className="brand">DualDesk</span>
+      <span className={`mode-badge mode-${mode}`} data-testid="mode-badge">
+        {mode.toUpperCase()}
+      </span>
+      {account && (
+        <span className="account" data-testid="account-id">
+          {account}
         </span>
-        {account && (
-          <span className="account" data-testid="account-id">
-            {account}
-          </span>
-        )}
-        {mode === 'live' && venue && (
-          <span className={`armed ${venue.armed ? 'armed-on' : ''}`} data-testid="armed">
-            {venue.armed ? 'ARMED' : 'NOT ARMED'}
-          </span>
-        )}
-        {(risk || refusal) && (
-          <span className={`trading-state ts-${tradingState.replace(' ', '-')}`} data-testid="trading-state" title={refusal ?? risk?.reason}>
-            {tradingState}
-          </span>
-        )}
-        <span className="spacer" />
-        <Status name="venue" dot={venueDot} testId="status-venue" title={venue ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}` : 'no venue'} />
-        <Status name="ws" dot={wsDot} testId="status-ws" title={stream.state ? `channel ${stream.state.channel}, seq ${stream.state.lastSeq}` : 'connecting'} />
-        <Status name="kafka" dot={kafkaDot} testId="status-kafka" title={health?.checks.kafka.detail ?? ''} />
-        <Status name="journal" dot={journalDot} testId="status-journal" title={health?.checks.journal.detail ?? ''} />
-        {mode === 'paper' ? (
-          <button className="btn btn-live" data-testid="switch-live" onClick={() => setDialog('live')}>
-            Switch to LIVE…
-          </button>
-        ) : (
-          <>
-            {venue && !venue.armed && (
-              <button className="btn btn-live" data-testid="arm-live" onClick={() => setDialog('arm')}>
-                Arm LIVE…
-              </button>
-            )}
-            <button className="btn" data-testid="switch-paper" disabled={busy} onClick={() => void switchTo('paper')}>
-              Back to PAPER
-            </button>
-          </>
-        )}
-        {dialog === 'live' && (
-          <Dialog testId="live-dialog" label="Switch to LIVE trading" busy={busy} onCancel={() => setDialog(undefined)}>
-            <form
-              onSubmit={(e) => {
-                e.preventDefault();
-                if (typed === 'LIVE' && !busy) void switchTo('live');
-              }}
-            >
-              <h2>Switch to LIVE trading</h2>
-              <p>LIVE trading uses real money. DualDesk disconnects from paper, connects to the live endpoint, and trades nothing until you arm it.</p>
-              <label>
-                Type <b>LIVE</b> to continue
-                <input data-autofocus value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="live-confirm-input" />
-              </label>
-              {error && <p className="error" data-testid="mode-error">{error}</p>}
-              <div className="modal-actions">
-                <button type="button" className="btn" onClick={() => setDialog(undefined)} disabled={busy}>
-                  Cancel
-                </button>
-                <button type="submit" className="btn btn-live" disabled={typed !== 'LIVE' || busy} data-testid="live-confirm">
-                  Switch to LIVE
-                </button>
-              </div>
-            </form>
-          </Dialog>
-        )}
-        {dialog === 'arm' && (
-          <Dialog testId="arm-dialog" label="Arm LIVE trading" busy={busy} onCancel={() => setDialog(undefined)}>
-            <h2>Arm LIVE trading</h2>
-            <p>Orders will go to the live account {account ?? ''} with real money.</p>
-            {error && <p className="error" data-testid="arm-error">{error}</p>}
-            <div className="modal-actions">
-              <button className="btn" onClick={() => setDialog(undefined)} disabled={busy} data-autofocus>
-                Cancel
-              </button>
-              <button className="btn btn-live" disabled={busy} onClick={() => void arm()} data-testid="arm-confirm">
-                Arm
-              </button>
-            </div>
-          </Dialog>
-        )}
-      </header>
+      )}
+      {mode === 'live' && venue && (
+        <span className={`armed ${venue.armed ? 'armed-on' : ''}`} data-testid="armed">
+          {venue.armed ? 'ARMED' : 'NOT ARMED'}
+        </span>
+      )}
+      {(risk || refusal) && (
+        <span className={`trading-state ts-${tradingState.replace(' ', '-')}`} data-testid="trading-state" title={refusal ?? risk?.reason}>
+          {tradingState}
+        </span>
+      )}
       {refusal && (
         <div className="trading-refused" data-testid="trading-refused" role="status">
           <b>Trading refused:</b> {refusal}
         </div>
       )}
-    </>
+      <span className="spacer" />
+      <Status name="venue" dot={venueDot} testId="status-venue" title={venue ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}` : 'no venue'} />
+      <Status name="ws" dot={wsDot} testId="status-ws" title={stream.state ? `channel ${stream.state.channel}, seq ${stream.state.lastSeq}` : 'connecting'} />
+      <Status name="kafka" dot={kafkaDot} testId="status-kafka" title={health?.checks.kafka.detail ?? ''} />
+      <Status name="journal" dot={journalDot} testId="status-journal" title={health?.checks.journal.detail ?? ''} />
+      {mode === 'paper' ? (
+        <button className="btn btn-live" data-testid="switch-live" onClick={() => setDialog('live')}>
+          Switch to LIVE…
+        </button>
+      ) : (
+        <>
+          {venue && !venue.armed && (
+            <button className="btn btn-live" data-testid="arm-live" onClick={() => setDialog('arm')}>
+              Arm LIVE…
+            </button>
+          )}
+          <button className="btn" data-testid="switch-paper" disabled={busy} onClick={() => void switchTo('paper')}>
+            Back to PAPER
+          </button>
+        </>
+      )}
+      {dialog === 'live' && (
+        <Dialog testId="live-dialog" label="Switch to LIVE trading" busy={busy} onCancel={() => setDialog(undefined)}>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (typed === 'LIVE' && !busy) void switchTo('live');
+            }}
+          >
+            <h2>Switch to LIVE trading</h2>
+            <p>LIVE trading uses real money. DualDesk disconnects from paper, connects to the live endpoint, and trades nothing until you arm it.</p>
+            <label>
+              Type <b>LIVE</b> to continue
+              <input data-autofocus value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="live-confirm-input" />
+            </label>
+            {error && <p className="error" data-testid="mode-error">{error}</p>}
+            <div className="modal-actions">
+              <button type="button" className="btn" onClick={() => setDialog(undefined)} disabled={busy}>
+                Cancel
+              </button>
+              <button type="submit" className="btn btn-live" disabled={typed !== 'LIVE' || busy} data-testid="live-confirm">
+                Switch to LIVE
+              </button>
+            </div>
+          </form>
+        </Dialog>
+      )}
+      {dialog === 'arm' && (
+        <Dialog testId="arm-dialog" label="Arm LIVE trading" busy={busy} onCancel={() => setDialog(undefined)}>
+          <h2>Arm LIVE trading</h2>
+          <p>Orders will go to the live account {account ?? ''} with real money.</p>
+          {error && <p className="error" data-testid="arm-error">{error}</p>}
+          <div className="modal-actions">
+            <button className="btn" onClick={() => setDialog(undefined)} disabled={busy} data-autofocus>
+              Cancel
+            </button>
+            <button className="btn btn-live" disabled={busy} onClick={() => void arm()} data-testid="arm-confirm">
+              Arm
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </header>
   );
 }
