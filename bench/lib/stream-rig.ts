@@ -152,7 +152,7 @@ export async function startDeskStream(file: string): Promise<DeskStream> {
       return;
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    server.handleUpgrade(req, socket, head, url.searchParams.get('token') ?? bearer);
+    server.handleUpgrade(req, socket, head, bearer);
   });
   const port = await listen(http);
   let issued = publisher.head;
@@ -221,7 +221,7 @@ export async function startBareStream(): Promise<BareStream> {
   let client!: (ws: WebSocket) => void;
   const first = new Promise<WebSocket>((r) => (client = r));
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('token') !== TOKEN) {
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       socket.destroy();
       return;
     }

@@ -46,7 +46,7 @@ function onFrame(f: DataFrame): void {
 }
 
 function connectBare(url: string, token: string): Promise<() => Promise<void>> {
-  const ws = new WebSocket(`${url}?token=${token}`, { perMessageDeflate: false });
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
   ws.binaryType = 'nodebuffer';
   ws.on('message', (data: Buffer) => {
     for (const f of decodeFrames(data)) if ((f as DataFrame).op === 'data') onFrame(f as DataFrame);

@@ -15,6 +15,7 @@ import { chromium, type Browser, type BrowserContext, type CDPSession, type Page
 import { CHROMIUM_ARGS, ensureChromium } from '../../scripts/chromium';
 import { demoSymbols } from '../../src/main/sim';
 import { defaultInstruments } from '../../src/main/sim/market';
+import { STREAM_PROTOCOL, STREAM_TICKET_PATH, TICKET_PROTOCOL_PREFIX, type StreamTicketGrant } from '../../src/shared/stream';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const UI_DIR = join(root, 'out/renderer');
@@ -244,9 +245,9 @@ function baselineHtml(): string {
   window.__baseline = s;
   const q = new URLSearchParams(location.search);
   const url = new URL(q.get('stream') || '');
-  url.searchParams.set('token', q.get('token') || '');
   const decoder = new MessagePack.Decoder();
-  const ws = new WebSocket(url);
+  // The desk's stream takes a browser by a single-use ticket offered as a subprotocol (never a token in a URL).
+  const ws = new WebSocket(url, ['${STREAM_PROTOCOL}', '${TICKET_PROTOCOL_PREFIX}' + window.__streamTicket]);
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => { s.open = true; ws.send(MessagePack.encode({ op: 'hello' })); };
   ws.onclose = (e) => { s.open = false; s.closed = e.code + ' ' + e.reason; };
@@ -312,7 +313,11 @@ export async function openBaseline(browser: Browser, serve: DemoServe, pageUrl: 
   const p = await newPage(browser);
   const stream = new URL('/stream', serve.origin);
   stream.protocol = 'ws:';
-  await p.page.goto(`${pageUrl}?stream=${encodeURIComponent(stream.href)}&token=${encodeURIComponent(serve.token)}`, { waitUntil: 'load' });
+  // A ticket bought with the token here, handed to the page outside its URL.
+  const res = await fetch(new URL(STREAM_TICKET_PATH, serve.origin), { method: 'POST', headers: { authorization: `Bearer ${serve.token}` } });
+  const { ticket } = (await res.json()) as StreamTicketGrant;
+  await p.page.addInitScript(`window.__streamTicket = ${JSON.stringify(ticket)};`);
+  await p.page.goto(`${pageUrl}?stream=${encodeURIComponent(stream.href)}`, { waitUntil: 'load' });
   return p;
 }
 

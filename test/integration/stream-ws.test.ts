@@ -14,7 +14,7 @@ const seqs = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from +
 /** A raw WebSocket client that records every frame the server sends and how the socket closed. */
 async function rawClient(url: string, token: string | undefined) {
   const frames: ServerFrame[] = [];
-  const ws = new WebSocket(token === undefined ? url : `${url}?token=${token}`);
+  const ws = new WebSocket(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
   const closed = new Promise<{ code: number }>((resolve) => ws.once('close', (code: number) => resolve({ code })));
   const opened = await new Promise<boolean>((resolve) => {
     ws.once('open', () => resolve(true));

@@ -56,7 +56,7 @@ export async function startStreamHost(options: StreamHostOptions): Promise<Strea
     s.on('upgrade', (req, socket, head) => {
       socket.on('error', () => undefined);
       const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-      server.handleUpgrade(req, socket, head, bearer ?? new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined);
+      server.handleUpgrade(req, socket, head, bearer);
     });
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);

@@ -1,13 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** The bearer token of a request: the `Authorization` header, or the `token` query parameter (browsers cannot set headers on WebSockets). */
-export function requestToken(req: IncomingMessage, url: URL): string | undefined {
+/** The token of an `Authorization: Bearer` header. */
+export function bearerToken(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1];
-  }
+  if (header === undefined) return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
+/** The bearer token of an HTTP request: the `Authorization` header, or the `token` query parameter (for headless use; never on /stream). */
+export function requestToken(req: IncomingMessage, url: URL): string | undefined {
+  if (req.headers.authorization !== undefined) return bearerToken(req);
   return url.searchParams.get('token') ?? undefined;
 }
 

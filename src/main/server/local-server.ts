@@ -8,7 +8,9 @@ import sirv from 'sirv';
 import type { CommandResult, DeskInfo } from '../../shared';
 import { UI_CSP } from '../../shared/csp';
 import { CORRELATION_ID_PATTERN, currentCorrelationId, newCorrelationId, withCorrelation, type Logger, type ReadinessReport } from '../ops';
-import { requestToken, tokenMatches } from './auth';
+import { STREAM_PROTOCOL, STREAM_TICKET_PATH, TICKET_PROTOCOL_PREFIX } from '../../shared/stream';
+import { bearerToken, requestToken, tokenMatches } from './auth';
+import { StreamTickets } from './stream-tickets';
 
 export interface LocalServerOptions {
   readonly host: string;
@@ -23,6 +25,8 @@ export interface LocalServerOptions {
   readonly uiDir?: string;
   /** How long open requests may take to finish on stop before their sockets are closed. */
   readonly drainMs?: number;
+  /** How long a stream ticket (POST /api/stream-ticket) may wait to be used (default 30 s). */
+  readonly streamTicketMs?: number;
   /** Takes WebSocket upgrades for /stream (it authorizes the token itself). */
   readonly stream?: {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, token: string | undefined): void;
@@ -106,6 +110,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     labelNames: ['route', 'status'] as const,
     registers: [metrics],
   });
+  const tickets = new StreamTickets(options.streamTicketMs);
   const uiIndexed = options.uiDir !== undefined && existsSync(join(options.uiDir, 'index.html'));
   const ui = uiIndexed && options.uiDir !== undefined ? sirv(options.uiDir, { etag: true, dotfiles: false }) : undefined;
 
@@ -139,6 +144,12 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
       res.setHeader('allow', 'POST');
       fail(req, res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed here; commands are POSTed`);
       return 'command';
+    }
+    if (path === STREAM_TICKET_PATH) {
+      if (req.method === 'POST') return streamTicket(req, res, url);
+      res.setHeader('allow', 'POST');
+      fail(req, res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed here; a stream ticket is POSTed for`);
+      return 'api';
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
@@ -227,6 +238,39 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     return 'command';
   }
 
+  /** POST /api/stream-ticket: a single-use ticket for /stream, for a browser (which cannot set headers on a WebSocket). */
+  function streamTicket(req: IncomingMessage, res: ServerResponse, url: URL): string {
+    if (!tokenMatches(requestToken(req, url), token)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      fail(req, res, 401, 'unauthorized', 'a valid control token is required (see <data-dir>/control-token)');
+      return 'api';
+    }
+    send(req, res, 200, tickets.issue());
+    return 'api';
+  }
+
+  /**
+   * Who opens /stream: a ticket offered as the `ticket.<t>` subprotocol (a browser) or the control
+   * token as a bearer header (Node). A token in the URL is refused outright, so it is never sent there.
+   */
+  function upgradeStream(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, stream: NonNullable<LocalServerOptions['stream']>): void {
+    if (url.searchParams.has('token')) {
+      const body = 'The control token is never accepted in a URL. Authenticate the stream with a ticket (POST /api/stream-ticket, then the WebSocket subprotocols dualdesk.v1 and ticket.<ticket>) or an Authorization: Bearer header.';
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const ticket = offered.find((p) => p.startsWith(TICKET_PROTOCOL_PREFIX));
+    if (ticket !== undefined) {
+      // A ticket is spent by any try; redeemed, it stands for the control token it was bought with (with the stream's protocol to echo).
+      const redeemed = tickets.redeem(ticket.slice(TICKET_PROTOCOL_PREFIX.length));
+      const ok = redeemed && offered.includes(STREAM_PROTOCOL);
+      stream.handleUpgrade(req, socket, head, ok ? token : undefined);
+      return;
+    }
+    stream.handleUpgrade(req, socket, head, bearerToken(req));
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
@@ -273,7 +317,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
           socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
           return;
         }
-        options.stream.handleUpgrade(req, socket, head, requestToken(req, url));
+        upgradeStream(req, socket, head, url, options.stream);
       });
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);

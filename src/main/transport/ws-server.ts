@@ -13,6 +13,7 @@ import {
   CLOSE,
   ClientFrameSchema,
   MAX_CLIENT_FRAMES,
+  STREAM_PROTOCOL,
   decodeFrames,
   encodeBatch,
   encodeFrame,
@@ -168,7 +169,13 @@ export class StreamServer {
       closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
     };
     // ws closes frames beyond maxPayload itself (1009); below that, our own limit answers with an error frame first.
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.o.maxClientFrameBytes * 4 });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: this.o.maxClientFrameBytes * 4,
+      // Only the stream's own protocol is echoed: never a `ticket.<t>` a browser offered next to it.
+      handleProtocols: (offered) => (offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+    });
     const registers = [options.metrics];
     this.m = {
       connections: new Gauge({ name: 'dualdesk_stream_connections', help: 'Open stream connections (WebSocket and the desktop window over IPC).', registers }),

@@ -1,16 +1,19 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { DeskApi, DeskInfo } from '../../shared';
 import { AccountRisk } from './components/AccountRisk';
 import { Blotter } from './components/Blotter';
 import { Chart } from './components/Chart';
+import { Dialog } from './components/Dialog';
 import { loadHotkeys, useHotkeys } from './components/Hotkeys';
 import { OutageBanner } from './components/OutageBanner';
 import { OrderTicket, type TicketHandle } from './components/OrderTicket';
+import { Splitter } from './components/Splitter';
 import { Toasts } from './components/Toasts';
 import { TopBar } from './components/TopBar';
 import { Transport } from './components/Transport';
 import { Watchlist } from './components/Watchlist';
 import { DeskContext, useSlices } from './desk/hooks';
+import { applyLayout, clampSize, loadSizes, PANEL_LIMITS, saveSizes, type Panel } from './desk/layout';
 import { DeskStore } from './desk/store';
 
 type CoreState = { kind: 'connecting' } | { kind: 'ready'; info: DeskInfo } | { kind: 'error'; message: string };
@@ -66,6 +69,15 @@ function Workstation() {
   const [killing, setKilling] = useState<'confirm' | 'running' | undefined>();
   const [killResult, setKillResult] = useState<string | undefined>();
   const ticket = useRef<TicketHandle | undefined>(undefined);
+  const workspace = useRef<HTMLElement>(null);
+  const [sizes, setSizes] = useState(loadSizes);
+  // Before paint (no jump on load); on the document so what floats over the workspace (toasts) follows it too.
+  useLayoutEffect(() => {
+    applyLayout(document.documentElement, sizes);
+    saveSizes(sizes);
+  }, [sizes]);
+  const resize = useCallback((panel: Panel) => (px: number) => setSizes((s) => ({ ...s, [panel]: clampSize(panel, px) })), []);
+  const panelSize = (selector: string, side: 'width' | 'height') => workspace.current?.querySelector(selector)?.getBoundingClientRect()[side] ?? 0;
 
   const item = (selected !== undefined ? store.watchlist.get(selected) : undefined) ?? store.watchlist.values().next().value;
 
@@ -112,31 +124,32 @@ function Workstation() {
         onModeSwitched={(m) => void store.modeSwitched(m)}
       />
       <OutageBanner />
-      <main className="workspace" data-testid="workspace">
+      <main className="workspace" data-testid="workspace" ref={workspace}>
         <Watchlist selected={item?.word} onSelect={setSelected} />
+        <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} size={sizes.watch} limits={PANEL_LIMITS.watch} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
         <Chart item={item} />
+        <Splitter testId="split-right" label="Order ticket width" axis="x" grows={-1} size={sizes.right} limits={PANEL_LIMITS.right} measure={() => panelSize('.right', 'width')} onResize={resize('right')} />
         <div className="right">
           <OrderTicket item={item} mode={mode} bindSend={(h) => (ticket.current = h)} />
           <AccountRisk onKill={() => setKilling('confirm')} />
         </div>
+        <Splitter testId="split-bottom" label="Blotter height" axis="y" grows={-1} size={sizes.bottom} limits={PANEL_LIMITS.bottom} measure={() => panelSize('.blotter', 'height')} onResize={resize('bottom')} />
         <Blotter />
         <Transport />
       </main>
       {killing && (
-        <div className="modal-backdrop" role="presentation">
-          <div className="modal" role="dialog" aria-modal="true" data-testid="kill-dialog">
-            <h2>Kill switch</h2>
-            <p>Halts trading, cancels every working order, flattens every position with reduce-only orders and checks flat with the venue. Trading stays halted until you re-arm.</p>
-            <div className="modal-actions">
-              <button className="btn" onClick={() => setKilling(undefined)} disabled={killing === 'running'}>
-                Cancel
-              </button>
-              <button className="btn kill" onClick={() => void kill()} disabled={killing === 'running'} data-testid="kill-confirm">
-                {killing === 'running' ? 'Flattening…' : 'KILL'}
-              </button>
-            </div>
+        <Dialog testId="kill-dialog" label="Kill switch" busy={killing === 'running'} onCancel={() => setKilling(undefined)}>
+          <h2>Kill switch</h2>
+          <p>Halts trading, cancels every working order, flattens every position with reduce-only orders and checks flat with the venue. Trading stays halted until you re-arm.</p>
+          <div className="modal-actions">
+            <button className="btn" onClick={() => setKilling(undefined)} disabled={killing === 'running'} data-autofocus data-testid="kill-cancel">
+              Cancel
+            </button>
+            <button className="btn kill" onClick={() => void kill()} disabled={killing === 'running'} data-testid="kill-confirm">
+              {killing === 'running' ? 'Flattening…' : 'KILL'}
+            </button>
           </div>
-        </div>
+        </Dialog>
       )}
       {killResult && (
         <div className="banner" data-testid="kill-result" onClick={() => setKillResult(undefined)}>

@@ -1,5 +1,5 @@
 import type { CommandResult, DeskApi, DeskInfo } from '../../shared';
-import type { StreamSocket, StreamSocketEvents } from '../../shared/stream';
+import { STREAM_PROTOCOL, STREAM_TICKET_PATH, TICKET_PROTOCOL_PREFIX, type StreamSocket, type StreamSocketEvents, type StreamTicketGrant } from '../../shared/stream';
 
 const TOKEN_KEY = 'dualdesk.control-token';
 
@@ -16,9 +16,11 @@ class NoTokenError extends Error {
 
 /**
  * The browser implementation, over `dualdesk serve`'s loopback server: commands are POSTed as JSON
- * with the control token as a bearer header; the stream is its WebSocket (/stream), where a browser
- * cannot set headers, so the token goes in the query. The token arrives once in the URL (`?token=`);
- * it is moved to this tab's session storage and removed from the address bar so it is not bookmarked or shared.
+ * with the control token as a bearer header. The stream is its WebSocket (/stream), where a browser
+ * cannot set headers: each connect first buys a single-use ticket (POST, bearer header) and offers it
+ * as a subprotocol, so the token is in no URL (nor in the console errors of a failing socket).
+ * The token arrives once in the page's URL (`?token=`); it is moved to this tab's session storage and
+ * removed from the address bar so it is not bookmarked or shared.
  */
 export function createWebDeskApi(): DeskApi {
   const url = new URL(window.location.href);
@@ -61,24 +63,46 @@ export function createWebDeskApi(): DeskApi {
     },
 
     connectStream(events: StreamSocketEvents): StreamSocket {
-      const wsUrl = new URL('/stream', window.location.href);
-      wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
-      wsUrl.searchParams.set('token', token ?? '');
-      const ws = new WebSocket(wsUrl);
-      ws.binaryType = 'arraybuffer';
-      ws.onopen = () => events.open();
-      ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
-        if (typeof e.data !== 'string') events.message(new Uint8Array(e.data));
+      let ws: WebSocket | undefined;
+      // Closed (or aborted) by the subscriber before the ticket came: no socket is opened then.
+      let ended = false;
+      const fail = (reason: string) => {
+        if (ended) return;
+        ended = true;
+        events.error(reason);
+        events.close(1006, reason);
       };
-      ws.onclose = (e) => events.close(e.code, e.reason);
-      ws.onerror = () => events.error('WebSocket error');
+      void request<StreamTicketGrant>(STREAM_TICKET_PATH, { method: 'POST' }).then(
+        ({ status, body }) => {
+          if (ended) return;
+          if (status !== 200 || typeof body?.ticket !== 'string') return fail(`no stream ticket (the core answered ${status})`);
+          const url = new URL('/stream', window.location.href);
+          url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+          const socket = new WebSocket(url, [STREAM_PROTOCOL, `${TICKET_PROTOCOL_PREFIX}${body.ticket}`]);
+          socket.binaryType = 'arraybuffer';
+          socket.onopen = () => events.open();
+          socket.onmessage = (e: MessageEvent<ArrayBuffer | string>) => {
+            if (typeof e.data !== 'string') events.message(new Uint8Array(e.data));
+          };
+          socket.onclose = (e) => events.close(e.code, e.reason);
+          socket.onerror = () => events.error('WebSocket error');
+          ws = socket;
+        },
+        () => fail('the DualDesk core is not reachable'),
+      );
+      const end = (code: number, reason: string) => {
+        if (ws) return ws.close(code, reason);
+        if (ended) return;
+        ended = true;
+        queueMicrotask(() => events.close(code, reason));
+      };
       return {
         send: (bytes) => {
-          if (ws.readyState === WebSocket.OPEN) ws.send(bytes);
+          if (ws?.readyState === WebSocket.OPEN) ws.send(bytes);
         },
-        close: (code, reason) => ws.close(code, reason),
+        close: end,
         // A browser cannot drop a socket without the close handshake; 4000 marks it ours.
-        abort: () => ws.close(4000, 'abort'),
+        abort: () => end(4000, 'abort'),
       };
     },
   };

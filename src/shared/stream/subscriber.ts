@@ -27,7 +27,7 @@ export interface StreamSocketEvents {
   error(message: string): void;
 }
 
-/** Opens a socket to the stream, authenticated (Node: a bearer header; the browser: `?token=`); events come later, never during the call. */
+/** Opens a socket to the stream, authenticated (Node: a bearer header; the browser: a single-use ticket as a subprotocol, never a URL); events come later, never during the call. */
 export type ConnectStream = (events: StreamSocketEvents) => StreamSocket;
 
 /** Time, injected (tests use a virtual clock); the main process's Clock fits it. */

@@ -54,6 +54,8 @@ export function useHotkeys(actions: Record<HotkeyAction, () => void>): void {
       // A held key repeats: one action per press.
       if (e.repeat || e.defaultPrevented || (!e.ctrlKey && !e.altKey && !e.metaKey)) return;
       if (isTextField(e.target) || isTextField(document.activeElement)) return;
+      // An open dialog (kill switch, LIVE) owns the keyboard: nothing trades behind it.
+      if (document.querySelector('[role="dialog"][aria-modal="true"]')) return;
       const chord = chordOf(e);
       const bindings = loadHotkeys();
       const action = HOTKEY_ACTIONS.find((a) => bindings[a] === chord);

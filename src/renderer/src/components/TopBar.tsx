@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { TradingMode } from '../../../shared';
 import { useSlices } from '../desk/hooks';
+import { Dialog } from './Dialog';
 
 type Dot = 'ok' | 'warn' | 'bad' | 'off';
 
@@ -34,6 +35,9 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
   const wsDot: Dot = stream.state?.channel === 'kafka' ? 'warn' : stream.connected ? 'ok' : 'bad';
   const kafkaDot: Dot = blind || !health?.kafka ? 'off' : health.kafka.state === 'up' ? 'ok' : health.kafka.state === 'starting' ? 'warn' : 'bad';
   const journalDot: Dot = blind || !health ? 'off' : health.checks.journal.ok && health.checks.stream.ok ? 'ok' : 'bad';
+  // Refused by the venue (LIVE on a paper account, not armed ...): the badge must not read ACTIVE next to it.
+  const refusal = !blind && venue && !venue.trading.allowed ? venue.trading.reason : undefined;
+  const tradingState = blind ? 'UNKNOWN' : risk && risk.state !== 'ACTIVE' ? risk.state : refusal !== undefined ? 'NOT TRADING' : (risk?.state ?? '');
   // The account orders go to; several and none chosen shows as such (trading is refused, the bar says why).
   const account = venue?.account ?? (venue && venue.accounts.length > 1 ? `${venue.accounts.length} accounts, none chosen` : undefined);
 
@@ -76,15 +80,15 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
           {venue.armed ? 'ARMED' : 'NOT ARMED'}
         </span>
       )}
-      {risk && (
-        <span className={`trading-state ts-${blind ? 'unknown' : risk.state}`} data-testid="trading-state" data-state={blind ? 'unknown' : risk.state} title={blind ? 'Unknown while the core is not reachable' : risk.reason}>
-          {blind ? 'UNKNOWN' : risk.state}
+      {(risk || refusal) && (
+        <span className={`trading-state ts-${blind ? 'unknown' : tradingState.replace(' ', '-')}`} data-testid="trading-state" data-state={blind ? 'unknown' : tradingState} title={blind ? 'Unknown while the core is not reachable' : (refusal ?? risk?.reason)}>
+          {tradingState}
         </span>
       )}
-      {venue && !venue.trading.allowed && venue.trading.reason && (
-        <span className="trading-refused" data-testid="trading-refused" title={venue.trading.reason}>
-          {venue.trading.reason}
-        </span>
+      {refusal && (
+        <div className="trading-refused" data-testid="trading-refused" role="status">
+          <b>Trading refused:</b> {refusal}
+        </div>
       )}
       <span className="spacer" />
       <Status name="venue" dot={venueDot} testId="status-venue" title={blind ? 'unknown: the core is not reachable' : venue ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}` : 'no venue'} />
@@ -107,49 +111,46 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
           </button>
         </>
       )}
-      {dialog && (
-        <div className="modal-backdrop" role="presentation">
-          <div className="modal" role="dialog" aria-modal="true" data-testid={dialog === 'live' ? 'live-dialog' : 'arm-dialog'}>
-            {dialog === 'live' ? (
-              <form
-                onSubmit={(e) => {
-                  e.preventDefault();
-                  if (typed === 'LIVE') void switchTo('live');
-                }}
-              >
-                <h2>Switch to LIVE trading</h2>
-                <p>LIVE trading uses real money. DualDesk disconnects from paper, connects to the live endpoint, and trades nothing until you arm it.</p>
-                <label>
-                  Type <b>LIVE</b> to continue
-                  <input autoFocus value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="live-confirm-input" />
-                </label>
-                {error && <p className="error" data-testid="mode-error">{error}</p>}
-                <div className="modal-actions">
-                  <button type="button" className="btn" onClick={() => setDialog(undefined)}>
-                    Cancel
-                  </button>
-                  <button type="submit" className="btn btn-live" disabled={typed !== 'LIVE' || busy} data-testid="live-confirm">
-                    Switch to LIVE
-                  </button>
-                </div>
-              </form>
-            ) : (
-              <div>
-                <h2>Arm LIVE trading</h2>
-                <p>Orders will go to the live account {account ?? ''} with real money.</p>
-                {error && <p className="error" data-testid="arm-error">{error}</p>}
-                <div className="modal-actions">
-                  <button className="btn" onClick={() => setDialog(undefined)}>
-                    Cancel
-                  </button>
-                  <button className="btn btn-live" disabled={busy} onClick={() => void arm()} data-testid="arm-confirm">
-                    Arm
-                  </button>
-                </div>
-              </div>
-            )}
+      {dialog === 'live' && (
+        <Dialog testId="live-dialog" label="Switch to LIVE trading" busy={busy} onCancel={() => setDialog(undefined)}>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (typed === 'LIVE' && !busy) void switchTo('live');
+            }}
+          >
+            <h2>Switch to LIVE trading</h2>
+            <p>LIVE trading uses real money. DualDesk disconnects from paper, connects to the live endpoint, and trades nothing until you arm it.</p>
+            <label>
+              Type <b>LIVE</b> to continue
+              <input data-autofocus value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="live-confirm-input" />
+            </label>
+            {error && <p className="error" data-testid="mode-error">{error}</p>}
+            <div className="modal-actions">
+              <button type="button" className="btn" onClick={() => setDialog(undefined)} disabled={busy}>
+                Cancel
+              </button>
+              <button type="submit" className="btn btn-live" disabled={typed !== 'LIVE' || busy} data-testid="live-confirm">
+                Switch to LIVE
+              </button>
+            </div>
+          </form>
+        </Dialog>
+      )}
+      {dialog === 'arm' && (
+        <Dialog testId="arm-dialog" label="Arm LIVE trading" busy={busy} onCancel={() => setDialog(undefined)}>
+          <h2>Arm LIVE trading</h2>
+          <p>Orders will go to the live account {account ?? ''} with real money.</p>
+          {error && <p className="error" data-testid="arm-error">{error}</p>}
+          <div className="modal-actions">
+            <button className="btn" onClick={() => setDialog(undefined)} disabled={busy} data-autofocus>
+              Cancel
+            </button>
+            <button className="btn btn-live" disabled={busy} onClick={() => void arm()} data-testid="arm-confirm">
+              Arm
+            </button>
           </div>
-        </div>
+        </Dialog>
       )}
     </header>
   );
