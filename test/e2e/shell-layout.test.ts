@@ -271,6 +271,8 @@ describe('dialogs under the keyboard', () => {
     const state = await text('trading-state');
     expect(state).not.toBe('ACTIVE');
     expect(state).toMatch(/NOT TRADING|REFUSED|HALTED/);
+    // Account & risk agrees with the top bar: the gate's ACTIVE is not the whole story.
+    expect(await text('risk-state')).toBe(state);
     const green = await inPage<string>(`getComputedStyle(document.documentElement).getPropertyValue('--ok').trim()`);
     const badge = await inPage<{ color: string; background: string }>(`(() => {
       const s = getComputedStyle(document.querySelector('[data-testid="trading-state"]'));

@@ -123,8 +123,11 @@ function LimitsEditor({ limits, onDone }: { limits: RiskLimits; onDone: () => vo
 
 /** Equity and P&L, the distance to the loss limits, the trading state, the kill switch and re-arm. */
 export function AccountRisk({ onKill }: { onKill: () => void }) {
-  const store = useSlices('account');
+  const store = useSlices('account', 'venue');
   const { equity, risk } = store;
+  // The gate ACTIVE while the venue refuses every order (LIVE on a paper account, ...) is not trading: said as the top bar says it.
+  const refusal = store.venue && !store.venue.trading.allowed ? store.venue.trading.reason : undefined;
+  const badge = store.coreReachable === false ? 'UNKNOWN' : risk?.state === 'ACTIVE' && refusal !== undefined ? 'NOT TRADING' : `${risk?.state ?? ''}${risk?.latched ? ' (latched)' : ''}`;
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const daily = equity ? equity.equity - equity.dailyStartEquity : undefined;
@@ -136,8 +139,8 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
         <span className="spacer" />
         {risk && (
           // Not known while the core is unreachable (the last answer is not the state now).
-          <span className={`trading-state ts-${store.coreReachable === false ? 'unknown' : risk.state}`} data-testid="risk-state">
-            {store.coreReachable === false ? 'UNKNOWN' : `${risk.state}${risk.latched ? ' (latched)' : ''}`}
+          <span className={`trading-state ts-${store.coreReachable === false ? 'unknown' : badge === 'NOT TRADING' ? 'NOT-TRADING' : risk.state}`} data-testid="risk-state" title={refusal ?? risk.reason}>
+            {badge}
           </span>
         )}
       </h3>

@@ -98,12 +98,14 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   }, [store, ticket, context]);
 
   // Why Send waits, the first reason that applies (one line per reason); undefined: it may send.
-  const blocked = [
-    outage,
+  // The ticket's own verdict (its fields, the gate's answer) first; then whether anything can go out at all.
+  const refused = [
     typeof ticket === 'string' ? ticket : undefined,
     verdict === undefined ? CHECKING : undefined,
-    verdict !== undefined && !verdict.ok ? (verdict.code === 'invalid-arguments' ? verdict.reason : `Risk: ${verdict.reason}`) : undefined,
+    // An unanswered preview is no verdict: said once, beside Send, when the outage is known.
+    verdict !== undefined && !verdict.ok && !(verdict.code === 'unreachable' && outage !== undefined) ? (verdict.code === 'invalid-arguments' ? verdict.reason : `Risk: ${verdict.reason}`) : undefined,
   ].find((r) => r !== undefined);
+  const blocked = outage ?? refused;
 
   async function send(withSide: OrderSide = side) {
     // Only a hotkey gets here with Send disabled: say why nothing was sent. The verdict is for the side
@@ -220,7 +222,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
           </select>
         </label>
         <p className={`verdict ${blocked === undefined ? 'ok' : blocked === CHECKING ? '' : 'bad'}`} id="ticket-verdict" data-testid="risk-verdict">
-          {blocked ?? 'Risk: passes every check'}
+          {/* A pass means nothing while no order can go out (the reason is beside Send): not claimed then. */}
+          {refused ?? (outage !== undefined ? 'Risk: not checked while no order can go out' : 'Risk: passes every check')}
         </p>
         <button
           type="button"
