@@ -25,39 +25,60 @@ export interface EmaTrackOptions {
   readonly signalTopic: `md.signal.${string}`;
   /** Set on this track's messages; absent for the 1-minute ones (their payloads are as they always were). */
   readonly size?: '5s';
+  /**
+   * Keep the chart's points as numbers in the engine and build the objects only when a chart asks, not
+   * an object per bar kept for an hour (the 5-second track: 720 live objects per instrument cost the
+   * garbage collector more than the whole pipeline did).
+   */
+  readonly pointsInEngine?: boolean;
 }
 
 export class EmaTrack {
   private readonly engine: EmaEngine;
   private readonly scratch: Float64Array;
   private readonly template: Readonly<Record<number, number>>;
-  private readonly points: TimeSeries<EmaUpdate>;
+  /** The chart's points as objects; undefined when they are kept in the engine (pointsInEngine). */
+  private readonly points: TimeSeries<EmaUpdate> | undefined;
   private readonly crossings: CrossSignal[] = [];
+  /** The latest EMAs; undefined while they are only in the engine (built when asked). */
   private current: EmaUpdate | undefined;
+  /** Revisions beyond the revision window, refused here when the engine keeps more (pointsInEngine). */
+  private refused = 0;
 
   constructor(private readonly o: EmaTrackOptions) {
-    this.engine = new EmaEngine({ periods: o.periods, ...(o.signal ? { signal: o.signal } : {}), capacity: o.revisionBars });
+    const capacity = o.pointsInEngine ? Math.max(o.revisionBars, o.chartPoints) : o.revisionBars;
+    this.engine = new EmaEngine({ periods: o.periods, ...(o.signal ? { signal: o.signal } : {}), capacity });
     this.scratch = new Float64Array(o.periods.length);
     this.template = Object.fromEntries(o.periods.map((n) => [n, 0]));
-    this.points = new TimeSeries(o.chartPoints);
+    this.points = o.pointsInEngine ? undefined : new TimeSeries(o.chartPoints);
   }
 
   /** Bars older than everything kept, refused (their EMAs are not recomputed). */
   get tooOld(): number {
-    return this.engine.tooOld;
+    return this.engine.tooOld + this.refused;
   }
 
   /** Commits a final bar: its EMA points (and those after a revised one) and any crossing; published when `publish`. */
   commit(bar: Bar, publish: boolean): void {
+    const held = this.engine.length;
+    // A revision older than the window is refused, however much the engine keeps for the chart.
+    if (this.points === undefined && held >= this.o.revisionBars && bar.time < this.engine.timeAt(held - this.o.revisionBars)) {
+      this.refused++;
+      return;
+    }
     const from = this.engine.commit(bar.time, bar.close);
     if (from < 0) return;
     const len = this.engine.length;
-    for (let i = from; i < len; i++) {
-      const point = this.point(i);
-      if (!point) continue;
-      this.points.upsert(point);
-      this.current = point;
-      if (publish) this.o.bus.publish(this.o.emaTopic, point, 'NORMAL');
+    if (this.points === undefined && !publish) {
+      this.current = undefined;
+    } else {
+      for (let i = from; i < len; i++) {
+        const point = this.point(i);
+        if (!point) continue;
+        this.points?.upsert(point);
+        this.current = point;
+        if (publish) this.o.bus.publish(this.o.emaTopic, point, 'NORMAL');
+      }
     }
     if (this.engine.lastCross !== 0) this.cross(len - 1, publish);
   }
@@ -73,16 +94,25 @@ export class EmaTrack {
 
   /** Publishes the latest EMAs again (after seeding, which publishes nothing). */
   publishCurrent(): void {
-    if (this.current) this.o.bus.publish(this.o.emaTopic, this.current, 'NORMAL');
+    const current = this.latest();
+    if (current) this.o.bus.publish(this.o.emaTopic, current, 'NORMAL');
   }
 
   latest(): EmaUpdate | undefined {
+    if (this.current === undefined && this.points === undefined && this.engine.length > 0) this.current = this.point(this.engine.length - 1);
     return this.current;
   }
 
   /** EMA points of the final bars, oldest first. */
   pointList(): EmaUpdate[] {
-    return this.points.toArray();
+    if (this.points) return this.points.toArray();
+    const out: EmaUpdate[] = [];
+    const len = this.engine.length;
+    for (let i = Math.max(0, len - this.o.chartPoints); i < len; i++) {
+      const point = this.point(i);
+      if (point) out.push(point);
+    }
+    return out;
   }
 
   /** Recent crossings, oldest first. */

@@ -88,6 +88,7 @@ export class InstrumentPipeline implements MinuteSink {
       emaTopic: `md.ema.5s.${this.word}`,
       signalTopic: `md.signal.5s.${this.word}`,
       size: '5s',
+      pointsInEngine: true,
     });
     this.bars = new TimeSeries(s.chartBars);
     this.bars5s = new TimeSeries(FIVE_SECOND_BARS_KEPT);
