@@ -1,7 +1,9 @@
 // The ticket's numbers as a trader types them, and an order's progress and notices in the trader's words.
 import { describe, expect, it } from 'vitest';
-import type { Order } from '../../src/shared';
-import { parsePrice, parseQuantity } from '../../src/renderer/src/desk/format';
+import type { EquitySnapshot, Order, Position } from '../../src/shared';
+import { parsePrice, parseQuantity, qty } from '../../src/renderer/src/desk/format';
+import { mutedBehind } from '../../src/renderer/src/desk/hotkey-rules';
+import { recheckContext } from '../../src/renderer/src/desk/ticket-check';
 import { orderNotice, orderProgress } from '../../src/renderer/src/desk/order-words';
 
 const order = (o: Partial<Order>): Order => ({
@@ -54,5 +56,35 @@ describe('an order in the trader’s words', () => {
     const rejected = order({ state: 'rejected', reason: 'Insufficient margin' });
     expect(orderNotice(sent, rejected, 2)).toMatchObject({ kind: 'rejected', message: 'Insufficient margin' });
     expect(orderNotice(rejected, rejected, 2)).toBeUndefined();
+  });
+});
+
+describe('quantities read back exactly', () => {
+  it('keeps a quantity’s own decimals, thousands separated, never rounding', () => {
+    expect([qty(1.5), qty(1_000), qty(1234.25), qty(0.00000001), qty(2_000_000)]).toEqual(['1.5', '1,000', '1,234.25', '0.00000001', '2,000,000']);
+    for (const typed of ['1.5', '1,234.25', '2.5m', '0.125']) expect(parseQuantity(qty(parseQuantity(typed)))).toBe(parseQuantity(typed));
+  });
+});
+
+describe('when the ticket is checked again', () => {
+  const venue = { state: 'connected', since: 1, mode: 'paper', host: 'h', port: 1, clientId: 1, accounts: [], synced: true, armed: false, trading: { allowed: true }, attempts: 0 } as const;
+  const equity = (e: number) => ({ equity: e }) as EquitySnapshot;
+  const base = { mode: 'paper', venue, risk: undefined, equity: equity(1_000_000), position: undefined } as const;
+  it('not on a ticking P&L, but on what the verdict depends on', () => {
+    expect(recheckContext({ ...base, equity: equity(1_000_250) })).toBe(recheckContext(base));
+    expect(recheckContext({ ...base, equity: equity(1_030_000) })).not.toBe(recheckContext(base));
+    expect(recheckContext({ ...base, venue: { ...venue, trading: { allowed: false, reason: 'halted' } } })).not.toBe(recheckContext(base));
+    expect(recheckContext({ ...base, venue: { ...venue, synced: false } })).not.toBe(recheckContext(base));
+    expect(recheckContext({ ...base, mode: 'live' })).not.toBe(recheckContext(base));
+    expect(recheckContext({ ...base, position: { quantity: 10 } as Position })).not.toBe(recheckContext(base));
+  });
+});
+
+describe('hotkeys behind an open dialog', () => {
+  it('mutes the order hotkeys, keeps what reduces risk, and no second kill switch from its own dialog', () => {
+    for (const a of ['buy', 'sell', 'cancelAll', 'flatten', 'killSwitch'] as const) expect(mutedBehind(a, undefined), a).toBe(false);
+    expect(['buy', 'sell', 'cancelAll', 'flatten', 'killSwitch'].map((a) => mutedBehind(a, 'live-dialog'))).toEqual([true, true, false, false, false]);
+    expect(mutedBehind('killSwitch', 'kill-dialog')).toBe(true);
+    expect(mutedBehind('cancelAll', 'kill-dialog')).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { TIMES_IN_FORCE, type Order, type TimeInForce } from '../../../shared';
 import { useDesk, useSlices } from '../desk/hooks';
 import { money, parsePrice, parseQuantity, price, priceDecimals, qty, signed, time, tone } from '../desk/format';
@@ -79,9 +79,26 @@ function orderPrice(o: Order, d: number): string {
   return price(o.limitPrice ?? o.stopPrice, d);
 }
 
+/** The fields a modify can change, as they were when the row was opened. */
+type Editable = Pick<Order, 'quantity' | 'limitPrice' | 'stopPrice' | 'tif'>;
+
+/** What changed on the order since the row was opened (another window, the venue), in the trader's words. */
+function changedSince(start: Editable, o: Order, d: number): string[] {
+  const out: string[] = [];
+  if (o.quantity !== start.quantity) out.push(`quantity ${qty(start.quantity)} → ${qty(o.quantity)}`);
+  if (o.limitPrice !== start.limitPrice) out.push(`limit ${price(start.limitPrice, d)} → ${price(o.limitPrice, d)}`);
+  if (o.stopPrice !== start.stopPrice) out.push(`stop ${price(start.stopPrice, d)} → ${price(o.stopPrice, d)}`);
+  if (o.tif !== start.tif) out.push(`TIF ${start.tif} → ${o.tif}`);
+  return out;
+}
+
 function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefined) => void }) {
   const store = useDesk();
   const [editing, setEditing] = useState(false);
+  // The order's fields when the row was opened: only what the trader changed from these is sent.
+  const [start, setStart] = useState<Editable | undefined>();
+  const [saving, setSaving] = useState(false);
+  const inFlight = useRef(false);
   const [newQty, setNewQty] = useState('');
   const [newLimit, setNewLimit] = useState('');
   const [newStop, setNewStop] = useState('');
@@ -93,35 +110,43 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
   const d = store.priceDecimalsOf(o.conId, o.limitPrice ?? o.stopPrice);
 
   function startEditing() {
-    // From the order as it is now (it may have been modified elsewhere since).
+    // From the order as it is now (it may have been modified elsewhere since), exactly (1.5 stays 1.5).
+    setStart({ quantity: o.quantity, limitPrice: o.limitPrice, stopPrice: o.stopPrice, tif: o.tif });
     setNewQty(qty(o.quantity));
-    setNewLimit(o.limitPrice === undefined ? '' : String(o.limitPrice));
-    setNewStop(o.stopPrice === undefined ? '' : String(o.stopPrice));
+    setNewLimit(o.limitPrice === undefined ? '' : price(o.limitPrice, Math.max(d, priceDecimals(undefined, o.limitPrice))));
+    setNewStop(o.stopPrice === undefined ? '' : price(o.stopPrice, Math.max(d, priceDecimals(undefined, o.stopPrice))));
     setNewTif(o.tif);
     setEditing(true);
   }
 
   async function modify() {
+    // One modify at a time: a double click on Save sends one.
+    if (inFlight.current || start === undefined) return;
     const qtyValue = parseQuantity(newQty);
     const limitValue = parsePrice(newLimit);
     const stopValue = parsePrice(newStop);
     if (qtyValue === undefined || qtyValue <= 0) return onError('The new quantity must be a positive number, like 1,000.');
     if (hasLimit && (limitValue === undefined || limitValue <= 0)) return onError('The new limit price must be a positive number.');
     if (hasStop && (stopValue === undefined || stopValue <= 0)) return onError('The new stop price must be a positive number.');
-    // Only what the trader changed.
+    // Only what the trader changed from the row's start (numbers, not text): a change made elsewhere meanwhile stands.
     const changes: { quantity?: number; limitPrice?: number; stopPrice?: number; tif?: TimeInForce } = {};
-    if (qtyValue !== o.quantity) changes.quantity = qtyValue;
-    if (hasLimit && limitValue !== o.limitPrice) changes.limitPrice = limitValue;
-    if (hasStop && stopValue !== o.stopPrice) changes.stopPrice = stopValue;
-    if (newTif !== o.tif) changes.tif = newTif;
+    if (qtyValue !== start.quantity) changes.quantity = qtyValue;
+    if (hasLimit && limitValue !== start.limitPrice) changes.limitPrice = limitValue;
+    if (hasStop && stopValue !== start.stopPrice) changes.stopPrice = stopValue;
+    if (newTif !== start.tif) changes.tif = newTif;
     if (Object.keys(changes).length === 0) {
       setEditing(false);
       return;
     }
+    inFlight.current = true;
+    setSaving(true);
     const r = await store.command('modifyOrder', { orderId: o.id, ...changes });
+    inFlight.current = false;
+    setSaving(false);
     onError(r.ok ? undefined : r.error.message);
     if (r.ok) setEditing(false);
   }
+  const changedElsewhere = editing && start !== undefined ? changedSince(start, o, d) : [];
 
   return (
     <tr data-testid={`order-${o.id}`} data-state={o.state}>
@@ -160,6 +185,12 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
       <td className={`state state-${o.state}`} data-testid="order-state" title={o.reason}>
         {o.state}
         {o.reason && o.state !== 'filled' ? ` — ${o.reason}` : ''}
+        {changedElsewhere.length > 0 && (
+          <span className="changed-elsewhere" data-testid="order-changed">
+            {' '}
+            Changed since you opened it: {changedElsewhere.join(', ')} (Save sends only your edits)
+          </span>
+        )}
       </td>
       <td className="actions">
         {working && !editing && (
@@ -174,8 +205,8 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
         )}
         {editing && (
           <>
-            <button className="btn small" onClick={() => void modify()}>
-              Save
+            <button className="btn small" onClick={() => void modify()} disabled={saving}>
+              {saving ? 'Saving…' : 'Save'}
             </button>
             <button className="btn small" onClick={() => setEditing(false)}>
               ×

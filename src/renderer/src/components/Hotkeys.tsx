@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { mutedBehind } from '../desk/hotkey-rules';
 import { osNotificationPermission, playTone, setSoundOn, soundOn } from '../desk/notify';
 
 export const HOTKEY_ACTIONS = ['buy', 'sell', 'cancelAll', 'flatten', 'killSwitch'] as const;
@@ -54,12 +55,11 @@ export function useHotkeys(actions: Record<HotkeyAction, () => void>): void {
       // A held key repeats: one action per press.
       if (e.repeat || e.defaultPrevented || (!e.ctrlKey && !e.altKey && !e.metaKey)) return;
       if (isTextField(e.target) || isTextField(document.activeElement)) return;
-      // An open dialog (kill switch, LIVE) owns the keyboard: nothing trades behind it.
-      if (document.querySelector('[role="dialog"][aria-modal="true"]')) return;
       const chord = chordOf(e);
       const bindings = loadHotkeys();
       const action = HOTKEY_ACTIONS.find((a) => bindings[a] === chord);
-      if (!action) return;
+      const dialog = document.querySelector('[role="dialog"][aria-modal="true"]');
+      if (!action || mutedBehind(action, dialog === null ? undefined : (dialog.getAttribute('data-testid') ?? ''))) return;
       e.preventDefault();
       actions[action]();
     };

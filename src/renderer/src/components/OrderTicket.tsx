@@ -3,6 +3,7 @@ import type { OrderPreview, OrderSide, OrderTicket as Ticket, OrderType, TimeInF
 import { useOrderBlock, useSlices } from '../desk/hooks';
 import { parsePrice, parseQuantity, price, priceDecimals, qty } from '../desk/format';
 import { orderProgress } from '../desk/order-words';
+import { recheckContext } from '../desk/ticket-check';
 import type { WatchItem } from '../desk/store';
 
 const TYPES: { value: OrderType; label: string }[] = [
@@ -27,10 +28,9 @@ const CONFIRM_MS = 10_000;
 export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefined; mode: TradingMode; bindSend: (handle: TicketHandle | undefined) => void }) {
   // Orders too: the result line follows the order it sent.
   const store = useSlices('quotes', 'orders');
-  // The verdict is checked again as the account and the venue change (a halt, arming, a disconnect).
-  const context = `${store.version('account')}|${store.version('venue')}`;
   const inFlight = useRef(false);
   // Nothing can go out (the core, the venue or trading is down): said beside Send, first of every reason.
+  // (Also re-renders on the venue and the account, which the re-check context below reads.)
   const outage = useOrderBlock();
   const [side, setSide] = useState<OrderSide>('BUY');
   const [quantity, setQuantity] = useState('100');
@@ -45,6 +45,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
   const [sending, setSending] = useState(false);
 
   const quote = item ? store.quotes.get(item.word) : undefined;
+  // The verdict is checked again when what it depends on changes (a halt, arming, a disconnect, a 1 % equity move), not on every tick.
+  const context = recheckContext({ mode, venue: store.venue, risk: store.risk, equity: store.equity, position: item ? store.positions.get(item.instrument.conId) : undefined });
   const d = priceDecimals(item?.instrument.minTick, quote?.last);
 
   const ticket = useMemo((): Ticket | string => {
@@ -81,21 +83,29 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     return () => clearTimeout(t);
   }, [confirm]);
 
-  // The gate's verdict as the ticket changes (debounced; records nothing).
+  // The gate's verdict (records nothing): debounced after an edit, at once when the context changes. Every
+  // answer is kept unless a newer one is in: a re-check never drops the answer for the ticket as it is.
+  const asked = useRef(0);
+  const answered = useRef(0);
+  const lastChecked = useRef<string | undefined>(undefined);
+  const checkable = typeof ticket !== 'string';
   useEffect(() => {
-    if (typeof ticket === 'string') return;
-    let live = true;
-    const t = setTimeout(() => {
-      void store.command('previewOrder', { ticket }).then((r) => {
-        if (!live) return;
-        setChecked({ key: JSON.stringify(ticket), verdict: r.ok ? r.value : { ok: false, code: r.error.code, reason: r.error.message } });
-      });
-    }, 120);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [store, ticket, context]);
+    if (!checkable) return;
+    const edited = lastChecked.current !== key;
+    lastChecked.current = key;
+    const t = setTimeout(
+      () => {
+        const n = ++asked.current;
+        void store.command('previewOrder', { ticket: JSON.parse(key) as Ticket }).then((r) => {
+          if (n < answered.current) return;
+          answered.current = n;
+          setChecked({ key, verdict: r.ok ? r.value : { ok: false, code: r.error.code, reason: r.error.message } });
+        });
+      },
+      edited ? 120 : 0,
+    );
+    return () => clearTimeout(t);
+  }, [store, checkable, key, context]);
 
   // Why Send waits, the first reason that applies (one line per reason); undefined: it may send.
   // The ticket's own verdict (its fields, the gate's answer) first; then whether anything can go out at all.
@@ -156,6 +166,9 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
             text: `${order.side} ${qty(order.quantity)} ${order.symbol} ${order.type} — ${orderProgress(order, store.priceDecimalsOf(order.conId, order.avgFillPrice))} (order ${order.id})`,
           };
   const parsedQuantity = parseQuantity(quantity);
+  // Send reads back the numbers as understood (1,500 is fifteen hundred; 2m is 2,000,000), at their own decimals at least.
+  const px = (v: number | undefined) => price(v, Math.max(d, priceDecimals(undefined, v)));
+  const prices = typeof ticket === 'string' ? '' : type === 'LMT' ? ` ${px(ticket.limitPrice)}` : type === 'STP' ? ` ${px(ticket.stopPrice)}` : type === 'STP LMT' ? ` stop ${px(ticket.stopPrice)} lmt ${px(ticket.limitPrice)}` : '';
 
   useEffect(() => {
     bindSend({ send: (s) => void send(s) });
@@ -186,8 +199,8 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
             inputMode="numeric"
             value={quantity}
             onChange={(e) => setQuantity(e.target.value)}
-            // 1000 or 1k reads back as 1,000 once the trader moves on.
-            onBlur={() => parsedQuantity !== undefined && parsedQuantity > 0 && setQuantity(qty(parsedQuantity))}
+            // 1000 or 1k reads back as 1,000 once the trader moves on; the value itself never changes (1.5 stays 1.5).
+            onBlur={() => parsedQuantity !== undefined && parsedQuantity > 0 && parseQuantity(qty(parsedQuantity)) === parsedQuantity && setQuantity(qty(parsedQuantity))}
             data-testid="ticket-quantity"
           />
         </label>
@@ -227,14 +240,15 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
         </p>
         <button
           type="button"
-          className={`btn send side-${side.toLowerCase()}`}
-          disabled={sending || blocked !== undefined}
+          className={`btn send side-${side.toLowerCase()}${blocked === CHECKING ? ' checking' : ''}`}
+          // While the ticket is only being checked a click is not lost: it says why nothing went out.
+          disabled={sending || (blocked !== undefined && blocked !== CHECKING)}
           title={blocked}
           aria-describedby="ticket-verdict"
           onClick={() => void send()}
           data-testid="ticket-send"
         >
-          {confirming ? `Confirm LIVE ${side}` : sending ? 'Sending…' : `${side} ${parsedQuantity === undefined ? quantity : qty(parsedQuantity)} ${type}`}
+          {confirming ? `Confirm LIVE ${side}` : sending ? 'Sending…' : `${side} ${parsedQuantity === undefined ? quantity : qty(parsedQuantity)} ${type}${prices}`}
         </button>
         {outage && (
           <p className="send-blocked" data-testid="send-blocked">

@@ -23,8 +23,9 @@ export function price(v: number | undefined, decimals = 2): string {
   return v === undefined || !Number.isFinite(v) ? '—' : fmt(decimals).format(v);
 }
 
+/** A quantity with its own decimals (1.5 stays 1.5, never rounded to 2), thousands separated. */
 export function qty(v: number | undefined): string {
-  return v === undefined ? '—' : fmt(0).format(v);
+  return v === undefined || !Number.isFinite(v) ? '—' : fmt(decimalsOf(v)).format(v);
 }
 
 export function money(v: number | undefined): string {
