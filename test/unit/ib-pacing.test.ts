@@ -105,6 +105,27 @@ describe('HistoricalGate', () => {
     await new Promise((r) => setImmediate(r));
     expect(done).toHaveLength(42);
   });
+
+  it('refuses waiting requests when the venue drops, and answers from before the drop cannot lift the 40-open cap', async () => {
+    const clock = new VirtualClock(0);
+    const gate = new HistoricalGate(clock);
+    const before: (() => void)[] = [];
+    for (let i = 0; i < 40; i++) void gate.admit(key('F', `d${i}`, 3600)).then((d) => before.push(d));
+    const waiting = gate.admit(key('F', 'waiting', 3600));
+    await new Promise((r) => setImmediate(r));
+    expect(before).toHaveLength(40);
+
+    const dropped = new Error('venue disconnected');
+    gate.clear(dropped);
+    await expect(waiting).rejects.toBe(dropped);
+
+    // The requests open at the drop fail afterwards and call done(): that must not free slots twice.
+    for (const d of before) d();
+    const after: (() => void)[] = [];
+    for (let i = 0; i < 45; i++) void gate.admit(key('G', `d${i}`, 3600)).then((d) => after.push(d));
+    await new Promise((r) => setImmediate(r));
+    expect(after).toHaveLength(40);
+  });
 });
 
 describe('Backoff', () => {

@@ -212,8 +212,8 @@ describe('risk engine: account limits', () => {
     d.equity(98_400); // 1.6 %, 1,600 of 2,000: 80 % by amount
     d.equity(98_000);
     expect(messages(d.rec.alerts())).toEqual([
-      'MEDIUM DAILY_LOSS: Daily loss at 1,600.00 = 1.60% (limit: 2,000.00)',
-      'CRITICAL DAILY_LOSS: Daily loss at 2,000.00 = 2.00% (limit: 2,000.00): trading is reduce-only for the rest of the trading day',
+      'MEDIUM DAILY_LOSS: Daily loss at 1,600.00 = 1.60% (limit: 2,000.00 = 2.00%)',
+      'CRITICAL DAILY_LOSS: Daily loss at 2,000.00 = 2.00% (limit: 2,000.00 = 2.00%): trading is reduce-only for the rest of the trading day',
     ]);
     expect(d.engine.state).toBe('REDUCING');
   });

@@ -102,4 +102,12 @@ describe('stream tickets', () => {
     expect(await open(`${ws}?token=${token}`, { headers: { authorization: `Bearer ${token}` } })).toMatchObject({ opened: false, status: 400 });
     expect(log.text()).not.toContain(token);
   });
+
+  it('are bought with the bearer header only: the control token in the ticket URL is refused with a reason', async () => {
+    const { base, token, log } = await startDesk();
+    const refused = await httpRequest(`${base}/api/stream-ticket?token=${token}`, { method: 'POST' });
+    expect(refused.status).toBe(401);
+    expect(refused.json<{ error: { message: string } }>().error.message).toMatch(/Authorization: Bearer header.*never in the URL/);
+    expect(log.text()).not.toContain(token);
+  });
 });

@@ -544,7 +544,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     this.keepAliveTimer = undefined;
     this.probeSentAt = undefined;
     this.pacer.clear(`venue disconnected: ${reason}`);
-    this.gate.clear();
+    this.gate.clear(new VenueError('venue-disconnected', `The venue disconnected before historical data could be asked for (${reason}).`));
     this.feeds.detachAll();
     for (const [key, p] of this.pending) {
       p.reject(new VenueError('venue-disconnected', `The venue disconnected before answering (${reason}).`));

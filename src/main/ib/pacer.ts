@@ -109,37 +109,44 @@ const MAX_IN_FLIGHT = 40;
  * Requests wait their turn instead of being refused with error 162.
  */
 export class HistoricalGate {
-  private readonly waiting: { key: HistoricalKey; start: () => void }[] = [];
+  private readonly waiting: { key: HistoricalKey; start: () => void; stop: (err: Error) => void }[] = [];
   private readonly history: { at: number; key: HistoricalKey }[] = [];
   private inFlight = 0;
+  // Bumped by clear(): a `done` from before it must not free a slot it no longer holds.
+  private generation = 0;
   private timer: TimerHandle | undefined;
 
   constructor(private readonly clock: Clock) {}
 
   /** Resolves when `key` may be sent; call the returned `done` when its answer (or error) arrives. */
   admit(key: HistoricalKey): Promise<() => void> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.waiting.push({
         key,
         start: () => {
+          const generation = this.generation;
           let finished = false;
           resolve(() => {
             if (finished) return;
             finished = true;
+            if (generation !== this.generation) return;
             this.inFlight--;
             this.pump();
           });
         },
+        stop: reject,
       });
       this.pump();
     });
   }
 
-  clear(): void {
+  /** The connection is gone: waiting requests are refused with `reason`, and open ones no longer count. */
+  clear(reason: Error): void {
     this.clock.clearTimer(this.timer);
     this.timer = undefined;
-    this.waiting.splice(0);
+    this.generation++;
     this.inFlight = 0;
+    for (const item of this.waiting.splice(0)) item.stop(reason);
   }
 
   private pump(): void {
@@ -147,7 +154,7 @@ export class HistoricalGate {
     this.timer = undefined;
     let wakeAt = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.waiting.length && this.inFlight < MAX_IN_FLIGHT; ) {
-      const item = this.waiting[i] as { key: HistoricalKey; start: () => void };
+      const item = this.waiting[i] as { key: HistoricalKey; start: () => void; stop: (err: Error) => void };
       const now = this.clock.now();
       const at = this.earliest(item.key, now);
       if (at <= now) {

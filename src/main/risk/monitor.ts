@@ -214,7 +214,9 @@ function dailyMeasure(s: EquitySnapshot | undefined, limits: RiskLimits): Measur
   const byAmount = limits.dailyLossAmount !== null ? lossAmount / limits.dailyLossAmount : 0;
   const now = `${amount(lossAmount)} = ${finePct(lossPct)}`;
   if (limits.dailyLossAmount !== null && byAmount > byPct) {
-    return { ratio: byAmount, value: lossAmount, limit: limits.dailyLossAmount, text: `${now} (limit: ${amount(limits.dailyLossAmount)})` };
+    // Money and percent, as every limit reads: the absolute limit's share of the start-of-day equity.
+    const limitPct = s && s.dailyStartEquity > 0 ? ` = ${finePct((limits.dailyLossAmount / s.dailyStartEquity) * 100)}` : '';
+    return { ratio: byAmount, value: lossAmount, limit: limits.dailyLossAmount, text: `${now} (limit: ${amount(limits.dailyLossAmount)}${limitPct})` };
   }
   const limitAmount = s ? (s.dailyStartEquity * limits.dailyLossPct) / 100 : undefined;
   const limitText = limitAmount !== undefined ? `${amount(limitAmount)} = ${finePct(limits.dailyLossPct)}` : finePct(limits.dailyLossPct);

@@ -240,9 +240,15 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
 
   /** POST /api/stream-ticket: a single-use ticket for /stream, for a browser (which cannot set headers on a WebSocket). */
   function streamTicket(req: IncomingMessage, res: ServerResponse, url: URL): string {
-    if (!tokenMatches(requestToken(req, url), token)) {
+    // The browser's way in takes the token in the header only: a URL ends up in histories and logs.
+    if (url.searchParams.has('token')) {
       res.setHeader('www-authenticate', 'Bearer');
-      fail(req, res, 401, 'unauthorized', 'a valid control token is required (see <data-dir>/control-token)');
+      fail(req, res, 401, 'unauthorized', 'a stream ticket is bought with the control token in an Authorization: Bearer header, never in the URL');
+      return 'api';
+    }
+    if (!tokenMatches(bearerToken(req), token)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      fail(req, res, 401, 'unauthorized', 'a valid control token is required in an Authorization: Bearer header (see <data-dir>/control-token)');
       return 'api';
     }
     send(req, res, 200, tickets.issue());

@@ -13,7 +13,7 @@ import { TopBar } from './components/TopBar';
 import { Transport } from './components/Transport';
 import { Watchlist } from './components/Watchlist';
 import { DeskContext, useSlices } from './desk/hooks';
-import { applyLayout, clampSize, loadSizes, PANEL_LIMITS, saveSizes, type Panel } from './desk/layout';
+import { applyLayout, clampSize, fitSizes, loadSizes, measureRoom, PANEL_LIMITS, saveSizes, type Panel } from './desk/layout';
 import { DeskStore } from './desk/store';
 
 type CoreState = { kind: 'connecting' } | { kind: 'ready'; info: DeskInfo } | { kind: 'error'; message: string };
@@ -71,11 +71,34 @@ function Workstation() {
   const ticket = useRef<TicketHandle | undefined>(undefined);
   const workspace = useRef<HTMLElement>(null);
   const [sizes, setSizes] = useState(loadSizes);
+  // What is shown: the saved sizes fitted to this window (a layout saved on a larger screen gives way).
+  const [shown, setShown] = useState(sizes);
+  // Bumped when the window, the ticket or the watchlist's columns change size: the fit is measured again.
+  const [roomChanged, setRoomChanged] = useState(0);
+  useLayoutEffect(() => saveSizes(sizes), [sizes]);
   // Before paint (no jump on load); on the document so what floats over the workspace (toasts) follows it too.
   useLayoutEffect(() => {
-    applyLayout(document.documentElement, sizes);
-    saveSizes(sizes);
-  }, [sizes]);
+    const el = workspace.current;
+    const fitted = el ? fitSizes(sizes, measureRoom(el)) : sizes;
+    applyLayout(document.documentElement, fitted);
+    setShown(fitted);
+  }, [sizes, roomChanged]);
+  useEffect(() => {
+    const el = workspace.current;
+    if (!el) return;
+    let frame = 0;
+    // Next frame, not inside the observer's callback: a layout change there would loop the observer.
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => setRoomChanged((n) => n + 1));
+    });
+    observer.observe(el);
+    for (const part of el.querySelectorAll('.right > :first-child, .watchlist table')) observer.observe(part);
+    return () => {
+      cancelAnimationFrame(frame);
+      observer.disconnect();
+    };
+  }, []);
   const resize = useCallback((panel: Panel) => (px: number) => setSizes((s) => ({ ...s, [panel]: clampSize(panel, px) })), []);
   const panelSize = (selector: string, side: 'width' | 'height') => workspace.current?.querySelector(selector)?.getBoundingClientRect()[side] ?? 0;
 
@@ -126,14 +149,14 @@ function Workstation() {
       <OutageBanner />
       <main className="workspace" data-testid="workspace" ref={workspace}>
         <Watchlist selected={item?.word} onSelect={setSelected} />
-        <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} size={sizes.watch} limits={PANEL_LIMITS.watch} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
+        <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} size={shown.watch} limits={PANEL_LIMITS.watch} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
         <Chart item={item} />
-        <Splitter testId="split-right" label="Order ticket width" axis="x" grows={-1} size={sizes.right} limits={PANEL_LIMITS.right} measure={() => panelSize('.right', 'width')} onResize={resize('right')} />
+        <Splitter testId="split-right" label="Order ticket width" axis="x" grows={-1} size={shown.right} limits={PANEL_LIMITS.right} measure={() => panelSize('.right', 'width')} onResize={resize('right')} />
         <div className="right">
           <OrderTicket item={item} mode={mode} bindSend={(h) => (ticket.current = h)} />
           <AccountRisk onKill={() => setKilling('confirm')} />
         </div>
-        <Splitter testId="split-bottom" label="Blotter height" axis="y" grows={-1} size={sizes.bottom} limits={PANEL_LIMITS.bottom} measure={() => panelSize('.blotter', 'height')} onResize={resize('bottom')} />
+        <Splitter testId="split-bottom" label="Blotter height" axis="y" grows={-1} size={shown.bottom} limits={PANEL_LIMITS.bottom} measure={() => panelSize('.blotter', 'height')} onResize={resize('bottom')} />
         <Blotter />
         <Transport />
       </main>

@@ -46,18 +46,24 @@ export function createWebDeskApi(): DeskApi {
       return body;
     },
 
-    async command(name, args) {
+    async command(name, args, options) {
+      // Aborted: the request is cancelled and its connection freed (the caller has stopped waiting).
+      const abort = new AbortController();
+      if (options?.signal?.aborted) abort.abort();
+      else options?.signal?.addEventListener('abort', () => abort.abort(), { once: true });
       try {
         const { status, body } = await request<CommandResult<never>>(`/api/commands/${name}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(args),
+          signal: abort.signal,
         });
         if (body && typeof body === 'object' && 'ok' in body) return body;
         return { ok: false, error: { code: 'http', message: `The DualDesk core answered ${status}.` } };
       } catch (err) {
         // The core is down or restarting: a result in the trader's words, like any refusal.
         if (err instanceof NoTokenError) return { ok: false, error: { code: 'no-token', message: err.message } };
+        if (abort.signal.aborted) return { ok: false, error: { code: 'aborted', message: 'The request to the DualDesk core was given up.' } };
         return { ok: false, error: { code: 'unreachable', message: 'The DualDesk core is not reachable; it may be restarting.' } };
       }
     },

@@ -1,35 +1,11 @@
 import { useState } from 'react';
-import { percentDecimals, type EquitySnapshot, type RiskLimits, type RiskStatus } from '../../../shared';
+import { percentDecimals, type RiskLimits } from '../../../shared';
 import { useDesk, useSlices } from '../desk/hooks';
 import { money, signed, tone } from '../desk/format';
-
-/** A loss against its limit, in money (when the equity is known) and in percent. */
-interface LossMeasure {
-  readonly usedPct: number;
-  readonly limitPct: number;
-  readonly usedMoney?: number;
-  readonly limitMoney?: number;
-}
+import { dailyMeasure, drawdownMeasure, type LossMeasure } from '../desk/loss-limits';
 
 /** 0.00063% — enough decimals that a small loss or limit does not read 0.00%. */
 const percent = (v: number) => `${v.toFixed(percentDecimals(v))}%`;
-
-/** The daily loss against the start-of-day equity; the money limit is the tighter of the % and the absolute one (the core's "whichever first"). */
-function dailyMeasure(risk: RiskStatus, equity: EquitySnapshot | undefined): LossMeasure {
-  const l = risk.limits;
-  if (!equity) return { usedPct: risk.dailyLossPct, limitPct: l.dailyLossPct };
-  const byPct = (equity.dailyStartEquity * l.dailyLossPct) / 100;
-  const limitMoney = l.dailyLossAmount !== null ? Math.min(byPct, l.dailyLossAmount) : byPct;
-  return { usedPct: risk.dailyLossPct, limitPct: l.dailyLossPct, usedMoney: Math.max(0, equity.dailyStartEquity - equity.equity), limitMoney };
-}
-
-/** The fall from the equity high. */
-function drawdownMeasure(risk: RiskStatus, equity: EquitySnapshot | undefined): LossMeasure {
-  const l = risk.limits;
-  if (!equity) return { usedPct: risk.drawdownPct, limitPct: l.maxDrawdownPct };
-  const high = Math.max(equity.maxEquityEver, equity.equity);
-  return { usedPct: risk.drawdownPct, limitPct: l.maxDrawdownPct, usedMoney: high - equity.equity, limitMoney: (high * l.maxDrawdownPct) / 100 };
-}
 
 /** How close a loss is to its limit, amber and red at the warning fractions; money first, the percent beside it. */
 function LimitBar({ label, m, warnings, testId }: { label: string; m: LossMeasure; warnings: readonly number[]; testId: string }) {

@@ -25,7 +25,7 @@ export type ChartInterval = '1m' | '5s';
 
 const EMA_COLOURS = ['#e3b341', '#a371f7', '#58a6ff', '#f778ba'];
 const UP = '#3fb950';
-/** How soon the 5 s view asks again while the core still waits for the venue's 5-second history. */
+/** How often the 5 s view asks (without redrawing) whether the core has its 5-second history yet. */
 const FIVE_SECOND_RETRY_MS = 5_000;
 const DOWN = '#f85149';
 
@@ -50,6 +50,8 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
   const [load, setLoad] = useState<Load>({ state: 'loading' });
   // Bumped to load again: the 5-second history may come after the chart opened (IB paces small bars).
   const [attempt, setAttempt] = useState(0);
+  // The 5 s view is drawn from live bars while the core still waits for the venue's 5-second history.
+  const [pending5s, setPending5s] = useState(false);
 
   useEffect(() => {
     const el = box.current;
@@ -143,6 +145,17 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
     };
 
     setLoad({ state: 'loading' });
+    setPending5s(false);
+    // Only a snapshot that says the history is in redraws the chart; until then it stays as drawn.
+    const awaitSeeded = () => {
+      retry = setTimeout(() => {
+        void desk.command('getMarketData', { conId }).then((r) => {
+          if (disposed) return;
+          if (r.ok && r.value.seeded5s) setAttempt((a) => a + 1);
+          else awaitSeeded();
+        });
+      }, FIVE_SECOND_RETRY_MS);
+    };
     // Live updates that arrive while the history loads are kept and drawn after it.
     const offChart = desk.onChart(word, (batch) => (ready ? apply(batch) : pending.push(batch)));
     const offFills = desk.subscribe('fills', () => {
@@ -175,7 +188,10 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
       pending = [];
       probe();
       setLoad({ state: 'ready' });
-      if (fiveSeconds && !s.seeded5s) retry = setTimeout(() => setAttempt((a) => a + 1), FIVE_SECOND_RETRY_MS);
+      if (fiveSeconds && !s.seeded5s) {
+        setPending5s(true);
+        awaitSeeded();
+      }
     });
 
     return () => {
@@ -210,6 +226,11 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
           </div>
         )}
         {load.state === 'error' && <p className="chart-overlay error">{load.message}</p>}
+        {item && load.state === 'ready' && pending5s && (
+          <p className="chart-note muted" data-testid="chart-5s-pending">
+            5 s history pending
+          </p>
+        )}
       </div>
     </section>
   );

@@ -440,7 +440,7 @@ export class DeskStore {
   private async poll(): Promise<void> {
     const switches = this.switches;
     const n = ++this.polls;
-    const health = await withTimeout(this.api.command('getHealth', {}), HEALTH_TIMEOUT_MS);
+    const health = await withTimeout((signal) => this.api.command('getHealth', {}, { signal }), HEALTH_TIMEOUT_MS);
     // A slow answer that lands after a later poll's says nothing about the core now.
     if (n < this.answered) return;
     this.answered = n;
@@ -644,13 +644,21 @@ export class DeskStore {
   }
 }
 
-/** The command's answer, or 'not reachable' once it has taken longer than `ms` (a hung core never answers). */
-function withTimeout<T>(answer: Promise<CommandResult<T>>, ms: number): Promise<CommandResult<T>> {
+/**
+ * The command's answer, or 'not reachable' once it has taken longer than `ms` (a hung core never
+ * answers). The request is then aborted: left open, one a second would take all the browser's
+ * connections to the core and queue the stream ticket and the trader's commands behind them.
+ */
+function withTimeout<T>(ask: (signal: AbortSignal) => Promise<CommandResult<T>>, ms: number): Promise<CommandResult<T>> {
+  const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<CommandResult<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: { code: 'timeout', message: `The DualDesk core did not answer within ${ms / 1000} s.` } }), ms);
+    timer = setTimeout(() => {
+      resolve({ ok: false, error: { code: 'timeout', message: `The DualDesk core did not answer within ${ms / 1000} s.` } });
+      abort.abort();
+    }, ms);
   });
-  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  return Promise.race([ask(abort.signal), late]).finally(() => clearTimeout(timer));
 }
 
 interface SavedSymbol {
