@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeskHealth, RiskStatus, VenueStatus } from '../../src/shared';
 import type { SubscriberState } from '../../src/shared/stream';
-import { ageText, orderBlock, outages, staleAge, type Connectivity } from '../../src/renderer/src/desk/outage';
+import { ageText, orderBlock, outages, staleAge, staleVenueStatus, type Connectivity } from '../../src/renderer/src/desk/outage';
 
 const NOW = 1_700_000_000_000;
 
@@ -93,5 +93,17 @@ describe('quote ages', () => {
     expect(ageText(12_400)).toBe('12 s');
     expect(ageText(185_000)).toBe('3 min');
     expect(ageText(7_300_000)).toBe('2 h');
+  });
+});
+
+describe('venue statuses from two sources', () => {
+  it('ignores one whose state began before the shown one (a late health answer), never a newer one or another mode\u2019s', () => {
+    const connected = venue({ state: 'connected', since: 2_000 });
+    expect(staleVenueStatus(connected, venue({ state: 'lost', since: 1_000 }))).toBe(true);
+    expect(staleVenueStatus(connected, venue({ state: 'lost', since: 3_000 }))).toBe(false);
+    // The same state again (synced, armed, a new reason) is news.
+    expect(staleVenueStatus(connected, venue({ state: 'connected', since: 2_000, synced: false }))).toBe(false);
+    expect(staleVenueStatus(connected, venue({ state: 'lost', since: 1_000, mode: 'live' }))).toBe(false);
+    expect(staleVenueStatus(undefined, connected)).toBe(false);
   });
 });

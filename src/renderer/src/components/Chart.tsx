@@ -24,6 +24,7 @@ import { describeChart } from './chart-probe';
 export type ChartInterval = '1m' | '5s';
 
 const EMA_COLOURS = ['#e3b341', '#a371f7', '#58a6ff', '#f778ba'];
+const PROBE_MS = 250;
 const UP = '#3fb950';
 /** How often the 5 s view asks (without redrawing) whether the core has its 5-second history yet. */
 const FIVE_SECOND_RETRY_MS = 5_000;
@@ -118,6 +119,15 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
         markerTimes: markers.markers().map((m) => m.time as number),
         updates,
       });
+    // The summary copies every series: at most four times a second, not on every animation frame's batch.
+    let probeTimer: ReturnType<typeof setTimeout> | undefined;
+    const probeSoon = () => {
+      if (probeTimer !== undefined) return;
+      probeTimer = setTimeout(() => {
+        probeTimer = undefined;
+        if (!disposed) probe();
+      }, PROBE_MS);
+    };
     const drawMarkers = () => {
       const list: SeriesMarker<UTCTimestamp>[] = [];
       const bucket = interval === '1m' ? 60_000 : 5_000;
@@ -141,7 +151,7 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
         drawMarkers();
       }
       if (ready) updates++;
-      probe();
+      probeSoon();
     };
 
     setLoad({ state: 'loading' });
@@ -161,7 +171,7 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
     const offFills = desk.subscribe('fills', () => {
       if (!ready) return;
       drawMarkers();
-      probe();
+      probeSoon();
     });
 
     void desk.command('getMarketData', { conId }).then((r) => {
@@ -197,6 +207,7 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
     return () => {
       disposed = true;
       clearTimeout(retry);
+      clearTimeout(probeTimer);
       offChart();
       offFills();
       chart.remove();

@@ -95,3 +95,12 @@ export function ageText(ms: number): string {
   if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min`;
   return `${Math.floor(ms / 3_600_000)} h`;
 }
+
+/**
+ * A venue status older than the one shown: the health poll's answer and the stream both carry it, in no
+ * order between them, so a poll prepared before a stream update can land after it. A state begun
+ * earlier than the shown one's (same mode) is the past, not a change.
+ */
+export function staleVenueStatus(shown: VenueStatus | undefined, next: VenueStatus): boolean {
+  return shown !== undefined && next.mode === shown.mode && next.since < shown.since;
+}

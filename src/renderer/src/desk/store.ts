@@ -32,7 +32,7 @@ import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../..
 import { price, priceDecimals, qty } from './format';
 import { notifyTrader } from './notify';
 import { orderNotice } from './order-words';
-import { orderBlock, outages, staleAge, type Connectivity, type Outage } from './outage';
+import { orderBlock, outages, staleAge, staleVenueStatus, type Connectivity, type Outage } from './outage';
 
 export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
 
@@ -356,6 +356,7 @@ export class DeskStore {
 
   /** The venue's status (from the stream or a health answer); each change of its connection goes to the activity log. */
   private setVenue(v: VenueStatus): void {
+    if (staleVenueStatus(this.venue, v)) return;
     this.venue = v;
     this.touch('venue');
     // The connection's state only: a resync (kill switch, reconnect) is not worth a line each time.
@@ -609,6 +610,7 @@ export class DeskStore {
     this.pendingQuotes.clear();
     this.watchlist.clear();
     this.venue = undefined;
+    this.loggedVenue = undefined;
     this.health = undefined;
     for (const slice of ['venue', 'watchlist', 'quotes'] as const) this.touch(slice);
     // The next poll sees the new mode's venue and subscribes the watchlist once it is in sync.
