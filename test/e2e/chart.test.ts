@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EquitySnapshot, RiskStatus } from '../../src/shared';
 import { launchChromium } from '../support/browser';
-import { startServe, type ServeProcess } from '../support/serve';
+import { serveCommand, startServe, stopServe, type ServeProcess } from '../support/serve';
 
 // `npm run screenshots` points this at docs/screenshots; otherwise they go to a temporary folder.
 const dataDir = mkdtempSync(join(tmpdir(), 'dualdesk-chart-'));
@@ -25,16 +25,7 @@ const text = async (id: string) => (await byTest(id).first().textContent()) ?? '
 const money = (n: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
 
 /** A command straight to the server (what the page shows is checked against it). */
-async function serverCommand<T>(name: string, args: object = {}): Promise<T> {
-  const res = await fetch(new URL(`/api/commands/${name}`, serve.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${serve.url.searchParams.get('token') ?? ''}`, 'content-type': 'application/json' },
-    body: JSON.stringify(args),
-  });
-  const body = (await res.json()) as { ok: boolean; value: T };
-  if (!body.ok) throw new Error(`${name} refused: ${JSON.stringify(body)}`);
-  return body.value;
-}
+const serverCommand = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 
 /** The chart element's attribute as a number (NaN when absent). */
 async function chartNumber(name: string): Promise<number> {
@@ -67,10 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (serve && serve.proc.exitCode === null) {
-    serve.proc.kill('SIGTERM');
-    await serve.exited;
-  }
+  await stopServe(serve);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

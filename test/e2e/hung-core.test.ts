@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
-import { startServe, type ServeProcess } from '../support/serve';
+import { startServe, stopServe, type ServeProcess } from '../support/serve';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'dualdesk-hung-core-'));
 let browser: Browser;
@@ -38,11 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (serve && serve.proc.exitCode === null) {
-    serve.proc.kill('SIGCONT');
-    serve.proc.kill('SIGTERM');
-    await serve.exited;
-  }
+  await stopServe(serve);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
-import { startServe, type ServeProcess } from '../support/serve';
+import { serveCommand, startServe, stopServe, type ServeProcess } from '../support/serve';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'dualdesk-shell-'));
 const SHOTS = process.env['DUALDESK_SCREENSHOTS'] ?? join(dataDir, 'screenshots');
@@ -31,16 +31,8 @@ const focusInside = (dialog: string) => inPage<boolean>(`document.querySelector(
 const rootInert = () => inPage<boolean>(`document.getElementById('root').inert`);
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
 
-async function serverCommand<T>(name: string, args: object = {}): Promise<T> {
-  const res = await fetch(new URL(`/api/commands/${name}`, serve.url.origin), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(args),
-  });
-  const body = (await res.json()) as { ok: boolean; value: T };
-  if (!body.ok) throw new Error(`${name} refused: ${JSON.stringify(body)}`);
-  return body.value;
-}
+/** A command straight to the server (what the page shows is checked against it). */
+const serverCommand = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -65,10 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (serve.proc.exitCode === null) {
-    serve.proc.kill('SIGTERM');
-    await serve.exited;
-  }
+  await stopServe(serve);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

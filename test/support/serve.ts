@@ -74,3 +74,26 @@ export async function serveUntilExit(args: readonly string[], { user }: { user?:
   });
   return { code, stdout, stderr };
 }
+
+/**
+ * A command straight to a serve process's HTTP API, with the control token it printed (what a page
+ * shows is checked against it); throws with the answer when it is refused.
+ */
+export async function serveCommand<T>(serve: ServeProcess, name: string, args: object = {}): Promise<T> {
+  const res = await fetch(new URL(`/api/commands/${name}`, serve.url.origin), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${serve.url.searchParams.get('token') ?? ''}`, 'content-type': 'application/json' },
+    body: JSON.stringify(args),
+  });
+  const body = (await res.json()) as { ok: boolean; value: T };
+  if (!body.ok) throw new Error(`${name} refused: ${JSON.stringify(body)}`);
+  return body.value;
+}
+
+/** Stops a suite's serve process (SIGCONT first, in case a test left it stopped) and waits for it to exit. */
+export async function stopServe(serve: ServeProcess | undefined): Promise<void> {
+  if (!serve || serve.proc.exitCode !== null || serve.proc.signalCode !== null) return;
+  serve.proc.kill('SIGCONT');
+  serve.proc.kill('SIGTERM');
+  await serve.exited;
+}
