@@ -30,12 +30,12 @@ import {
   type BenchPage,
   type DemoServe,
 } from './lib/ui-rig';
-import { report } from './lib/report';
+import { knob, report } from './lib/report';
 import { fmt, median, quantile, table } from './lib/stats';
 
 const SYMBOLS = Number(process.env['BENCH_UI_SYMBOLS'] ?? 50);
 const RATE = Number(process.env['BENCH_UI_RATE'] ?? 5_000);
-const SECONDS = Number(process.env['BENCH_UI_SECONDS'] ?? 20);
+const SECONDS = knob('BENCH_UI_SECONDS', 20, 5);
 const ROUNDS = Number(process.env['BENCH_UI_ROUNDS'] ?? 3);
 const WARMUP_MS = Number(process.env['BENCH_UI_WARMUP_MS'] ?? 3_000);
 /**
