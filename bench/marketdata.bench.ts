@@ -12,6 +12,7 @@ import type { BarListener, QuoteListener } from '../src/main/ib';
 import { MarketDataHub, type MarketDataVenue } from '../src/main/marketdata';
 import { createLogger } from '../src/main/ops';
 import type { Bar, Instrument, Quote } from '../src/shared';
+import { report } from './lib/report';
 import { fmt, median, quantile, table } from './lib/stats';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -239,6 +240,10 @@ for (let r = 0; r < ROUNDS; r++) {
 const q = (rs: RoundResult[], p: number) => median(rs.map((r) => quantile([...r.samples].sort((a, b) => a - b), p) * 1000));
 const rate = (rs: RoundResult[]) => median(rs.map((r) => r.perSecond));
 const bars = MINUTES * 12 * instruments.length;
+// The headline figures for `npm run bench -- --json` (bench/lib/report.ts).
+report({ figure: 'marketdata.bar.p50', unit: 'µs', value: q(hub, 0.5), baseline: q(bare, 0.5) });
+report({ figure: 'marketdata.bar.throughput', unit: 'bars/s', value: rate(hub), baseline: rate(bare) });
+report({ figure: 'marketdata.quote.throughput', unit: 'quotes/s', value: median(quotes.map((x) => x.hub)), baseline: median(quotes.map((x) => x.bare)) });
 process.stdout.write(
   `## market data: 5-second bar in → 1-minute bar + EMA update delivered on the bus (10 instruments, ${bars.toLocaleString('en')} bars per round; ${ROUNDS} rounds, median of per-round figures)\n\n` +
     table(

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDesk, loadConfig } from '../src/main/app';
 import { createLogger } from '../src/main/ops';
+import { report } from './lib/report';
 import { fmt, quantile, table } from './lib/stats';
 
 const ORDERS = Number(process.env['BENCH_ORDERS'] ?? 300);
@@ -74,6 +75,9 @@ rmSync(dir, { recursive: true, force: true });
 
 const s = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const [c, a, j, w] = [s(commandMs), s(adapterMs), s(journalMs), s(toSendMs)];
+// The headline figures for `npm run bench -- --json` (bench/lib/report.ts).
+report({ figure: 'order.place_to_venue.p50', unit: 'ms', value: quantile(w, 0.5), baseline: quantile(a, 0.5) });
+report({ figure: 'order.place_to_venue.p99', unit: 'ms', value: quantile(w, 0.99), baseline: quantile(a, 0.99) });
 process.stdout.write(
   `## order path: placeOrder command → message written to the venue (${ORDERS} orders each, spaced 30 ms, alternating)\n\n` +
     table(

@@ -12,6 +12,7 @@ import { MessageBus, type CoreTopics } from '../src/main/bus';
 import { VirtualClock } from '../src/main/clock';
 import { RiskEngine, type OrderIntent, type RiskContext } from '../src/main/risk';
 import { openStore, storeFile } from '../src/main/store';
+import { report } from './lib/report';
 import { fmt, median, quantile, table } from './lib/stats';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -144,6 +145,11 @@ rmSync(dir, { recursive: true, force: true });
 if (sink < 0) throw new Error('unreachable: the sink keeps the baseline from being optimised away');
 
 const med = (v: Variant, k: 'p50' | 'p99' | 'p999' | 'mean') => median(results.get(v)![k]);
+// The headline figures for `npm run bench -- --json` (bench/lib/report.ts).
+report({ figure: 'risk.check.p50', unit: 'µs', value: med('desk-pass', 'p50'), baseline: med('bare-pass', 'p50') });
+report({ figure: 'risk.check.p99', unit: 'µs', value: med('desk-pass', 'p99'), baseline: med('bare-pass', 'p99') });
+report({ figure: 'risk.reject.p50', unit: 'µs', value: med('desk-reject', 'p50'), baseline: med('bare-reject', 'p50') });
+
 const row = (name: string, v: Variant, base?: Variant) => [
   name,
   fmt(med(v, 'p50')),

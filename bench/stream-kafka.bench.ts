@@ -15,7 +15,8 @@ import { encodeFrame, type DataFrame } from '../src/shared/stream';
 import { createLogger } from '../src/main/ops';
 import { HybridSubscriber, KafkaOutbox, KafkaStreamReader, parseKafkaSettings, type KafkaSettings } from '../src/main/transport';
 import { ensureKafkaLibs, startKafkaBroker, type KafkaBroker } from '../scripts/kafka/broker';
-import { fmt, median, table } from './lib/stats';
+import { knob, report } from './lib/report';
+import { fmt, median, quantile, table } from './lib/stats';
 import {
   now,
   paced,
@@ -35,14 +36,14 @@ import {
   type SubscriberKind,
 } from './lib/stream-rig';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const KAFKA_MESSAGES = Number(process.env['BENCH_KAFKA_MESSAGES'] ?? 100_000);
-const FAILOVER_ROUNDS = Number(process.env['BENCH_FAILOVER_ROUNDS'] ?? 5);
-const FLOW_RATE = Number(process.env['BENCH_FLOW_RATE'] ?? 2_000);
+const ROUNDS = knob('BENCH_ROUNDS', 3, 3);
+const KAFKA_MESSAGES = knob('BENCH_KAFKA_MESSAGES', 100_000, 30_000);
+const FAILOVER_ROUNDS = knob('BENCH_FAILOVER_ROUNDS', 5, 5);
+const FLOW_RATE = knob('BENCH_FLOW_RATE', 2_000, 2_000);
 const LOST = 10_000;
 /** Offered rates for the loop-lag measurement; the last is the seed's peak per connection. */
 const LAG_RATES = (process.env['BENCH_LAG_RATES'] ?? '20000,50000').split(',').map(Number);
-const WINDOW_MS = Number(process.env['BENCH_WINDOW_MS'] ?? 2_000);
+const WINDOW_MS = knob('BENCH_WINDOW_MS', 2_000, 1_000);
 const KAFKA_BATCH = 1_000;
 /** How long the subscriber stays on Kafka, after its first message from there, before the WebSocket comes back. */
 const HOLD_MS = 200;
@@ -406,7 +407,7 @@ const broker = await startKafkaBroker({ libs, heap: '1g', maxLifetimeSeconds: 90
 const brokerSeconds = (now() - started) / 1000;
 const throughput: { bare: KafkaRun[]; dualdesk: KafkaRun[]; noHeaders: KafkaRun[] } = { bare: [], dualdesk: [], noHeaders: [] };
 /** A fresh JVM is several times slower for its first few hundred thousand records (JIT). */
-const BROKER_WARMUP = Number(process.env['BENCH_KAFKA_WARMUP'] ?? 200_000);
+const BROKER_WARMUP = knob('BENCH_KAFKA_WARMUP', 200_000, 100_000);
 let warmup: KafkaRun | undefined;
 const lag: { bare: LagRound[][]; dualdesk: LagRound[][] } = { bare: [], dualdesk: [] };
 let recovery: Awaited<ReturnType<typeof failoverAndGaps>>;
@@ -443,6 +444,19 @@ const tally = (cuts: readonly Cut[]) => {
   return [...counts].map(([k, n]) => `${n} × “${k}”`).join(', ');
 };
 const range = (xs: readonly number[]) => `${fmt(Math.min(...xs), 0)}–${fmt(Math.max(...xs), 0)}`;
+// The headline figures for `npm run bench -- --json` (bench/lib/report.ts).
+const sortedOf = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
+report({ figure: 'stream.kafka.throughput', unit: 'msg/s', value: deskAcked, baseline: bareAcked });
+report({ figure: 'stream.failover.first_delivery.p50', unit: 'ms', value: m(recovery.cuts, (x) => x.firstAfterCut) });
+report({ figure: 'stream.failover.first_delivery.p99', unit: 'ms', value: quantile(sortedOf(recovery.cuts.map((x) => x.firstAfterCut)), 0.99) });
+report({ figure: 'stream.failover.to_kafka.p50', unit: 'ms', value: m(recovery.cuts, (x) => x.toKafka) });
+report({ figure: 'stream.gapfill.10k.p50', unit: 'ms', value: m(recovery.gaps, (x) => x.filled) });
+LAG_RATES.forEach((rate, i) => {
+  const p99 = (kind: 'bare' | 'dualdesk') => m(lag[kind], (rounds) => (rounds[i] as LagRound).p99);
+  const at = rate % 1000 === 0 ? `${rate / 1000}k` : String(rate);
+  report({ figure: `stream.kafka.loop_lag.p99@${at}`, unit: 'ms', value: p99('dualdesk'), baseline: p99('bare') });
+});
+
 const lagRows = LAG_RATES.flatMap((rate, i) =>
   (['bare', 'dualdesk'] as const).map((kind) => {
     const xs = lag[kind].map((rounds) => rounds[i] as LagRound);

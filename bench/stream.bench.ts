@@ -4,16 +4,19 @@
 // publish as fast as the publisher accepts, count what the subscriber delivers. (2) Latency at fixed
 // offered rates below saturation (latency at saturation is only queueing), with the publisher's
 // event-loop lag over the same window. Rounds alternate baseline and DualDesk; medians over rounds.
+// A second baseline in the throughput table: Socket.IO 4 with its msgpack parser, one event per message.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { knob, report } from './lib/report';
+import { startSocketIoStream } from './lib/socketio-rig';
 import { fmt, median, table } from './lib/stats';
 import { now, paced, saturate, sleep, startBareStream, startDeskStream, SubscriberChild, type ChildReport, type Sink, type SubscriberKind } from './lib/stream-rig';
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const WINDOW_MS = Number(process.env['BENCH_WINDOW_MS'] ?? 2_000);
-const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 1_000);
+const ROUNDS = knob('BENCH_ROUNDS', 3, 3);
+const WINDOW_MS = knob('BENCH_WINDOW_MS', 2_000, 1_000);
+const WARMUP_MS = knob('BENCH_WARMUP_MS', 1_000, 500);
 const RATES = (process.env['BENCH_RATES'] ?? '20000,50000').split(',').map(Number);
 /** After a rate change, before the window: the backlog of the previous phase is gone, the rate is steady. */
 const SETTLE_MS = 500;
@@ -59,6 +62,12 @@ async function round(kind: SubscriberKind, child: SubscriberChild, dir: string, 
     await child.connect('dualdesk', desk.url);
     sink = desk.sink;
     close = () => desk.close();
+  } else if (kind === 'socketio') {
+    const sio = await startSocketIoStream();
+    const connecting = child.connect('socketio', sio.url);
+    sink = await sio.connected;
+    await connecting;
+    close = () => sio.close();
   } else {
     const bare = await startBareStream();
     const connecting = child.connect('bare', bare.url);
@@ -83,9 +92,9 @@ async function round(kind: SubscriberKind, child: SubscriberChild, dir: string, 
   await running;
   await child.awaitSeq(sink.issued);
 
-  // (2) latency at fixed offered rates
+  // (2) latency at fixed offered rates (not for the Socket.IO baseline: a throughput row only)
   const rates: RateResult[] = [];
-  for (const rate of RATES) {
+  for (const rate of kind === 'socketio' ? [] : RATES) {
     const lag = monitorEventLoopDelay({ resolution: 1 });
     const pacing = paced(sink, rate, SETTLE_MS + WINDOW_MS);
     await sleep(SETTLE_MS);
@@ -113,11 +122,12 @@ async function round(kind: SubscriberKind, child: SubscriberChild, dir: string, 
 
 const dir = mkdtempSync(join(tmpdir(), 'dualdesk-bench-stream-'));
 const child = await SubscriberChild.start();
-const runs: Record<SubscriberKind, RoundResult[]> = { bare: [], dualdesk: [] };
+const runs: Record<SubscriberKind, RoundResult[]> = { bare: [], dualdesk: [], socketio: [] };
 try {
   for (let r = 0; r < ROUNDS; r++) {
     runs.bare.push(await round('bare', child, dir, r));
     runs.dualdesk.push(await round('dualdesk', child, dir, r));
+    runs.socketio.push(await round('socketio', child, dir, r));
   }
 } finally {
   child.stop();
@@ -129,6 +139,18 @@ const satRow = (kind: SubscriberKind, name: string) => {
   const delivered = med(kind, (r) => r.delivered);
   return [name, Math.round(med(kind, (r) => r.published)), Math.round(delivered), fmt(delivered / med('bare', (r) => r.delivered), 2)];
 };
+// The headline figures for `npm run bench -- --json` (bench/lib/report.ts).
+const delivered = (kind: SubscriberKind) => med(kind, (r) => r.delivered);
+report({ figure: 'stream.ws.throughput', unit: 'msg/s', value: delivered('dualdesk'), baseline: delivered('bare') });
+report({ figure: 'stream.socketio.throughput', unit: 'msg/s', value: delivered('socketio'), baseline: delivered('bare') });
+RATES.forEach((rate, i) => {
+  const p99 = (kind: SubscriberKind) => med(kind, (r) => (r.rates[i] as RateResult).p99);
+  const at = rate % 1000 === 0 ? `${rate / 1000}k` : String(rate);
+  report({ figure: `stream.ws.latency.p99@${at}`, unit: 'ms', value: p99('dualdesk'), baseline: p99('bare') });
+  const lagP99 = (kind: SubscriberKind) => med(kind, (r) => (r.rates[i] as RateResult).lagP99);
+  report({ figure: `stream.ws.loop_lag.p99@${at}`, unit: 'ms', value: lagP99('dualdesk'), baseline: lagP99('bare') });
+});
+
 const latRows = RATES.flatMap((rate, i) =>
   (['bare', 'dualdesk'] as const).map((kind) => {
     const m = (f: (x: RateResult) => number) => med(kind, (r) => f(r.rates[i] as RateResult));
@@ -150,9 +172,13 @@ process.stdout.write(
   `## stream, WebSocket path: throughput at saturation, one subscriber connection in its own process (${ROUNDS} rounds of ${WINDOW_MS / 1000} s after ${WARMUP_MS / 1000} s, median)\n\n` +
     table(
       ['publisher → subscriber', 'published msg/s', 'delivered msg/s at the subscriber', 'vs baseline'],
-      [satRow('bare', 'bare ws loop → bare ws client (baseline)'), satRow('dualdesk', 'DualDesk publisher (journal on) → HybridSubscriber')],
+      [
+        satRow('bare', 'bare ws loop → bare ws client (baseline)'),
+        satRow('socketio', 'Socket.IO 4 + msgpack parser, one event per message (baseline)'),
+        satRow('dualdesk', 'DualDesk publisher (journal on) → HybridSubscriber'),
+      ],
     ) +
-    `\n\nPayload: a quote of about 108 bytes (frame about 192 bytes); saturating means 1,000 messages per turn of the event loop, with at most 20,000 uncommitted (DualDesk) or 4 MiB unsent (baseline). DualDesk's mean group commit in the window: ${Math.round(med('dualdesk', (r) => r.batch))} messages.\n\n` +
+    `\n\nPayload: a quote of about 108 bytes (frame about 192 bytes); saturating means 1,000 messages per turn of the event loop, with at most 20,000 uncommitted (DualDesk), 4 MiB unsent (bare loop) or 20,000 queued packets / 4 MiB unsent (Socket.IO). Socket.IO carries the same frame fields as an object in one event each (its msgpack parser encodes it), to a socket.io-client on the websocket transport. DualDesk's mean group commit in the window: ${Math.round(med('dualdesk', (r) => r.batch))} messages.\n\n` +
     `## stream, WebSocket path: latency at a fixed offered rate (publish → subscriber callback; ${ROUNDS} rounds of ${WINDOW_MS / 1000} s, median of per-round quantiles)\n\n` +
     table(['publisher → subscriber', 'offered msg/s', 'delivered msg/s', 'p50 ms', 'p99 ms', 'publisher loop lag p99 ms', 'journal commits over 5 ms', 'p50 vs baseline'], latRows) +
     `\n\nClock: publisher and subscriber read performance.timeOrigin + performance.now(); the child's offset (${fmt(child.calibration.offsetMs)} ms) was measured over IPC with a ${fmt(child.calibration.rttMs)} ms best round trip, which bounds its error.\n`,

@@ -30,11 +30,12 @@ import {
   type BenchPage,
   type DemoServe,
 } from './lib/ui-rig';
+import { knob, report } from './lib/report';
 import { fmt, median, quantile, table } from './lib/stats';
 
 const SYMBOLS = Number(process.env['BENCH_UI_SYMBOLS'] ?? 50);
 const RATE = Number(process.env['BENCH_UI_RATE'] ?? 5_000);
-const SECONDS = Number(process.env['BENCH_UI_SECONDS'] ?? 20);
+const SECONDS = knob('BENCH_UI_SECONDS', 20, 5);
 const ROUNDS = Number(process.env['BENCH_UI_ROUNDS'] ?? 3);
 const WARMUP_MS = Number(process.env['BENCH_UI_WARMUP_MS'] ?? 3_000);
 /**
@@ -159,6 +160,9 @@ try {
 }
 
 const med = (kind: Kind, f: (r: Round) => number | undefined): number => median(rounds.filter((r) => r.kind === kind).map((r) => f(r) ?? Number.NaN));
+// The headline figures for `npm run bench -- --json` (bench/lib/report.ts).
+report({ figure: 'ui.frame.p95', unit: 'ms', value: med('ui', (r) => r.p95), baseline: med('baseline', (r) => r.p95) });
+report({ figure: 'ui.main_thread.busy', unit: '%', value: 100 * med('ui', (r) => r.busy), baseline: 100 * med('baseline', (r) => r.busy) });
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)} %`;
 const label: Record<Kind, string> = {
   baseline: 'blank page, bare WebSocket + @msgpack/msgpack decode (baseline)',

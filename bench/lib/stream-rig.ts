@@ -272,7 +272,8 @@ function listen(server: Server): Promise<number> {
 
 // --- the subscriber child process --------------------------------------------------------------
 
-export type SubscriberKind = 'dualdesk' | 'bare';
+/** 'socketio': a socket.io-client with the msgpack parser (the Socket.IO baseline, see ./socketio-rig.ts). */
+export type SubscriberKind = 'dualdesk' | 'bare' | 'socketio';
 
 export type ChildCommand =
   | { readonly type: 'pong'; readonly t1: number }

@@ -1,8 +1,11 @@
 // A child process for the stream benchmarks: one subscriber connection on its own core, either
-// DualDesk's HybridSubscriber or a bare `ws` client decoding the same msgpack frames. Driven over the
+// DualDesk's HybridSubscriber, a bare `ws` client decoding the same msgpack frames, or a socket.io-client
+// with the msgpack parser receiving them one event each. Driven over the
 // IPC channel (see StreamSubscriberChild in ./stream-rig.ts); it counts delivered messages, checks
 // that seqs are consecutive, and measures each message's latency from the publisher's high-resolution
 // send time carried in the payload (`data.t`), corrected by the clock offset measured at start.
+import { io } from 'socket.io-client';
+import * as msgpackParser from 'socket.io-msgpack-parser';
 import WebSocket from 'ws';
 import { decodeFrames, type DataFrame } from '../../src/shared/stream';
 import { createLogger } from '../../src/main/ops';
@@ -63,6 +66,21 @@ function connectBare(url: string, token: string): Promise<() => Promise<void>> {
   });
 }
 
+function connectSocketIo(url: string, token: string): Promise<() => Promise<void>> {
+  const socket = io(url, { transports: ['websocket'], parser: msgpackParser, auth: { token }, reconnection: false, forceNew: true });
+  socket.on('m', (f: DataFrame) => onFrame(f)); // SOCKETIO_EVENT in ./socketio-rig.ts
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () =>
+      resolve(async () => {
+        const closed = new Promise((r) => socket.once('disconnect', r));
+        socket.disconnect();
+        await closed;
+      }),
+    );
+    socket.once('connect_error', reject);
+  });
+}
+
 async function connectDualDesk(url: string, token: string): Promise<() => Promise<void>> {
   let joined!: () => void;
   const snapshot = new Promise<void>((r) => (joined = r));
@@ -86,7 +104,8 @@ async function handle(m: ChildCommand): Promise<void> {
     case 'connect': {
       lastSeq = -1;
       violations = 0;
-      close = await (m.kind === 'bare' ? connectBare(m.url, m.token) : connectDualDesk(m.url, m.token));
+      const connect = { bare: connectBare, socketio: connectSocketIo, dualdesk: connectDualDesk }[m.kind];
+      close = await connect(m.url, m.token);
       send({ type: 'ok', id: m.id });
       return;
     }
