@@ -123,6 +123,13 @@ describe('dualdesk tail against serve --demo', () => {
     expect(await t.exited).toBe(0);
   });
 
+  it('exits 1 with one line when the desk refuses the token (DUALDESK_TOKEN)', async () => {
+    const t = runTail(['--data-dir', dataDir], { DUALDESK_TOKEN: 'not-the-desk-token' });
+    expect(await t.exited).toBe(1);
+    expect(t.stderr().trim().split('\n')).toEqual([expect.stringMatching(/cannot reach the desk's stream at .*: the desk refused the control token \(401\)/)]);
+    expect(t.stderr()).not.toContain('not-the-desk-token');
+  });
+
   it('ends quietly when its stdout is closed (| head)', async () => {
     const t = runTail(['--data-dir', dataDir]);
     await until(() => t.lines.length >= 1, 'a first line');
@@ -154,7 +161,7 @@ describe('dualdesk tail refusals', () => {
     writeFileSync(join(dir, CONTROL_TOKEN_FILE), 'a-token-that-must-not-show\n', { mode: 0o600 });
     const t = runTail(['--data-dir', dir]);
     expect(await t.exited).toBe(1);
-    const errLines = t.stderr().trim().split('\n').filter((l) => !l.startsWith('tail: ws://'));
+    const errLines = t.stderr().trim().split('\n');
     expect(errLines).toHaveLength(1);
     expect(errLines[0]).toMatch(/cannot reach the desk's stream at ws:\/\/127\.0\.0\.1:\d+\/stream: .*ECONNREFUSED/);
     expect(t.stderr() + t.stdout()).not.toContain('a-token-that-must-not-show');

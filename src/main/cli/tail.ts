@@ -50,11 +50,16 @@ export async function tail(opts: TailOptions, io: CliIo): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   await subscriber.start();
-  io.stderr(`tail: ${target.url}${target.kafka ? ` (Kafka backup: topic ${target.kafka.topic})` : ''}${opts.topics ? `, topics ${opts.topics.join(',')}` : ''}\n`);
+  // Without Kafka the banner waits for the desk, so that an unreachable one is told in one line.
+  const banner = () => io.stderr(`tail: ${target.url}${target.kafka ? ` (Kafka backup: topic ${target.kafka.topic})` : ''}${opts.topics ? `, topics ${opts.topics.join(',')}` : ''}\n`);
+  if (target.kafka) banner();
   let reached = false;
   const watch = setInterval(() => {
     const s = subscriber.state();
-    if (s.websocket === 'open' || s.delivered > 0) reached = true;
+    if (!reached && (s.websocket === 'open' || s.delivered > 0)) {
+      reached = true;
+      if (!target.kafka) banner();
+    }
     if (!reached && !target.kafka && s.reconnects > 0) finish(new Error(`cannot reach the desk's stream at ${target.url}: ${diag.lastWsError() ?? 'the connection closed'}`));
   }, WATCH_MS);
   const stats = opts.stats ? setInterval(() => out.line(JSON.stringify(window.take(subscriber.state()))), 1_000) : undefined;
