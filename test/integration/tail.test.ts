@@ -147,6 +147,7 @@ describe('dualdesk tail refusals', () => {
     [['--data-dir', '/tmp', '--topics', 'md..quote'], /topic patterns/],
     [['--url', 'ws://127.0.0.1:7800/stream'], /no control token/],
     [['--data-dir', '/tmp', '--mode', 'demo'], /--mode/],
+    [['--url', 'ws://127.0.0.1:7800/stream', '--port', '7801'], /--port applies to --data-dir/],
   ])('tail %j exits 2 with one line', async (args, message) => {
     const t = runTail(args);
     expect(await t.exited).toBe(2);

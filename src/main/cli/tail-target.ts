@@ -64,6 +64,7 @@ export function parseResume(value: string): { epoch: string; seq: number } {
 /** Resolves the target; a problem with what was given is a ConfigError (exit 2). */
 export function resolveTailTarget(o: TailTargetOptions, env: Readonly<Record<string, string | undefined>>): TailTarget {
   if (o.url === undefined && o.dataDir === undefined) throw new ConfigError('give --url ws://host:port/stream or --data-dir <dir> (the local desk)');
+  if (o.port !== undefined && (o.dataDir === undefined || o.url !== undefined)) throw new ConfigError('--port applies to --data-dir without --url (the port is in the URL)');
   const config =
     o.dataDir === undefined
       ? undefined
