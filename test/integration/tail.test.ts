@@ -193,4 +193,23 @@ describe('dualdesk tail with Kafka', () => {
     expect(await t.exited).toBe(0);
     expect(t.stderr()).not.toContain(host.token);
   });
+
+  it('--resume with the WebSocket down reads the rest from Kafka, from right after the position', async () => {
+    const settings = settingsFor(inject('kafkaBrokers'));
+    const host = await startStreamHost({ dir: tempDir(), kafka: settings });
+    onTestFinished(() => host.close());
+    for (let i = 0; i < 300; i++) host.publisher.publish(`md.quote.S${i % 3}`, { i });
+    await host.publisher.flush();
+    const head = host.journal.head;
+    await host.outbox!.whenAcked(head);
+    await host.stopWebSocket();
+    const from = head - 200;
+
+    const t = runTail(['--url', host.url, '--kafka', settings.brokers.join(','), '--kafka-topic', settings.topic, '--resume', `${host.journal.epoch}:${from}`], { DUALDESK_TOKEN: host.token });
+    await until(() => t.lines.length >= 200, () => `200 lines from Kafka (${t.lines.length}; stderr: ${t.stderr()})`, 60_000);
+    expect(frames(t).map((f) => f.seq)).toEqual(Array.from({ length: 200 }, (_, i) => from + 1 + i));
+    t.proc.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+    expect(t.stderr()).not.toContain(host.token);
+  });
 });
