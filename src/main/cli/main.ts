@@ -8,6 +8,7 @@ const code = await runCli(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  stdoutStream: process.stdout,
   uiDir,
 });
 if (code !== undefined) {

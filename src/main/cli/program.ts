@@ -5,12 +5,16 @@ import { LOG_LEVELS } from '../ops';
 import { parseBrokers, parseInteger, parseLiveAccount, parsePaperAccounts, parsePort, parseSymbols, positiveNumber } from './parsers';
 import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
+import { tail, type TailOptions } from './tail';
+import { parseResume, parseStreamUrl, parseTopicPatterns, TOKEN_ENV } from './tail-target';
 
 /** Where the CLI writes and what it reads; injected so tests run it in-process. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The stream behind `stdout`, when there is one: `tail` ends quietly when it closes (EPIPE). */
+  readonly stdoutStream?: NodeJS.WritableStream;
   /** The built web UI served by `serve`. */
   readonly uiDir?: string;
 }
@@ -72,6 +76,24 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .action(async (opts: SimOptions) => {
       await sim(opts, io);
+    });
+
+  program
+    .command('tail')
+    .description("Watch a desk's stream headless (the hybrid subscriber, Kafka as its backup): each frame as a JSON line, or one line of statistics a second.")
+    .option('--url <url>', 'the stream, ws://host:port/stream (no token in it)', parseStreamUrl)
+    .option('--data-dir <path>', "the local desk: its config (port, Kafka) and control token")
+    .option('--port <port>', "with --data-dir: the desk's server port when not in its config", parsePort)
+    .addOption(new Option('--mode <mode>', "the trading mode whose Kafka topic backs the stream").choices(TRADING_MODES).default('paper'))
+    .option('--kafka <brokers>', 'read Kafka (host:port,host:port) when the WebSocket fails', parseBrokers)
+    .option('--kafka-topic <name>', 'the Kafka topic (default: <kafka.topic>.<mode>, dualdesk.stream.paper)')
+    .option('--token-file <path>', `a file holding the control token (or ${TOKEN_ENV}; never a flag: ps would show it)`)
+    .option('--topics <patterns>', 'only these topics (md.quote.*,order.>)', parseTopicPatterns)
+    .option('--resume <epoch:seq>', 'start after this position (a printed line\'s epoch and seq)', parseResume)
+    .option('--stats', 'print one JSON line of statistics per second instead of the frames')
+    .addHelpText('after', '\nOutput: one JSON line per frame {epoch, seq, ts, topic, data} on stdout; diagnostics on stderr. Ctrl-C stops it.')
+    .action(async (opts: TailOptions) => {
+      await tail(opts, io);
     });
 
   // Every subcommand reports errors the same way (one line, exit code 2).

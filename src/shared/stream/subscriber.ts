@@ -80,6 +80,8 @@ export interface SubscriberState {
 export interface StreamSubscriberOptions {
   readonly connect: ConnectStream;
   readonly topics?: readonly string[];
+  /** Start after this position (an operator's `tail --resume`): the hello asks to resume from it. `ts`, when known, aims a Kafka read; without it Kafka is read from its start. */
+  readonly resume?: { readonly epoch: string; readonly seq: number; readonly ts?: number };
   readonly backup?: BackupReader;
   readonly logger: SubscriberLog;
   readonly timers: SubscriberTimers;
@@ -139,6 +141,7 @@ export class StreamSubscriber {
     this.tracker = new SequenceTracker(options.maxBuffered ?? 100_000);
     this.filter = topicMatcher(options.topics);
     this.backoff = new Backoff(options.random, options.reconnect);
+    if (options.resume) this.tracker.reset(options.resume.epoch, options.resume.seq);
     this.o = {
       heartbeatMs: options.heartbeatMs ?? 250,
       maxReplayGap: options.maxReplayGap ?? 10,
@@ -422,10 +425,17 @@ export class StreamSubscriber {
     this.kafkaActive = true;
     this.counters.failovers++;
     this.options.logger.warn({ reason, from: this.tracker.lastSeq + 1 }, 'subscriber failing over to Kafka');
-    backup.readFrom({ epoch: this.tracker.epoch, seq: this.tracker.lastSeq, ts: this.lastDeliveredTs || this.clock.now() - 60_000 }, (frames) => this.ingest(frames, 'kafka')).catch((err: unknown) => {
+    backup.readFrom({ epoch: this.tracker.epoch, seq: this.tracker.lastSeq, ts: this.lastDeliveredTs || this.seekTsWithoutDelivery() }, (frames) => this.ingest(frames, 'kafka')).catch((err: unknown) => {
       this.options.logger.error({ err: (err as Error).message }, 'Kafka backup read failed');
       this.kafkaActive = false;
     });
+  }
+
+  /** Where Kafka is read from before anything was delivered: a resumed position's time (or Kafka's start), else the last minute. */
+  private seekTsWithoutDelivery(): number {
+    const resume = this.options.resume;
+    if (resume && resume.epoch === this.tracker.epoch && resume.seq === this.tracker.lastSeq) return resume.ts ?? 0;
+    return this.clock.now() - 60_000;
   }
 
   /** Back to the WebSocket alone once it is open, healthy and has everything up to the head. */
