@@ -14,28 +14,13 @@ import { RiskEngine, type OrderIntent, type RiskContext } from '../src/main/risk
 import { openStore, storeFile } from '../src/main/store';
 import { report } from './lib/report';
 import { fmt, median, quantile, table } from './lib/stats';
+import { aapl } from '../test/support/instruments';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 200_000);
 const WARMUP = 50_000;
 
-const AAPL: Instrument = {
-  conId: 265598,
-  symbol: 'AAPL',
-  secType: 'STK',
-  exchange: 'SMART',
-  primaryExchange: 'NASDAQ',
-  currency: 'USD',
-  localSymbol: 'AAPL',
-  tradingClass: 'NMS',
-  multiplier: 1,
-  minTick: 0.01,
-  longName: 'APPLE INC',
-  lastTradeDateOrContractMonth: '',
-  timeZoneId: 'America/New_York',
-  tradingHours: '',
-  liquidHours: '',
-};
+const AAPL: Instrument = aapl();
 
 // The context as the wiring would build it: map lookups into the market data and portfolio caches.
 const clock = new VirtualClock(Date.UTC(2026, 10, 23, 15, 0));

@@ -6,27 +6,12 @@ import { VirtualClock } from '../../src/main/clock';
 import { InstrumentPipeline, parseMarketDataSettings } from '../../src/main/marketdata';
 import { createLogger } from '../../src/main/ops';
 import type { Bar, CrossSignal, EmaUpdate, Instrument } from '../../src/shared';
+import { aapl } from '../support/instruments';
 
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const S5 = 5_000;
 
-const instrument: Instrument = {
-  conId: 265598,
-  symbol: 'AAPL',
-  secType: 'STK',
-  exchange: 'SMART',
-  primaryExchange: 'NASDAQ',
-  currency: 'USD',
-  localSymbol: 'AAPL',
-  tradingClass: 'NMS',
-  multiplier: 1,
-  minTick: 0.01,
-  longName: 'APPLE INC',
-  lastTradeDateOrContractMonth: '',
-  timeZoneId: 'America/New_York',
-  tradingHours: '',
-  liquidHours: '',
-};
+const instrument: Instrument = aapl();
 
 const flat = (time: number, close: number): Bar => ({ time, open: close, high: close, low: close, close, volume: 100, wap: close, count: 1 });
 

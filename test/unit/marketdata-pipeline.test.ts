@@ -4,29 +4,13 @@ import { MessageBus, type CoreTopics } from '../../src/main/bus';
 import { VirtualClock } from '../../src/main/clock';
 import { InstrumentPipeline, parseMarketDataSettings, type MarketDataSettingsInput } from '../../src/main/marketdata';
 import { createLogger } from '../../src/main/ops';
-import type { Bar, BarUpdate, CrossSignal, EmaUpdate, Instrument } from '../../src/shared';
+import type { Bar, BarUpdate, CrossSignal, EmaUpdate } from '../../src/shared';
+import { aapl } from '../support/instruments';
 
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const MIN = 60_000;
 
-const instrument = (over: Partial<Instrument> = {}): Instrument => ({
-  conId: 265598,
-  symbol: 'AAPL',
-  secType: 'STK',
-  exchange: 'SMART',
-  primaryExchange: 'NASDAQ',
-  currency: 'USD',
-  localSymbol: 'AAPL',
-  tradingClass: 'NMS',
-  multiplier: 1,
-  minTick: 0.01,
-  longName: 'APPLE INC',
-  lastTradeDateOrContractMonth: '',
-  timeZoneId: 'America/New_York',
-  tradingHours: '',
-  liquidHours: '',
-  ...over,
-});
+const instrument = aapl;
 
 function textbookEma(closes: readonly number[], n: number): (number | undefined)[] {
   const alpha = 2 / (n + 1);
