@@ -1,2 +1,2 @@
 export { EXIT_USAGE, runCli } from './program';
-export type { CliIo } from './program';
+export type { CliIo } from './io';

@@ -5,19 +5,9 @@ import { LOG_LEVELS } from '../ops';
 import { parseBrokers, parseInteger, parseLiveAccount, parsePaperAccounts, parsePort, parseSymbols, positiveNumber } from './parsers';
 import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
+import type { CliIo } from './io';
 import { tail, type TailOptions } from './tail';
 import { parseResume, parseStreamUrl, parseTopicPatterns, TOKEN_ENV } from './tail-target';
-
-/** Where the CLI writes and what it reads; injected so tests run it in-process. */
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** The stream behind `stdout`, when there is one: `tail` ends quietly when it closes (EPIPE). */
-  readonly stdoutStream?: NodeJS.WritableStream;
-  /** The built web UI served by `serve`. */
-  readonly uiDir?: string;
-}
 
 /** Usage errors (unknown flags, bad values, bad configuration) exit with 2. */
 export const EXIT_USAGE = 2;

@@ -1,6 +1,6 @@
 import { createDesk, installShutdownHandlers, loadConfig, VERSION } from '../app';
 import { createLogger } from '../ops';
-import type { CliIo } from './program';
+import type { CliIo } from './io';
 
 export interface ServeOptions {
   readonly dataDir?: string;

@@ -2,7 +2,7 @@ import { AcceleratedClock, systemClock } from '../clock';
 import { installShutdownHandlers } from '../app';
 import { createLogger, type LogLevel } from '../ops';
 import { createSimulator, startControlServer } from '../sim';
-import type { CliIo } from './program';
+import type { CliIo } from './io';
 
 export interface SimOptions {
   readonly port: number;

@@ -5,7 +5,7 @@ import { encodeFrame, type DataFrame } from '../../shared/stream';
 import type { TradingMode } from '../../shared';
 import { createLogger, type Logger } from '../ops';
 import { HybridSubscriber, KafkaStreamReader } from '../transport';
-import type { CliIo } from './program';
+import type { CliIo } from './io';
 import { TailStatsWindow } from './tail-stats';
 import { resolveTailTarget } from './tail-target';
 
