@@ -6,6 +6,7 @@ import { VirtualClock } from '../../src/main/clock';
 import { InstrumentPipeline, parseMarketDataSettings } from '../../src/main/marketdata';
 import { createLogger } from '../../src/main/ops';
 import type { Bar, CrossSignal, EmaUpdate, Instrument } from '../../src/shared';
+import { textbookEma } from '../support/ema';
 import { aapl } from '../support/instruments';
 
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
@@ -14,17 +15,6 @@ const S5 = 5_000;
 const instrument: Instrument = aapl();
 
 const flat = (time: number, close: number): Bar => ({ time, open: close, high: close, low: close, close, volume: 100, wap: close, count: 1 });
-
-/** The textbook EMA: the mean of the first n closes, then alpha-weighted. */
-function textbookEma(closes: readonly number[], n: number): (number | undefined)[] {
-  const alpha = 2 / (n + 1);
-  let prev: number | undefined;
-  return closes.map((c, i) => {
-    if (i + 1 < n) return undefined;
-    prev = i + 1 === n ? closes.slice(0, n).reduce((s, x) => s + x, 0) / n : alpha * c + (1 - alpha) * (prev as number);
-    return prev;
-  });
-}
 
 /** Times where the fast EMA's side of the slow one changes (touching is not crossing; the first side is not a cross). */
 function textbookCrossings(times: readonly number[], closes: readonly number[], fast: number, slow: number): { time: number; direction: string }[] {

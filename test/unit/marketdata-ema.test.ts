@@ -1,22 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EmaEngine, MarketDataSettingsError, parseMarketDataSettings } from '../../src/main/marketdata';
+import { textbookEma } from '../support/ema';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
-
-/** The textbook EMA: undefined before n closes, the SMA of the first n, then alpha·c + (1 − alpha)·prev. */
-function textbookEma(closes: readonly number[], n: number): (number | undefined)[] {
-  const alpha = 2 / (n + 1);
-  const out: (number | undefined)[] = [];
-  let prev: number | undefined;
-  closes.forEach((c, i) => {
-    if (i + 1 < n) out.push(undefined);
-    else if (i + 1 === n) out.push((prev = closes.slice(0, n).reduce((s, x) => s + x, 0) / n));
-    else out.push((prev = alpha * c + (1 - alpha) * (prev as number)));
-  });
-  return out;
-}
 
 /**
  * The same EMA in the engine's arithmetic (prev + alpha·(c − prev), the seed sum accumulated in order):

@@ -5,22 +5,13 @@ import { VirtualClock } from '../../src/main/clock';
 import { InstrumentPipeline, parseMarketDataSettings, type MarketDataSettingsInput } from '../../src/main/marketdata';
 import { createLogger } from '../../src/main/ops';
 import type { Bar, BarUpdate, CrossSignal, EmaUpdate } from '../../src/shared';
+import { textbookEma } from '../support/ema';
 import { aapl } from '../support/instruments';
 
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const MIN = 60_000;
 
 const instrument = aapl;
-
-function textbookEma(closes: readonly number[], n: number): (number | undefined)[] {
-  const alpha = 2 / (n + 1);
-  let prev: number | undefined;
-  return closes.map((c, i) => {
-    if (i + 1 < n) return undefined;
-    prev = i + 1 === n ? closes.slice(0, n).reduce((s, x) => s + x, 0) / n : alpha * c + (1 - alpha) * (prev as number);
-    return prev;
-  });
-}
 
 const flat = (time: number, close: number, volume = 100): Bar => ({ time, open: close, high: close, low: close, close, volume, wap: close, count: 1 });
 

@@ -2,21 +2,14 @@
 // configured) printing each frame, or one line of statistics a second, as JSON lines on stdout.
 import { Writable } from 'node:stream';
 import { encodeFrame, type DataFrame } from '../../shared/stream';
-import type { TradingMode } from '../../shared';
 import { createLogger, type Logger } from '../ops';
 import { HybridSubscriber, KafkaStreamReader } from '../transport';
 import type { CliIo } from './io';
 import { TailStatsWindow } from './tail-stats';
-import { resolveTailTarget } from './tail-target';
+import { resolveTailTarget, type TailTargetOptions } from './tail-target';
 
-export interface TailOptions {
-  readonly url?: string;
-  readonly dataDir?: string;
-  readonly port?: number;
-  readonly mode: TradingMode;
-  readonly kafka?: readonly string[];
-  readonly kafkaTopic?: string;
-  readonly tokenFile?: string;
+/** Where to read (as `resolveTailTarget` takes it), and what to print. */
+export interface TailOptions extends TailTargetOptions {
   readonly topics?: readonly string[];
   readonly resume?: { epoch: string; seq: number };
   readonly stats?: boolean;
