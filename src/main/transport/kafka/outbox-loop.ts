@@ -1,6 +1,7 @@
 // The outbox's send loop: copies journal rows to the Kafka topic, in seq order, at least once, from the
 // acknowledged watermark on. It runs on the outbox's worker thread (outbox-worker.ts); what it needs
-// comes in (a reader of journal rows, the committed head) and what happens goes out as events.
+// comes in (a reader of journal rows, the committed head) and what happens goes out as events. A send
+// carries runs of rows as stream records (record.ts), several per send.
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { CircuitBreaker } from '../../../shared/stream';
 import { backoffDelay } from '../../../shared/backoff';
@@ -10,6 +11,7 @@ import { Waiter } from './waiter';
 import { createKafka, describeKafkaError, KAFKAJS_RETRY } from './client';
 import type { KafkaOutboxState, OutboxEvent, OutboxTuning } from './outbox-protocol';
 import type { KafkaSettings } from './settings';
+import { DEFAULT_RECORD_CAPS, RecordPacker, type RecordCaps } from './record';
 import { ensureStreamTopic, KafkaTopicError } from './topic';
 
 /** Reads committed journal rows with from ≤ seq ≤ to, at most `limit`. */
@@ -35,15 +37,14 @@ const PRODUCER_STATE_ERRORS = new Set([
   'INVALID_PRODUCER_ID_MAPPING',
   'PRODUCER_FENCED',
 ]);
-/** Record overhead per message (headers, varints), to keep a send under the byte budget. */
-const RECORD_OVERHEAD = 64;
 /** An idle loop still looks at the journal this often, in case a head was missed. */
 const IDLE_CHECK_MS = 1_000;
 
 interface PendingSend {
   readonly rows: JournalRow[];
-  readonly messages: Message[];
-  bytes: number;
+  readonly packer: RecordPacker;
+  /** The records, fixed at the first attempt so that a retry sends the very same ones. */
+  messages?: Message[];
 }
 
 export class OutboxLoop {
@@ -51,7 +52,7 @@ export class OutboxLoop {
   private readonly kafka: Kafka;
   private readonly breaker: CircuitBreaker;
   private readonly now = Date.now;
-  private readonly maxMessages: number;
+  private readonly caps: RecordCaps;
   private readonly maxBytes: number;
   private readonly coolDownMs: number;
   private acked: number;
@@ -81,7 +82,7 @@ export class OutboxLoop {
     this.kafka = createKafka(o.settings, o.logger);
     this.acked = o.acked;
     this.head = o.head;
-    this.maxMessages = o.maxBatchMessages ?? 1_000;
+    this.caps = { maxMessages: o.maxRecordMessages ?? DEFAULT_RECORD_CAPS.maxMessages, maxBytes: o.maxRecordBytes ?? DEFAULT_RECORD_CAPS.maxBytes };
     this.maxBytes = o.maxBatchBytes ?? 512 * 1024;
     this.coolDownMs = o.breaker?.coolDownMs ?? 2_000;
     this.breaker = new CircuitBreaker(this.now, { ...o.breaker, coolDownMs: this.coolDownMs }, (state, reason) => {
@@ -213,15 +214,14 @@ export class OutboxLoop {
   }
 
   /**
-   * The next rows after `from` (default: the acknowledged watermark) within the message and byte
-   * budgets; or, given a batch read earlier, that batch topped up with what was committed since.
+   * The next rows after `from` (default: the acknowledged watermark) within the send's byte budget;
+   * or, given a batch read earlier, that batch topped up with what was committed since.
    */
   private fill(batch: PendingSend | undefined, from = this.acked + 1): PendingSend | undefined {
     const start = batch ? (batch.rows.at(-1)?.seq ?? 0) + 1 : from;
     const head = this.head;
-    const room = this.maxMessages - (batch?.rows.length ?? 0);
-    if (head < start || room <= 0 || (batch && batch.bytes >= this.maxBytes)) return batch;
-    const rows = this.o.read(start, head, room);
+    if (head < start || (batch && batch.packer.bytes >= this.maxBytes)) return batch;
+    const rows = this.o.read(start, head, this.caps.maxMessages);
     const firstSeq = rows[0]?.seq;
     if (firstSeq !== start) {
       // Only a prune that ignored Kafka's watermark can do this; say so, and go on with what is left.
@@ -235,19 +235,15 @@ export class OutboxLoop {
         return batch;
       }
     }
-    const out = batch ?? { rows: [], messages: [], bytes: 0 };
-    const epoch = this.o.epoch;
-    for (const row of rows) {
-      const size = row.frame.byteLength + RECORD_OVERHEAD;
-      if (out.rows.length > 0 && out.bytes + size > this.maxBytes) break;
-      out.rows.push(row);
-      out.bytes += size;
-      out.messages.push({
-        partition: 0,
-        value: Buffer.isBuffer(row.frame) ? row.frame : Buffer.from(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength),
-        timestamp: String(row.ts),
-        headers: { epoch, seq: String(row.seq) },
-      });
+    const out = batch ?? { rows: [], packer: new RecordPacker(this.o.epoch, this.caps) };
+    // Read a record's worth at a time until the send's byte budget or the head.
+    for (let chunk = rows; chunk.length > 0; ) {
+      for (const row of chunk) {
+        if (!out.packer.add(row, this.maxBytes)) return out;
+        out.rows.push(row);
+      }
+      const next = chunk[chunk.length - 1]!.seq + 1;
+      chunk = chunk.length < this.caps.maxMessages || next > head ? [] : this.o.read(next, head, this.caps.maxMessages);
     }
     return out.rows.length > 0 ? out : undefined;
   }
@@ -256,6 +252,7 @@ export class OutboxLoop {
     const producer = this.producer;
     if (!producer) throw new Error('no producer');
     const started = performance.now();
+    batch.messages ??= batch.packer.finish();
     await producer.send({ topic: this.o.settings.topic, acks: -1, timeout: this.o.settings.requestTimeoutMs, messages: batch.messages });
     const last = batch.rows[batch.rows.length - 1];
     if (!last) return;
