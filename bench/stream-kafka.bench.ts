@@ -13,7 +13,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { encodeFrame, type DataFrame } from '../src/shared/stream';
 import { createLogger } from '../src/main/ops';
-import { HybridSubscriber, KafkaOutbox, KafkaStreamReader, parseKafkaSettings, RecordPacker, type KafkaSettings } from '../src/main/transport';
+import { HybridSubscriber, KafkaOutbox, KafkaStreamReader, parseKafkaSettings, RECORD_OVERHEAD, streamRecord, type JournalRow, type KafkaSettings } from '../src/main/transport';
 import { ensureKafkaLibs, startKafkaBroker, type KafkaBroker } from '../scripts/kafka/broker';
 import { knob, report } from './lib/report';
 import { fmt, median, quantile, table } from './lib/stats';
@@ -149,10 +149,21 @@ async function bareToKafka(broker: KafkaBroker, n = KAFKA_MESSAGES, format: 'sin
   /** The next send's records and how many messages they carry. */
   const batch = (): { messages: Message[]; count: number } => {
     if (format === 'batch') {
-      const packer = new RecordPacker(epoch);
-      for (let r = row(); packer.add(r, BATCH_BYTES); r = row());
-      seq--; // the row that did not fit goes first in the next send
-      return { messages: packer.finish(), count: packer.messages };
+      // Records of 1,000 messages while the send stays under the outbox's byte budget.
+      const messages: Message[] = [];
+      let bytes = 0;
+      let count = 0;
+      for (;;) {
+        const rows: JournalRow[] = Array.from({ length: KAFKA_BATCH }, row);
+        const size = rows.reduce((n, r) => n + r.frame.byteLength, RECORD_OVERHEAD);
+        if (messages.length > 0 && bytes + size > BATCH_BYTES) {
+          seq -= KAFKA_BATCH; // these go first in the next send
+          return { messages, count };
+        }
+        messages.push(streamRecord(epoch, rows));
+        bytes += size;
+        count += KAFKA_BATCH;
+      }
     }
     const out: Message[] = [];
     for (let k = 0; k < KAFKA_BATCH; k++) {

@@ -21,66 +21,40 @@ export const DEFAULT_RECORD_CAPS: RecordCaps = { maxMessages: 1_000, maxBytes: 2
 /** Headers, varints and the array header of one record, for byte budgets. */
 export const RECORD_OVERHEAD = 96;
 
+/** Consecutive journal messages first..last as one read hands them over: their frames back to back. */
+export interface JournalRun {
+  readonly first: number;
+  readonly last: number;
+  /** The last message's ts. */
+  readonly ts: number;
+  readonly frames: Uint8Array;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** One record of a run: its frames behind the msgpack array header of their count. */
+export function runRecord(epoch: string, run: JournalRun): Message {
+  const count = run.last - run.first + 1;
+  if (count < 1) throw new Error('a stream record carries at least one message');
+  // encodeBatch of `count` empty frames is the array header alone (codec.ts keeps the one definition).
+  const header = encodeBatch(new Array<Uint8Array>(count).fill(NO_BYTES));
+  return {
+    partition: 0,
+    value: Buffer.concat([header, run.frames]),
+    // The last message's ts: Kafka's seek by time (the first record at or after t) then lands on the
+    // record holding the first message at or after t, exactly as with one record per message.
+    timestamp: String(run.ts),
+    headers: { v: RECORD_FORMAT, epoch, first: String(run.first), last: String(run.last) },
+  };
+}
+
 /** One record of consecutive rows (at least one). */
 export function streamRecord(epoch: string, rows: readonly JournalRow[]): Message {
   const first = rows[0];
   const last = rows[rows.length - 1];
   if (!first || !last) throw new Error('a stream record carries at least one message');
-  const value = encodeBatch(rows.map((r) => r.frame));
-  return {
-    partition: 0,
-    value: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-    // The last message's ts: Kafka's seek by time (the first record at or after t) then lands on the
-    // record holding the first message at or after t, exactly as with one record per message.
-    timestamp: String(last.ts),
-    headers: { v: RECORD_FORMAT, epoch, first: String(first.seq), last: String(last.seq) },
-  };
-}
-
-/**
- * Packs journal rows, in seq order, into records within the caps; a new record starts at a cap or a
- * hole in the seqs. The open run stays open across add() calls (a prefetched send topped up later).
- */
-export class RecordPacker {
-  private readonly closed: Message[] = [];
-  private run: JournalRow[] = [];
-  private runBytes = 0;
-  /** Rows added. */
-  messages = 0;
-  /** Estimated bytes of all records, closed and open. */
-  bytes = 0;
-
-  constructor(
-    private readonly epoch: string,
-    private readonly caps: RecordCaps = DEFAULT_RECORD_CAPS,
-  ) {}
-
-  /** Adds a row unless that would take the records past `budget` bytes (and some are there already). */
-  add(row: JournalRow, budget: number): boolean {
-    const size = row.frame.byteLength;
-    const prev = this.run[this.run.length - 1];
-    const fits = prev !== undefined && prev.seq + 1 === row.seq && this.run.length < this.caps.maxMessages && this.runBytes + size <= this.caps.maxBytes;
-    const grows = fits ? size : size + RECORD_OVERHEAD;
-    if (this.messages > 0 && this.bytes + grows > budget) return false;
-    if (!fits) this.closeRun();
-    this.run.push(row);
-    this.runBytes += size;
-    this.messages++;
-    this.bytes += grows;
-    return true;
-  }
-
-  /** The records, the open run closed. */
-  finish(): Message[] {
-    this.closeRun();
-    return this.closed;
-  }
-
-  private closeRun(): void {
-    if (this.run.length > 0) this.closed.push(streamRecord(this.epoch, this.run));
-    this.run = [];
-    this.runBytes = 0;
-  }
+  if (last.seq - first.seq + 1 !== rows.length) throw new Error(`a stream record carries consecutive messages (${first.seq}–${last.seq} is not ${rows.length})`);
+  return runRecord(epoch, { first: first.seq, last: last.seq, ts: last.ts, frames: Buffer.concat(rows.map((r) => r.frame)) });
 }
 
 /** What a record holds by its headers alone: seqs first..last of an epoch (the old format: seq..seq). */
