@@ -1,9 +1,10 @@
 // The stream's Kafka side, against one real single-node broker (KRaft, 127.0.0.1) started for the run:
 // (1) throughput from publish to Kafka's acknowledgement (journal + outbox), beside a bare kafkajs
-// producer sending one record per message (the previous format), and the format's own ceiling; (2) failover: the WebSocket server is taken
-// away under a steady flow, the subscriber goes to Kafka, then comes back; (3) gap fill: 10,000 frames
-// lost on the WebSocket, filled from Kafka; (4) the publisher's event-loop lag at 20,000 msg/s and at the
-// seed's peak of 50,000, with a WebSocket subscriber and the Kafka outbox running, beside the bare ws loop.
+// producer sending one record per message (the previous format), with diagnostics for the outbox
+// alone and the batch format's own ceiling; (2) failover: the WebSocket server is taken away under a
+// steady flow, the subscriber goes to Kafka, then comes back; (3) gap fill: 10,000 frames lost on the
+// WebSocket, filled from Kafka; (4) the publisher's event-loop lag at 20,000 msg/s and at the seed's
+// peak of 50,000, with a WebSocket subscriber and the Kafka outbox running, beside the bare ws loop.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
