@@ -176,14 +176,19 @@ async function bareToKafka(broker: KafkaBroker, n = KAFKA_MESSAGES, format: 'sin
   };
   try {
     await producer.send({ topic, acks: -1, messages: batch().messages }); // warm-up
+    // Batch records are built before the clock starts: that row is the format's produce ceiling, not
+    // the frame encoder's (the outbox, too, gets its frames encoded already, from the journal).
+    const prebuilt: ReturnType<typeof batch>[] = [];
+    for (let built = 0; format === 'batch' && built < n; built += (prebuilt.at(-1)?.count ?? 0)) prebuilt.push(batch());
     const t0 = now();
-    for (let sent = 0; sent < n; ) {
-      const { messages, count } = batch();
+    let sent = 0;
+    for (let i = 0; sent < n; i++) {
+      const { messages, count } = prebuilt[i] ?? batch();
       await producer.send({ topic, acks: -1, timeout: 10_000, messages });
       sent += count;
     }
     const t1 = now();
-    return { journal: Number.NaN, acked: (n / (t1 - t0)) * 1000 };
+    return { journal: Number.NaN, acked: (sent / (t1 - t0)) * 1000 };
   } finally {
     await producer.disconnect();
   }
