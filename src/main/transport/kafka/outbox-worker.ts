@@ -17,6 +17,8 @@ const db = new BetterSqlite3(data.file, { readonly: true, fileMustExist: true })
 // A run in one row: SQLite concatenates the frames (one Buffer, not an object and a Buffer per message:
 // about 5x faster). The bare ts is the max(seq) row's (SQLite's rule for one max() aggregate); the
 // journal's seqs have no holes after its oldest, so first = last - count + 1. CAST keeps the bytes a blob.
+// The ORDER BY inside group_concat is what makes the order guaranteed (without it SQLite leaves it
+// unspecified); it costs a sort, and still reads about 2x faster than a row per message.
 const readRun = db.prepare<[number, number, number], { count: number; last: number | null; ts: number; frames: Buffer }>(
   `SELECT count(*) AS count, max(seq) AS last, ts, CAST(group_concat(frame, '' ORDER BY seq) AS BLOB) AS frames
    FROM (SELECT seq, ts, frame FROM stream_journal WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`,
