@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { decodeFrames, type DataFrame } from '../../src/shared/stream';
+import { decodeFrames, encodeBatch, type DataFrame } from '../../src/shared/stream';
 import { ensureStreamTopic, KafkaOutbox, KafkaTopicError, MIN_RETENTION_MS } from '../../src/main/transport/kafka';
 import { tempDir } from '../support/fs';
 import { memoryLogger } from '../support/logs';
 import { repoRoot } from '../support/paths';
-import { openStream, publishMany, readTopic, seqsOf, settingsFor } from '../support/kafka';
+import { openStream, publishMany, readRecords, readTopic, repeatsOnlyAsResends, seqsOf, settingsFor } from '../support/kafka';
 import { until } from '../support/wait';
 
 const brokers = inject('kafkaBrokers');
@@ -28,7 +28,7 @@ function admin() {
 }
 
 describe('Kafka outbox', () => {
-  it('copies every committed message once and in order: frame bytes, epoch/seq headers, ts as the record timestamp', async () => {
+  it('copies every committed message once and in order, in batch records: frame bytes, epoch/first/last headers, the last ts as the record timestamp', async () => {
     const { journal, publisher } = await openStream(tempDir());
     const settings = settingsFor(brokers);
     const registry = new Registry();
@@ -46,18 +46,28 @@ describe('Kafka outbox', () => {
     await outbox.whenAcked(total);
     expect(outbox.status()).toEqual({ state: 'up', breaker: 'closed', acked: total, head: total, backlog: 0, lagMs: 0 });
 
-    const records = await readTopic({ brokers }, settings.topic);
-    expect(records).toHaveLength(total); // no duplicate in the normal path
-    expect(seqsOf(records)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    const entries = await readTopic({ brokers }, settings.topic);
+    expect(entries).toHaveLength(total); // no duplicate in the normal path
+    expect(seqsOf(entries)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(entries.every((e) => e.epoch === journal.epoch)).toBe(true);
+    // Each record: a run of consecutive messages, its value the journaled frames as one msgpack array
+    // (a WebSocket batch's bytes), its timestamp the last message's ts; at most 1,000 messages.
+    const records = await readRecords({ brokers }, settings.topic);
     const rows = journal.read(1, total, total);
-    for (let i = 0; i < total; i++) {
-      const r = records[i]!;
-      const row = rows[i]!;
-      expect(r.headers.epoch).toBe(journal.epoch);
-      expect(r.timestamp).toBe(row.ts);
-      expect(Buffer.compare(r.value, row.frame)).toBe(0);
+    let next = 1;
+    for (const r of records) {
+      const first = Number(r.headers['first']);
+      const last = Number(r.headers['last']);
+      expect(r.headers).toEqual({ v: '2', epoch: journal.epoch, first: String(next), last: String(last) });
+      expect(last - first + 1).toBeLessThanOrEqual(1_000);
+      const run = rows.slice(first - 1, last);
+      expect(r.timestamp).toBe(run.at(-1)!.ts);
+      expect(Buffer.compare(r.value, encodeBatch(run.map((row) => row.frame)))).toBe(0);
+      next = last + 1;
     }
-    const last = decodeFrames(records[total - 1]!.value)[0] as DataFrame;
+    expect(next).toBe(total + 1);
+    expect(records.length).toBeLessThan(total / 100); // many messages per record
+    const last = decodeFrames(records.at(-1)!.value).at(-1) as DataFrame;
     expect(last).toMatchObject({ op: 'data', epoch: journal.epoch, seq: total, prev: total - 1 });
 
     expect(await metricValue(registry, 'dualdesk_kafka_messages_produced_total')).toBe(total);
@@ -66,9 +76,10 @@ describe('Kafka outbox', () => {
     expect(await metricValue(registry, 'dualdesk_kafka_lag_seconds')).toBe(0);
     expect(await metricValue(registry, 'dualdesk_kafka_breaker_state', { state: 'closed' })).toBe(1);
     expect(await metricValue(registry, 'dualdesk_kafka_send_failures_total')).toBe(0);
-    // Batched: many messages per send, never more than the batch limit.
+    // Batched: many messages per send, never more than the batch limit (512 KiB of records per send).
     const sends = await metricValue(registry, 'dualdesk_kafka_send_seconds_count');
-    expect(sends).toBeGreaterThan(total / 2_000 - 1);
+    const bytes = records.reduce((n, r) => n + r.value.byteLength, 0);
+    expect(sends).toBeGreaterThanOrEqual(Math.ceil(bytes / (512 * 1024)));
     expect(sends).toBeLessThan(total / 10);
   });
 
@@ -114,13 +125,15 @@ describe('Kafka outbox', () => {
     await outbox.whenAcked(head);
     expect(await metricValue(registry, 'dualdesk_kafka_messages_produced_total')).toBe(head - acked);
 
-    const seqs = seqsOf(await readTopic({ brokers }, settings.topic));
+    const entries = await readTopic({ brokers }, settings.topic);
+    const seqs = seqsOf(entries);
     const distinct = new Set(seqs);
     expect(distinct.size).toBe(head);
     for (let s = 1; s <= head; s++) expect(distinct.has(s)).toBe(true);
     // Order holds within what each producer sent: the topic never goes back except to repeat the unacknowledged tail.
     const firstRepeat = seqs.findIndex((s, i) => i > 0 && s <= seqs[i - 1]!);
     if (firstRepeat >= 0) expect(seqs[firstRepeat]).toBe(acked + 1);
+    expect(repeatsOnlyAsResends(entries)).toBe(true);
   });
 
   it('after retention empties the journal and a restart, the next messages get new numbers and reach Kafka', async () => {
@@ -151,7 +164,7 @@ describe('Kafka outbox', () => {
     await secondOutbox.whenAcked(50);
     const records = await readTopic({ brokers }, settings.topic);
     expect(seqsOf(records)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(new Set(records.map((r) => r.headers.epoch))).toEqual(new Set([first.journal.epoch]));
+    expect(new Set(records.map((r) => r.epoch))).toEqual(new Set([first.journal.epoch]));
   });
 
   it('restarts its worker thread when it dies mid-stream, from the acknowledged watermark: every seq reaches Kafka', async () => {
@@ -184,7 +197,9 @@ describe('Kafka outbox', () => {
     expect(logs.lines().filter((l) => l['msg'] === 'Kafka outbox worker failed; restarting it')).toHaveLength(2);
 
     // At least once: a send in flight when the worker died may be in the topic twice, nothing is missing.
-    const seqs = seqsOf(await readTopic({ brokers }, settings.topic));
+    const entries = await readTopic({ brokers }, settings.topic);
+    expect(repeatsOnlyAsResends(entries)).toBe(true);
+    const seqs = seqsOf(entries);
     const distinct = new Set(seqs);
     expect(distinct.size).toBe(total);
     for (let s = 1; s <= total; s++) expect(distinct.has(s)).toBe(true);

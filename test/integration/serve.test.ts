@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { decodeFrames, type DataFrame } from '../../src/shared/stream';
 import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
 import { httpRequest } from '../support/http';
@@ -97,7 +96,7 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
     const records = await readTopic({ brokers }, `${topic}.paper`);
     expect(records.length).toBeGreaterThanOrEqual(acked);
     expect(seqsOf(records)).toEqual(Array.from({ length: records.length }, (_, i) => i + 1));
-    const frames = records.map((r) => decodeFrames(r.value)[0] as DataFrame);
+    const frames = records.map((r) => r.frame);
     // The trading core's messages: its trading state, the venue's status, the account's equity.
     expect(frames.map((f) => f.topic)).toEqual(expect.arrayContaining(['risk.state', 'venue.status', 'equity']));
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { decodeFrames, type DataFrame } from '../../src/shared/stream';
+import type { DataFrame } from '../../src/shared/stream';
 import { VirtualClock } from '../../src/main/clock';
 import { HybridSubscriber, KafkaStreamReader, type KafkaSettings } from '../../src/main/transport';
 import { freePort } from '../../scripts/kafka/broker';
@@ -256,8 +256,8 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     const records = await readTopic({ brokers }, settings.topic, 60_000);
     const bySeq = new Map<number, string>();
     for (const r of records) {
-      const seq = Number(r.headers.seq);
-      const body = JSON.stringify((decodeFrames(r.value)[0] as DataFrame).data);
+      const seq = r.seq;
+      const body = JSON.stringify(r.frame.data);
       expect(bySeq.get(seq) ?? body, `seq ${seq} reused with different content`).toBe(body);
       bySeq.set(seq, body);
     }

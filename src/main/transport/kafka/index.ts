@@ -3,6 +3,8 @@ export { createKafka, describeKafkaError, kafkaLogCreator } from './client';
 export { KafkaOutbox } from './outbox';
 export type { KafkaOutboxOptions, KafkaOutboxState, KafkaOutboxStatus, OutboxJournal } from './outbox';
 export { KafkaStreamReader } from './reader';
+export { DEFAULT_RECORD_CAPS, readRecord, RECORD_FORMAT, RECORD_OVERHEAD, recordFrames, recordSpan, runRecord, streamRecord } from './record';
+export type { JournalRun, RecordCaps, RecordCursor, RecordRead, RecordSpan } from './record';
 export type { KafkaReaderState, KafkaReaderStatus, KafkaReadInfo, KafkaStreamReaderOptions, StreamPosition } from './reader';
 export { DEFAULT_STREAM_TOPIC, KafkaSettingsError, KafkaSettingsSchema, MIN_RETENTION_MS, parseKafkaBrokers, parseKafkaSettings } from './settings';
 export type { KafkaSettings, KafkaSettingsInput } from './settings';

@@ -1,22 +1,23 @@
-// The outbox's send loop: copies journal rows to the Kafka topic, in seq order, at least once, from the
-// acknowledged watermark on. It runs on the outbox's worker thread (outbox-worker.ts); what it needs
-// comes in (a reader of journal rows, the committed head) and what happens goes out as events.
+// The outbox's send loop: copies journal messages to the Kafka topic, in seq order, at least once, from
+// the acknowledged watermark on. It runs on the outbox's worker thread (outbox-worker.ts); what it needs
+// comes in (a reader of journal runs, the committed head) and what happens goes out as events. A send
+// carries several stream records (record.ts), each a run of up to 1,000 messages.
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { CircuitBreaker } from '../../../shared/stream';
 import { backoffDelay } from '../../../shared/backoff';
 import type { Logger } from '../../ops';
-import type { JournalRow } from '../journal';
 import { Waiter } from './waiter';
 import { createKafka, describeKafkaError, KAFKAJS_RETRY } from './client';
 import type { KafkaOutboxState, OutboxEvent, OutboxTuning } from './outbox-protocol';
 import type { KafkaSettings } from './settings';
+import { DEFAULT_RECORD_CAPS, RECORD_OVERHEAD, runRecord, type JournalRun, type RecordCaps } from './record';
 import { ensureStreamTopic, KafkaTopicError } from './topic';
 
-/** Reads committed journal rows with from ≤ seq ≤ to, at most `limit`. */
-export type OutboxRowReader = (from: number, to: number, limit: number) => JournalRow[];
+/** Reads the committed journal messages with from ≤ seq ≤ to, the first `limit` of them, as one run; undefined when there are none. */
+export type OutboxRunReader = (from: number, to: number, limit: number) => JournalRun | undefined;
 
 export interface OutboxLoopOptions extends OutboxTuning {
-  readonly read: OutboxRowReader;
+  readonly read: OutboxRunReader;
   readonly epoch: string;
   /** Kafka's acknowledged watermark at start. */
   readonly acked: number;
@@ -35,14 +36,14 @@ const PRODUCER_STATE_ERRORS = new Set([
   'INVALID_PRODUCER_ID_MAPPING',
   'PRODUCER_FENCED',
 ]);
-/** Record overhead per message (headers, varints), to keep a send under the byte budget. */
-const RECORD_OVERHEAD = 64;
 /** An idle loop still looks at the journal this often, in case a head was missed. */
 const IDLE_CHECK_MS = 1_000;
 
 interface PendingSend {
-  readonly rows: JournalRow[];
-  readonly messages: Message[];
+  readonly records: Message[];
+  /** The last seq in the records, how many messages they carry and their estimated bytes. */
+  last: number;
+  count: number;
   bytes: number;
 }
 
@@ -51,7 +52,7 @@ export class OutboxLoop {
   private readonly kafka: Kafka;
   private readonly breaker: CircuitBreaker;
   private readonly now = Date.now;
-  private readonly maxMessages: number;
+  private readonly caps: RecordCaps;
   private readonly maxBytes: number;
   private readonly coolDownMs: number;
   private acked: number;
@@ -81,7 +82,7 @@ export class OutboxLoop {
     this.kafka = createKafka(o.settings, o.logger);
     this.acked = o.acked;
     this.head = o.head;
-    this.maxMessages = o.maxBatchMessages ?? 1_000;
+    this.caps = { maxMessages: o.maxRecordMessages ?? DEFAULT_RECORD_CAPS.maxMessages, maxBytes: o.maxRecordBytes ?? DEFAULT_RECORD_CAPS.maxBytes };
     this.maxBytes = o.maxBatchBytes ?? 512 * 1024;
     this.coolDownMs = o.breaker?.coolDownMs ?? 2_000;
     this.breaker = new CircuitBreaker(this.now, { ...o.breaker, coolDownMs: this.coolDownMs }, (state, reason) => {
@@ -147,7 +148,7 @@ export class OutboxLoop {
         const sending = this.send(next);
         try {
           // Read and build the next batch while this one is on the wire.
-          this.prefetched = this.fill(undefined, (next.rows.at(-1)?.seq ?? 0) + 1);
+          this.prefetched = this.fill(undefined, next.last + 1);
         } catch {
           this.prefetched = undefined; // the next fill reads again (and reports)
         }
@@ -213,54 +214,48 @@ export class OutboxLoop {
   }
 
   /**
-   * The next rows after `from` (default: the acknowledged watermark) within the message and byte
-   * budgets; or, given a batch read earlier, that batch topped up with what was committed since.
+   * The next records after `from` (default: the acknowledged watermark) within the send's byte budget;
+   * or, given a batch read earlier, that batch topped up with what was committed since.
    */
   private fill(batch: PendingSend | undefined, from = this.acked + 1): PendingSend | undefined {
-    const start = batch ? (batch.rows.at(-1)?.seq ?? 0) + 1 : from;
+    const start = batch ? batch.last + 1 : from;
     const head = this.head;
-    const room = this.maxMessages - (batch?.rows.length ?? 0);
-    if (head < start || room <= 0 || (batch && batch.bytes >= this.maxBytes)) return batch;
-    const rows = this.o.read(start, head, room);
-    const firstSeq = rows[0]?.seq;
-    if (firstSeq !== start) {
-      // Only a prune that ignored Kafka's watermark can do this; say so, and go on with what is left.
-      this.log.error({ from: start, to: firstSeq === undefined ? head : firstSeq - 1 }, 'the journal no longer holds messages Kafka never received; they are missing from the topic');
-      if (firstSeq === undefined) {
-        // Nothing left to send from the watermark on: move it past the hole (never while a send is pending).
-        if (!batch && start === this.acked + 1) {
-          this.acked = head;
-          this.o.emit({ type: 'skipped', seq: head });
-        }
-        return batch;
-      }
+    const out = batch ?? { records: [], last: start - 1, count: 0, bytes: 0 };
+    for (let next = start; next <= head && out.bytes + RECORD_OVERHEAD < this.maxBytes; next = out.last + 1) {
+      const room = Math.min(this.caps.maxBytes, this.maxBytes - out.bytes - RECORD_OVERHEAD);
+      let run = this.o.read(next, head, this.caps.maxMessages);
+      // Too many bytes for one record (or for what is left of the send): fewer messages, in proportion.
+      while (run && run.last > run.first && run.frames.byteLength > room) run = this.o.read(next, head, Math.max(1, Math.floor(((run.last - run.first + 1) * room) / run.frames.byteLength)));
+      if (run?.first !== next && !this.missing(next, run, batch)) break;
+      if (!run || (out.count > 0 && run.frames.byteLength > room)) break; // one big frame: the next send's
+      out.records.push(runRecord(this.o.epoch, run));
+      out.count += run.last - run.first + 1;
+      out.bytes += run.frames.byteLength + RECORD_OVERHEAD;
+      out.last = run.last;
     }
-    const out = batch ?? { rows: [], messages: [], bytes: 0 };
-    const epoch = this.o.epoch;
-    for (const row of rows) {
-      const size = row.frame.byteLength + RECORD_OVERHEAD;
-      if (out.rows.length > 0 && out.bytes + size > this.maxBytes) break;
-      out.rows.push(row);
-      out.bytes += size;
-      out.messages.push({
-        partition: 0,
-        value: Buffer.isBuffer(row.frame) ? row.frame : Buffer.from(row.frame.buffer, row.frame.byteOffset, row.frame.byteLength),
-        timestamp: String(row.ts),
-        headers: { epoch, seq: String(row.seq) },
-      });
+    return out.count > 0 ? out : undefined;
+  }
+
+  /** The journal starts after `from` (or holds nothing up to the head): says so; false when nothing is left to send. */
+  private missing(from: number, run: JournalRun | undefined, batch: PendingSend | undefined): boolean {
+    // Only a prune that ignored Kafka's watermark can do this; say so, and go on with what is left.
+    this.log.error({ from, to: run ? run.first - 1 : this.head }, 'the journal no longer holds messages Kafka never received; they are missing from the topic');
+    if (run) return true;
+    // Nothing left to send from the watermark on: move it past the hole (never while a send is pending).
+    if (!batch && from === this.acked + 1) {
+      this.acked = this.head;
+      this.o.emit({ type: 'skipped', seq: this.head });
     }
-    return out.rows.length > 0 ? out : undefined;
+    return false;
   }
 
   private async send(batch: PendingSend): Promise<void> {
     const producer = this.producer;
     if (!producer) throw new Error('no producer');
     const started = performance.now();
-    await producer.send({ topic: this.o.settings.topic, acks: -1, timeout: this.o.settings.requestTimeoutMs, messages: batch.messages });
-    const last = batch.rows[batch.rows.length - 1];
-    if (!last) return;
-    this.acked = Math.max(this.acked, last.seq);
-    this.o.emit({ type: 'acked', seq: last.seq, messages: batch.rows.length, seconds: (performance.now() - started) / 1000 });
+    await producer.send({ topic: this.o.settings.topic, acks: -1, timeout: this.o.settings.requestTimeoutMs, messages: batch.records });
+    this.acked = Math.max(this.acked, batch.last);
+    this.o.emit({ type: 'acked', seq: batch.last, messages: batch.count, seconds: (performance.now() - started) / 1000 });
     this.breaker.success();
     this.up('sending again');
   }

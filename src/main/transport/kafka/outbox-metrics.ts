@@ -64,7 +64,7 @@ export function kafkaOutboxMetrics(registry: Registry): KafkaOutboxMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     }),
-    batchMessages: new Histogram({ name: 'dualdesk_kafka_send_messages', help: 'Messages per send.', buckets: [1, 10, 100, 500, 1000, 2000, 5000], registers }),
+    batchMessages: new Histogram({ name: 'dualdesk_kafka_send_messages', help: 'Messages per send.', buckets: [1, 10, 100, 500, 1000, 2000, 5000, 10000, 20000], registers }),
     bind(s) {
       source = s;
     },

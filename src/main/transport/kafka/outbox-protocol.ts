@@ -24,7 +24,8 @@ export type OutboxEvent =
 
 /** The send loop's tuning, as given to KafkaOutbox. */
 export interface OutboxTuning {
-  readonly maxBatchMessages?: number;
+  readonly maxRecordMessages?: number;
+  readonly maxRecordBytes?: number;
   readonly maxBatchBytes?: number;
   readonly backoff?: BackoffOptions;
   readonly breaker?: BreakerOptions;

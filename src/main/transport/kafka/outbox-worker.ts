@@ -5,7 +5,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { createRecordLogger } from '../../ops';
-import type { JournalRow } from '../journal';
 import { OutboxLoop } from './outbox-loop';
 import type { FromOutboxWorker, OutboxWorkerData, ToOutboxWorker } from './outbox-protocol';
 
@@ -15,10 +14,21 @@ const data = workerData as OutboxWorkerData;
 const post = (m: FromOutboxWorker): void => port.postMessage(m);
 
 const db = new BetterSqlite3(data.file, { readonly: true, fileMustExist: true });
-const readRange = db.prepare<[number, number, number], JournalRow>('SELECT seq, ts, topic, frame FROM stream_journal WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?');
+// A run in one row: SQLite concatenates the frames (one Buffer, not an object and a Buffer per message:
+// about 5x faster). The bare ts is the max(seq) row's (SQLite's rule for one max() aggregate); the
+// journal's seqs have no holes after its oldest, so first = last - count + 1. CAST keeps the bytes a blob.
+// The ORDER BY inside group_concat is what makes the order guaranteed (without it SQLite leaves it
+// unspecified); it costs a sort, and still reads about 2x faster than a row per message.
+const readRun = db.prepare<[number, number, number], { count: number; last: number | null; ts: number; frames: Buffer }>(
+  `SELECT count(*) AS count, max(seq) AS last, ts, CAST(group_concat(frame, '' ORDER BY seq) AS BLOB) AS frames
+   FROM (SELECT seq, ts, frame FROM stream_journal WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`,
+);
 const loop = new OutboxLoop({
   ...data.tuning,
-  read: (from, to, limit) => readRange.all(from, to, limit),
+  read: (from, to, limit) => {
+    const run = readRun.get(from, to, limit);
+    return run && run.last !== null && run.count > 0 ? { first: run.last - run.count + 1, last: run.last, ts: run.ts, frames: run.frames } : undefined;
+  },
   epoch: data.epoch,
   acked: data.acked,
   head: data.head,

@@ -49,9 +49,11 @@ export interface KafkaOutboxOptions {
   readonly metrics: Registry;
   /** The clock of status()'s lag (the worker's breaker and retries use its own wall clock). */
   readonly now?: () => number;
-  /** Messages per send at most (default 1,000: kafkajs groups a send's messages in quadratic time, so larger sends get slower). */
-  readonly maxBatchMessages?: number;
-  /** Bytes per send at most (default 512 KiB, under the broker's default message.max.bytes of 1 MiB). */
+  /** Messages per Kafka record at most (default 1,000). */
+  readonly maxRecordMessages?: number;
+  /** Bytes of frames per Kafka record at most (default 256 KiB). */
+  readonly maxRecordBytes?: number;
+  /** Bytes per send, all its records, at most (default 512 KiB: kafkajs writes a send as one record batch, which must stay under the broker's default message.max.bytes of 1 MiB). */
   readonly maxBatchBytes?: number;
   /** Retry delays (default 100 ms doubling to 10 s, with jitter); also between restarts of a crashed worker. */
   readonly backoff?: BackoffOptions;
@@ -195,7 +197,7 @@ export class KafkaOutbox {
         head: this.headSent,
         settings,
         logLevel: this.o.logger.level,
-        tuning: { maxBatchMessages: this.o.maxBatchMessages, maxBatchBytes: this.o.maxBatchBytes, backoff: this.o.backoff, breaker: this.o.breaker },
+        tuning: { maxRecordMessages: this.o.maxRecordMessages, maxRecordBytes: this.o.maxRecordBytes, maxBatchBytes: this.o.maxBatchBytes, backoff: this.o.backoff, breaker: this.o.breaker },
       });
     } catch (err) {
       this.workerDown(err instanceof Error ? err.message : String(err));

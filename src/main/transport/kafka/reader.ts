@@ -1,13 +1,15 @@
 // The subscriber's Kafka side: a consumer kept connected and paused (a warm standby: its group join
 // is already done), which on readFrom seeks near a position by timestamp and delivers frames in
-// offset order until paused. It never commits offsets; a broker outage is reported, not thrown.
+// offset order until paused. It never commits offsets; a broker outage is reported, not thrown. The
+// records are read by record.ts (both the batch format and the previous release's one frame each).
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { decodeFrames, type DataFrame } from '../../../shared/stream';
+import type { DataFrame } from '../../../shared/stream';
 import type { Logger } from '../../ops';
 import { backoffDelay, type BackoffOptions } from '../../../shared/backoff';
 import { Waiter } from './waiter';
 import { createKafka, describeKafkaError, KAFKAJS_RETRY } from './client';
+import { readRecord } from './record';
 import type { KafkaSettings } from './settings';
 
 /** Where a subscriber is: the last frame it has, and that frame's publish time. */
@@ -291,24 +293,13 @@ export class KafkaStreamReader {
       // Left over from before a seek.
       if (offset < s.nextOffset) continue;
       s.nextOffset = offset + 1n;
-      const frame = toDataFrame(message.value);
-      if (!frame) {
-        this.log.warn({ offset: message.offset }, 'skipping a Kafka record that is not a stream data frame');
+      const read = readRecord(message, s);
+      if (!read) {
+        this.log.warn({ offset: message.offset }, 'skipping a Kafka record that is not a stream record');
         continue;
       }
-      if (frame.epoch === s.position.epoch) {
-        s.ownEpochSeen = true;
-        if (frame.seq <= s.lastSeq) {
-          this.skipped++;
-          continue;
-        }
-        s.lastSeq = frame.seq;
-      } else if (!s.ownEpochSeen && frame.ts <= s.position.ts) {
-        // Another epoch before the position's: an older store's tail, caught by the seek margin.
-        this.skipped++;
-        continue;
-      }
-      frames.push(frame);
+      this.skipped += read.skipped;
+      for (const frame of read.frames) frames.push(frame);
     }
     if (frames.length === 0 || this.session !== s) return;
     this.delivered += frames.length;
@@ -319,15 +310,4 @@ export class KafkaStreamReader {
       this.log.error({ err }, 'Kafka reader consumer callback failed');
     }
   }
-}
-
-function toDataFrame(value: Buffer | null): DataFrame | undefined {
-  if (!value) return undefined;
-  try {
-    const f = decodeFrames(value)[0] as Partial<DataFrame> | undefined;
-    if (f?.op === 'data' && typeof f.epoch === 'string' && typeof f.seq === 'number') return f as DataFrame;
-  } catch {
-    // not msgpack
-  }
-  return undefined;
 }
