@@ -26,7 +26,7 @@ describe('stream journal and publisher', () => {
     const batches: CommittedBatch[] = [];
     publisher.onCommitted((b) => {
       // Journal-before-send: whatever a channel receives is already readable from the journal.
-      expect(journal.read(b.rows[0]!.seq, b.rows.at(-1)!.seq, 10_000)).toHaveLength(b.rows.length);
+      expect(journal.read(b.frames[0]!.seq, b.frames.at(-1)!.seq, 10_000)).toHaveLength(b.frames.length);
       batches.push(b);
     });
     const seqs = Array.from({ length: 20_000 }, (_, i) => publisher.publish(`md.quote.S${i % 7}`, { i }));
@@ -168,7 +168,7 @@ describe('stream journal and publisher', () => {
   it('holds what a journal gone for good never took, sends none of it, and says why', async () => {
     const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
     const committed: number[] = [];
-    publisher.onCommitted((b) => committed.push(...b.rows.map((r) => r.seq)));
+    publisher.onCommitted((b) => committed.push(...b.frames.map((f) => f.seq)));
     for (let i = 0; i < 10; i++) publisher.publish('t', i);
     await publisher.flush();
     // Its writer thread dies (as on a crash of the native driver) with 5 messages handed over.
@@ -212,3 +212,4 @@ describe('stream journal and publisher', () => {
     await journal.close();
   });
 });
+

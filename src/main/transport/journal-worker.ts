@@ -8,7 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 /** Messages from the main thread. */
 export type JournalCommand =
-  | { readonly type: 'append'; readonly id: number; readonly rows: readonly JournalRow[] }
+  | { readonly type: 'append'; readonly id: number; readonly batch: JournalBatch }
   | { readonly type: 'acked'; readonly seq: number }
   | { readonly type: 'prune'; readonly id: number; readonly beforeTs: number; readonly keepAtMost: number; readonly keepFrom: number }
   | { readonly type: 'close'; readonly id: number };
@@ -28,6 +28,18 @@ export interface JournalRow {
   readonly topic: string;
   /** The msgpack data frame, encoded once. */
   readonly frame: Uint8Array;
+}
+
+/**
+ * Consecutive messages from `first` on, as the publisher encoded them: message i is seq first + i,
+ * its frame bytes[offsets[i]..offsets[i + 1]) (one buffer crosses to the thread, not a row object each).
+ */
+export interface JournalBatch {
+  readonly first: number;
+  readonly ts: Float64Array;
+  readonly topics: readonly string[];
+  readonly bytes: Uint8Array;
+  readonly offsets: Uint32Array;
 }
 
 export interface JournalWorkerData {
@@ -86,11 +98,12 @@ export function journalWorker(): void {
     // reissued numbers) takes the highest of its rows and of Kafka's mark, so it never moves back.
     let head = Math.max(Number(headMark ?? 0), rowBounds?.head ?? 0, acked);
     putMeta.run('head', String(head));
-    const append = db.transaction((rows: readonly JournalRow[]) => {
+    const append = db.transaction((b: JournalBatch) => {
       // Consecutive after the head, or nothing: a number is never issued twice nor skipped.
-      if (rows[0]?.seq !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${rows[0]?.seq}`);
-      for (const r of rows) insert.run(r.seq, r.ts, r.topic, r.frame);
-      const last = (rows[rows.length - 1] as JournalRow).seq;
+      if (b.first !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${b.first}`);
+      const n = b.ts.length;
+      for (let i = 0; i < n; i++) insert.run(b.first + i, b.ts[i], b.topics[i], b.bytes.subarray(b.offsets[i], b.offsets[i + 1]));
+      const last = b.first + n - 1;
       putMeta.run('head', String(last));
       return last;
     });
@@ -104,7 +117,7 @@ export function journalWorker(): void {
       try {
         switch (m.type) {
           case 'append': {
-            head = append(m.rows);
+            head = append(m.batch);
             reply({ type: 'committed', id: m.id, through: head });
             return;
           }

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { journalWorker, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
+import { journalWorker, type JournalBatch, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
 
-export type { JournalRow };
+export type { JournalBatch, JournalRow };
 
 export class JournalError extends Error {
   override readonly name = 'JournalError';
@@ -104,10 +104,10 @@ export class StreamJournal {
     return this.failure;
   }
 
-  /** Commits rows (consecutive seqs after head) durably; resolves with the new head. */
-  async append(rows: readonly JournalRow[]): Promise<number> {
-    if (rows.length === 0) return this.headValue;
-    const reply = await this.call({ type: 'append', id: this.nextId++, rows });
+  /** Commits a batch (consecutive seqs after head) durably; resolves with the new head. */
+  async append(batch: JournalBatch): Promise<number> {
+    if (batch.ts.length === 0) return this.headValue;
+    const reply = await this.call({ type: 'append', id: this.nextId++, batch });
     if (reply.type !== 'committed') throw new JournalError(`journal append failed: ${reply.type === 'failed' ? reply.message : reply.type}`);
     this.headValue = reply.through;
     return reply.through;

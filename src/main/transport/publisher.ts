@@ -5,16 +5,17 @@
 // with its numbers and retried: nothing after it is committed or sent meanwhile, so there is never a hole.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { backoffDelay } from '../../shared/backoff';
-import { decodeFrames, encodeFrame, type DataFrame } from '../../shared/stream';
+import { DataFrameBatch, decodeFrames, type DataFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import { withoutCorrelation, type Logger } from '../ops';
-import type { JournalRow, StreamJournal } from './journal';
+import type { StreamJournal } from './journal';
 
 /** Committed messages, handed to the channels (WebSocket, Kafka, IPC) in seq order. */
 export interface CommittedBatch {
-  readonly rows: readonly JournalRow[];
-  /** The same messages decoded, for the snapshot state and for readers that want objects. */
+  /** The messages, for the snapshot state and for channels that filter or re-chain them. */
   readonly frames: readonly DataFrame[];
+  /** The same messages as one WebSocket message: a msgpack array of the very bytes the journal stored. */
+  readonly message: Uint8Array;
 }
 
 export interface StreamMetrics {
@@ -56,8 +57,9 @@ const RETRY = { initialMs: 100, maxMs: 5_000 } as const;
 export class StreamPublisher {
   readonly epoch: string;
   private nextSeq: number;
-  private pending: JournalRow[] = [];
-  private pendingFrames: DataFrame[] = [];
+  /** Messages sequenced and encoded, not yet committed: batches of at most maxBatch, oldest first. */
+  private pending: DataFrameBatch[] = [];
+  private pendingCount = 0;
   private committing = false;
   private scheduled = false;
   private closed = false;
@@ -95,14 +97,14 @@ export class StreamPublisher {
 
   /** Why nothing is being committed (the journal failed, or its writes fail and are retried); undefined when healthy. */
   get failure(): string | undefined {
-    if (this.o.journal.failed !== undefined) return `${this.o.journal.failed}; ${this.pending.length} message(s) after seq ${this.head} held, never sent`;
+    if (this.o.journal.failed !== undefined) return `${this.o.journal.failed}; ${this.pendingCount} message(s) after seq ${this.head} held, never sent`;
     const f = this.failing;
     if (!f) {
       const o = this.overflow;
       if (!o) return undefined;
-      return `the journal fell ${this.maxPending} messages behind at ${new Date(o.since).toISOString()}: ${o.refused} message(s) refused, never sent; ${this.pending.length} waiting`;
+      return `the journal fell ${this.maxPending} messages behind at ${new Date(o.since).toISOString()}: ${o.refused} message(s) refused, never sent; ${this.pendingCount} waiting`;
     }
-    return `journal writes failing since ${new Date(f.since).toISOString()} (${f.attempts} attempt(s)): ${f.reason}; ${this.pending.length} message(s) after seq ${this.head} held and retried, nothing sent meanwhile`;
+    return `journal writes failing since ${new Date(f.since).toISOString()} (${f.attempts} attempt(s)): ${f.reason}; ${this.pendingCount} message(s) after seq ${this.head} held and retried, nothing sent meanwhile`;
   }
 
   /**
@@ -110,17 +112,21 @@ export class StreamPublisher {
    * journal failed, or is too far behind). Never blocks.
    */
   publish(topic: string, data: unknown): number | undefined {
-    if (this.closed || this.o.journal.failed !== undefined || this.pending.length >= this.maxPending) {
+    if (this.closed || this.o.journal.failed !== undefined || this.pendingCount >= this.maxPending) {
       this.m.refused.inc();
       if (this.o.journal.failed !== undefined) this.o.logger.error({ topic, reason: this.o.journal.failed }, 'stream message refused: journal unavailable');
       else if (!this.closed) this.overflowed(topic);
       return undefined;
     }
     const seq = this.nextSeq++;
-    const frame: DataFrame = { op: 'data', epoch: this.epoch, seq, prev: seq - 1, ts: this.o.clock.now(), topic, data };
-    this.pending.push({ seq, ts: frame.ts, topic, frame: encodeFrame(frame) });
-    this.pendingFrames.push(frame);
-    this.m.pending.set(this.pending.length);
+    let open = this.pending[this.pending.length - 1];
+    if (!open || open.count >= this.maxBatch) {
+      open = new DataFrameBatch(this.epoch);
+      this.pending.push(open);
+    }
+    open.add({ op: 'data', epoch: this.epoch, seq, prev: seq - 1, ts: this.o.clock.now(), topic, data });
+    this.pendingCount++;
+    this.m.pending.set(this.pendingCount);
     this.schedule();
     return seq;
   }
@@ -140,7 +146,7 @@ export class StreamPublisher {
 
   /** Resolves when everything published so far is committed, or commits are failing (see failure). */
   flush(): Promise<void> {
-    if (this.pending.length === 0 && !this.committing) return Promise.resolve();
+    if (this.pendingCount === 0 && !this.committing) return Promise.resolve();
     // Between attempts (or with the writer gone) no commit is under way to end the wait: say so now.
     if (!this.committing && (this.failing !== undefined || this.o.journal.failed !== undefined)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
@@ -153,7 +159,7 @@ export class StreamPublisher {
     this.o.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     // Never committed, so never sent: the next run issues their numbers again, as after a crash.
-    if (this.pending.length > 0) this.o.logger.error({ held: this.pending.length, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
+    if (this.pendingCount > 0) this.o.logger.error({ held: this.pendingCount, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
   }
 
   private schedule(): void {
@@ -170,21 +176,24 @@ export class StreamPublisher {
   }
 
   private async commit(): Promise<void> {
-    if (this.committing || this.pending.length === 0) {
+    const taken = this.pending.shift();
+    if (this.committing || !taken) {
+      if (taken) this.pending.unshift(taken);
       this.settleDrain();
       return;
     }
     this.committing = true;
-    const rows = this.pending.splice(0, this.maxBatch);
-    const frames = this.pendingFrames.splice(0, rows.length);
+    this.pendingCount -= taken.count;
+    const { frames } = taken;
+    const { message, offsets } = taken.seal();
     const started = performance.now();
     try {
-      await this.o.journal.append(rows);
+      await this.o.journal.append({ first: (frames[0] as DataFrame).seq, ts: Float64Array.from(frames, (f: DataFrame) => f.ts), topics: frames.map((f) => f.topic), bytes: message, offsets });
     } catch (err) {
       this.committing = false;
       // Kept in front, with their numbers: no later message can be committed (or sent) before them.
-      this.pending = rows.concat(this.pending);
-      this.pendingFrames = frames.concat(this.pendingFrames);
+      this.pending.unshift(taken);
+      this.pendingCount += taken.count;
       this.commitFailed((err as Error).message);
       return;
     }
@@ -193,12 +202,12 @@ export class StreamPublisher {
       this.failing = undefined;
     }
     this.m.commit.observe((performance.now() - started) / 1000);
-    this.m.batch.observe(rows.length);
-    this.m.published.inc(rows.length);
+    this.m.batch.observe(frames.length);
+    this.m.published.inc(frames.length);
     this.m.head.set(this.o.journal.head);
-    this.m.pending.set(this.pending.length);
+    this.m.pending.set(this.pendingCount);
     for (const f of frames) this.latest.set(f.topic, { seq: f.seq, data: f.data });
-    const batch: CommittedBatch = { rows, frames };
+    const batch: CommittedBatch = { frames, message };
     for (const l of this.listeners) {
       try {
         l(batch);
@@ -206,12 +215,12 @@ export class StreamPublisher {
         this.o.logger.error({ err }, 'stream channel failed on a committed batch');
       }
     }
-    if (this.overflow && this.pending.length <= this.maxPending / 2) {
+    if (this.overflow && this.pendingCount <= this.maxPending / 2) {
       this.o.logger.warn({ refused: this.overflow.refused, head: this.o.journal.head, behindForMs: this.o.clock.now() - this.overflow.since }, 'stream journal caught up: messages are taken again');
       this.overflow = undefined;
     }
     this.committing = false;
-    if (this.pending.length > 0) this.schedule();
+    if (this.pendingCount > 0) this.schedule();
     else this.settleDrain();
   }
 
@@ -222,17 +231,17 @@ export class StreamPublisher {
       return;
     }
     this.overflow = { since: this.o.clock.now(), refused: 1 };
-    this.o.logger.error({ topic, waiting: this.pending.length, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
+    this.o.logger.error({ topic, waiting: this.pendingCount, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
   }
 
   /** The held batch is retried after a backoff, unless the journal is gone for good (then nothing is ever sent). */
   private commitFailed(reason: string): void {
     const attempts = (this.failing?.attempts ?? 0) + 1;
     if (!this.failing || this.failing.reason !== reason) {
-      this.o.logger.error({ err: reason, held: this.pending.length, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
+      this.o.logger.error({ err: reason, held: this.pendingCount, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
     }
     this.failing = { reason, since: this.failing?.since ?? this.o.clock.now(), attempts };
-    this.m.pending.set(this.pending.length);
+    this.m.pending.set(this.pendingCount);
     if (this.o.journal.failed === undefined && !this.closed) {
       this.retryTimer = withoutCorrelation(() =>
         this.o.clock.setTimeout(() => {
@@ -245,7 +254,7 @@ export class StreamPublisher {
   }
 
   private settleDrain(): void {
-    if ((this.pending.length > 0 && !this.failing) || this.committing) return;
+    if ((this.pendingCount > 0 && !this.failing) || this.committing) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();
