@@ -1,5 +1,5 @@
-// The journal's writer, on its own thread: SQLite commits with full fsync take from a fraction of a
-// millisecond to tens of milliseconds, and the trading path's event loop must never wait for one.
+// The journal's writer, on its own thread: a SQLite commit of thousands of rows takes milliseconds
+// (tens with an fsync), and the trading path's event loop must never wait for one.
 //
 // This function is started with `new Worker(String(journalWorker), { eval: true })`, so it must be
 // self-contained: everything it uses is loaded or defined inside it (type imports are erased). It
@@ -48,6 +48,8 @@ export interface JournalWorkerData {
   readonly sqlite: string;
   /** The epoch to record if the journal is new. */
   readonly newEpoch: string;
+  /** This machine's boot (see bootIdentity): commits are fsynced only at checkpoints and at close, so an OS crash can lose the last ones. */
+  readonly boot: string;
 }
 
 export function journalWorker(): void {
@@ -62,7 +64,7 @@ export function journalWorker(): void {
     const db = new Database(data.file);
     chmodSync(data.file, 0o600);
     db.pragma('journal_mode = WAL');
-    // Full fsync: a committed message survives a power loss, so no sequence number is ever reissued.
+    // The marks written at open are fsynced (FULL); the commits after them are not (NORMAL, set below).
     db.pragma('synchronous = FULL');
     db.exec(`CREATE TABLE IF NOT EXISTS stream_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
              CREATE TABLE IF NOT EXISTS stream_journal (
@@ -89,6 +91,18 @@ export function journalWorker(): void {
       acked = 0;
       putMeta.run('kafka_acked', '0');
     }
+    // Commits are not fsynced (see below): an OS crash or power loss can take the last ones, whose
+    // numbers were already sent. A journal last written in another boot and never closed cleanly may
+    // have lost them, so its epoch ends here (a process crash loses nothing: the OS holds the WAL).
+    const lastBoot = getMeta.get('boot')?.value;
+    if (epoch !== undefined && lastBoot !== undefined && lastBoot !== data.boot && getMeta.get('clean')?.value !== '1') {
+      renewedBecause = `epoch ${epoch} was last written in another boot of this machine and not closed cleanly: its last commits may have been lost with the OS, so a new epoch starts rather than issue their numbers again`;
+      epoch = undefined;
+      acked = 0;
+      db.exec('DELETE FROM stream_journal');
+      putMeta.run('head', '0');
+      putMeta.run('kafka_acked', '0');
+    }
     if (epoch === undefined) {
       epoch = data.newEpoch;
       putMeta.run('epoch', epoch);
@@ -96,8 +110,14 @@ export function journalWorker(): void {
     // The sequence's high-water mark lives in stream_meta, which retention never touches: a journal
     // pruned empty still knows its head. A file written before the mark existed (or by a release that
     // reissued numbers) takes the highest of its rows and of Kafka's mark, so it never moves back.
-    let head = Math.max(Number(headMark ?? 0), rowBounds?.head ?? 0, acked);
+    let head = renewedBecause === undefined ? Math.max(Number(headMark ?? 0), rowBounds?.head ?? 0, acked) : 0;
     putMeta.run('head', String(head));
+    // Written with a fsync before any commit: whatever an OS crash takes later, the next open knows
+    // this boot wrote here and did not finish cleanly.
+    putMeta.run('boot', data.boot);
+    putMeta.run('clean', '0');
+    // No fsync per commit: a group commit costs a write to the OS, not a wait for the disk.
+    db.pragma('synchronous = NORMAL');
     const append = db.transaction((b: JournalBatch) => {
       // Consecutive after the head, or nothing: a number is never issued twice nor skipped.
       if (b.first !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${b.first}`);
@@ -137,6 +157,11 @@ export function journalWorker(): void {
             return;
           }
           case 'close':
+            // Everything on disk (a checkpoint syncs the WAL and the file), then the clean mark with a
+            // fsync of its own: a later boot that finds it knows no commit was lost.
+            db.pragma('wal_checkpoint(TRUNCATE)');
+            db.pragma('synchronous = FULL');
+            putMeta.run('clean', '1');
             db.close();
             reply({ type: 'closed', id: m.id });
             return;

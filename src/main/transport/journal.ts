@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
+import { bootIdentity } from './boot';
 import { journalWorker, type JournalBatch, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
 
 export type { JournalBatch, JournalRow };
@@ -56,6 +57,7 @@ export class StreamJournal {
       file,
       sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
       newEpoch: randomBytes(9).toString('base64url'),
+      boot: bootIdentity(),
     };
     // Dev loaders (tsx, esbuild keepNames) wrap functions in __name(), which the worker's fresh scope lacks.
     const worker = new Worker(`var __name = (f) => f;\n(${journalWorker.toString()})()`, { eval: true, workerData: data });
@@ -104,7 +106,7 @@ export class StreamJournal {
     return this.failure;
   }
 
-  /** Commits a batch (consecutive seqs after head) durably; resolves with the new head. */
+  /** Commits a batch (consecutive seqs after head); resolves with the new head. Durable against a process crash at once, against an OS crash once closed (see docs/RELIABILITY.md). */
   async append(batch: JournalBatch): Promise<number> {
     if (batch.ts.length === 0) return this.headValue;
     const reply = await this.call({ type: 'append', id: this.nextId++, batch });
