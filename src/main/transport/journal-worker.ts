@@ -32,12 +32,14 @@ export interface JournalRow {
 
 /**
  * Consecutive messages from `first` on, as the publisher encoded them: message i is seq first + i,
- * its frame bytes[offsets[i]..offsets[i + 1]) (one buffer crosses to the thread, not a row object each).
+ * its topic topics[topicOf[i]], its frame bytes[offsets[i]..offsets[i + 1]) (typed arrays and each
+ * topic once cross to the thread, not a row object and a string per message).
  */
 export interface JournalBatch {
   readonly first: number;
   readonly ts: Float64Array;
   readonly topics: readonly string[];
+  readonly topicOf: Uint32Array;
   readonly bytes: Uint8Array;
   readonly offsets: Uint32Array;
 }
@@ -122,7 +124,7 @@ export function journalWorker(): void {
       // Consecutive after the head, or nothing: a number is never issued twice nor skipped.
       if (b.first !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${b.first}`);
       const n = b.ts.length;
-      for (let i = 0; i < n; i++) insert.run(b.first + i, b.ts[i], b.topics[i], b.bytes.subarray(b.offsets[i], b.offsets[i + 1]));
+      for (let i = 0; i < n; i++) insert.run(b.first + i, b.ts[i], b.topics[b.topicOf[i] as number], b.bytes.subarray(b.offsets[i], b.offsets[i + 1]));
       const last = b.first + n - 1;
       putMeta.run('head', String(last));
       return last;

@@ -5,10 +5,25 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
+import type { DataFrame } from '../../shared/stream';
 import { bootIdentity } from './boot';
 import { journalWorker, type JournalBatch, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
 
 export type { JournalBatch, JournalRow };
+
+/** A sealed batch of frames (DataFrameBatch.seal) as the journal's writer takes it. */
+export function journalBatch(frames: readonly DataFrame[], sealed: { readonly message: Uint8Array; readonly offsets: Uint32Array }): JournalBatch {
+  const ts = new Float64Array(frames.length);
+  const topicOf = new Uint32Array(frames.length);
+  const index = new Map<string, number>();
+  frames.forEach((f, i) => {
+    ts[i] = f.ts;
+    let t = index.get(f.topic);
+    if (t === undefined) index.set(f.topic, (t = index.size));
+    topicOf[i] = t;
+  });
+  return { first: frames[0]?.seq ?? 0, ts, topics: [...index.keys()], topicOf, bytes: sealed.message, offsets: sealed.offsets };
+}
 
 export class JournalError extends Error {
   override readonly name = 'JournalError';

@@ -8,7 +8,7 @@ import { backoffDelay } from '../../shared/backoff';
 import { DataFrameBatch, decodeFrames, type DataFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import { withoutCorrelation, type Logger } from '../ops';
-import type { StreamJournal } from './journal';
+import { journalBatch, type StreamJournal } from './journal';
 
 /** Committed messages, handed to the channels (WebSocket, Kafka, IPC) in seq order. */
 export interface CommittedBatch {
@@ -185,10 +185,10 @@ export class StreamPublisher {
     this.committing = true;
     this.pendingCount -= taken.count;
     const { frames } = taken;
-    const { message, offsets } = taken.seal();
+    const sealed = taken.seal();
     const started = performance.now();
     try {
-      await this.o.journal.append({ first: (frames[0] as DataFrame).seq, ts: Float64Array.from(frames, (f: DataFrame) => f.ts), topics: frames.map((f) => f.topic), bytes: message, offsets });
+      await this.o.journal.append(journalBatch(frames, sealed));
     } catch (err) {
       this.committing = false;
       // Kept in front, with their numbers: no later message can be committed (or sent) before them.
@@ -207,7 +207,7 @@ export class StreamPublisher {
     this.m.head.set(this.o.journal.head);
     this.m.pending.set(this.pendingCount);
     for (const f of frames) this.latest.set(f.topic, { seq: f.seq, data: f.data });
-    const batch: CommittedBatch = { frames, message };
+    const batch: CommittedBatch = { frames, message: sealed.message };
     for (const l of this.listeners) {
       try {
         l(batch);

@@ -62,7 +62,7 @@ export class DataFrameBatch {
   private at = HEADER_ROOM;
   private readonly prefix: Uint8Array;
 
-  constructor(epoch: string, capacity = 64 * 1024) {
+  constructor(epoch: string, capacity = 16 * 1024) {
     this.prefix = concat([key('op'), key('data'), key('epoch'), key(epoch)]);
     this.buf = new Uint8Array(capacity);
     this.view = new DataView(this.buf.buffer);
