@@ -51,16 +51,24 @@ export interface PublisherOptions {
   readonly maxBatch?: number;
 }
 
+/** A batch handed to the journal: its bytes, and when (for the commit-time histogram). */
+interface InFlight {
+  readonly batch: DataFrameBatch;
+  readonly sealed: { readonly message: Uint8Array; readonly offsets: Uint32Array };
+  readonly started: number;
+}
+
 /** Delays between attempts to commit a batch the journal refused. */
 const RETRY = { initialMs: 100, maxMs: 5_000 } as const;
 
 export class StreamPublisher {
   readonly epoch: string;
   private nextSeq: number;
-  /** Messages sequenced and encoded, not yet committed: batches of at most maxBatch, oldest first. */
+  /** Batches handed to the journal and not yet answered, oldest first. */
+  private inFlight: InFlight[] = [];
+  /** Messages sequenced and encoded, not yet handed to the journal: batches of at most maxBatch, oldest first. */
   private pending: DataFrameBatch[] = [];
   private pendingCount = 0;
-  private committing = false;
   private scheduled = false;
   private closed = false;
   /** Commits are failing: the held batch is retried after a backoff. */
@@ -146,9 +154,9 @@ export class StreamPublisher {
 
   /** Resolves when everything published so far is committed, or commits are failing (see failure). */
   flush(): Promise<void> {
-    if (this.pendingCount === 0 && !this.committing) return Promise.resolve();
+    if (this.pendingCount === 0 && this.inFlight.length === 0) return Promise.resolve();
     // Between attempts (or with the writer gone) no commit is under way to end the wait: say so now.
-    if (!this.committing && (this.failing !== undefined || this.o.journal.failed !== undefined)) return Promise.resolve();
+    if (this.inFlight.length === 0 && (this.failing !== undefined || this.o.journal.failed !== undefined)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -163,51 +171,55 @@ export class StreamPublisher {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.committing || this.retryTimer !== undefined) return;
+    if (this.scheduled || this.retryTimer !== undefined || this.inFlight.length >= this.maxInFlight()) return;
     this.scheduled = true;
-    // One commit per turn of the event loop: everything published in this turn goes together, so it
+    // One batch per turn of the event loop: everything published in this turn goes together, so it
     // runs under no publisher's correlation id (the first is often an order's).
     withoutCorrelation(() =>
       setImmediate(() => {
         this.scheduled = false;
-        void this.commit();
+        this.commit();
       }),
     );
   }
 
-  private async commit(): Promise<void> {
-    const taken = this.pending.shift();
-    if (this.committing || !taken) {
-      if (taken) this.pending.unshift(taken);
+  /** Two batches in flight keep the writer busy while this thread handles the last commit; a retry goes alone. */
+  private maxInFlight(): number {
+    return this.failing ? 1 : 2;
+  }
+
+  private commit(): void {
+    if (this.inFlight.length >= this.maxInFlight() || this.retryTimer !== undefined) return;
+    const batch = this.pending.shift();
+    if (!batch) {
       this.settleDrain();
       return;
     }
-    this.committing = true;
-    this.pendingCount -= taken.count;
-    const { frames } = taken;
-    const sealed = taken.seal();
-    const started = performance.now();
-    try {
-      await this.o.journal.append(journalBatch(frames, sealed));
-    } catch (err) {
-      this.committing = false;
-      // Kept in front, with their numbers: no later message can be committed (or sent) before them.
-      this.pending.unshift(taken);
-      this.pendingCount += taken.count;
-      this.commitFailed((err as Error).message);
-      return;
-    }
+    this.pendingCount -= batch.count;
+    const entry: InFlight = { batch, sealed: batch.seal(), started: performance.now() };
+    this.inFlight.push(entry);
+    // Replies come in order (one writer, one transaction at a time), so commits are handled in seq order.
+    this.o.journal.append(journalBatch(batch.frames, entry.sealed)).then(
+      () => this.committed(entry),
+      (err: unknown) => this.notCommitted(entry, (err as Error).message),
+    );
+    if (this.pendingCount > 0) this.schedule();
+  }
+
+  private committed(entry: InFlight): void {
+    this.inFlight.shift();
+    const { frames } = entry.batch;
     if (this.failing) {
       this.o.logger.warn({ attempts: this.failing.attempts, head: this.o.journal.head, failedForMs: this.o.clock.now() - this.failing.since }, 'stream journal writes recovered: the held messages are committed');
       this.failing = undefined;
     }
-    this.m.commit.observe((performance.now() - started) / 1000);
+    this.m.commit.observe((performance.now() - entry.started) / 1000);
     this.m.batch.observe(frames.length);
     this.m.published.inc(frames.length);
     this.m.head.set(this.o.journal.head);
     this.m.pending.set(this.pendingCount);
     for (const f of frames) this.latest.set(f.topic, { seq: f.seq, data: f.data });
-    const batch: CommittedBatch = { frames, message: sealed.message };
+    const batch: CommittedBatch = { frames, message: entry.sealed.message };
     for (const l of this.listeners) {
       try {
         l(batch);
@@ -219,9 +231,21 @@ export class StreamPublisher {
       this.o.logger.warn({ refused: this.overflow.refused, head: this.o.journal.head, behindForMs: this.o.clock.now() - this.overflow.since }, 'stream journal caught up: messages are taken again');
       this.overflow = undefined;
     }
-    this.committing = false;
     if (this.pendingCount > 0) this.schedule();
     else this.settleDrain();
+  }
+
+  /**
+   * The batch and every one handed over after it (which the writer refuses: they no longer follow its
+   * head) go back in front, with their numbers: no later message can be committed (or sent) before them.
+   */
+  private notCommitted(entry: InFlight, reason: string): void {
+    const at = this.inFlight.indexOf(entry);
+    if (at < 0) return; // already put back with an earlier batch
+    const back = this.inFlight.splice(at).map((e) => e.batch);
+    this.pending = back.concat(this.pending);
+    for (const b of back) this.pendingCount += b.count;
+    this.commitFailed(reason);
   }
 
   /** A message refused for a full queue is lost to every subscriber: said once, and a failure until the queue drains. */
@@ -246,7 +270,7 @@ export class StreamPublisher {
       this.retryTimer = withoutCorrelation(() =>
         this.o.clock.setTimeout(() => {
           this.retryTimer = undefined;
-          void this.commit();
+          this.commit();
         }, backoffDelay(attempts - 1, RETRY)),
       );
     }
@@ -254,7 +278,7 @@ export class StreamPublisher {
   }
 
   private settleDrain(): void {
-    if ((this.pendingCount > 0 && !this.failing) || this.committing) return;
+    if ((this.pendingCount > 0 && !this.failing) || this.inFlight.length > 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();
