@@ -6,7 +6,7 @@ import { startStreamHost } from './stream-host';
 const { dir, port, kafka, until, run } = JSON.parse(process.argv[2] ?? '{}') as { dir: string; port: number; kafka: unknown; until: number; run: number };
 const host = await startStreamHost({ dir, port, kafka: parseKafkaSettings(kafka) });
 process.stdout.write(`${JSON.stringify({ port: host.port, head: host.journal.head, epoch: host.journal.epoch })}\n`);
-host.publisher.onCommitted((b) => process.stdout.write(`${JSON.stringify({ head: b.rows.at(-1)?.seq })}\n`));
+host.publisher.onCommitted((b) => process.stdout.write(`${JSON.stringify({ head: b.frames.at(-1)?.seq })}\n`));
 let n = 0;
 // Steady load (about 20,000 a second) until the head reaches `until`; each message says which run sent it.
 while (host.journal.head + 200 <= until) {

@@ -51,7 +51,7 @@ describe('timers armed under an order’s correlation id', () => {
     const journal = await StreamJournal.open(join(tempDir(), 'paper-stream.db'));
     onTestFinished(() => journal.close());
     const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: createStreamMetrics(new Registry()) });
-    publisher.onCommitted((b) => logger.info({ rows: b.rows.length }, 'batch committed'));
+    publisher.onCommitted((b) => logger.info({ rows: b.frames.length }, 'batch committed'));
     withCorrelation(ORDER_CID, () => publisher.publish('order.dd-1', { state: 'filled' }));
     await until(() => lines().some((l) => l['msg'] === 'batch committed'), 'the batch committed');
     expect(lines().find((l) => l['msg'] === 'batch committed')).not.toHaveProperty('cid');

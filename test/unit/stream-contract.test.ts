@@ -1,8 +1,22 @@
 // The channel-independent parts of the stream (src/shared/stream), which the browser reuses: frame
 // encoding, topic patterns, the circuit breaker and the sequence tracker.
 import { encode } from '@msgpack/msgpack';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, ClientFrameSchema, decodeFrames, encodeBatch, encodeFrame, SequenceTracker, topicMatcher, type DataFrame, type TrackerEvent } from '../../src/shared/stream';
+import {
+  CircuitBreaker,
+  ClientFrameSchema,
+  DataFrameBatch,
+  decodeFrames,
+  encodeBatch,
+  encodeFrame,
+  parseServerFrame,
+  SequenceTracker,
+  ServerFrameSchema,
+  topicMatcher,
+  type DataFrame,
+  type TrackerEvent,
+} from '../../src/shared/stream';
 
 const data = (seq: number, prev = seq - 1, epoch = 'e1'): DataFrame => ({ op: 'data', epoch, seq, prev, ts: 1_000 + seq, topic: 't', data: seq });
 const delivered = (events: TrackerEvent[]) => events.flatMap((e) => (e.kind === 'deliver' ? [e.frame.seq] : []));
@@ -19,10 +33,56 @@ describe('frame codec', () => {
     }
   });
 
+  it('encodes a batch of data frames by hand to the very bytes encodeFrame and encodeBatch give, whatever the numbers, topics and data', () => {
+    const num = fc.oneof(fc.nat(), fc.integer({ min: 0, max: 0xffff_ffff }), fc.maxSafeNat(), fc.integer(), fc.double({ noNaN: true }), fc.constant(0x1_0000_0000));
+    const frame = fc.record({ op: fc.constant('data' as const), epoch: fc.string(), seq: num, prev: num, ts: num, topic: fc.oneof(fc.constantFrom('md.quote.AAPL', 'order.1'), fc.string({ maxLength: 300 })), data: fc.jsonValue() });
+    fc.assert(
+      fc.property(fc.string(), fc.array(frame, { maxLength: 40 }), (epoch, frames) => {
+        const batch = new DataFrameBatch(epoch, 16);
+        const own = frames.map((f) => ({ ...f, epoch }));
+        for (const f of own) batch.add(f);
+        const { message, offsets } = batch.seal();
+        expect(message).toEqual(encodeBatch(own.map((f) => encodeFrame(f))));
+        own.forEach((f, i) => expect(message.subarray(offsets[i], offsets[i + 1])).toEqual(encodeFrame(f)));
+        expect(offsets).toHaveLength(own.length + 1);
+      }),
+      { numRuns: 300 },
+    );
+    // Data left out (undefined) is encoded as the encoder does: the key omitted.
+    const batch = new DataFrameBatch('e');
+    batch.add({ ...data(1), data: undefined });
+    expect(decodeFrames(batch.seal().message)).toEqual([{ op: 'data', epoch: 'e1', seq: 1, prev: 0, ts: 1_001, topic: 't' }]);
+  });
+
   it('copies each encoded frame, so a later encode does not overwrite an earlier one', () => {
     const a = encodeFrame({ op: 'hb', epoch: 'e', head: 1, ts: 1 });
     encodeFrame({ op: 'hb', epoch: 'x', head: 2, ts: 2 });
     expect(decodeFrames(a)).toEqual([{ op: 'hb', epoch: 'e', head: 1, ts: 1 }]);
+  });
+
+  it('refuses exactly the server frames the schema refuses, and gives what it gives (random and mutated frames)', () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.maxSafeNat(), fc.double(), fc.constantFrom(-1, -0, 0.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, null, undefined, true), fc.array(fc.nat(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.nat()));
+    const op = fc.constantFrom('data', 'welcome', 'snapshot', 'hb', 'reset', 'error', 'nope', 1);
+    const keys = ['op', 'epoch', 'seq', 'prev', 'ts', 'topic', 'data', 'head', 'resumed', 'state', 'reason', 'code', 'message', 'extra'];
+    const random = fc.dictionary(fc.constantFrom(...keys), value).chain((d) => op.map((o) => ({ ...d, op: o })));
+    const valid = fc.record({ op: fc.constant('data'), epoch: fc.string(), seq: fc.maxSafeNat(), prev: fc.maxSafeNat(), ts: fc.double({ noNaN: true, noDefaultInfinity: true }), topic: fc.string(), data: value });
+    // A valid data frame with one field replaced by anything, or removed.
+    const mutated = fc.tuple(valid, fc.constantFrom(...keys), fc.option(value, { nil: undefined }), fc.boolean()).map(([f, k, v, drop]) => {
+      const m: Record<string, unknown> = { ...f };
+      if (drop) delete m[k];
+      else m[k] = v;
+      return m;
+    });
+    const notObjects = fc.oneof(value, fc.constant([{ op: 'data' }]));
+    fc.assert(
+      fc.property(fc.oneof(random, valid, mutated, notObjects), (raw) => {
+        const schema = ServerFrameSchema.safeParse(raw);
+        const own = parseServerFrame(raw);
+        expect(own !== undefined, JSON.stringify(raw)).toBe(schema.success);
+        if (schema.success) expect(own).toEqual(schema.data);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 
   it('validates client frames: ops, positions, topic patterns and replay ranges', () => {

@@ -26,7 +26,7 @@ describe('stream journal and publisher', () => {
     const batches: CommittedBatch[] = [];
     publisher.onCommitted((b) => {
       // Journal-before-send: whatever a channel receives is already readable from the journal.
-      expect(journal.read(b.rows[0]!.seq, b.rows.at(-1)!.seq, 10_000)).toHaveLength(b.rows.length);
+      expect(journal.read(b.frames[0]!.seq, b.frames.at(-1)!.seq, 10_000)).toHaveLength(b.frames.length);
       batches.push(b);
     });
     const seqs = Array.from({ length: 20_000 }, (_, i) => publisher.publish(`md.quote.S${i % 7}`, { i }));
@@ -168,7 +168,7 @@ describe('stream journal and publisher', () => {
   it('holds what a journal gone for good never took, sends none of it, and says why', async () => {
     const { journal, publisher } = await open(join(tempDir(), 'paper-stream.db'));
     const committed: number[] = [];
-    publisher.onCommitted((b) => committed.push(...b.rows.map((r) => r.seq)));
+    publisher.onCommitted((b) => committed.push(...b.frames.map((f) => f.seq)));
     for (let i = 0; i < 10; i++) publisher.publish('t', i);
     await publisher.flush();
     // Its writer thread dies (as on a crash of the native driver) with 5 messages handed over.
@@ -210,5 +210,90 @@ describe('stream journal and publisher', () => {
     expect(publisher.failure).toBeUndefined();
     expect((await registry.getSingleMetric('dualdesk_stream_refused_total')?.get())?.values[0]?.value).toBe(5);
     await journal.close();
+  });
+});
+
+/** The writer thread dies without closing the journal, as in a crash of the process. */
+async function crash(journal: StreamJournal): Promise<void> {
+  await (journal as unknown as { worker: Worker }).worker.terminate();
+  await journal.close();
+}
+
+/** What stream_meta says, read beside (or after) the writer. */
+function meta(file: string): Record<string, string> {
+  const db = new BetterSqlite3(file, { readonly: true });
+  const rows = db.prepare<[], { key: string; value: string }>('SELECT key, value FROM stream_meta').all();
+  db.close();
+  return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+}
+
+/** As if the journal had last been written before a reboot of the machine. */
+function writtenInAnotherBoot(file: string): void {
+  const db = new BetterSqlite3(file);
+  db.prepare("UPDATE stream_meta SET value = 'linux:another-boot' WHERE key = 'boot'").run();
+  db.close();
+}
+
+describe('stream journal durability across crashes and reboots', () => {
+  async function published(file: string, n: number) {
+    const opened = await open(file);
+    for (let i = 0; i < n; i++) opened.publisher.publish(`t.${i % 2}`, i);
+    await opened.publisher.flush();
+    return opened;
+  }
+
+  it('marks the journal as written by this boot while open, and clean once closed', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const { journal } = await published(file, 3);
+    const open = meta(file);
+    expect(open['clean']).toBe('0');
+    expect(open['boot']).toMatch(/^(linux|booted):./);
+    await journal.close();
+    expect(meta(file)).toMatchObject({ clean: '1', boot: open['boot'], head: '3' });
+  });
+
+  it('keeps the epoch after a process crash: the OS still holds every commit, so the next open goes on after the last', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const first = await published(file, 10);
+    await crash(first.journal);
+    const again = await open(file);
+    expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([first.journal.epoch, 10, undefined]);
+    expect(again.publisher.publish('t.0', 'next')).toBe(11);
+    await again.publisher.flush();
+    await again.journal.close();
+  });
+
+  it('starts a new epoch on a journal last written in another boot and not closed cleanly: its last commits may be gone, so their numbers are never issued again', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const first = await published(file, 10);
+    first.journal.setKafkaAcked(8);
+    await first.publisher.flush();
+    await crash(first.journal);
+    writtenInAnotherBoot(file);
+    const renewed = await open(file);
+    expect(renewed.journal.epoch).not.toBe(first.journal.epoch);
+    expect(renewed.journal.renewedBecause).toMatch(/epoch .* was last written in another boot .* not closed cleanly/);
+    // Like a new file: nothing of the old epoch is served, the snapshot is empty, Kafka's mark is the new epoch's.
+    expect([renewed.journal.head, renewed.journal.oldest, renewed.journal.kafkaAcked]).toEqual([0, 1, 0]);
+    expect(renewed.journal.read(1, 100, 100)).toEqual([]);
+    expect(renewed.publisher.snapshot()).toEqual({ seq: 0, state: {} });
+    expect(renewed.publisher.publish('t.0', 'first of the new epoch')).toBe(1);
+    await renewed.publisher.flush();
+    const epoch = renewed.journal.epoch;
+    await renewed.journal.close();
+    const again = await open(file);
+    expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([epoch, 1, undefined]);
+    await again.journal.close();
+  });
+
+  it('keeps the epoch of a journal closed cleanly before a reboot: every commit was synced before the clean mark', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const first = await published(file, 10);
+    await first.journal.close();
+    writtenInAnotherBoot(file);
+    const again = await open(file);
+    expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([first.journal.epoch, 10, undefined]);
+    expect(again.publisher.snapshot().state).toEqual({ 't.0': 8, 't.1': 9 });
+    await again.journal.close();
   });
 });

@@ -1,5 +1,5 @@
-// The journal's writer, on its own thread: SQLite commits with full fsync take from a fraction of a
-// millisecond to tens of milliseconds, and the trading path's event loop must never wait for one.
+// The journal's writer, on its own thread: a SQLite commit of thousands of rows takes milliseconds
+// (tens with an fsync), and the trading path's event loop must never wait for one.
 //
 // This function is started with `new Worker(String(journalWorker), { eval: true })`, so it must be
 // self-contained: everything it uses is loaded or defined inside it (type imports are erased). It
@@ -8,7 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 /** Messages from the main thread. */
 export type JournalCommand =
-  | { readonly type: 'append'; readonly id: number; readonly rows: readonly JournalRow[] }
+  | { readonly type: 'append'; readonly id: number; readonly batch: JournalBatch }
   | { readonly type: 'acked'; readonly seq: number }
   | { readonly type: 'prune'; readonly id: number; readonly beforeTs: number; readonly keepAtMost: number; readonly keepFrom: number }
   | { readonly type: 'close'; readonly id: number };
@@ -30,12 +30,28 @@ export interface JournalRow {
   readonly frame: Uint8Array;
 }
 
+/**
+ * Consecutive messages from `first` on, as the publisher encoded them: message i is seq first + i,
+ * its topic topics[topicOf[i]], its frame bytes[offsets[i]..offsets[i + 1]) (typed arrays and each
+ * topic once cross to the thread, not a row object and a string per message).
+ */
+export interface JournalBatch {
+  readonly first: number;
+  readonly ts: Float64Array;
+  readonly topics: readonly string[];
+  readonly topicOf: Uint32Array;
+  readonly bytes: Uint8Array;
+  readonly offsets: Uint32Array;
+}
+
 export interface JournalWorkerData {
   readonly file: string;
   /** The resolved path of better-sqlite3 (an eval'd worker resolves modules from the working directory). */
   readonly sqlite: string;
   /** The epoch to record if the journal is new. */
   readonly newEpoch: string;
+  /** This machine's boot (see bootIdentity): commits are fsynced only at checkpoints and at close, so an OS crash can lose the last ones. */
+  readonly boot: string;
 }
 
 export function journalWorker(): void {
@@ -50,7 +66,7 @@ export function journalWorker(): void {
     const db = new Database(data.file);
     chmodSync(data.file, 0o600);
     db.pragma('journal_mode = WAL');
-    // Full fsync: a committed message survives a power loss, so no sequence number is ever reissued.
+    // The marks written at open are fsynced (FULL); the commits after them are not (NORMAL, set below).
     db.pragma('synchronous = FULL');
     db.exec(`CREATE TABLE IF NOT EXISTS stream_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
              CREATE TABLE IF NOT EXISTS stream_journal (
@@ -77,6 +93,18 @@ export function journalWorker(): void {
       acked = 0;
       putMeta.run('kafka_acked', '0');
     }
+    // Commits are not fsynced (see below): an OS crash or power loss can take the last ones, whose
+    // numbers were already sent. A journal last written in another boot and never closed cleanly may
+    // have lost them, so its epoch ends here (a process crash loses nothing: the OS holds the WAL).
+    const lastBoot = getMeta.get('boot')?.value;
+    if (epoch !== undefined && lastBoot !== undefined && lastBoot !== data.boot && getMeta.get('clean')?.value !== '1') {
+      renewedBecause = `epoch ${epoch} was last written in another boot of this machine and not closed cleanly: its last commits may have been lost with the OS, so a new epoch starts rather than issue their numbers again`;
+      epoch = undefined;
+      acked = 0;
+      db.exec('DELETE FROM stream_journal');
+      putMeta.run('head', '0');
+      putMeta.run('kafka_acked', '0');
+    }
     if (epoch === undefined) {
       epoch = data.newEpoch;
       putMeta.run('epoch', epoch);
@@ -84,13 +112,20 @@ export function journalWorker(): void {
     // The sequence's high-water mark lives in stream_meta, which retention never touches: a journal
     // pruned empty still knows its head. A file written before the mark existed (or by a release that
     // reissued numbers) takes the highest of its rows and of Kafka's mark, so it never moves back.
-    let head = Math.max(Number(headMark ?? 0), rowBounds?.head ?? 0, acked);
+    let head = renewedBecause === undefined ? Math.max(Number(headMark ?? 0), rowBounds?.head ?? 0, acked) : 0;
     putMeta.run('head', String(head));
-    const append = db.transaction((rows: readonly JournalRow[]) => {
+    // Written with a fsync before any commit: whatever an OS crash takes later, the next open knows
+    // this boot wrote here and did not finish cleanly.
+    putMeta.run('boot', data.boot);
+    putMeta.run('clean', '0');
+    // No fsync per commit: a group commit costs a write to the OS, not a wait for the disk.
+    db.pragma('synchronous = NORMAL');
+    const append = db.transaction((b: JournalBatch) => {
       // Consecutive after the head, or nothing: a number is never issued twice nor skipped.
-      if (rows[0]?.seq !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${rows[0]?.seq}`);
-      for (const r of rows) insert.run(r.seq, r.ts, r.topic, r.frame);
-      const last = (rows[rows.length - 1] as JournalRow).seq;
+      if (b.first !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${b.first}`);
+      const n = b.ts.length;
+      for (let i = 0; i < n; i++) insert.run(b.first + i, b.ts[i], b.topics[b.topicOf[i] as number], b.bytes.subarray(b.offsets[i], b.offsets[i + 1]));
+      const last = b.first + n - 1;
       putMeta.run('head', String(last));
       return last;
     });
@@ -104,7 +139,7 @@ export function journalWorker(): void {
       try {
         switch (m.type) {
           case 'append': {
-            head = append(m.rows);
+            head = append(m.batch);
             reply({ type: 'committed', id: m.id, through: head });
             return;
           }
@@ -124,6 +159,11 @@ export function journalWorker(): void {
             return;
           }
           case 'close':
+            // Everything on disk (a checkpoint syncs the WAL and the file), then the clean mark with a
+            // fsync of its own: a later boot that finds it knows no commit was lost.
+            db.pragma('wal_checkpoint(TRUNCATE)');
+            db.pragma('synchronous = FULL');
+            putMeta.run('clean', '1');
             db.close();
             reply({ type: 'closed', id: m.id });
             return;

@@ -5,9 +5,25 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { journalWorker, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
+import type { DataFrame } from '../../shared/stream';
+import { bootIdentity } from './boot';
+import { journalWorker, type JournalBatch, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
 
-export type { JournalRow };
+export type { JournalBatch, JournalRow };
+
+/** A sealed batch of frames (DataFrameBatch.seal) as the journal's writer takes it. */
+export function journalBatch(frames: readonly DataFrame[], sealed: { readonly message: Uint8Array; readonly offsets: Uint32Array }): JournalBatch {
+  const ts = new Float64Array(frames.length);
+  const topicOf = new Uint32Array(frames.length);
+  const index = new Map<string, number>();
+  frames.forEach((f, i) => {
+    ts[i] = f.ts;
+    let t = index.get(f.topic);
+    if (t === undefined) index.set(f.topic, (t = index.size));
+    topicOf[i] = t;
+  });
+  return { first: frames[0]?.seq ?? 0, ts, topics: [...index.keys()], topicOf, bytes: sealed.message, offsets: sealed.offsets };
+}
 
 export class JournalError extends Error {
   override readonly name = 'JournalError';
@@ -56,6 +72,7 @@ export class StreamJournal {
       file,
       sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
       newEpoch: randomBytes(9).toString('base64url'),
+      boot: bootIdentity(),
     };
     // Dev loaders (tsx, esbuild keepNames) wrap functions in __name(), which the worker's fresh scope lacks.
     const worker = new Worker(`var __name = (f) => f;\n(${journalWorker.toString()})()`, { eval: true, workerData: data });
@@ -104,10 +121,10 @@ export class StreamJournal {
     return this.failure;
   }
 
-  /** Commits rows (consecutive seqs after head) durably; resolves with the new head. */
-  async append(rows: readonly JournalRow[]): Promise<number> {
-    if (rows.length === 0) return this.headValue;
-    const reply = await this.call({ type: 'append', id: this.nextId++, rows });
+  /** Commits a batch (consecutive seqs after head); resolves with the new head. Durable against a process crash at once, against an OS crash once closed (see docs/RELIABILITY.md). */
+  async append(batch: JournalBatch): Promise<number> {
+    if (batch.ts.length === 0) return this.headValue;
+    const reply = await this.call({ type: 'append', id: this.nextId++, batch });
     if (reply.type !== 'committed') throw new JournalError(`journal append failed: ${reply.type === 'failed' ? reply.message : reply.type}`);
     this.headValue = reply.through;
     return reply.through;

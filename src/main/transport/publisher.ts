@@ -5,16 +5,17 @@
 // with its numbers and retried: nothing after it is committed or sent meanwhile, so there is never a hole.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { backoffDelay } from '../../shared/backoff';
-import { decodeFrames, encodeFrame, type DataFrame } from '../../shared/stream';
+import { DataFrameBatch, decodeFrames, type DataFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import { withoutCorrelation, type Logger } from '../ops';
-import type { JournalRow, StreamJournal } from './journal';
+import { journalBatch, type StreamJournal } from './journal';
 
 /** Committed messages, handed to the channels (WebSocket, Kafka, IPC) in seq order. */
 export interface CommittedBatch {
-  readonly rows: readonly JournalRow[];
-  /** The same messages decoded, for the snapshot state and for readers that want objects. */
+  /** The messages, for the snapshot state and for channels that filter or re-chain them. */
   readonly frames: readonly DataFrame[];
+  /** The same messages as one WebSocket message: a msgpack array of the very bytes the journal stored. */
+  readonly message: Uint8Array;
 }
 
 export interface StreamMetrics {
@@ -50,15 +51,24 @@ export interface PublisherOptions {
   readonly maxBatch?: number;
 }
 
+/** A batch handed to the journal: its bytes, and when (for the commit-time histogram). */
+interface InFlight {
+  readonly batch: DataFrameBatch;
+  readonly sealed: { readonly message: Uint8Array; readonly offsets: Uint32Array };
+  readonly started: number;
+}
+
 /** Delays between attempts to commit a batch the journal refused. */
 const RETRY = { initialMs: 100, maxMs: 5_000 } as const;
 
 export class StreamPublisher {
   readonly epoch: string;
   private nextSeq: number;
-  private pending: JournalRow[] = [];
-  private pendingFrames: DataFrame[] = [];
-  private committing = false;
+  /** Batches handed to the journal and not yet answered, oldest first. */
+  private inFlight: InFlight[] = [];
+  /** Messages sequenced and encoded, not yet handed to the journal: batches of at most maxBatch, oldest first. */
+  private pending: DataFrameBatch[] = [];
+  private pendingCount = 0;
   private scheduled = false;
   private closed = false;
   /** Commits are failing: the held batch is retried after a backoff. */
@@ -95,14 +105,14 @@ export class StreamPublisher {
 
   /** Why nothing is being committed (the journal failed, or its writes fail and are retried); undefined when healthy. */
   get failure(): string | undefined {
-    if (this.o.journal.failed !== undefined) return `${this.o.journal.failed}; ${this.pending.length} message(s) after seq ${this.head} held, never sent`;
+    if (this.o.journal.failed !== undefined) return `${this.o.journal.failed}; ${this.pendingCount} message(s) after seq ${this.head} held, never sent`;
     const f = this.failing;
     if (!f) {
       const o = this.overflow;
       if (!o) return undefined;
-      return `the journal fell ${this.maxPending} messages behind at ${new Date(o.since).toISOString()}: ${o.refused} message(s) refused, never sent; ${this.pending.length} waiting`;
+      return `the journal fell ${this.maxPending} messages behind at ${new Date(o.since).toISOString()}: ${o.refused} message(s) refused, never sent; ${this.pendingCount} waiting`;
     }
-    return `journal writes failing since ${new Date(f.since).toISOString()} (${f.attempts} attempt(s)): ${f.reason}; ${this.pending.length} message(s) after seq ${this.head} held and retried, nothing sent meanwhile`;
+    return `journal writes failing since ${new Date(f.since).toISOString()} (${f.attempts} attempt(s)): ${f.reason}; ${this.pendingCount} message(s) after seq ${this.head} held and retried, nothing sent meanwhile`;
   }
 
   /**
@@ -110,17 +120,21 @@ export class StreamPublisher {
    * journal failed, or is too far behind). Never blocks.
    */
   publish(topic: string, data: unknown): number | undefined {
-    if (this.closed || this.o.journal.failed !== undefined || this.pending.length >= this.maxPending) {
+    if (this.closed || this.o.journal.failed !== undefined || this.pendingCount >= this.maxPending) {
       this.m.refused.inc();
       if (this.o.journal.failed !== undefined) this.o.logger.error({ topic, reason: this.o.journal.failed }, 'stream message refused: journal unavailable');
       else if (!this.closed) this.overflowed(topic);
       return undefined;
     }
     const seq = this.nextSeq++;
-    const frame: DataFrame = { op: 'data', epoch: this.epoch, seq, prev: seq - 1, ts: this.o.clock.now(), topic, data };
-    this.pending.push({ seq, ts: frame.ts, topic, frame: encodeFrame(frame) });
-    this.pendingFrames.push(frame);
-    this.m.pending.set(this.pending.length);
+    let open = this.pending[this.pending.length - 1];
+    if (!open || open.count >= this.maxBatch) {
+      open = new DataFrameBatch(this.epoch);
+      this.pending.push(open);
+    }
+    open.add({ op: 'data', epoch: this.epoch, seq, prev: seq - 1, ts: this.o.clock.now(), topic, data });
+    this.pendingCount++;
+    this.m.pending.set(this.pendingCount);
     this.schedule();
     return seq;
   }
@@ -140,9 +154,9 @@ export class StreamPublisher {
 
   /** Resolves when everything published so far is committed, or commits are failing (see failure). */
   flush(): Promise<void> {
-    if (this.pending.length === 0 && !this.committing) return Promise.resolve();
+    if (this.pendingCount === 0 && this.inFlight.length === 0) return Promise.resolve();
     // Between attempts (or with the writer gone) no commit is under way to end the wait: say so now.
-    if (!this.committing && (this.failing !== undefined || this.o.journal.failed !== undefined)) return Promise.resolve();
+    if (this.inFlight.length === 0 && (this.failing !== undefined || this.o.journal.failed !== undefined)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -153,52 +167,59 @@ export class StreamPublisher {
     this.o.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     // Never committed, so never sent: the next run issues their numbers again, as after a crash.
-    if (this.pending.length > 0) this.o.logger.error({ held: this.pending.length, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
+    if (this.pendingCount > 0) this.o.logger.error({ held: this.pendingCount, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
   }
 
   private schedule(): void {
-    if (this.scheduled || this.committing || this.retryTimer !== undefined) return;
+    if (this.scheduled || this.retryTimer !== undefined || this.inFlight.length >= this.maxInFlight()) return;
     this.scheduled = true;
-    // One commit per turn of the event loop: everything published in this turn goes together, so it
+    // One batch per turn of the event loop: everything published in this turn goes together, so it
     // runs under no publisher's correlation id (the first is often an order's).
     withoutCorrelation(() =>
       setImmediate(() => {
         this.scheduled = false;
-        void this.commit();
+        this.commit();
       }),
     );
   }
 
-  private async commit(): Promise<void> {
-    if (this.committing || this.pending.length === 0) {
+  /** Two batches in flight keep the writer busy while this thread handles the last commit; a retry goes alone. */
+  private maxInFlight(): number {
+    return this.failing ? 1 : 2;
+  }
+
+  private commit(): void {
+    if (this.inFlight.length >= this.maxInFlight() || this.retryTimer !== undefined) return;
+    const batch = this.pending.shift();
+    if (!batch) {
       this.settleDrain();
       return;
     }
-    this.committing = true;
-    const rows = this.pending.splice(0, this.maxBatch);
-    const frames = this.pendingFrames.splice(0, rows.length);
-    const started = performance.now();
-    try {
-      await this.o.journal.append(rows);
-    } catch (err) {
-      this.committing = false;
-      // Kept in front, with their numbers: no later message can be committed (or sent) before them.
-      this.pending = rows.concat(this.pending);
-      this.pendingFrames = frames.concat(this.pendingFrames);
-      this.commitFailed((err as Error).message);
-      return;
-    }
+    this.pendingCount -= batch.count;
+    const entry: InFlight = { batch, sealed: batch.seal(), started: performance.now() };
+    this.inFlight.push(entry);
+    // Replies come in order (one writer, one transaction at a time), so commits are handled in seq order.
+    this.o.journal.append(journalBatch(batch.frames, entry.sealed)).then(
+      () => this.committed(entry),
+      (err: unknown) => this.notCommitted(entry, (err as Error).message),
+    );
+    if (this.pendingCount > 0) this.schedule();
+  }
+
+  private committed(entry: InFlight): void {
+    this.inFlight.shift();
+    const { frames } = entry.batch;
     if (this.failing) {
       this.o.logger.warn({ attempts: this.failing.attempts, head: this.o.journal.head, failedForMs: this.o.clock.now() - this.failing.since }, 'stream journal writes recovered: the held messages are committed');
       this.failing = undefined;
     }
-    this.m.commit.observe((performance.now() - started) / 1000);
-    this.m.batch.observe(rows.length);
-    this.m.published.inc(rows.length);
+    this.m.commit.observe((performance.now() - entry.started) / 1000);
+    this.m.batch.observe(frames.length);
+    this.m.published.inc(frames.length);
     this.m.head.set(this.o.journal.head);
-    this.m.pending.set(this.pending.length);
+    this.m.pending.set(this.pendingCount);
     for (const f of frames) this.latest.set(f.topic, { seq: f.seq, data: f.data });
-    const batch: CommittedBatch = { rows, frames };
+    const batch: CommittedBatch = { frames, message: entry.sealed.message };
     for (const l of this.listeners) {
       try {
         l(batch);
@@ -206,13 +227,25 @@ export class StreamPublisher {
         this.o.logger.error({ err }, 'stream channel failed on a committed batch');
       }
     }
-    if (this.overflow && this.pending.length <= this.maxPending / 2) {
+    if (this.overflow && this.pendingCount <= this.maxPending / 2) {
       this.o.logger.warn({ refused: this.overflow.refused, head: this.o.journal.head, behindForMs: this.o.clock.now() - this.overflow.since }, 'stream journal caught up: messages are taken again');
       this.overflow = undefined;
     }
-    this.committing = false;
-    if (this.pending.length > 0) this.schedule();
+    if (this.pendingCount > 0) this.schedule();
     else this.settleDrain();
+  }
+
+  /**
+   * The batch and every one handed over after it (which the writer refuses: they no longer follow its
+   * head) go back in front, with their numbers: no later message can be committed (or sent) before them.
+   */
+  private notCommitted(entry: InFlight, reason: string): void {
+    const at = this.inFlight.indexOf(entry);
+    if (at < 0) return; // already put back with an earlier batch
+    const back = this.inFlight.splice(at).map((e) => e.batch);
+    this.pending = back.concat(this.pending);
+    for (const b of back) this.pendingCount += b.count;
+    this.commitFailed(reason);
   }
 
   /** A message refused for a full queue is lost to every subscriber: said once, and a failure until the queue drains. */
@@ -222,22 +255,22 @@ export class StreamPublisher {
       return;
     }
     this.overflow = { since: this.o.clock.now(), refused: 1 };
-    this.o.logger.error({ topic, waiting: this.pending.length, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
+    this.o.logger.error({ topic, waiting: this.pendingCount, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
   }
 
   /** The held batch is retried after a backoff, unless the journal is gone for good (then nothing is ever sent). */
   private commitFailed(reason: string): void {
     const attempts = (this.failing?.attempts ?? 0) + 1;
     if (!this.failing || this.failing.reason !== reason) {
-      this.o.logger.error({ err: reason, held: this.pending.length, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
+      this.o.logger.error({ err: reason, held: this.pendingCount, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
     }
     this.failing = { reason, since: this.failing?.since ?? this.o.clock.now(), attempts };
-    this.m.pending.set(this.pending.length);
+    this.m.pending.set(this.pendingCount);
     if (this.o.journal.failed === undefined && !this.closed) {
       this.retryTimer = withoutCorrelation(() =>
         this.o.clock.setTimeout(() => {
           this.retryTimer = undefined;
-          void this.commit();
+          this.commit();
         }, backoffDelay(attempts - 1, RETRY)),
       );
     }
@@ -245,7 +278,7 @@ export class StreamPublisher {
   }
 
   private settleDrain(): void {
-    if ((this.pending.length > 0 && !this.failing) || this.committing) return;
+    if ((this.pendingCount > 0 && !this.failing) || this.inFlight.length > 0) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();

@@ -462,13 +462,13 @@ export class StreamServer {
 
   private onCommitted(batch: CommittedBatch): void {
     if (this.stalled) return; // connections fall behind; they are caught up when the stall ends
-    let shared: Uint8Array | undefined;
-    const lose = Math.min(this.framesToLose, batch.rows.length);
+    const lose = Math.min(this.framesToLose, batch.frames.length);
     this.framesToLose -= lose;
-    const rows = lose > 0 ? batch.rows.slice(lose) : batch.rows;
     const frames = lose > 0 ? batch.frames.slice(lose) : batch.frames;
-    const first = batch.rows[0];
-    const last = batch.rows[batch.rows.length - 1];
+    // Unfiltered subscribers get the publisher's bytes as they are (after a loss, the rest re-encoded: a drill).
+    const shared = lose > 0 ? encodeBatch(frames.map((f) => encodeFrame(f))) : batch.message;
+    const first = batch.frames[0];
+    const last = batch.frames[batch.frames.length - 1];
     if (!first || !last) return;
     for (const c of this.connections) {
       if (c.state !== 'live') continue;
@@ -478,8 +478,7 @@ export class StreamServer {
       }
       if (c.sent !== first.seq - 1) continue; // not contiguous: it is being caught up
       if (!c.filter) {
-        shared ??= encodeBatch(rows.map((r) => r.frame));
-        if (rows.length > 0) this.write(c, shared, rows.length);
+        if (frames.length > 0) this.write(c, shared, frames.length);
         c.sent = last.seq;
         c.lastSent = last.seq;
         continue;

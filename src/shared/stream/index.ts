@@ -1,5 +1,5 @@
 export * from './frames';
-export { decodeFrames, encodeBatch, encodeFrame } from './codec';
+export { DataFrameBatch, decodeFrames, encodeBatch, encodeFrame } from './codec';
 export { topicMatcher, topicWord } from './topics';
 export type { TopicMatcher } from './topics';
 export { CircuitBreaker } from './breaker';

@@ -6,7 +6,7 @@
 import { Backoff, type BackoffOptions } from '../backoff';
 import { CircuitBreaker, type BreakerState } from './breaker';
 import { decodeFrames, encodeFrame } from './codec';
-import { MAX_REPLAY, ServerFrameSchema, type DataFrame, type ServerFrame } from './frames';
+import { MAX_REPLAY, parseServerFrame, type DataFrame, type ServerFrame } from './frames';
 import { topicMatcher, type TopicMatcher } from './topics';
 import { SequenceTracker } from './tracker';
 
@@ -253,12 +253,12 @@ export class StreamSubscriber {
       return;
     }
     for (const raw of frames) {
-      const parsed = ServerFrameSchema.safeParse(raw);
-      if (!parsed.success) {
+      const frame = parseServerFrame(raw);
+      if (!frame) {
         this.breaker.failure('invalid frame');
         continue;
       }
-      this.onServerFrame(parsed.data);
+      this.onServerFrame(frame);
     }
   }
 
