@@ -1,8 +1,10 @@
-// The subscriber's Kafka side: a consumer kept connected and paused (a warm standby: its group join
-// is already done), which on readFrom seeks near a position by timestamp and delivers frames in
-// offset order until paused. It never commits offsets; a broker outage is reported, not thrown.
+// The subscriber's Kafka side: a consumer kept connected (its group join done up front), which on
+// readFrom seeks once near a position by timestamp and then tails the topic, delivering frames in
+// offset order until paused: the subscriber's hot standby. Records at or before the subscriber's
+// position are skipped before they are decoded. It never commits offsets; a broker outage is
+// reported, not thrown, and the read goes on where it was once the broker is back.
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { decodeFrames, type DataFrame } from '../../../shared/stream';
 import type { Logger } from '../../ops';
 import { backoffDelay, type BackoffOptions } from '../../../shared/backoff';
@@ -55,6 +57,8 @@ export interface KafkaStreamReaderOptions {
 interface Session {
   readonly position: StreamPosition;
   readonly onFrames: (frames: DataFrame[], info: KafkaReadInfo) => void;
+  /** The reader's seq now, in the position's epoch (the hot standby's subscriber moves on without Kafka). */
+  readonly current: () => number;
   readonly startOffset: string;
   nextOffset: bigint;
   /** The highest seq delivered in the position's epoch (at-least-once duplicates are dropped). */
@@ -108,9 +112,11 @@ export class KafkaStreamReader {
    * Reads from near `position` on: seeks to the first record published at or after `position.ts` minus
    * the margin, and delivers frames in offset order, minus those at or before `position.seq` of the
    * same epoch; a frame of another epoch passes (a recreated store) unless it comes before any of the
-   * position's epoch and is no newer than the position (an older store's tail). Rejects when the reader cannot seek now (not connected).
+   * position's epoch and is no newer than the position (an older store's tail). `current`, when given,
+   * is where the reader is now (it moves on from other channels): records at or before it are skipped
+   * too. Rejects when the reader cannot seek now (not connected).
    */
-  async readFrom(position: StreamPosition, onFrames: (frames: DataFrame[], info: KafkaReadInfo) => void): Promise<void> {
+  async readFrom(position: StreamPosition, onFrames: (frames: DataFrame[], info: KafkaReadInfo) => void, current: () => number = () => 0): Promise<void> {
     const intent = ++this.intent;
     const admin = this.admin;
     if (!this.ready || !admin) {
@@ -126,11 +132,16 @@ export class KafkaStreamReader {
       throw new Error(`cannot position the Kafka reader: ${describeKafkaError(err, this.o.settings)}`, { cause: err });
     }
     if (intent !== this.intent || this.stopping) return; // paused or re-aimed meanwhile
-    this.session = { position, onFrames, startOffset: offset, nextOffset: BigInt(offset), lastSeq: position.seq, ownEpochSeen: false };
+    this.session = { position, onFrames, current, startOffset: offset, nextOffset: BigInt(offset), lastSeq: position.seq, ownEpochSeen: false };
     this.lastStartOffset = offset;
     // While reconnecting, the new consumer picks the session up where it is.
     if (this.ready) this.aim();
     this.log.debug({ position, offset }, 'reading Kafka');
+  }
+
+  /** Connected and joined: a read delivers (or will, as records arrive). */
+  available(): boolean {
+    return this.ready;
   }
 
   /** Stops delivering; the consumer stays connected for the next readFrom. */
@@ -285,30 +296,15 @@ export class KafkaStreamReader {
     const s = this.session;
     if (generation !== this.generation || !s || payload.isStale()) return;
     const { batch } = payload;
+    // The position is read once per batch: nothing moves it while this loop runs.
+    const floor = Math.max(s.lastSeq, s.current());
     const frames: DataFrame[] = [];
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
       // Left over from before a seek.
       if (offset < s.nextOffset) continue;
       s.nextOffset = offset + 1n;
-      const frame = toDataFrame(message.value);
-      if (!frame) {
-        this.log.warn({ offset: message.offset }, 'skipping a Kafka record that is not a stream data frame');
-        continue;
-      }
-      if (frame.epoch === s.position.epoch) {
-        s.ownEpochSeen = true;
-        if (frame.seq <= s.lastSeq) {
-          this.skipped++;
-          continue;
-        }
-        s.lastSeq = frame.seq;
-      } else if (!s.ownEpochSeen && frame.ts <= s.position.ts) {
-        // Another epoch before the position's: an older store's tail, caught by the seek margin.
-        this.skipped++;
-        continue;
-      }
-      frames.push(frame);
+      this.takeRecord(message, s, floor, frames);
     }
     if (frames.length === 0 || this.session !== s) return;
     this.delivered += frames.length;
@@ -319,6 +315,45 @@ export class KafkaStreamReader {
       this.log.error({ err }, 'Kafka reader consumer callback failed');
     }
   }
+
+  /**
+   * The one place a record becomes frames: those of `message` the session still needs, appended to
+   * `out`. A record of the position's epoch at or before `floor` is skipped without decoding its value.
+   */
+  private takeRecord(message: KafkaMessage, s: Session, floor: number, out: DataFrame[]): void {
+    const at = recordPosition(message);
+    if (at && at.epoch === s.position.epoch && at.seq <= floor) {
+      s.ownEpochSeen = true;
+      this.skipped++;
+      return;
+    }
+    const frame = toDataFrame(message.value);
+    if (!frame) {
+      this.log.warn({ offset: message.offset }, 'skipping a Kafka record that is not a stream data frame');
+      return;
+    }
+    if (frame.epoch === s.position.epoch) {
+      s.ownEpochSeen = true;
+      if (frame.seq <= floor || frame.seq <= s.lastSeq) {
+        this.skipped++;
+        return;
+      }
+      s.lastSeq = frame.seq;
+    } else if (!s.ownEpochSeen && frame.ts <= s.position.ts) {
+      // Another epoch before the position's: an older store's tail, caught by the seek margin.
+      this.skipped++;
+      return;
+    }
+    out.push(frame);
+  }
+}
+
+/** Its `epoch` and `seq` headers, as the outbox writes them (undefined when absent). */
+function recordPosition(message: KafkaMessage): { epoch: string; seq: number } | undefined {
+  const epoch = message.headers?.['epoch'];
+  const seq = message.headers?.['seq'];
+  if (epoch === undefined || seq === undefined || Array.isArray(epoch) || Array.isArray(seq)) return undefined;
+  return { epoch: epoch.toString(), seq: Number(seq.toString()) };
 }
 
 function toDataFrame(value: Buffer | null): DataFrame | undefined {
