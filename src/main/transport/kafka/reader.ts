@@ -38,6 +38,8 @@ export interface KafkaReaderStatus {
   readonly delivered: number;
   /** Frames dropped as already seen (seq at or before the position, same epoch). */
   readonly skipped: number;
+  /** Bytes of the brokers' answers to the consumer (fetches, mostly): what the standby costs in bandwidth. */
+  readonly bytesRead: number;
   readonly lastError?: string;
 }
 
@@ -86,6 +88,7 @@ export class KafkaStreamReader {
   private lastError: string | undefined;
   private delivered = 0;
   private skipped = 0;
+  private bytesRead = 0;
   private started: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
   private stopping = false;
@@ -176,6 +179,7 @@ export class KafkaStreamReader {
       ...(s ? { nextOffset: String(s.nextOffset) } : {}),
       delivered: this.delivered,
       skipped: this.skipped,
+      bytesRead: this.bytesRead,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }
@@ -243,6 +247,9 @@ export class KafkaStreamReader {
     consumer.on(consumer.events.CRASH, (event) => {
       crash = event.payload.error;
       if (generation === this.generation && this.ready) this.crashed(event.payload.error);
+    });
+    consumer.on(consumer.events.REQUEST, (event) => {
+      this.bytesRead += event.payload.size;
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
