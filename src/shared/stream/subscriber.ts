@@ -323,7 +323,8 @@ export class StreamSubscriber {
         this.options.logger.warn({ code: frame.code, message: frame.message }, 'stream server error');
         return;
       case 'data': {
-        const latency = this.clock.now() - frame.ts;
+        // Live frames only (past the head last announced): a resumed or replayed backlog is old by definition.
+        const latency = frame.seq > this.head ? this.clock.now() - frame.ts : 0;
         if (latency > this.o.maxLatencyMs) {
           this.slowInARow++;
           if (this.slowInARow >= 3) {
