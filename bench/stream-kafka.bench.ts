@@ -156,6 +156,8 @@ interface Cut {
 
 interface GapRound {
   readonly filled: number;
+  /** Publish → the journal committed the last of them (before that no channel can have them). */
+  readonly committed: number;
   /** Publish → Kafka acknowledged the last lost message (the outbox's share of the fill). */
   readonly acked: number;
   readonly viaKafka: boolean;
@@ -334,13 +336,20 @@ async function failoverAndGaps(broker: KafkaBroker): Promise<{ cuts: Cut[]; gaps
       desk.sink.emit(LOST);
       const t0 = now();
       desk.sink.emit(5);
+      const committed = new Promise<number>((resolve) => {
+        const off = desk.publisher.onCommitted(() => {
+          if (desk.publisher.head < last.watchSeq) return;
+          off();
+          resolve(now());
+        });
+      });
       const acked = outbox.whenAcked(last.watchSeq - 5).then(() => now());
       // Done when it has delivered the head and is back on the WebSocket, whichever comes last.
       const back = await last.switched('websocket', t0, 30_000);
       const headAt = await pollUntil(() => last.watchAt !== undefined, 'the head delivered', 30_000, 5);
       const viaKafka = last.switches.some((x) => x.to === 'kafka' && x.at >= t0);
       const filled = Math.max(back.at, last.watchAt ?? headAt);
-      gaps.push({ filled: filled - t0, acked: (await acked) - t0, viaKafka });
+      gaps.push({ filled: filled - t0, committed: (await committed) - t0, acked: (await acked) - t0, viaKafka });
     }
 
     await desk.publisher.flush();
@@ -587,6 +596,7 @@ process.stdout.write(
     table(
       ['interval', 'median ms', 'range ms'],
       [
+        [`publish of the first message after the ${LOST.toLocaleString('en')} lost → the journal committed it (no channel has them before)`, fmt(m(recovery.gaps, (x) => x.committed), 0), range(recovery.gaps.map((x) => x.committed))],
         [`publish of the first message after the ${LOST.toLocaleString('en')} lost → Kafka acknowledged the last lost one (outbox)`, fmt(m(recovery.gaps, (x) => x.acked), 0), range(recovery.gaps.map((x) => x.acked))],
         [`publish of the first message after the ${LOST.toLocaleString('en')} lost → subscriber lastSeq = head (5 after), channel 'websocket'`, fmt(m(recovery.gaps, (x) => x.filled), 0), range(recovery.gaps.map((x) => x.filled))],
       ],
