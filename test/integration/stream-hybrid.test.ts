@@ -77,8 +77,9 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
 
     await host.stopWebSocket();
     const cutAt = host.journal.head;
-    // Four failed connections (the close and 3 reconnects) open the breaker: Kafka takes over.
-    await until(() => subscriber.state().channel === 'kafka', 'the failover to Kafka');
+    // Four failed connections (the close and 3 reconnects) open the breaker: the failover is declared
+    // (the standby delivers from Kafka before that: wait for the declaration itself).
+    await until(() => subscriber.state().channel === 'kafka' && subscriber.state().failovers === 1, 'the failover to Kafka');
     await until(() => subscriber.state().lastSeq > cutAt + 2_000, 'messages published after the cut, from Kafka', 20_000);
     expect(subscriber.state().websocket).not.toBe('open');
     expect(subscriber.state().failovers).toBe(1);
