@@ -2,12 +2,14 @@
 // (1) throughput from publish to Kafka's acknowledgement (journal + outbox), beside a bare kafkajs
 // producer sending one record per message (the previous format), with diagnostics for the outbox
 // alone and the batch format's own ceiling; (2) failover: the WebSocket server is taken away under a
-// steady flow, the subscriber goes to Kafka, then comes back; (3) gap fill: 10,000 frames lost on the
-// WebSocket, filled from Kafka; (4) the publisher's event-loop lag at 20,000 msg/s and at the seed's
-// peak of 50,000, with a WebSocket subscriber and the Kafka outbox running, beside the bare ws loop.
+// steady flow while the subscriber's Kafka standby tails the stream, then comes back; (3) gap fill:
+// 10,000 frames lost on the WebSocket, filled by whichever channel is first; (4) the publisher's
+// event-loop lag at 20,000 msg/s and at the seed's peak of 50,000, with a WebSocket subscriber and the
+// Kafka outbox running, beside the bare ws loop; (5) what the hot standby costs a subscriber process
+// (CPU, bytes read from Kafka) at a steady rate, beside one without a backup.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Kafka, logLevel, type Message } from 'kafkajs';
@@ -17,6 +19,8 @@ import { createLogger } from '../src/main/ops';
 import { HybridSubscriber, KafkaOutbox, KafkaStreamReader, parseKafkaSettings, RECORD_OVERHEAD, streamRecord, type JournalRow, type KafkaSettings } from '../src/main/transport';
 import { ensureKafkaLibs, startKafkaBroker, type KafkaBroker } from '../scripts/kafka/broker';
 import { knob, report } from './lib/report';
+import { StandbyChild } from './lib/standby-rig';
+import type { StandbyReport } from './lib/standby-subscriber';
 import { fmt, median, quantile, table } from './lib/stats';
 import {
   now,
@@ -39,7 +43,13 @@ import {
 
 const ROUNDS = knob('BENCH_ROUNDS', 3, 3);
 const KAFKA_MESSAGES = knob('BENCH_KAFKA_MESSAGES', 100_000, 30_000);
-const FAILOVER_ROUNDS = knob('BENCH_FAILOVER_ROUNDS', 5, 5);
+/** Enough cuts for a p99 to mean something (with 10, it is the worst but one). */
+const FAILOVER_ROUNDS = knob('BENCH_FAILOVER_ROUNDS', 20, 10);
+/** Gap-fill rounds (each 10,000 messages lost on the WebSocket). */
+const GAP_ROUNDS = knob('BENCH_GAP_ROUNDS', 10, 5);
+/** Steady rates for the standby's cost, and the window measured at each. */
+const STANDBY_RATES = [2_000, 20_000];
+const STANDBY_WINDOW_MS = knob('BENCH_STANDBY_WINDOW_MS', 5_000, 3_000);
 const FLOW_RATE = knob('BENCH_FLOW_RATE', 2_000, 2_000);
 const LOST = 10_000;
 /** Offered rates for the loop-lag measurement; the last is the seed's peak per connection. */
@@ -211,6 +221,8 @@ interface Cut {
 
 interface GapRound {
   readonly filled: number;
+  /** Publish → the journal committed the last of them (before that no channel can have them). */
+  readonly committed: number;
   /** Publish → Kafka acknowledged the last lost message (the outbox's share of the fill). */
   readonly acked: number;
   readonly viaKafka: boolean;
@@ -221,6 +233,7 @@ const SWITCH_LINES: Record<string, 'kafka' | 'websocket'> = {
   'subscriber failing over to Kafka': 'kafka',
   'subscriber back on the WebSocket': 'websocket',
 };
+const STANDBY_LINE = 'Kafka standby tailing the stream';
 
 /**
  * A HybridSubscriber with a Kafka backup that checks it delivers every seq after its snapshot once and
@@ -240,6 +253,8 @@ class CheckedSubscriber {
   watchSeq = Number.POSITIVE_INFINITY;
   watchAt: number | undefined;
   readonly switches: { readonly at: number; readonly to: 'kafka' | 'websocket'; readonly reason: string }[] = [];
+  /** When its Kafka standby started tailing. */
+  standbyAt: number | undefined;
   startMs = 0;
 
   constructor(desk: DeskStream, settings: KafkaSettings) {
@@ -251,6 +266,7 @@ class CheckedSubscriber {
           const entry = JSON.parse(line) as { msg?: string; reason?: string };
           const to = SWITCH_LINES[entry.msg ?? ''];
           if (to) this.switches.push({ at, to, reason: entry.reason ?? '' });
+          if (entry.msg === STANDBY_LINE) this.standbyAt ??= at;
         },
       },
     });
@@ -287,7 +303,7 @@ class CheckedSubscriber {
     await pollUntil(() => find() !== undefined, `the channel to be ${to}`, timeoutMs, 5);
     const found = find() as { at: number; reason: string };
     const channel = this.subscriber.state().channel;
-    if (channel !== to) throw new Error(`the subscriber logged a switch to ${to} but state() says ${channel}`);
+    if (channel !== to) throw new Error(`the subscriber logged a switch to ${to} but state() says ${channel} (switches since: ${JSON.stringify(this.switches.filter((x) => x.at >= since))})`);
     return found;
   }
 
@@ -310,6 +326,7 @@ async function cut(desk: DeskStream, sub: CheckedSubscriber): Promise<Cut> {
     30_000,
     10,
   );
+  await pollUntil(() => sub.standbyAt !== undefined, 'the Kafka standby tailing', 30_000, 10);
   await sleep(300);
   const reconnects0 = subscriber.state().reconnects;
   sub.firstAfterCut = undefined;
@@ -372,7 +389,7 @@ async function failoverAndGaps(broker: KafkaBroker): Promise<{ cuts: Cut[]; gaps
       return st.channel === 'websocket' && st.lastSeq === desk.publisher.head;
     };
 
-    for (let r = 0; r < FAILOVER_ROUNDS; r++) {
+    for (let r = 0; r < GAP_ROUNDS; r++) {
       await desk.publisher.flush();
       await outbox.whenAcked(desk.publisher.head);
       await pollUntil(live, 'live at the head on the WebSocket', 30_000, 10);
@@ -384,13 +401,20 @@ async function failoverAndGaps(broker: KafkaBroker): Promise<{ cuts: Cut[]; gaps
       desk.sink.emit(LOST);
       const t0 = now();
       desk.sink.emit(5);
+      const committed = new Promise<number>((resolve) => {
+        const off = desk.publisher.onCommitted(() => {
+          if (desk.publisher.head < last.watchSeq) return;
+          off();
+          resolve(now());
+        });
+      });
       const acked = outbox.whenAcked(last.watchSeq - 5).then(() => now());
       // Done when it has delivered the head and is back on the WebSocket, whichever comes last.
       const back = await last.switched('websocket', t0, 30_000);
       const headAt = await pollUntil(() => last.watchAt !== undefined, 'the head delivered', 30_000, 5);
       const viaKafka = last.switches.some((x) => x.to === 'kafka' && x.at >= t0);
       const filled = Math.max(back.at, last.watchAt ?? headAt);
-      gaps.push({ filled: filled - t0, acked: (await acked) - t0, viaKafka });
+      gaps.push({ filled: filled - t0, committed: (await committed) - t0, acked: (await acked) - t0, viaKafka });
     }
 
     await desk.publisher.flush();
@@ -464,6 +488,69 @@ async function lagAtRates(kind: SubscriberKind, child: SubscriberChild, broker: 
   }
 }
 
+// --- (5) the standby's cost ----------------------------------------------------------------------
+
+interface StandbyRound {
+  readonly rate: number;
+  readonly off: StandbyReport;
+  readonly on: StandbyReport;
+}
+
+/** Like steadyFlow, but what falls due while the journal is behind (no room) is skipped rather than piled up: on a loaded machine the offered rate then degrades instead of the publisher refusing messages. */
+function cappedFlow(sink: Sink, rate: number): { stop(): Promise<void> } {
+  let on = true;
+  const done = (async () => {
+    const t0 = now();
+    let due = 0;
+    while (on) {
+      const target = Math.floor(((now() - t0) * rate) / 1000);
+      if (target > due && sink.room()) sink.emit(Math.min(target - due, 1_000));
+      due = target;
+      await sleep(1);
+    }
+  })();
+  return {
+    async stop() {
+      on = false;
+      await done;
+    },
+  };
+}
+
+/** At each steady rate, two subscriber processes side by side over the same window: one without a backup, one with its Kafka standby tailing. */
+async function standbyCost(broker: KafkaBroker): Promise<StandbyRound[]> {
+  const desk = await startDeskStream(journalFile());
+  const settings = settingsFor(broker, 'standby');
+  const outbox = outboxFor(desk, settings);
+  const out: StandbyRound[] = [];
+  try {
+    await outbox.start();
+    for (const rate of STANDBY_RATES) {
+      const flow = cappedFlow(desk.sink, rate);
+      const children: StandbyChild[] = [];
+      try {
+        const off = await StandbyChild.start(desk.url, TOKEN, undefined);
+        children.push(off);
+        const on = await StandbyChild.start(desk.url, TOKEN, settings);
+        children.push(on);
+        await sleep(1_000); // both live, the standby caught up
+        await Promise.all([off.mark(), on.mark()]);
+        await sleep(STANDBY_WINDOW_MS);
+        const [a, b] = await Promise.all([off.report(), on.report()]);
+        if (a.violations > 0 || b.violations > 0) throw new Error(`standby cost at ${rate} msg/s: deliveries out of sequence (${a.violations} without, ${b.violations} with the standby)`);
+        out.push({ rate, off: a, on: b });
+      } finally {
+        await flow.stop();
+        for (const c of children) await c.stop();
+      }
+    }
+    return out;
+  } finally {
+    await outbox.stop();
+    await desk.close();
+  }
+}
+
 // --- run ------------------------------------------------------------------------------------------
 
 const started = now();
@@ -476,6 +563,7 @@ const BROKER_WARMUP = knob('BENCH_KAFKA_WARMUP', 200_000, 100_000);
 let warmup: KafkaRun | undefined;
 const lag: { bare: LagRound[][]; dualdesk: LagRound[][] } = { bare: [], dualdesk: [] };
 let recovery: Awaited<ReturnType<typeof failoverAndGaps>>;
+let standby: StandbyRound[];
 let child: SubscriberChild | undefined;
 try {
   warmup = await bareToKafka(broker, BROKER_WARMUP);
@@ -487,6 +575,7 @@ try {
     throughput.noHeaders.push(await bareToKafka(broker, KAFKA_MESSAGES, 'single-no-headers'));
   }
   recovery = await failoverAndGaps(broker);
+  standby = await standbyCost(broker);
   child = await SubscriberChild.start();
   for (let r = 0; r < ROUNDS; r++) {
     lag.bare.push(await lagAtRates('bare', child, broker));
@@ -518,10 +607,14 @@ report({ figure: 'stream.failover.first_delivery.p50', unit: 'ms', value: m(reco
 report({ figure: 'stream.failover.first_delivery.p99', unit: 'ms', value: quantile(sortedOf(recovery.cuts.map((x) => x.firstAfterCut)), 0.99) });
 report({ figure: 'stream.failover.to_kafka.p50', unit: 'ms', value: m(recovery.cuts, (x) => x.toKafka) });
 report({ figure: 'stream.gapfill.10k.p50', unit: 'ms', value: m(recovery.gaps, (x) => x.filled) });
+const rateId = (rate: number) => (rate % 1000 === 0 ? `${rate / 1000}k` : String(rate));
+for (const r of standby) {
+  report({ figure: `stream.standby.cpu@${rateId(r.rate)}`, unit: '% of a core', value: r.on.cpuPercent, baseline: r.off.cpuPercent });
+  report({ figure: `stream.standby.bytes@${rateId(r.rate)}`, unit: 'B/s', value: r.on.kafkaBytesPerSecond });
+}
 LAG_RATES.forEach((rate, i) => {
   const p99 = (kind: 'bare' | 'dualdesk') => m(lag[kind], (rounds) => (rounds[i] as LagRound).p99);
-  const at = rate % 1000 === 0 ? `${rate / 1000}k` : String(rate);
-  report({ figure: `stream.kafka.loop_lag.p99@${at}`, unit: 'ms', value: p99('dualdesk'), baseline: p99('bare') });
+  report({ figure: `stream.kafka.loop_lag.p99@${rateId(rate)}`, unit: 'ms', value: p99('dualdesk'), baseline: p99('bare') });
 });
 
 const lagRows = LAG_RATES.flatMap((rate, i) =>
@@ -557,30 +650,46 @@ process.stdout.write(
       ],
     ) +
     `\n\nOne broker (Kafka 3.9.1, KRaft, 1 GiB heap) on the same 2 cores, started in ${fmt(brokerSeconds, 1)} s and warmed up with ${BROKER_WARMUP.toLocaleString('en')} records (${Math.round(warmup?.acked ?? 0)} msg/s while cold); each run on a new one-partition topic, after a 1,000-message warm-up of its own.\n\n` +
-    `## stream, failover: WebSocket server taken away under a steady ${FLOW_RATE.toLocaleString('en')} msg/s (${FAILOVER_ROUNDS} rounds, each a new subscriber; median, range)\n\n` +
+    `## stream, failover: WebSocket server taken away under a steady ${FLOW_RATE.toLocaleString('en')} msg/s, the Kafka standby tailing (${FAILOVER_ROUNDS} rounds, each a new subscriber; median, p99, range)\n\n` +
     table(
-      ['interval', 'median ms', 'range ms'],
+      ['interval', 'median ms', 'p99 ms', 'range ms'],
       [
-        ["cut → subscriber's channel is 'kafka'", (x: Cut) => x.toKafka],
+        ["cut → the triggers declare the WebSocket failed (failover counted, channel 'kafka')", (x: Cut) => x.toKafka],
         ['cut → first message published after the cut delivered (from Kafka)', (x: Cut) => x.firstAfterCut],
         ["WebSocket back → channel is 'websocket' again", (x: Cut) => x.back],
       ].map(([name, f]) => {
         const get = f as (x: Cut) => number;
-        return [name as string, fmt(m(recovery.cuts, get), 0), range(recovery.cuts.map(get))];
+        return [name as string, fmt(m(recovery.cuts, get), 0), fmt(quantile(sortedOf(recovery.cuts.map(get)), 0.99), 0), range(recovery.cuts.map(get))];
       }),
     ) +
     `\n\nFailover trigger: ${tally(recovery.cuts)}; reconnect attempts while away (median): ${m(recovery.cuts, (x) => x.reconnects)}. ` +
     `A new subscriber (Kafka reader connected) took ${fmt(median(recovery.startMs), 0)} ms to start (median). Switch times from the subscriber's own log lines (written as it switches), deliveries from its onMessage callback: no polling in the measured intervals. ` +
     `Every seq delivered once, in order (${recovery.delivered.toLocaleString('en')} deliveries checked, including the gap fills below).\n\n` +
-    `## stream, gap fill: ${LOST.toLocaleString('en')} frames lost on the WebSocket (${FAILOVER_ROUNDS} rounds)\n\n` +
+    `## stream, gap fill: ${LOST.toLocaleString('en')} frames lost on the WebSocket, filled by a WebSocket replay and the Kafka standby, whichever is first (${GAP_ROUNDS} rounds)\n\n` +
     table(
       ['interval', 'median ms', 'range ms'],
       [
+        [`publish of the first message after the ${LOST.toLocaleString('en')} lost → the journal committed it (no channel has them before)`, fmt(m(recovery.gaps, (x) => x.committed), 0), range(recovery.gaps.map((x) => x.committed))],
         [`publish of the first message after the ${LOST.toLocaleString('en')} lost → Kafka acknowledged the last lost one (outbox)`, fmt(m(recovery.gaps, (x) => x.acked), 0), range(recovery.gaps.map((x) => x.acked))],
         [`publish of the first message after the ${LOST.toLocaleString('en')} lost → subscriber lastSeq = head (5 after), channel 'websocket'`, fmt(m(recovery.gaps, (x) => x.filled), 0), range(recovery.gaps.map((x) => x.filled))],
       ],
     ) +
-    `\n\nFilled from Kafka (a failover counted) in ${recovery.gaps.filter((g) => g.viaKafka).length} of ${recovery.gaps.length} rounds.` +
+    `\n\nA failover counted (the gap is over 10) in ${recovery.gaps.filter((g) => g.viaKafka).length} of ${recovery.gaps.length} rounds.` +
+    `\n\n## stream, the hot standby's cost: two subscriber processes side by side on the same steady flow (${STANDBY_WINDOW_MS / 1000} s window)\n\n` +
+    table(
+      ['offered msg/s', 'subscriber', 'CPU % of a core', 'bytes/s read from Kafka', 'bytes per message', 'delivered msg/s'],
+      standby.flatMap((r) =>
+        (['off', 'on'] as const).map((k) => [
+          r.rate,
+          k === 'off' ? 'WebSocket only, no backup (baseline)' : 'WebSocket + Kafka hot standby',
+          fmt(r[k].cpuPercent, 1),
+          Math.round(r[k].kafkaBytesPerSecond),
+          fmt(r[k].kafkaBytesPerSecond / r.rate, 0),
+          Math.round((r[k].delivered / STANDBY_WINDOW_MS) * 1000),
+        ]),
+      ),
+    ) +
+    `\n\nCPU: process.cpuUsage() of each subscriber process over the window; bytes: the sizes of the brokers' answers to the standby's consumer (kafkajs request events). Machine load (1-minute average) at the end: ${loadavg()[0]?.toFixed(2)}.` +
     `\n\n## stream, publisher event-loop lag with a WebSocket subscriber (own process) and, for DualDesk, the Kafka outbox running (${ROUNDS} rounds of ${WINDOW_MS / 1000} s, median)\n\n` +
     table(['publisher', 'offered msg/s', 'loop lag p99 ms', 'loop lag max ms', 'WS latency p50 ms', 'WS latency p99 ms', 'delivered msg/s', 'Kafka acked msg/s'], lagRows) +
     `\n\nLoop lag: perf_hooks.monitorEventLoopDelay (1 ms resolution) in the publisher process, minus the 1 ms timer interval itself.\n`,

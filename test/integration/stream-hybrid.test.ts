@@ -1,5 +1,5 @@
 // The hybrid transport end to end: a real journal, real WebSockets, a real Kafka broker, and the
-// subscriber with Kafka as its backup, across connection kills, a WebSocket server that goes away,
+// subscriber with Kafka as its hot standby, across connection kills, a WebSocket server that goes away,
 // and a publisher process killed with SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -77,8 +77,9 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
 
     await host.stopWebSocket();
     const cutAt = host.journal.head;
-    // Four failed connections (the close and 3 reconnects) open the breaker: Kafka takes over.
-    await until(() => subscriber.state().channel === 'kafka', 'the failover to Kafka');
+    // Four failed connections (the close and 3 reconnects) open the breaker: the failover is declared
+    // (the standby delivers from Kafka before that: wait for the declaration itself).
+    await until(() => subscriber.state().channel === 'kafka' && subscriber.state().failovers === 1, 'the failover to Kafka');
     await until(() => subscriber.state().lastSeq > cutAt + 2_000, 'messages published after the cut, from Kafka', 20_000);
     expect(subscriber.state().websocket).not.toBe('open');
     expect(subscriber.state().failovers).toBe(1);
@@ -93,6 +94,55 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     await until(() => subscriber.state().lastSeq === host.journal.head, 'the tail');
     expect(received.frames.map((f) => f.seq)).toEqual(seqs(host.journal.head));
     expect(subscriber.state().failovers).toBe(1);
+  });
+
+  it('delivers from the Kafka standby as soon as the WebSocket dies, without waiting for the triggers to declare a failover', async () => {
+    const { host, settings } = await hostWithKafka();
+    const reader = backupReader(settings);
+    // A reconnect a minute away: the breaker cannot reach its 4 failures during the test, so no failover is declared.
+    const { subscriber, received } = await subscribe(host, { backup: reader, reconnect: { initialMs: 60_000, maxMs: 60_000 } });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const load = setInterval(() => {
+      for (let i = 0; i < 20; i++) host.publisher.publish('md.quote.S', { i });
+    }, 10);
+    onTestFinished(() => clearInterval(load));
+    await until(() => subscriber.state().lastSeq > 500 && reader.status().state === 'reading', 'a live stream, the standby tailing');
+
+    await host.stopWebSocket();
+    const cutAt = host.journal.head;
+    await until(() => subscriber.state().lastSeq > cutAt + 500, 'messages published after the cut, from Kafka');
+    expect(subscriber.state()).toMatchObject({ websocket: 'closed', channel: 'kafka', failovers: 0, breaker: 'closed' });
+    clearInterval(load);
+    await host.publisher.flush();
+    await until(() => subscriber.state().lastSeq === host.journal.head, 'the tail, from Kafka');
+    const joined = received.snapshots[0]!.seq;
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(host.journal.head - joined, joined + 1));
+  });
+
+  it('a filtered subscriber gets exactly its topics, once and in order, while the WebSocket is killed at random (Kafka carries every topic: the rest only moves the position)', async () => {
+    const { host, settings } = await hostWithKafka();
+    const { subscriber, received } = await subscribe(host, { backup: backupReader(settings), topics: ['md.quote.S1', 'md.quote.S4'] });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const N = 30_000;
+    let publishing = true;
+    const chaos = (async () => {
+      while (publishing) {
+        await pause(50 + Math.random() * 200);
+        host.server.faults.disconnectAll();
+      }
+    })();
+    for (let i = 0; i < N; i++) {
+      host.publisher.publish(`md.quote.S${i % 7}`, { i });
+      if (i % 500 === 499) await pause(20);
+    }
+    publishing = false;
+    await chaos;
+    await host.publisher.flush();
+    const wanted = seqs(N).filter((seq) => (seq - 1) % 7 === 1 || (seq - 1) % 7 === 4);
+    await until(() => received.frames.at(-1)?.seq === wanted.at(-1), `the last wanted message (at ${subscriber.state().lastSeq})`, 60_000);
+    expect(received.frames.map((f) => f.seq)).toEqual(wanted);
+    expect(received.frames.every((f) => f.topic === 'md.quote.S1' || f.topic === 'md.quote.S4')).toBe(true);
+    expect(received.resets).toEqual([]);
   });
 
   it('fills a gap larger than 10 from Kafka, then goes on over the WebSocket', async () => {
@@ -139,7 +189,8 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     host.server.faults.ignoreReplays(true);
     host.server.faults.loseFrames(3);
     for (let i = 0; i < 10; i++) host.publisher.publish('t', i);
-    await until(() => subscriber.state().lastSeq === 10, 'the 10 messages, the lost ones from Kafka');
+    // The standby may deliver the lost ones well before the replay's second is up: wait for the failover too.
+    await until(() => subscriber.state().lastSeq === 10 && subscriber.state().failovers === 1, 'the 10 messages, the lost ones from Kafka, and the failover');
     expect(log.text()).toMatch(/replay of 1-3 not answered within 1000 ms/);
     expect(subscriber.state()).toMatchObject({ failovers: 1, gapsDetected: 1, gapsFilled: 1 });
     expect(received.frames.map((f) => f.seq)).toEqual(seqs(10));
@@ -176,6 +227,28 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     expect(log.text()).not.toMatch(/not answered/);
     expect(subscriber.state()).toMatchObject({ reconnects: 0, gapsDetected: 1, gapsFilled: 1 });
     expect(frames.map((f) => f.seq)).toEqual(seqs(3_001));
+  });
+
+  it('does not count a resumed backlog as late: after a second without the WebSocket, the messages it missed arrive over 500 ms old, and that is no failure', async () => {
+    const host = await startStreamHost({ dir: tempDir() });
+    onTestFinished(() => host.close());
+    const log = memoryLogger('info');
+    const { subscriber, received } = await subscribe(host, { logger: log.logger });
+    await until(() => received.snapshots.length === 1, 'the snapshot');
+    const load = setInterval(() => host.publisher.publish('md.quote.S', Date.now()), 5);
+    onTestFinished(() => clearInterval(load));
+    await until(() => subscriber.state().lastSeq > 50, 'a live stream');
+    await host.stopWebSocket();
+    const cutAt = host.journal.head;
+    await until(() => host.journal.head > cutAt + 150 && subscriber.state().reconnects >= 2, 'a second of messages missed');
+    await host.startWebSocket();
+    await until(() => subscriber.state().websocket === 'open' && subscriber.state().lastSeq > cutAt + 150, 'the backlog, resumed');
+    clearInterval(load);
+    await host.publisher.flush();
+    await until(() => subscriber.state().lastSeq === host.journal.head, 'the tail');
+    expect(log.text()).not.toMatch(/latency over 500 ms/);
+    const joined = received.snapshots[0]!.seq;
+    expect(received.frames.map((f) => f.seq)).toEqual(seqs(host.journal.head - joined, joined + 1));
   });
 
   it('fails over to Kafka when messages arrive over 500 ms late three times in a row', async () => {

@@ -185,7 +185,8 @@ describe('dualdesk tail with Kafka', () => {
     await until(() => t.lines.length >= 500, () => `500 lines (${t.lines.length}; stderr: ${t.stderr()})`);
     await host.stopWebSocket();
     const cutAt = host.journal.head;
-    await until(() => (frames(t).at(-1)?.seq ?? 0) > cutAt + 500, () => `past ${cutAt + 500} from Kafka (at ${frames(t).at(-1)?.seq}; stderr: ${t.stderr()})`, 60_000);
+    // The standby delivers from Kafka before the triggers declare the failover: wait for both.
+    await until(() => (frames(t).at(-1)?.seq ?? 0) > cutAt + 500 && /failing over to Kafka/.test(t.stderr()), () => `past ${cutAt + 500} from Kafka, and the failover (at ${frames(t).at(-1)?.seq}; stderr: ${t.stderr()})`, 60_000);
     expect(t.stderr()).toMatch(/failing over to Kafka/);
     const seqs = frames(t).map((f) => f.seq);
     expect(consecutive(seqs)).toBe(true);

@@ -1,8 +1,11 @@
 // The stream subscriber's state machine, independent of the socket and of the platform (Node with
 // `ws` and Kafka in src/main/transport; the browser over its WebSocket alone). It delivers every seq
-// exactly once and in order across every failure: gaps are replayed over the WebSocket, or read from
-// the backup (Kafka) when large, when a replay fails, or when the WebSocket is down; the WebSocket
-// reconnects with backoff and resumes from the position; once it is live again, the backup stops.
+// exactly once and in order across every failure. With a backup (Kafka) it is a hot standby: once the
+// subscriber has a position, the backup tails the stream from there, and each seq is delivered from
+// whichever channel brings it first (the tracker drops the other copy), so delivery never waits for a
+// failover to be declared. The failover triggers only decide when the WebSocket counts as failed.
+// Gaps are also replayed over the WebSocket when it is open; it reconnects with backoff and resumes
+// from the position.
 import { Backoff, type BackoffOptions } from '../backoff';
 import { CircuitBreaker, type BreakerState } from './breaker';
 import { decodeFrames, encodeFrame } from './codec';
@@ -49,8 +52,14 @@ export interface SubscriberLog {
 /** The durable backup (Kafka: the transport's KafkaStreamReader), as the subscriber needs it. */
 export interface BackupReader {
   start(): Promise<void>;
-  /** Reads from near `position` on, until paused; frames in offset order. */
-  readFrom(position: { readonly epoch: string; readonly seq: number; readonly ts: number }, onFrames: (frames: DataFrame[]) => void): Promise<void>;
+  /**
+   * Tails the backup from near `from` (one seek by its time), until paused; frames in offset order.
+   * `position()` is the subscriber's seq now (in `from`'s epoch): frames at or before it are skipped
+   * before they are delivered (or decoded). Rejects when the backup cannot seek now (not connected).
+   */
+  readFrom(from: { readonly epoch: string; readonly seq: number; readonly ts: number }, onFrames: (frames: DataFrame[]) => void, position?: () => number): Promise<void>;
+  /** Connected: a read in progress delivers (or will, once the backup has the messages). */
+  available(): boolean;
   pause(): void;
   stop(): Promise<void>;
 }
@@ -58,6 +67,7 @@ export interface BackupReader {
 export type SubscriberChannel = 'websocket' | 'kafka' | 'none';
 
 export interface SubscriberState {
+  /** The primary: 'kafka' while failed over (or while Kafka delivers with the WebSocket down), 'websocket' while it is open and not failed over. */
   readonly channel: SubscriberChannel;
   readonly websocket: 'connecting' | 'open' | 'closed';
   readonly breaker: BreakerState;
@@ -116,7 +126,15 @@ export class StreamSubscriber {
   /** The server's welcome arrived on the current connection. */
   private welcomed = false;
   private running = false;
-  private kafkaActive = false;
+  /** The WebSocket was declared failed (a failover counted) and is not yet back: open, healthy, at the head. */
+  private failedOver = false;
+  /** The backup's tail: off, being aimed, or following (`session` tells a current read from an older one). */
+  private standby: 'off' | 'aiming' | 'on' = 'off';
+  private standbySession = 0;
+  /** After a failed aim, not before this time (the backup reconnects by itself). */
+  private standbyRetryAt = 0;
+  /** The channel of the latest delivery. */
+  private lastVia: 'websocket' | 'kafka' | undefined;
   private head = 0;
   private lastFrameAt = 0;
   private lastDeliveredTs = 0;
@@ -127,7 +145,7 @@ export class StreamSubscriber {
   private watchTimer: unknown;
   private replayTimer: unknown;
   private replaying: { from: number; to: number } | undefined;
-  /** When the replay in flight last advanced the subscriber: its timeout is for silence, not for its whole length. */
+  /** When the WebSocket last answered the replay in flight: its timeout is for silence, not for its whole length. */
   private replayHeardAt = 0;
   private counters = { gapsDetected: 0, gapsFilled: 0, failovers: 0, reconnects: 0, delivered: 0 };
   /** The open gap episode: filled once everything up to `to` is delivered, by whichever channel. */
@@ -158,6 +176,8 @@ export class StreamSubscriber {
     if (this.running) return;
     this.running = true;
     await this.options.backup?.start();
+    // A resumed position is known now: the standby can tail from it (its time, or the backup's start).
+    if (this.options.resume) this.follow(this.options.resume.ts ?? 0);
     this.watchTimer = this.clock.setInterval(() => this.watch(), Math.max(10, Math.floor(this.o.heartbeatMs / 2)));
     this.connect();
   }
@@ -170,6 +190,8 @@ export class StreamSubscriber {
     this.ws?.close(1000, 'done');
     this.ws = undefined;
     this.wsState = 'closed';
+    this.standby = 'off';
+    this.standbySession++;
     await this.options.backup?.stop();
   }
 
@@ -179,7 +201,7 @@ export class StreamSubscriber {
     const q = (p: number) => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number));
     const t = this.tracker.state();
     return {
-      channel: this.kafkaActive ? 'kafka' : this.wsState === 'open' ? 'websocket' : 'none',
+      channel: this.failedOver ? 'kafka' : this.wsState === 'open' ? 'websocket' : this.lastVia === 'kafka' && this.standby === 'on' ? 'kafka' : 'none',
       websocket: this.wsState,
       breaker: this.breaker.state,
       epoch: t.epoch,
@@ -269,29 +291,30 @@ export class StreamSubscriber {
         this.head = frame.head;
         this.backoff.reset();
         this.breaker.success();
-        if (frame.resumed) this.maybeLeaveKafka();
+        if (frame.resumed) this.maybeBackOnWebSocket();
         return;
       case 'snapshot':
+        // A standby tailing another epoch is of no use for this position.
+        if (frame.epoch !== this.tracker.epoch) this.stopStandby();
         this.tracker.reset(frame.epoch, frame.seq);
         this.head = Math.max(this.head, frame.seq);
         this.replaying = undefined;
         this.openGap = undefined;
         this.options.onSnapshot?.(frame);
-        this.maybeLeaveKafka();
+        this.maybeBackOnWebSocket();
         return;
       case 'hb':
         this.head = frame.head;
         this.breaker.success();
         if (this.tracker.epoch === undefined || frame.epoch !== this.tracker.epoch) return;
-        if (frame.head > this.tracker.lastSeq && !this.replaying && !this.kafkaActive) this.gap(this.tracker.lastSeq + 1, frame.head);
-        this.maybeLeaveKafka();
+        // At the head, nothing after the position was published much before this heartbeat: the standby can tail from its time.
+        if (frame.head === this.tracker.lastSeq) this.follow(frame.ts);
+        if (frame.head > this.tracker.lastSeq && !this.replaying && !this.failedOver) this.gap(this.tracker.lastSeq + 1, frame.head);
+        this.maybeBackOnWebSocket();
         return;
       case 'reset':
         this.options.logger.info({ reason: frame.reason }, 'stream position reset by the server');
-        this.tracker.clear();
-        this.openGap = undefined;
-        this.replaying = undefined;
-        this.pauseKafka();
+        this.forgetPosition();
         this.options.onReset?.(frame.reason);
         // In the handshake a snapshot follows; later (a replay that cannot be served) rejoin for one.
         if (this.welcomed && this.wsState === 'open') this.rejoin();
@@ -300,7 +323,8 @@ export class StreamSubscriber {
         this.options.logger.warn({ code: frame.code, message: frame.message }, 'stream server error');
         return;
       case 'data': {
-        const latency = this.clock.now() - frame.ts;
+        // Live frames only (past the head last announced): a resumed or replayed backlog is old by definition.
+        const latency = frame.seq > this.head ? this.clock.now() - frame.ts : 0;
         if (latency > this.o.maxLatencyMs) {
           this.slowInARow++;
           if (this.slowInARow >= 3) {
@@ -311,6 +335,7 @@ export class StreamSubscriber {
           this.slowInARow = 0;
         }
         this.ingest([frame], 'websocket');
+        this.replayAnswered(frame.seq);
         return;
       }
     }
@@ -332,36 +357,56 @@ export class StreamSubscriber {
       const wanted = channel === 'websocket' || !this.filter || this.filter(frame.topic);
       for (const e of this.tracker.accept(frame, wanted)) {
         if (e.kind === 'deliver') {
-          this.deliver(e.frame);
+          this.deliver(e.frame, channel);
         } else if (e.kind === 'gap') {
           this.gap(e.from, e.to);
         } else {
-          this.options.logger.warn({ previous: e.previous, epoch: e.epoch }, 'stream epoch changed: taking a fresh snapshot');
-          this.tracker.clear();
-          this.openGap = undefined;
-          this.replaying = undefined;
-          this.pauseKafka();
+          this.options.logger.warn({ previous: e.previous, epoch: e.epoch, via: channel }, 'stream epoch changed: taking a fresh snapshot');
+          this.forgetPosition();
           this.options.onReset?.('the stream was recreated (new epoch)');
           if (this.wsState === 'open') this.rejoin();
           return;
         }
       }
     }
-    if (this.replaying && this.tracker.lastSeq >= this.replaying.to) {
-      this.replaying = undefined;
-      this.clock.clearTimer(this.replayTimer);
-      const rest = this.tracker.missing();
-      if (rest) this.gap(rest.from, rest.to);
-    }
+    // Without a backup the replay is the only way to fill the gap; with one, it ends when the WebSocket answers it (replayAnswered).
+    if (this.replaying && !this.options.backup && this.tracker.lastSeq >= this.replaying.to) this.endReplay();
     if (this.openGap && this.tracker.lastSeq >= this.openGap.to && this.tracker.missing() === undefined) {
       this.openGap = undefined;
       this.counters.gapsFilled++;
     }
-    this.maybeLeaveKafka();
+    if (this.lastDeliveredTs > 0) this.follow(this.lastDeliveredTs);
+    this.maybeBackOnWebSocket();
   }
 
-  private deliver(frame: DataFrame): void {
-    if (this.replaying) this.replayHeardAt = this.clock.now();
+  /** A data frame came over the WebSocket: within the replay in flight, the WebSocket is answering it (a copy Kafka already delivered counts too). */
+  private replayAnswered(seq: number): void {
+    const r = this.replaying;
+    if (!r || !this.options.backup || seq < r.from || seq > r.to) return;
+    this.replayHeardAt = this.clock.now();
+    if (this.tracker.lastSeq >= r.to) this.endReplay();
+  }
+
+  private endReplay(): void {
+    this.replaying = undefined;
+    this.clock.clearTimer(this.replayTimer);
+    const rest = this.tracker.missing();
+    if (rest) this.gap(rest.from, rest.to);
+  }
+
+  /** The position is gone (a reset, a new epoch): the next snapshot sets it again, and the standby follows it then. */
+  private forgetPosition(): void {
+    this.tracker.clear();
+    this.openGap = undefined;
+    this.replaying = undefined;
+    this.clock.clearTimer(this.replayTimer);
+    this.stopStandby();
+  }
+
+  private deliver(frame: DataFrame, channel: 'websocket' | 'kafka'): void {
+    // Without a backup every delivery comes over the WebSocket: it answers the replay in flight.
+    if (this.replaying && !this.options.backup) this.replayHeardAt = this.clock.now();
+    this.lastVia = channel;
     this.counters.delivered++;
     this.lastDeliveredTs = frame.ts;
     this.latencies[this.latencyCount++ % LATENCY_SAMPLES] = Math.max(0, this.clock.now() - frame.ts);
@@ -369,18 +414,17 @@ export class StreamSubscriber {
   }
 
   /**
-   * Messages [from, to] are missing: a small gap is replayed over the WebSocket; a big one (or any, with
-   * the WebSocket down) comes from Kafka. Without Kafka every gap is replayed (in pieces), and a
-   * replay that fails reconnects, which resumes from the position.
+   * Messages [from, to] are missing. They are replayed over the WebSocket (in pieces) when it is open;
+   * with a backup, the standby brings them too, whichever is first, and a gap over maxReplayGap counts
+   * as the WebSocket's failure (a failover). Without a backup a replay that fails reconnects, which
+   * resumes from the position.
    */
   private gap(from: number, to: number): void {
     if (!this.openGap) this.counters.gapsDetected++;
     this.openGap = { to: Math.max(to, this.openGap?.to ?? 0) };
-    if (this.kafkaActive) return;
-    const backup = this.options.backup !== undefined;
-    if (backup && (to - from + 1 > this.o.maxReplayGap || this.wsState !== 'open' || !this.ws)) {
-      this.failover(`gap of ${to - from + 1} messages (${from}-${to})`);
-      return;
+    if (this.options.backup) {
+      this.follow(this.lastDeliveredTs || this.seekTsWithoutDelivery());
+      if (to - from + 1 > this.o.maxReplayGap) this.failover(`gap of ${to - from + 1} messages (${from}-${to})`);
     }
     if (this.replaying || this.wsState !== 'open' || !this.ws) return;
     const last = Math.min(to, from + MAX_REPLAY - 1);
@@ -402,7 +446,8 @@ export class StreamSubscriber {
       this.replaying = undefined;
       this.breaker.failure('replay not answered');
       const reason = `replay of ${replay.from}-${replay.to} not answered within ${this.o.replayTimeoutMs} ms${this.tracker.lastSeq >= replay.from ? ` (stalled after seq ${this.tracker.lastSeq})` : ''}`;
-      if (this.options.backup !== undefined) this.failover(reason);
+      // A reconnect resumes from the position; with Kafka connected, it delivers meanwhile.
+      if (this.options.backup?.available()) this.failover(reason);
       else this.reconnectNow(reason);
     }, ms);
   }
@@ -419,16 +464,56 @@ export class StreamSubscriber {
 
   // --- Kafka ----------------------------------------------------------------------------------
 
+  /** The triggers declared the WebSocket failed: counted once until it is back. Delivery does not wait for this: the standby is already tailing. */
   private failover(reason: string): void {
-    const backup = this.options.backup;
-    if (!backup || this.kafkaActive || this.tracker.epoch === undefined) return;
-    this.kafkaActive = true;
+    if (!this.options.backup || this.failedOver || this.tracker.epoch === undefined) return;
+    this.failedOver = true;
     this.counters.failovers++;
-    this.options.logger.warn({ reason, from: this.tracker.lastSeq + 1 }, 'subscriber failing over to Kafka');
-    backup.readFrom({ epoch: this.tracker.epoch, seq: this.tracker.lastSeq, ts: this.lastDeliveredTs || this.seekTsWithoutDelivery() }, (frames) => this.ingest(frames, 'kafka')).catch((err: unknown) => {
-      this.options.logger.error({ err: (err as Error).message }, 'Kafka backup read failed');
-      this.kafkaActive = false;
-    });
+    this.options.logger.warn({ reason, from: this.tracker.lastSeq + 1, standby: this.standby }, 'subscriber failing over to Kafka');
+    this.follow(this.lastDeliveredTs || this.seekTsWithoutDelivery());
+  }
+
+  /**
+   * Starts the hot standby once there is a position: the backup seeks once, near `ts` (a publish time
+   * at or before the first message after the position), then tails; a switch needs no seek and no
+   * connect. Retried (at most once a second) while the backup cannot seek.
+   */
+  private follow(ts: number): void {
+    const backup = this.options.backup;
+    const epoch = this.tracker.epoch;
+    if (!backup || !this.running || this.standby !== 'off' || epoch === undefined || this.clock.now() < this.standbyRetryAt) return;
+    const session = ++this.standbySession;
+    this.standby = 'aiming';
+    const from = { epoch, seq: this.tracker.lastSeq, ts };
+    backup
+      .readFrom(
+        from,
+        (frames) => {
+          if (session === this.standbySession) this.ingest(frames, 'kafka');
+        },
+        () => this.tracker.lastSeq,
+      )
+      .then(
+        () => {
+          if (session !== this.standbySession) return;
+          this.standby = 'on';
+          this.options.logger.info({ from: from.seq }, 'Kafka standby tailing the stream');
+        },
+        (err: unknown) => {
+          if (session !== this.standbySession) return;
+          this.standby = 'off';
+          this.standbyRetryAt = this.clock.now() + 1_000;
+          this.options.logger.error({ err: (err as Error).message }, 'Kafka standby cannot start');
+        },
+      );
+  }
+
+  private stopStandby(): void {
+    if (this.standby === 'off') return;
+    this.standby = 'off';
+    this.standbySession++;
+    this.standbyRetryAt = 0;
+    this.options.backup?.pause();
   }
 
   /** Where Kafka is read from before anything was delivered: a resumed position's time (or Kafka's start), else the last minute. */
@@ -438,22 +523,18 @@ export class StreamSubscriber {
     return this.clock.now() - 60_000;
   }
 
-  /** Back to the WebSocket alone once it is open, healthy and has everything up to the head. */
-  private maybeLeaveKafka(): void {
-    if (!this.kafkaActive || this.wsState !== 'open' || this.breaker.state !== 'closed') return;
+  /** The WebSocket is the primary again once it is open, healthy and has everything up to the head (the standby keeps tailing). */
+  private maybeBackOnWebSocket(): void {
+    if (!this.failedOver || this.wsState !== 'open' || this.breaker.state !== 'closed') return;
     if (this.tracker.missing() !== undefined || this.tracker.lastSeq < this.head) return;
-    this.pauseKafka();
+    this.failedOver = false;
     this.options.logger.info({ lastSeq: this.tracker.lastSeq }, 'subscriber back on the WebSocket');
-  }
-
-  private pauseKafka(): void {
-    if (!this.kafkaActive) return;
-    this.kafkaActive = false;
-    this.options.backup?.pause();
   }
 
   /** Missed heartbeats: a stalled or silently dead connection. */
   private watch(): void {
+    // Without the WebSocket the standby is all there is: keep trying to start it (a backup that was down).
+    if (this.failedOver || this.wsState !== 'open') this.follow(this.lastDeliveredTs || this.seekTsWithoutDelivery());
     if (this.wsState !== 'open' || !this.ws) return;
     const silent = this.clock.now() - this.lastFrameAt;
     if (silent > 3 * this.o.heartbeatMs) {

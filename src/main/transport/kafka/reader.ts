@@ -1,7 +1,9 @@
-// The subscriber's Kafka side: a consumer kept connected and paused (a warm standby: its group join
-// is already done), which on readFrom seeks near a position by timestamp and delivers frames in
-// offset order until paused. It never commits offsets; a broker outage is reported, not thrown. The
-// records are read by record.ts (both the batch format and the previous release's one frame each).
+// The subscriber's Kafka side: a consumer kept connected (its group join done up front), which on
+// readFrom seeks once near a position by timestamp and then tails the topic, delivering frames in
+// offset order until paused: the subscriber's hot standby. Records at or before the subscriber's
+// position are skipped by their headers, before they are decoded (record.ts reads both the batch
+// format and the previous release's one frame each). It never commits offsets; a broker outage is
+// reported, not thrown, and the read goes on where it was once the broker is back.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DataFrame } from '../../../shared/stream';
@@ -38,6 +40,8 @@ export interface KafkaReaderStatus {
   readonly delivered: number;
   /** Frames dropped as already seen (seq at or before the position, same epoch). */
   readonly skipped: number;
+  /** Bytes of the brokers' answers to the consumer (fetches, mostly): what the standby costs in bandwidth. */
+  readonly bytesRead: number;
   readonly lastError?: string;
 }
 
@@ -57,6 +61,8 @@ export interface KafkaStreamReaderOptions {
 interface Session {
   readonly position: StreamPosition;
   readonly onFrames: (frames: DataFrame[], info: KafkaReadInfo) => void;
+  /** The reader's seq now, in the position's epoch (the hot standby's subscriber moves on without Kafka). */
+  readonly current: () => number;
   readonly startOffset: string;
   nextOffset: bigint;
   /** The highest seq delivered in the position's epoch (at-least-once duplicates are dropped). */
@@ -84,6 +90,7 @@ export class KafkaStreamReader {
   private lastError: string | undefined;
   private delivered = 0;
   private skipped = 0;
+  private bytesRead = 0;
   private started: Promise<void> | undefined;
   private connecting: Promise<void> | undefined;
   private stopping = false;
@@ -110,9 +117,11 @@ export class KafkaStreamReader {
    * Reads from near `position` on: seeks to the first record published at or after `position.ts` minus
    * the margin, and delivers frames in offset order, minus those at or before `position.seq` of the
    * same epoch; a frame of another epoch passes (a recreated store) unless it comes before any of the
-   * position's epoch and is no newer than the position (an older store's tail). Rejects when the reader cannot seek now (not connected).
+   * position's epoch and is no newer than the position (an older store's tail). `current`, when given,
+   * is where the reader is now (it moves on from other channels): records at or before it are skipped
+   * too. Rejects when the reader cannot seek now (not connected).
    */
-  async readFrom(position: StreamPosition, onFrames: (frames: DataFrame[], info: KafkaReadInfo) => void): Promise<void> {
+  async readFrom(position: StreamPosition, onFrames: (frames: DataFrame[], info: KafkaReadInfo) => void, current: () => number = () => 0): Promise<void> {
     const intent = ++this.intent;
     const admin = this.admin;
     if (!this.ready || !admin) {
@@ -128,11 +137,16 @@ export class KafkaStreamReader {
       throw new Error(`cannot position the Kafka reader: ${describeKafkaError(err, this.o.settings)}`, { cause: err });
     }
     if (intent !== this.intent || this.stopping) return; // paused or re-aimed meanwhile
-    this.session = { position, onFrames, startOffset: offset, nextOffset: BigInt(offset), lastSeq: position.seq, ownEpochSeen: false };
+    this.session = { position, onFrames, current, startOffset: offset, nextOffset: BigInt(offset), lastSeq: position.seq, ownEpochSeen: false };
     this.lastStartOffset = offset;
     // While reconnecting, the new consumer picks the session up where it is.
     if (this.ready) this.aim();
     this.log.debug({ position, offset }, 'reading Kafka');
+  }
+
+  /** Connected and joined: a read delivers (or will, as records arrive). */
+  available(): boolean {
+    return this.ready;
   }
 
   /** Stops delivering; the consumer stays connected for the next readFrom. */
@@ -167,6 +181,7 @@ export class KafkaStreamReader {
       ...(s ? { nextOffset: String(s.nextOffset) } : {}),
       delivered: this.delivered,
       skipped: this.skipped,
+      bytesRead: this.bytesRead,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
     };
   }
@@ -235,6 +250,9 @@ export class KafkaStreamReader {
       crash = event.payload.error;
       if (generation === this.generation && this.ready) this.crashed(event.payload.error);
     });
+    consumer.on(consumer.events.REQUEST, (event) => {
+      this.bytesRead += event.payload.size;
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
     const running = consumer.run({ autoCommit: false, eachBatch: (payload) => Promise.resolve(this.onBatch(payload, generation)) });
@@ -287,6 +305,8 @@ export class KafkaStreamReader {
     const s = this.session;
     if (generation !== this.generation || !s || payload.isStale()) return;
     const { batch } = payload;
+    // What the subscriber already has (from the WebSocket) counts as delivered: read once per batch.
+    s.lastSeq = Math.max(s.lastSeq, s.current());
     const frames: DataFrame[] = [];
     for (const message of batch.messages) {
       const offset = BigInt(message.offset);
