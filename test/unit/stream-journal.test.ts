@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { copyFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
@@ -295,5 +295,50 @@ describe('stream journal durability across crashes and reboots', () => {
     expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([first.journal.epoch, 10, undefined]);
     expect(again.publisher.snapshot().state).toEqual({ 't.0': 8, 't.1': 9 });
     await again.journal.close();
+  });
+});
+
+describe('stream journal checkpoints, off the commit path', () => {
+  /** The rows the database file holds by itself (a copy without its WAL): what a checkpoint has copied. */
+  function rowsInDatabaseFile(file: string): number {
+    const copy = join(tempDir(), 'copy.db');
+    copyFileSync(file, copy);
+    const db = new BetterSqlite3(copy);
+    try {
+      // Not even the table, before the first checkpoint: it was created in the WAL too.
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'stream_journal'").get() === undefined) return 0;
+      return (db.prepare('SELECT COUNT(*) AS n FROM stream_journal').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('copies commits into the database file on the checkpointer’s thread, long before the WAL reaches SQLite’s own 1,000-page trigger', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const journal = await StreamJournal.open(file, { checkpointIntervalMs: 50 });
+    const publisher = new StreamPublisher({ journal, clock: systemClock, logger: memoryLogger().logger, metrics: createStreamMetrics(new Registry()) });
+    for (let i = 0; i < 50; i++) publisher.publish(`t.${i % 2}`, i);
+    await publisher.flush();
+    const checkpoint = await journal.nextCheckpoint();
+    expect(checkpoint.walPages).toBeLessThan(1_000);
+    expect(checkpoint.copiedPages).toBeGreaterThan(0);
+    expect(rowsInDatabaseFile(file)).toBe(50);
+    expect(journal.checkpointerFailure).toBeUndefined();
+    await journal.close();
+  });
+
+  it('never checkpoints inside a commit: with the checkpointer far apart, a WAL past 1,000 pages stays uncopied', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const journal = await StreamJournal.open(file, { checkpointIntervalMs: 3_600_000 });
+    const publisher = new StreamPublisher({ journal, clock: systemClock, logger: memoryLogger().logger, metrics: createStreamMetrics(new Registry()) });
+    // About 6 MB of frames: SQLite's default trigger (1,000 pages of 4 KiB) would have checkpointed inside a commit.
+    const payload = 'x'.repeat(2_000);
+    for (let i = 0; i < 3_000; i++) publisher.publish(`t.${i % 2}`, { i, payload });
+    await publisher.flush();
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(1_000 * 4_096);
+    expect(rowsInDatabaseFile(file)).toBe(0);
+    await journal.close();
+    // Closing checkpoints everything, with a fsync, before the clean mark.
+    expect(rowsInDatabaseFile(file)).toBe(3_000);
   });
 });

@@ -10,6 +10,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 export type JournalCommand =
   | { readonly type: 'append'; readonly id: number; readonly batch: JournalBatch }
   | { readonly type: 'acked'; readonly seq: number }
+  /** The checkpointer thread is gone: the writer checkpoints by itself again (inside commits, as SQLite does by default). */
+  | { readonly type: 'checkpoint-inline' }
   | { readonly type: 'prune'; readonly id: number; readonly beforeTs: number; readonly keepAtMost: number; readonly keepFrom: number }
   | { readonly type: 'close'; readonly id: number };
 
@@ -120,6 +122,10 @@ export function journalWorker(): void {
     putMeta.run('clean', '0');
     // No fsync per commit: a group commit costs a write to the OS, not a wait for the disk.
     db.pragma('synchronous = NORMAL');
+    // Checkpoints run on the checkpointer's thread (journal-checkpointer.ts), never inside a commit.
+    db.pragma('wal_autocheckpoint = 0');
+    // A WAL grown by a burst is cut back to this when it starts over (it is reused, not shrunk, otherwise).
+    db.pragma('journal_size_limit = 67108864');
     const append = db.transaction((b: JournalBatch) => {
       // Consecutive after the head, or nothing: a number is never issued twice nor skipped.
       if (b.first !== head + 1) throw new Error(`rows must start at seq ${head + 1}, not ${b.first}`);
@@ -143,6 +149,9 @@ export function journalWorker(): void {
             reply({ type: 'committed', id: m.id, through: head });
             return;
           }
+          case 'checkpoint-inline':
+            db.pragma('wal_autocheckpoint = 1000');
+            return;
           case 'acked':
             if (m.seq > acked) {
               acked = m.seq;

@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import type { DataFrame } from '../../shared/stream';
 import { bootIdentity } from './boot';
+import { journalCheckpointer, type CheckpointerData, type CheckpointerReport } from './journal-checkpointer';
 import { journalWorker, type JournalBatch, type JournalCommand, type JournalReply, type JournalRow, type JournalWorkerData } from './journal-worker';
 
 export type { JournalBatch, JournalRow };
@@ -25,6 +26,22 @@ export function journalBatch(frames: readonly DataFrame[], sealed: { readonly me
   return { first: frames[0]?.seq ?? 0, ts, topics: [...index.keys()], topicOf, bytes: sealed.message, offsets: sealed.offsets };
 }
 
+/** Tuning of the journal's checkpointer (journal-checkpointer.ts). */
+export interface JournalOptions {
+  /** Between checkpoints (default 1,000 ms). */
+  readonly checkpointIntervalMs?: number;
+  /** WAL pages beyond which a checkpoint waits for the writer (default 16,384). */
+  readonly restartAbovePages?: number;
+}
+
+/** A checkpoint the checkpointer finished: WAL pages it found, pages it copied into the database file. */
+export interface JournalCheckpoint {
+  readonly walPages: number;
+  readonly copiedPages: number;
+  readonly ms: number;
+  readonly restarted: boolean;
+}
+
 export class JournalError extends Error {
   override readonly name = 'JournalError';
 }
@@ -41,6 +58,9 @@ export class StreamJournal {
   private oldestValue: number;
   private ackedValue: number;
   private failure: string | undefined;
+  private checkpointer: Worker | undefined;
+  private checkpointFailure: string | undefined;
+  private checkpointWaiters: ((c: JournalCheckpoint) => void)[] = [];
   private readonly readRange;
   private readonly readLatest;
 
@@ -66,8 +86,44 @@ export class StreamJournal {
     });
   }
 
+  /** Starts the checkpointer thread; if it ever fails, the writer checkpoints inside its commits again (slower, never unbounded). */
+  private startCheckpointer(sqlite: string, options: JournalOptions): void {
+    const data: CheckpointerData = { file: this.file, sqlite, intervalMs: options.checkpointIntervalMs ?? 1_000, restartAbovePages: options.restartAbovePages ?? 16_384 };
+    const checkpointer = new Worker(`var __name = (f) => f;\n(${journalCheckpointer.toString()})()`, { eval: true, workerData: data });
+    // It never keeps a process alive: close() stops it, and a process exiting without close loses nothing (the OS holds the WAL).
+    checkpointer.unref();
+    this.checkpointer = checkpointer;
+    const gone = (why: string) => {
+      if (this.checkpointer !== checkpointer) return;
+      this.checkpointer = undefined;
+      this.checkpointFailure = why;
+      this.post({ type: 'checkpoint-inline' });
+    };
+    checkpointer.on('message', (m: CheckpointerReport) => {
+      if (m.type === 'fatal') {
+        gone(m.message);
+        return;
+      }
+      const waiters = this.checkpointWaiters;
+      this.checkpointWaiters = [];
+      for (const w of waiters) w(m);
+    });
+    checkpointer.on('error', (err) => gone(`journal checkpointer crashed: ${err.message}`));
+    checkpointer.on('exit', (code) => gone(`journal checkpointer exited with code ${code}`));
+  }
+
+  /** Why checkpoints moved back into the writer's commits (the checkpointer failed); undefined while it runs. */
+  get checkpointerFailure(): string | undefined {
+    return this.checkpointFailure;
+  }
+
+  /** Resolves with the checkpointer's next checkpoint that copied pages (or restarted the WAL). */
+  nextCheckpoint(): Promise<JournalCheckpoint> {
+    return new Promise((resolve) => this.checkpointWaiters.push(resolve));
+  }
+
   /** Opens (creating if needed) the journal in `file`. */
-  static async open(file: string): Promise<StreamJournal> {
+  static async open(file: string, options: JournalOptions = {}): Promise<StreamJournal> {
     const data: JournalWorkerData = {
       file,
       sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
@@ -94,7 +150,9 @@ export class StreamJournal {
       await worker.terminate();
       throw new JournalError(`cannot read the stream journal ${file}: ${(err as Error).message}`);
     }
-    return new StreamJournal(worker, reader, file, ready.epoch, ready);
+    const journal = new StreamJournal(worker, reader, file, ready.epoch, ready);
+    journal.startCheckpointer(data.sqlite, options);
+    return journal;
   }
 
   /** The last committed seq (0 for a new journal); kept apart from the rows, so pruning never moves it back. */
@@ -156,6 +214,10 @@ export class StreamJournal {
   }
 
   async close(): Promise<void> {
+    // Stopped first: the writer's closing checkpoint must not wait behind one of its.
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    await checkpointer?.terminate();
     if (!this.failure) {
       try {
         await this.call({ type: 'close', id: this.nextId++ });
