@@ -121,4 +121,14 @@ describe('the stream Kafka record', () => {
     expect(recordSpan({ epoch: 'e', first: '4', last: '3' })).toBeUndefined();
     expect(recordSpan({ first: '1', last: '3' })).toBeUndefined();
   });
+
+  it('reads no later format as its own, and refuses a frame without the fields the WebSocket side requires (a missing prev would hide a gap)', () => {
+    const later = consumed(streamRecord(EPOCH, rows(1, 3)));
+    expect(readRecord({ ...later, headers: { ...later.headers, v: Buffer.from('3') } }, cursorAt(0))).toBeUndefined();
+    expect(seqs(readRecord(later, cursorAt(0))?.frames ?? [])).toEqual([1, 2, 3]);
+    const { prev: _prev, ...withoutPrev } = frameOf(2);
+    const bad = encodeBatch([encodeFrame(frameOf(1)), encodeFrame(withoutPrev)]);
+    expect(recordFrames(Buffer.from(bad))).toBeUndefined();
+    expect(recordFrames(Buffer.from(encodeBatch([encodeFrame({ ...frameOf(1), seq: 1.5 })])))).toBeUndefined();
+  });
 });

@@ -286,6 +286,19 @@ describe('stream journal durability across crashes and reboots', () => {
     await again.journal.close();
   });
 
+  it('records no boot where the OS gives no boot id (every commit is then fsynced), and keeps its epoch across a crash', async () => {
+    const file = join(tempDir(), 'paper-stream.db');
+    const journal = await StreamJournal.open(file, { boot: null });
+    const publisher = new StreamPublisher({ journal, clock: systemClock, logger: memoryLogger().logger, metrics: createStreamMetrics(new Registry()) });
+    publisher.publish('t.0', 1);
+    await publisher.flush();
+    expect(meta(file)['boot']).toBeUndefined();
+    await crash(journal);
+    const again = await StreamJournal.open(file, { boot: null });
+    expect([again.epoch, again.head, again.renewedBecause]).toEqual([journal.epoch, 1, undefined]);
+    await again.close();
+  });
+
   it('keeps the epoch of a journal closed cleanly before a reboot: every commit was synced before the clean mark', async () => {
     const file = join(tempDir(), 'paper-stream.db');
     const first = await published(file, 10);

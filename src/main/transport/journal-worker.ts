@@ -52,8 +52,8 @@ export interface JournalWorkerData {
   readonly sqlite: string;
   /** The epoch to record if the journal is new. */
   readonly newEpoch: string;
-  /** This machine's boot (see bootIdentity): commits are fsynced only at checkpoints and at close, so an OS crash can lose the last ones. */
-  readonly boot: string;
+  /** This machine's boot (see bootIdentity): commits are fsynced only at checkpoints and at close, so an OS crash can lose the last ones. Undefined where no boot id can be read: every commit is then fsynced. */
+  readonly boot: string | undefined;
 }
 
 export function journalWorker(): void {
@@ -118,10 +118,15 @@ export function journalWorker(): void {
     putMeta.run('head', String(head));
     // Written with a fsync before any commit: whatever an OS crash takes later, the next open knows
     // this boot wrote here and did not finish cleanly.
-    putMeta.run('boot', data.boot);
     putMeta.run('clean', '0');
-    // No fsync per commit: a group commit costs a write to the OS, not a wait for the disk.
-    db.pragma('synchronous = NORMAL');
+    if (data.boot === undefined) {
+      // Without a boot id a reboot cannot be told from a process crash: every commit stays fsynced.
+      db.prepare("DELETE FROM stream_meta WHERE key = 'boot'").run();
+    } else {
+      putMeta.run('boot', data.boot);
+      // No fsync per commit: a group commit costs a write to the OS, not a wait for the disk.
+      db.pragma('synchronous = NORMAL');
+    }
     // Checkpoints run on the checkpointer's thread (journal-checkpointer.ts), never inside a commit.
     db.pragma('wal_autocheckpoint = 0');
     // A WAL grown by a burst is cut back to this when it starts over (it is reused, not shrunk, otherwise).

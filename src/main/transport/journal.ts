@@ -32,6 +32,8 @@ export interface JournalOptions {
   readonly checkpointIntervalMs?: number;
   /** WAL pages beyond which a checkpoint waits for the writer (default 16,384). */
   readonly restartAbovePages?: number;
+  /** This machine's boot id (default: bootIdentity()); null: none, so every commit is fsynced. */
+  readonly boot?: string | null;
 }
 
 /** A checkpoint the checkpointer finished: WAL pages it found, pages it copied into the database file. */
@@ -60,7 +62,7 @@ export class StreamJournal {
   private failure: string | undefined;
   private checkpointer: Worker | undefined;
   private checkpointFailure: string | undefined;
-  private checkpointWaiters: ((c: JournalCheckpoint) => void)[] = [];
+  private checkpointWaiters: { resolve: (c: JournalCheckpoint) => void; reject: (err: Error) => void }[] = [];
   private readonly readRange;
   private readonly readLatest;
 
@@ -98,6 +100,7 @@ export class StreamJournal {
       this.checkpointer = undefined;
       this.checkpointFailure = why;
       this.post({ type: 'checkpoint-inline' });
+      this.settleCheckpointWaiters(new JournalError(`no more checkpoints on their own thread: ${why}`));
     };
     checkpointer.on('message', (m: CheckpointerReport) => {
       if (m.type === 'fatal') {
@@ -106,7 +109,7 @@ export class StreamJournal {
       }
       const waiters = this.checkpointWaiters;
       this.checkpointWaiters = [];
-      for (const w of waiters) w(m);
+      for (const w of waiters) w.resolve(m);
     });
     checkpointer.on('error', (err) => gone(`journal checkpointer crashed: ${err.message}`));
     checkpointer.on('exit', (code) => gone(`journal checkpointer exited with code ${code}`));
@@ -117,9 +120,16 @@ export class StreamJournal {
     return this.checkpointFailure;
   }
 
-  /** Resolves with the checkpointer's next checkpoint that copied pages (or restarted the WAL). */
+  /** Resolves with the checkpointer's next checkpoint that copied pages (or restarted the WAL); rejects once there will be none. */
   nextCheckpoint(): Promise<JournalCheckpoint> {
-    return new Promise((resolve) => this.checkpointWaiters.push(resolve));
+    if (!this.checkpointer) return Promise.reject(new JournalError(`no checkpointer: ${this.checkpointFailure ?? 'the journal is closed'}`));
+    return new Promise((resolve, reject) => this.checkpointWaiters.push({ resolve, reject }));
+  }
+
+  private settleCheckpointWaiters(err: Error): void {
+    const waiters = this.checkpointWaiters;
+    this.checkpointWaiters = [];
+    for (const w of waiters) w.reject(err);
   }
 
   /** Opens (creating if needed) the journal in `file`. */
@@ -128,7 +138,7 @@ export class StreamJournal {
       file,
       sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
       newEpoch: randomBytes(9).toString('base64url'),
-      boot: bootIdentity(),
+      boot: options.boot === undefined ? bootIdentity() : (options.boot ?? undefined),
     };
     // Dev loaders (tsx, esbuild keepNames) wrap functions in __name(), which the worker's fresh scope lacks.
     const worker = new Worker(`var __name = (f) => f;\n(${journalWorker.toString()})()`, { eval: true, workerData: data });
@@ -217,6 +227,7 @@ export class StreamJournal {
     // Stopped first: the writer's closing checkpoint must not wait behind one of its.
     const checkpointer = this.checkpointer;
     this.checkpointer = undefined;
+    this.settleCheckpointWaiters(new JournalError('the journal is closed'));
     await checkpointer?.terminate();
     if (!this.failure) {
       try {

@@ -176,8 +176,9 @@ export class StreamSubscriber {
     if (this.running) return;
     this.running = true;
     await this.options.backup?.start();
-    // A resumed position is known now: the standby can tail from it (its time, or the backup's start).
-    if (this.options.resume) this.follow(this.options.resume.ts ?? 0);
+    // A resumed position with its time is known now: the standby can tail from it. Without a time it
+    // waits for the first delivery or heartbeat (a read from the topic's start is for a failover only).
+    if (this.options.resume?.ts !== undefined) this.follow(this.options.resume.ts);
     this.watchTimer = this.clock.setInterval(() => this.watch(), Math.max(10, Math.floor(this.o.heartbeatMs / 2)));
     this.connect();
   }
@@ -359,6 +360,8 @@ export class StreamSubscriber {
         if (e.kind === 'deliver') {
           this.deliver(e.frame, channel);
         } else if (e.kind === 'gap') {
+          // Kafka carries every seq: a hole in its own frames means the standby started after the position.
+          if (channel === 'kafka') this.reaimStandby(e.from);
           this.gap(e.from, e.to);
         } else {
           this.options.logger.warn({ previous: e.previous, epoch: e.epoch, via: channel }, 'stream epoch changed: taking a fresh snapshot');
@@ -424,7 +427,11 @@ export class StreamSubscriber {
     this.openGap = { to: Math.max(to, this.openGap?.to ?? 0) };
     if (this.options.backup) {
       this.follow(this.lastDeliveredTs || this.seekTsWithoutDelivery());
-      if (to - from + 1 > this.o.maxReplayGap) this.failover(`gap of ${to - from + 1} messages (${from}-${to})`);
+      if (to - from + 1 > this.o.maxReplayGap) {
+        this.failover(`gap of ${to - from + 1} messages (${from}-${to})`);
+        // A big gap is Kafka's to fill: asked of the WebSocket too, it would cross the wire twice just when the server struggles.
+        if (this.options.backup.available()) return;
+      }
     }
     if (this.replaying || this.wsState !== 'open' || !this.ws) return;
     const last = Math.min(to, from + MAX_REPLAY - 1);
@@ -506,6 +513,17 @@ export class StreamSubscriber {
           this.options.logger.error({ err: (err as Error).message }, 'Kafka standby cannot start');
         },
       );
+  }
+
+  /** The standby's read began past the position (aimed by a heartbeat's time on a connection that was behind): read again from before it. */
+  private reaimStandby(missingFrom: number): void {
+    if (this.standby !== 'on' || this.clock.now() < this.standbyRetryAt) return;
+    this.options.logger.warn({ missingFrom }, 'Kafka standby started after the position; reading again from before it');
+    this.stopStandby();
+    this.standbyRetryAt = 0;
+    this.follow(this.lastDeliveredTs || this.seekTsWithoutDelivery());
+    // At most once a second: a topic that truly lacks those messages is not re-read in a loop.
+    this.standbyRetryAt = this.clock.now() + 1_000;
   }
 
   private stopStandby(): void {

@@ -19,15 +19,19 @@ const db = new BetterSqlite3(data.file, { readonly: true, fileMustExist: true })
 // journal's seqs have no holes after its oldest, so first = last - count + 1. CAST keeps the bytes a blob.
 // The ORDER BY inside group_concat is what makes the order guaranteed (without it SQLite leaves it
 // unspecified); it costs a sort, and still reads about 2x faster than a row per message.
-const readRun = db.prepare<[number, number, number], { count: number; last: number | null; ts: number; frames: Buffer }>(
-  `SELECT count(*) AS count, max(seq) AS last, ts, CAST(group_concat(frame, '' ORDER BY seq) AS BLOB) AS frames
+// (ts is the row of max(seq)'s: SQLite takes a bare column from the row a lone max() picked.)
+const readRun = db.prepare<[number, number, number], { count: number; first: number | null; last: number | null; ts: number; frames: Buffer }>(
+  `SELECT count(*) AS count, min(seq) AS first, max(seq) AS last, ts, CAST(group_concat(frame, '' ORDER BY seq) AS BLOB) AS frames
    FROM (SELECT seq, ts, frame FROM stream_journal WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?)`,
 );
 const loop = new OutboxLoop({
   ...data.tuning,
   read: (from, to, limit) => {
     const run = readRun.get(from, to, limit);
-    return run && run.last !== null && run.count > 0 ? { first: run.last - run.count + 1, last: run.last, ts: run.ts, frames: run.frames } : undefined;
+    if (!run || run.first === null || run.last === null || run.count === 0) return undefined;
+    // Pruning only ever cuts the oldest rows, so a run has no hole; were it otherwise, a record would misname its frames.
+    if (run.last - run.first + 1 !== run.count) throw new Error(`the stream journal has a hole between seq ${run.first} and ${run.last}`);
+    return { first: run.first, last: run.last, ts: run.ts, frames: run.frames };
   },
   epoch: data.epoch,
   acked: data.acked,

@@ -4,7 +4,7 @@
 // message. Readers also take the previous release's records (one frame, headers epoch and seq).
 // docs/PROTOCOL.md, "The Kafka record", is the contract.
 import type { IHeaders, Message } from 'kafkajs';
-import { decodeFrames, encodeBatch, type DataFrame } from '../../../shared/stream';
+import { decodeFrames, encodeBatch, parseServerFrame, type DataFrame } from '../../../shared/stream';
 import type { JournalRow } from '../journal';
 
 export const RECORD_FORMAT = '2';
@@ -82,7 +82,14 @@ export function recordFrames(value: Buffer | null): DataFrame[] | undefined {
   } catch {
     return undefined; // not msgpack
   }
-  return items.length > 0 && items.every(isDataFrame) ? items : undefined;
+  // Checked as strictly as on the WebSocket: a frame without its `prev` would hide a gap from the tracker.
+  const frames: DataFrame[] = [];
+  for (const item of items) {
+    const frame = parseServerFrame(item);
+    if (frame?.op !== 'data') return undefined;
+    frames.push(frame);
+  }
+  return frames.length > 0 ? frames : undefined;
 }
 
 /** Where a reader is in the stream; readRecord moves it on. */
@@ -108,6 +115,9 @@ export interface RecordRead {
  * a faster WebSocket, or a record resent whole after a producer reset. Undefined: not a stream record.
  */
 export function readRecord(message: { readonly value: Buffer | null; readonly headers?: IHeaders }, cursor: RecordCursor): RecordRead | undefined {
+  // A later format is not read as this one (readers are upgraded before the desks that write it).
+  const version = header(message.headers, 'v');
+  if (version !== undefined && version !== RECORD_FORMAT) return undefined;
   const span = recordSpan(message.headers);
   if (span && span.epoch === cursor.position.epoch && span.last <= cursor.lastSeq) {
     cursor.ownEpochSeen = true;
@@ -145,9 +155,4 @@ function seqOf(text: string | undefined): number | undefined {
   if (text === undefined || !/^\d{1,16}$/.test(text)) return undefined;
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : undefined;
-}
-
-function isDataFrame(f: unknown): f is DataFrame {
-  const d = f as Partial<DataFrame> | null;
-  return typeof d === 'object' && d !== null && d.op === 'data' && typeof d.epoch === 'string' && typeof d.seq === 'number';
 }
