@@ -124,14 +124,7 @@ describe('stream journal and publisher', () => {
     expect(renewed.journal.epoch).not.toBe('old-epoch');
     expect([renewed.journal.head, renewed.journal.oldest, renewed.journal.kafkaAcked]).toEqual([0, 1, 0]);
     expect(renewed.journal.renewedBecause).toMatch(/epoch old-epoch .*no head mark.*no rows/);
-    expect(renewed.publisher.publish('t', 'first of the new epoch')).toBe(1);
-    await renewed.publisher.flush();
-    const epoch = renewed.journal.epoch;
-    await renewed.journal.close();
-    // The new epoch keeps its head mark: a reopen goes on in it.
-    const again = await open(file);
-    expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([epoch, 1, undefined]);
-    await again.journal.close();
+    await expectNewEpochGoesOn(renewed, file);
   });
 
   it('prunes by age and count, but never what Kafka has not acknowledged', async () => {
@@ -214,6 +207,17 @@ describe('stream journal and publisher', () => {
 });
 
 /** The writer thread dies without closing the journal, as in a crash of the process. */
+/** A renewed journal issues 1 first, and keeps its new epoch and head mark across a reopen. */
+async function expectNewEpochGoesOn(renewed: Awaited<ReturnType<typeof open>>, file: string): Promise<void> {
+  expect(renewed.publisher.publish('t.0', 'first of the new epoch')).toBe(1);
+  await renewed.publisher.flush();
+  const epoch = renewed.journal.epoch;
+  await renewed.journal.close();
+  const again = await open(file);
+  expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([epoch, 1, undefined]);
+  await again.journal.close();
+}
+
 async function crash(journal: StreamJournal): Promise<void> {
   await (journal as unknown as { worker: Worker }).worker.terminate();
   await journal.close();
@@ -277,13 +281,7 @@ describe('stream journal durability across crashes and reboots', () => {
     expect([renewed.journal.head, renewed.journal.oldest, renewed.journal.kafkaAcked]).toEqual([0, 1, 0]);
     expect(renewed.journal.read(1, 100, 100)).toEqual([]);
     expect(renewed.publisher.snapshot()).toEqual({ seq: 0, state: {} });
-    expect(renewed.publisher.publish('t.0', 'first of the new epoch')).toBe(1);
-    await renewed.publisher.flush();
-    const epoch = renewed.journal.epoch;
-    await renewed.journal.close();
-    const again = await open(file);
-    expect([again.journal.epoch, again.journal.head, again.journal.renewedBecause]).toEqual([epoch, 1, undefined]);
-    await again.journal.close();
+    await expectNewEpochGoesOn(renewed, file);
   });
 
   it('records no boot where the OS gives no boot id (every commit is then fsynced), and keeps its epoch across a crash', async () => {
