@@ -16,3 +16,5 @@ export { ALERT_SEVERITIES, CHALLENGE_REASONS, CHALLENGE_STATUSES, defaultRiskLim
 export type { AlertSeverity, OrderPreview, ChallengeReason, ChallengeStatus, ChallengeStatusChange, LimitAction, RiskAccepted, RiskAlert, RiskDecision, RiskLimits, RiskLimitsInput, RiskLimitsParse, RiskRejectCode, RiskRejection, RiskStatus, TradingStateChange } from './risk';
 export { CommandSchemas, DeskCommandError, InstrumentSpecSchema, OrderTicketSchema, parseCommand } from './commands';
 export type { CommandArgs, CommandName, CommandResult, CommandValues, ParsedCommandArgs } from './commands';
+export { ALWAYS_SHARED_TOPICS, REDACTED_ACCOUNT, SCOPE_TOPICS, VIEWER_LINK_FRAGMENT_KEY, VIEWER_SCOPES, VIEWER_TOKEN_PROTOCOL_PREFIX } from './share';
+export type { CreatedViewerToken, ShareStatus, ViewerConnection, ViewerScope, ViewerToken } from './share';

@@ -113,8 +113,18 @@ function isSeq(n: unknown): n is number {
 export const CLOSE = {
   /** A frame that is not valid msgpack, not a known op, or not valid for the op. */
   BAD_FRAME: 4000,
+  /** A viewer without a valid token: none, malformed, or not signed by this desk (share server). */
+  UNAUTHORIZED: 4001,
   /** No hello within the handshake time. */
   HANDSHAKE_TIMEOUT: 4002,
+  /** The viewer's token expired (at connect, or while connected: closed within a second). */
+  TOKEN_EXPIRED: 4003,
+  /** The viewer's token was revoked (at connect, or while connected: closed within a second). */
+  TOKEN_REVOKED: 4004,
+  /** A share server limit: the viewer count, or connections from one address. */
+  LIMIT: 4009,
+  /** Nothing heard from the viewer (no pong) within the idle timeout. */
+  IDLE: 4010,
   /** The subscriber stayed behind the stream longer than the server keeps its backlog. */
   TOO_SLOW: 4008,
   /** A frame over the size limit. */
