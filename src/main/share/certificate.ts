@@ -1,7 +1,7 @@
 // The share server's TLS certificate: the trader's own PEM files, or a self-signed one made on first use
 // and kept in the data directory. Viewers check it by its SHA-256 fingerprint.
 import { createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -47,13 +47,12 @@ export async function loadShareCertificate(options: ShareCertificateOptions): Pr
   const certPath = join(options.dataDir, SHARE_CERT_FILE);
   const keyPath = join(options.dataDir, SHARE_CERT_KEY_FILE);
   let existing: Omit<ShareCertificate, 'selfSigned' | 'renewed'> | undefined;
-  let hadOne = false;
-  try {
-    readFileSync(certPath);
-    hadOne = true;
-    existing = readOwnCertificate(certPath, keyPath);
-  } catch (err) {
-    if (hadOne) throw new Error(`${(err as Error).message}; delete ${certPath} and ${keyPath} to have a new self-signed certificate made`);
+  if (existsSync(certPath)) {
+    try {
+      existing = readOwnCertificate(certPath, keyPath);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; delete ${certPath} and ${keyPath} to have a new self-signed certificate made`, { cause: err });
+    }
   }
   if (existing && existing.notAfter.getTime() - now > RENEW_BEFORE_MS) return { ...existing, selfSigned: true, renewed: false };
   const made = await makeSelfSigned(now);
@@ -86,14 +85,14 @@ function readPem(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read the share ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read the share ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 
 async function makeSelfSigned(now: number): Promise<{ cert: string; key: string; notAfter: Date }> {
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as x509.X509CertificateCreateSelfSignedParams['keys'];
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const notBefore = new Date(now - 60_000);
   const notAfter = new Date(now + VALIDITY_MS);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -102,7 +101,8 @@ async function makeSelfSigned(now: number): Promise<{ cert: string; key: string;
     notBefore,
     notAfter,
     signingAlgorithm: alg,
-    keys,
+    // Node's webcrypto key pair is the DOM CryptoKeyPair x509 names (no DOM types in this build).
+    keys: keys as never,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -110,7 +110,7 @@ async function makeSelfSigned(now: number): Promise<{ cert: string; key: string;
       new x509.SubjectAlternativeNameExtension(subjectAltNames()),
     ],
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey);
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const key = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
   return { cert: cert.toString('pem'), key, notAfter };
 }

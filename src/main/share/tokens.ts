@@ -256,7 +256,7 @@ function openRegister(file: string): BetterSqlite3.Database {
     return db;
   } catch (err) {
     db?.close();
-    throw new Error(`cannot open the viewer token register ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot open the viewer token register ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -269,7 +269,7 @@ async function loadOrCreateSigningKey(file: string): Promise<KeyObject> {
   try {
     pem = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the viewer-token signing key ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the viewer-token signing key ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (pem === undefined) pem = await createSigningKey(file);
   if ((statSync(file).mode & 0o777) !== 0o600) chmodSync(file, 0o600);

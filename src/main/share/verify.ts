@@ -19,7 +19,7 @@ export function publicKeyFromPem(publicKeyPem: string): KeyObject {
   try {
     key = createPublicKey(publicKeyPem);
   } catch (err) {
-    throw new Error(`not a public key in PEM form: ${(err as Error).message}`);
+    throw new Error(`not a public key in PEM form: ${(err as Error).message}`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`the viewer-token public key must be Ed25519, not ${key.asymmetricKeyType ?? 'unknown'}`);
   // A process verifies against one key or two: the cache stays tiny.
