@@ -2,7 +2,7 @@
 // (share.db) that lists and revokes them. The register never holds a token, only what it granted.
 import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { exportPKCS8, generateKeyPair, SignJWT } from 'jose';
 import type { ViewerScope, ViewerToken } from '../../shared';
@@ -303,6 +303,13 @@ async function createSigningKey(file: string): Promise<string> {
   }
   try {
     linkSync(tmp, file);
+    // The key must survive a crash once a token signed with it has been handed out.
+    const dir = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
     return pem;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
