@@ -15,8 +15,19 @@ describe('loadConfig', () => {
       log: { level: 'info' },
       server: { enabled: false, host: '127.0.0.1', port: 7800 },
       stream: { retentionHours: 24, retentionMessages: 1_000_000 },
+      share: { enabled: false, port: 8443, host: '0.0.0.0' },
       shutdownTimeoutMs: 10_000,
     });
+  });
+
+  it('reads the share block, and wants its certificate and key both or neither', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ share: { enabled: true, port: 9443, cert: '/etc/desk.pem', key: '/etc/desk-key.pem' } }));
+    expect(loadConfig({ flags: { dataDir } }).share).toEqual({ enabled: true, port: 9443, host: '0.0.0.0', cert: '/etc/desk.pem', key: '/etc/desk-key.pem' });
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ share: { cert: '/etc/desk.pem' } }));
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(/share.*give both share\.cert and share\.key/);
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ share: { port: 70000 } }));
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(/share\.port .*must be a port number/);
   });
 
   it('layers defaults < config file < environment < flags', () => {

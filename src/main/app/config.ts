@@ -91,6 +91,18 @@ export const DeskConfigSchema = z.strictObject({
    * Each trading mode has its own topic: `<topic>.paper`, `<topic>.live`.
    */
   kafka: KafkaSettingsSchema.optional(),
+  /** Sharing the stream with remote viewers (HTTPS + WSS, TLS 1.3): off until the trader turns it on. */
+  share: z
+    .strictObject({
+      enabled: flag.default(false),
+      port: port.default(8443),
+      host: z.string().max(253).regex(/^[A-Za-z0-9.:-]*$/, 'must be a host name or an IP address').default('0.0.0.0'),
+      /** The trader's own certificate and key (PEM); neither: a self-signed one in the data directory. */
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+    })
+    .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'give both share.cert and share.key (PEM files), or neither for a self-signed certificate' })
+    .prefault({}),
   /** How long a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
 }).superRefine((c, ctx) => {

@@ -7,6 +7,7 @@ import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
 import type { CliIo } from './io';
 import { tail, type TailOptions } from './tail';
+import { parseLabel, parseScope, parseTtl, tokenCreate, tokenList, tokenPublicKey, tokenRevoke, type TokenCreateOptions, type TokenDirOptions, type TokenListOptions } from './token';
 import { parseResume, parseStreamUrl, parseTopicPatterns, TOKEN_ENV } from './tail-target';
 
 /** Usage errors (unknown flags, bad values, bad configuration) exit with 2. */
@@ -86,8 +87,33 @@ function buildProgram(io: CliIo): Command {
       await tail(opts, io);
     });
 
+  const token = program
+    .command('token')
+    .description('Viewer tokens for sharing the stream: create, list, revoke, and the public key that verifies them (works whether or not the desk runs).');
+  const dirOptions = (cmd: Command) =>
+    cmd
+      .option('--data-dir <path>', 'where databases and secrets live (default: ~/.dualdesk)')
+      .option('--config <file>', 'JSON config file (default: <data-dir>/config.json when present)');
+  dirOptions(token.command('create').description('Create a viewer token and print its viewer link (the token is shown this once).'))
+    .requiredOption('--scope <list>', 'what the viewer sees: market,positions,orders,pnl,alerts,account (at least one besides account)', parseScope)
+    .requiredOption('--ttl <duration>', 'how long the token lives: 30m, 8h, 7d (1m to 30d)', parseTtl)
+    .requiredOption('--label <name>', 'who it is for (1 to 64 printable characters)', parseLabel)
+    .option('--json', 'print {id, token, scope, expiresAt, url} as JSON')
+    .action(async (opts: TokenCreateOptions) => tokenCreate(opts, io));
+  dirOptions(token.command('list').description('List viewer tokens (never the tokens themselves); expired ones for a week.'))
+    .option('--json', 'print a JSON array')
+    .action(async (opts: TokenListOptions) => tokenList(opts, io));
+  dirOptions(token.command('revoke').description("Revoke a viewer token: a running desk closes its viewers within a second.").argument('<id>', "the token's id (token list)"))
+    .action(async (id: string, opts: TokenDirOptions) => tokenRevoke(id, opts, io));
+  dirOptions(token.command('public-key').description('Print the public key (PEM) that verifies this desk\'s viewer tokens.'))
+    .action(async (opts: TokenDirOptions) => tokenPublicKey(opts, io));
+
   // Every subcommand reports errors the same way (one line, exit code 2).
-  for (const cmd of program.commands) cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+  const configure = (cmd: Command): void => {
+    cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+    cmd.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 
