@@ -1,0 +1,138 @@
+// The share benchmarks' rigs: the viewer swarm child (./viewer-swarm.ts) and the baseline, a naive
+// `ws` broadcast over TLS 1.3 — each message encoded once, then `send` to every client in a loop, as
+// a first server of this kind is written.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { encodeBatch, encodeFrame } from '../../src/shared/stream';
+import { now, quote } from './stream-rig';
+
+export type SwarmCommand =
+  | { readonly type: 'pong'; readonly t1: number }
+  | { readonly type: 'connect'; readonly id: number; readonly url: string; readonly n: number; readonly token?: string; readonly dualdesk: boolean; readonly concurrency: number }
+  | { readonly type: 'mark'; readonly id: number }
+  | { readonly type: 'report'; readonly id: number }
+  | { readonly type: 'disconnect'; readonly id: number };
+
+export interface SwarmReport {
+  readonly type: 'report';
+  readonly id: number;
+  /** Messages delivered (summed over every viewer) since the mark. */
+  readonly delivered: number;
+  readonly elapsedMs: number;
+  /** Publish → arrival at a viewer, ms, over every viewer's messages since the mark. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** DualDesk viewers: frames whose prev did not chain (must be 0). */
+  readonly gaps: number;
+  readonly open: number;
+  readonly closeCodes: Record<string, number>;
+}
+
+export type SwarmReply = { readonly type: 'ping'; readonly t0: number } | { readonly type: 'ready'; readonly offsetMs: number; readonly rttMs: number } | { readonly type: 'ok'; readonly id: number } | SwarmReport;
+
+type Request = SwarmCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
+
+/** The viewers, in their own process (their own core). */
+export class ViewerSwarm {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (r: SwarmReply) => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: SwarmReply) => {
+      if (m.type === 'ok' || m.type === 'report') {
+        const w = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        w?.resolve(m);
+      }
+    });
+    child.on('exit', (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`the viewer swarm exited (${code})`));
+      this.waiting.clear();
+    });
+  }
+
+  static async start(): Promise<ViewerSwarm> {
+    const script = fileURLToPath(new URL('./viewer-swarm.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve, reject) => {
+      const on = (m: SwarmReply) => {
+        if (m.type === 'ping') child.send({ type: 'pong', t1: now() } satisfies SwarmCommand);
+        else if (m.type === 'ready') {
+          child.off('message', on);
+          resolve();
+        }
+      };
+      child.on('message', on);
+      child.once('exit', (code) => reject(new Error(`the viewer swarm exited (${code}) before it was ready`)));
+    });
+    return new ViewerSwarm(child);
+  }
+
+  /** Opens `n` viewers, `concurrency` handshakes at a time; resolves once all are open (DualDesk: with their snapshot). */
+  connect(url: string, n: number, options: { token?: string; dualdesk: boolean; concurrency?: number }): Promise<void> {
+    return this.call({ type: 'connect', url, n, dualdesk: options.dualdesk, concurrency: options.concurrency ?? 20, ...(options.token === undefined ? {} : { token: options.token }) }).then(() => undefined);
+  }
+
+  mark(): Promise<void> {
+    return this.call({ type: 'mark' }).then(() => undefined);
+  }
+
+  report(): Promise<SwarmReport> {
+    return this.call({ type: 'report' }) as Promise<SwarmReport>;
+  }
+
+  disconnect(): Promise<void> {
+    return this.call({ type: 'disconnect' }).then(() => undefined);
+  }
+
+  stop(): void {
+    this.child.disconnect();
+  }
+
+  private call(request: Request): Promise<SwarmReply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.child.send({ ...request, id });
+    });
+  }
+}
+
+export interface NaiveBroadcast {
+  readonly url: string;
+  readonly clients: () => number;
+  /** Sends n quotes now, each to every client. */
+  emit(n: number): void;
+  close(): Promise<void>;
+}
+
+/** The baseline: HTTPS + `ws` (TLS 1.3), one data frame per message, sent to each client in turn. */
+export async function startNaiveBroadcast(tls: { cert: string; key: string }): Promise<NaiveBroadcast> {
+  const https = createServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.3' }, (_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ server: https, path: '/stream', perMessageDeflate: false });
+  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  const port = (https.address() as AddressInfo).port;
+  let seq = 0;
+  return {
+    url: `wss://127.0.0.1:${port}/stream`,
+    clients: () => wss.clients.size,
+    emit(n) {
+      for (let k = 0; k < n; k++) {
+        seq++;
+        const q = quote(seq);
+        const bytes = encodeBatch([encodeFrame({ op: 'data', epoch: 'naive', seq, prev: seq - 1, ts: Date.now(), topic: q.topic, data: q.data })]);
+        for (const c of wss.clients) c.send(bytes);
+      }
+    },
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => wss.close(r));
+      https.closeAllConnections();
+      await new Promise((r) => https.close(r));
+    },
+  };
+}
