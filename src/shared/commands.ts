@@ -9,6 +9,7 @@ import type { DeskReconciliation, EquitySnapshot, Fill, KillSwitchReport, Order,
 import type { VenueStatus } from './venue';
 import { SECURITY_TYPES } from './market';
 import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
+import { VIEWER_SCOPES, type CreatedViewerToken, type ShareStatus, type ViewerToken } from './share';
 
 const positive = z.number({ error: 'must be a number' }).finite('must be a finite number').positive('must be above 0');
 const price = positive.max(1e9, 'must be at most 1,000,000,000');
@@ -83,6 +84,23 @@ export const CommandSchemas = {
   getFills: z.strictObject({ limit: z.number().int().min(1).max(1_000).default(200) }),
   /** Venue, stream, Kafka and journal at a glance (the top bar and the transport panel). */
   getHealth: z.strictObject({}),
+  /** Sharing with remote viewers (the share dialog): the share server, its viewers and their tokens. */
+  getShareStatus: z.strictObject({}),
+  /** Turns the share server on or off; port and host default to the configuration's (8443, all interfaces). */
+  setSharing: z.strictObject({
+    enabled: z.boolean(),
+    port: z.number().int().min(0).max(65_535).optional(),
+    host: z.string().min(1).max(255).optional(),
+  }),
+  createViewerToken: z.strictObject({
+    scope: z.array(z.enum(VIEWER_SCOPES)).min(1, 'choose at least one scope').max(VIEWER_SCOPES.length),
+    /** From 1 minute to 30 days. */
+    ttlMinutes: z.number().int().min(1).max(30 * 24 * 60),
+    label: z.string().trim().min(1, 'name the viewer').max(64),
+  }),
+  listViewerTokens: z.strictObject({}),
+  /** Revokes a token: its viewers are closed within a second. */
+  revokeViewerToken: z.strictObject({ id: z.string().min(1).max(64) }),
 } as const;
 
 export type CommandName = keyof typeof CommandSchemas;
@@ -113,6 +131,11 @@ export interface CommandValues {
   previewOrder: OrderPreview;
   getFills: Fill[];
   getHealth: DeskHealth;
+  getShareStatus: ShareStatus;
+  setSharing: ShareStatus;
+  createViewerToken: CreatedViewerToken;
+  listViewerTokens: ViewerToken[];
+  revokeViewerToken: { readonly revoked: boolean };
 }
 export type CommandArgs<N extends CommandName> = z.input<(typeof CommandSchemas)[N]>;
 export type ParsedCommandArgs<N extends CommandName> = z.output<(typeof CommandSchemas)[N]>;

@@ -20,6 +20,10 @@ const UI_CONSUMER = 'ui';
 /** Reads the UI polls: logged only when they fail. */
 const QUIET = new Set<string>(['getHealth', 'getOrders', 'getPositions', 'getEquity', 'getRiskStatus', 'getFills', 'previewOrder', 'getMarketData']);
 
+function notSharing(): never {
+  throw new DeskCommandError('sharing-unavailable', 'Sharing with viewers is not available in this build.');
+}
+
 export class CommandRouter {
   private readonly handlers: Handlers = {
     subscribe: (a, core) => core.subscribe(a.instrument, UI_CONSUMER),
@@ -63,6 +67,12 @@ export class CommandRouter {
     previewOrder: (a, core) => core.previewOrder(a.ticket),
     getFills: (a, core) => core.execution?.fills(a.limit) ?? [],
     getHealth: () => this.target.health(),
+    // Sharing lives beside the trading core (src/main/share); wired by the share server's change.
+    getShareStatus: () => notSharing(),
+    setSharing: () => notSharing(),
+    createViewerToken: () => notSharing(),
+    listViewerTokens: () => notSharing(),
+    revokeViewerToken: () => notSharing(),
     switchMode: async (a) => {
       if (a.mode === 'live' && this.target.mode !== 'live' && a.confirm !== true) {
         throw new DeskCommandError('confirm-required', 'Live trading uses real money: switch again with confirm: true.');
