@@ -26,6 +26,9 @@ export default defineConfig({
           globalSetup: ['test/setup/built.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+          // A page on a loaded 2-core machine may take seconds to show what it was sent: expect.poll's
+          // 1 s default made waits (not assertions of speed) fail under load (outage.test: Send enabled).
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],
