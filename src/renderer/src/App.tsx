@@ -65,7 +65,9 @@ export function App({ desk }: { desk: DeskApi }) {
 function Workstation() {
   const store = useSlices('watchlist', 'venue');
   const mode = store.mode;
-  const [selected, setSelected] = useState<string | undefined>();
+  // The charted instrument is the desk's (every window and viewer charts the same).
+  const selected = store.chartWord();
+  const setSelected = useCallback((word: string) => void store.showChart(word), [store]);
   const [killing, setKilling] = useState<'confirm' | 'running' | undefined>();
   const [killResult, setKillResult] = useState<string | undefined>();
   const ticket = useRef<TicketHandle | undefined>(undefined);
