@@ -563,14 +563,6 @@ export class DeskStore {
     else this.alert('command', 'WARNING', `${item.instrument.symbol} not removed`, removed.error.message);
   }
 
-  /** The instrument charted on the desk (every window and viewer charts the same), by topic word. */
-  chartWord(): string | undefined {
-    const conId = this.workspace?.chart;
-    if (conId === null || conId === undefined) return undefined;
-    for (const item of this.watchlist.values()) if (item.instrument.conId === conId) return item.word;
-    return undefined;
-  }
-
   /** Charts an instrument on the watchlist: shown here at once, then on every window from the desk's answer. */
   async showChart(word: string): Promise<void> {
     const item = this.watchlist.get(word);
