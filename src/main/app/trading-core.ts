@@ -114,7 +114,8 @@ export class TradingCore {
     const onResynced = (s: VenueSnapshot) => {
       this.watchHeldPositions(s);
       this.holdOnMismatch();
-      void this.workspace.venueReady();
+      // Refused only once the core stops (a mode switch): nothing to do then.
+      this.workspace.venueReady().catch((err: unknown) => logger.debug({ err }, 'workspace: not resolved'));
     };
     venue.on('status', onStatus);
     venue.on('alert', onAlert);
