@@ -301,6 +301,8 @@ describe('the reviewer’s findings on the ticket and the modify row', () => {
     expect(await text('ticket-send')).toBe('BUY 1,234.25 MKT');
 
     // A click while the gate still looks at the ticket is not lost: it says why nothing was sent.
+    // The gate's answer for the ticket as it is comes first: only the edited ticket's check is held back.
+    await expect.poll(() => text('risk-verdict')).not.toBe('checking…');
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     await page.route('**/api/commands/previewOrder', async (route) => {
