@@ -171,8 +171,10 @@ export class DeskStore {
       onReset: (reason) => this.alert('stream', 'INFO', 'Stream reset', `${reason}: reloading the state.`),
     });
     await this.subscriber.start();
-    const workspace = await this.api.command('getWorkspace', {});
-    if (workspace.ok) this.setWorkspace(workspace.value);
+    // Not awaited: a core that does not answer must not hold up the health polls that say so.
+    void this.api.command('getWorkspace', {}).then((w) => {
+      if (w.ok) this.setWorkspace(w.value);
+    });
     this.poller = setInterval(() => void this.poll(), POLL_MS);
     await this.poll();
   }
@@ -472,7 +474,7 @@ export class DeskStore {
       // A restarted core knows nothing of this window's subscriptions.
       else if (restarted) this.watchlist.clear();
       if (!this.workspace) {
-        const workspace = await this.api.command('getWorkspace', {});
+        const workspace = await withTimeout((signal) => this.api.command('getWorkspace', {}, { signal }), HEALTH_TIMEOUT_MS);
         if (workspace.ok && !this.workspace) this.setWorkspace(workspace.value);
       }
       void this.syncWatchlist();
