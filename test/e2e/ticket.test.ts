@@ -305,9 +305,12 @@ describe('the reviewer’s findings on the ticket and the modify row', () => {
     await expect.poll(() => text('risk-verdict')).not.toBe('checking…');
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route('**/api/commands/previewOrder', async (route) => {
-      await held;
-      await route.continue();
+    // Each held check goes on before the route is removed (a route removed first is handled twice).
+    const holding: Promise<void>[] = [];
+    await page.route('**/api/commands/previewOrder', (route) => {
+      const going = held.then(() => route.continue());
+      holding.push(going);
+      return going;
     });
     const placed = (await orders()).length;
     try {
@@ -319,6 +322,7 @@ describe('the reviewer’s findings on the ticket and the modify row', () => {
       await expect.poll(() => toast.count()).toBeGreaterThan(0);
     } finally {
       release();
+      await Promise.all(holding);
       await page.unroute('**/api/commands/previewOrder');
     }
     await expect.poll(() => text('risk-verdict')).toContain('passes every check');
