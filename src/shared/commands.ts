@@ -9,6 +9,7 @@ import type { DeskReconciliation, EquitySnapshot, Fill, KillSwitchReport, Order,
 import type { VenueStatus } from './venue';
 import { SECURITY_TYPES } from './market';
 import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
+import type { Workspace } from './workspace';
 import { VIEWER_SCOPES, type CreatedViewerToken, type ShareStatus, type ViewerToken } from './share';
 
 const positive = z.number({ error: 'must be a number' }).finite('must be a finite number').positive('must be above 0');
@@ -84,6 +85,13 @@ export const CommandSchemas = {
   getFills: z.strictObject({ limit: z.number().int().min(1).max(1_000).default(200) }),
   /** Venue, stream, Kafka and journal at a glance (the top bar and the transport panel). */
   getHealth: z.strictObject({}),
+  /** The trader's watchlist and charted instrument, kept by the desk (every window and viewer sees the same). */
+  getWorkspace: z.strictObject({}),
+  /** The venue resolves the instrument first; a duplicate or a full watchlist is refused. */
+  addToWatchlist: z.strictObject({ instrument: InstrumentSpecSchema }),
+  removeFromWatchlist: z.strictObject({ conId: z.number().int().positive() }),
+  /** The instrument to chart (one on the watchlist), or null for none. */
+  showChart: z.strictObject({ conId: z.number().int().positive().nullable() }),
   /** Sharing with remote viewers (the share dialog): the share server, its viewers and their tokens. */
   getShareStatus: z.strictObject({}),
   /** Turns the share server on or off; port and host default to the configuration's (8443, all interfaces). */
@@ -131,6 +139,10 @@ export interface CommandValues {
   previewOrder: OrderPreview;
   getFills: Fill[];
   getHealth: DeskHealth;
+  getWorkspace: Workspace;
+  addToWatchlist: Workspace;
+  removeFromWatchlist: Workspace;
+  showChart: Workspace;
   getShareStatus: ShareStatus;
   setSharing: ShareStatus;
   createViewerToken: CreatedViewerToken;

@@ -18,3 +18,5 @@ export { CommandSchemas, DeskCommandError, InstrumentSpecSchema, OrderTicketSche
 export type { CommandArgs, CommandName, CommandResult, CommandValues, ParsedCommandArgs } from './commands';
 export { ALWAYS_SHARED_TOPICS, REDACTED_ACCOUNT, SCOPE_TOPICS, VIEWER_LINK_FRAGMENT_KEY, VIEWER_SCOPES, VIEWER_TOKEN_PROTOCOL_PREFIX } from './share';
 export type { CreatedViewerToken, ShareStatus, ViewerConnection, ViewerScope, ViewerToken } from './share';
+export { DEFAULT_WATCHLIST, MAX_WATCHLIST } from './workspace';
+export type { WatchlistEntry, Workspace } from './workspace';

@@ -301,11 +301,16 @@ describe('the reviewer’s findings on the ticket and the modify row', () => {
     expect(await text('ticket-send')).toBe('BUY 1,234.25 MKT');
 
     // A click while the gate still looks at the ticket is not lost: it says why nothing was sent.
+    // The gate's answer for the ticket as it is comes first: only the edited ticket's check is held back.
+    await expect.poll(() => text('risk-verdict')).not.toBe('checking…');
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route('**/api/commands/previewOrder', async (route) => {
-      await held;
-      await route.continue();
+    // Each held check goes on before the route is removed (a route removed first is handled twice).
+    const holding: Promise<void>[] = [];
+    await page.route('**/api/commands/previewOrder', (route) => {
+      const going = held.then(() => route.continue());
+      holding.push(going);
+      return going;
     });
     const placed = (await orders()).length;
     try {
@@ -317,6 +322,7 @@ describe('the reviewer’s findings on the ticket and the modify row', () => {
       await expect.poll(() => toast.count()).toBeGreaterThan(0);
     } finally {
       release();
+      await Promise.all(holding);
       await page.unroute('**/api/commands/previewOrder');
     }
     await expect.poll(() => text('risk-verdict')).toContain('passes every check');

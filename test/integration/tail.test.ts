@@ -8,12 +8,13 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { freePort } from '../../scripts/kafka/broker';
 import { CONTROL_TOKEN_FILE } from '../../src/main/app';
+import type { Workspace } from '../../src/shared';
 import { settingsFor } from '../support/kafka';
 import { binDualdesk } from '../support/paths';
 import { serveCommand, startServe, stopServe, type ServeProcess } from '../support/serve';
 import { startStreamHost } from '../support/stream-host';
 import { tempDir } from '../support/fs';
-import { until } from '../support/wait';
+import { until, untilAsync } from '../support/wait';
 
 interface Line {
   readonly epoch: string;
@@ -64,6 +65,10 @@ describe('dualdesk tail against serve --demo', () => {
     // Quotes flow for what the desk watches.
     await serveCommand(serve, 'subscribe', { instrument: { symbol: 'AAPL', secType: 'STK' } });
     await serveCommand(serve, 'subscribe', { instrument: { symbol: 'MSFT', secType: 'STK' } });
+    // The desk streams its own watchlist too (AAPL, MSFT, SPY): SPY leaves it, so the quotes are those subscribed here.
+    let spy: number | undefined;
+    await untilAsync(async () => (spy = (await serveCommand<Workspace>(serve as ServeProcess, 'getWorkspace')).watchlist.find((e) => e.word === 'SPY')?.instrument.conId) !== undefined, 'SPY resolved on the desk’s watchlist');
+    await serveCommand(serve, 'removeFromWatchlist', { conId: spy });
   });
 
   afterAll(async () => {

@@ -18,7 +18,7 @@ type Handlers = { [N in CommandName]: (args: ParsedCommandArgs<N>, core: Trading
 const UI_CONSUMER = 'ui';
 
 /** Reads the UI polls: logged only when they fail. */
-const QUIET = new Set<string>(['getHealth', 'getOrders', 'getPositions', 'getEquity', 'getRiskStatus', 'getFills', 'previewOrder', 'getMarketData']);
+const QUIET = new Set<string>(['getHealth', 'getOrders', 'getPositions', 'getEquity', 'getRiskStatus', 'getFills', 'previewOrder', 'getMarketData', 'getWorkspace']);
 
 function notSharing(): never {
   throw new DeskCommandError('sharing-unavailable', 'Sharing with viewers is not available in this build.');
@@ -67,6 +67,10 @@ export class CommandRouter {
     previewOrder: (a, core) => core.previewOrder(a.ticket),
     getFills: (a, core) => core.execution?.fills(a.limit) ?? [],
     getHealth: () => this.target.health(),
+    getWorkspace: (_a, core) => core.workspace.workspace,
+    addToWatchlist: (a, core) => core.workspace.add(a.instrument),
+    removeFromWatchlist: (a, core) => core.workspace.remove(a.conId),
+    showChart: (a, core) => core.workspace.showChart(a.conId),
     // Sharing lives beside the trading core (src/main/share); wired by the share server's change.
     getShareStatus: () => notSharing(),
     setSharing: () => notSharing(),

@@ -10,8 +10,9 @@ import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
 import { Portfolio, type Discrepancy } from '../portfolio';
 import { RiskEngine, type RiskContext } from '../risk';
-import { KillSwitchRepository, OrderJournalRepository, PortfolioRepository, type Store } from '../store';
+import { KillSwitchRepository, OrderJournalRepository, PortfolioRepository, WorkspaceRepository, type Store } from '../store';
 import type { StreamPublisher } from '../transport';
+import { WorkspaceKeeper } from '../workspace';
 
 export interface TradingCoreOptions {
   readonly mode: TradingMode;
@@ -33,6 +34,8 @@ export class TradingCore {
   readonly marketData: MarketDataHub | undefined;
   readonly execution: ExecutionEngine | undefined;
   readonly killSwitch: KillSwitch | undefined;
+  /** The trader's watchlist and charted instrument, in this mode's database. */
+  readonly workspace: WorkspaceKeeper;
   private readonly detach: (() => void)[] = [];
   /** Instruments resolved in this session, by conId. */
   private readonly instruments = new Map<number, Instrument>();
@@ -62,6 +65,13 @@ export class TradingCore {
         return held.length > 0 ? `${differs(held)} (${mismatchText(held)}): adopt the venue's figures or flatten first.` : undefined;
       }),
     );
+    this.workspace = new WorkspaceKeeper({
+      repository: new WorkspaceRepository(store.db),
+      marketData: venue ? { resolve: (spec) => this.resolve(spec), subscribe: (i, consumer) => this.subscribe(i, consumer), unsubscribe: (conId, consumer) => this.unsubscribe(conId, consumer) } : undefined,
+      publish: (w) => this.bus.publish('workspace', w),
+      clock,
+      logger: logger.child({ component: 'workspace' }),
+    });
     if (!venue) {
       this.marketData = undefined;
       this.execution = undefined;
@@ -104,6 +114,8 @@ export class TradingCore {
     const onResynced = (s: VenueSnapshot) => {
       this.watchHeldPositions(s);
       this.holdOnMismatch();
+      // Refused only once the core stops (a mode switch): nothing to do then.
+      this.workspace.venueReady().catch((err: unknown) => logger.debug({ err }, 'workspace: not resolved'));
     };
     venue.on('status', onStatus);
     venue.on('alert', onAlert);
@@ -115,10 +127,12 @@ export class TradingCore {
   start(): void {
     this.execution?.start();
     this.risk.start();
+    this.workspace.start();
   }
 
   stop(): void {
     for (const d of this.detach.splice(0)) d();
+    this.workspace.stop();
     this.execution?.stop();
     this.marketData?.close();
     this.risk.stop();
@@ -137,6 +151,17 @@ export class TradingCore {
     }
     this.know(sub.instrument);
     return hub.snapshot(sub.instrument.conId) as MarketDataSnapshot;
+  }
+
+  /** What the trader named, as the venue's one contract (refused in the trader's words). */
+  async resolve(spec: InstrumentSpec): Promise<Instrument> {
+    const venue = this.o.venue;
+    if (!venue) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
+    try {
+      return await venue.resolve(spec);
+    } catch (err) {
+      throw asCommandError(err, 'unknown-instrument');
+    }
   }
 
   unsubscribe(conId: number, consumer: string): boolean {

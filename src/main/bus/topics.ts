@@ -1,5 +1,5 @@
 // The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
-import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, KillSwitchProgress, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../shared';
+import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, KillSwitchProgress, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus, Workspace } from '../../shared';
 
 export type { SymbolQuote } from '../../shared';
 import type { Discrepancy } from '../portfolio';
@@ -25,4 +25,6 @@ export type CoreTopics = {
   'venue.alert': VenueAlert;
   /** DualDesk's books and the venue's disagree (positions, equity). */
   'portfolio.discrepancy': Discrepancy;
+  /** The trader's watchlist and charted instrument, whole, at start and after every change. */
+  workspace: Workspace;
 };

@@ -8,4 +8,5 @@ export type { JournaledOrder, NewOrder } from './order-journal';
 export { PortfolioRepository } from './portfolio';
 export type { PortfolioDayRow } from './portfolio';
 export { VenueMemoryRepository } from './venue-memory';
+export { WorkspaceRepository } from './workspace';
 export type { Migration } from './migrations';

@@ -150,4 +150,18 @@ export const MIGRATIONS: readonly Migration[] = [
             attempts   INTEGER NOT NULL
           ) STRICT;`,
   },
+  {
+    version: 8,
+    name: 'workspace: the trader\'s watchlist (in order) and the charted instrument',
+    sql: `CREATE TABLE workspace (
+            id     INTEGER PRIMARY KEY CHECK (id = 1),
+            chart  INTEGER,
+            edited INTEGER NOT NULL
+          ) STRICT;
+          CREATE TABLE watchlist (
+            position   INTEGER PRIMARY KEY,
+            word       TEXT NOT NULL,
+            instrument TEXT NOT NULL
+          ) STRICT;`,
+  },
 ];

@@ -65,7 +65,8 @@ export function App({ desk }: { desk: DeskApi }) {
 function Workstation() {
   const store = useSlices('watchlist', 'venue');
   const mode = store.mode;
-  const [selected, setSelected] = useState<string | undefined>();
+  // The charted instrument is the desk's: every window and viewer charts the same.
+  const chart = store.workspace?.chart;
   const [killing, setKilling] = useState<'confirm' | 'running' | undefined>();
   const [killResult, setKillResult] = useState<string | undefined>();
   const ticket = useRef<TicketHandle | undefined>(undefined);
@@ -102,7 +103,7 @@ function Workstation() {
   const resize = useCallback((panel: Panel) => (px: number) => setSizes((s) => ({ ...s, [panel]: clampSize(panel, px) })), []);
   const panelSize = (selector: string, side: 'width' | 'height') => workspace.current?.querySelector(selector)?.getBoundingClientRect()[side] ?? 0;
 
-  const item = (selected !== undefined ? store.watchlist.get(selected) : undefined) ?? store.watchlist.values().next().value;
+  const item = [...store.watchlist.values()].find((i) => i.instrument.conId === chart) ?? store.watchlist.values().next().value;
 
   const kill = useCallback(async () => {
     setKilling('running');
@@ -148,7 +149,7 @@ function Workstation() {
       />
       <OutageBanner />
       <main className="workspace" data-testid="workspace" ref={workspace}>
-        <Watchlist selected={item?.word} onSelect={setSelected} />
+        <Watchlist selected={item?.word} onSelect={(word) => void store.showChart(word)} />
         <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} size={shown.watch} limits={PANEL_LIMITS.watch} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
         <Chart item={item} />
         <Splitter testId="split-right" label="Order ticket width" axis="x" grows={-1} size={shown.right} limits={PANEL_LIMITS.right} measure={() => panelSize('.right', 'width')} onResize={resize('right')} />

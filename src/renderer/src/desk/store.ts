@@ -27,6 +27,8 @@ import type {
   TradingStateChange,
   VenueAlert,
   VenueStatus,
+  WatchlistEntry,
+  Workspace,
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
 import { price, priceDecimals, qty } from './format';
@@ -82,10 +84,14 @@ const POLL_MS = 1_000;
 /** A core that accepts the connection but does not answer (hung, stopped) is unreachable after this long. */
 const HEALTH_TIMEOUT_MS = 3_000;
 const HIDDEN_FLUSH_MS = 1_000;
+/** Where this browser kept its own watchlist before the desk kept it: moved to the desk once, then deleted. */
 const WATCHLIST_KEY = 'dualdesk.watchlist';
 
 export class DeskStore {
+  /** The desk's watchlist as this window has subscribed it, by topic word, in the desk's order. */
   readonly watchlist = new Map<string, WatchItem>();
+  /** The desk's workspace (watchlist and chart), as the stream last said. */
+  workspace: Workspace | undefined;
   /** By topic word. */
   readonly quotes = new Map<string, SymbolQuote>();
   readonly orders = new Map<string, Order>();
@@ -135,6 +141,8 @@ export class DeskStore {
   private answered = 0;
   /** When the venue reported a quote feed silent, by conId (a newer quote makes it current again). */
   private readonly silentFeeds = new Map<number, number>();
+  /** Watchlist entries the venue could not serve, reported once each. */
+  private readonly unserved = new Set<string>();
   /** The venue's state as last logged, so the activity log gets each change once. */
   private loggedVenue: string | undefined;
 
@@ -163,6 +171,10 @@ export class DeskStore {
       onReset: (reason) => this.alert('stream', 'INFO', 'Stream reset', `${reason}: reloading the state.`),
     });
     await this.subscriber.start();
+    // Not awaited: a core that does not answer must not hold up the health polls that say so.
+    void this.api.command('getWorkspace', {}).then((w) => {
+      if (w.ok) this.setWorkspace(w.value);
+    });
     this.poller = setInterval(() => void this.poll(), POLL_MS);
     await this.poll();
   }
@@ -230,7 +242,11 @@ export class DeskStore {
 
   private onSnapshot(epoch: string, state: Readonly<Record<string, unknown>>): void {
     // Another stream (the other mode's, or a recreated one): its books replace these, whatever the commands said meanwhile.
-    if (this.epoch !== undefined && epoch !== this.epoch) this.clearBooks();
+    if (this.epoch !== undefined && epoch !== this.epoch) {
+      this.clearBooks();
+      // The other mode's workspace (or a recreated desk's) is not newer or older than this one: it replaces it.
+      this.workspace = undefined;
+    }
     this.epoch = epoch;
     for (const [topic, data] of Object.entries(state)) this.apply(topic, data, true);
     // The snapshot holds the latest of each topic; lists (fills) and computed views come from the core.
@@ -272,6 +288,9 @@ export class DeskStore {
       }
       case 'order':
         this.upsertOrder(data as Order, fromSnapshot);
+        return;
+      case 'workspace':
+        this.setWorkspace(data as Workspace);
         return;
       case 'position': {
         const p = data as Position;
@@ -454,6 +473,10 @@ export class DeskStore {
       if (switches === this.switches && health.value.mode !== this.mode) void this.modeSwitched(health.value.mode);
       // A restarted core knows nothing of this window's subscriptions.
       else if (restarted) this.watchlist.clear();
+      if (!this.workspace) {
+        const workspace = await withTimeout((signal) => this.api.command('getWorkspace', {}, { signal }), HEALTH_TIMEOUT_MS);
+        if (workspace.ok && !this.workspace) this.setWorkspace(workspace.value);
+      }
       void this.syncWatchlist();
     }
     const state = this.subscriber?.state();
@@ -524,55 +547,84 @@ export class DeskStore {
     return this.api.command(name, args);
   }
 
-  /** Adds a symbol: the venue resolves it (its error is the answer when it cannot). */
+  /** Adds a symbol to the desk's watchlist: the venue resolves it (its error is the answer when it cannot). */
   async watch(symbol: string, secType: Instrument['secType'] = 'STK'): Promise<CommandResult<WatchItem>> {
-    const result = await this.api.command('subscribe', { instrument: { symbol, secType } });
+    const added = await this.api.command('addToWatchlist', { instrument: { symbol, secType } });
+    if (!added.ok) return added;
+    this.setWorkspace(added.value);
+    const entry = added.value.watchlist[added.value.watchlist.length - 1] as WatchlistEntry;
+    return this.watchEntry(entry);
+  }
+
+  /** Removes a symbol from the desk's watchlist (every window follows). */
+  async unwatch(word: string): Promise<void> {
+    const item = this.watchlist.get(word);
+    if (!item) return;
+    const removed = await this.api.command('removeFromWatchlist', { conId: item.instrument.conId });
+    if (removed.ok) this.setWorkspace(removed.value);
+    else this.alert('command', 'WARNING', `${item.instrument.symbol} not removed`, removed.error.message);
+  }
+
+  /** Charts an instrument on the watchlist: shown here at once, then on every window from the desk's answer. */
+  async showChart(word: string): Promise<void> {
+    const item = this.watchlist.get(word);
+    if (!item || !this.workspace || this.workspace.chart === item.instrument.conId) return;
+    this.workspace = { ...this.workspace, chart: item.instrument.conId };
+    this.touch('watchlist');
+    const shown = await this.api.command('showChart', { conId: item.instrument.conId });
+    if (shown.ok) this.setWorkspace(shown.value);
+  }
+
+  /** The desk's workspace changed: entries gone are dropped here (and their quotes released), new ones subscribed. */
+  private setWorkspace(workspace: Workspace): void {
+    // Answers and stream messages cross: an older workspace never replaces a newer one.
+    if (this.workspace && workspace.edited < this.workspace.edited) return;
+    this.workspace = workspace;
+    const kept = new Set(workspace.watchlist.map((e) => e.instrument.conId));
+    const items = [...this.watchlist.values()];
+    for (const item of items) {
+      if (kept.has(item.instrument.conId)) continue;
+      this.watchlist.delete(item.word);
+      void this.api.command('unsubscribe', { conId: item.instrument.conId });
+    }
+    this.order();
+    this.touch('watchlist');
+    void this.syncWatchlist();
+  }
+
+  /** The map in the desk's order (a Map iterates in insertion order). */
+  private order(): void {
+    const rank = new Map(this.workspace?.watchlist.map((e, i) => [e.instrument.conId, i]));
+    const items = [...this.watchlist.values()].sort((a, b) => (rank.get(a.instrument.conId) ?? Infinity) - (rank.get(b.instrument.conId) ?? Infinity));
+    this.watchlist.clear();
+    for (const item of items) this.watchlist.set(item.word, item);
+  }
+
+  /** This window's quotes for one entry of the desk's watchlist (the desk resolved it: the answer names the contract). */
+  private async watchEntry(entry: WatchlistEntry): Promise<CommandResult<WatchItem>> {
+    const result = await this.api.command('subscribe', { instrument: entry.instrument });
     if (!result.ok) return result;
     const item = { word: result.value.word, instrument: result.value.instrument };
-    this.watchlist.set(item.word, item);
-    if (result.value.quote && !this.quotes.has(item.word)) this.quotes.set(item.word, result.value.quote);
-    const saved = this.saved();
-    const key = savedKey(item.instrument.localSymbol || item.instrument.symbol, item.instrument.secType);
-    if (!saved.some((x) => savedKey(x.symbol, x.secType) === key) && !saved.some((x) => savedKey(x.symbol, x.secType) === savedKey(symbol, secType))) {
-      this.save([...saved, { symbol: item.instrument.localSymbol || item.instrument.symbol, secType: item.instrument.secType }]);
+    // Removed meanwhile (by another window): not shown, and the quotes just asked for are released.
+    if (!this.workspace?.watchlist.some((e) => e.instrument.conId === item.instrument.conId || (e.instrument.conId === undefined && e.word === entry.word))) {
+      void this.api.command('unsubscribe', { conId: item.instrument.conId });
+      return { ok: true, value: item };
     }
+    if (!this.watchlist.has(item.word)) this.watchlist.set(item.word, item);
+    else void this.api.command('unsubscribe', { conId: item.instrument.conId });
+    if (result.value.quote && !this.quotes.has(item.word)) this.quotes.set(item.word, result.value.quote);
+    this.order();
     this.touch('watchlist');
     this.touch('quotes');
     return { ok: true, value: item };
   }
 
-  async unwatch(word: string): Promise<void> {
-    const item = this.watchlist.get(word);
-    if (!item) return;
-    this.watchlist.delete(word);
-    const gone = [savedKey(item.instrument.symbol, item.instrument.secType), savedKey(item.instrument.localSymbol, item.instrument.secType)];
-    this.save(this.saved().filter((x) => !gone.includes(savedKey(x.symbol, x.secType))));
-    this.touch('watchlist');
-    await this.api.command('unsubscribe', { conId: item.instrument.conId });
-  }
-
-  /** The symbols the trader keeps on the watchlist (this browser's, or this window's), in order. */
-  private saved(): SavedSymbol[] {
-    const raw = localStorage.getItem(WATCHLIST_KEY);
-    if (raw === null) return DEFAULT_WATCHLIST;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      return Array.isArray(parsed) ? parsed.filter(isSavedSymbol) : DEFAULT_WATCHLIST;
-    } catch {
-      return DEFAULT_WATCHLIST;
-    }
-  }
-
-  private save(list: SavedSymbol[]): void {
-    localStorage.setItem(WATCHLIST_KEY, JSON.stringify(list));
-  }
-
   /**
-   * Subscribes every saved symbol the core has not got yet, once the venue is in sync (after a start,
-   * a mode switch or a core restart); a symbol the venue does not know is reported and dropped.
+   * Subscribes every entry of the desk's watchlist this window has not got yet, once the venue is in sync
+   * (after a start, a mode switch or a core restart); first, once, moves this browser's old watchlist to the desk.
    */
   private async syncWatchlist(): Promise<void> {
-    if (this.syncing || !this.health) return;
+    if (this.syncing || !this.health || !this.workspace) return;
     const venue = this.health.venue;
     if (!this.health.venueConfigured) {
       if (!this.noVenueShown) this.alert('venue', 'INFO', 'No venue', 'DualDesk runs without a venue: start it with --demo, or --venue tws|gateway, to trade and see quotes.');
@@ -580,17 +632,18 @@ export class DeskStore {
       return;
     }
     if (!venue || !venue.synced || (venue.state !== 'connected' && venue.state !== 'degraded-data')) return;
-    const have = new Set([...this.watchlist.values()].flatMap((i) => [savedKey(i.instrument.symbol, i.instrument.secType), savedKey(i.instrument.localSymbol, i.instrument.secType)]));
-    const missing = this.saved().filter((x) => !have.has(savedKey(x.symbol, x.secType)));
-    if (missing.length === 0) return;
     this.syncing = true;
     try {
-      for (const x of missing) {
-        const r = await this.watch(x.symbol, x.secType);
-        if (r.ok) continue;
-        if (r.error.code === 'unknown-instrument') {
-          this.save(this.saved().filter((y) => savedKey(y.symbol, y.secType) !== savedKey(x.symbol, x.secType)));
-          this.alert('venue', 'WARNING', `${x.symbol} removed from the watchlist`, r.error.message);
+      await this.moveOldWatchlist();
+      const have = new Set([...this.watchlist.values()].map((i) => i.instrument.conId));
+      const missing = this.workspace.watchlist.filter((e) => !this.unserved.has(e.word) && (e.instrument.conId === undefined || !have.has(e.instrument.conId)));
+      if (missing.length === 0) return;
+      for (const entry of missing) {
+        const r = await this.watchEntry(entry);
+        // Reported once; the entry stays on the desk's list until the trader removes it.
+        if (!r.ok && r.error.code === 'unknown-instrument' && !this.unserved.has(entry.word)) {
+          this.unserved.add(entry.word);
+          this.alert('venue', 'WARNING', `${entry.word}: no quotes`, r.error.message);
         }
         // Anything else (the venue reconnecting, the core switching) is tried again at the next poll.
       }
@@ -598,6 +651,30 @@ export class DeskStore {
     } finally {
       this.syncing = false;
     }
+  }
+
+  /** A watchlist kept in this browser before the desk kept it goes to a desk never edited yet, then the key goes. */
+  private async moveOldWatchlist(): Promise<void> {
+    const raw = localStorage.getItem(WATCHLIST_KEY);
+    if (raw === null || !this.workspace) return;
+    if (this.workspace.edited !== 0) {
+      localStorage.removeItem(WATCHLIST_KEY);
+      return;
+    }
+    let saved: SavedSymbol[] = [];
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (Array.isArray(parsed)) saved = parsed.filter(isSavedSymbol);
+    } catch {
+      // Unreadable: nothing to move.
+    }
+    for (const x of saved) {
+      const r = await this.api.command('addToWatchlist', { instrument: { symbol: x.symbol, secType: x.secType } });
+      if (r.ok) this.setWorkspace(r.value);
+      // Another window moving the same list, or a symbol the venue no longer knows: nothing more to do for it.
+      else if (r.error.code !== 'already-on-watchlist' && r.error.code !== 'unknown-instrument' && r.error.code !== 'watchlist-full') return;
+    }
+    localStorage.removeItem(WATCHLIST_KEY);
   }
 
   /** The other mode's core has its own orders, positions and subscriptions: start over there. */
@@ -609,6 +686,8 @@ export class DeskStore {
     this.quotes.clear();
     this.pendingQuotes.clear();
     this.watchlist.clear();
+    // The other mode's database has its own workspace: its stream's snapshot brings it.
+    this.workspace = undefined;
     this.venue = undefined;
     this.loggedVenue = undefined;
     this.health = undefined;
@@ -668,18 +747,10 @@ interface SavedSymbol {
   readonly secType: Instrument['secType'];
 }
 
-const savedKey = (symbol: string, secType: string) => `${secType}:${symbol.toUpperCase()}`;
-
 function isSavedSymbol(x: unknown): x is SavedSymbol {
   const o = x as { symbol?: unknown; secType?: unknown } | null;
   return typeof o?.symbol === 'string' && (o.secType === 'STK' || o.secType === 'CASH' || o.secType === 'FUT');
 }
-
-const DEFAULT_WATCHLIST: SavedSymbol[] = [
-  { symbol: 'AAPL', secType: 'STK' },
-  { symbol: 'MSFT', secType: 'STK' },
-  { symbol: 'SPY', secType: 'STK' },
-];
 
 const consoleLog = {
   debug: () => undefined,
