@@ -11,3 +11,5 @@ export { redactAccounts, viewOf } from './view';
 export type { ViewerView } from './view';
 export { AddressGate } from './address-gate';
 export type { AddressGateLimits, GateRefusal } from './address-gate';
+export { DeskSharing, SharingError } from './sharing';
+export type { DeskSharingOptions, SharingSettings } from './sharing';
