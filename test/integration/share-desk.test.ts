@@ -1,12 +1,14 @@
 // `dualdesk serve --share-port`: the built CLI shares the stream over TLS 1.3, says where and with which
 // certificate fingerprint, answers the share commands, and refuses a share port in use with one line.
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { VIEWER_TOKEN_PROTOCOL_PREFIX, type CreatedViewerToken, type ShareStatus, type ViewerToken } from '../../src/shared';
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/stream';
+import { UI_CSP } from '../../src/shared/csp';
 import { fingerprintOf, SHARE_CERT_FILE } from '../../src/main/share';
 import { tempDir } from '../support/fs';
 import { serveCommand, serveUntilExit, startServe } from '../support/serve';
@@ -19,6 +21,18 @@ async function busyPort(): Promise<{ server: Server; port: number }> {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   return { server, port: address.port };
+}
+
+function httpsGet(port: number, path: string, ca: string): Promise<{ status: number; type: string; csp: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, ca }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), csp: String(res.headers['content-security-policy'] ?? ''), body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describe('dualdesk serve --share-port', () => {
@@ -35,6 +49,14 @@ describe('dualdesk serve --share-port', () => {
     expect(status).toMatchObject({ enabled: true, host: '127.0.0.1', fingerprint: fingerprintOf(cert), viewers: [], maxViewers: 1_000 });
     const ready = (await (await fetch(new URL('/ready', serve.url.origin))).json()) as { dependencies: Record<string, { ok: boolean; detail?: string }> };
     expect(ready.dependencies['share']).toMatchObject({ ok: true });
+
+    // The viewer page is the built web UI, with the UI's CSP; the page learns it is a viewer from /viewer.json.
+    const page = await httpsGet(status.port!, '/', cert);
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/text\/html/);
+    expect(page.csp).toBe(UI_CSP);
+    expect(JSON.parse((await httpsGet(status.port!, '/viewer.json', cert)).body)).toMatchObject({ viewer: true });
+    expect((await httpsGet(status.port!, '/api/commands/placeOrder', cert)).status).toBe(404);
 
     const created = await serveCommand<CreatedViewerToken>(serve, 'createViewerToken', { scope: ['market'], ttlMinutes: 10, label: 'Alice' });
     expect(created.url).toBe(`https://127.0.0.1:${status.port}/#token=${encodeURIComponent(created.token)}`);
