@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 import { VIEWER_TOKEN_PROTOCOL_PREFIX, type CreatedViewerToken, type ShareStatus, type ViewerToken } from '../../src/shared';
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/stream';
 import { UI_CSP } from '../../src/shared/csp';
+import { createDesk, loadConfig } from '../../src/main/app';
+import { createLogger } from '../../src/main/ops';
 import { fingerprintOf, SHARE_CERT_FILE } from '../../src/main/share';
 import { tempDir } from '../support/fs';
 import { serveCommand, serveUntilExit, startServe } from '../support/serve';
@@ -97,5 +99,41 @@ describe('dualdesk serve --share-port', () => {
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`port ${busy.port} on 127\\.0\\.0\\.1 is in use`));
+  });
+});
+
+describe('sharing follows the trading mode', () => {
+  it('moves viewers to the new mode’s stream: closed as the stream changed (1012), and served the new epoch on reconnecting', async () => {
+    const dataDir = tempDir();
+    const desk = createDesk(loadConfig({ flags: { dataDir, demo: true, 'share.enabled': true, 'share.port': 0, 'share.host': '127.0.0.1' } }), { logger: createLogger({ level: 'silent' }) });
+    onTestFinished(() => desk.stop());
+    await desk.start();
+    const status = desk.sharing.status();
+    expect(status.enabled).toBe(true);
+    const cert = readFileSync(join(dataDir, SHARE_CERT_FILE), 'utf8');
+    const created = await desk.command('createViewerToken', { scope: ['market'], ttlMinutes: 10, label: 'Bob' });
+    if (!created.ok) throw new Error(created.error.message);
+    const { token } = created.value as CreatedViewerToken;
+    const join1 = async () => {
+      const frames: ServerFrame[] = [];
+      const ws = new WebSocket(`wss://127.0.0.1:${status.port}/stream`, [STREAM_PROTOCOL, `${VIEWER_TOKEN_PROTOCOL_PREFIX}${token}`], { ca: cert });
+      ws.on('message', (d: Buffer) => frames.push(...(decodeFrames(d) as ServerFrame[])));
+      const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.send(encodeFrame({ op: 'hello' }));
+      await until(() => frames.some((f) => f.op === 'welcome'), 'the welcome');
+      onTestFinished(() => ws.terminate());
+      return { frames, closed, epoch: (frames.find((f) => f.op === 'welcome') as { epoch: string }).epoch };
+    };
+    const before = await join1();
+    expect(before.epoch).toBe(desk.stream!.publisher.epoch);
+    await desk.switchMode('live');
+    expect(await before.closed).toBe(1012);
+    const after = await join1();
+    expect(after.epoch).toBe(desk.stream!.publisher.epoch);
+    expect(after.epoch).not.toBe(before.epoch);
   });
 });
