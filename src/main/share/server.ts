@@ -104,6 +104,8 @@ export class ShareServer {
   private readonly wss: WebSocketServer;
   private readonly gate: AddressGate;
   private readonly viewers = new Map<number, Viewer>();
+  /** Every TCP connection let in, upgraded or not (one still in its TLS handshake keeps the port open on stop). */
+  private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private bound: { host: string; port: number } | undefined;
   private source: StreamSource | undefined;
@@ -239,6 +241,7 @@ export class ShareServer {
     for (const v of this.viewers.values()) this.clearTimers(v);
     await this.stream.close();
     server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await closed;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
@@ -251,7 +254,11 @@ export class ShareServer {
       socket.destroy();
       return;
     }
-    socket.once('close', () => this.gate.release(address));
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.gate.release(address);
+    });
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
