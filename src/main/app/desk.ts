@@ -8,6 +8,7 @@ import { createLocalServer, tokenMatches, type LocalServer } from '../server';
 import { createStreamMetrics, StreamServer, type StreamSource } from '../transport';
 import { systemClock } from '../clock';
 import { createDemoSimulator, DEMO_VENUE_STATE_FILE, type Simulator } from '../sim';
+import { DeskSharing } from '../share';
 import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
 import { ensureDataDir, loadOrCreateControlToken } from './data-dir';
@@ -50,6 +51,8 @@ export interface Desk {
   readonly command: (name: string, args: unknown) => Promise<CommandResult<unknown>>;
   /** The current mode's trading core. */
   readonly core: TradingCore | undefined;
+  /** Sharing the stream with remote viewers (the share server and the viewer tokens). */
+  readonly sharing: DeskSharing;
 }
 
 export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Desk {
@@ -92,6 +95,15 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     stop: () => streamServer.close(),
   };
 
+  const sharing = new DeskSharing({
+    dataDir: config.dataDir,
+    settings: config.share,
+    logger,
+    metrics,
+    clock: systemClock,
+    ...(config.server.uiDir === undefined ? {} : { uiDir: config.server.uiDir }),
+  });
+
   const trading = new TradingScope({
     config,
     logger,
@@ -100,7 +112,10 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     metrics,
     demoVenue: () => simulator?.address,
     onModeChange: showMode,
-    onStream: (source) => streamServer.setSource(source),
+    onStream: (source) => {
+      streamServer.setSource(source);
+      sharing.setSource(source);
+    },
   });
 
   const checks: ReadinessCheck[] = [
@@ -130,7 +145,9 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   ];
 
   const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: trading.mode });
-  const readiness = () => checkReadiness(checks);
+  // The share server is reported while sharing is on (or failed to come on); viewers are not the trader's readiness.
+  const shareCheck: ReadinessCheck = { name: 'share', optional: true, check: () => sharing.readiness() ?? { ok: true, detail: 'off' } };
+  const readiness = () => checkReadiness(sharing.readiness() === undefined ? checks : [...checks, shareCheck]);
 
   const session = randomUUID();
   const health = async (): Promise<DeskHealth> => {
@@ -163,6 +180,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
       },
       switchMode: (mode) => trading.switchTo(mode),
       health,
+      sharing,
     },
     logger.child({ component: 'commands' }),
   );
@@ -193,8 +211,21 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     server,
     info,
     readiness,
-    start: () => lifecycle.start(),
-    stop: () => lifecycle.stop(),
+    // Sharing comes on after everything else (the trader's desk first) and goes off first.
+    start: async () => {
+      await lifecycle.start();
+      try {
+        await sharing.start();
+      } catch (err) {
+        await sharing.stop();
+        await lifecycle.stop();
+        throw err;
+      }
+    },
+    stop: async () => {
+      await sharing.stop();
+      await lifecycle.stop();
+    },
     get mode() {
       return trading.mode;
     },
@@ -213,5 +244,6 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     get core() {
       return trading.core;
     },
+    sharing,
   };
 }
