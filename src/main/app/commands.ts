@@ -3,6 +3,7 @@
 import { CommandSchemas, DeskCommandError, parseCommand, type CommandName, type CommandResult, type DeskHealth, type ParsedCommandArgs, type TradingMode } from '../../shared';
 import type { Logger } from '../ops';
 import { RiskLimitsError } from '../risk';
+import { ViewerTokenError, type DeskSharing } from '../share';
 import type { TradingCore } from './trading-core';
 
 export interface CommandTarget {
@@ -10,6 +11,8 @@ export interface CommandTarget {
   readonly mode: TradingMode;
   switchMode(mode: TradingMode): Promise<void>;
   health(): Promise<DeskHealth>;
+  /** Sharing with viewers; absent where the desk does not share (then the share commands are refused). */
+  readonly sharing?: Pick<DeskSharing, 'status' | 'setSharing' | 'createViewerToken' | 'listViewerTokens' | 'revokeViewerToken'>;
 }
 
 type Handlers = { [N in CommandName]: (args: ParsedCommandArgs<N>, core: TradingCore) => unknown };
@@ -20,9 +23,8 @@ const UI_CONSUMER = 'ui';
 /** Reads the UI polls: logged only when they fail. */
 const QUIET = new Set<string>(['getHealth', 'getOrders', 'getPositions', 'getEquity', 'getRiskStatus', 'getFills', 'previewOrder', 'getMarketData']);
 
-function notSharing(): never {
-  throw new DeskCommandError('sharing-unavailable', 'Sharing with viewers is not available in this build.');
-}
+/** Commands that answer without a trading core (while the desk starts or switches mode). */
+const WITHOUT_CORE = new Set<string>(['getHealth', 'getShareStatus', 'setSharing', 'createViewerToken', 'listViewerTokens', 'revokeViewerToken']);
 
 export class CommandRouter {
   private readonly handlers: Handlers = {
@@ -67,12 +69,12 @@ export class CommandRouter {
     previewOrder: (a, core) => core.previewOrder(a.ticket),
     getFills: (a, core) => core.execution?.fills(a.limit) ?? [],
     getHealth: () => this.target.health(),
-    // Sharing lives beside the trading core (src/main/share); wired by the share server's change.
-    getShareStatus: () => notSharing(),
-    setSharing: () => notSharing(),
-    createViewerToken: () => notSharing(),
-    listViewerTokens: () => notSharing(),
-    revokeViewerToken: () => notSharing(),
+    // Sharing lives beside the trading core (src/main/share): it answers in either mode.
+    getShareStatus: () => this.sharing().status(),
+    setSharing: (a) => this.sharing().setSharing(a),
+    createViewerToken: (a) => this.tokenRequest(() => this.sharing().createViewerToken(a)),
+    listViewerTokens: () => this.sharing().listViewerTokens(),
+    revokeViewerToken: (a) => this.tokenRequest(() => this.sharing().revokeViewerToken(a.id)),
     switchMode: async (a) => {
       if (a.mode === 'live' && this.target.mode !== 'live' && a.confirm !== true) {
         throw new DeskCommandError('confirm-required', 'Live trading uses real money: switch again with confirm: true.');
@@ -98,7 +100,7 @@ export class CommandRouter {
       const parsed = parseCommand(name, args);
       const core = this.target.core();
       // Health answers while the core starts or switches: that is when the trader needs it most.
-      if (!core && name !== 'getHealth') throw new DeskCommandError('not-ready', 'DualDesk is starting or switching mode; try again in a moment.');
+      if (!core && !WITHOUT_CORE.has(name)) throw new DeskCommandError('not-ready', 'DualDesk is starting or switching mode; try again in a moment.');
       const handler = this.handlers[name] as (a: unknown, c: TradingCore) => unknown;
       const value = await handler(parsed, core as TradingCore);
       if (!QUIET.has(name)) this.logger.info({ command: name }, 'command done');
@@ -110,6 +112,21 @@ export class CommandRouter {
       }
       this.logger.error({ err, command: name }, 'command failed');
       return { ok: false, error: { code: 'internal', message: `${name} failed unexpectedly; see the DualDesk log.` } };
+    }
+  }
+
+  private sharing(): NonNullable<CommandTarget['sharing']> {
+    if (!this.target.sharing) throw new DeskCommandError('sharing-unavailable', 'Sharing with viewers is not available here.');
+    return this.target.sharing;
+  }
+
+  /** A token request the register refuses (unknown id, bad label) is the trader's to fix, not an internal failure. */
+  private async tokenRequest<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof ViewerTokenError) throw new DeskCommandError('invalid-viewer-token', err.message);
+      throw err;
     }
   }
 

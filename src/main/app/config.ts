@@ -100,6 +100,22 @@ export const DeskConfigSchema = z.strictObject({
       /** The trader's own certificate and key (PEM); neither: a self-signed one in the data directory. */
       cert: z.string().min(1).optional(),
       key: z.string().min(1).optional(),
+      /** Viewers at once; one more is closed with 4009. */
+      maxViewers: wholeNumber(z.number().int().min(1).max(100_000)).default(1_000),
+      /** Open connections from one address. */
+      maxConnectionsPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).default(20),
+      /** New connections from one address per second (refused before any TLS work). */
+      connectionsPerSecond: wholeNumber(z.number().int().min(1).max(100_000)).default(10),
+      /** A viewer's frame (hello, replay) in bytes. */
+      maxFrameBytes: wholeNumber(z.number().int().min(256).max(1024 * 1024)).default(4 * 1024),
+      /** TLS handshake and HTTP upgrade. */
+      handshakeTimeoutMs: wholeNumber(z.number().int().min(100).max(120_000)).default(5_000),
+      /** A viewer that says no hello within this is closed with 4010. */
+      idleTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
+      /** A viewer behind the stream longer than this is closed with 4008. */
+      maxBehindMs: wholeNumber(z.number().int().min(1_000).max(600_000)).default(30_000),
+      /** Bytes queued for a viewer above which it gets no live frames until it drains. */
+      highWaterBytes: wholeNumber(z.number().int().min(64 * 1024).max(64 * 1024 * 1024)).default(1024 * 1024),
     })
     .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'give both share.cert and share.key (PEM files), or neither for a self-signed certificate' })
     .prefault({}),
@@ -134,6 +150,8 @@ export const EXTERNAL_SETTINGS: readonly ExternalSetting[] = [
   { path: 'venue.clientId', env: 'DUALDESK_CLIENT_ID', flag: '--client-id' },
   { path: 'venue.account', env: 'DUALDESK_ACCOUNT', flag: '--account' },
   { path: 'kafka.brokers', env: 'DUALDESK_KAFKA', flag: '--kafka' },
+  { path: 'share.port', env: 'DUALDESK_SHARE_PORT', flag: '--share-port' },
+  { path: 'share.host', env: 'DUALDESK_SHARE_HOST', flag: '--share-host' },
 ];
 
 export const CONFIG_FILE_ENV = 'DUALDESK_CONFIG';

@@ -8,6 +8,7 @@ import { createLocalServer, tokenMatches, type LocalServer } from '../server';
 import { createStreamMetrics, StreamServer, type StreamSource } from '../transport';
 import { systemClock } from '../clock';
 import { createDemoSimulator, DEMO_VENUE_STATE_FILE, type Simulator } from '../sim';
+import { DeskSharing } from '../share';
 import packageJson from '../../../package.json';
 import type { DeskConfig } from './config';
 import { ensureDataDir, loadOrCreateControlToken } from './data-dir';
@@ -50,6 +51,8 @@ export interface Desk {
   readonly command: (name: string, args: unknown) => Promise<CommandResult<unknown>>;
   /** The current mode's trading core. */
   readonly core: TradingCore | undefined;
+  /** Sharing the stream with remote viewers (the share server and the viewer tokens). */
+  readonly sharing: DeskSharing;
 }
 
 export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Desk {
@@ -92,6 +95,20 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     stop: () => streamServer.close(),
   };
 
+  const sharing = new DeskSharing({
+    dataDir: config.dataDir,
+    settings: config.share,
+    logger,
+    metrics,
+    clock: systemClock,
+    ...(config.server.uiDir === undefined ? {} : { uiDir: config.server.uiDir }),
+  });
+  const sharingService: Service = {
+    name: 'share-server',
+    start: () => sharing.start(),
+    stop: () => sharing.stop(),
+  };
+
   const trading = new TradingScope({
     config,
     logger,
@@ -100,7 +117,10 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     metrics,
     demoVenue: () => simulator?.address,
     onModeChange: showMode,
-    onStream: (source) => streamServer.setSource(source),
+    onStream: (source) => {
+      streamServer.setSource(source);
+      sharing.setSource(source);
+    },
   });
 
   const checks: ReadinessCheck[] = [
@@ -130,7 +150,9 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   ];
 
   const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: trading.mode });
-  const readiness = () => checkReadiness(checks);
+  // The share server is reported while sharing is on (or failed to come on); viewers are not the trader's readiness.
+  const shareCheck: ReadinessCheck = { name: 'share', optional: true, check: () => sharing.readiness() ?? { ok: true, detail: 'off' } };
+  const readiness = () => checkReadiness(sharing.readiness() === undefined ? checks : [...checks, shareCheck]);
 
   const session = randomUUID();
   const health = async (): Promise<DeskHealth> => {
@@ -163,6 +185,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
       },
       switchMode: (mode) => trading.switchTo(mode),
       health,
+      sharing,
     },
     logger.child({ component: 'commands' }),
   );
@@ -183,7 +206,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     : undefined;
 
   // Intake (the server) starts last so it stops first.
-  const services: Service[] = [...(config.demo ? [demoVenue] : []), trading, streamService, ...(server ? [server] : [])];
+  const services: Service[] = [...(config.demo ? [demoVenue] : []), trading, streamService, sharingService, ...(server ? [server] : [])];
   const lifecycle = new Lifecycle(services, logger, config.shutdownTimeoutMs);
 
   return {
@@ -213,5 +236,6 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     get core() {
       return trading.core;
     },
+    sharing,
   };
 }

@@ -39,11 +39,13 @@ function buildProgram(io: CliIo): Command {
     .option('--client-id <n>', 'the fixed API client id (default 1)', parseInteger)
     .option('--account <id>', 'the IB account to trade when the login manages several (venue.account)')
     .option('--kafka <brokers>', "copy the stream to Kafka as its durable backup (host:port,host:port; TLS and SASL in the config file's kafka block)", parseBrokers)
+    .option('--share-port <port>', 'share the stream with remote viewers over HTTPS + WSS (TLS 1.3) on this port (config share.port, default 8443; 0 picks a free one)', parsePort)
+    .option('--share-host <addr>', 'with --share-port: the address to listen on (default 0.0.0.0, every interface)')
     .addHelpText(
       'after',
       '\nEnvironment: DUALDESK_DATA_DIR, DUALDESK_CONFIG, DUALDESK_MODE, DUALDESK_DEMO, DUALDESK_PORT, DUALDESK_LOG_LEVEL,\n' +
         'DUALDESK_VENUE, DUALDESK_VENUE_HOST, DUALDESK_CLIENT_ID, DUALDESK_ACCOUNT, DUALDESK_KAFKA, DUALDESK_DEMO_SYMBOLS, DUALDESK_DEMO_RATE,\n' +
-        'DUALDESK_DEMO_SPEED. Venue ports: venue.paperPort / venue.livePort in the config file.\n' +
+        'DUALDESK_DEMO_SPEED, DUALDESK_SHARE_PORT, DUALDESK_SHARE_HOST. Venue ports: venue.paperPort / venue.livePort in the config file.\n' +
         'Precedence: flags > environment > config file > defaults.',
     )
     .action(async (opts: ServeOptions) => {

@@ -17,6 +17,8 @@ export interface ServeOptions {
   readonly clientId?: number;
   readonly account?: string;
   readonly kafka?: readonly string[];
+  readonly sharePort?: number;
+  readonly shareHost?: string;
 }
 
 /** `dualdesk serve`: builds the desk from flags, environment and config file, starts it, and stays up until a signal. */
@@ -37,6 +39,10 @@ export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
       'venue.clientId': opts.clientId,
       'venue.account': opts.account,
       'kafka.brokers': opts.kafka,
+      'share.port': opts.sharePort,
+      'share.host': opts.shareHost,
+      // Naming a share port (flag or environment) is turning sharing on.
+      ...(opts.sharePort !== undefined || (io.env['DUALDESK_SHARE_PORT'] ?? '') !== '' ? { 'share.enabled': true } : {}),
     },
     env: io.env,
     ...(opts.config === undefined ? {} : { configFile: opts.config }),
@@ -54,4 +60,6 @@ export async function serve(opts: ServeOptions, io: CliIo): Promise<void> {
   logger.info({ version: VERSION, mode: config.mode, dataDir: config.dataDir, address: desk.server?.address() }, 'DualDesk serving');
   // The one place the token is shown: the URL a trader opens. Log lines never carry it.
   io.stderr(`DualDesk ${VERSION} (${config.mode}) is serving at ${desk.server?.url() ?? '(no server)'}\n`);
+  const share = desk.sharing.status();
+  if (share.enabled) io.stderr(`Sharing with viewers at ${share.url ?? ''} (TLS 1.3, certificate SHA-256 ${share.fingerprint ?? ''})\n`);
 }

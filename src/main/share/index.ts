@@ -5,3 +5,11 @@ export { isViewerScopeList, parseScopeClaim, TOKEN_AUDIENCE, TOKEN_ISSUER, verif
 export { fingerprintOf, loadShareCertificate, SHARE_CERT_FILE, SHARE_CERT_KEY_FILE } from './certificate';
 export type { ShareCertificate, ShareCertificateOptions } from './certificate';
 export { viewerLink } from './link';
+export { DEFAULT_SHARE_LIMITS, ShareServer } from './server';
+export type { ShareLimits, ShareServerOptions } from './server';
+export { redactAccounts, viewOf } from './view';
+export type { ViewerView } from './view';
+export { AddressGate } from './address-gate';
+export type { AddressGateLimits, GateRefusal } from './address-gate';
+export { DeskSharing, SharingError } from './sharing';
+export type { DeskSharingOptions, SharingSettings } from './sharing';

@@ -33,6 +33,15 @@ export interface StreamScope {
   /** Who it is, for the logs (never the token). */
   readonly who: string;
   readonly topics?: readonly string[];
+  /**
+   * Subscribers with the same view (scope set and redaction) get the same bytes: each batch is
+   * encoded once per view and position, not once per connection (remote viewers).
+   */
+  readonly view?: string;
+  /** Rewrites a frame's data for this subscriber (account ids hidden from a viewer). */
+  readonly redact?: (topic: string, data: unknown) => unknown;
+  /** Served after the undeferred subscribers, a chunk per turn of the event loop: the trader first, viewers after. */
+  readonly deferred?: boolean;
 }
 
 /**
@@ -109,6 +118,10 @@ export interface StreamServerOptions {
   readonly maxClientFrameBytes?: number;
   /** A socket that does not complete the close handshake within this is cut (default 2 s). */
   readonly closeTimeoutMs?: number;
+  /** Metric names start with this (default dualdesk_stream), so a second server (sharing) has its own. */
+  readonly metricPrefix?: string;
+  /** Deferred subscribers served per turn of the event loop (default 100). */
+  readonly deferredChunk?: number;
 }
 
 const CATCH_UP_CHUNK = 2_000;
@@ -133,6 +146,8 @@ interface Connection {
   /** A turn of journal reading (replay or catch-up) is scheduled. */
   pumpScheduled: boolean;
   handshakeTimer: TimerHandle | undefined;
+  /** Memo key of the encoded bytes it shares with its view (view + its own topics), once it said hello. */
+  viewKey: string | undefined;
   /** Cuts a peer that does not complete a close the server started. */
   closeTimer: TimerHandle | undefined;
   /** Resolves once the peer is closed. */
@@ -155,6 +170,9 @@ export class StreamServer {
   /** Fault injection: replay requests go unanswered. */
   private replaysIgnored = false;
   private readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock'>>;
+  /** Batches still owed to deferred subscribers, oldest first, with how far through the subscribers each is. */
+  private readonly deferredQueue: { batch: CommittedBatch; targets: Connection[]; next: number; memo: Map<string, { bytes: Uint8Array; count: number; prev: number }> }[] = [];
+  private deferredScheduled = false;
   private readonly m;
   private closing = false;
 
@@ -167,7 +185,10 @@ export class StreamServer {
       maxBehindMs: options.maxBehindMs ?? 30_000,
       maxClientFrameBytes: options.maxClientFrameBytes ?? 16 * 1024,
       closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
+      metricPrefix: options.metricPrefix ?? 'dualdesk_stream',
+      deferredChunk: options.deferredChunk ?? 100,
     };
+    const p = this.o.metricPrefix;
     // ws closes frames beyond maxPayload itself (1009); below that, our own limit answers with an error frame first.
     this.wss = new WebSocketServer({
       noServer: true,
@@ -177,13 +198,15 @@ export class StreamServer {
       handleProtocols: (offered) => (offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
     });
     const registers = [options.metrics];
+    // A server made again (sharing turned off and on) takes over its metrics rather than registering them twice.
+    const reuse = <T>(name: string, make: () => T): T => (options.metrics.getSingleMetric(name) as T | undefined) ?? make();
     this.m = {
-      connections: new Gauge({ name: 'dualdesk_stream_connections', help: 'Open stream connections (WebSocket and the desktop window over IPC).', registers }),
-      behind: new Gauge({ name: 'dualdesk_stream_connections_behind', help: 'Connections being caught up from the journal.', registers }),
-      frames: new Counter({ name: 'dualdesk_stream_ws_frames_total', help: 'Data frames sent to stream connections (WebSocket and IPC).', registers }),
-      bytes: new Counter({ name: 'dualdesk_stream_ws_bytes_total', help: 'Bytes sent to stream connections (WebSocket and IPC).', registers }),
-      slowClosed: new Counter({ name: 'dualdesk_stream_slow_closed_total', help: 'Connections closed for staying behind (4008).', registers }),
-      badFrames: new Counter({ name: 'dualdesk_stream_bad_frames_total', help: 'Client frames refused (malformed, oversized, unexpected).', registers }),
+      connections: reuse(`${p}_connections`, () => new Gauge({ name: `${p}_connections`, help: 'Open stream connections (WebSocket and the desktop window over IPC).', registers })),
+      behind: reuse(`${p}_connections_behind`, () => new Gauge({ name: `${p}_connections_behind`, help: 'Connections being caught up from the journal.', registers })),
+      frames: reuse(`${p}_ws_frames_total`, () => new Counter({ name: `${p}_ws_frames_total`, help: 'Data frames sent to stream connections (WebSocket and IPC).', registers })),
+      bytes: reuse(`${p}_ws_bytes_total`, () => new Counter({ name: `${p}_ws_bytes_total`, help: 'Bytes sent to stream connections (WebSocket and IPC).', registers })),
+      slowClosed: reuse(`${p}_slow_closed_total`, () => new Counter({ name: `${p}_slow_closed_total`, help: 'Connections closed for staying behind (4008).', registers })),
+      badFrames: reuse(`${p}_bad_frames_total`, () => new Counter({ name: `${p}_bad_frames_total`, help: 'Client frames refused (malformed, oversized, unexpected).', registers })),
     };
   }
 
@@ -197,6 +220,7 @@ export class StreamServer {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.source = source;
+    this.deferredQueue.length = 0;
     if (previous) {
       for (const c of this.connections) {
         if (source) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
@@ -256,6 +280,7 @@ export class StreamServer {
       this.stalled = on;
       const head = this.source?.publisher.head ?? 0;
       if (on) return;
+      if (this.deferredQueue.length > 0) this.scheduleDeferred();
       for (const c of this.connections) {
         if (c.state === 'live' && c.sent < head) this.startCatchUp(c);
         this.schedulePump(c);
@@ -301,6 +326,7 @@ export class StreamServer {
       replay: undefined,
       pumpScheduled: false,
       handshakeTimer: undefined,
+      viewKey: undefined,
       closeTimer: undefined,
       closed: new Promise<void>((resolve) => (closed = resolve)),
     };
@@ -392,6 +418,7 @@ export class StreamServer {
     const own = topicMatcher(hello.topics);
     const scoped = c.filter;
     c.filter = own && scoped ? (t) => own(t) && scoped(t) : (own ?? scoped);
+    if (c.scope.view !== undefined) c.viewKey = `${c.scope.view}|${hello.topics?.join(',') ?? ''}`;
     const { publisher, journal } = source;
     const epoch = publisher.epoch;
     const head = publisher.head;
@@ -409,7 +436,7 @@ export class StreamServer {
       const reason = resume.epoch !== epoch ? 'the stream was recreated: new epoch' : resume.seq > head ? 'that position is ahead of the stream' : 'that position is no longer in the journal';
       this.send(c, { op: 'reset', epoch, reason });
     }
-    const snapshot = publisher.snapshot(c.filter);
+    const snapshot = redactSnapshot(publisher.snapshot(c.filter), c.scope.redact);
     this.send(c, { op: 'welcome', epoch, head, resumed: false });
     this.send(c, { op: 'snapshot', epoch, seq: snapshot.seq, state: snapshot.state });
     c.sent = snapshot.seq;
@@ -470,46 +497,114 @@ export class StreamServer {
     const first = batch.frames[0];
     const last = batch.frames[batch.frames.length - 1];
     if (!first || !last) return;
+    const deferred: Connection[] = [];
     for (const c of this.connections) {
+      if (c.scope.deferred) {
+        deferred.push(c);
+        continue;
+      }
       if (c.state !== 'live') continue;
       if (c.peer.bufferedAmount > this.o.highWaterBytes) {
         this.startCatchUp(c);
         continue;
       }
       if (c.sent !== first.seq - 1) continue; // not contiguous: it is being caught up
-      if (!c.filter) {
+      if (!c.filter && !c.scope.redact) {
         if (frames.length > 0) this.write(c, shared, frames.length);
         c.sent = last.seq;
         c.lastSent = last.seq;
         continue;
       }
       // Lost frames count as sent (lost in transit), so the next frame's prev reveals the gap.
-      const afterLoss = batch.frames.slice(0, lose).reduce((p, f) => (c.filter?.(f.topic) ? f.seq : p), c.lastSent);
+      const afterLoss = batch.frames.slice(0, lose).reduce((p, f) => (!c.filter || c.filter(f.topic) ? f.seq : p), c.lastSent);
       c.lastSent = this.sendFiltered(c, frames, afterLoss);
       c.sent = last.seq;
     }
+    if (deferred.length > 0) {
+      this.deferredQueue.push({ batch: { ...batch, frames }, targets: deferred, next: 0, memo: new Map() });
+      this.scheduleDeferred();
+    }
+  }
+
+  private scheduleDeferred(): void {
+    if (this.deferredScheduled) return;
+    this.deferredScheduled = true;
+    setImmediate(() => this.serveDeferred());
+  }
+
+  /**
+   * One chunk of deferred subscribers for the oldest batch they are owed. Batches go out in order and
+   * a subscriber takes a batch only if it follows its position, so one that was caught up from the
+   * journal meanwhile skips what it already has.
+   */
+  private serveDeferred(): void {
+    this.deferredScheduled = false;
+    let budget = this.o.deferredChunk;
+    while (budget > 0 && !this.stalled) {
+      const item = this.deferredQueue[0];
+      if (!item) return;
+      const { frames } = item.batch;
+      const first = frames[0];
+      const last = frames[frames.length - 1];
+      while (budget > 0 && item.next < item.targets.length) {
+        const c = item.targets[item.next++] as Connection;
+        budget--;
+        if (c.state !== 'live' || c.peer.readyState !== 'open') continue;
+        if (c.peer.bufferedAmount > this.o.highWaterBytes) {
+          this.startCatchUp(c);
+          continue;
+        }
+        if (!first || !last || c.sent !== first.seq - 1) continue;
+        this.sendBatchAsView(c, frames, item.memo);
+        c.sent = last.seq;
+      }
+      if (item.next >= item.targets.length) this.deferredQueue.shift();
+    }
+    if (this.deferredQueue.length > 0 && !this.stalled) this.scheduleDeferred();
+  }
+
+  /** Sends a live batch to a deferred subscriber, encoded once per view and position. */
+  private sendBatchAsView(c: Connection, frames: readonly DataFrame[], memo: Map<string, { bytes: Uint8Array; count: number; prev: number }>): void {
+    const key = c.viewKey === undefined ? undefined : `${c.viewKey}|${c.lastSent}`;
+    const hit = key === undefined ? undefined : memo.get(key);
+    if (hit) {
+      if (hit.count > 0) this.write(c, hit.bytes, hit.count);
+      c.lastSent = hit.prev;
+      return;
+    }
+    const { bytes, count, prev } = this.encodeFiltered(c, frames, c.lastSent);
+    if (key !== undefined) memo.set(key, { bytes, count, prev });
+    if (count > 0) this.write(c, bytes, count);
+    c.lastSent = prev;
   }
 
   /** Sends journal rows to a subscriber: as stored when unfiltered, re-chained when filtered. Returns the new prev. */
   private sendRows(c: Connection, rows: readonly JournalRow[], prev: number): number {
-    if (!c.filter) {
+    if (!c.filter && !c.scope.redact) {
       this.write(c, encodeBatch(rows.map((r) => r.frame)), rows.length);
       return (rows[rows.length - 1] as JournalRow).seq;
     }
-    const frames = rows.filter((r) => c.filter?.(r.topic)).map((r) => decodeFrames(r.frame)[0] as DataFrame);
+    const frames = rows.filter((r) => !c.filter || c.filter(r.topic)).map((r) => decodeFrames(r.frame)[0] as DataFrame);
     return this.sendFiltered(c, frames, prev);
   }
 
   private sendFiltered(c: Connection, frames: readonly DataFrame[], prev: number): number {
+    const { bytes, count, prev: p } = this.encodeFiltered(c, frames, prev);
+    if (count > 0) this.write(c, bytes, count);
+    return p;
+  }
+
+  /** The frames a subscriber may see, re-chained from `prev` and redacted for it. */
+  private encodeFiltered(c: Connection, frames: readonly DataFrame[], prev: number): { bytes: Uint8Array; count: number; prev: number } {
     const out: Uint8Array[] = [];
     let p = prev;
+    const redact = c.scope.redact;
     for (const f of frames) {
-      if (!c.filter?.(f.topic)) continue;
-      out.push(encodeFrame({ ...f, prev: p }));
+      if (c.filter && !c.filter(f.topic)) continue;
+      out.push(encodeFrame(redact ? { ...f, prev: p, data: redact(f.topic, f.data) } : { ...f, prev: p }));
       p = f.seq;
     }
-    if (out.length > 0) this.write(c, encodeBatch(out), out.length);
-    return p;
+    return { bytes: out.length > 0 ? encodeBatch(out) : new Uint8Array(0), count: out.length, prev: p };
   }
 
   private startCatchUp(c: Connection): void {
@@ -606,4 +701,11 @@ export class StreamServer {
     this.m.frames.inc(frames);
     this.m.bytes.inc(bytes.length);
   }
+}
+
+function redactSnapshot(snapshot: { seq: number; state: Record<string, unknown> }, redact: StreamScope['redact']): { seq: number; state: Record<string, unknown> } {
+  if (!redact) return snapshot;
+  const state: Record<string, unknown> = {};
+  for (const [topic, data] of Object.entries(snapshot.state)) state[topic] = redact(topic, data);
+  return { seq: snapshot.seq, state };
 }

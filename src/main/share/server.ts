@@ -1,0 +1,439 @@
+// The share server: HTTPS + WSS (TLS 1.3 only) on its own port, for remote viewers. `/stream` is the
+// stream (a viewer token required, verified at every connect), `/` the viewer page, `/viewer.json`
+// tells the page it is a viewer. No command API here: nothing a viewer sends reaches a command.
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import sirv from 'sirv';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { VIEWER_TOKEN_PROTOCOL_PREFIX, type ShareStatus, type ViewerConnection } from '../../shared';
+import { UI_CSP } from '../../shared/csp';
+import { CLOSE, STREAM_PROTOCOL, encodeFrame } from '../../shared/stream';
+import type { Clock, TimerHandle } from '../clock';
+import type { Logger } from '../ops';
+import { StreamServer, webSocketPeer, type StreamPeer, type StreamSource } from '../transport';
+import { AddressGate } from './address-gate';
+import type { ShareCertificate } from './certificate';
+import type { ViewerAuthority, ViewerGrant } from './grant';
+import { viewerLink } from './link';
+import { viewOf } from './view';
+
+/** The share server's limits (config `share.*`); every one has a default. */
+export interface ShareLimits {
+  /** Viewers connected at once at most; one more is closed with 4009 (share.maxViewers, 1,000). */
+  readonly maxViewers: number;
+  /** Open connections from one address at most (share.maxConnectionsPerAddress, 20). */
+  readonly maxConnectionsPerAddress: number;
+  /** New connections from one address per second at most (share.connectionsPerSecond, 10). */
+  readonly connectionsPerSecond: number;
+  /** A viewer frame larger than this is refused (share.maxFrameBytes, 4 KiB). */
+  readonly maxFrameBytes: number;
+  /** TLS and HTTP upgrade must complete within this (share.handshakeTimeoutMs, 5 s). */
+  readonly handshakeTimeoutMs: number;
+  /** A viewer that has not said hello within this is closed with 4010 (share.idleTimeoutMs, 10 s). */
+  readonly idleTimeoutMs: number;
+  /** A viewer behind the stream for longer than this is closed with 4008 (share.maxBehindMs, 30 s). */
+  readonly maxBehindMs: number;
+  /** Bytes queued on a viewer's socket above which live frames stop for it (share.highWaterBytes, 1 MiB). */
+  readonly highWaterBytes: number;
+}
+
+export const DEFAULT_SHARE_LIMITS: ShareLimits = {
+  maxViewers: 1_000,
+  maxConnectionsPerAddress: 20,
+  connectionsPerSecond: 10,
+  maxFrameBytes: 4 * 1024,
+  handshakeTimeoutMs: 5_000,
+  idleTimeoutMs: 10_000,
+  maxBehindMs: 30_000,
+  highWaterBytes: 1024 * 1024,
+};
+
+export interface ShareServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly certificate: ShareCertificate;
+  readonly authority: ViewerAuthority;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly clock: Clock;
+  readonly limits?: Partial<ShareLimits>;
+  /** The built web UI (out/renderer), served at `/` as the viewer page. */
+  readonly uiDir?: string;
+}
+
+type RefusalReason = 'unauthorized' | 'expired' | 'revoked' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
+
+interface Viewer {
+  readonly connection: number;
+  readonly grant: ViewerGrant;
+  readonly address: string;
+  readonly since: number;
+  readonly ws: WebSocket;
+  readonly who: string;
+  saidHello: boolean;
+  expiryTimer: TimerHandle | undefined;
+  idleTimer: TimerHandle | undefined;
+}
+
+const BASE_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000',
+};
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+/** A refused viewer that does not complete the close handshake is cut after this. */
+const CLOSE_GRACE_MS = 2_000;
+/** Longer timers fire at once in Node. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+let nextViewer = 1;
+
+export class ShareServer {
+  private readonly limits: ShareLimits;
+  private readonly stream: StreamServer;
+  private readonly wss: WebSocketServer;
+  private readonly gate: AddressGate;
+  private readonly viewers = new Map<number, Viewer>();
+  private server: Server | undefined;
+  private bound: { host: string; port: number } | undefined;
+  private source: StreamSource | undefined;
+  private stopRevocations: (() => void) | undefined;
+  private stopping = false;
+  private readonly m;
+
+  constructor(private readonly options: ShareServerOptions) {
+    this.limits = { ...DEFAULT_SHARE_LIMITS, ...options.limits };
+    this.gate = new AddressGate({ perAddress: this.limits.maxConnectionsPerAddress, perSecond: this.limits.connectionsPerSecond }, options.clock);
+    this.stream = new StreamServer({
+      logger: options.logger,
+      metrics: options.metrics,
+      clock: options.clock,
+      // Viewers come in through acceptPeer only, after their token was verified here.
+      authorize: () => undefined,
+      // The idle timer (4010) ends a silent viewer first; this is the stream's backstop.
+      handshakeTimeoutMs: this.limits.idleTimeoutMs + 1_000,
+      maxBehindMs: this.limits.maxBehindMs,
+      highWaterBytes: this.limits.highWaterBytes,
+      lowWaterBytes: Math.max(1, Math.floor(this.limits.highWaterBytes / 8)),
+      maxClientFrameBytes: this.limits.maxFrameBytes,
+      metricPrefix: 'dualdesk_share_stream',
+    });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: this.limits.maxFrameBytes * 4,
+      // Only the stream's protocol is echoed, never the `bearer.<token>` offered beside it.
+      handleProtocols: (offered) => (offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
+    });
+    const registers = [options.metrics];
+    const reuse = <T>(name: string, make: () => T): T => (options.metrics.getSingleMetric(name) as T | undefined) ?? make();
+    this.m = {
+      viewers: reuse('dualdesk_share_viewers', () => new Gauge({ name: 'dualdesk_share_viewers', help: 'Viewers connected to the share server.', registers })),
+      refusals: reuse(
+        'dualdesk_share_refusals_total',
+        () => new Counter({ name: 'dualdesk_share_refusals_total', help: 'Share connections refused or closed by the server, by reason.', labelNames: ['reason'] as const, registers }),
+      ),
+      connects: reuse('dualdesk_share_connections_total', () => new Counter({ name: 'dualdesk_share_connections_total', help: 'Viewers admitted to the stream.', registers })),
+    };
+  }
+
+  /** The trading mode's stream; a new one disconnects every viewer (they reconnect to the new epoch). */
+  setSource(source: StreamSource | undefined): void {
+    this.source = source;
+    this.stream.setSource(source);
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const { certificate, logger } = this.options;
+    const server = createServer(
+      {
+        cert: certificate.cert,
+        key: certificate.key,
+        minVersion: 'TLSv1.3',
+        handshakeTimeout: this.limits.handshakeTimeoutMs,
+      },
+      (req, res) => this.handle(req, res),
+    );
+    server.headersTimeout = this.limits.handshakeTimeoutMs;
+    server.requestTimeout = 30_000;
+    // Before any TLS work: a flood from one address is dropped at the TCP connection.
+    server.on('connection', (socket: Socket) => this.admit(socket));
+    server.on('tlsClientError', (err, socket) => {
+      logger.debug({ err: err.message, address: socket.remoteAddress }, 'share TLS handshake failed');
+      socket.destroy();
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => logger.error({ err }, 'share server error'));
+    this.server = server;
+    this.bound = { host: this.options.host, port: (server.address() as AddressInfo).port };
+    this.stopRevocations = this.options.authority.onRevocation(() => this.closeRevoked());
+    this.stopping = false;
+  }
+
+  address(): { host: string; port: number } {
+    if (!this.bound) throw new Error('the share server is not started');
+    return this.bound;
+  }
+
+  /** The viewer page's base URL (no token). */
+  url(): string {
+    return viewerLink(this.address());
+  }
+
+  status(): ShareStatus {
+    const enabled = this.server !== undefined;
+    const head = this.source?.publisher.head ?? 0;
+    const streams = new Map(this.stream.stats().map((s) => [s.who, s]));
+    const viewers: ViewerConnection[] = [...this.viewers.values()].map((v) => {
+      const s = streams.get(v.who);
+      return {
+        connection: v.connection,
+        tokenId: v.grant.id,
+        label: v.grant.label,
+        scope: v.grant.scope,
+        address: v.address,
+        since: v.since,
+        lagMessages: s ? Math.max(0, head - s.sent) : 0,
+        state: s?.state ?? 'hello',
+      };
+    });
+    return {
+      enabled,
+      ...(enabled && this.bound ? { host: this.bound.host, port: this.bound.port, url: this.url() } : {}),
+      fingerprint: this.options.certificate.fingerprint,
+      viewers,
+      maxViewers: this.limits.maxViewers,
+    };
+  }
+
+  /** Closes every viewer (1001) and the port. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.stopping = true;
+    this.server = undefined;
+    this.stopRevocations?.();
+    this.stopRevocations = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    for (const v of this.viewers.values()) this.clearTimers(v);
+    await this.stream.close();
+    server.closeAllConnections();
+    await closed;
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private admit(socket: Socket): void {
+    const address = socket.remoteAddress ?? '?';
+    const verdict = this.gate.admit(address);
+    if (!verdict.ok) {
+      this.m.refusals.inc({ reason: verdict.reason });
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => this.gate.release(address));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    for (const [k, v] of Object.entries(BASE_HEADERS)) res.setHeader(k, v);
+    const path = new URL(req.url ?? '/', 'https://share.invalid').pathname;
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.statusCode = status;
+      res.setHeader('content-security-policy', API_CSP);
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.setHeader('content-length', Buffer.byteLength(text));
+      res.setHeader('cache-control', 'no-store');
+      res.end(req.method === 'HEAD' ? undefined : text);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      send(405, { error: { code: 'method_not_allowed', message: 'the share server only serves the viewer page and the stream' } });
+      return;
+    }
+    if (path === '/viewer.json') {
+      send(200, { viewer: true, stream: '/stream' });
+      return;
+    }
+    // No command API on the share port, whatever the path.
+    if (path === '/api' || path.startsWith('/api/')) {
+      send(404, { error: { code: 'not_found', message: 'there is no command API on the share server' } });
+      return;
+    }
+    const ui = this.ui();
+    if (!ui) {
+      send(404, { error: { code: 'not_found', message: 'the viewer page is not built here; run npm run build' } });
+      return;
+    }
+    res.setHeader('content-security-policy', UI_CSP);
+    ui(req, res, () => send(404, { error: { code: 'not_found', message: `not found: ${path}` } }));
+  }
+
+  private uiHandler: ReturnType<typeof sirv> | null | undefined;
+
+  private ui(): ReturnType<typeof sirv> | undefined {
+    if (this.uiHandler === undefined) {
+      const dir = this.options.uiDir;
+      this.uiHandler = dir !== undefined && existsSync(join(dir, 'index.html')) ? sirv(dir, { etag: true, dotfiles: false }) : null;
+    }
+    return this.uiHandler ?? undefined;
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    const path = new URL(req.url ?? '/', 'https://share.invalid').pathname;
+    if (path !== '/stream' || this.stopping) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const address = (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
+    const token = viewerToken(req);
+    const verified = token === undefined ? Promise.resolve(undefined) : this.options.authority.verify(token).catch(() => undefined);
+    void verified.then((result) => {
+      if (this.stopping || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // Refusals are made after the upgrade so a browser sees the close code (a failed upgrade shows nothing).
+        if (!result) return this.refuse(ws, 'unauthorized', CLOSE.UNAUTHORIZED, token === undefined ? 'a viewer token is required' : 'the viewer token is not valid');
+        if (!result.ok) {
+          const code = result.code === 'expired' ? CLOSE.TOKEN_EXPIRED : result.code === 'revoked' ? CLOSE.TOKEN_REVOKED : CLOSE.UNAUTHORIZED;
+          return this.refuse(ws, result.code, code, result.message);
+        }
+        if (this.viewers.size >= this.limits.maxViewers) return this.refuse(ws, 'limit', CLOSE.LIMIT, `the share server takes at most ${this.limits.maxViewers} viewers`);
+        if (!this.source) return this.refuse(ws, 'not-ready', 1013, 'the stream is not ready; try again shortly');
+        this.serve(ws, result, address);
+      });
+    });
+  }
+
+  private serve(ws: WebSocket, grant: ViewerGrant, address: string): void {
+    const { clock, logger } = this.options;
+    const connection = nextViewer++;
+    const viewer: Viewer = { connection, grant, address, since: clock.now(), ws, who: `viewer#${connection}`, saidHello: false, expiryTimer: undefined, idleTimer: undefined };
+    this.viewers.set(connection, viewer);
+    this.m.viewers.set(this.viewers.size);
+    this.m.connects.inc();
+    // Expiry is enforced on open connections too, not only at connect.
+    this.armExpiry(viewer);
+    viewer.idleTimer = clock.setTimeout(() => {
+      if (!viewer.saidHello) this.close(viewer, 'idle', CLOSE.IDLE, `no hello within ${this.limits.idleTimeoutMs} ms`);
+    }, this.limits.idleTimeoutMs);
+    logger.info({ connection, tokenId: grant.id, scope: grant.scope, address }, 'viewer connected');
+    const view = viewOf(grant.scope);
+    this.stream.acceptPeer(this.trackedPeer(viewer), {
+      who: viewer.who,
+      topics: view.topics,
+      view: view.key,
+      deferred: true,
+      ...(view.redact ? { redact: view.redact } : {}),
+    });
+  }
+
+  /** Closes the viewer when its token expires (4003); a timer is good for 24 days, a token for 30: re-armed on the way. */
+  private armExpiry(viewer: Viewer): void {
+    const { clock } = this.options;
+    const left = viewer.grant.expiresAt - clock.now();
+    viewer.expiryTimer = clock.setTimeout(
+      () => (left > MAX_TIMER_MS ? this.armExpiry(viewer) : this.close(viewer, 'expired', CLOSE.TOKEN_EXPIRED, 'the viewer token expired')),
+      Math.min(Math.max(0, left), MAX_TIMER_MS),
+    );
+  }
+
+  /** The viewer's socket as a stream peer, noting its first message (hello) and its close. */
+  private trackedPeer(viewer: Viewer): StreamPeer {
+    const peer = webSocketPeer(viewer.ws);
+    return {
+      get readyState() {
+        return peer.readyState;
+      },
+      get bufferedAmount() {
+        return peer.bufferedAmount;
+      },
+      send: (bytes, flushed) => peer.send(bytes, flushed),
+      close: (code, reason) => peer.close(code, reason),
+      terminate: () => peer.terminate(),
+      listen: (events) =>
+        peer.listen({
+          message: (bytes, binary) => {
+            viewer.saidHello = true;
+            events.message(bytes, binary);
+          },
+          close: () => {
+            this.clearTimers(viewer);
+            this.viewers.delete(viewer.connection);
+            this.m.viewers.set(this.viewers.size);
+            this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id }, 'viewer disconnected');
+            events.close();
+          },
+          error: (message) => events.error(message),
+        }),
+    };
+  }
+
+  /** After any revocation: closes the viewers whose token it was (4004). */
+  private closeRevoked(): void {
+    for (const v of this.viewers.values()) {
+      let revoked: boolean;
+      try {
+        revoked = this.options.authority.isRevoked(v.grant.id);
+      } catch {
+        continue;
+      }
+      if (revoked) this.close(v, 'revoked', CLOSE.TOKEN_REVOKED, 'the viewer token was revoked');
+    }
+  }
+
+  private close(viewer: Viewer, reason: RefusalReason, code: number, message: string): void {
+    this.clearTimers(viewer);
+    if (viewer.ws.readyState !== viewer.ws.OPEN) return;
+    this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id, reason }, 'viewer closed');
+    this.refuse(viewer.ws, reason, code, message);
+  }
+
+  private refuse(ws: WebSocket, reason: RefusalReason, code: number, message: string): void {
+    this.m.refusals.inc({ reason });
+    ws.on('error', () => undefined);
+    if (ws.readyState === ws.OPEN) {
+      ws.send(encodeFrame({ op: 'error', code: reason, message }));
+      ws.close(code, message.slice(0, 120));
+    }
+    const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    cut.unref();
+    ws.once('close', () => clearTimeout(cut));
+  }
+
+  private clearTimers(viewer: Viewer): void {
+    this.options.clock.clearTimer(viewer.expiryTimer);
+    this.options.clock.clearTimer(viewer.idleTimer);
+    viewer.expiryTimer = undefined;
+    viewer.idleTimer = undefined;
+  }
+}
+
+/** The viewer token from the `bearer.<token>` subprotocol or an Authorization: Bearer header; never from the URL. */
+function viewerToken(req: IncomingMessage): string | undefined {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const bearer = offered.find((p) => p.startsWith(VIEWER_TOKEN_PROTOCOL_PREFIX));
+  if (bearer !== undefined) return bearer.slice(VIEWER_TOKEN_PROTOCOL_PREFIX.length) || undefined;
+  const header = req.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}

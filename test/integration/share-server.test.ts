@@ -1,0 +1,251 @@
+// The share server over real TLS against a real desk (demo venue, real SQLite journal, real token
+// register): TLS 1.3 only, token refusals with their close codes, revocation and expiry closing open
+// viewers, scope isolation while the trader trades, and no way from a viewer to a command.
+import { execFile } from 'node:child_process';
+import { request } from 'node:https';
+import { connect } from 'node:tls';
+import { promisify } from 'node:util';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import { REDACTED_ACCOUNT, VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type ViewerScope } from '../../src/shared';
+import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
+import { systemClock } from '../../src/main/clock';
+import { createLogger } from '../../src/main/ops';
+import { loadShareCertificate, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits } from '../../src/main/share';
+import { startStreamDesk, type TestStream } from '../support/stream';
+import { until } from '../support/wait';
+import { binDualdesk } from '../support/paths';
+
+const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
+
+interface Share {
+  readonly s: TestStream;
+  readonly tokens: ViewerTokens;
+  readonly server: ShareServer;
+  readonly certificate: ShareCertificate;
+  readonly dataDir: string;
+}
+
+async function startShare(options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits> } = {}): Promise<Share> {
+  const s = await startStreamDesk({ demo: options.demo === true });
+  const dataDir = s.dataDir;
+  const tokens = await ViewerTokens.open(dataDir, { pollMs: 50, ...(options.now ? { now: options.now } : {}) });
+  onTestFinished(() => tokens.close());
+  const certificate = await loadShareCertificate({ dataDir });
+  const server = new ShareServer({
+    host: '127.0.0.1',
+    port: 0,
+    certificate,
+    authority: tokens,
+    logger: createLogger({ level: 'silent' }),
+    metrics: s.desk.metrics,
+    clock: systemClock,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  server.setSource(s.desk.stream);
+  await server.start();
+  onTestFinished(() => server.stop());
+  return { s, tokens, server, certificate, dataDir };
+}
+
+interface Viewer {
+  readonly ws: WebSocket;
+  readonly frames: ServerFrame[];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+  readonly protocol: () => string;
+}
+
+function viewer(share: Share, token: string | undefined, options: { via?: 'protocol' | 'header'; hello?: boolean } = {}): Viewer {
+  const { port } = share.server.address();
+  const protocols = [STREAM_PROTOCOL, ...(token !== undefined && options.via !== 'header' ? [`${VIEWER_TOKEN_PROTOCOL_PREFIX}${token}`] : [])];
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/stream`, protocols, {
+    ca: share.certificate.cert,
+    ...(token !== undefined && options.via === 'header' ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
+  const frames: ServerFrame[] = [];
+  ws.on('message', (data: Buffer) => frames.push(...(decodeFrames(data) as ServerFrame[])));
+  ws.on('error', () => undefined);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
+  const opened = new Promise<void>((resolve) => ws.once('open', () => resolve()));
+  if (options.hello !== false) void opened.then(() => ws.send(encodeFrame({ op: 'hello' })));
+  return { ws, frames, closed, opened, protocol: () => ws.protocol };
+}
+
+const dataFrames = (v: Viewer) => v.frames.filter((f): f is DataFrame => f.op === 'data');
+
+async function mint(share: Share, scope: ViewerScope[], ttlMs = 3_600_000) {
+  return share.tokens.create({ scope, ttlMs, label: `test ${scope.join('+')}` });
+}
+
+function get(share: Share, path: string): Promise<{ status: number; body: string }> {
+  const { port } = share.server.address();
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, ca: share.certificate.cert }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the share server (real TLS, real desk)', () => {
+  it('serves TLS 1.3 only: a TLS 1.2 client is refused', async () => {
+    const share = await startShare();
+    const { port } = share.server.address();
+    const tls12 = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port, maxVersion: 'TLSv1.2', ca: share.certificate.cert });
+      socket.once('secureConnect', () => resolve(`connected ${socket.getProtocol()}`));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(`refused ${err.code ?? err.message}`));
+    });
+    expect(tls12).toMatch(/^refused/);
+    const tls13 = await new Promise<string | null>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, ca: share.certificate.cert });
+      socket.once('secureConnect', () => {
+        resolve(socket.getProtocol());
+        socket.destroy();
+      });
+      socket.once('error', reject);
+    });
+    expect(tls13).toBe('TLSv1.3');
+    expect(share.server.status()).toMatchObject({ enabled: true, port, fingerprint: share.certificate.fingerprint, viewers: [] });
+  });
+
+  it('refuses no token and a bad signature (4001), an expired token (4003) and a revoked one (4004)', async () => {
+    let now = Date.now();
+    const share = await startShare({ now: () => now });
+    expect(await viewer(share, undefined).closed).toMatchObject({ code: 4001 });
+    const good = await mint(share, ['market']);
+    const [h, p, sig] = good.token.split('.') as [string, string, string];
+    const forged = `${h}.${p}.${sig.slice(0, -4)}${sig.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+    expect(await viewer(share, forged).closed).toMatchObject({ code: 4001 });
+    expect(await viewer(share, 'not-a-jwt', { via: 'header' }).closed).toMatchObject({ code: 4001 });
+
+    const revoked = await mint(share, ['market']);
+    share.tokens.revoke(revoked.id);
+    expect(await viewer(share, revoked.token).closed).toMatchObject({ code: 4004 });
+
+    const expiring = await mint(share, ['market'], 60_000);
+    now += 120_000;
+    expect(await viewer(share, expiring.token).closed).toMatchObject({ code: 4003 });
+
+    // The refused viewers were told why in an error frame, then closed; a good token is served.
+    now = Date.now();
+    const ok = viewer(share, good.token);
+    await ok.opened;
+    expect(ok.protocol()).toBe(STREAM_PROTOCOL);
+    await until(() => ok.frames.some((f) => f.op === 'snapshot'), 'the snapshot');
+    const metrics = await share.s.desk.metrics.metrics();
+    expect(metrics).toMatch(/dualdesk_share_refusals_total\{reason="unauthorized"\} 3/);
+    expect(metrics).not.toContain(good.token);
+    expect(metrics).not.toContain('test market');
+  });
+
+  it('closes a connected viewer within a second of its token being revoked, here or by the CLI', async () => {
+    const share = await startShare();
+    const a = await mint(share, ['market']);
+    const b = await mint(share, ['market']);
+    const va = viewer(share, a.token);
+    const vb = viewer(share, b.token);
+    await until(() => va.frames.some((f) => f.op === 'snapshot') && vb.frames.some((f) => f.op === 'snapshot'), 'both viewers joined');
+    expect(share.server.status().viewers.map((v) => v.tokenId).sort()).toEqual([a.id, b.id].sort());
+
+    let started = performance.now();
+    share.tokens.revoke(a.id);
+    expect(await va.closed).toMatchObject({ code: 4004 });
+    expect(performance.now() - started).toBeLessThan(1_000);
+
+    // The CLI is another process writing the same register; the desk notices through its poll.
+    started = performance.now();
+    await promisify(execFile)(process.execPath, [binDualdesk, 'token', 'revoke', b.id, '--data-dir', share.dataDir], { env: { ...process.env, DUALDESK_DATA_DIR: '' } });
+    const afterCli = performance.now();
+    expect(await vb.closed).toMatchObject({ code: 4004 });
+    expect(performance.now() - afterCli).toBeLessThan(1_000);
+    expect(started).toBeLessThan(afterCli);
+  });
+
+  it('closes a viewer within a second of its token expiring', async () => {
+    const share = await startShare();
+    // Tokens live at least a minute: mint one that expires 1.5 s from now by moving the issuer's clock back.
+    const issuer = await ViewerTokens.open(share.dataDir, { now: () => Date.now() - 60_000 + 1_500 });
+    onTestFinished(() => issuer.close());
+    const token = await issuer.create({ scope: ['market'], ttlMs: 60_000, label: 'short' });
+    const v = viewer(share, token.token);
+    await v.opened;
+    const closed = await v.closed;
+    expect(closed.code).toBe(4003);
+    expect(Date.now() - token.expiresAt).toBeLessThan(1_000);
+  });
+
+  it('keeps a market viewer from orders, fills, positions and equity while the trader trades; an orders viewer sees them', async () => {
+    const share = await startShare({ demo: true });
+    const s = share.s;
+    await until(() => s.desk.core?.execution?.lastReconciliation !== undefined, 'the venue in sync');
+    const market = viewer(share, (await mint(share, ['market'])).token);
+    const orders = viewer(share, (await mint(share, ['orders'])).token);
+    await until(() => market.frames.some((f) => f.op === 'snapshot') && orders.frames.some((f) => f.op === 'snapshot'), 'both joined');
+    const placed: Order[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await s.desk.command('placeOrder', { ticket: { instrument: AAPL, side: i % 2 ? 'SELL' : 'BUY', quantity: 10 + i, type: 'MKT' } });
+      if (!r.ok) throw new Error(r.error.message);
+      placed.push(r.value as Order);
+    }
+    const last = placed[placed.length - 1]!;
+    await until(() => dataFrames(orders).some((f) => f.topic === `order.${last.id}` && (f.data as Order).state === 'filled'), 'the last fill reaches the orders viewer');
+    await s.desk.stream!.publisher.flush();
+    const head = s.desk.stream!.publisher.head;
+    // Both are at the head (their heartbeats say so) before what the market viewer lacks is judged.
+    await until(() => [market, orders].every((v) => v.frames.some((f) => f.op === 'hb' && f.head >= 0)), 'heartbeats');
+
+    const forbidden = /^(order\.|fill$|position\.|equity$|portfolio\.)/;
+    const marketTopics = [...dataFrames(market).map((f) => f.topic), ...market.frames.flatMap((f) => (f.op === 'snapshot' ? Object.keys(f.state) : []))];
+    expect(marketTopics.filter((t) => forbidden.test(t))).toEqual([]);
+    expect(dataFrames(orders).some((f) => f.topic === 'fill')).toBe(true);
+    expect(dataFrames(orders).every((f) => /^(order\.|fill$|venue\.status$)/.test(f.topic))).toBe(true);
+    // prev is exact under each viewer's filter.
+    for (const v of [market, orders]) {
+      const frames = dataFrames(v);
+      const snap = v.frames.find((f) => f.op === 'snapshot');
+      let prev = snap && snap.op === 'snapshot' ? snap.seq : 0;
+      for (const f of frames) {
+        expect(f.prev).toBe(prev);
+        prev = f.seq;
+      }
+    }
+    expect(head).toBeGreaterThan(0);
+    // No account id reaches a viewer without the account scope.
+    const text = JSON.stringify([...orders.frames, ...market.frames]);
+    const accounts = s.desk.venue?.status().accounts ?? [];
+    for (const a of accounts) expect(text).not.toContain(a);
+    if (accounts.length > 0) expect(text).toContain(REDACTED_ACCOUNT);
+  });
+
+  it('closes a viewer that sends anything but hello and replay, and has no command API', async () => {
+    const share = await startShare();
+    const v = viewer(share, (await mint(share, ['market'])).token);
+    await until(() => v.frames.some((f) => f.op === 'snapshot'), 'joined');
+    v.ws.send(Buffer.from(encodeFrame({ op: 'command', name: 'placeOrder', args: {} })));
+    const closed = await v.closed;
+    expect(closed.code).toBe(4000);
+    expect(v.frames.some((f) => f.op === 'error')).toBe(true);
+
+    for (const path of ['/api/commands/placeOrder', '/api/info', '/api']) expect((await get(share, path)).status).toBe(404);
+    const marker = await get(share, '/viewer.json');
+    expect(marker.status).toBe(200);
+    expect(JSON.parse(marker.body)).toMatchObject({ viewer: true });
+  });
+
+  it('closes a viewer that never says hello (4010) and refuses viewers past the limit (4009)', async () => {
+    const share = await startShare({ limits: { idleTimeoutMs: 300, maxViewers: 2 } });
+    const token = (await mint(share, ['market'])).token;
+    const silent = viewer(share, token, { hello: false });
+    expect(await silent.closed).toMatchObject({ code: 4010 });
+    const a = viewer(share, token);
+    const b = viewer(share, token);
+    await until(() => [a, b].every((v) => v.frames.some((f) => f.op === 'snapshot')), 'two viewers');
+    expect(await viewer(share, token).closed).toMatchObject({ code: 4009 });
+    expect(a.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
