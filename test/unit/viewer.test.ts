@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ViewerTokens } from '../../src/main/share';
 import { CLOSE, type SubscriberState } from '../../src/shared/stream';
-import { streamUrl } from '../../src/renderer/src/viewer/connect';
-import { fragmentHasToken, readClaims, tokenFromFragment } from '../../src/renderer/src/viewer/link';
+import { fragmentHasToken, readClaims, streamUrl, tokenFromFragment } from '../../src/renderer/src/viewer/link';
 import { parseWorkspace } from '../../src/renderer/src/viewer/workspace';
 import { expiresIn, inScope, linkDetail, linkState, refusalOf, scopeWords, STATE_WORDS } from '../../src/renderer/src/viewer/words';
 
@@ -94,6 +93,7 @@ describe('what the viewer says', () => {
     expect(refusalOf(CLOSE.IDLE)).toMatchObject({ kind: 'idle', retry: true });
     expect(refusalOf(CLOSE.TOO_SLOW)).toMatchObject({ kind: 'slow', retry: true });
     expect(refusalOf(CLOSE.GOING_AWAY)).toMatchObject({ kind: 'going-away', retry: true });
+    expect(refusalOf(1013)).toMatchObject({ kind: 'going-away', retry: true });
     expect(refusalOf(1006)).toMatchObject({ kind: 'lost', retry: true });
   });
 

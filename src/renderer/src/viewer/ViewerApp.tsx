@@ -71,7 +71,7 @@ function Viewer({ store, token }: { store: ViewerStore; token: string }) {
           <span className="dot" />
           venue
         </span>
-        <span className={`view-link view-${state}`} data-testid="view-state" data-state={state} role="status">
+        <span className={`view-link view-${state}`} data-testid="view-state" data-state={state} data-epoch={store.link?.epoch ?? ''} data-seq={store.link?.lastSeq ?? 0} data-snapshots={store.snapshots} data-reconnects={store.link?.reconnects ?? 0} role="status">
           {STATE_WORDS[state]}
         </span>
       </header>

@@ -3,15 +3,7 @@
 // a WebSocket; a token in a URL would end up in logs and history).
 import { VIEWER_TOKEN_PROTOCOL_PREFIX } from '../../../shared';
 import { STREAM_PROTOCOL, type ConnectStream, type StreamSocketEvents } from '../../../shared/stream';
-
-/** `wss://<this host>/stream` (ws: only when the page itself is plain http, as in development). */
-export function streamUrl(page: string): URL {
-  const url = new URL('/stream', page);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.hash = '';
-  url.search = '';
-  return url;
-}
+import { streamUrl } from './link';
 
 /** Connects with the token; `onClose` sees every close code first (the refusals are told by code). */
 export function viewerConnect(token: string, onClose: (code: number, reason: string) => void, page: string = window.location.href): ConnectStream {

@@ -1,8 +1,12 @@
 // Which page this is: the trader's desk (Electron, or `dualdesk serve` with a control token) or a
 // remote viewer's (the share server answers GET /viewer.json with `{viewer: true}`). The same bundle
-// serves both; only a page with no desk and no control token asks.
+// serves both; only a page with no desk and no control token asks. A viewer link's token is taken
+// out of the address bar at once (not bookmarked, not shared by copying the address) and kept in
+// this tab's session storage, so a reload still works.
+import { fragmentHasToken, tokenFromFragment } from './link';
 
 const CONTROL_TOKEN_KEY = 'dualdesk.control-token';
+const VIEWER_TOKEN_KEY = 'dualdesk.viewer-token';
 const VIEWER_PROBE_MS = 5_000;
 
 export type PageKind = 'desk' | 'viewer';
@@ -25,4 +29,22 @@ export async function pageKind(): Promise<PageKind> {
   } catch {
     return 'desk';
   }
+}
+
+/**
+ * The viewer's token: from the link's fragment (then removed from the address bar with
+ * history.replaceState and kept for this tab), else the one this tab kept. Undefined: no link was opened.
+ */
+export function takeViewerToken(): string | undefined {
+  const hash = window.location.hash;
+  if (fragmentHasToken(hash)) {
+    const { token, rest } = tokenFromFragment(hash);
+    const url = new URL(window.location.href);
+    url.hash = rest;
+    window.history.replaceState(null, '', url);
+    if (token !== undefined) sessionStorage.setItem(VIEWER_TOKEN_KEY, token);
+    else sessionStorage.removeItem(VIEWER_TOKEN_KEY);
+    return token;
+  }
+  return sessionStorage.getItem(VIEWER_TOKEN_KEY) ?? undefined;
 }

@@ -1,5 +1,4 @@
-export { hasDesk, pageKind } from './detect';
+export { hasDesk, pageKind, takeViewerToken } from './detect';
 export type { PageKind } from './detect';
-export { takeViewerToken } from './link';
 export { ViewerApp } from './ViewerApp';
 export { expiresIn, SCOPE_HINTS, SCOPE_WORDS, scopeWords } from './words';

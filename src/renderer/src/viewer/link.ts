@@ -1,9 +1,7 @@
 // The viewer link: `https://desk:8443/#token=<jwt>`. The token is in the fragment, which browsers
-// never send; the page takes it out of the address bar at once (not bookmarked, not shared by
-// copying the address) and keeps it in this tab's session storage, so a reload still works.
+// never send. Pure (no DOM): the unit tests drive it; the page's side is in detect.ts.
 import { VIEWER_LINK_FRAGMENT_KEY, VIEWER_SCOPES, type ViewerScope } from '../../../shared';
 
-const TOKEN_KEY = 'dualdesk.viewer-token';
 /** A JWT is three base64url parts; anything else in the fragment is not a token. */
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Far above a real token, far below what could hurt a subprotocol header. */
@@ -22,24 +20,6 @@ export function tokenFromFragment(hash: string): { token: string | undefined; re
 /** Whether the fragment carries a token at all (valid or not): it is removed from the address bar either way. */
 export function fragmentHasToken(hash: string): boolean {
   return new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash).has(VIEWER_LINK_FRAGMENT_KEY);
-}
-
-/**
- * The viewer's token: from the link's fragment (then removed from the address bar with
- * history.replaceState and kept for this tab), else the one this tab kept. Undefined: no link was opened.
- */
-export function takeViewerToken(): string | undefined {
-  const hash = window.location.hash;
-  if (fragmentHasToken(hash)) {
-    const { token, rest } = tokenFromFragment(hash);
-    const url = new URL(window.location.href);
-    url.hash = rest;
-    window.history.replaceState(null, '', url);
-    if (token !== undefined) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
-    return token;
-  }
-  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
 /** What a token says it grants (read, not verified: the desk checks the signature and refuses what is not valid). */
@@ -70,4 +50,13 @@ export function readClaims(token: string): TokenClaims | undefined {
     scope: VIEWER_SCOPES.filter((s) => words.includes(s)),
     expiresAt: typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined,
   };
+}
+
+/** `wss://<this host>/stream` (ws: only when the page itself is plain http, as in development). */
+export function streamUrl(page: string): URL {
+  const url = new URL('/stream', page);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.hash = '';
+  url.search = '';
+  return url;
 }

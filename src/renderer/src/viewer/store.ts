@@ -42,6 +42,8 @@ export class ViewerStore {
   workspace: SharedWorkspace | undefined;
   link: SubscriberState | undefined;
   refusal: Refusal | undefined;
+  /** Snapshots taken: one when joining; another only when the position could not be resumed. */
+  snapshots = 0;
   /** When the link's state was last read: the clock its countdowns are shown by. */
   polledAt = 0;
 
@@ -162,6 +164,7 @@ export class ViewerStore {
     // Another stream (the desk switched mode, or its journal was recreated): its books replace these.
     if (this.epoch !== undefined && epoch !== this.epoch) this.clear();
     this.epoch = epoch;
+    this.snapshots++;
     for (const [topic, data] of Object.entries(state)) this.apply(topic, data, 0, true);
     this.touch();
   }

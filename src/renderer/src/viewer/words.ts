@@ -14,6 +14,9 @@ export const STATE_WORDS: { readonly [S in ViewerLinkState]: string } = {
   ended: 'Disconnected',
 };
 
+/** WebSocket's "try again later": the share server is up but the desk's stream is not (yet). */
+const TRY_AGAIN_LATER = 1013;
+
 /** Why the desk closed the stream: what to tell the viewer, and whether trying again can help. */
 export interface Refusal {
   readonly code: number;
@@ -38,6 +41,8 @@ export function refusalOf(code: number, reason = ''): Refusal {
       return { code, kind: 'idle', retry: true, message: 'The desk closed an idle connection; reconnecting.' };
     case CLOSE.TOO_SLOW:
       return { code, kind: 'slow', retry: true, message: 'This viewer fell too far behind the stream; reconnecting.' };
+    case TRY_AGAIN_LATER:
+      return { code, kind: 'going-away', retry: true, message: 'The desk’s stream is not ready yet; retrying.' };
     case CLOSE.GOING_AWAY:
       return { code, kind: 'going-away', retry: true, message: 'The desk is restarting or stopped sharing; reconnecting.' };
     default:
