@@ -101,6 +101,8 @@ describe('what the viewer says', () => {
     expect(linkState(undefined, undefined)).toBe('connecting');
     expect(linkState(link({ websocket: 'connecting', epoch: undefined }), undefined)).toBe('connecting');
     expect(linkState(link({ websocket: 'closed', epoch: undefined }), refusalOf(CLOSE.LIMIT))).toBe('disconnected');
+    // Trying again after a refusal is still disconnected (with the refusal's words), not connecting.
+    expect(linkState(link({ websocket: 'connecting', epoch: undefined }), refusalOf(CLOSE.LIMIT))).toBe('disconnected');
     expect(linkState(link({ lastSeq: 90, head: 120 }), undefined)).toBe('catching-up');
     expect(linkState(link(), undefined)).toBe('live');
     expect(linkState(link({ websocket: 'closed' }), undefined)).toBe('disconnected');

@@ -53,9 +53,10 @@ export function refusalOf(code: number, reason = ''): Refusal {
 /** The state to show, from the subscriber's state and the last refusal (if the link ended, that wins). */
 export function linkState(s: SubscriberState | undefined, refusal: Refusal | undefined): ViewerLinkState {
   if (refusal && !refusal.retry) return 'ended';
-  if (!s || s.epoch === undefined) return s?.websocket === 'closed' && refusal ? 'disconnected' : 'connecting';
-  if (s.websocket !== 'open') return 'disconnected';
-  return s.lastSeq < s.head ? 'catching-up' : 'live';
+  if (s?.websocket === 'open' && s.epoch !== undefined) return s.lastSeq < s.head ? 'catching-up' : 'live';
+  // Refused for now (too many viewers), or lost after having joined: disconnected until back, even while the next attempt runs.
+  if (refusal || s?.epoch !== undefined) return 'disconnected';
+  return 'connecting';
 }
 
 /** One line under the state: why, and what happens next (a countdown to the next attempt while disconnected). */
