@@ -110,7 +110,7 @@ export function ShareDialog({ onClose }: { onClose: () => void }) {
 
         <fieldset>
           <legend>Share server</legend>
-          <p data-testid="share-state" data-enabled={status?.enabled ? 'true' : 'false'}>
+          <p data-testid="share-state" data-enabled={status === undefined ? 'unknown' : String(status.enabled)}>
             {status === undefined ? 'Reading…' : status.enabled ? `On at ${status.url ?? `${status.host}:${status.port}`}` : 'Off: no viewer can connect.'}
           </p>
           {status?.enabled && status.fingerprint && (
