@@ -100,22 +100,23 @@ export const DeskConfigSchema = z.strictObject({
       /** The trader's own certificate and key (PEM); neither: a self-signed one in the data directory. */
       cert: z.string().min(1).optional(),
       key: z.string().min(1).optional(),
+      // The limits default to the share server's own (DEFAULT_SHARE_LIMITS, src/main/share/server.ts).
       /** Viewers at once; one more is closed with 4009. */
-      maxViewers: wholeNumber(z.number().int().min(1).max(100_000)).default(1_000),
+      maxViewers: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
       /** Open connections from one address. */
-      maxConnectionsPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).default(20),
+      maxConnectionsPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
       /** New connections from one address per second (refused before any TLS work). */
-      connectionsPerSecond: wholeNumber(z.number().int().min(1).max(100_000)).default(10),
+      connectionsPerSecond: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
       /** A viewer's frame (hello, replay) in bytes. */
-      maxFrameBytes: wholeNumber(z.number().int().min(256).max(1024 * 1024)).default(4 * 1024),
+      maxFrameBytes: wholeNumber(z.number().int().min(256).max(1024 * 1024)).optional(),
       /** TLS handshake and HTTP upgrade. */
-      handshakeTimeoutMs: wholeNumber(z.number().int().min(100).max(120_000)).default(5_000),
+      handshakeTimeoutMs: wholeNumber(z.number().int().min(100).max(120_000)).optional(),
       /** A viewer that says no hello within this is closed with 4010. */
-      idleTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
+      idleTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).optional(),
       /** A viewer behind the stream longer than this is closed with 4008. */
-      maxBehindMs: wholeNumber(z.number().int().min(1_000).max(600_000)).default(30_000),
+      maxBehindMs: wholeNumber(z.number().int().min(1_000).max(600_000)).optional(),
       /** Bytes queued for a viewer above which it gets no live frames until it drains. */
-      highWaterBytes: wholeNumber(z.number().int().min(64 * 1024).max(64 * 1024 * 1024)).default(1024 * 1024),
+      highWaterBytes: wholeNumber(z.number().int().min(64 * 1024).max(64 * 1024 * 1024)).optional(),
     })
     .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'give both share.cert and share.key (PEM files), or neither for a self-signed certificate' })
     .prefault({}),

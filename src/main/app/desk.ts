@@ -103,11 +103,6 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     clock: systemClock,
     ...(config.server.uiDir === undefined ? {} : { uiDir: config.server.uiDir }),
   });
-  const sharingService: Service = {
-    name: 'share-server',
-    start: () => sharing.start(),
-    stop: () => sharing.stop(),
-  };
 
   const trading = new TradingScope({
     config,
@@ -206,7 +201,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     : undefined;
 
   // Intake (the server) starts last so it stops first.
-  const services: Service[] = [...(config.demo ? [demoVenue] : []), trading, streamService, sharingService, ...(server ? [server] : [])];
+  const services: Service[] = [...(config.demo ? [demoVenue] : []), trading, streamService, ...(server ? [server] : [])];
   const lifecycle = new Lifecycle(services, logger, config.shutdownTimeoutMs);
 
   return {
@@ -216,8 +211,21 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
     server,
     info,
     readiness,
-    start: () => lifecycle.start(),
-    stop: () => lifecycle.stop(),
+    // Sharing comes on after everything else (the trader's desk first) and goes off first.
+    start: async () => {
+      await lifecycle.start();
+      try {
+        await sharing.start();
+      } catch (err) {
+        await sharing.stop();
+        await lifecycle.stop();
+        throw err;
+      }
+    },
+    stop: async () => {
+      await sharing.stop();
+      await lifecycle.stop();
+    },
     get mode() {
       return trading.mode;
     },

@@ -110,7 +110,8 @@ export class ShareServer {
   private readonly m;
 
   constructor(private readonly options: ShareServerOptions) {
-    this.limits = { ...DEFAULT_SHARE_LIMITS, ...options.limits };
+    const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ShareLimits>;
+    this.limits = { ...DEFAULT_SHARE_LIMITS, ...given };
     this.gate = new AddressGate({ perAddress: this.limits.maxConnectionsPerAddress, perSecond: this.limits.connectionsPerSecond }, options.clock);
     this.stream = new StreamServer({
       logger: options.logger,
