@@ -91,6 +91,8 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 /** A refused viewer that does not complete the close handshake is cut after this. */
 const CLOSE_GRACE_MS = 2_000;
+/** Viewers get what was committed over this window in one message: a TLS write per viewer costs more than the frames in it. */
+const VIEWER_COALESCE_MS = 10;
 /** Longer timers fire at once in Node. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -126,6 +128,7 @@ export class ShareServer {
       lowWaterBytes: Math.max(1, Math.floor(this.limits.highWaterBytes / 8)),
       maxClientFrameBytes: this.limits.maxFrameBytes,
       metricPrefix: 'dualdesk_share_stream',
+      coalesceMs: VIEWER_COALESCE_MS,
     });
     this.wss = new WebSocketServer({
       noServer: true,

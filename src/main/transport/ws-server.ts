@@ -122,6 +122,11 @@ export interface StreamServerOptions {
   readonly metricPrefix?: string;
   /** Deferred subscribers served per turn of the event loop (default 100). */
   readonly deferredChunk?: number;
+  /**
+   * Deferred subscribers get what was committed over this window in one message (default 0: each
+   * batch at once). Over TLS each message is a write: coalescing is what lets 1,000 viewers keep up.
+   */
+  readonly coalesceMs?: number;
 }
 
 const CATCH_UP_CHUNK = 2_000;
@@ -170,9 +175,12 @@ export class StreamServer {
   /** Fault injection: replay requests go unanswered. */
   private replaysIgnored = false;
   private readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock'>>;
-  /** Batches still owed to deferred subscribers, oldest first, with how far through the subscribers each is. */
-  private readonly deferredQueue: { batch: CommittedBatch; targets: Connection[]; next: number; memo: Map<string, { bytes: Uint8Array; count: number; prev: number }> }[] = [];
-  private deferredScheduled = false;
+  /** Frames committed since the last round for deferred subscribers started, in seq order. */
+  private pendingFrames: DataFrame[] = [];
+  /** The round in progress: those frames, sent to the deferred subscribers a chunk per turn. */
+  private round: { frames: readonly DataFrame[]; targets: Connection[]; next: number; memo: Map<string, Encoded> } | undefined;
+  private roundScheduled = false;
+  private roundTimer: TimerHandle | undefined;
   private readonly m;
   private closing = false;
 
@@ -187,6 +195,7 @@ export class StreamServer {
       closeTimeoutMs: options.closeTimeoutMs ?? 2_000,
       metricPrefix: options.metricPrefix ?? 'dualdesk_stream',
       deferredChunk: options.deferredChunk ?? 100,
+      coalesceMs: options.coalesceMs ?? 0,
     };
     const p = this.o.metricPrefix;
     // ws closes frames beyond maxPayload itself (1009); below that, our own limit answers with an error frame first.
@@ -220,7 +229,10 @@ export class StreamServer {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.source = source;
-    this.deferredQueue.length = 0;
+    this.pendingFrames = [];
+    this.round = undefined;
+    this.options.clock.clearTimer(this.roundTimer);
+    this.roundTimer = undefined;
     if (previous) {
       for (const c of this.connections) {
         if (source) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
@@ -280,7 +292,7 @@ export class StreamServer {
       this.stalled = on;
       const head = this.source?.publisher.head ?? 0;
       if (on) return;
-      if (this.deferredQueue.length > 0) this.scheduleDeferred();
+      if (this.pendingFrames.length > 0) this.scheduleDeferred();
       for (const c of this.connections) {
         if (c.state === 'live' && c.sent < head) this.startCatchUp(c);
         this.schedulePump(c);
@@ -307,6 +319,8 @@ export class StreamServer {
     this.closing = true;
     this.options.clock.clearTimer(this.heartbeat);
     this.heartbeat = undefined;
+    this.options.clock.clearTimer(this.roundTimer);
+    this.roundTimer = undefined;
     this.unsubscribe?.();
     await this.closeConnections();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
@@ -497,10 +511,10 @@ export class StreamServer {
     const first = batch.frames[0];
     const last = batch.frames[batch.frames.length - 1];
     if (!first || !last) return;
-    const deferred: Connection[] = [];
+    let deferred = false;
     for (const c of this.connections) {
       if (c.scope.deferred) {
-        deferred.push(c);
+        deferred = true;
         continue;
       }
       if (c.state !== 'live') continue;
@@ -520,62 +534,85 @@ export class StreamServer {
       c.lastSent = this.sendFiltered(c, frames, afterLoss);
       c.sent = last.seq;
     }
-    if (deferred.length > 0) {
-      this.deferredQueue.push({ batch: { ...batch, frames }, targets: deferred, next: 0, memo: new Map() });
+    if (deferred) {
+      for (const f of frames) this.pendingFrames.push(f);
       this.scheduleDeferred();
     }
   }
 
+  /** Starts the next round for deferred subscribers after the coalescing window (none while one is in progress). */
   private scheduleDeferred(): void {
-    if (this.deferredScheduled) return;
-    this.deferredScheduled = true;
-    setImmediate(() => this.serveDeferred());
+    if (this.round || this.roundScheduled || this.roundTimer !== undefined) return;
+    if (this.o.coalesceMs > 0) {
+      this.roundTimer = this.options.clock.setTimeout(() => {
+        this.roundTimer = undefined;
+        this.startRound();
+      }, this.o.coalesceMs);
+    } else {
+      this.roundScheduled = true;
+      setImmediate(() => {
+        this.roundScheduled = false;
+        this.startRound();
+      });
+    }
+  }
+
+  private startRound(): void {
+    if (this.stalled || this.round || this.pendingFrames.length === 0) return;
+    const targets = [...this.connections].filter((c) => c.scope.deferred);
+    this.round = { frames: this.pendingFrames, targets, next: 0, memo: new Map() };
+    this.pendingFrames = [];
+    this.serveRound();
   }
 
   /**
-   * One chunk of deferred subscribers for the oldest batch they are owed. Batches go out in order and
-   * a subscriber takes a batch only if it follows its position, so one that was caught up from the
-   * journal meanwhile skips what it already has.
+   * One chunk of deferred subscribers for the round in progress. A subscriber takes the frames after
+   * its position, if its position is within the round (one caught up from the journal meanwhile skips
+   * what it already has; one behind it is being caught up).
    */
-  private serveDeferred(): void {
-    this.deferredScheduled = false;
-    let budget = this.o.deferredChunk;
-    while (budget > 0 && !this.stalled) {
-      const item = this.deferredQueue[0];
-      if (!item) return;
-      const { frames } = item.batch;
-      const first = frames[0];
-      const last = frames[frames.length - 1];
-      while (budget > 0 && item.next < item.targets.length) {
-        const c = item.targets[item.next++] as Connection;
-        budget--;
-        if (c.state !== 'live' || c.peer.readyState !== 'open') continue;
-        if (c.peer.bufferedAmount > this.o.highWaterBytes) {
-          this.startCatchUp(c);
-          continue;
-        }
-        if (!first || !last || c.sent !== first.seq - 1) continue;
-        this.sendBatchAsView(c, frames, item.memo);
-        c.sent = last.seq;
-      }
-      if (item.next >= item.targets.length) this.deferredQueue.shift();
-    }
-    if (this.deferredQueue.length > 0 && !this.stalled) this.scheduleDeferred();
-  }
-
-  /** Sends a live batch to a deferred subscriber, encoded once per view and position. */
-  private sendBatchAsView(c: Connection, frames: readonly DataFrame[], memo: Map<string, { bytes: Uint8Array; count: number; prev: number }>): void {
-    const key = c.viewKey === undefined ? undefined : `${c.viewKey}|${c.lastSent}`;
-    const hit = key === undefined ? undefined : memo.get(key);
-    if (hit) {
-      if (hit.count > 0) this.write(c, hit.bytes, hit.count);
-      c.lastSent = hit.prev;
+  private serveRound(): void {
+    const round = this.round;
+    if (!round) return;
+    if (this.stalled) {
+      // The stall's end catches every connection up from the journal; the round is moot.
+      this.round = undefined;
       return;
     }
-    const { bytes, count, prev } = this.encodeFiltered(c, frames, c.lastSent);
-    if (key !== undefined) memo.set(key, { bytes, count, prev });
-    if (count > 0) this.write(c, bytes, count);
-    c.lastSent = prev;
+    const { frames } = round;
+    const first = frames[0];
+    const last = frames[frames.length - 1];
+    const end = Math.min(round.targets.length, round.next + this.o.deferredChunk);
+    while (first && last && round.next < end) {
+      const c = round.targets[round.next++] as Connection;
+      if (c.state !== 'live' || c.peer.readyState !== 'open') continue;
+      if (c.peer.bufferedAmount > this.o.highWaterBytes) {
+        this.startCatchUp(c);
+        continue;
+      }
+      if (c.sent < first.seq - 1 || c.sent >= last.seq) continue;
+      this.sendAsView(c, frames, round.memo);
+      c.sent = last.seq;
+    }
+    if (round.next < round.targets.length) {
+      setImmediate(() => this.serveRound());
+      return;
+    }
+    this.round = undefined;
+    if (this.pendingFrames.length > 0) this.scheduleDeferred();
+  }
+
+  /** Sends a deferred subscriber the round's frames after its position, encoded once per view and position. */
+  private sendAsView(c: Connection, frames: readonly DataFrame[], memo: Map<string, Encoded>): void {
+    const key = c.viewKey === undefined ? undefined : `${c.viewKey}|${c.sent}|${c.lastSent}`;
+    let encoded = key === undefined ? undefined : memo.get(key);
+    if (!encoded) {
+      const after = c.sent;
+      const owed = (frames[0]?.seq ?? 0) > after ? frames : frames.filter((f) => f.seq > after);
+      encoded = this.encodeFiltered(c, owed, c.lastSent);
+      if (key !== undefined) memo.set(key, encoded);
+    }
+    if (encoded.count > 0) this.write(c, encoded.bytes, encoded.count);
+    c.lastSent = encoded.prev;
   }
 
   /** Sends journal rows to a subscriber: as stored when unfiltered, re-chained when filtered. Returns the new prev. */
@@ -595,7 +632,7 @@ export class StreamServer {
   }
 
   /** The frames a subscriber may see, re-chained from `prev` and redacted for it. */
-  private encodeFiltered(c: Connection, frames: readonly DataFrame[], prev: number): { bytes: Uint8Array; count: number; prev: number } {
+  private encodeFiltered(c: Connection, frames: readonly DataFrame[], prev: number): Encoded {
     const out: Uint8Array[] = [];
     let p = prev;
     const redact = c.scope.redact;
@@ -701,6 +738,13 @@ export class StreamServer {
     this.m.frames.inc(frames);
     this.m.bytes.inc(bytes.length);
   }
+}
+
+/** Frames encoded for a subscriber: the message, how many data frames it holds, and the last one's seq (the next prev). */
+interface Encoded {
+  readonly bytes: Uint8Array;
+  readonly count: number;
+  readonly prev: number;
 }
 
 function redactSnapshot(snapshot: { seq: number; state: Record<string, unknown> }, redact: StreamScope['redact']): { seq: number; state: Record<string, unknown> } {
