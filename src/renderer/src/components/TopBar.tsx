@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { TradingMode } from '../../../shared';
 import { useSlices } from '../desk/hooks';
 import { Dialog } from './Dialog';
+import { ShareDialog } from './ShareDialog';
 
 type Dot = 'ok' | 'warn' | 'bad' | 'off';
 
@@ -22,6 +23,7 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
   const [typed, setTyped] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [sharing, setSharing] = useState(false);
   // Every opening starts empty: nothing typed or refused before carries over.
   const setDialog = (d: 'live' | 'arm' | undefined) => {
     setDialogState(d);
@@ -95,6 +97,9 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
       <Status name="ws" dot={wsDot} testId="status-ws" title={stream.state ? `channel ${stream.state.channel}, seq ${stream.state.lastSeq}` : 'connecting'} />
       <Status name="kafka" dot={kafkaDot} testId="status-kafka" title={blind ? 'unknown: the core is not reachable' : (health?.checks.kafka.detail ?? '')} />
       <Status name="journal" dot={journalDot} testId="status-journal" title={blind ? 'unknown: the core is not reachable' : (health?.checks.journal.detail ?? '')} />
+      <button className="btn" data-testid="share-open" title="Share the live stream with remote viewers (read-only)" onClick={() => setSharing(true)}>
+        Share…
+      </button>
       {mode === 'paper' ? (
         <button className="btn btn-live" data-testid="switch-live" onClick={() => setDialog('live')}>
           Switch to LIVE…
@@ -152,6 +157,7 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
           </div>
         </Dialog>
       )}
+      {sharing && <ShareDialog onClose={() => setSharing(false)} />}
     </header>
   );
 }

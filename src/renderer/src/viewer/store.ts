@@ -1,0 +1,318 @@
+// The viewer's state: everything it shows comes from the share server's stream, never from a command
+// (the share port has no command API). The same StreamSubscriber as the desk window's: it resumes from
+// its position after every reconnect, so a viewer sees each message once and misses none. Frames land
+// in plain maps; React hears of them once per animation frame.
+import type { Bar, BarUpdate, EmaUpdate, EquitySnapshot, Fill, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../../shared';
+import { StreamSubscriber, type ConnectStream, type DataFrame, type SubscriberState } from '../../../shared/stream';
+import { linkState, refusalOf, type Refusal, type ViewerLinkState } from './words';
+import { parseWorkspace, type SharedWatchItem, type SharedWorkspace } from './workspace';
+
+export type ChartInterval = '1m' | '5s';
+
+/** One instrument's chart as the stream brought it since this viewer joined (the snapshot's bar, then live). */
+export interface ChartSeries {
+  readonly bars: Map<number, Bar>;
+  readonly emas: Map<number, Readonly<Record<number, number>>>;
+}
+
+export interface ViewerAlert {
+  readonly id: number;
+  readonly at: number;
+  readonly severity: 'INFO' | 'WARNING' | 'CRITICAL';
+  readonly title: string;
+  readonly message: string;
+}
+
+const MAX_BARS = 1_500;
+const MAX_FILLS = 500;
+const MAX_ALERTS = 200;
+const POLL_MS = 500;
+const HIDDEN_FLUSH_MS = 1_000;
+
+export class ViewerStore {
+  readonly quotes = new Map<number, SymbolQuote>();
+  /** Instruments named by the stream (quotes, bars), by conId: the watchlist when the desk publishes no workspace. */
+  readonly seen = new Map<number, SharedWatchItem>();
+  readonly orders = new Map<string, Order>();
+  readonly positions = new Map<number, Position>();
+  fills: Fill[] = [];
+  equity: EquitySnapshot | undefined;
+  venue: VenueStatus | undefined;
+  alerts: ViewerAlert[] = [];
+  workspace: SharedWorkspace | undefined;
+  link: SubscriberState | undefined;
+  refusal: Refusal | undefined;
+  /** Snapshots taken: one when joining; another only when the position could not be resumed. */
+  snapshots = 0;
+  /** When the link's state was last read: the clock its countdowns are shown by. */
+  polledAt = 0;
+
+  private readonly charts = new Map<string, ChartSeries>();
+  private readonly chartListeners = new Map<string, Set<() => void>>();
+  private readonly dirtyCharts = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+  private version = 0;
+  private frame = 0;
+  private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
+  private poller: ReturnType<typeof setInterval> | undefined;
+  private subscriber: StreamSubscriber | undefined;
+  private epoch: string | undefined;
+  private nextAlertId = 1;
+
+  /** `connect` is given the store's close handler: it must call it with every close code before the subscriber hears of it. */
+  constructor(private readonly connect: (onClose: (code: number, reason: string) => void) => ConnectStream) {}
+
+  async start(): Promise<void> {
+    clearInterval(this.poller);
+    const subscriber = new StreamSubscriber({
+      connect: this.connect((code, reason) => this.closed(code, reason)),
+      logger: consoleLog,
+      timers: {
+        now: () => Date.now(),
+        setTimeout: (fn, ms) => setTimeout(fn, ms),
+        setInterval: (fn, ms) => setInterval(fn, ms),
+        clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+      },
+      onMessage: (frame) => this.onData(frame),
+      onSnapshot: (s) => this.onSnapshot(s.epoch, s.state),
+    });
+    this.subscriber = subscriber;
+    this.poller = setInterval(() => this.poll(), POLL_MS);
+    await subscriber.start();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.poller);
+    cancelAnimationFrame(this.frame);
+    clearTimeout(this.hiddenTimer);
+    await this.subscriber?.stop();
+  }
+
+  // --- React's side ---------------------------------------------------------------------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getVersion = (): number => this.version;
+
+  /** What to show of the link now. */
+  state(): ViewerLinkState {
+    return linkState(this.link, this.refusal);
+  }
+
+  /** The watchlist: the trader's (the workspace topic), else every instrument the stream has named, by symbol. */
+  watchlist(): readonly SharedWatchItem[] {
+    if (this.workspace) return this.workspace.watchlist;
+    return [...this.seen.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  }
+
+  chart(conId: number, interval: ChartInterval): ChartSeries | undefined {
+    return this.charts.get(chartKey(conId, interval));
+  }
+
+  /** Called once per animation frame while the chart has new bars. */
+  onChart(conId: number, interval: ChartInterval, listener: () => void): () => void {
+    const key = chartKey(conId, interval);
+    let set = this.chartListeners.get(key);
+    if (!set) this.chartListeners.set(key, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  private touch(): void {
+    if (this.frame !== 0 || this.hiddenTimer !== undefined) return;
+    // A hidden tab gets no animation frames: flush on a slow timer instead, so nothing piles up.
+    if (document.hidden) this.hiddenTimer = setTimeout(() => this.flush(), HIDDEN_FLUSH_MS);
+    else this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    cancelAnimationFrame(this.frame);
+    clearTimeout(this.hiddenTimer);
+    this.frame = 0;
+    this.hiddenTimer = undefined;
+    for (const key of this.dirtyCharts) for (const l of this.chartListeners.get(key) ?? []) l();
+    this.dirtyCharts.clear();
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
+  // --- the link -----------------------------------------------------------------------------
+
+  private poll(): void {
+    this.link = this.subscriber?.state();
+    this.polledAt = Date.now();
+    // Back at the desk: an earlier refusal that was worth retrying is over.
+    if (this.refusal?.retry && this.link?.websocket === 'open' && this.link.epoch !== undefined) this.refusal = undefined;
+    this.touch();
+  }
+
+  private closed(code: number, reason: string): void {
+    // Our own closes (a stop, a rejoin, a stalled socket dropped) are not the desk's refusals.
+    if (code === 1000 || code === 4000) return;
+    this.refusal = refusalOf(code, reason);
+    // A dead link (expired, revoked, not this desk's): retrying would be refused again, and again.
+    if (!this.refusal.retry) void this.subscriber?.stop();
+    this.poll();
+  }
+
+  // --- the stream ---------------------------------------------------------------------------
+
+  private onSnapshot(epoch: string, state: Readonly<Record<string, unknown>>): void {
+    // Another stream (the desk switched mode, or its journal was recreated): its books replace these.
+    if (this.epoch !== undefined && epoch !== this.epoch) this.clear();
+    this.epoch = epoch;
+    this.snapshots++;
+    for (const [topic, data] of Object.entries(state)) this.apply(topic, data, 0, true);
+    this.touch();
+  }
+
+  private onData(frame: DataFrame): void {
+    this.apply(frame.topic, frame.data, frame.ts, false);
+    this.touch();
+  }
+
+  private apply(topic: string, data: unknown, ts: number, fromSnapshot: boolean): void {
+    if (typeof data !== 'object' || data === null) return;
+    const parts = topic.split('.');
+    const head = parts[0] ?? '';
+    switch (head) {
+      case 'md':
+        this.market(parts, data);
+        return;
+      case 'workspace': {
+        const ws = parseWorkspace(data);
+        if (ws) this.workspace = ws;
+        return;
+      }
+      case 'order': {
+        const o = data as Order;
+        const known = this.orders.get(o.id);
+        if (!known || known.updatedAt <= o.updatedAt) this.orders.set(o.id, o);
+        return;
+      }
+      case 'fill': {
+        const f = data as Fill;
+        // Again when its commission arrives (same execId): replaced, not added.
+        this.fills = this.fills.some((x) => x.execId === f.execId) ? this.fills.map((x) => (x.execId === f.execId ? f : x)) : [f, ...this.fills].slice(0, MAX_FILLS);
+        return;
+      }
+      case 'position': {
+        const p = data as Position;
+        this.positions.set(p.conId, p);
+        return;
+      }
+      case 'equity':
+        this.equity = data as EquitySnapshot;
+        return;
+      case 'venue':
+        if (topic === 'venue.status') this.venue = data as VenueStatus;
+        else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert, ts);
+        return;
+      case 'risk':
+        if (fromSnapshot) return;
+        if (topic === 'risk.alert') {
+          const a = data as RiskAlert;
+          this.alert(ts, a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
+        } else if (topic === 'risk.state') {
+          const s = data as TradingStateChange;
+          this.alert(ts, s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
+        }
+        return;
+      case 'portfolio':
+        if (!fromSnapshot && topic === 'portfolio.discrepancy') {
+          const d = data as { message?: unknown };
+          this.alert(ts, 'WARNING', 'Books differ from the venue', typeof d.message === 'string' ? d.message : '');
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** md.quote.<w>, md.bar.1m.<w>, md.bar.5s.<w>, md.ema.<w>, md.ema.5s.<w> (signals are the desk's alerts, not shown here). */
+  private market(parts: readonly string[], data: object): void {
+    const kind = parts[1];
+    if (kind === 'quote') {
+      const q = data as SymbolQuote;
+      if (typeof q.conId !== 'number') return;
+      this.quotes.set(q.conId, q);
+      this.name(q.conId, q.symbol);
+      return;
+    }
+    if (kind === 'bar') {
+      const u = data as BarUpdate;
+      if (typeof u.conId !== 'number' || typeof u.bar?.time !== 'number') return;
+      this.name(u.conId, u.symbol);
+      const key = chartKey(u.conId, u.size === '5s' ? '5s' : '1m');
+      const series = this.series(key);
+      series.bars.set(u.bar.time, u.bar);
+      trim(series.bars);
+      this.dirtyCharts.add(key);
+      return;
+    }
+    if (kind === 'ema') {
+      const e = data as EmaUpdate;
+      if (typeof e.conId !== 'number' || typeof e.time !== 'number') return;
+      const key = chartKey(e.conId, parts.length === 4 && parts[2] === '5s' ? '5s' : '1m');
+      const series = this.series(key);
+      series.emas.set(e.time, e.values);
+      trim(series.emas);
+      this.dirtyCharts.add(key);
+    }
+  }
+
+  private series(key: string): ChartSeries {
+    let s = this.charts.get(key);
+    if (!s) this.charts.set(key, (s = { bars: new Map(), emas: new Map() }));
+    return s;
+  }
+
+  private name(conId: number, symbol: unknown): void {
+    if (!this.seen.has(conId) && typeof symbol === 'string') this.seen.set(conId, { conId, symbol });
+  }
+
+  private venueAlert(a: VenueAlert, ts: number): void {
+    if (a.kind === 'stale-feed') this.alert(ts, 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
+    else if (a.kind === 'connectivity') this.alert(ts, a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
+    else this.alert(ts, 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
+  }
+
+  private alert(at: number, severity: ViewerAlert['severity'], title: string, message: string): void {
+    this.alerts = [{ id: this.nextAlertId++, at, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
+  }
+
+  private clear(): void {
+    this.quotes.clear();
+    this.seen.clear();
+    this.orders.clear();
+    this.positions.clear();
+    this.fills = [];
+    this.equity = undefined;
+    this.venue = undefined;
+    this.workspace = undefined;
+    for (const [key, s] of this.charts) {
+      s.bars.clear();
+      s.emas.clear();
+      this.dirtyCharts.add(key);
+    }
+  }
+}
+
+const chartKey = (conId: number, interval: ChartInterval) => `${conId}:${interval}`;
+
+/** Keeps the newest MAX_BARS entries (keys are times, inserted mostly in order). */
+function trim<V>(m: Map<number, V>): void {
+  if (m.size <= MAX_BARS) return;
+  const oldest = [...m.keys()].sort((a, b) => a - b).slice(0, m.size - MAX_BARS);
+  for (const k of oldest) m.delete(k);
+}
+
+const consoleLog = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (obj: object, msg: string) => console.info('[stream]', msg, obj),
+  error: (obj: object, msg: string) => console.info('[stream]', msg, obj),
+};
