@@ -21,6 +21,8 @@ export interface SwarmReport {
   readonly id: number;
   /** Messages delivered (summed over every viewer) since the mark. */
   readonly delivered: number;
+  /** WebSocket messages received since the mark (delivered / messages: frames per message). */
+  readonly messages: number;
   readonly elapsedMs: number;
   /** Publish → arrival at a viewer, ms, over every viewer's messages since the mark. */
   readonly p50: number;
@@ -57,7 +59,10 @@ export class ViewerSwarm {
 
   static async start(): Promise<ViewerSwarm> {
     const script = fileURLToPath(new URL('./viewer-swarm.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_SWARM_PROFILE=<dir>: a CPU profile of the viewers' side (is the swarm the bottleneck?).
+    const profile = process.env['BENCH_SWARM_PROFILE'];
+    const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise<void>((resolve, reject) => {
       const on = (m: SwarmReply) => {
         if (m.type === 'ping') child.send({ type: 'pong', t1: now() } satisfies SwarmCommand);

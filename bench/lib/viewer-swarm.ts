@@ -17,6 +17,9 @@ let offsetMs = 0;
 let latencies = new Float64Array(1 << 20);
 let samples = 0;
 let delivered = 0;
+/** WebSocket messages received (each a TLS record or more): delivered / messages is the batching. */
+let messages = 0;
+let markMessages = 0;
 let markDelivered = 0;
 let markAt = now();
 /** Data frames whose prev did not chain to the viewer's previous frame (a loss or a duplicate). */
@@ -54,6 +57,7 @@ function open(url: string, token: string | undefined, dualdesk: boolean): Promis
       else ws.send(encodeFrame({ op: 'hello' }));
     });
     ws.on('message', (data: Buffer) => {
+      messages++;
       for (const raw of decodeFrames(data)) {
         const f = raw as DataFrame | { op: 'snapshot'; seq: number };
         if (f.op === 'snapshot') {
@@ -90,6 +94,7 @@ async function handle(m: SwarmCommand): Promise<void> {
     case 'mark':
       markAt = now();
       markDelivered = delivered;
+      markMessages = messages;
       samples = 0;
       gaps = 0;
       send({ type: 'ok', id: m.id });
@@ -97,7 +102,7 @@ async function handle(m: SwarmCommand): Promise<void> {
     case 'report': {
       const sorted = latencies.slice(0, samples).sort();
       const q = (p: number) => (samples === 0 ? Number.NaN : (sorted[Math.min(samples - 1, Math.max(0, Math.ceil(p * samples) - 1))] as number));
-      send({ type: 'report', id: m.id, delivered: delivered - markDelivered, elapsedMs: now() - markAt, p50: q(0.5), p99: q(0.99), max: q(1), gaps, open: sockets.size, closeCodes: Object.fromEntries(closeCodes) });
+      send({ type: 'report', id: m.id, delivered: delivered - markDelivered, messages: messages - markMessages, elapsedMs: now() - markAt, p50: q(0.5), p99: q(0.99), max: q(1), gaps, open: sockets.size, closeCodes: Object.fromEntries(closeCodes) });
       return;
     }
     case 'disconnect': {
