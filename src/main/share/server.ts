@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import sirv from 'sirv';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { VIEWER_TOKEN_PROTOCOL_PREFIX, type ShareStatus, type ViewerConnection } from '../../shared';
+import { VIEWER_TOKEN_PROTOCOL_PREFIX, type ShareStatus, type ViewerConnection, type ViewerScope } from '../../shared';
 import { UI_CSP } from '../../shared/csp';
 import { CLOSE, STREAM_PROTOCOL, encodeFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
@@ -20,7 +20,7 @@ import { AddressGate } from './address-gate';
 import type { ShareCertificate } from './certificate';
 import type { ViewerAuthority, ViewerGrant } from './grant';
 import { viewerLink } from './link';
-import { viewOf } from './view';
+import { viewOf, type ViewerView } from './view';
 
 /** The share server's limits (config `share.*`); every one has a default. */
 export interface ShareLimits {
@@ -104,6 +104,7 @@ export class ShareServer {
   private readonly wss: WebSocketServer;
   private readonly gate: AddressGate;
   private readonly viewers = new Map<number, Viewer>();
+  private readonly views = new Map<string, ViewerView>();
   /** Every TCP connection let in, upgraded or not (one still in its TLS handshake keeps the port open on stop). */
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
@@ -307,7 +308,8 @@ export class ShareServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => undefined);
+    // A closure made here would share this call's context (the request, its headers, the token) and keep it as long as the socket.
+    socket.on('error', ignoreError);
     const path = new URL(req.url ?? '/', 'https://share.invalid').pathname;
     if (path !== '/stream' || this.stopping) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -348,7 +350,7 @@ export class ShareServer {
       if (!viewer.saidHello) this.close(viewer, 'idle', CLOSE.IDLE, `no hello within ${this.limits.idleTimeoutMs} ms`);
     }, this.limits.idleTimeoutMs);
     logger.info({ connection, tokenId: grant.id, scope: grant.scope, address }, 'viewer connected');
-    const view = viewOf(grant.scope);
+    const view = this.viewFor(grant.scope);
     this.stream.acceptPeer(this.trackedPeer(viewer), {
       who: viewer.who,
       topics: view.topics,
@@ -356,6 +358,17 @@ export class ShareServer {
       deferred: true,
       ...(view.redact ? { redact: view.redact } : {}),
     });
+  }
+
+  /** One view (topics, matcher, redaction) per set of scopes, shared by its viewers: 1,000 viewers, a handful of views. */
+  private viewFor(scope: readonly ViewerScope[]): ViewerView {
+    const key = [...scope].sort().join('+');
+    let view = this.views.get(key);
+    if (!view) {
+      view = viewOf(scope);
+      this.views.set(key, view);
+    }
+    return view;
   }
 
   /** Closes the viewer when its token expires (4003); a timer is good for 24 days, a token for 30: re-armed on the way. */
@@ -444,6 +457,8 @@ export class ShareServer {
 }
 
 /** The viewer token from the `bearer.<token>` subprotocol or an Authorization: Bearer header; never from the URL. */
+function ignoreError(): void {}
+
 function viewerToken(req: IncomingMessage): string | undefined {
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   const bearer = offered.find((p) => p.startsWith(VIEWER_TOKEN_PROTOCOL_PREFIX));

@@ -221,6 +221,7 @@ export class StreamServer {
   private roundTimer: TimerHandle | undefined;
   /** When the last round for deferred subscribers started (the coalescing window runs from it). */
   private lastRoundAt = Number.NEGATIVE_INFINITY;
+  private readonly matchers = new Map<string, TopicMatcher>();
   private readonly m;
   private closing = false;
 
@@ -373,7 +374,7 @@ export class StreamServer {
       scope,
       id: nextConnectionId++,
       state: 'hello',
-      filter: topicMatcher(scope.topics),
+      filter: this.matcherOf(scope),
       sent: 0,
       lastSent: 0,
       behindSince: undefined,
@@ -774,6 +775,17 @@ export class StreamServer {
 
   private send(c: Connection, frame: ServerFrame): void {
     if (c.peer.readyState === 'open') c.peer.send(encodeFrame(frame));
+  }
+
+  /** Subscribers of one view share its topic matcher (built once, not per connection). */
+  private matcherOf(scope: StreamScope): TopicMatcher | undefined {
+    if (scope.view === undefined) return topicMatcher(scope.topics);
+    let matcher = this.matchers.get(scope.view);
+    if (!matcher) {
+      matcher = topicMatcher(scope.topics);
+      if (matcher) this.matchers.set(scope.view, matcher);
+    }
+    return matcher;
   }
 
   /** A round's message for a view: framed once for all its viewers where the peer can. */
