@@ -13,6 +13,8 @@ import { serveCommand, startServe, stopServe, type ServeProcess } from '../suppo
 import { untilAsync } from '../support/wait';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'dualdesk-share-dialog-'));
+// `npm run screenshots` points this at docs/screenshots; otherwise they go to a temporary folder.
+const SHOTS = process.env['DUALDESK_SCREENSHOTS'] ?? join(dataDir, 'screenshots');
 let browser: Browser;
 let context: BrowserContext;
 let serve: ServeProcess;
@@ -118,6 +120,9 @@ describe('the share dialog', () => {
     expect(await row.textContent()).toContain('e2e viewer');
     expect(await row.textContent()).toContain('127.0.0.1');
     expect(await row.textContent()).toContain('Market data, Positions');
+    await desk.screenshot({ path: join(SHOTS, 'share-dialog.png') });
+    await viewer.setViewportSize({ width: 1400, height: 900 });
+    await viewer.screenshot({ path: join(SHOTS, 'viewer.png') });
   });
 
   it('revoking the link in the dialog closes the viewer, which says it was revoked', async () => {
