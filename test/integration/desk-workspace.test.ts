@@ -120,6 +120,7 @@ describe('the workspace kept by the desk (demo venue)', () => {
       watchlist: Array.from({ length: MAX_WATCHLIST }, (_, i) => ({ word: `X${i}`, instrument: { symbol: `X${i}`, secType: 'STK' as const, conId: 900_000 + i } })),
       chart: null,
       edited: 1,
+      revision: 1,
     };
     new WorkspaceRepository(store.db).save(full);
     store.close();
