@@ -26,6 +26,9 @@ export interface ViewerAlert {
 const MAX_BARS = 1_500;
 const MAX_FILLS = 500;
 const MAX_ALERTS = 200;
+/** Orders kept: every working one, and the most recent finished ones up to this many in all. */
+export const MAX_ORDERS = 500;
+const WORKING: ReadonlySet<Order['state']> = new Set(['new', 'submitted', 'partially-filled']);
 const POLL_MS = 500;
 const HIDDEN_FLUSH_MS = 1_000;
 
@@ -46,6 +49,10 @@ export class ViewerStore {
   snapshots = 0;
   /** When the link's state was last read: the clock its countdowns are shown by. */
   polledAt = 0;
+  /** Times the link's state was read (every POLL_MS): shows time passing on the page. */
+  polls = 0;
+  /** Connections attempted to the share server (the first and every retry). */
+  attempts = 0;
 
   private readonly charts = new Map<string, ChartSeries>();
   private readonly chartListeners = new Map<string, Set<() => void>>();
@@ -59,13 +66,23 @@ export class ViewerStore {
   private epoch: string | undefined;
   private nextAlertId = 1;
 
-  /** `connect` is given the store's close handler: it must call it with every close code before the subscriber hears of it. */
-  constructor(private readonly connect: (onClose: (code: number, reason: string) => void) => ConnectStream) {}
+  /**
+   * `connect` is given the store's close handler: it must call it with every close code before the subscriber hears of it.
+   * `onDeadLink` hears of a refusal not worth retrying (expired, revoked): the page forgets the token.
+   */
+  constructor(
+    private readonly connect: (onClose: (code: number, reason: string) => void) => ConnectStream,
+    private readonly onDeadLink: () => void = () => undefined,
+  ) {}
 
   async start(): Promise<void> {
     clearInterval(this.poller);
+    const connect = this.connect((code, reason) => this.closed(code, reason));
     const subscriber = new StreamSubscriber({
-      connect: this.connect((code, reason) => this.closed(code, reason)),
+      connect: (events) => {
+        this.attempts++;
+        return connect(events);
+      },
       logger: consoleLog,
       timers: {
         now: () => Date.now(),
@@ -144,6 +161,7 @@ export class ViewerStore {
   private poll(): void {
     this.link = this.subscriber?.state();
     this.polledAt = Date.now();
+    this.polls++;
     // Back at the desk: an earlier refusal that was worth retrying is over.
     if (this.refusal?.retry && this.link?.websocket === 'open' && this.link.epoch !== undefined) this.refusal = undefined;
     this.touch();
@@ -154,7 +172,10 @@ export class ViewerStore {
     if (code === 1000 || code === 4000) return;
     this.refusal = refusalOf(code, reason);
     // A dead link (expired, revoked, not this desk's): retrying would be refused again, and again.
-    if (!this.refusal.retry) void this.subscriber?.stop();
+    if (!this.refusal.retry) {
+      void this.subscriber?.stop();
+      this.onDeadLink();
+    }
     this.poll();
   }
 
@@ -188,9 +209,7 @@ export class ViewerStore {
         return;
       }
       case 'order': {
-        const o = data as Order;
-        const known = this.orders.get(o.id);
-        if (!known || known.updatedAt <= o.updatedAt) this.orders.set(o.id, o);
+        keepOrder(this.orders, data as Order);
         return;
       }
       case 'fill': {
@@ -302,6 +321,16 @@ export class ViewerStore {
 }
 
 const chartKey = (conId: number, interval: ChartInterval) => `${conId}:${interval}`;
+
+/** Puts an order in (unless an older version of it), then drops the oldest finished ones past MAX_ORDERS: a session's orders do not pile up. */
+export function keepOrder(orders: Map<string, Order>, o: Order, max = MAX_ORDERS): void {
+  const known = orders.get(o.id);
+  if (known && known.updatedAt > o.updatedAt) return;
+  orders.set(o.id, o);
+  if (orders.size <= max) return;
+  const finished = [...orders.values()].filter((x) => !WORKING.has(x.state)).sort((a, b) => a.updatedAt - b.updatedAt);
+  for (const x of finished.slice(0, orders.size - max)) orders.delete(x.id);
+}
 
 /** Keeps the newest MAX_BARS entries (keys are times, inserted mostly in order). */
 function trim<V>(m: Map<number, V>): void {
