@@ -4,6 +4,7 @@
 // in plain maps; React hears of them once per animation frame.
 import type { Bar, BarUpdate, EmaUpdate, EquitySnapshot, Fill, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../../shared';
 import { StreamSubscriber, type ConnectStream, type DataFrame, type SubscriberState } from '../../../shared/stream';
+import { keepOrder } from './orders';
 import { linkState, refusalOf, type Refusal, type ViewerLinkState } from './words';
 import { parseWorkspace, type SharedWatchItem, type SharedWorkspace } from './workspace';
 
@@ -26,9 +27,6 @@ export interface ViewerAlert {
 const MAX_BARS = 1_500;
 const MAX_FILLS = 500;
 const MAX_ALERTS = 200;
-/** Orders kept: every working one, and the most recent finished ones up to this many in all. */
-export const MAX_ORDERS = 500;
-const WORKING: ReadonlySet<Order['state']> = new Set(['new', 'submitted', 'partially-filled']);
 const POLL_MS = 500;
 const HIDDEN_FLUSH_MS = 1_000;
 
@@ -321,16 +319,6 @@ export class ViewerStore {
 }
 
 const chartKey = (conId: number, interval: ChartInterval) => `${conId}:${interval}`;
-
-/** Puts an order in (unless an older version of it), then drops the oldest finished ones past MAX_ORDERS: a session's orders do not pile up. */
-export function keepOrder(orders: Map<string, Order>, o: Order, max = MAX_ORDERS): void {
-  const known = orders.get(o.id);
-  if (known && known.updatedAt > o.updatedAt) return;
-  orders.set(o.id, o);
-  if (orders.size <= max) return;
-  const finished = [...orders.values()].filter((x) => !WORKING.has(x.state)).sort((a, b) => a.updatedAt - b.updatedAt);
-  for (const x of finished.slice(0, orders.size - max)) orders.delete(x.id);
-}
 
 /** Keeps the newest MAX_BARS entries (keys are times, inserted mostly in order). */
 function trim<V>(m: Map<number, V>): void {
