@@ -9,6 +9,9 @@ import type { WorkspaceRepository } from '../store';
 /** The market data consumer the watchlist's subscriptions are counted under (the UI's are 'ui'). */
 export const WORKSPACE_CONSUMER = 'workspace';
 
+/** Watchlist entries the venue is asked to resolve at once after a connect. */
+const RESOLVING_AT_ONCE = 8;
+
 /** What the keeper needs of the trading core; errors are DeskCommandErrors in the trader's words. */
 export interface WorkspaceMarketData {
   resolve(spec: InstrumentSpec): Promise<Instrument>;
@@ -64,15 +67,18 @@ export class WorkspaceKeeper {
     const todo = this.current.watchlist.filter((e) => e.instrument.conId === undefined || !this.held.has(e.instrument.conId));
     if (todo.length === 0) return;
     const resolved = new Map<WatchlistEntry, Instrument>();
-    await Promise.all(
-      todo.map(async (entry) => {
+    const waiting = [...todo];
+    // A few at a time: the venue paces its requests (and a burst of 200 would crowd out the trader's own).
+    const worker = async (): Promise<void> => {
+      for (let entry = waiting.shift(); entry && !this.stopped; entry = waiting.shift()) {
         try {
           resolved.set(entry, await md.resolve(entry.instrument));
         } catch (err) {
           if (!this.stopped) this.o.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESOLVING_AT_ONCE, waiting.length) }, worker));
     if (this.stopped || resolved.size === 0) return;
     await this.serially(async () => {
       let changed = false;
