@@ -15,6 +15,8 @@ export interface Workspace {
   readonly chart: number | null;
   /** When the trader last changed it (epoch ms); 0 when never edited (the defaults). */
   readonly edited: number;
+  /** Counts the desk's saves of it, only ever up (a clock stepping back does not): a window keeps the highest. */
+  readonly revision: number;
 }
 
 /** More lines than a trader reads, and than the venue's market data lines allow. */

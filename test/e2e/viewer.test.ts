@@ -150,10 +150,17 @@ describe('the web viewer', () => {
     expect(await $('view-detail').textContent()).toContain('The trader revoked this viewer link');
     // It does not come back: the desk counts no viewer.
     expect((await command<ShareStatus>('getShareStatus')).viewers).toEqual([]);
+    expect(await $('view-state').getAttribute('data-retry')).toBe('no');
     const reconnects = await $('view-state').getAttribute('data-reconnects');
-    await second.waitForTimeout(1_500); // a retry loop would have tried again by now (the first retry is due within 100 ms)
+    const attempts = await $('view-state').getAttribute('data-attempts');
+    // Three of the page's own half-second polls later (a retry loop's first retry is due within 100 ms): no new attempt.
+    const polls = Number(await $('view-state').getAttribute('data-polls'));
+    await expect.poll(async () => Number(await $('view-state').getAttribute('data-polls')), { timeout: 10_000 }).toBeGreaterThanOrEqual(polls + 3);
+    expect(await $('view-state').getAttribute('data-attempts')).toBe(attempts);
     expect(await $('view-state').getAttribute('data-reconnects')).toBe(reconnects);
     expect((await command<ShareStatus>('getShareStatus')).viewers).toEqual([]);
+    // The dead token is forgotten by the tab: a reload does not try it again.
+    expect(await second.evaluate("sessionStorage.getItem('dualdesk.viewer-token')")).toBeNull();
   });
 
   it('says expired for a link that has expired', async () => {
@@ -171,6 +178,7 @@ describe('the web viewer', () => {
     expect(await $('view-detail').getAttribute('data-kind')).toBe('expired');
     expect(await $('view-detail').textContent()).toContain('This viewer link has expired');
     expect(await $('view-scope').textContent()).toContain('link expires expired');
+    expect(await page.evaluate("sessionStorage.getItem('dualdesk.viewer-token')")).toBeNull();
     expect(problems).toEqual([]);
   });
 

@@ -120,12 +120,15 @@ describe('the workspace kept by the desk (demo venue)', () => {
       watchlist: Array.from({ length: MAX_WATCHLIST }, (_, i) => ({ word: `X${i}`, instrument: { symbol: `X${i}`, secType: 'STK' as const, conId: 900_000 + i } })),
       chart: null,
       edited: 1,
+      revision: 1,
     };
     new WorkspaceRepository(store.db).save(full);
     store.close();
 
     const s = await startStreamDesk({ demo: true, dataDir });
     expect(await ok<Workspace>(s, 'getWorkspace')).toEqual(full);
+    // Edits no longer wait behind the venue's resolution of the list: adding NVDA below needs the venue in sync.
+    await untilAsync(async () => (await ok<{ venue?: { synced: boolean } }>(s, 'getHealth')).venue?.synced === true, 'the venue in sync');
     const error = await refused(s, 'addToWatchlist', { instrument: { symbol: 'NVDA', secType: 'STK' } });
     expect(error).toEqual({ code: 'watchlist-full', message: `The watchlist holds at most ${MAX_WATCHLIST} instruments: remove one before adding NVDA.` });
     const fewer = await ok<Workspace>(s, 'removeFromWatchlist', { conId: 900_000 });

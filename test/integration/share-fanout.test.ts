@@ -2,6 +2,7 @@
 // chaining (no gap), the trader's own subscriber too; a connection flood past the limits is refused
 // while the viewers already in and the trader keep receiving.
 import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Registry } from 'prom-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { VIEWER_TOKEN_PROTOCOL_PREFIX } from '../../src/shared';
@@ -9,8 +10,9 @@ import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame } from '../.
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
 import { loadShareCertificate, ShareServer, ViewerTokens, type ShareLimits } from '../../src/main/share';
+import type { AddressGate } from '../../src/main/share/address-gate';
 import { startStreamDesk, subscribe, type TestStream } from '../support/stream';
-import { until } from '../support/wait';
+import { until, untilAsync } from '../support/wait';
 
 interface Tally {
   /** Data frames received since the snapshot. */
@@ -115,33 +117,43 @@ describe('share fan-out (real TLS, loopback)', () => {
   });
 
   it('refuses a connection flood past the limits while the viewers already in and the trader keep receiving', { timeout: 120_000 }, async () => {
-    const { s, server, token, ca } = await startShare({ maxConnectionsPerAddress: 20, connectionsPerSecond: 10 });
+    // A long handshake allowance: a flood connection let in stays counted by the gate while the test looks.
+    const { s, server, token, ca } = await startShare({ maxConnectionsPerAddress: 20, connectionsPerSecond: 10, handshakeTimeoutMs: 60_000 });
     const { port } = server.address();
     const trader = await subscribe(s);
     await until(() => trader.received.snapshots.length === 1, 'the trader’s snapshot');
     const viewers = await openViewers(5, port, token, ca, 5);
+    const refusedBefore = await refusals(s.desk.metrics);
+    // The gate's count of open connections from the flood's address (the server's own bookkeeping, no timer).
+    const gate = (server as unknown as { gate: AddressGate }).gate;
 
     // The flood comes from another address: 300 TCP connections at once, most never get to TLS.
+    const FLOOD = 300;
     const flood: Socket[] = [];
     onTestFinished(() => {
       for (const socket of flood) socket.destroy();
     });
-    const floodClosed = Array.from({ length: 300 }, () => {
+    let floodClosed = 0;
+    for (let i = 0; i < FLOOD; i++) {
       const socket = tcpConnect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
       flood.push(socket);
       socket.on('error', () => undefined);
-      return new Promise<boolean>((resolve) => {
-        socket.once('close', () => resolve(true));
-        // Still open after its peers were judged: it was admitted (and sits in its TLS handshake).
-        socket.once('connect', () => setTimeout(() => resolve(false), 500).unref());
-      });
-    });
+      socket.once('close', () => floodClosed++);
+    }
 
     const N = 1_000;
     const traderBefore = trader.received.frames.length;
     await publishQuotes(s, N);
-    const closed = (await Promise.all(floodClosed)).filter(Boolean).length;
-    expect(closed).toBeGreaterThanOrEqual(290);
+    // Every flood connection judged: refused (counted) or let in (held open by the gate).
+    let refused = 0;
+    await untilAsync(async () => {
+      refused = (await refusals(s.desk.metrics)) - refusedBefore;
+      return refused + gate.openFrom('127.0.0.2') === FLOOD;
+    }, 'every flood connection refused or let in');
+    expect(refused).toBeGreaterThanOrEqual(290);
+    expect(gate.openFrom('127.0.0.2')).toBeLessThanOrEqual(10);
+    // Each refusal is a connection closed on the flooder.
+    await until(() => floodClosed >= refused, () => `the refused connections closed (${floodClosed} of ${refused})`);
     await until(() => trader.received.frames.length - traderBefore === N, 'the trader’s messages');
     await until(() => viewers.every((v) => v.count === N), 'the viewers’ messages');
     expect(viewers.filter((v) => v.gaps > 0 || v.closedWith !== undefined)).toEqual([]);
@@ -149,3 +161,11 @@ describe('share fan-out (real TLS, loopback)', () => {
     expect(Number(/dualdesk_share_refusals_total\{reason="rate-limit"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(290);
   });
 });
+
+/** Connections the share server refused at the door (too fast, too many from one address). */
+async function refusals(metrics: Registry): Promise<number> {
+  const counter = metrics.getSingleMetric('dualdesk_share_refusals_total');
+  if (!counter) return 0;
+  const { values } = await counter.get();
+  return values.filter((v) => v.labels['reason'] === 'rate-limit' || v.labels['reason'] === 'address-limit').reduce((sum, v) => sum + v.value, 0);
+}

@@ -11,6 +11,7 @@ const workspace: Workspace = {
   ],
   chart: 12087792,
   edited: 1_764_900_000_000,
+  revision: 7,
 };
 
 describe('the workspace in the mode’s database', () => {
@@ -38,5 +39,23 @@ describe('the workspace in the mode’s database', () => {
     store.db.prepare('UPDATE watchlist SET instrument = ? WHERE word = ?').run('not json', 'AAPL');
     expect(repo.load()?.watchlist.map((e) => e.word)).toEqual(['EUR.USD']);
     store.close();
+  });
+
+  it('keeps a row it cannot read through the next save (a newer DualDesk’s entry is not dropped)', () => {
+    const file = storeFile(tempDir(), 'paper');
+    const store = openStore(file, 'paper');
+    const repo = new WorkspaceRepository(store.db);
+    repo.save(workspace);
+    store.db.prepare('UPDATE watchlist SET instrument = ? WHERE word = ?').run('{"symbol": 42}', 'SPY');
+    const loaded = repo.load()!;
+    repo.save({ ...loaded, watchlist: loaded.watchlist.slice(0, 1), revision: loaded.revision + 1 });
+    store.close();
+
+    const again = openStore(file, 'paper');
+    const rows = again.db.prepare<[], { word: string; instrument: string }>('SELECT word, instrument FROM watchlist ORDER BY position').all();
+    expect(rows.map((r) => r.word)).toEqual(['EUR.USD', 'SPY']);
+    expect(rows[1]!.instrument).toBe('{"symbol": 42}');
+    expect(new WorkspaceRepository(again.db).load()).toMatchObject({ revision: 8, watchlist: [{ word: 'EUR.USD' }] });
+    again.close();
   });
 });

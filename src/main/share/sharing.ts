@@ -45,6 +45,8 @@ export class DeskSharing {
   private where: { port: number; host: string };
   /** One on/off change at a time. */
   private switching: Promise<unknown> = Promise.resolve();
+  /** The desk stopped: nothing opens again (a change queued behind stop, a token database still opening). */
+  private stopped = false;
 
   constructor(private readonly options: DeskSharingOptions) {
     this.where = { port: options.settings.port, host: options.settings.host };
@@ -57,6 +59,7 @@ export class DeskSharing {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.switching.catch(() => undefined);
     const server = this.server;
     this.server = undefined;
@@ -91,6 +94,10 @@ export class DeskSharing {
   /** setSharing: on (at a port and host, defaults the configuration's) or off. A failure is in the status's `error`. */
   setSharing(request: { enabled: boolean; port?: number; host?: string }): Promise<ShareStatus> {
     const run = async (): Promise<ShareStatus> => {
+      if (this.stopped) {
+        if (request.enabled) this.lastError = 'DualDesk is stopping: sharing stays off';
+        return this.status();
+      }
       if (!request.enabled) {
         await this.disable();
         return this.status();
@@ -142,8 +149,8 @@ export class DeskSharing {
 
   private async enable(where: { port: number; host: string }): Promise<void> {
     const { settings, logger, metrics, clock, dataDir, uiDir } = this.options;
-    this.where = where;
     try {
+      if (this.stopped) throw new Error('DualDesk is stopping');
       const authority = await this.openTokens();
       this.certificate ??= await loadShareCertificate({ dataDir, ...(settings.cert === undefined ? {} : { certFile: settings.cert }), ...(settings.key === undefined ? {} : { keyFile: settings.key }) });
       if (this.certificate.renewed) logger.warn({ fingerprint: this.certificate.fingerprint }, 'the share certificate was renewed: viewers see a new fingerprint');
@@ -151,7 +158,14 @@ export class DeskSharing {
       const server = new ShareServer({ host: where.host, port: where.port, certificate: this.certificate, authority, logger: logger.child({ component: 'share' }), metrics, clock, limits, ...(uiDir === undefined ? {} : { uiDir }) });
       server.setSource(this.source);
       await server.start();
+      if (this.stopped) {
+        // Stopped while it was starting: stop() has already run and will not see this server.
+        await server.stop();
+        throw new Error('DualDesk is stopping');
+      }
       this.server = server;
+      // Only a port that worked is reused by a setSharing that names none.
+      this.where = where;
       this.lastError = undefined;
       logger.info({ url: server.url(), fingerprint: this.certificate.fingerprint }, 'sharing with viewers');
     } catch (err) {
@@ -176,9 +190,15 @@ export class DeskSharing {
   }
 
   private openTokens(): Promise<ViewerTokens> {
+    if (this.stopped) return Promise.reject(new SharingError('DualDesk is stopping: viewer tokens are closed'));
     if (this.tokens) return Promise.resolve(this.tokens);
     this.opening ??= ViewerTokens.open(this.options.dataDir).then(
       (t) => {
+        if (this.stopped) {
+          // Opened after stop(): closed here, or its database handle and poller would outlive the desk.
+          t.close();
+          throw new SharingError('DualDesk is stopping: viewer tokens are closed');
+        }
         this.tokens = t;
         return t;
       },

@@ -164,4 +164,9 @@ export const MIGRATIONS: readonly Migration[] = [
             instrument TEXT NOT NULL
           ) STRICT;`,
   },
+  {
+    version: 9,
+    name: 'workspace: a revision counted up at every save (windows order edits by it, not by the clock)',
+    sql: `ALTER TABLE workspace ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -9,6 +9,9 @@ import type { WorkspaceRepository } from '../store';
 /** The market data consumer the watchlist's subscriptions are counted under (the UI's are 'ui'). */
 export const WORKSPACE_CONSUMER = 'workspace';
 
+/** Watchlist entries the venue is asked to resolve at once after a connect. */
+const RESOLVING_AT_ONCE = 8;
+
 /** What the keeper needs of the trading core; errors are DeskCommandErrors in the trader's words. */
 export interface WorkspaceMarketData {
   resolve(spec: InstrumentSpec): Promise<Instrument>;
@@ -26,7 +29,7 @@ export interface WorkspaceKeeperOptions {
 }
 
 export class WorkspaceKeeper {
-  private current: Workspace = { watchlist: [], chart: null, edited: 0 };
+  private current: Workspace = { watchlist: [], chart: null, edited: 0, revision: 0 };
   /** Watchlist instruments whose market data the keeper holds, by conId. */
   private readonly held = new Set<number>();
   /** Edits (and the venue's resolution of the list) run one at a time, in the order they came. */
@@ -41,7 +44,7 @@ export class WorkspaceKeeper {
 
   /** Loads the saved workspace (a new desk's: the default watchlist, resolved once the venue is in sync) and publishes it. */
   start(): void {
-    this.current = this.o.repository.load() ?? { watchlist: DEFAULT_WATCHLIST.map((s) => ({ word: s.symbol, instrument: { ...s } })), chart: null, edited: 0 };
+    this.current = this.o.repository.load() ?? { watchlist: DEFAULT_WATCHLIST.map((s) => ({ word: s.symbol, instrument: { ...s } })), chart: null, edited: 0, revision: 0 };
     this.o.publish(this.current);
   }
 
@@ -55,36 +58,61 @@ export class WorkspaceKeeper {
   /**
    * The venue is in sync (after every connect): each entry is resolved and its market data held. An entry
    * the venue cannot serve now stays on the list (the trader removes it), and is tried again at the next sync.
+   * The entries are resolved all at once outside the queue (the trader's edits do not wait behind up to 200
+   * round trips); only the result is applied in it, to the list as it is then.
    */
-  venueReady(): Promise<void> {
-    return this.serially(async () => {
-      const md = this.o.marketData;
-      if (!md) return;
-      let changed = false;
-      const entries: WatchlistEntry[] = [];
-      for (const entry of this.current.watchlist) {
-        const conId = entry.instrument.conId;
-        if (conId !== undefined && this.held.has(conId)) {
-          entries.push(entry);
-          continue;
-        }
+  async venueReady(): Promise<void> {
+    const md = this.o.marketData;
+    if (!md || this.stopped) return;
+    const todo = this.current.watchlist.filter((e) => e.instrument.conId === undefined || !this.held.has(e.instrument.conId));
+    if (todo.length === 0) return;
+    const resolved = new Map<WatchlistEntry, Instrument>();
+    const waiting = [...todo];
+    // A few at a time: the venue paces its requests (and a burst of 200 would crowd out the trader's own).
+    const worker = async (): Promise<void> => {
+      for (let entry = waiting.shift(); entry && !this.stopped; entry = waiting.shift()) {
         try {
-          const instrument = await md.resolve(entry.instrument);
-          if (this.stopped) return;
-          // Two entries naming one contract (a default and the trader's own): the first stays.
-          if (entries.some((e) => e.instrument.conId === instrument.conId)) {
-            changed = true;
-            continue;
-          }
-          await this.hold(instrument);
-          if (conId === undefined) changed = true;
-          entries.push(conId === undefined ? { word: entry.word, instrument: specOf(instrument) } : entry);
+          resolved.set(entry, await md.resolve(entry.instrument));
         } catch (err) {
-          if (this.stopped) return;
-          this.o.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
-          entries.push(entry);
+          if (!this.stopped) this.o.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
         }
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESOLVING_AT_ONCE, waiting.length) }, worker));
+    if (this.stopped || resolved.size === 0) return;
+    await this.serially(async () => {
+      let changed = false;
+      // Two entries naming one contract (a default and the trader's own): the first stays.
+      const seen = new Set<number>();
+      const plan: { entry: WatchlistEntry; instrument?: Instrument }[] = [];
+      for (const entry of this.current.watchlist) {
+        const instrument = resolved.get(entry);
+        const conId = instrument?.conId ?? entry.instrument.conId;
+        if (instrument && seen.has(instrument.conId)) {
+          changed = true;
+          continue;
+        }
+        if (conId !== undefined) seen.add(conId);
+        plan.push(instrument ? { entry, instrument } : { entry });
+      }
+      const held = await Promise.all(
+        plan.map(async ({ entry, instrument }) => {
+          if (!instrument) return true;
+          try {
+            await this.hold(instrument);
+            return true;
+          } catch (err) {
+            if (!this.stopped) this.o.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
+            return false;
+          }
+        }),
+      );
+      if (this.stopped) return;
+      const entries = plan.map(({ entry, instrument }, i) => {
+        if (!instrument || !held[i] || entry.instrument.conId !== undefined) return entry;
+        changed = true;
+        return { word: entry.word, instrument: specOf(instrument) };
+      });
       if (changed) this.commit({ ...this.current, watchlist: entries });
     });
   }
@@ -103,8 +131,15 @@ export class WorkspaceKeeper {
         (e) => e.instrument.conId === instrument.conId || (e.instrument.conId === undefined && e.instrument.secType === instrument.secType && e.instrument.symbol.toUpperCase() === instrument.symbol),
       );
       if (known) throw new DeskCommandError('already-on-watchlist', `${name} is already on the watchlist.`);
+      const fresh = !this.held.has(instrument.conId);
       await this.hold(instrument);
-      return this.edit({ watchlist: [...this.current.watchlist, { word: spec.symbol.trim(), instrument: specOf(instrument) }] });
+      try {
+        return this.edit({ watchlist: [...this.current.watchlist, { word: spec.symbol.trim(), instrument: specOf(instrument) }] });
+      } catch (err) {
+        // Not saved, so not on the list: its market data is not held either.
+        if (fresh && this.held.delete(instrument.conId)) md.unsubscribe(instrument.conId, WORKSPACE_CONSUMER);
+        throw err;
+      }
     });
   }
 
@@ -137,12 +172,13 @@ export class WorkspaceKeeper {
     this.held.add(instrument.conId);
   }
 
-  private edit(change: Partial<Omit<Workspace, 'edited'>>): Workspace {
+  private edit(change: Partial<Omit<Workspace, 'edited' | 'revision'>>): Workspace {
     return this.commit({ ...this.current, ...change, edited: this.o.clock.now() });
   }
 
-  /** Saved before it is published: what a window sees is what a restart finds. */
-  private commit(next: Workspace): Workspace {
+  /** Saved before it is published: what a window sees is what a restart finds. Every save counts the revision up. */
+  private commit(change: Omit<Workspace, 'revision'>): Workspace {
+    const next: Workspace = { ...change, revision: this.current.revision + 1 };
     this.o.repository.save(next);
     this.current = next;
     this.o.publish(next);

@@ -569,16 +569,27 @@ export class DeskStore {
   async showChart(word: string): Promise<void> {
     const item = this.watchlist.get(word);
     if (!item || !this.workspace || this.workspace.chart === item.instrument.conId) return;
-    this.workspace = { ...this.workspace, chart: item.instrument.conId };
+    const before = this.workspace;
+    const shownHere: Workspace = { ...before, chart: item.instrument.conId };
+    this.workspace = shownHere;
     this.touch('watchlist');
     const shown = await this.api.command('showChart', { conId: item.instrument.conId });
-    if (shown.ok) this.setWorkspace(shown.value);
+    if (shown.ok) {
+      this.setWorkspace(shown.value);
+      return;
+    }
+    // Refused: the chart goes back to the desk's (unless the desk's workspace came meanwhile).
+    if (this.workspace === shownHere) {
+      this.workspace = before;
+      this.touch('watchlist');
+    }
+    this.alert('command', 'WARNING', `${item.instrument.symbol} not charted`, shown.error.message);
   }
 
   /** The desk's workspace changed: entries gone are dropped here (and their quotes released), new ones subscribed. */
   private setWorkspace(workspace: Workspace): void {
-    // Answers and stream messages cross: an older workspace never replaces a newer one.
-    if (this.workspace && workspace.edited < this.workspace.edited) return;
+    // Answers and stream messages cross: an older workspace never replaces a newer one (by the desk's revision, not a clock).
+    if (this.workspace && workspace.revision < this.workspace.revision) return;
     this.workspace = workspace;
     const kept = new Set(workspace.watchlist.map((e) => e.instrument.conId));
     const items = [...this.watchlist.values()];

@@ -4,6 +4,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { ViewerScope } from '../../../shared';
 import { viewerConnect } from './connect';
+import { forgetViewerToken } from './detect';
 import { readClaims } from './link';
 import { ViewerStore } from './store';
 import { ViewOnly } from './ViewOnly';
@@ -11,7 +12,7 @@ import { expiresIn, linkDetail, scopeWords, STATE_WORDS } from './words';
 
 export function ViewerApp({ token }: { token: string | undefined }) {
   // One store for the page's life (the token never changes without a new page).
-  const [store] = useState(() => (token === undefined ? undefined : new ViewerStore((onClose) => viewerConnect(token, onClose))));
+  const [store] = useState(() => (token === undefined ? undefined : new ViewerStore((onClose) => viewerConnect(token, onClose), forgetViewerToken)));
   useEffect(() => {
     if (!store) return;
     void store.start();
@@ -71,7 +72,7 @@ function Viewer({ store, token }: { store: ViewerStore; token: string }) {
           <span className="dot" />
           venue
         </span>
-        <span className={`view-link view-${state}`} data-testid="view-state" data-state={state} data-epoch={store.link?.epoch ?? ''} data-seq={store.link?.lastSeq ?? 0} data-snapshots={store.snapshots} data-reconnects={store.link?.reconnects ?? 0} role="status">
+        <span className={`view-link view-${state}`} data-testid="view-state" data-state={state} data-epoch={store.link?.epoch ?? ''} data-seq={store.link?.lastSeq ?? 0} data-snapshots={store.snapshots} data-reconnects={store.link?.reconnects ?? 0} data-attempts={store.attempts} data-polls={store.polls} data-retry={store.refusal && !store.refusal.retry ? 'no' : 'yes'} role="status">
           {STATE_WORDS[state]}
         </span>
       </header>

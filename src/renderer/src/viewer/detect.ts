@@ -48,3 +48,8 @@ export function takeViewerToken(): string | undefined {
   }
   return sessionStorage.getItem(VIEWER_TOKEN_KEY) ?? undefined;
 }
+
+/** A dead link (expired, revoked): this tab forgets its token, so a reload does not try it again. */
+export function forgetViewerToken(): void {
+  sessionStorage.removeItem(VIEWER_TOKEN_KEY);
+}

@@ -4,6 +4,7 @@
 // in plain maps; React hears of them once per animation frame.
 import type { Bar, BarUpdate, EmaUpdate, EquitySnapshot, Fill, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../../shared';
 import { StreamSubscriber, type ConnectStream, type DataFrame, type SubscriberState } from '../../../shared/stream';
+import { keepOrder } from './orders';
 import { linkState, refusalOf, type Refusal, type ViewerLinkState } from './words';
 import { parseWorkspace, type SharedWatchItem, type SharedWorkspace } from './workspace';
 
@@ -46,6 +47,10 @@ export class ViewerStore {
   snapshots = 0;
   /** When the link's state was last read: the clock its countdowns are shown by. */
   polledAt = 0;
+  /** Times the link's state was read (every POLL_MS): shows time passing on the page. */
+  polls = 0;
+  /** Connections attempted to the share server (the first and every retry). */
+  attempts = 0;
 
   private readonly charts = new Map<string, ChartSeries>();
   private readonly chartListeners = new Map<string, Set<() => void>>();
@@ -59,13 +64,23 @@ export class ViewerStore {
   private epoch: string | undefined;
   private nextAlertId = 1;
 
-  /** `connect` is given the store's close handler: it must call it with every close code before the subscriber hears of it. */
-  constructor(private readonly connect: (onClose: (code: number, reason: string) => void) => ConnectStream) {}
+  /**
+   * `connect` is given the store's close handler: it must call it with every close code before the subscriber hears of it.
+   * `onDeadLink` hears of a refusal not worth retrying (expired, revoked): the page forgets the token.
+   */
+  constructor(
+    private readonly connect: (onClose: (code: number, reason: string) => void) => ConnectStream,
+    private readonly onDeadLink: () => void = () => undefined,
+  ) {}
 
   async start(): Promise<void> {
     clearInterval(this.poller);
+    const connect = this.connect((code, reason) => this.closed(code, reason));
     const subscriber = new StreamSubscriber({
-      connect: this.connect((code, reason) => this.closed(code, reason)),
+      connect: (events) => {
+        this.attempts++;
+        return connect(events);
+      },
       logger: consoleLog,
       timers: {
         now: () => Date.now(),
@@ -144,6 +159,7 @@ export class ViewerStore {
   private poll(): void {
     this.link = this.subscriber?.state();
     this.polledAt = Date.now();
+    this.polls++;
     // Back at the desk: an earlier refusal that was worth retrying is over.
     if (this.refusal?.retry && this.link?.websocket === 'open' && this.link.epoch !== undefined) this.refusal = undefined;
     this.touch();
@@ -154,7 +170,10 @@ export class ViewerStore {
     if (code === 1000 || code === 4000) return;
     this.refusal = refusalOf(code, reason);
     // A dead link (expired, revoked, not this desk's): retrying would be refused again, and again.
-    if (!this.refusal.retry) void this.subscriber?.stop();
+    if (!this.refusal.retry) {
+      void this.subscriber?.stop();
+      this.onDeadLink();
+    }
     this.poll();
   }
 
@@ -188,9 +207,7 @@ export class ViewerStore {
         return;
       }
       case 'order': {
-        const o = data as Order;
-        const known = this.orders.get(o.id);
-        if (!known || known.updatedAt <= o.updatedAt) this.orders.set(o.id, o);
+        keepOrder(this.orders, data as Order);
         return;
       }
       case 'fill': {
