@@ -199,9 +199,11 @@ describe('the share server (real TLS, real desk)', () => {
     // Both are at the head (their heartbeats say so) before what the market viewer lacks is judged.
     await until(() => [market, orders].every((v) => v.frames.some((f) => f.op === 'hb' && f.head >= 0)), 'heartbeats');
 
-    const forbidden = /^(order\.|fill$|position\.|equity$|portfolio\.)/;
+    // A whitelist: anything new on the stream stays away from a market viewer until a scope names it.
+    const allowed = /^(md\.|workspace$|venue\.status$)/;
     const marketTopics = [...dataFrames(market).map((f) => f.topic), ...market.frames.flatMap((f) => (f.op === 'snapshot' ? Object.keys(f.state) : []))];
-    expect(marketTopics.filter((t) => forbidden.test(t))).toEqual([]);
+    expect(marketTopics.length).toBeGreaterThan(0);
+    expect(marketTopics.filter((t) => !allowed.test(t))).toEqual([]);
     expect(dataFrames(orders).some((f) => f.topic === 'fill')).toBe(true);
     expect(dataFrames(orders).every((f) => /^(order\.|fill$|venue\.status$)/.test(f.topic))).toBe(true);
     // prev is exact under each viewer's filter.
@@ -221,6 +223,43 @@ describe('the share server (real TLS, real desk)', () => {
     expect(accounts.length).toBeGreaterThan(0);
     for (const a of accounts) expect(text).not.toContain(a);
     expect(text).toContain(REDACTED_ACCOUNT);
+  });
+
+  it('shows no viewer the gateway, account ids or free text of venue.status, nor what another scope owns', async () => {
+    const share = await startShare();
+    const s = share.s;
+    const market = viewer(share, (await mint(share, ['market'])).token);
+    const withAccount = viewer(share, (await mint(share, ['market', 'account'])).token);
+    const alerts = viewer(share, (await mint(share, ['alerts'])).token);
+    const positions = viewer(share, (await mint(share, ['positions'])).token);
+    const all = [market, withAccount, alerts, positions];
+    await until(() => all.every((v) => v.frames.some((f) => f.op === 'snapshot')), 'all joined');
+    const publisher = s.desk.stream!.publisher;
+    publisher.publish('venue.status', {
+      state: 'connected', since: 1, mode: 'paper', host: 'gw.internal.example', port: 4917, clientId: 8123,
+      accounts: ['DU1234567', 'DU7654321'], synced: true, armed: false, attempts: 2,
+      trading: { allowed: false, reason: 'This login has several accounts (DU1234567, DU7654321): choose one' }, lastError: 'ECONNRESET from gw.internal.example',
+    });
+    publisher.publish('risk.killswitch', { phase: 'waiting', reason: 'x', message: 'kill switch: 10 ZZTOP still held', remaining: [{ conId: 1, symbol: 'ZZTOP', quantity: 10 }], attempt: 1, at: 1 });
+    publisher.publish('risk.challenge', { previous: 'ACTIVE', status: 'FAILED', reason: 'MAX_DRAWDOWN', startEquity: 123457, equity: 98765.25, at: 1 });
+    publisher.publish('venue.alert', { kind: 'order-warning', orderId: 777001, orderRef: 'dd-secret-ref', code: 399, message: 'held' });
+    publisher.publish('portfolio.discrepancy', { kind: 'equity', desk: 123457, venue: 98765.25, difference: -1, action: 'flagged', source: 'account-update', at: 1, message: 'equity differs' });
+    publisher.publish('workspace', { marker: 'last' });
+    await publisher.flush();
+    await until(() => all.every((v) => dataFrames(v).some((f) => f.topic === 'venue.status' && (f.data as { since?: number }).since === 1)), 'the status reaches every viewer');
+    await until(() => [market, withAccount].every((v) => dataFrames(v).some((f) => f.topic === 'workspace')), 'the market viewers at the last message');
+    for (const v of all) {
+      const text = JSON.stringify(v.frames);
+      for (const secret of ['DU1234567', 'DU7654321', 'gw.internal.example', '4917', '8123', 'several accounts', 'ECONNRESET']) expect(text).not.toContain(secret);
+    }
+    // What alerts and positions viewers do not own: positions, equity, orders.
+    await until(() => dataFrames(alerts).some((f) => f.topic === 'venue.alert'), 'the alerts viewer at the venue alert');
+    await until(() => dataFrames(positions).some((f) => f.topic === 'portfolio.discrepancy'), 'the positions viewer at the discrepancy');
+    for (const v of [alerts, positions]) {
+      const text = JSON.stringify(v.frames);
+      for (const secret of ['ZZTOP', '123457', '98765', '777001', 'dd-secret-ref']) expect(text).not.toContain(secret);
+    }
+    expect(dataFrames(alerts).find((f) => f.topic === 'risk.challenge')?.data).toMatchObject({ status: 'FAILED' });
   });
 
   it('closes a viewer that sends anything but hello and replay, and has no command API', async () => {

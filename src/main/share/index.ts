@@ -8,7 +8,7 @@ export { viewerLink } from './link';
 export { DEFAULT_SHARE_LIMITS, ShareServer } from './server';
 export type { ShareLimits, ShareServerOptions } from './server';
 export { redactAccounts, viewOf } from './view';
-export type { ViewerView } from './view';
+export type { ViewerVenueStatus, ViewerView } from './view';
 export { AddressGate } from './address-gate';
 export type { AddressGateLimits, GateRefusal } from './address-gate';
 export { DeskSharing, SharingError } from './sharing';
