@@ -11,7 +11,7 @@ import { REDACTED_ACCOUNT, VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type Viewer
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { loadShareCertificate, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits } from '../../src/main/share';
+import { loadShareCertificate, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits, type ViewerAuthority } from '../../src/main/share';
 import { startStreamDesk, type TestStream } from '../support/stream';
 import { until } from '../support/wait';
 import { binDualdesk } from '../support/paths';
@@ -26,7 +26,7 @@ interface Share {
   readonly dataDir: string;
 }
 
-async function startShare(options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits> } = {}): Promise<Share> {
+async function startShare(options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits>; authority?: (tokens: ViewerTokens) => ViewerAuthority } = {}): Promise<Share> {
   const s = await startStreamDesk({ demo: options.demo === true });
   const dataDir = s.dataDir;
   const tokens = await ViewerTokens.open(dataDir, { pollMs: 50, ...(options.now ? { now: options.now } : {}) });
@@ -36,7 +36,7 @@ async function startShare(options: { demo?: boolean; now?: () => number; limits?
     host: '127.0.0.1',
     port: 0,
     certificate,
-    authority: tokens,
+    authority: options.authority ? options.authority(tokens) : tokens,
     logger: createLogger({ level: 'silent' }),
     metrics: s.desk.metrics,
     clock: systemClock,
@@ -164,6 +164,43 @@ describe('the share server (real TLS, real desk)', () => {
     expect(await vb.closed).toMatchObject({ code: 4004 });
     expect(performance.now() - afterCli).toBeLessThan(1_000);
     expect(started).toBeLessThan(afterCli);
+  });
+
+  it('closes open viewers when whether their token is revoked cannot be told (fails closed)', async () => {
+    const share = await startShare({
+      authority: (tokens) => ({
+        verify: (token) => tokens.verify(token),
+        isRevoked: () => {
+          throw new Error('the token register cannot be read');
+        },
+        onRevocation: (listener) => tokens.onRevocation(listener),
+      }),
+    });
+    const a = viewer(share, (await mint(share, ['market'])).token);
+    const b = viewer(share, (await mint(share, ['market'])).token);
+    await until(() => [a, b].every((v) => v.frames.some((f) => f.op === 'snapshot')), 'both viewers joined');
+    // Any revocation makes the server check its open viewers; a check that throws must not keep them open.
+    share.tokens.revoke((await mint(share, ['market'])).id);
+    expect(await a.closed).toMatchObject({ code: 1013 });
+    expect(await b.closed).toMatchObject({ code: 1013 });
+    expect(share.server.status().viewers).toEqual([]);
+  });
+
+  it('cuts a client that completes TLS and then trickles its request headers (slowloris) within a few seconds', async () => {
+    const share = await startShare({ limits: { handshakeTimeoutMs: 500 } });
+    const { port } = share.server.address();
+    const socket = connect({ host: '127.0.0.1', port, ca: share.certificate.cert });
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+    const started = performance.now();
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    let n = 0;
+    // A header line every 100 ms keeps the socket busy, so only the headers timeout can end it.
+    const trickle = setInterval(() => socket.writable && socket.write(`X-Slow-${n++}: x\r\n`), 100);
+    onTestFinished(() => clearInterval(trickle));
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    clearInterval(trickle);
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('closes a viewer within a second of its token expiring', async () => {

@@ -66,7 +66,7 @@ export interface ShareServerOptions {
   readonly uiDir?: string;
 }
 
-type RefusalReason = 'unauthorized' | 'expired' | 'revoked' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
+type RefusalReason = 'unauthorized' | 'expired' | 'revoked' | 'revocation-unknown' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
 
 interface Viewer {
   readonly connection: number;
@@ -86,7 +86,7 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
-  'strict-transport-security': 'max-age=31536000',
+  // No HSTS: it binds the whole host, and would force HTTPS on the trader's local UI on the same host.
 };
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 /** A refused viewer that does not complete the close handshake is cut after this. */
@@ -166,6 +166,8 @@ export class ShareServer {
         key: certificate.key,
         minVersion: 'TLSv1.3',
         handshakeTimeout: this.limits.handshakeTimeoutMs,
+        // Node checks the headers and request timeouts only this often (30 s by default): a slowloris lives that long.
+        connectionsCheckingInterval: 1_000,
       },
       (req, res) => this.handle(req, res),
     );
@@ -329,7 +331,7 @@ export class ShareServer {
           return this.refuse(ws, result.code, code, result.message);
         }
         if (this.viewers.size >= this.limits.maxViewers) return this.refuse(ws, 'limit', CLOSE.LIMIT, `the share server takes at most ${this.limits.maxViewers} viewers`);
-        if (!this.source) return this.refuse(ws, 'not-ready', 1013, 'the stream is not ready; try again shortly');
+        if (!this.source) return this.refuse(ws, 'not-ready', CLOSE.TRY_AGAIN_LATER, 'the stream is not ready; try again shortly');
         this.serve(ws, result, address);
       });
     });
@@ -349,13 +351,23 @@ export class ShareServer {
     }, this.limits.idleTimeoutMs);
     logger.info({ connection, tokenId: grant.id, scope: grant.scope, address }, 'viewer connected');
     const view = viewOf(grant.scope);
-    this.stream.acceptPeer(this.trackedPeer(viewer), {
+    const peer = this.trackedPeer(viewer);
+    this.stream.acceptPeer(peer, {
       who: viewer.who,
       topics: view.topics,
       view: view.key,
       deferred: true,
       ...(view.redact ? { redact: view.redact } : {}),
     });
+    // Refused by the stream (closing, no source): it never listened, so its close would not forget it.
+    if (!peer.listening) this.forget(viewer);
+  }
+
+  private forget(viewer: Viewer): void {
+    this.clearTimers(viewer);
+    if (!this.viewers.delete(viewer.connection)) return;
+    this.m.viewers.set(this.viewers.size);
+    this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id }, 'viewer disconnected');
   }
 
   /** Closes the viewer when its token expires (4003); a timer is good for 24 days, a token for 30: re-armed on the way. */
@@ -369,9 +381,13 @@ export class ShareServer {
   }
 
   /** The viewer's socket as a stream peer, noting its first message (hello) and its close. */
-  private trackedPeer(viewer: Viewer): StreamPeer {
+  private trackedPeer(viewer: Viewer): StreamPeer & { readonly listening: boolean } {
     const peer = webSocketPeer(viewer.ws);
+    let listening = false;
     return {
+      get listening() {
+        return listening;
+      },
       get readyState() {
         return peer.readyState;
       },
@@ -385,34 +401,43 @@ export class ShareServer {
       },
       close: (code, reason) => peer.close(code, reason),
       terminate: () => peer.terminate(),
-      listen: (events) =>
-        peer.listen({
+      listen: (events) => {
+        listening = true;
+        return peer.listen({
           message: (bytes, binary) => {
             viewer.saidHello = true;
             events.message(bytes, binary);
           },
           close: () => {
-            this.clearTimers(viewer);
-            this.viewers.delete(viewer.connection);
-            this.m.viewers.set(this.viewers.size);
-            this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id }, 'viewer disconnected');
+            this.forget(viewer);
             events.close();
           },
           error: (message) => events.error(message),
-        }),
+        });
+      },
     };
   }
 
-  /** After any revocation: closes the viewers whose token it was (4004). */
+  /**
+   * After any revocation: closes the viewers whose token it was (4004). Each token is checked once, however
+   * many viewers share it; one that cannot be checked closes its viewers (1013: they reconnect and are verified).
+   */
   private closeRevoked(): void {
-    for (const v of this.viewers.values()) {
-      let revoked: boolean;
+    const verdicts = new Map<string, boolean | Error>();
+    for (const id of new Set([...this.viewers.values()].map((v) => v.grant.id))) {
       try {
-        revoked = this.options.authority.isRevoked(v.grant.id);
-      } catch {
-        continue;
+        verdicts.set(id, this.options.authority.isRevoked(id));
+      } catch (err) {
+        verdicts.set(id, err instanceof Error ? err : new Error(String(err)));
       }
-      if (revoked) this.close(v, 'revoked', CLOSE.TOKEN_REVOKED, 'the viewer token was revoked');
+    }
+    for (const v of [...this.viewers.values()]) {
+      const verdict = verdicts.get(v.grant.id);
+      if (verdict === true) this.close(v, 'revoked', CLOSE.TOKEN_REVOKED, 'the viewer token was revoked');
+      else if (verdict instanceof Error) {
+        this.options.logger.warn({ err: verdict.message, tokenId: v.grant.id }, 'could not tell whether a viewer token is revoked: closing its viewer');
+        this.close(v, 'revocation-unknown', CLOSE.TRY_AGAIN_LATER, 'could not check the viewer token; reconnect shortly');
+      }
     }
   }
 
@@ -430,9 +455,9 @@ export class ShareServer {
       ws.send(encodeFrame({ op: 'error', code: reason, message }));
       ws.close(code, message.slice(0, 120));
     }
-    const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
-    cut.unref();
-    ws.once('close', () => clearTimeout(cut));
+    const { clock } = this.options;
+    const cut = clock.setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    ws.once('close', () => clock.clearTimer(cut));
   }
 
   private clearTimers(viewer: Viewer): void {
