@@ -325,4 +325,15 @@ describe('the share server (real TLS, real desk)', () => {
     expect(await viewer(share, token).closed).toMatchObject({ code: 4009 });
     expect(a.ws.readyState).toBe(WebSocket.OPEN);
   });
+
+  it('counts viewers from one address apart from its page fetches', async () => {
+    const share = await startShare({ limits: { maxViewersPerAddress: 1 } });
+    const token = (await mint(share, ['market'])).token;
+    const a = viewer(share, token);
+    await until(() => a.frames.some((f) => f.op === 'snapshot'), 'the first viewer');
+    expect(await viewer(share, token).closed).toMatchObject({ code: 4009 });
+    // The same address still fetches the page (here its marker) while its one viewer is open.
+    for (let i = 0; i < 3; i++) expect((await get(share, '/viewer.json')).status).toBe(200);
+    expect(share.server.status().viewers.map((v) => v.address)).toEqual(['127.0.0.1']);
+  });
 });

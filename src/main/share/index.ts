@@ -9,7 +9,7 @@ export { DEFAULT_SHARE_LIMITS, ShareServer } from './server';
 export type { ShareLimits, ShareServerOptions } from './server';
 export { redactAccounts, viewOf } from './view';
 export type { ViewerVenueStatus, ViewerView } from './view';
-export { AddressGate } from './address-gate';
+export { AddressGate, addressKey, remoteAddress } from './address-gate';
 export type { AddressGateLimits, GateRefusal } from './address-gate';
 export { DeskSharing, SharingError } from './sharing';
 export type { DeskSharingOptions, SharingSettings } from './sharing';

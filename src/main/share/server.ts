@@ -16,7 +16,7 @@ import { CLOSE, STREAM_PROTOCOL, encodeFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
 import { StreamServer, webSocketPeer, type StreamPeer, type StreamSource } from '../transport';
-import { AddressGate } from './address-gate';
+import { AddressGate, addressKey, remoteAddress } from './address-gate';
 import type { ShareCertificate } from './certificate';
 import type { ViewerAuthority, ViewerGrant } from './grant';
 import { viewerLink } from './link';
@@ -26,10 +26,17 @@ import { viewOf } from './view';
 export interface ShareLimits {
   /** Viewers connected at once at most; one more is closed with 4009 (share.maxViewers, 1,000). */
   readonly maxViewers: number;
-  /** Open connections from one address at most (share.maxConnectionsPerAddress, 20). */
+  /**
+   * Open TCP connections from one address at most, viewers and page fetches alike (share.maxConnectionsPerAddress,
+   * 100). An office behind one NAT is one address: its viewers share this.
+   */
   readonly maxConnectionsPerAddress: number;
-  /** New connections from one address per second at most (share.connectionsPerSecond, 10). */
+  /** New TCP connections from one address per second at most, page assets included (share.connectionsPerSecond, 30). */
   readonly connectionsPerSecond: number;
+  /** New TCP connections per second at most from all addresses together (200). */
+  readonly totalConnectionsPerSecond: number;
+  /** Viewers (stream connections) from one address at most; one more is closed with 4009 (50). */
+  readonly maxViewersPerAddress: number;
   /** A viewer frame larger than this is refused (share.maxFrameBytes, 4 KiB). */
   readonly maxFrameBytes: number;
   /** TLS and HTTP upgrade must complete within this (share.handshakeTimeoutMs, 5 s). */
@@ -44,8 +51,10 @@ export interface ShareLimits {
 
 export const DEFAULT_SHARE_LIMITS: ShareLimits = {
   maxViewers: 1_000,
-  maxConnectionsPerAddress: 20,
-  connectionsPerSecond: 10,
+  maxConnectionsPerAddress: 100,
+  connectionsPerSecond: 30,
+  totalConnectionsPerSecond: 200,
+  maxViewersPerAddress: 50,
   maxFrameBytes: 4 * 1024,
   handshakeTimeoutMs: 5_000,
   idleTimeoutMs: 10_000,
@@ -93,6 +102,8 @@ const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 const CLOSE_GRACE_MS = 2_000;
 /** Viewers get at most one message per this window: a TLS write per viewer costs more than the frames in it (at 100 msg/s, 25 ms carries 2–3). */
 const VIEWER_COALESCE_MS = 25;
+/** Connections beyond maxViewers the port keeps open (page fetches, handshakes); past that the OS-level accept drops them. */
+const CONNECTION_MARGIN = 100;
 /** Longer timers fire at once in Node. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -106,6 +117,8 @@ export class ShareServer {
   private readonly viewers = new Map<number, Viewer>();
   /** Every TCP connection let in, upgraded or not (one still in its TLS handshake keeps the port open on stop). */
   private readonly sockets = new Set<Socket>();
+  /** Each let-in socket's address, normalised once (what the gate counts and the share dialog shows). */
+  private readonly addresses = new WeakMap<object, string>();
   private server: Server | undefined;
   private bound: { host: string; port: number } | undefined;
   private source: StreamSource | undefined;
@@ -116,7 +129,10 @@ export class ShareServer {
   constructor(private readonly options: ShareServerOptions) {
     const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ShareLimits>;
     this.limits = { ...DEFAULT_SHARE_LIMITS, ...given };
-    this.gate = new AddressGate({ perAddress: this.limits.maxConnectionsPerAddress, perSecond: this.limits.connectionsPerSecond }, options.clock);
+    this.gate = new AddressGate(
+      { perAddress: this.limits.maxConnectionsPerAddress, perSecond: this.limits.connectionsPerSecond, totalPerSecond: this.limits.totalConnectionsPerSecond },
+      options.clock,
+    );
     this.stream = new StreamServer({
       logger: options.logger,
       metrics: options.metrics,
@@ -173,6 +189,7 @@ export class ShareServer {
     );
     server.headersTimeout = this.limits.handshakeTimeoutMs;
     server.requestTimeout = 30_000;
+    server.maxConnections = this.limits.maxViewers + CONNECTION_MARGIN;
     // Before any TLS work: a flood from one address is dropped at the TCP connection.
     server.on('connection', (socket: Socket) => this.admit(socket));
     server.on('tlsClientError', (err, socket) => {
@@ -249,7 +266,7 @@ export class ShareServer {
   }
 
   private admit(socket: Socket): void {
-    const address = socket.remoteAddress ?? '?';
+    const address = remoteAddress(socket.remoteAddress);
     const verdict = this.gate.admit(address);
     if (!verdict.ok) {
       this.m.refusals.inc({ reason: verdict.reason });
@@ -257,6 +274,7 @@ export class ShareServer {
       return;
     }
     this.sockets.add(socket);
+    this.addresses.set(socket, address);
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.gate.release(address);
@@ -315,7 +333,7 @@ export class ShareServer {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    const address = (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
+    const address = this.addresses.get(req.socket) ?? remoteAddress(req.socket.remoteAddress);
     const token = viewerToken(req);
     const verified = token === undefined ? Promise.resolve(undefined) : this.options.authority.verify(token).catch(() => undefined);
     void verified.then((result) => {
@@ -331,6 +349,8 @@ export class ShareServer {
           return this.refuse(ws, result.code, code, result.message);
         }
         if (this.viewers.size >= this.limits.maxViewers) return this.refuse(ws, 'limit', CLOSE.LIMIT, `the share server takes at most ${this.limits.maxViewers} viewers`);
+        if (this.viewersFrom(address) >= this.limits.maxViewersPerAddress)
+          return this.refuse(ws, 'address-limit', CLOSE.LIMIT, `the share server takes at most ${this.limits.maxViewersPerAddress} viewers from one address`);
         if (!this.source) return this.refuse(ws, 'not-ready', CLOSE.TRY_AGAIN_LATER, 'the stream is not ready; try again shortly');
         this.serve(ws, result, address);
       });
@@ -361,6 +381,14 @@ export class ShareServer {
     });
     // Refused by the stream (closing, no source): it never listened, so its close would not forget it.
     if (!peer.listening) this.forget(viewer);
+  }
+
+  /** Viewers from an address (its /64 for IPv6), as the gate counts it. */
+  private viewersFrom(address: string): number {
+    const key = addressKey(address);
+    let n = 0;
+    for (const v of this.viewers.values()) if (addressKey(v.address) === key) n++;
+    return n;
   }
 
   private forget(viewer: Viewer): void {
