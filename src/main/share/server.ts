@@ -33,9 +33,9 @@ export interface ShareLimits {
   readonly maxConnectionsPerAddress: number;
   /** New TCP connections from one address per second at most, page assets included (share.connectionsPerSecond, 30). */
   readonly connectionsPerSecond: number;
-  /** New TCP connections per second at most from all addresses together (200). */
+  /** New TCP connections per second at most from all addresses together (200, and never below connectionsPerSecond). */
   readonly totalConnectionsPerSecond: number;
-  /** Viewers (stream connections) from one address at most; one more is closed with 4009 (50). */
+  /** Viewers (stream connections) from one address at most; one more is closed with 4009 (maxConnectionsPerAddress). */
   readonly maxViewersPerAddress: number;
   /** A viewer frame larger than this is refused (share.maxFrameBytes, 4 KiB). */
   readonly maxFrameBytes: number;
@@ -54,7 +54,7 @@ export const DEFAULT_SHARE_LIMITS: ShareLimits = {
   maxConnectionsPerAddress: 100,
   connectionsPerSecond: 30,
   totalConnectionsPerSecond: 200,
-  maxViewersPerAddress: 50,
+  maxViewersPerAddress: 100,
   maxFrameBytes: 4 * 1024,
   handshakeTimeoutMs: 5_000,
   idleTimeoutMs: 10_000,
@@ -128,7 +128,13 @@ export class ShareServer {
 
   constructor(private readonly options: ShareServerOptions) {
     const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ShareLimits>;
-    this.limits = { ...DEFAULT_SHARE_LIMITS, ...given };
+    const limits = { ...DEFAULT_SHARE_LIMITS, ...given };
+    // Unless set, the derived limits follow the per-address ones they must not undercut.
+    this.limits = {
+      ...limits,
+      totalConnectionsPerSecond: given.totalConnectionsPerSecond ?? Math.max(limits.totalConnectionsPerSecond, limits.connectionsPerSecond),
+      maxViewersPerAddress: given.maxViewersPerAddress ?? limits.maxConnectionsPerAddress,
+    };
     this.gate = new AddressGate(
       { perAddress: this.limits.maxConnectionsPerAddress, perSecond: this.limits.connectionsPerSecond, totalPerSecond: this.limits.totalConnectionsPerSecond },
       options.clock,
