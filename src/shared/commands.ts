@@ -147,7 +147,7 @@ export interface CommandValues {
   setSharing: ShareStatus;
   createViewerToken: CreatedViewerToken;
   listViewerTokens: ViewerToken[];
-  revokeViewerToken: { readonly revoked: boolean };
+  revokeViewerToken: ViewerToken;
 }
 export type CommandArgs<N extends CommandName> = z.input<(typeof CommandSchemas)[N]>;
 export type ParsedCommandArgs<N extends CommandName> = z.output<(typeof CommandSchemas)[N]>;

@@ -7,18 +7,21 @@ export const VIEWER_SCOPES = ['market', 'positions', 'orders', 'pnl', 'alerts', 
 export type ViewerScope = (typeof VIEWER_SCOPES)[number];
 
 /**
- * The topics each scope lets through (topic patterns, src/shared/stream/topics.ts). `venue.status`
- * goes to every viewer (is the data live?); `account` lets the account ids through, which are
- * redacted for every other viewer.
+ * The topics each scope lets through (topic patterns, src/shared/stream/topics.ts), each named: a
+ * wildcard would let a new topic through unreviewed. `venue.status` goes to every viewer, cut to
+ * whether the data is live; `account` lets the account ids through, masked for every other viewer.
+ * Where a topic carries what another scope owns, the viewer's view cuts it (src/main/share/view.ts):
+ * the kill switch's remaining positions, the challenge's equity, venue order warnings, and
+ * discrepancies by kind (position ones to `positions`, equity and cash ones to `pnl`).
  */
 export const SCOPE_TOPICS: { readonly [S in Exclude<ViewerScope, 'account'>]: readonly string[] } = {
   market: ['md.>', 'workspace'],
   positions: ['position.*', 'portfolio.discrepancy'],
-  pnl: ['equity'],
+  pnl: ['equity', 'portfolio.discrepancy'],
   orders: ['order.*', 'fill'],
-  alerts: ['risk.>', 'venue.alert'],
+  alerts: ['risk.alert', 'risk.state', 'risk.challenge', 'risk.killswitch', 'venue.alert'],
 };
-/** Every viewer receives these, whatever its scope (redacted without `account`). */
+/** Every viewer receives these, whatever its scope (venue.status cut to whether the data is live). */
 export const ALWAYS_SHARED_TOPICS: readonly string[] = ['venue.status'];
 /** What replaces an account id for a viewer without the `account` scope. */
 export const REDACTED_ACCOUNT = '••••••';

@@ -11,7 +11,7 @@ import { REDACTED_ACCOUNT, VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type Viewer
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { loadShareCertificate, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits } from '../../src/main/share';
+import { loadShareCertificate, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits, type ViewerAuthority } from '../../src/main/share';
 import { startStreamDesk, type TestStream } from '../support/stream';
 import { until } from '../support/wait';
 import { binDualdesk } from '../support/paths';
@@ -26,7 +26,7 @@ interface Share {
   readonly dataDir: string;
 }
 
-async function startShare(options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits> } = {}): Promise<Share> {
+async function startShare(options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits>; authority?: (tokens: ViewerTokens) => ViewerAuthority } = {}): Promise<Share> {
   const s = await startStreamDesk({ demo: options.demo === true });
   const dataDir = s.dataDir;
   const tokens = await ViewerTokens.open(dataDir, { pollMs: 50, ...(options.now ? { now: options.now } : {}) });
@@ -36,7 +36,7 @@ async function startShare(options: { demo?: boolean; now?: () => number; limits?
     host: '127.0.0.1',
     port: 0,
     certificate,
-    authority: tokens,
+    authority: options.authority ? options.authority(tokens) : tokens,
     logger: createLogger({ level: 'silent' }),
     metrics: s.desk.metrics,
     clock: systemClock,
@@ -166,6 +166,43 @@ describe('the share server (real TLS, real desk)', () => {
     expect(started).toBeLessThan(afterCli);
   });
 
+  it('closes open viewers when whether their token is revoked cannot be told (fails closed)', async () => {
+    const share = await startShare({
+      authority: (tokens) => ({
+        verify: (token) => tokens.verify(token),
+        isRevoked: () => {
+          throw new Error('the token register cannot be read');
+        },
+        onRevocation: (listener) => tokens.onRevocation(listener),
+      }),
+    });
+    const a = viewer(share, (await mint(share, ['market'])).token);
+    const b = viewer(share, (await mint(share, ['market'])).token);
+    await until(() => [a, b].every((v) => v.frames.some((f) => f.op === 'snapshot')), 'both viewers joined');
+    // Any revocation makes the server check its open viewers; a check that throws must not keep them open.
+    share.tokens.revoke((await mint(share, ['market'])).id);
+    expect(await a.closed).toMatchObject({ code: 1013 });
+    expect(await b.closed).toMatchObject({ code: 1013 });
+    expect(share.server.status().viewers).toEqual([]);
+  });
+
+  it('cuts a client that completes TLS and then trickles its request headers (slowloris) within a few seconds', async () => {
+    const share = await startShare({ limits: { handshakeTimeoutMs: 500 } });
+    const { port } = share.server.address();
+    const socket = connect({ host: '127.0.0.1', port, ca: share.certificate.cert });
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+    const started = performance.now();
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    let n = 0;
+    // A header line every 100 ms keeps the socket busy, so only the headers timeout can end it.
+    const trickle = setInterval(() => socket.writable && socket.write(`X-Slow-${n++}: x\r\n`), 100);
+    onTestFinished(() => clearInterval(trickle));
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    clearInterval(trickle);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it('closes a viewer within a second of its token expiring', async () => {
     const share = await startShare();
     // Tokens live at least a minute: mint one that expires 1.5 s from now by moving the issuer's clock back.
@@ -196,12 +233,16 @@ describe('the share server (real TLS, real desk)', () => {
     await until(() => dataFrames(orders).some((f) => f.topic === `order.${last.id}` && (f.data as Order).state === 'filled'), 'the last fill reaches the orders viewer');
     await s.desk.stream!.publisher.flush();
     const head = s.desk.stream!.publisher.head;
-    // Both are at the head (their heartbeats say so) before what the market viewer lacks is judged.
-    await until(() => [market, orders].every((v) => v.frames.some((f) => f.op === 'hb' && f.head >= 0)), 'heartbeats');
+    // Both are at the head before what the market viewer lacks is judged: a heartbeat says so (its head is
+    // the viewer's own position), or, for a viewer just sent data (no heartbeat then), a frame past the head.
+    const atHead = (v: Viewer) => v.frames.some((f) => (f.op === 'hb' && f.head >= 0) || (f.op === 'data' && f.seq >= head));
+    await until(() => [market, orders].every(atHead), 'both viewers at the head');
 
-    const forbidden = /^(order\.|fill$|position\.|equity$|portfolio\.)/;
+    // A whitelist: anything new on the stream stays away from a market viewer until a scope names it.
+    const allowed = /^(md\.|workspace$|venue\.status$)/;
     const marketTopics = [...dataFrames(market).map((f) => f.topic), ...market.frames.flatMap((f) => (f.op === 'snapshot' ? Object.keys(f.state) : []))];
-    expect(marketTopics.filter((t) => forbidden.test(t))).toEqual([]);
+    expect(marketTopics.length).toBeGreaterThan(0);
+    expect(marketTopics.filter((t) => !allowed.test(t))).toEqual([]);
     expect(dataFrames(orders).some((f) => f.topic === 'fill')).toBe(true);
     expect(dataFrames(orders).every((f) => /^(order\.|fill$|venue\.status$)/.test(f.topic))).toBe(true);
     // prev is exact under each viewer's filter.
@@ -221,6 +262,43 @@ describe('the share server (real TLS, real desk)', () => {
     expect(accounts.length).toBeGreaterThan(0);
     for (const a of accounts) expect(text).not.toContain(a);
     expect(text).toContain(REDACTED_ACCOUNT);
+  });
+
+  it('shows no viewer the gateway, account ids or free text of venue.status, nor what another scope owns', async () => {
+    const share = await startShare();
+    const s = share.s;
+    const market = viewer(share, (await mint(share, ['market'])).token);
+    const withAccount = viewer(share, (await mint(share, ['market', 'account'])).token);
+    const alerts = viewer(share, (await mint(share, ['alerts'])).token);
+    const positions = viewer(share, (await mint(share, ['positions'])).token);
+    const all = [market, withAccount, alerts, positions];
+    await until(() => all.every((v) => v.frames.some((f) => f.op === 'snapshot')), 'all joined');
+    const publisher = s.desk.stream!.publisher;
+    publisher.publish('venue.status', {
+      state: 'connected', since: 1, mode: 'paper', host: 'gw.internal.example', port: 4917, clientId: 8123,
+      accounts: ['DU1234567', 'DU7654321'], synced: true, armed: false, attempts: 2,
+      trading: { allowed: false, reason: 'This login has several accounts (DU1234567, DU7654321): choose one' }, lastError: 'ECONNRESET from gw.internal.example',
+    });
+    publisher.publish('risk.killswitch', { phase: 'waiting', reason: 'x', message: 'kill switch: 10 ZZTOP still held', remaining: [{ conId: 1, symbol: 'ZZTOP', quantity: 10 }], attempt: 1, at: 1 });
+    publisher.publish('risk.challenge', { previous: 'ACTIVE', status: 'FAILED', reason: 'MAX_DRAWDOWN', startEquity: 123457, equity: 98765.25, at: 1 });
+    publisher.publish('venue.alert', { kind: 'order-warning', orderId: 777001, orderRef: 'dd-secret-ref', code: 399, message: 'held' });
+    publisher.publish('portfolio.discrepancy', { kind: 'equity', desk: 123457, venue: 98765.25, difference: -1, action: 'flagged', source: 'account-update', at: 1, message: 'equity differs' });
+    publisher.publish('workspace', { marker: 'last' });
+    await publisher.flush();
+    await until(() => all.every((v) => dataFrames(v).some((f) => f.topic === 'venue.status' && (f.data as { since?: number }).since === 1)), 'the status reaches every viewer');
+    await until(() => [market, withAccount].every((v) => dataFrames(v).some((f) => f.topic === 'workspace')), 'the market viewers at the last message');
+    for (const v of all) {
+      const text = JSON.stringify(v.frames);
+      for (const secret of ['DU1234567', 'DU7654321', 'gw.internal.example', '4917', '8123', 'several accounts', 'ECONNRESET']) expect(text).not.toContain(secret);
+    }
+    // What alerts and positions viewers do not own: positions, equity, orders.
+    await until(() => dataFrames(alerts).some((f) => f.topic === 'venue.alert'), 'the alerts viewer at the venue alert');
+    await until(() => dataFrames(positions).some((f) => f.topic === 'portfolio.discrepancy'), 'the positions viewer at the discrepancy');
+    for (const v of [alerts, positions]) {
+      const text = JSON.stringify(v.frames);
+      for (const secret of ['ZZTOP', '123457', '98765', '777001', 'dd-secret-ref']) expect(text).not.toContain(secret);
+    }
+    expect(dataFrames(alerts).find((f) => f.topic === 'risk.challenge')?.data).toMatchObject({ status: 'FAILED' });
   });
 
   it('closes a viewer that sends anything but hello and replay, and has no command API', async () => {
@@ -248,5 +326,16 @@ describe('the share server (real TLS, real desk)', () => {
     await until(() => [a, b].every((v) => v.frames.some((f) => f.op === 'snapshot')), 'two viewers');
     expect(await viewer(share, token).closed).toMatchObject({ code: 4009 });
     expect(a.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('counts viewers from one address apart from its page fetches', async () => {
+    const share = await startShare({ limits: { maxViewersPerAddress: 1 } });
+    const token = (await mint(share, ['market'])).token;
+    const a = viewer(share, token);
+    await until(() => a.frames.some((f) => f.op === 'snapshot'), 'the first viewer');
+    expect(await viewer(share, token).closed).toMatchObject({ code: 4009 });
+    // The same address still fetches the page (here its marker) while its one viewer is open.
+    for (let i = 0; i < 3; i++) expect((await get(share, '/viewer.json')).status).toBe(200);
+    expect(share.server.status().viewers.map((v) => v.address)).toEqual(['127.0.0.1']);
   });
 });

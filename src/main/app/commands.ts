@@ -1,6 +1,6 @@
 // The one command router: every command (from IPC, the local server or a test) is validated with its
 // schema, runs against the current mode's trading core, and answers with a typed result or error.
-import { CommandSchemas, DeskCommandError, parseCommand, type CommandName, type CommandResult, type DeskHealth, type ParsedCommandArgs, type TradingMode } from '../../shared';
+import { CommandSchemas, DeskCommandError, parseCommand, type CommandName, type CommandResult, type CommandValues, type DeskHealth, type ParsedCommandArgs, type TradingMode } from '../../shared';
 import type { Logger } from '../ops';
 import { RiskLimitsError } from '../risk';
 import { ViewerTokenError, type DeskSharing } from '../share';
@@ -15,7 +15,8 @@ export interface CommandTarget {
   readonly sharing?: Pick<DeskSharing, 'status' | 'setSharing' | 'createViewerToken' | 'listViewerTokens' | 'revokeViewerToken'>;
 }
 
-type Handlers = { [N in CommandName]: (args: ParsedCommandArgs<N>, core: TradingCore) => unknown };
+// Each handler is checked against its command's contract (CommandValues): the value, or a promise of it.
+type Handlers = { [N in CommandName]: (args: ParsedCommandArgs<N>, core: TradingCore) => CommandValues[N] | Promise<CommandValues[N]> };
 
 /** Market data a command opened in the trader's name (the UI's charts and quote boards). */
 const UI_CONSUMER = 'ui';

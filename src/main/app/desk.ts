@@ -146,8 +146,11 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
 
   const info = (): DeskInfo => ({ product: 'DualDesk', version: VERSION, mode: trading.mode });
   // The share server is reported while sharing is on (or failed to come on); viewers are not the trader's readiness.
-  const shareCheck: ReadinessCheck = { name: 'share', optional: true, check: () => sharing.readiness() ?? { ok: true, detail: 'off' } };
-  const readiness = () => checkReadiness(sharing.readiness() === undefined ? checks : [...checks, shareCheck]);
+  const readiness = () => {
+    // Asked once per report: the share server's state could change between two asks.
+    const share = sharing.readiness();
+    return checkReadiness(share === undefined ? checks : [...checks, { name: 'share', optional: true, check: () => share } satisfies ReadinessCheck]);
+  };
 
   const session = randomUUID();
   const health = async (): Promise<DeskHealth> => {

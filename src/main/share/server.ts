@@ -16,7 +16,7 @@ import { CLOSE, STREAM_PROTOCOL, encodeFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
 import { StreamServer, webSocketPeer, type StreamPeer, type StreamSource } from '../transport';
-import { AddressGate } from './address-gate';
+import { AddressGate, addressKey, remoteAddress } from './address-gate';
 import type { ShareCertificate } from './certificate';
 import type { ViewerAuthority, ViewerGrant } from './grant';
 import { viewerLink } from './link';
@@ -26,10 +26,17 @@ import { viewOf, type ViewerView } from './view';
 export interface ShareLimits {
   /** Viewers connected at once at most; one more is closed with 4009 (share.maxViewers, 1,000). */
   readonly maxViewers: number;
-  /** Open connections from one address at most (share.maxConnectionsPerAddress, 20). */
+  /**
+   * Open TCP connections from one address at most, viewers and page fetches alike (share.maxConnectionsPerAddress,
+   * 100). An office behind one NAT is one address: its viewers share this.
+   */
   readonly maxConnectionsPerAddress: number;
-  /** New connections from one address per second at most (share.connectionsPerSecond, 10). */
+  /** New TCP connections from one address per second at most, page assets included (share.connectionsPerSecond, 30). */
   readonly connectionsPerSecond: number;
+  /** New TCP connections per second at most from all addresses together (200, and never below connectionsPerSecond). */
+  readonly totalConnectionsPerSecond: number;
+  /** Viewers (stream connections) from one address at most; one more is closed with 4009 (maxConnectionsPerAddress). */
+  readonly maxViewersPerAddress: number;
   /** A viewer frame larger than this is refused (share.maxFrameBytes, 4 KiB). */
   readonly maxFrameBytes: number;
   /** TLS and HTTP upgrade must complete within this (share.handshakeTimeoutMs, 5 s). */
@@ -44,8 +51,10 @@ export interface ShareLimits {
 
 export const DEFAULT_SHARE_LIMITS: ShareLimits = {
   maxViewers: 1_000,
-  maxConnectionsPerAddress: 20,
-  connectionsPerSecond: 10,
+  maxConnectionsPerAddress: 100,
+  connectionsPerSecond: 30,
+  totalConnectionsPerSecond: 200,
+  maxViewersPerAddress: 100,
   maxFrameBytes: 4 * 1024,
   handshakeTimeoutMs: 5_000,
   idleTimeoutMs: 10_000,
@@ -66,7 +75,7 @@ export interface ShareServerOptions {
   readonly uiDir?: string;
 }
 
-type RefusalReason = 'unauthorized' | 'expired' | 'revoked' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
+type RefusalReason = 'unauthorized' | 'expired' | 'revoked' | 'revocation-unknown' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
 
 interface Viewer {
   readonly connection: number;
@@ -86,13 +95,15 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
-  'strict-transport-security': 'max-age=31536000',
+  // No HSTS: it binds the whole host, and would force HTTPS on the trader's local UI on the same host.
 };
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 /** A refused viewer that does not complete the close handshake is cut after this. */
 const CLOSE_GRACE_MS = 2_000;
 /** Viewers get at most one message per this window: a TLS write per viewer costs more than the frames in it (at 100 msg/s, 25 ms carries 2–3). */
 const VIEWER_COALESCE_MS = 25;
+/** Connections beyond maxViewers the port keeps open (page fetches, handshakes); past that the OS-level accept drops them. */
+const CONNECTION_MARGIN = 100;
 /** Longer timers fire at once in Node. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -107,6 +118,8 @@ export class ShareServer {
   private readonly views = new Map<string, ViewerView>();
   /** Every TCP connection let in, upgraded or not (one still in its TLS handshake keeps the port open on stop). */
   private readonly sockets = new Set<Socket>();
+  /** Each let-in socket's address, normalised once (what the gate counts and the share dialog shows). */
+  private readonly addresses = new WeakMap<object, string>();
   private server: Server | undefined;
   private bound: { host: string; port: number } | undefined;
   private source: StreamSource | undefined;
@@ -116,8 +129,17 @@ export class ShareServer {
 
   constructor(private readonly options: ShareServerOptions) {
     const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ShareLimits>;
-    this.limits = { ...DEFAULT_SHARE_LIMITS, ...given };
-    this.gate = new AddressGate({ perAddress: this.limits.maxConnectionsPerAddress, perSecond: this.limits.connectionsPerSecond }, options.clock);
+    const limits = { ...DEFAULT_SHARE_LIMITS, ...given };
+    // Unless set, the derived limits follow the per-address ones they must not undercut.
+    this.limits = {
+      ...limits,
+      totalConnectionsPerSecond: given.totalConnectionsPerSecond ?? Math.max(limits.totalConnectionsPerSecond, limits.connectionsPerSecond),
+      maxViewersPerAddress: given.maxViewersPerAddress ?? limits.maxConnectionsPerAddress,
+    };
+    this.gate = new AddressGate(
+      { perAddress: this.limits.maxConnectionsPerAddress, perSecond: this.limits.connectionsPerSecond, totalPerSecond: this.limits.totalConnectionsPerSecond },
+      options.clock,
+    );
     this.stream = new StreamServer({
       logger: options.logger,
       metrics: options.metrics,
@@ -167,11 +189,14 @@ export class ShareServer {
         key: certificate.key,
         minVersion: 'TLSv1.3',
         handshakeTimeout: this.limits.handshakeTimeoutMs,
+        // Node checks the headers and request timeouts only this often (30 s by default): a slowloris lives that long.
+        connectionsCheckingInterval: 1_000,
       },
       (req, res) => this.handle(req, res),
     );
     server.headersTimeout = this.limits.handshakeTimeoutMs;
     server.requestTimeout = 30_000;
+    server.maxConnections = this.limits.maxViewers + CONNECTION_MARGIN;
     // Before any TLS work: a flood from one address is dropped at the TCP connection.
     server.on('connection', (socket: Socket) => this.admit(socket));
     server.on('tlsClientError', (err, socket) => {
@@ -248,7 +273,7 @@ export class ShareServer {
   }
 
   private admit(socket: Socket): void {
-    const address = socket.remoteAddress ?? '?';
+    const address = remoteAddress(socket.remoteAddress);
     const verdict = this.gate.admit(address);
     if (!verdict.ok) {
       this.m.refusals.inc({ reason: verdict.reason });
@@ -256,6 +281,7 @@ export class ShareServer {
       return;
     }
     this.sockets.add(socket);
+    this.addresses.set(socket, address);
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.gate.release(address);
@@ -315,7 +341,7 @@ export class ShareServer {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    const address = (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
+    const address = this.addresses.get(req.socket) ?? remoteAddress(req.socket.remoteAddress);
     const token = viewerToken(req);
     const verified = token === undefined ? Promise.resolve(undefined) : this.options.authority.verify(token).catch(() => undefined);
     void verified.then((result) => {
@@ -331,7 +357,9 @@ export class ShareServer {
           return this.refuse(ws, result.code, code, result.message);
         }
         if (this.viewers.size >= this.limits.maxViewers) return this.refuse(ws, 'limit', CLOSE.LIMIT, `the share server takes at most ${this.limits.maxViewers} viewers`);
-        if (!this.source) return this.refuse(ws, 'not-ready', 1013, 'the stream is not ready; try again shortly');
+        if (this.viewersFrom(address) >= this.limits.maxViewersPerAddress)
+          return this.refuse(ws, 'address-limit', CLOSE.LIMIT, `the share server takes at most ${this.limits.maxViewersPerAddress} viewers from one address`);
+        if (!this.source) return this.refuse(ws, 'not-ready', CLOSE.TRY_AGAIN_LATER, 'the stream is not ready; try again shortly');
         this.serve(ws, result, address);
       });
     });
@@ -351,13 +379,31 @@ export class ShareServer {
     }, this.limits.idleTimeoutMs);
     logger.info({ connection, tokenId: grant.id, scope: grant.scope, address }, 'viewer connected');
     const view = this.viewFor(grant.scope);
-    this.stream.acceptPeer(this.trackedPeer(viewer), {
+    const peer = this.trackedPeer(viewer);
+    this.stream.acceptPeer(peer, {
       who: viewer.who,
       topics: view.topics,
       view: view.key,
       deferred: true,
       ...(view.redact ? { redact: view.redact } : {}),
     });
+    // Refused by the stream (closing, no source): it never listened, so its close would not forget it.
+    if (!peer.listening) this.forget(viewer);
+  }
+
+  /** Viewers from an address (its /64 for IPv6), as the gate counts it. */
+  private viewersFrom(address: string): number {
+    const key = addressKey(address);
+    let n = 0;
+    for (const v of this.viewers.values()) if (addressKey(v.address) === key) n++;
+    return n;
+  }
+
+  private forget(viewer: Viewer): void {
+    this.clearTimers(viewer);
+    if (!this.viewers.delete(viewer.connection)) return;
+    this.m.viewers.set(this.viewers.size);
+    this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id }, 'viewer disconnected');
   }
 
   /** One view (topics, matcher, redaction) per set of scopes, shared by its viewers: 1,000 viewers, a handful of views. */
@@ -382,9 +428,13 @@ export class ShareServer {
   }
 
   /** The viewer's socket as a stream peer, noting its first message (hello) and its close. */
-  private trackedPeer(viewer: Viewer): StreamPeer {
+  private trackedPeer(viewer: Viewer): StreamPeer & { readonly listening: boolean } {
     const peer = webSocketPeer(viewer.ws);
+    let listening = false;
     return {
+      get listening() {
+        return listening;
+      },
       get readyState() {
         return peer.readyState;
       },
@@ -398,34 +448,43 @@ export class ShareServer {
       },
       close: (code, reason) => peer.close(code, reason),
       terminate: () => peer.terminate(),
-      listen: (events) =>
-        peer.listen({
+      listen: (events) => {
+        listening = true;
+        return peer.listen({
           message: (bytes, binary) => {
             viewer.saidHello = true;
             events.message(bytes, binary);
           },
           close: () => {
-            this.clearTimers(viewer);
-            this.viewers.delete(viewer.connection);
-            this.m.viewers.set(this.viewers.size);
-            this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id }, 'viewer disconnected');
+            this.forget(viewer);
             events.close();
           },
           error: (message) => events.error(message),
-        }),
+        });
+      },
     };
   }
 
-  /** After any revocation: closes the viewers whose token it was (4004). */
+  /**
+   * After any revocation: closes the viewers whose token it was (4004). Each token is checked once, however
+   * many viewers share it; one that cannot be checked closes its viewers (1013: they reconnect and are verified).
+   */
   private closeRevoked(): void {
-    for (const v of this.viewers.values()) {
-      let revoked: boolean;
+    const verdicts = new Map<string, boolean | Error>();
+    for (const id of new Set([...this.viewers.values()].map((v) => v.grant.id))) {
       try {
-        revoked = this.options.authority.isRevoked(v.grant.id);
-      } catch {
-        continue;
+        verdicts.set(id, this.options.authority.isRevoked(id));
+      } catch (err) {
+        verdicts.set(id, err instanceof Error ? err : new Error(String(err)));
       }
-      if (revoked) this.close(v, 'revoked', CLOSE.TOKEN_REVOKED, 'the viewer token was revoked');
+    }
+    for (const v of [...this.viewers.values()]) {
+      const verdict = verdicts.get(v.grant.id);
+      if (verdict === true) this.close(v, 'revoked', CLOSE.TOKEN_REVOKED, 'the viewer token was revoked');
+      else if (verdict instanceof Error) {
+        this.options.logger.warn({ err: verdict.message, tokenId: v.grant.id }, 'could not tell whether a viewer token is revoked: closing its viewer');
+        this.close(v, 'revocation-unknown', CLOSE.TRY_AGAIN_LATER, 'could not check the viewer token; reconnect shortly');
+      }
     }
   }
 
@@ -443,9 +502,9 @@ export class ShareServer {
       ws.send(encodeFrame({ op: 'error', code: reason, message }));
       ws.close(code, message.slice(0, 120));
     }
-    const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
-    cut.unref();
-    ws.once('close', () => clearTimeout(cut));
+    const { clock } = this.options;
+    const cut = clock.setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    ws.once('close', () => clock.clearTimer(cut));
   }
 
   private clearTimers(viewer: Viewer): void {

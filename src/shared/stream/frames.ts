@@ -131,4 +131,6 @@ export const CLOSE = {
   TOO_BIG: 1009,
   /** The server is shutting down. */
   GOING_AWAY: 1001,
+  /** Not now: the stream is not ready yet, or a check could not be made; reconnect shortly. */
+  TRY_AGAIN_LATER: 1013,
 } as const;
