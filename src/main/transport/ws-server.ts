@@ -199,6 +199,8 @@ interface Connection {
   replay: { next: number; readonly to: number; prev: number } | undefined;
   /** When a message was last written to it (clock ms). */
   wroteAt: number;
+  /** When it was last sent a heartbeat (clock ms). */
+  heartbeatAt: number;
   /** A turn of journal reading (replay or catch-up) is scheduled, or it waits in the deferred readers' queue. */
   pumpScheduled: boolean;
   /** When its recent replays were asked for (clock ms), for the viewers' replay rate. */
@@ -412,6 +414,7 @@ export class StreamServer {
       behindSince: undefined,
       replay: undefined,
       wroteAt: Number.NEGATIVE_INFINITY,
+      heartbeatAt: Number.NEGATIVE_INFINITY,
       pumpScheduled: false,
       replaysAt: [],
       handshakeTimer: undefined,
@@ -874,8 +877,12 @@ export class StreamServer {
       if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.schedulePump(c);
       // A viewer sent data since the last tick knows the head and that the link lives: a heartbeat would
       // only add a TLS write per viewer per tick (4,000 a second at 1,000 viewers).
-      const heard = c.scope.deferred === true && c.state === 'live' && c.wroteAt > now - this.o.heartbeatMs;
-      if (!heard && c.peer.bufferedAmount < this.o.highWaterBytes) this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
+      // Still one every four ticks: a viewer under a steady flow of data is told the head all the same.
+      const heard = c.scope.deferred === true && c.state === 'live' && c.wroteAt > now - this.o.heartbeatMs && c.heartbeatAt > now - 4 * this.o.heartbeatMs;
+      if (!heard && c.peer.bufferedAmount < this.o.highWaterBytes) {
+        this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
+        c.heartbeatAt = now;
+      }
     }
     this.m.behind.set(behind);
   }
