@@ -109,7 +109,12 @@ describe('deferred subscribers and the journal', () => {
     await publisher.flush();
     const head = publisher.head;
     const budget = 500;
-    const { turn, url } = await startServer(source, { deferredRowBudget: budget, maxDeferredReaders: 4, maxViewerReplaySpan: 50_000 });
+    const readers = { max: 0, turns: 0 };
+    const onDeferredRead = (t: { rows: number; readers: number }) => {
+      readers.max = Math.max(readers.max, t.readers);
+      readers.turns++;
+    };
+    const { turn, url } = await startServer(source, { deferredRowBudget: budget, maxDeferredReaders: 4, maxViewerReplaySpan: 50_000, onDeferredRead });
     const trader = await client(url, TRADER, {});
     await until(() => trader.last !== -1, 'the trader snapshot');
 
@@ -137,6 +142,9 @@ describe('deferred subscribers and the journal', () => {
     // Every viewer read the whole journal, a budget at a time.
     expect(turn.total).toBeGreaterThanOrEqual(20 * head);
     expect(turn.max).toBeLessThanOrEqual(budget);
+    // Four read at once, the others waited their turn (catching up) rather than reading alongside.
+    expect(readers.max).toBe(4);
+    expect(readers.turns).toBeGreaterThanOrEqual(Math.ceil((20 * head) / budget));
     expect(doneWhenTraderHadAll).toBeLessThan(20);
   }, 180_000);
 

@@ -174,8 +174,8 @@ export interface StreamServerOptions {
   readonly maxViewerReplaySpan?: number;
   /** Replays a deferred subscriber may ask for per minute (default 30); more are refused with an error. */
   readonly viewerReplaysPerMinute?: number;
-  /** Called after each turn of deferred journal reading with the rows it read (metrics, tests). */
-  readonly onDeferredRead?: (rows: number) => void;
+  /** Called after each turn of deferred journal reading: the rows it read and for how many subscribers (metrics, tests). */
+  readonly onDeferredRead?: (turn: { readonly rows: number; readonly readers: number }) => void;
 }
 
 const CATCH_UP_CHUNK = 2_000;
@@ -845,7 +845,7 @@ export class StreamServer {
       }
     }
     this.readerCursor = start + served;
-    this.options.onDeferredRead?.(this.rowsRead);
+    this.options.onDeferredRead?.({ rows: this.rowsRead, readers: reading.length });
     this.scheduleReaders();
   }
 
