@@ -4,7 +4,8 @@
 // backs up past a byte bound stops receiving live frames and is caught up from the journal when it
 // drains, or is closed (4008) if it stays behind — memory stays bounded and the publisher never
 // slows down for anyone. Replays take the same path: one per connection at a time, read from the
-// journal a chunk per turn of the event loop while the socket has room.
+// journal a chunk per turn of the event loop while the socket has room. Deferred subscribers (remote
+// viewers) share one row budget per turn, a few at a time, so a crowd of them reads no more than the trader.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
