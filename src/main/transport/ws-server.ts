@@ -4,7 +4,8 @@
 // backs up past a byte bound stops receiving live frames and is caught up from the journal when it
 // drains, or is closed (4008) if it stays behind — memory stays bounded and the publisher never
 // slows down for anyone. Replays take the same path: one per connection at a time, read from the
-// journal a chunk per turn of the event loop while the socket has room.
+// journal a chunk per turn of the event loop while the socket has room. Deferred subscribers (remote
+// viewers) share one row budget per turn, a few at a time, so a crowd of them reads no more than the trader.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -163,6 +164,19 @@ export interface StreamServerOptions {
    * together. Over TLS each message is a write: coalescing is what lets 1,000 viewers keep up.
    */
   readonly coalesceMs?: number;
+  /**
+   * Journal rows read per turn of the event loop for all deferred subscribers together (default 2,000),
+   * shared round-robin: a crowd of viewers replaying or catching up reads no more than one trader would.
+   */
+  readonly deferredRowBudget?: number;
+  /** Deferred subscribers read from the journal at once at most (default 16); the rest wait their turn, catching up. */
+  readonly maxDeferredReaders?: number;
+  /** A deferred subscriber's replay spans at most this many messages (default 10,000); a larger one is refused with an error. */
+  readonly maxViewerReplaySpan?: number;
+  /** Replays a deferred subscriber may ask for per minute (default 30); more are refused with an error. */
+  readonly viewerReplaysPerMinute?: number;
+  /** Called after each turn of deferred journal reading: the rows it read and for how many subscribers (metrics, tests). */
+  readonly onDeferredRead?: (turn: { readonly rows: number; readonly readers: number }) => void;
 }
 
 const CATCH_UP_CHUNK = 2_000;
@@ -186,8 +200,12 @@ interface Connection {
   replay: { next: number; readonly to: number; prev: number } | undefined;
   /** When a message was last written to it (clock ms). */
   wroteAt: number;
-  /** A turn of journal reading (replay or catch-up) is scheduled. */
+  /** When it was last sent a heartbeat (clock ms). */
+  heartbeatAt: number;
+  /** A turn of journal reading (replay or catch-up) is scheduled, or it waits in the deferred readers' queue. */
   pumpScheduled: boolean;
+  /** When its recent replays were asked for (clock ms), for the viewers' replay rate. */
+  replaysAt: number[];
   handshakeTimer: TimerHandle | undefined;
   /** Memo key of the encoded bytes it shares with its view (view + its own topics), once it said hello. */
   viewKey: string | undefined;
@@ -212,11 +230,20 @@ export class StreamServer {
   private stalled = false;
   /** Fault injection: replay requests go unanswered. */
   private replaysIgnored = false;
-  private readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock'>>;
+  private readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock' | 'onDeferredRead'>>;
   /** Frames committed since the last round for deferred subscribers started, in seq order. */
   private pendingFrames: DataFrame[] = [];
   /** The round in progress: those frames, sent to the deferred subscribers a chunk per turn. */
-  private round: { frames: readonly DataFrame[]; targets: Connection[]; next: number; memo: Map<string, Encoded> } | undefined;
+  private round: { frames: readonly DataFrame[]; targets: Connection[]; next: number; memo: Map<string, Encoded>; readonly generation: number } | undefined;
+  /** Bumped by setSource: a turn scheduled for the previous source does nothing. */
+  private generation = 0;
+  /** Deferred subscribers owed journal rows, in the order they asked; the first maxDeferredReaders read, round-robin. */
+  private readonly deferredReaders = new Set<Connection>();
+  private readersScheduled = false;
+  /** Where the next readers' turn starts among those reading (round-robin when the budget runs out mid-way). */
+  private readerCursor = 0;
+  /** Rows read from the journal in the turn in progress. */
+  private rowsRead = 0;
   private roundScheduled = false;
   private roundTimer: TimerHandle | undefined;
   /** When the last round for deferred subscribers started (the coalescing window runs from it). */
@@ -237,6 +264,10 @@ export class StreamServer {
       metricPrefix: options.metricPrefix ?? 'dualdesk_stream',
       deferredChunk: options.deferredChunk ?? 100,
       coalesceMs: options.coalesceMs ?? 0,
+      deferredRowBudget: options.deferredRowBudget ?? CATCH_UP_CHUNK,
+      maxDeferredReaders: options.maxDeferredReaders ?? 16,
+      maxViewerReplaySpan: options.maxViewerReplaySpan ?? 10_000,
+      viewerReplaysPerMinute: options.viewerReplaysPerMinute ?? 30,
     };
     const p = this.o.metricPrefix;
     // ws closes frames beyond maxPayload itself (1009); below that, our own limit answers with an error frame first.
@@ -251,10 +282,10 @@ export class StreamServer {
     // A server made again (sharing turned off and on) takes over its metrics rather than registering them twice.
     const reuse = <T>(name: string, make: () => T): T => (options.metrics.getSingleMetric(name) as T | undefined) ?? make();
     this.m = {
-      connections: reuse(`${p}_connections`, () => new Gauge({ name: `${p}_connections`, help: 'Open stream connections (WebSocket and the desktop window over IPC).', registers })),
+      connections: reuse(`${p}_connections`, () => new Gauge({ name: `${p}_connections`, help: 'Open stream connections.', registers })),
       behind: reuse(`${p}_connections_behind`, () => new Gauge({ name: `${p}_connections_behind`, help: 'Connections being caught up from the journal.', registers })),
-      frames: reuse(`${p}_ws_frames_total`, () => new Counter({ name: `${p}_ws_frames_total`, help: 'Data frames sent to stream connections (WebSocket and IPC).', registers })),
-      bytes: reuse(`${p}_ws_bytes_total`, () => new Counter({ name: `${p}_ws_bytes_total`, help: 'Bytes sent to stream connections (WebSocket and IPC).', registers })),
+      frames: reuse(`${p}_ws_frames_total`, () => new Counter({ name: `${p}_ws_frames_total`, help: 'Data frames sent to stream connections.', registers })),
+      bytes: reuse(`${p}_ws_bytes_total`, () => new Counter({ name: `${p}_ws_bytes_total`, help: 'Bytes sent to stream connections.', registers })),
       slowClosed: reuse(`${p}_slow_closed_total`, () => new Counter({ name: `${p}_slow_closed_total`, help: 'Connections closed for staying behind (4008).', registers })),
       badFrames: reuse(`${p}_bad_frames_total`, () => new Counter({ name: `${p}_bad_frames_total`, help: 'Client frames refused (malformed, oversized, unexpected).', registers })),
     };
@@ -270,8 +301,13 @@ export class StreamServer {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.source = source;
+    this.generation++;
     this.pendingFrames = [];
     this.round = undefined;
+    this.roundScheduled = false;
+    this.readersScheduled = false;
+    for (const c of this.deferredReaders) c.pumpScheduled = false;
+    this.deferredReaders.clear();
     this.options.clock.clearTimer(this.roundTimer);
     this.roundTimer = undefined;
     if (previous) {
@@ -380,7 +416,9 @@ export class StreamServer {
       behindSince: undefined,
       replay: undefined,
       wroteAt: Number.NEGATIVE_INFINITY,
+      heartbeatAt: Number.NEGATIVE_INFINITY,
       pumpScheduled: false,
+      replaysAt: [],
       handshakeTimer: undefined,
       viewKey: undefined,
       closeTimer: undefined,
@@ -398,6 +436,7 @@ export class StreamServer {
         this.options.clock.clearTimer(c.handshakeTimer);
         this.options.clock.clearTimer(c.closeTimer);
         this.connections.delete(c);
+        this.deferredReaders.delete(c);
         this.m.connections.set(this.connections.size);
         if (this.connections.size === 0) {
           this.options.clock.clearTimer(this.heartbeat);
@@ -485,7 +524,7 @@ export class StreamServer {
       c.lastSent = resume.seq;
       this.send(c, { op: 'welcome', epoch, head, resumed: true });
       this.startCatchUp(c);
-      this.pump(c);
+      this.pumpNow(c);
       return;
     }
     if (resume) {
@@ -516,16 +555,33 @@ export class StreamServer {
     }
     const last = Math.min(to, publisher.head);
     if (from > last) return;
+    if (c.scope.deferred && !this.viewerMayReplay(c, from, last)) return;
     if (journal.oldest > from) {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: `messages ${from}-${journal.oldest - 1} are no longer in the journal` });
       return;
     }
     c.replay = { next: from, to: last, prev: from - 1 };
-    this.pump(c);
+    this.pumpNow(c);
+  }
+
+  /** A viewer's replay within its span and rate caps; otherwise it is told why (an error, not a close). */
+  private viewerMayReplay(c: Connection, from: number, to: number): boolean {
+    if (to - from + 1 > this.o.maxViewerReplaySpan) {
+      this.send(c, { op: 'error', code: 'replay-too-large', message: `a replay spans at most ${this.o.maxViewerReplaySpan} messages, not ${to - from + 1}` });
+      return false;
+    }
+    const now = this.options.clock.now();
+    c.replaysAt = c.replaysAt.filter((t) => t > now - 60_000);
+    if (c.replaysAt.length >= this.o.viewerReplaysPerMinute) {
+      this.send(c, { op: 'error', code: 'replay-rate', message: `at most ${this.o.viewerReplaysPerMinute} replays a minute: ask again later` });
+      return false;
+    }
+    c.replaysAt.push(now);
+    return true;
   }
 
   /** One chunk of the replay in flight; whether there is more to send. */
-  private replayChunk(c: Connection, { journal, publisher }: StreamSource): boolean {
+  private replayChunk(c: Connection, { journal, publisher }: StreamSource, limit: number): boolean {
     const r = c.replay;
     if (!r) return false;
     if (journal.oldest > r.next) {
@@ -533,7 +589,7 @@ export class StreamServer {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: `messages ${r.next}-${journal.oldest - 1} are no longer in the journal` });
       return false;
     }
-    const rows = journal.read(r.next, r.to, CATCH_UP_CHUNK);
+    const rows = this.readJournal(journal, r.next, r.to, limit);
     const lastRow = rows[rows.length - 1];
     if (lastRow) {
       r.prev = this.sendRows(c, rows, r.prev);
@@ -593,7 +649,9 @@ export class StreamServer {
       }, wait);
     } else {
       this.roundScheduled = true;
+      const generation = this.generation;
       setImmediate(() => {
+        if (generation !== this.generation) return; // scheduled for the previous source
         this.roundScheduled = false;
         this.startRound();
       });
@@ -604,9 +662,10 @@ export class StreamServer {
     if (this.stalled || this.round || this.pendingFrames.length === 0) return;
     const targets = [...this.connections].filter((c) => c.scope.deferred);
     this.lastRoundAt = this.options.clock.now();
-    this.round = { frames: this.pendingFrames, targets, next: 0, memo: new Map() };
+    const round = { frames: this.pendingFrames, targets, next: 0, memo: new Map<string, Encoded>(), generation: this.generation };
+    this.round = round;
     this.pendingFrames = [];
-    this.serveRound();
+    this.serveRound(round);
   }
 
   /**
@@ -614,9 +673,9 @@ export class StreamServer {
    * its position, if its position is within the round (one caught up from the journal meanwhile skips
    * what it already has; one behind it is being caught up).
    */
-  private serveRound(): void {
-    const round = this.round;
-    if (!round) return;
+  private serveRound(round: NonNullable<StreamServer['round']>): void {
+    // A turn of a round that setSource ended (or one superseded) must not run a second chain on the next round.
+    if (this.round !== round || round.generation !== this.generation) return;
     if (this.stalled) {
       // The stall's end catches every connection up from the journal; the round is moot.
       this.round = undefined;
@@ -633,12 +692,18 @@ export class StreamServer {
         this.startCatchUp(c);
         continue;
       }
-      if (c.sent < first.seq - 1 || c.sent >= last.seq) continue;
+      if (c.sent >= last.seq) continue;
+      if (c.sent < first.seq - 1) {
+        // Behind the round (frames lost before it, or a loss drill): only the journal has what it lacks.
+        this.startCatchUp(c);
+        this.schedulePump(c);
+        continue;
+      }
       this.sendAsView(c, frames, round.memo);
       c.sent = last.seq;
     }
     if (round.next < round.targets.length) {
-      setImmediate(() => this.serveRound());
+      setImmediate(() => this.serveRound(round));
       return;
     }
     this.round = undefined;
@@ -695,14 +760,14 @@ export class StreamServer {
   }
 
   /** One chunk of the catch-up; live again once at the head. Whether there is more to send. */
-  private catchUpChunk(c: Connection, { journal, publisher }: StreamSource): boolean {
+  private catchUpChunk(c: Connection, { journal, publisher }: StreamSource, limit: number): boolean {
     if (journal.oldest > c.sent + 1) {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: 'fell too far behind: the journal no longer holds the next messages' });
       this.m.slowClosed.inc();
       this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
       return false;
     }
-    const rows = c.sent < publisher.head ? journal.read(c.sent + 1, publisher.head, CATCH_UP_CHUNK) : [];
+    const rows = c.sent < publisher.head ? this.readJournal(journal, c.sent + 1, publisher.head, limit) : [];
     const lastRow = rows[rows.length - 1];
     if (lastRow) {
       c.lastSent = this.sendRows(c, rows, c.lastSent);
@@ -722,16 +787,74 @@ export class StreamServer {
    */
   private pump(c: Connection): void {
     c.pumpScheduled = false;
+    if (this.readChunk(c, CATCH_UP_CHUNK)) this.schedulePump(c);
+  }
+
+  /** Reads a connection's next chunk (replay first, then catch-up) if it can take one; whether it is owed more. */
+  private readChunk(c: Connection, limit: number): boolean {
     const source = this.source;
-    if (!source || this.stalled || c.peer.readyState !== 'open' || c.peer.bufferedAmount >= this.o.highWaterBytes) return;
-    const more = c.replay ? this.replayChunk(c, source) || c.state === 'catching-up' : c.state === 'catching-up' && this.catchUpChunk(c, source);
-    if (more) this.schedulePump(c);
+    if (!source || this.stalled || c.peer.readyState !== 'open' || c.peer.bufferedAmount >= this.o.highWaterBytes) return false;
+    return c.replay ? this.replayChunk(c, source, limit) || c.state === 'catching-up' : c.state === 'catching-up' && this.catchUpChunk(c, source, limit);
+  }
+
+  /** The trader's subscribers read their first chunk at once (as ever); a viewer waits for the readers' turn. */
+  private pumpNow(c: Connection): void {
+    if (c.scope.deferred) this.schedulePump(c);
+    else this.pump(c);
   }
 
   private schedulePump(c: Connection): void {
     if (c.pumpScheduled || (!c.replay && c.state !== 'catching-up')) return;
     c.pumpScheduled = true;
+    if (c.scope.deferred) {
+      this.deferredReaders.add(c);
+      this.scheduleReaders();
+      return;
+    }
     setImmediate(() => this.pump(c));
+  }
+
+  private scheduleReaders(): void {
+    if (this.readersScheduled || this.deferredReaders.size === 0) return;
+    this.readersScheduled = true;
+    const generation = this.generation;
+    setImmediate(() => {
+      if (generation !== this.generation) return; // scheduled for the previous source
+      this.readersScheduled = false;
+      this.serveReaders();
+    });
+  }
+
+  /**
+   * One turn of journal reading for the deferred subscribers: the first maxDeferredReaders in the queue
+   * share one row budget, round-robin, so viewers' replays and catch-ups never read more per turn
+   * than the trader's one chunk. One that cannot take rows now leaves the queue (a flush or the heartbeat brings it back).
+   */
+  private serveReaders(): void {
+    const reading = [...this.deferredReaders].slice(0, this.o.maxDeferredReaders);
+    const budget = this.o.deferredRowBudget;
+    const share = Math.max(1, Math.floor(budget / Math.max(1, reading.length)));
+    this.rowsRead = 0;
+    const start = this.readerCursor % Math.max(1, reading.length);
+    let served = 0;
+    while (served < reading.length && this.rowsRead < budget) {
+      const c = reading[(start + served) % reading.length] as Connection;
+      served++;
+      const more = this.readChunk(c, Math.min(share, budget - this.rowsRead));
+      if (!more) {
+        this.deferredReaders.delete(c);
+        c.pumpScheduled = false;
+      }
+    }
+    this.readerCursor = start + served;
+    this.options.onDeferredRead?.({ rows: this.rowsRead, readers: reading.length });
+    this.scheduleReaders();
+  }
+
+  private readJournal(journal: StreamJournal, from: number, to: number, limit: number): JournalRow[] {
+    const rows = journal.read(from, to, limit);
+    this.rowsRead += rows.length;
+    return rows;
   }
 
   private onFlushed(c: Connection): void {
@@ -756,8 +879,12 @@ export class StreamServer {
       if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.schedulePump(c);
       // A viewer sent data since the last tick knows the head and that the link lives: a heartbeat would
       // only add a TLS write per viewer per tick (4,000 a second at 1,000 viewers).
-      const heard = c.scope.deferred === true && c.state === 'live' && c.wroteAt > now - this.o.heartbeatMs;
-      if (!heard && c.peer.bufferedAmount < this.o.highWaterBytes) this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
+      // Still one every four ticks: a viewer under a steady flow of data is told the head all the same.
+      const heard = c.scope.deferred === true && c.state === 'live' && c.wroteAt > now - this.o.heartbeatMs && c.heartbeatAt > now - 4 * this.o.heartbeatMs;
+      if (!heard && c.peer.bufferedAmount < this.o.highWaterBytes) {
+        this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
+        c.heartbeatAt = now;
+      }
     }
     this.m.behind.set(behind);
   }
