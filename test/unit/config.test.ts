@@ -30,6 +30,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ flags: { dataDir } })).toThrow(/share\.port .*must be a port number/);
   });
 
+  it('takes every share limit the share server has, viewers per address and the total rate included', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ share: { maxViewersPerAddress: 5, totalConnectionsPerSecond: 400 } }));
+    expect(loadConfig({ flags: { dataDir } }).share).toMatchObject({ maxViewersPerAddress: 5, totalConnectionsPerSecond: 400 });
+    writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ share: { totalConnectionsPerSecond: 0 } }));
+    expect(() => loadConfig({ flags: { dataDir } })).toThrow(/share\.totalConnectionsPerSecond/);
+  });
+
   it('layers defaults < config file < environment < flags', () => {
     const dataDir = tempDir();
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ mode: 'live', log: { level: 'warn' }, server: { port: 7001 } }));

@@ -107,6 +107,10 @@ export const DeskConfigSchema = z.strictObject({
       maxConnectionsPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
       /** New connections from one address per second (refused before any TLS work). */
       connectionsPerSecond: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
+      /** Viewers (stream connections) from one address, apart from page fetches (default: maxConnectionsPerAddress). */
+      maxViewersPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
+      /** New connections per second from all addresses together (default 200, at least connectionsPerSecond). */
+      totalConnectionsPerSecond: wholeNumber(z.number().int().min(1).max(1_000_000)).optional(),
       /** A viewer's frame (hello, replay) in bytes. */
       maxFrameBytes: wholeNumber(z.number().int().min(256).max(1024 * 1024)).optional(),
       /** TLS handshake and HTTP upgrade. */
