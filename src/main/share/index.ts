@@ -11,5 +11,7 @@ export { redactAccounts, viewOf } from './view';
 export type { ViewerVenueStatus, ViewerView } from './view';
 export { AddressGate, addressKey, remoteAddress } from './address-gate';
 export type { AddressGateLimits, GateRefusal } from './address-gate';
+export { parseRevocationList, RelayAuthority, REVOCATIONS_TOPIC } from './relay-authority';
+export type { RelayAuthorityOptions, RevocationList } from './relay-authority';
 export { DeskSharing, SharingError } from './sharing';
 export type { DeskSharingOptions, SharingSettings } from './sharing';
