@@ -2,7 +2,7 @@
 // (the share port has no command API). The same StreamSubscriber as the desk window's: it resumes from
 // its position after every reconnect, so a viewer sees each message once and misses none. Frames land
 // in plain maps; React hears of them once per animation frame.
-import type { Bar, BarUpdate, EmaUpdate, EquitySnapshot, Fill, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../../shared';
+import { unpackBarHistory, type BarUpdate, type ChartBar, type EmaUpdate, type EquitySnapshot, type Fill, type Order, type Position, type RiskAlert, type SymbolQuote, type TradingStateChange, type VenueAlert, type VenueStatus } from '../../../shared';
 import { StreamSubscriber, type ConnectStream, type DataFrame, type SubscriberState } from '../../../shared/stream';
 import { keepOrder } from './orders';
 import { linkState, refusalOf, type Refusal, type ViewerLinkState } from './words';
@@ -10,9 +10,9 @@ import { parseWorkspace, type SharedWatchItem, type SharedWorkspace } from './wo
 
 export type ChartInterval = '1m' | '5s';
 
-/** One instrument's chart as the stream brought it since this viewer joined (the snapshot's bar, then live). */
+/** One instrument's chart as the stream brings it: the 1-minute history (md.history.1m), then live bars. */
 export interface ChartSeries {
-  readonly bars: Map<number, Bar>;
+  readonly bars: Map<number, ChartBar>;
   readonly emas: Map<number, Readonly<Record<number, number>>>;
 }
 
@@ -249,7 +249,7 @@ export class ViewerStore {
     }
   }
 
-  /** md.quote.<w>, md.bar.1m.<w>, md.bar.5s.<w>, md.ema.<w>, md.ema.5s.<w> (signals are the desk's alerts, not shown here). */
+  /** md.quote.<w>, md.history.1m.<w>, md.bar.1m.<w>, md.bar.5s.<w>, md.ema.<w>, md.ema.5s.<w> (signals are the desk's alerts, not shown here). */
   private market(parts: readonly string[], data: object): void {
     const kind = parts[1];
     if (kind === 'quote') {
@@ -266,6 +266,18 @@ export class ViewerStore {
       const key = chartKey(u.conId, u.size === '5s' ? '5s' : '1m');
       const series = this.series(key);
       series.bars.set(u.bar.time, u.bar);
+      trim(series.bars);
+      this.dirtyCharts.add(key);
+      return;
+    }
+    if (kind === 'history') {
+      const h = unpackBarHistory(data);
+      if (!h) return;
+      this.name(h.conId, h.symbol);
+      const key = chartKey(h.conId, '1m');
+      const series = this.series(key);
+      // The closed minutes; a bar the stream brought since (the forming minute) stays.
+      for (const b of h.bars) series.bars.set(b.time, b);
       trim(series.bars);
       this.dirtyCharts.add(key);
       return;
