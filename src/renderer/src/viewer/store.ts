@@ -19,6 +19,7 @@ export interface ChartSeries {
 export interface ViewerAlert {
   readonly id: number;
   readonly at: number;
+  readonly source: 'risk' | 'venue' | 'portfolio';
   readonly severity: 'INFO' | 'WARNING' | 'CRITICAL';
   readonly title: string;
   readonly message: string;
@@ -232,16 +233,16 @@ export class ViewerStore {
         if (fromSnapshot) return;
         if (topic === 'risk.alert') {
           const a = data as RiskAlert;
-          this.alert(ts, a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
+          this.alert(ts, 'risk', a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
         } else if (topic === 'risk.state') {
           const s = data as TradingStateChange;
-          this.alert(ts, s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
+          this.alert(ts, 'risk', s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
         }
         return;
       case 'portfolio':
         if (!fromSnapshot && topic === 'portfolio.discrepancy') {
           const d = data as { message?: unknown };
-          this.alert(ts, 'WARNING', 'Books differ from the venue', typeof d.message === 'string' ? d.message : '');
+          this.alert(ts, 'portfolio', 'WARNING', 'Books differ from the venue', typeof d.message === 'string' ? d.message : '');
         }
         return;
       default:
@@ -304,13 +305,13 @@ export class ViewerStore {
   }
 
   private venueAlert(a: VenueAlert, ts: number): void {
-    if (a.kind === 'stale-feed') this.alert(ts, 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
-    else if (a.kind === 'connectivity') this.alert(ts, a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
-    else this.alert(ts, 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
+    if (a.kind === 'stale-feed') this.alert(ts, 'venue', 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
+    else if (a.kind === 'connectivity') this.alert(ts, 'venue', a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
+    else this.alert(ts, 'venue', 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
   }
 
-  private alert(at: number, severity: ViewerAlert['severity'], title: string, message: string): void {
-    this.alerts = [{ id: this.nextAlertId++, at, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
+  private alert(at: number, source: ViewerAlert['source'], severity: ViewerAlert['severity'], title: string, message: string): void {
+    this.alerts = [{ id: this.nextAlertId++, at, source, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
   }
 
   private clear(): void {
