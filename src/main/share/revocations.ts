@@ -1,13 +1,19 @@
 // The desk's side of relays' revocations: the register's list of revoked tokens published on the
 // trading mode's stream (share.revocations), so it reaches Kafka and every relay reads it there. The
-// full list each time, so the latest message alone is the truth.
+// full list each time, so the latest message alone is the truth. A standing list is sent again every
+// few hours: Kafka's retention must never drop the last copy while its tokens are still valid.
+import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
 import type { StreamSource } from '../transport';
 import { REVOCATIONS_TOPIC, type RevocationList } from './relay-authority';
 import type { ViewerTokens } from './tokens';
 
+/** A standing list is published again after this (far inside Kafka's 7 days of retention). */
+export const REVOCATIONS_REPUBLISH_MS = 6 * 3_600_000;
+
 export class RevocationPublisher {
   private source: StreamSource | undefined;
+  private republish: TimerHandle | undefined;
   /** The list the current stream carries last (published here or found in it), as JSON. */
   private carried: string | undefined;
   private readonly stopListening: () => void;
@@ -16,8 +22,11 @@ export class RevocationPublisher {
   constructor(
     private readonly tokens: ViewerTokens,
     private readonly logger: Logger,
+    private readonly clock: Clock,
+    republishMs: number = REVOCATIONS_REPUBLISH_MS,
   ) {
     this.stopListening = tokens.onRevocation(() => this.publish(false));
+    this.republish = clock.setInterval(() => this.publish(true), republishMs);
   }
 
   /**
@@ -31,11 +40,14 @@ export class RevocationPublisher {
   }
 
   close(): void {
+    this.clock.clearTimer(this.republish);
+    this.republish = undefined;
     this.stopListening();
     this.source = undefined;
   }
 
-  private publish(starting: boolean): void {
+  /** `again`: send a list that is not empty even when the stream already carries it (a start, the periodic resend). */
+  private publish(again: boolean): void {
     const source = this.source;
     if (!source) return;
     let list: RevocationList;
@@ -47,7 +59,7 @@ export class RevocationPublisher {
     }
     const json = JSON.stringify(list);
     // Other register changes (a token created) tell the listener too: an unchanged list is not sent again.
-    if (json === this.carried && !(starting && list.revoked.length > 0)) return;
+    if (json === this.carried && !(again && list.revoked.length > 0)) return;
     const seq = source.publisher.publish(REVOCATIONS_TOPIC, list);
     if (seq === undefined) {
       this.logger.error({ revoked: list.revoked.length }, 'the stream refused the revocation list: relays keep the previous one until the next revocation');

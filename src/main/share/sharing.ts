@@ -202,7 +202,7 @@ export class DeskSharing {
       return;
     }
     if (this.stopped || this.revocations) return;
-    this.revocations = new RevocationPublisher(tokens, this.options.logger.child({ component: 'share' }));
+    this.revocations = new RevocationPublisher(tokens, this.options.logger.child({ component: 'share' }), this.options.clock);
     this.revocations.setSource(this.source);
   }
 
