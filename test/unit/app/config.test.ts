@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/main/app';
-import { tempDir } from '../support/fs';
+import { ConfigError, loadConfig } from '../../../src/main/app';
+import { tempDir } from '../../support/fs';
 
 describe('loadConfig', () => {
   it('fills every default from the schema', () => {

@@ -1,9 +1,9 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTROL_TOKEN_FILE, ensureDataDir, loadOrCreateControlToken } from '../../src/main/app';
-import { tempDir } from '../support/fs';
-import { memoryLogger } from '../support/logs';
+import { CONTROL_TOKEN_FILE, ensureDataDir, loadOrCreateControlToken } from '../../../src/main/app';
+import { tempDir } from '../../support/fs';
+import { memoryLogger } from '../../support/logs';
 
 describe('data directory and control token', () => {
   it('creates the data directory owner-only', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Lifecycle, StartError, type Service } from '../../src/main/app';
-import { memoryLogger } from '../support/logs';
+import { Lifecycle, StartError, type Service } from '../../../src/main/app';
+import { memoryLogger } from '../../support/logs';
 
 function recorder() {
   const events: string[] = [];

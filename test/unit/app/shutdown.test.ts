@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { installShutdownHandlers } from '../../src/main/app';
-import { memoryLogger } from '../support/logs';
+import { installShutdownHandlers } from '../../../src/main/app';
+import { memoryLogger } from '../../support/logs';
 
 function harness(stop: () => Promise<void>, timeoutMs = 5_000) {
   const proc = new EventEmitter();

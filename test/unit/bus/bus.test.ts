@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MessageBus } from '../../src/main/bus';
+import { MessageBus } from '../../../src/main/bus';
 
 type Topics = { [t: `md.quote.${string}`]: number } & { [t: `order.${string}`]: string } & { 'risk.halt': string };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_USAGE, runCli } from '../../src/main/cli';
+import { EXIT_USAGE, runCli } from '../../../src/main/cli';
 
 async function run(...argv: string[]) {
   let out = '';

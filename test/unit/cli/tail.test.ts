@@ -1,9 +1,9 @@
 // `dualdesk tail`'s parts without a desk: its argument parsers, its per-second statistics, and the
 // subscriber's `resume` option it starts from.
 import { describe, expect, it } from 'vitest';
-import { decodeFrames, StreamSubscriber, type StreamSocketEvents, type SubscriberState } from '../../src/shared/stream';
-import { parseResume, parseStreamUrl, parseTopicPatterns } from '../../src/main/cli/tail-target';
-import { TailStatsWindow } from '../../src/main/cli/tail-stats';
+import { decodeFrames, StreamSubscriber, type StreamSocketEvents, type SubscriberState } from '../../../src/shared/stream';
+import { parseResume, parseStreamUrl, parseTopicPatterns } from '../../../src/main/cli/tail-target';
+import { TailStatsWindow } from '../../../src/main/cli/tail-stats';
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const timers = { now: () => 0, setTimeout: () => 0, setInterval: () => 0, clearTimer: () => undefined };

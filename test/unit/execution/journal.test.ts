@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Fill, Instrument, Order } from '../../src/shared';
-import { applyFill, canTransition, OrderTransitionError, stateFromVenue, transition } from '../../src/main/execution';
-import { openStore, OrderJournalRepository } from '../../src/main/store';
-import { tempDir } from '../support/fs';
+import type { Fill, Instrument, Order } from '../../../src/shared';
+import { applyFill, canTransition, OrderTransitionError, stateFromVenue, transition } from '../../../src/main/execution';
+import { openStore, OrderJournalRepository } from '../../../src/main/store';
+import { tempDir } from '../../support/fs';
 
 const AAPL: Instrument = {
   conId: 265598, symbol: 'AAPL', secType: 'STK', exchange: 'SMART', primaryExchange: 'NASDAQ', currency: 'USD', localSymbol: 'AAPL', tradingClass: 'NMS',

@@ -4,15 +4,15 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KillSwitchProgress, KillSwitchReport } from '../../src/shared';
-import { MessageBus, type CoreTopics } from '../../src/main/bus';
-import { VirtualClock } from '../../src/main/clock';
-import { ExecutionEngine, KillSwitch } from '../../src/main/execution';
-import { VenueError, type VenuePosition, type VenueSnapshot } from '../../src/main/ib';
-import { createLogger } from '../../src/main/ops';
-import { openStore, OrderJournalRepository } from '../../src/main/store';
-import { tempDir } from '../support/fs';
-import { until } from '../support/wait';
+import type { KillSwitchProgress, KillSwitchReport } from '../../../src/shared';
+import { MessageBus, type CoreTopics } from '../../../src/main/bus';
+import { VirtualClock } from '../../../src/main/clock';
+import { ExecutionEngine, KillSwitch } from '../../../src/main/execution';
+import { VenueError, type VenuePosition, type VenueSnapshot } from '../../../src/main/ib';
+import { createLogger } from '../../../src/main/ops';
+import { openStore, OrderJournalRepository } from '../../../src/main/store';
+import { tempDir } from '../../support/fs';
+import { until } from '../../support/wait';
 
 const away = () => new VenueError('venue-disconnected', 'Venue disconnected: the request was not sent.');
 

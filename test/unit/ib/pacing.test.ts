@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/main/clock';
-import { Backoff } from '../../src/shared';
-import { HistoricalGate, Pacer, PacerClosedError, type HistoricalKey } from '../../src/main/ib/pacer';
+import { VirtualClock } from '../../../src/main/clock';
+import { Backoff } from '../../../src/shared';
+import { HistoricalGate, Pacer, PacerClosedError, type HistoricalKey } from '../../../src/main/ib/pacer';
 
 describe('Pacer', () => {
   it('sends evenly, never more than rate + burst (45) in any one-second window', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accountMismatch, defaultPort, fromIbError, isPaperAccount } from '../../src/main/ib';
-import { isOpenAt, parseTradingHours } from '../../src/main/ib/hours';
+import { accountMismatch, defaultPort, fromIbError, isPaperAccount } from '../../../src/main/ib';
+import { isOpenAt, parseTradingHours } from '../../../src/main/ib/hours';
 
 describe('paper and live accounts', () => {
   it('recognises paper accounts (DU, DF, DI) and IB’s default ports', () => {

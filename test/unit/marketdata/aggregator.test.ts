@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/main/clock';
-import { MinuteAggregator, type DropReason, type MinuteSink } from '../../src/main/marketdata';
-import type { Bar } from '../../src/shared';
+import { VirtualClock } from '../../../src/main/clock';
+import { MinuteAggregator, type DropReason, type MinuteSink } from '../../../src/main/marketdata';
+import type { Bar } from '../../../src/shared';
 
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0); // a minute boundary
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packBarHistory, unpackBarHistory, type Bar } from '../../src/shared';
+import { packBarHistory, unpackBarHistory, type Bar } from '../../../src/shared';
 
 const T0 = Date.UTC(2026, 11, 5, 14, 30);
 const bar = (minute: number, close: number): Bar => ({ time: T0 + minute * 60_000, open: close - 0.02, high: close + 0.05, low: close - 0.07, close, volume: 1_200 + minute, wap: close, count: 9 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EmaEngine, MarketDataSettingsError, parseMarketDataSettings } from '../../src/main/marketdata';
-import { textbookEma } from '../support/ema';
+import { EmaEngine, MarketDataSettingsError, parseMarketDataSettings } from '../../../src/main/marketdata';
+import { textbookEma } from '../../support/ema';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);

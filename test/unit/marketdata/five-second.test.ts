@@ -1,13 +1,13 @@
 // The 5-second EMAs and crossovers of one instrument: seeded from the venue's 5-second history, then
 // live on md.ema.5s.<word> / md.signal.5s.<word>, apart from the 1-minute ones.
 import { describe, expect, it } from 'vitest';
-import { MessageBus, type CoreTopics } from '../../src/main/bus';
-import { VirtualClock } from '../../src/main/clock';
-import { InstrumentPipeline, parseMarketDataSettings } from '../../src/main/marketdata';
-import { createLogger } from '../../src/main/ops';
-import type { Bar, CrossSignal, EmaUpdate, Instrument } from '../../src/shared';
-import { textbookEma } from '../support/ema';
-import { aapl } from '../support/instruments';
+import { MessageBus, type CoreTopics } from '../../../src/main/bus';
+import { VirtualClock } from '../../../src/main/clock';
+import { InstrumentPipeline, parseMarketDataSettings } from '../../../src/main/marketdata';
+import { createLogger } from '../../../src/main/ops';
+import type { Bar, CrossSignal, EmaUpdate, Instrument } from '../../../src/shared';
+import { textbookEma } from '../../support/ema';
+import { aapl } from '../../support/instruments';
 
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const S5 = 5_000;

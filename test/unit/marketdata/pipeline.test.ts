@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MessageBus, type CoreTopics } from '../../src/main/bus';
-import { VirtualClock } from '../../src/main/clock';
-import { InstrumentPipeline, parseMarketDataSettings, type MarketDataSettingsInput } from '../../src/main/marketdata';
-import { createLogger } from '../../src/main/ops';
-import type { Bar, BarUpdate, CrossSignal, EmaUpdate } from '../../src/shared';
-import { textbookEma } from '../support/ema';
-import { aapl } from '../support/instruments';
+import { MessageBus, type CoreTopics } from '../../../src/main/bus';
+import { VirtualClock } from '../../../src/main/clock';
+import { InstrumentPipeline, parseMarketDataSettings, type MarketDataSettingsInput } from '../../../src/main/marketdata';
+import { createLogger } from '../../../src/main/ops';
+import type { Bar, BarUpdate, CrossSignal, EmaUpdate } from '../../../src/shared';
+import { textbookEma } from '../../support/ema';
+import { aapl } from '../../support/instruments';
 
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const MIN = 60_000;

@@ -4,17 +4,17 @@
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { MessageBus, type CoreTopics } from '../../src/main/bus';
-import { systemClock } from '../../src/main/clock';
-import type { VenueSnapshot } from '../../src/main/ib';
-import { withCorrelation } from '../../src/main/ops';
-import { Portfolio } from '../../src/main/portfolio';
-import { openStore, PortfolioRepository } from '../../src/main/store';
-import { StreamJournal } from '../../src/main/transport/journal';
-import { createStreamMetrics, StreamPublisher } from '../../src/main/transport/publisher';
-import { tempDir } from '../support/fs';
-import { memoryLogger } from '../support/logs';
-import { until } from '../support/wait';
+import { MessageBus, type CoreTopics } from '../../../src/main/bus';
+import { systemClock } from '../../../src/main/clock';
+import type { VenueSnapshot } from '../../../src/main/ib';
+import { withCorrelation } from '../../../src/main/ops';
+import { Portfolio } from '../../../src/main/portfolio';
+import { openStore, PortfolioRepository } from '../../../src/main/store';
+import { StreamJournal } from '../../../src/main/transport/journal';
+import { createStreamMetrics, StreamPublisher } from '../../../src/main/transport/publisher';
+import { tempDir } from '../../support/fs';
+import { memoryLogger } from '../../support/logs';
+import { until } from '../../support/wait';
 
 const ACCOUNT = 'DU1234567';
 const ORDER_CID = 'order-A-click';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRecordLogger, newCorrelationId, relog, withCorrelation, type LogRecord } from '../../src/main/ops';
-import { memoryLogger } from '../support/logs';
+import { createRecordLogger, newCorrelationId, relog, withCorrelation, type LogRecord } from '../../../src/main/ops';
+import { memoryLogger } from '../../support/logs';
 
 describe('logger', () => {
   it('writes structured JSON with level labels and ISO timestamps', () => {

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { EquitySnapshot, Fill, Position } from '../../src/shared';
-import { MessageBus, type CoreTopics } from '../../src/main/bus';
-import { VirtualClock } from '../../src/main/clock';
-import type { VenueExecution, VenuePosition, VenueSnapshot } from '../../src/main/ib';
-import { createLogger } from '../../src/main/ops';
-import { Portfolio, PortfolioInputError, type Discrepancy, type PortfolioOptions } from '../../src/main/portfolio';
-import { openStore, PortfolioRepository } from '../../src/main/store';
-import { tempDir } from '../support/fs';
+import type { EquitySnapshot, Fill, Position } from '../../../src/shared';
+import { MessageBus, type CoreTopics } from '../../../src/main/bus';
+import { VirtualClock } from '../../../src/main/clock';
+import type { VenueExecution, VenuePosition, VenueSnapshot } from '../../../src/main/ib';
+import { createLogger } from '../../../src/main/ops';
+import { Portfolio, PortfolioInputError, type Discrepancy, type PortfolioOptions } from '../../../src/main/portfolio';
+import { openStore, PortfolioRepository } from '../../../src/main/store';
+import { tempDir } from '../../support/fs';
 
 /** Tuesday 17 November 2026, 10:00 in New York (EST, UTC−5). */
 const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);

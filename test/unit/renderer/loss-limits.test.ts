@@ -1,7 +1,7 @@
 // The Account & risk bars: the percent beside a money limit is that money's percent, whichever limit binds.
 import { describe, expect, it } from 'vitest';
-import { dailyMeasure, drawdownMeasure } from '../../src/renderer/src/desk/loss-limits';
-import { defaultRiskLimits, type EquitySnapshot, type RiskStatus } from '../../src/shared';
+import { dailyMeasure, drawdownMeasure } from '../../../src/renderer/src/desk/loss-limits';
+import { defaultRiskLimits, type EquitySnapshot, type RiskStatus } from '../../../src/shared';
 
 const equity = (over: Partial<EquitySnapshot> = {}): EquitySnapshot => ({ equity: 99_500, dailyStartEquity: 100_000, maxEquityEver: 100_000, ...over }) as EquitySnapshot;
 const status = (limits: Partial<RiskStatus['limits']>): RiskStatus => ({ dailyLossPct: 0.5, drawdownPct: 0.5, limits: { ...defaultRiskLimits('paper'), ...limits } }) as unknown as RiskStatus;

@@ -1,8 +1,8 @@
 // The outage banner's and the ticket's Send-blocking words, from health answers and the subscriber's state.
 import { describe, expect, it } from 'vitest';
-import type { DeskHealth, RiskStatus, VenueStatus } from '../../src/shared';
-import type { SubscriberState } from '../../src/shared/stream';
-import { ageText, orderBlock, outages, staleAge, staleVenueStatus, type Connectivity } from '../../src/renderer/src/desk/outage';
+import type { DeskHealth, RiskStatus, VenueStatus } from '../../../src/shared';
+import type { SubscriberState } from '../../../src/shared/stream';
+import { ageText, orderBlock, outages, staleAge, staleVenueStatus, type Connectivity } from '../../../src/renderer/src/desk/outage';
 
 const NOW = 1_700_000_000_000;
 

@@ -1,10 +1,10 @@
 // The ticket's numbers as a trader types them, and an order's progress and notices in the trader's words.
 import { describe, expect, it } from 'vitest';
-import type { EquitySnapshot, Order, Position } from '../../src/shared';
-import { parsePrice, parseQuantity, qty } from '../../src/renderer/src/desk/format';
-import { mutedBehind } from '../../src/renderer/src/desk/hotkey-rules';
-import { recheckContext } from '../../src/renderer/src/desk/ticket-check';
-import { orderNotice, orderProgress } from '../../src/renderer/src/desk/order-words';
+import type { EquitySnapshot, Order, Position } from '../../../src/shared';
+import { parsePrice, parseQuantity, qty } from '../../../src/renderer/src/desk/format';
+import { mutedBehind } from '../../../src/renderer/src/desk/hotkey-rules';
+import { recheckContext } from '../../../src/renderer/src/desk/ticket-check';
+import { orderNotice, orderProgress } from '../../../src/renderer/src/desk/order-words';
 
 const order = (o: Partial<Order>): Order => ({
   id: 'O1',

@@ -1,8 +1,8 @@
 // The viewer's orders over a long session: newer versions replace older ones, and past the cap the
 // oldest finished orders go (working ones stay whatever their age).
 import { describe, expect, it } from 'vitest';
-import type { Order, OrderState } from '../../src/shared';
-import { keepOrder, MAX_ORDERS } from '../../src/renderer/src/viewer/orders';
+import type { Order, OrderState } from '../../../src/shared';
+import { keepOrder, MAX_ORDERS } from '../../../src/renderer/src/viewer/orders';
 
 const order = (id: number, state: OrderState, updatedAt: number): Order => ({
   id: `o${id}`, conId: 265598, symbol: 'AAPL', side: 'BUY', quantity: 1, type: 'MKT', tif: 'DAY', state, filledQuantity: state === 'filled' ? 1 : 0,

@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ViewerTokens } from '../../src/main/share';
-import { CLOSE, type SubscriberState } from '../../src/shared/stream';
-import { fragmentHasToken, readClaims, streamUrl, tokenFromFragment } from '../../src/renderer/src/viewer/link';
-import { parseWorkspace } from '../../src/renderer/src/viewer/workspace';
-import { expiresIn, inScope, linkDetail, linkState, refusalOf, scopeWords, STATE_WORDS } from '../../src/renderer/src/viewer/words';
+import { ViewerTokens } from '../../../src/main/share';
+import { CLOSE, type SubscriberState } from '../../../src/shared/stream';
+import { fragmentHasToken, readClaims, streamUrl, tokenFromFragment } from '../../../src/renderer/src/viewer/link';
+import { parseWorkspace } from '../../../src/renderer/src/viewer/workspace';
+import { expiresIn, inScope, linkDetail, linkState, refusalOf, scopeWords, STATE_WORDS } from '../../../src/renderer/src/viewer/words';
 
 const NOW = 1_700_000_000_000;
 const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJzY29wZSI6Im1hcmtldCJ9.c2lnbmF0dXJl';

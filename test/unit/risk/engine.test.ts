@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRiskLimits, type ChallengeStatusChange, type EquitySnapshot, type Instrument, type OrderSide, type RiskAlert, type RiskLimits, type TradingStateChange } from '../../src/shared';
-import { MessageBus, type CoreTopics, type Priority } from '../../src/main/bus';
-import { VirtualClock } from '../../src/main/clock';
-import { RiskEngine, RiskLimitsError, type OrderIntent, type RiskBus, type RiskContext } from '../../src/main/risk';
-import { MIGRATIONS, openStore, storeFile, type Store } from '../../src/main/store';
-import { tempDir } from '../support/fs';
-import { aapl } from '../support/instruments';
+import { defaultRiskLimits, type ChallengeStatusChange, type EquitySnapshot, type Instrument, type OrderSide, type RiskAlert, type RiskLimits, type TradingStateChange } from '../../../src/shared';
+import { MessageBus, type CoreTopics, type Priority } from '../../../src/main/bus';
+import { VirtualClock } from '../../../src/main/clock';
+import { RiskEngine, RiskLimitsError, type OrderIntent, type RiskBus, type RiskContext } from '../../../src/main/risk';
+import { MIGRATIONS, openStore, storeFile, type Store } from '../../../src/main/store';
+import { tempDir } from '../../support/fs';
+import { aapl } from '../../support/instruments';
 
 // Monday 2026-11-23 10:00 in New York (EST). The account limits' trading day is the portfolio's: it rolls at 17:00 New York.
 const MONDAY_10AM = Date.UTC(2026, 10, 23, 15, 0);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defaultRiskLimits, type Instrument, type OrderSide, type RiskDecision, type RiskLimits, type TradingState } from '../../src/shared';
-import { VirtualClock } from '../../src/main/clock';
-import { RiskGate, type OrderIntent, type RiskContext } from '../../src/main/risk';
+import { defaultRiskLimits, type Instrument, type OrderSide, type RiskDecision, type RiskLimits, type TradingState } from '../../../src/shared';
+import { VirtualClock } from '../../../src/main/clock';
+import { RiskGate, type OrderIntent, type RiskContext } from '../../../src/main/risk';
 
 function instrument(conId: number, symbol: string, secType: Instrument['secType'], minTick: number, multiplier = 1, currency = 'USD'): Instrument {
   return {

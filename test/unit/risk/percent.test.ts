@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { finePct } from '../../src/main/risk/format';
-import { percentDecimals } from '../../src/shared/percent';
+import { finePct } from '../../../src/main/risk/format';
+import { percentDecimals } from '../../../src/shared/percent';
 
 describe('percentages in the trader’s words', () => {
   it('keep 2 decimals from 1 % up and for 0, and enough below 1 % never to read 0.00 % for a value that is not 0', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONTROL_TOKEN_FILE, createDesk, loadConfig, type Desk } from '../../src/main/app';
-import { tempDir } from '../support/fs';
-import { httpRequest } from '../support/http';
-import { memoryLogger } from '../support/logs';
+import { CONTROL_TOKEN_FILE, createDesk, loadConfig, type Desk } from '../../../src/main/app';
+import { tempDir } from '../../support/fs';
+import { httpRequest } from '../../support/http';
+import { memoryLogger } from '../../support/logs';
 
 let desk: Desk | undefined;
 afterEach(async () => {

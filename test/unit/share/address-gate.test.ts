@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AddressGate, addressKey, remoteAddress } from '../../src/main/share';
+import { AddressGate, addressKey, remoteAddress } from '../../../src/main/share';
 
 function gate(perAddress: number, perSecond: number, totalPerSecond = 1_000_000) {
   let now = 1_000_000;

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { connect, createServer } from 'node:tls';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { fingerprintOf, loadShareCertificate, SHARE_CERT_FILE, SHARE_CERT_KEY_FILE } from '../../src/main/share';
-import { tempDir } from '../support/fs';
+import { fingerprintOf, loadShareCertificate, SHARE_CERT_FILE, SHARE_CERT_KEY_FILE } from '../../../src/main/share';
+import { tempDir } from '../../support/fs';
 
 const DAY = 86_400_000;
 

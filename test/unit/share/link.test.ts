@@ -1,6 +1,6 @@
 import { networkInterfaces, hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { viewerLink } from '../../src/main/share';
+import { viewerLink } from '../../../src/main/share';
 
 describe('the viewer link', () => {
   it('carries the token in the fragment only, and brackets IPv6', () => {

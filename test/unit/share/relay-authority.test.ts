@@ -2,12 +2,12 @@
 // expiry from the public key alone, revocations from the lists the desk publishes, and no one admitted
 // before the relay has read its stream to the head.
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { VirtualClock } from '../../src/main/clock';
-import { createLogger, createRecordLogger, type LogRecord } from '../../src/main/ops';
-import { parseRevocationList, RelayAuthority, REVOCATIONS_TOPIC, viewOf, ViewerTokens } from '../../src/main/share';
-import { VIEWER_SCOPES } from '../../src/shared';
-import { topicMatcher } from '../../src/shared/stream';
-import { tempDir } from '../support/fs';
+import { VirtualClock } from '../../../src/main/clock';
+import { createLogger, createRecordLogger, type LogRecord } from '../../../src/main/ops';
+import { parseRevocationList, RelayAuthority, REVOCATIONS_TOPIC, viewOf, ViewerTokens } from '../../../src/main/share';
+import { VIEWER_SCOPES } from '../../../src/shared';
+import { topicMatcher } from '../../../src/shared/stream';
+import { tempDir } from '../../support/fs';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2026-12-05T10:00:00Z');

@@ -3,8 +3,8 @@ import { statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { base64url, decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { SIGNING_KEY_FILE, verifyWithPublicKey, ViewerTokens, type ViewerTokensOptions } from '../../src/main/share';
-import { tempDir } from '../support/fs';
+import { SIGNING_KEY_FILE, verifyWithPublicKey, ViewerTokens, type ViewerTokensOptions } from '../../../src/main/share';
+import { tempDir } from '../../support/fs';
 
 async function open(dir: string, options?: ViewerTokensOptions): Promise<ViewerTokens> {
   const tokens = await ViewerTokens.open(dir, options);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED_ACCOUNT, type VenueStatus } from '../../src/shared';
-import { topicMatcher } from '../../src/shared/stream';
-import { redactAccounts, viewOf } from '../../src/main/share';
+import { REDACTED_ACCOUNT, type VenueStatus } from '../../../src/shared';
+import { topicMatcher } from '../../../src/shared/stream';
+import { redactAccounts, viewOf } from '../../../src/main/share';
 
 const MULTI_ACCOUNT_STATUS: VenueStatus = {
   state: 'connected',

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AcceleratedClock, systemClock } from '../../src/main/clock';
-import { createDemoSimulator, demoMarketDataLines, demoSymbols, MAX_DEMO_SYMBOLS, type Simulator } from '../../src/main/sim';
+import { AcceleratedClock, systemClock } from '../../../src/main/clock';
+import { createDemoSimulator, demoMarketDataLines, demoSymbols, MAX_DEMO_SYMBOLS, type Simulator } from '../../../src/main/sim';
 
 describe('the demo market', () => {
   let sim: Simulator | undefined;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { commissionFor, initialMarginFor } from '../../src/main/sim/engine';
-import type { AccountValue, QuoteSource } from '../../src/main/sim/engine';
-import { createPaperAccount } from '../../src/main/sim/engine/account';
-import type { Fill } from '../../src/main/sim/engine/account';
-import { tradingDayKey, tradingDayStart } from '../../src/main/sim/engine/calendar';
-import type { InstrumentSpec, MarketTick } from '../../src/main/sim/market';
+import { commissionFor, initialMarginFor } from '../../../src/main/sim/engine';
+import type { AccountValue, QuoteSource } from '../../../src/main/sim/engine';
+import { createPaperAccount } from '../../../src/main/sim/engine/account';
+import type { Fill } from '../../../src/main/sim/engine/account';
+import { tradingDayKey, tradingDayStart } from '../../../src/main/sim/engine/calendar';
+import type { InstrumentSpec, MarketTick } from '../../../src/main/sim/market';
 
 // Monday 6 January 2025, 10:00 New York (UTC-5).
 const T0 = Date.UTC(2025, 0, 6, 15, 0, 0);

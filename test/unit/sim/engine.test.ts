@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMatchingEngine } from '../../src/main/sim/engine';
-import type { EngineEvent, EngineState, Execution, MatchingEngine, OrderTicket, QuoteSource, VenueOrder } from '../../src/main/sim/engine';
-import type { InstrumentSpec, MarketTick } from '../../src/main/sim/market';
+import { createMatchingEngine } from '../../../src/main/sim/engine';
+import type { EngineEvent, EngineState, Execution, MatchingEngine, OrderTicket, QuoteSource, VenueOrder } from '../../../src/main/sim/engine';
+import type { InstrumentSpec, MarketTick } from '../../../src/main/sim/market';
 
 // Monday 6 January 2025, 10:00 New York.
 const T0 = Date.UTC(2025, 0, 6, 15, 0, 0);

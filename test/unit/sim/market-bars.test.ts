@@ -6,7 +6,7 @@ import {
   type BarSource,
   type MarketModel,
   type MarketTick,
-} from '../../src/main/sim/market';
+} from '../../../src/main/sim/market';
 
 // Monday 2025-03-10 15:00 UTC = 11:00 New York (EDT, the day after the DST change).
 const START = Date.UTC(2025, 2, 10, 15, 0);

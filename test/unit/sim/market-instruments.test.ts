@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMarketModel, DEFAULT_SYMBOLS, defaultInstruments } from '../../src/main/sim/market';
+import { createMarketModel, DEFAULT_SYMBOLS, defaultInstruments } from '../../../src/main/sim/market';
 
 const AT = Date.UTC(2025, 0, 8, 15, 0);
 

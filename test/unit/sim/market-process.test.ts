@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMarketModel, defaultInstruments, type Bar } from '../../src/main/sim/market';
+import { createMarketModel, defaultInstruments, type Bar } from '../../../src/main/sim/market';
 
 // Statistical properties of the price process, measured on 5-second midpoint closes.
 const START = Date.UTC(2025, 0, 20, 0, 0);

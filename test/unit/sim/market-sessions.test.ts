@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMarketModel, defaultInstruments } from '../../src/main/sim/market';
+import { createMarketModel, defaultInstruments } from '../../../src/main/sim/market';
 
 const START = Date.UTC(2025, 0, 8, 15, 0); // Wednesday 10:00 New York (EST)
 const INSTRUMENTS = defaultInstruments(['AAPL', 'EUR.USD', 'ES'], START);

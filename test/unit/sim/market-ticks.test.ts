@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMarketModel, defaultInstruments, type MarketModelOptions, type MarketTick } from '../../src/main/sim/market';
+import { createMarketModel, defaultInstruments, type MarketModelOptions, type MarketTick } from '../../../src/main/sim/market';
 
 // Wednesday 2025-01-08 15:00 UTC = 10:00 New York (EST): every market is open.
 const START = Date.UTC(2025, 0, 8, 15, 0);

@@ -5,10 +5,10 @@ import { BarSizeSetting, EventName, OrderAction, OrderType, SecType, TimeInForce
 import { Decoder } from '@stoqey/ib/dist/core/io/decoder';
 import { Encoder } from '@stoqey/ib/dist/core/io/encoder';
 import { describe, expect, it } from 'vitest';
-import { MAX_SERVER_VERSION, MIN_CLIENT_VERSION, V } from '../../src/main/sim/protocol/constants';
-import { parseRequest, type Request } from '../../src/main/sim/protocol/incoming';
-import { completedOrder, openOrder, type WireOrder } from '../../src/main/sim/protocol/orders';
-import * as out from '../../src/main/sim/protocol/outgoing';
+import { MAX_SERVER_VERSION, MIN_CLIENT_VERSION, V } from '../../../src/main/sim/protocol/constants';
+import { parseRequest, type Request } from '../../../src/main/sim/protocol/incoming';
+import { completedOrder, openOrder, type WireOrder } from '../../../src/main/sim/protocol/orders';
+import * as out from '../../../src/main/sim/protocol/outgoing';
 
 const VERSIONS = Array.from({ length: MAX_SERVER_VERSION - MIN_CLIENT_VERSION + 1 }, (_, i) => MIN_CLIENT_VERSION + i);
 

@@ -2,8 +2,8 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { checkWalHeader, MIGRATIONS, openStore, storeFile, StoreError } from '../../src/main/store';
-import { tempDir } from '../support/fs';
+import { checkWalHeader, MIGRATIONS, openStore, storeFile, StoreError } from '../../../src/main/store';
+import { tempDir } from '../../support/fs';
 
 describe('store', () => {
   it('keeps paper and live in separate files', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openStore, storeFile, WorkspaceRepository } from '../../src/main/store';
-import type { Workspace } from '../../src/shared';
-import { tempDir } from '../support/fs';
+import { openStore, storeFile, WorkspaceRepository } from '../../../src/main/store';
+import type { Workspace } from '../../../src/shared';
+import { tempDir } from '../../support/fs';
 
 const workspace: Workspace = {
   watchlist: [

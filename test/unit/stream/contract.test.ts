@@ -16,7 +16,7 @@ import {
   topicMatcher,
   type DataFrame,
   type TrackerEvent,
-} from '../../src/shared/stream';
+} from '../../../src/shared/stream';
 
 const data = (seq: number, prev = seq - 1, epoch = 'e1'): DataFrame => ({ op: 'data', epoch, seq, prev, ts: 1_000 + seq, topic: 't', data: seq });
 const delivered = (events: TrackerEvent[]) => events.flatMap((e) => (e.kind === 'deliver' ? [e.frame.seq] : []));

@@ -4,15 +4,15 @@ import type { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { decodeFrames, type DataFrame } from '../../src/shared/stream';
-import { systemClock } from '../../src/main/clock';
-import { StreamJournal } from '../../src/main/transport/journal';
-import { readJournalHistory } from '../../src/main/transport/journal-history';
-import { JournalRetention } from '../../src/main/transport/retention';
-import { createStreamMetrics, StreamPublisher, type CommittedBatch } from '../../src/main/transport/publisher';
-import { tempDir } from '../support/fs';
-import { memoryLogger } from '../support/logs';
-import { until } from '../support/wait';
+import { decodeFrames, type DataFrame } from '../../../src/shared/stream';
+import { systemClock } from '../../../src/main/clock';
+import { StreamJournal } from '../../../src/main/transport/journal';
+import { readJournalHistory } from '../../../src/main/transport/journal-history';
+import { JournalRetention } from '../../../src/main/transport/retention';
+import { createStreamMetrics, StreamPublisher, type CommittedBatch } from '../../../src/main/transport/publisher';
+import { tempDir } from '../../support/fs';
+import { memoryLogger } from '../../support/logs';
+import { until } from '../../support/wait';
 
 async function open(file: string) {
   const journal = await StreamJournal.open(file);

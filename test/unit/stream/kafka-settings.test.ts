@@ -7,8 +7,8 @@ import {
   MIN_RETENTION_MS,
   parseKafkaBrokers,
   parseKafkaSettings,
-} from '../../src/main/transport/kafka';
-import { memoryLogger } from '../support/logs';
+} from '../../../src/main/transport/kafka';
+import { memoryLogger } from '../../support/logs';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBWzCCAQGgAwIBAgIE\n-----END CERTIFICATE-----\n';
 

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, parseArgs, UsageError, type FigureRow } from '../../bench/lib/runner';
+import { collect, parseArgs, UsageError, type FigureRow } from '../../../bench/lib/runner';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const reportModule = join(root, 'bench/lib/report.ts');
 const available = ['marketdata.bench.ts', 'stream-kafka.bench.ts', 'stream.bench.ts'];
 

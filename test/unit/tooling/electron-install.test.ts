@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const script = join(import.meta.dirname, '../../scripts/electron.ts');
-const tsx = join(import.meta.dirname, '../../node_modules/.bin/tsx');
+const script = join(import.meta.dirname, '../../../scripts/electron.ts');
+const tsx = join(import.meta.dirname, '../../../node_modules/.bin/tsx');
 
 /** Runs the script with Electron's binary absent and its download pointed at a closed local port. */
 function run(...args: string[]) {

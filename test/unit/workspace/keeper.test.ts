@@ -2,12 +2,12 @@
 // connect does not hold the trader's edits back, saves count a revision up whatever the clock does, and a
 // failed save leaves no market data held.
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock, type Clock } from '../../src/main/clock';
-import { createLogger } from '../../src/main/ops';
-import { openStore, storeFile, WorkspaceRepository, type Store } from '../../src/main/store';
-import { WorkspaceKeeper, type WorkspaceMarketData } from '../../src/main/workspace';
-import type { Instrument, InstrumentSpec, Workspace } from '../../src/shared';
-import { tempDir } from '../support/fs';
+import { systemClock, type Clock } from '../../../src/main/clock';
+import { createLogger } from '../../../src/main/ops';
+import { openStore, storeFile, WorkspaceRepository, type Store } from '../../../src/main/store';
+import { WorkspaceKeeper, type WorkspaceMarketData } from '../../../src/main/workspace';
+import type { Instrument, InstrumentSpec, Workspace } from '../../../src/shared';
+import { tempDir } from '../../support/fs';
 
 const stores: Store[] = [];
 afterEach(() => {
