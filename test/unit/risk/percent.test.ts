@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finePct } from '../../../src/main/risk/format';
+import { finePct } from '../../../src/main/risk';
 import { percentDecimals } from '../../../src/shared/percent';
 
 describe('percentages in the trader’s words', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CONTROL_TOKEN_FILE, createDesk, loadConfig, type Desk } from '../../../src/main/app';
-import { StreamTickets } from '../../../src/main/server/stream-tickets';
+import { StreamTickets } from '../../../src/main/server';
 import { STREAM_PROTOCOL, TICKET_PROTOCOL_PREFIX, type StreamTicketGrant } from '../../../src/shared/stream';
 import { tempDir } from '../../support/fs';
 import { httpRequest } from '../../support/http';

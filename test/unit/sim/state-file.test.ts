@@ -2,7 +2,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeVenueState, type VenueState } from '../../../src/main/sim/state';
+import { writeVenueState, type VenueState } from '../../../src/main/sim';
 import { tempDir } from '../../support/fs';
 
 const state = { format: 'dualdesk-sim-venue', version: 1, accountId: 'DU1234567', savedAt: 0, orderIds: [], note: 'x'.repeat(1 << 20) } as unknown as VenueState;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeFrame, type DataFrame } from '../../../src/shared/stream';
-import type { JournalRow } from '../../../src/main/transport/journal';
-import { readRecord, recordFrames, recordSpan, runRecord, streamRecord, type RecordCursor } from '../../../src/main/transport/kafka/record';
+import { type JournalRow, readRecord, type RecordCursor, recordFrames, recordSpan, runRecord, streamRecord } from '../../../src/main/transport';
 
 const EPOCH = 'e-current';
 const T0 = 1_700_000_000_000;
