@@ -4,11 +4,9 @@ import type { Fill, Instrument, Order } from '../../../src/shared';
 import { applyFill, canTransition, OrderTransitionError, stateFromVenue, transition } from '../../../src/main/execution';
 import { openStore, OrderJournalRepository } from '../../../src/main/store';
 import { tempDir } from '../../support/fs';
+import { aapl } from '../../support/fixtures';
 
-const AAPL: Instrument = {
-  conId: 265598, symbol: 'AAPL', secType: 'STK', exchange: 'SMART', primaryExchange: 'NASDAQ', currency: 'USD', localSymbol: 'AAPL', tradingClass: 'NMS',
-  multiplier: 1, minTick: 0.01, longName: 'Apple', lastTradeDateOrContractMonth: '', timeZoneId: 'America/New_York', tradingHours: '', liquidHours: '',
-};
+const AAPL: Instrument = aapl({ longName: 'Apple' });
 const base: Omit<Order, 'id'> = {
   conId: AAPL.conId, symbol: 'AAPL', side: 'BUY', quantity: 100, type: 'LMT', limitPrice: 200, tif: 'DAY', state: 'new', filledQuantity: 0, avgFillPrice: 0,
   reduceOnly: false, origin: 'desk', createdAt: 1, updatedAt: 1,

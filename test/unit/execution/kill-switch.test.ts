@@ -13,6 +13,7 @@ import { createLogger } from '../../../src/main/ops';
 import { openStore, OrderJournalRepository } from '../../../src/main/store';
 import { tempDir } from '../../support/fs';
 import { until } from '../../support/wait';
+import { TUESDAY_10AM } from '../../support/fixtures';
 
 const away = () => new VenueError('venue-disconnected', 'Venue disconnected: the request was not sent.');
 
@@ -52,7 +53,7 @@ class HeldVenue extends ScriptedVenue {
 }
 
 function rig(venue: ScriptedVenue = new ScriptedVenue()) {
-  const clock = new VirtualClock(Date.UTC(2026, 10, 17, 15));
+  const clock = new VirtualClock(TUESDAY_10AM);
   const store = openStore(join(tempDir(), 'paper.db'), 'paper');
   const logger = createLogger({ level: 'silent' });
   const engine = new ExecutionEngine({

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/main/clock';
 import { MinuteAggregator, type DropReason, type MinuteSink } from '../../../src/main/marketdata';
 import type { Bar } from '../../../src/shared';
+import { TUESDAY_10AM as T0 } from '../../support/fixtures';
 
-const T0 = Date.UTC(2026, 10, 17, 15, 0, 0); // a minute boundary
 const MIN = 60_000;
 const GRACE = 10_000;
 const WINDOW = 10;

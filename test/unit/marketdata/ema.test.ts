@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EmaEngine, MarketDataSettingsError, parseMarketDataSettings } from '../../../src/main/marketdata';
 import { textbookEma } from '../../support/ema';
+import { TUESDAY_10AM as T0 } from '../../support/fixtures';
 
 const MIN = 60_000;
-const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 
 /**
  * The same EMA in the engine's arithmetic (prev + alpha·(c − prev), the seed sum accumulated in order):

@@ -7,9 +7,8 @@ import { InstrumentPipeline, parseMarketDataSettings } from '../../../src/main/m
 import { createLogger } from '../../../src/main/ops';
 import type { Bar, CrossSignal, EmaUpdate, Instrument } from '../../../src/shared';
 import { textbookEma } from '../../support/ema';
-import { aapl } from '../../support/instruments';
+import { aapl, TUESDAY_10AM as T0 } from '../../support/fixtures';
 
-const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const S5 = 5_000;
 
 const instrument: Instrument = aapl();

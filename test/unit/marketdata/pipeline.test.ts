@@ -6,9 +6,8 @@ import { InstrumentPipeline, parseMarketDataSettings, type MarketDataSettingsInp
 import { createLogger } from '../../../src/main/ops';
 import type { Bar, BarUpdate, CrossSignal, EmaUpdate } from '../../../src/shared';
 import { textbookEma } from '../../support/ema';
-import { aapl } from '../../support/instruments';
+import { aapl, TUESDAY_10AM as T0 } from '../../support/fixtures';
 
-const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const MIN = 60_000;
 
 const instrument = aapl;

@@ -8,13 +8,11 @@ import { createLogger } from '../../../src/main/ops';
 import { Portfolio, PortfolioInputError, type Discrepancy, type PortfolioOptions } from '../../../src/main/portfolio';
 import { openStore, PortfolioRepository } from '../../../src/main/store';
 import { tempDir } from '../../support/fs';
+import { CON_ID, TUESDAY_10AM as T0 } from '../../support/fixtures';
 
-/** Tuesday 17 November 2026, 10:00 in New York (EST, UTC−5). */
-const T0 = Date.UTC(2026, 10, 17, 15, 0, 0);
 const NY_17H = Date.UTC(2026, 10, 17, 22, 0, 0);
-const AAPL = 265598;
+const { AAPL, EURUSD: EUR } = CON_ID;
 const ES = 600_202_612;
-const EUR = 12087792;
 const ACCOUNT = 'DU1234567';
 
 interface Rig {

@@ -5,10 +5,9 @@ import { VirtualClock } from '../../../src/main/clock';
 import { RiskEngine, RiskLimitsError, type OrderIntent, type RiskBus, type RiskContext } from '../../../src/main/risk';
 import { MIGRATIONS, openStore, storeFile, type Store } from '../../../src/main/store';
 import { tempDir } from '../../support/fs';
-import { aapl } from '../../support/instruments';
+import { aapl, MONDAY_10AM } from '../../support/fixtures';
 
-// Monday 2026-11-23 10:00 in New York (EST). The account limits' trading day is the portfolio's: it rolls at 17:00 New York.
-const MONDAY_10AM = Date.UTC(2026, 10, 23, 15, 0);
+// The account limits' trading day is the portfolio's: it rolls at 17:00 New York.
 const DAY = 86_400_000;
 
 const AAPL: Instrument = aapl();

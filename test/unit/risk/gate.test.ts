@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultRiskLimits, type Instrument, type OrderSide, type RiskDecision, type RiskLimits, type TradingState } from '../../../src/shared';
 import { VirtualClock } from '../../../src/main/clock';
 import { RiskGate, type OrderIntent, type RiskContext } from '../../../src/main/risk';
+import { MONDAY_10AM } from '../../support/fixtures';
 
 function instrument(conId: number, symbol: string, secType: Instrument['secType'], minTick: number, multiplier = 1, currency = 'USD'): Instrument {
   return {
@@ -104,7 +105,7 @@ describe('risk gate: pre-trade checks', () => {
   };
 
   beforeEach(() => {
-    clock = new VirtualClock(Date.UTC(2026, 10, 23, 15, 0));
+    clock = new VirtualClock(MONDAY_10AM);
     ctx = new Ctx(clock);
     trading = { state: 'ACTIVE', reason: 'initial' };
     make();

@@ -2,36 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createMatchingEngine } from '../../../src/main/sim/engine';
 import type { EngineEvent, EngineState, Execution, MatchingEngine, OrderTicket, QuoteSource, VenueOrder } from '../../../src/main/sim/engine';
 import type { InstrumentSpec, MarketTick } from '../../../src/main/sim/market';
+import { simInstrument as spec, SIM_MONDAY_10AM as T0 } from '../../support/fixtures';
 
-// Monday 6 January 2025, 10:00 New York.
-const T0 = Date.UTC(2025, 0, 6, 15, 0, 0);
 const HOUR = 3_600_000;
-
-function spec(fields: Partial<InstrumentSpec> & Pick<InstrumentSpec, 'conId' | 'symbol' | 'secType'>): InstrumentSpec {
-  return {
-    exchange: 'SMART',
-    primaryExchange: 'NASDAQ',
-    currency: 'USD',
-    localSymbol: fields.symbol,
-    tradingClass: fields.symbol,
-    multiplier: 1,
-    minTick: 0.01,
-    longName: fields.symbol,
-    lastTradeDateOrContractMonth: '',
-    contractMonth: '',
-    timeZoneId: 'America/New_York',
-    industry: '',
-    category: '',
-    orderTypes: 'LMT,MKT,STP,STP LMT',
-    validExchanges: 'SMART',
-    basePrice: 100,
-    annualVolatility: 0.3,
-    typicalSize: 300,
-    lotSize: 100,
-    hasTrades: true,
-    ...fields,
-  };
-}
 
 const AAPL = spec({ conId: 265598, symbol: 'AAPL', secType: 'STK' });
 const ES = spec({

@@ -7,12 +7,12 @@ import {
   type MarketModel,
   type MarketTick,
 } from '../../../src/main/sim/market';
+import { CON_ID } from '../../support/fixtures';
 
 // Monday 2025-03-10 15:00 UTC = 11:00 New York (EDT, the day after the DST change).
 const START = Date.UTC(2025, 2, 10, 15, 0);
 const INSTRUMENTS = defaultInstruments(['AAPL', 'EUR.USD', 'ES'], START);
-const AAPL = 265598;
-const EURUSD = 12087792;
+const { AAPL, EURUSD } = CON_ID;
 const ES = INSTRUMENTS[2]?.conId ?? 0;
 const MIN = 60_000;
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMarketModel, DEFAULT_SYMBOLS, defaultInstruments } from '../../../src/main/sim/market';
+import { SIM_WEDNESDAY_10AM as AT } from '../../support/fixtures';
 
-const AT = Date.UTC(2025, 0, 8, 15, 0);
 
 describe('defaultInstruments', () => {
   it('builds the default universe with IB identifiers', () => {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createMarketModel, defaultInstruments } from '../../../src/main/sim/market';
+import { CON_ID, SIM_WEDNESDAY_10AM as START } from '../../support/fixtures';
 
-const START = Date.UTC(2025, 0, 8, 15, 0); // Wednesday 10:00 New York (EST)
 const INSTRUMENTS = defaultInstruments(['AAPL', 'EUR.USD', 'ES'], START);
-const AAPL = 265598;
-const EURUSD = 12087792;
+const { AAPL, EURUSD } = CON_ID;
 const ES = INSTRUMENTS[2]?.conId ?? 0;
 const utc = (y: number, mo: number, d: number, h: number, mi = 0, s = 0, ms = 0): number => Date.UTC(y, mo - 1, d, h, mi, s, ms);
 

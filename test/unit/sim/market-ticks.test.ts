@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createMarketModel, defaultInstruments, type MarketModelOptions, type MarketTick } from '../../../src/main/sim/market';
+import { CON_ID, SIM_WEDNESDAY_10AM as START } from '../../support/fixtures';
 
-// Wednesday 2025-01-08 15:00 UTC = 10:00 New York (EST): every market is open.
-const START = Date.UTC(2025, 0, 8, 15, 0);
 const INSTRUMENTS = defaultInstruments(undefined, START);
-const AAPL = 265598;
-const EURUSD = 12087792;
+const { AAPL, EURUSD } = CON_ID;
 
 function options(overrides: Partial<MarketModelOptions> = {}): MarketModelOptions {
   return { seed: 1234, instruments: INSTRUMENTS, tickRate: 4, sessions: 'always', startMs: START, historyDays: 1, ...overrides };
