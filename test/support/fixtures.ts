@@ -1,4 +1,4 @@
-// The instruments and clock starts the unit tests share, so that each is typed once.
+// The instruments and clock starts the tests share, so that each is typed once.
 import type { Instrument } from '../../src/shared';
 import type { InstrumentSpec } from '../../src/main/sim';
 
@@ -53,7 +53,7 @@ export function simInstrument(fields: Partial<InstrumentSpec> & Pick<InstrumentS
 }
 
 // Where the virtual clocks start: 10:00 in New York (EST, UTC−5), markets open.
-/** Tuesday 17 November 2026, a minute boundary: market data, the portfolio, the kill switch. */
+/** Tuesday 17 November 2026, a minute boundary: market data, the portfolio, the kill switch, startSim's simulator. */
 export const TUESDAY_10AM = Date.UTC(2026, 10, 17, 15, 0, 0);
 /** Monday 23 November 2026: the risk limits' trading day (it rolls at 17:00 New York). */
 export const MONDAY_10AM = Date.UTC(2026, 10, 23, 15, 0);
