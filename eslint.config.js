@@ -2,7 +2,8 @@
 // - src/shared imports no Node, DOM or Electron (DOM and Node globals are also kept out by tsconfig.shared.json);
 // - only src/main/electron (and the preload) may import 'electron';
 // - the renderer imports only src/shared and its own files;
-// - one concern of src/main imports another only through its index.ts.
+// - one concern of src/main imports another only through its index.ts;
+// - unit tests import a concern of src/main through its index.ts too (or a sub-concern's, such as sim/engine).
 import { readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
@@ -35,6 +36,33 @@ const concernZones = concerns.map((c) => ({
   except: ['./index.ts'],
   message: `Import src/main/${c} through its index.ts.`,
 }));
+
+// Unit tests import a concern through its index.ts too, or a sub-concern's (sim/engine, transport/kafka).
+// (test/integration and test/support still reach inside transport, share and sim: not yet checked.)
+const indexesOf = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .filter((f) => f === 'index.ts' || f.endsWith('/index.ts'))
+    .map((f) => `./${f}`);
+const testZones = (insides = {}) =>
+  concerns.map((c) => ({
+    target: './test/unit/**/*',
+    from: `./src/main/${c}`,
+    except: [...indexesOf(`src/main/${c}`), ...(insides[c] ?? [])],
+    message: `Tests import src/main/${c} through its index.ts: its public surface.`,
+  }));
+// The unit tests that may import a concern's insides, each for its reason.
+const testInsides = [
+  // src/main/electron has no index.ts (it is Electron's entry): its IPC, CSP and sender checks are tested without a window.
+  { files: ['test/unit/electron/ipc.test.ts'], insides: { electron: ['./csp.ts', './ipc.ts', './sender.ts'] } },
+  // The adapter's pacing and trading-hours rules, tested as pure functions without a venue.
+  { files: ['test/unit/ib/pacing.test.ts', 'test/unit/ib/venue-rules.test.ts'], insides: { ib: ['./pacer.ts', './hours.ts'] } },
+  // The tail command's parsers and rate window: pure helpers behind runCli.
+  { files: ['test/unit/cli/tail.test.ts'], insides: { cli: ['./tail-target.ts', './tail-stats.ts'] } },
+  // The simulator's wire tables (no index: nothing outside the simulator speaks them) against @stoqey/ib's own codec.
+  { files: ['test/unit/sim/protocol.test.ts'], insides: { sim: ['./protocol'] } },
+  // The paper account and the trading day beneath the matching engine.
+  { files: ['test/unit/sim/engine-account.test.ts'], insides: { sim: ['./engine/account.ts', './engine/calendar.ts'] } },
+];
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'coverage/**', '.cache/**'] },
@@ -89,4 +117,9 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname'],
     },
   },
+  {
+    files: ['test/unit/**'],
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: testZones() }] },
+  },
+  ...testInsides.map(({ files, insides }) => ({ files, rules: { 'import-x/no-restricted-paths': ['error', { zones: testZones(insides) }] } })),
 );

@@ -14,7 +14,7 @@ import { RiskEngine, type OrderIntent, type RiskContext } from '../src/main/risk
 import { openStore, storeFile } from '../src/main/store';
 import { report } from './lib/report';
 import { fmt, median, quantile, table } from './lib/stats';
-import { aapl } from '../test/support/instruments';
+import { aapl } from '../test/support/fixtures';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 200_000);

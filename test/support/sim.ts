@@ -2,9 +2,7 @@ import { onTestFinished } from 'vitest';
 import { VirtualClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/main/sim';
-
-/** Tuesday 17 November 2026, 10:00 in New York: US markets open. */
-export const TUESDAY_10AM_NY = Date.UTC(2026, 10, 17, 15, 0, 0);
+import { TUESDAY_10AM } from './fixtures';
 
 export interface TestSim {
   readonly sim: Simulator;
@@ -14,7 +12,7 @@ export interface TestSim {
 
 /** A simulator on a free port with a virtual clock, stopped when the test ends. */
 export async function startSim(options: Omit<SimulatorOptions, 'clock' | 'port'> & { start?: number } = {}): Promise<TestSim> {
-  const clock = new VirtualClock(options.start ?? TUESDAY_10AM_NY);
+  const clock = new VirtualClock(options.start ?? TUESDAY_10AM);
   const sim = createSimulator({ logger: createLogger({ level: 'silent' }), ...options, clock, port: 0 });
   await sim.start();
   onTestFinished(() => sim.stop());

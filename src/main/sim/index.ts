@@ -5,5 +5,6 @@ export type { SimulatorFaults } from './venue/server';
 export type { InstrumentSpec, MarketModel, MarketTick, SessionMode } from './market/types';
 export type { MatchingEngine, VenueOrder, Execution } from './engine/types';
 export { createDemoSimulator, DEMO_VENUE_STATE_FILE, demoMarketDataLines, demoSymbols, MAX_DEMO_SYMBOLS } from './demo';
-export { VenueStateError } from './state';
+export { VenueStateError, writeVenueState } from './state';
+export type { VenueState } from './state';
 export type { DemoMarketOptions } from './demo';
