@@ -210,6 +210,7 @@ describe('market data settings', () => {
       finalizeGraceMs: 10_000,
       revisionWindowMinutes: 10,
       chartBars: 1_440,
+      sharedHistoryBars: 240,
       historyMinutes: 63,
     });
     expect(parseMarketDataSettings({ emaPeriods: [50, 5, 20] })).toMatchObject({ emaPeriods: [5, 20, 50], signal: { fast: 5, slow: 50 }, historyMinutes: 150 });

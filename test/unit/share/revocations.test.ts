@@ -1,11 +1,11 @@
 // The desk's revocation list on its stream, with a real journal and register: a standing list is sent
 // again every few hours, so Kafka's retention never drops the last copy while its tokens are valid.
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { VirtualClock } from '../../src/main/clock';
-import { createLogger } from '../../src/main/ops';
-import { REVOCATIONS_REPUBLISH_MS, REVOCATIONS_TOPIC, RevocationPublisher, ViewerTokens } from '../../src/main/share';
-import { openStream } from '../support/kafka';
-import { tempDir } from '../support/fs';
+import { VirtualClock } from '../../../src/main/clock';
+import { createLogger } from '../../../src/main/ops';
+import { REVOCATIONS_REPUBLISH_MS, REVOCATIONS_TOPIC, RevocationPublisher, ViewerTokens } from '../../../src/main/share';
+import { openStream } from '../../support/kafka';
+import { tempDir } from '../../support/fs';
 
 const START = Date.parse('2026-12-05T10:00:00Z');
 
