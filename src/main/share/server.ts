@@ -15,7 +15,7 @@ import { UI_CSP } from '../../shared/csp';
 import { CLOSE, STREAM_PROTOCOL, encodeFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
-import { StreamServer, webSocketPeer, type StreamPeer, type StreamSource } from '../transport';
+import { StreamServer, webSocketPeer, type StreamFeed, type StreamPeer } from '../transport';
 import { AddressGate, addressKey, remoteAddress } from './address-gate';
 import type { ShareCertificate } from './certificate';
 import type { ViewerAuthority, ViewerGrant } from './grant';
@@ -122,7 +122,7 @@ export class ShareServer {
   private readonly addresses = new WeakMap<object, string>();
   private server: Server | undefined;
   private bound: { host: string; port: number } | undefined;
-  private source: StreamSource | undefined;
+  private source: StreamFeed | undefined;
   private stopRevocations: (() => void) | undefined;
   private stopping = false;
   private readonly m;
@@ -175,7 +175,7 @@ export class ShareServer {
   }
 
   /** The trading mode's stream; a new one disconnects every viewer (they reconnect to the new epoch). */
-  setSource(source: StreamSource | undefined): void {
+  setSource(source: StreamFeed | undefined): void {
     this.source = source;
     this.stream.setSource(source);
   }
