@@ -73,6 +73,8 @@ export interface ShareServerOptions {
   readonly limits?: Partial<ShareLimits>;
   /** The built web UI (out/renderer), served at `/` as the viewer page. */
   readonly uiDir?: string;
+  /** Metric names start with this (default dualdesk_share; a relay's are dualdesk_relay_*). */
+  readonly metricPrefix?: string;
 }
 
 type RefusalReason = 'unauthorized' | 'expired' | 'revoked' | 'revocation-unknown' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
@@ -152,7 +154,7 @@ export class ShareServer {
       highWaterBytes: this.limits.highWaterBytes,
       lowWaterBytes: Math.max(1, Math.floor(this.limits.highWaterBytes / 8)),
       maxClientFrameBytes: this.limits.maxFrameBytes,
-      metricPrefix: 'dualdesk_share_stream',
+      metricPrefix: `${options.metricPrefix ?? 'dualdesk_share'}_stream`,
       coalesceMs: VIEWER_COALESCE_MS,
     });
     this.wss = new WebSocketServer({
@@ -164,13 +166,14 @@ export class ShareServer {
     });
     const registers = [options.metrics];
     const reuse = <T>(name: string, make: () => T): T => (options.metrics.getSingleMetric(name) as T | undefined) ?? make();
+    const p = options.metricPrefix ?? 'dualdesk_share';
     this.m = {
-      viewers: reuse('dualdesk_share_viewers', () => new Gauge({ name: 'dualdesk_share_viewers', help: 'Viewers connected to the share server.', registers })),
+      viewers: reuse(`${p}_viewers`, () => new Gauge({ name: `${p}_viewers`, help: 'Viewers connected to the share server.', registers })),
       refusals: reuse(
-        'dualdesk_share_refusals_total',
-        () => new Counter({ name: 'dualdesk_share_refusals_total', help: 'Share connections refused or closed by the server, by reason.', labelNames: ['reason'] as const, registers }),
+        `${p}_refusals_total`,
+        () => new Counter({ name: `${p}_refusals_total`, help: 'Share connections refused or closed by the server, by reason.', labelNames: ['reason'] as const, registers }),
       ),
-      connects: reuse('dualdesk_share_connections_total', () => new Counter({ name: 'dualdesk_share_connections_total', help: 'Viewers admitted to the stream.', registers })),
+      connects: reuse(`${p}_connections_total`, () => new Counter({ name: `${p}_connections_total`, help: 'Viewers admitted to the stream.', registers })),
     };
   }
 

@@ -3,7 +3,7 @@
 // records read, and older runs recalled from Kafka in a small cache. It is what the stream server
 // serves (StreamHead and StreamHistory), so viewers of a relay get what viewers of the desk get.
 import { encodeBatch, encodeFrame, type DataFrame } from '../../../shared/stream';
-import type { CommittedBatch, JournalRow, StreamHead, StreamHistory } from '../../transport';
+import type { CommittedBatch, JournalRow, StreamFeed, StreamHead, StreamHistory } from '../../transport';
 
 /** How much a relay keeps in memory (config `relay.*`). */
 export interface RelayWindowLimits {
@@ -34,7 +34,7 @@ interface Run {
   readonly entries: Entry[];
 }
 
-export class EpochFeed implements StreamHead, StreamHistory {
+export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
   private headSeq: number;
   /** The window: entries[start..] hold seqs firstSeq, firstSeq + 1, … */
   private entries: Entry[] = [];
@@ -63,6 +63,15 @@ export class EpochFeed implements StreamHead, StreamHistory {
 
   get head(): number {
     return this.headSeq;
+  }
+
+  /** The feed is its own head and history (what the stream server takes as a source). */
+  get publisher(): StreamHead {
+    return this;
+  }
+
+  get journal(): StreamHistory {
+    return this;
   }
 
   get oldest(): number {
