@@ -1,4 +1,4 @@
-// Lint, including the layering rules of ../shared/ARCHITECTURE.md:
+// Lint, including the layering rules of docs/ARCHITECTURE.md:
 // - src/shared imports no Node, DOM or Electron (DOM and Node globals are also kept out by tsconfig.shared.json);
 // - only src/main/electron (and the preload) may import 'electron';
 // - the renderer imports only src/shared and its own files;

@@ -11,7 +11,7 @@ import { REDACTED_ACCOUNT, VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type Viewer
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { loadShareCertificate, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits, type ViewerAuthority } from '../../src/main/share';
+import { loadShareCertificate, RelayAuthority, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits, type ViewerAuthority } from '../../src/main/share';
 import { startStreamDesk, type TestStream } from '../support/stream';
 import { until } from '../support/wait';
 import { binDualdesk } from '../support/paths';
@@ -184,6 +184,26 @@ describe('the share server (real TLS, real desk)', () => {
     expect(await a.closed).toMatchObject({ code: 1013 });
     expect(await b.closed).toMatchObject({ code: 1013 });
     expect(share.server.status().viewers).toEqual([]);
+  });
+
+  it("on a relay's authority: a valid token is refused with 1013 (not 4001/4004) until revocations are known, then served, and closed by a list revoking it", async () => {
+    let relay: RelayAuthority | undefined;
+    const share = await startShare({
+      authority: (tokens) => (relay = new RelayAuthority({ publicKeyPem: tokens.publicKeyPem(), clock: systemClock, logger: createLogger({ level: 'silent' }) })),
+    });
+    const made = await mint(share, ['market']);
+    const early = viewer(share, made.token);
+    expect(await early.closed).toEqual({ code: 1013, reason: 'the relay is catching up; try again shortly' });
+    expect(early.frames).toContainEqual({ op: 'error', code: 'catching-up', message: 'the relay is catching up; try again shortly' });
+    // A bad token is still told it is bad, not to come back.
+    expect(await viewer(share, 'not-a-jwt').closed).toMatchObject({ code: 4001 });
+
+    relay!.setCurrent(true);
+    const served = viewer(share, made.token);
+    await until(() => served.frames.some((f) => f.op === 'snapshot'), 'the snapshot');
+    relay!.apply({ revoked: [{ id: made.id, expiresAt: made.expiresAt }] });
+    expect(await served.closed).toMatchObject({ code: 4004 });
+    expect(await share.s.desk.metrics.metrics()).toMatch(/dualdesk_share_refusals_total\{reason="catching-up"\} 1/);
   });
 
   it('cuts a client that completes TLS and then trickles its request headers (slowloris) within a few seconds', async () => {

@@ -17,3 +17,5 @@ export type { Registry } from './metrics';
 export { checkReadiness } from './readiness';
 export type { DependencyStatus, ReadinessCheck, ReadinessReport } from './readiness';
 export { failpoint } from './failpoints';
+export { answerOps, OPS_PATHS, sendResponse } from './http';
+export type { OpsEndpoints } from './http';

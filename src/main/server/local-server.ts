@@ -7,7 +7,7 @@ import { Counter, type Registry } from 'prom-client';
 import sirv from 'sirv';
 import type { CommandResult, DeskInfo } from '../../shared';
 import { UI_CSP } from '../../shared/csp';
-import { CORRELATION_ID_PATTERN, currentCorrelationId, newCorrelationId, withCorrelation, type Logger, type ReadinessReport } from '../ops';
+import { answerOps, CORRELATION_ID_PATTERN, currentCorrelationId, newCorrelationId, OPS_PATHS, sendResponse, withCorrelation, type Logger, type ReadinessReport } from '../ops';
 import { STREAM_PROTOCOL, STREAM_TICKET_PATH, TICKET_PROTOCOL_PREFIX } from '../../shared/stream';
 import { bearerToken, requestToken, tokenMatches } from './auth';
 import { StreamTickets } from './stream-tickets';
@@ -64,7 +64,6 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
 
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
-const OPS_ROUTES = new Set(['/health', '/ready', '/metrics']);
 const CORRELATION_HEADER = 'x-correlation-id';
 
 /** The request's own correlation id: undefined when it has none, null when the one it has is not acceptable. */
@@ -121,22 +120,13 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.statusCode = status;
-    res.setHeader('content-type', type === 'application/json' ? 'application/json; charset=utf-8' : type);
-    res.setHeader('content-length', Buffer.byteLength(text));
-    res.setHeader('cache-control', 'no-store');
-    res.end(req.method === 'HEAD' ? undefined : text);
-  }
-
   function fail(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
-    send(req, res, status, { error: { code, message } });
+    sendResponse(req, res, status, { error: { code, message } });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
     const path = url.pathname;
-    if (OPS_ROUTES.has(path) || path.startsWith('/api/')) res.setHeader('content-security-policy', API_CSP);
+    if (OPS_PATHS.has(path) || path.startsWith('/api/')) res.setHeader('content-security-policy', API_CSP);
     else res.setHeader('content-security-policy', UI_CSP);
 
     if (path.startsWith('/api/commands/')) {
@@ -156,19 +146,8 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
       fail(req, res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed here; use GET`);
       return 'other';
     }
-    switch (path) {
-      case '/health':
-        send(req, res, 200, { status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
-        return 'health';
-      case '/ready': {
-        const report = await options.readiness();
-        send(req, res, report.ready ? 200 : 503, report);
-        return 'ready';
-      }
-      case '/metrics':
-        send(req, res, 200, await metrics.metrics(), metrics.contentType);
-        return 'metrics';
-    }
+    const ops = await answerOps(req, res, path, { metrics, readiness: options.readiness });
+    if (ops) return ops;
     if (path.startsWith('/api/')) {
       if (!tokenMatches(requestToken(req, url), token)) {
         res.setHeader('www-authenticate', 'Bearer');
@@ -176,7 +155,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
         return 'api';
       }
       if (path === '/api/info') {
-        send(req, res, 200, options.info());
+        sendResponse(req, res, 200, options.info());
         return 'api';
       }
       fail(req, res, 404, 'not_found', `no such endpoint: ${path}`);
@@ -234,7 +213,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     }
     const result = await options.commands.run(name, args);
     const status = result.ok ? 200 : result.error.code === 'invalid-arguments' ? 400 : result.error.code === 'internal' ? 500 : 409;
-    send(req, res, status, result);
+    sendResponse(req, res, status, result);
     return 'command';
   }
 
@@ -251,7 +230,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
       fail(req, res, 401, 'unauthorized', 'a valid control token is required in an Authorization: Bearer header (see <data-dir>/control-token)');
       return 'api';
     }
-    send(req, res, 200, tickets.issue());
+    sendResponse(req, res, 200, tickets.issue());
     return 'api';
   }
 

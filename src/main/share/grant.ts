@@ -13,10 +13,13 @@ export interface ViewerGrant {
   readonly expiresAt: number;
 }
 
-/** Why a token is refused; each has its close code (CLOSE.UNAUTHORIZED, TOKEN_EXPIRED, TOKEN_REVOKED). */
+/**
+ * Why a token is refused; each has its close code (CLOSE.UNAUTHORIZED, TOKEN_EXPIRED, TOKEN_REVOKED, and
+ * TRY_AGAIN_LATER for `catching-up`: a relay that has not yet read the revocations refuses for now, not for good).
+ */
 export interface ViewerRefusal {
   readonly ok: false;
-  readonly code: 'unauthorized' | 'expired' | 'revoked';
+  readonly code: 'unauthorized' | 'expired' | 'revoked' | 'catching-up';
   /** For the viewer and the logs; never contains the token. */
   readonly message: string;
 }

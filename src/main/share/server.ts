@@ -18,7 +18,7 @@ import type { Logger } from '../ops';
 import { StreamServer, webSocketPeer, type StreamFeed, type StreamPeer } from '../transport';
 import { AddressGate, addressKey, remoteAddress } from './address-gate';
 import type { ShareCertificate } from './certificate';
-import type { ViewerAuthority, ViewerGrant } from './grant';
+import type { ViewerAuthority, ViewerGrant, ViewerRefusal } from './grant';
 import { viewerLink } from './link';
 import { viewOf, type ViewerView } from './view';
 
@@ -77,7 +77,7 @@ export interface ShareServerOptions {
   readonly metricPrefix?: string;
 }
 
-type RefusalReason = 'unauthorized' | 'expired' | 'revoked' | 'revocation-unknown' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
+type RefusalReason = ViewerRefusal['code'] | 'revocation-unknown' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
 
 interface Viewer {
   readonly connection: number;
@@ -108,6 +108,14 @@ const VIEWER_COALESCE_MS = 25;
 const CONNECTION_MARGIN = 100;
 /** Longer timers fire at once in Node. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Each token refusal's close code: a viewer told 4001/4003/4004 stops retrying, one told 1013 comes back. */
+const REFUSAL_CLOSE: { readonly [C in ViewerRefusal['code']]: number } = {
+  unauthorized: CLOSE.UNAUTHORIZED,
+  expired: CLOSE.TOKEN_EXPIRED,
+  revoked: CLOSE.TOKEN_REVOKED,
+  'catching-up': CLOSE.TRY_AGAIN_LATER,
+};
 
 let nextViewer = 1;
 
@@ -356,8 +364,7 @@ export class ShareServer {
         // Refusals are made after the upgrade so a browser sees the close code (a failed upgrade shows nothing).
         if (!result) return this.refuse(ws, 'unauthorized', CLOSE.UNAUTHORIZED, token === undefined ? 'a viewer token is required' : 'the viewer token is not valid');
         if (!result.ok) {
-          const code = result.code === 'expired' ? CLOSE.TOKEN_EXPIRED : result.code === 'revoked' ? CLOSE.TOKEN_REVOKED : CLOSE.UNAUTHORIZED;
-          return this.refuse(ws, result.code, code, result.message);
+          return this.refuse(ws, result.code, REFUSAL_CLOSE[result.code], result.message);
         }
         if (this.viewers.size >= this.limits.maxViewers) return this.refuse(ws, 'limit', CLOSE.LIMIT, `the share server takes at most ${this.limits.maxViewers} viewers`);
         if (this.viewersFrom(address) >= this.limits.maxViewersPerAddress)
