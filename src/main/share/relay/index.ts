@@ -3,3 +3,5 @@ export { DEFAULT_RELAY_WINDOW, EpochFeed } from './feed';
 export type { Recaller, RelayWindowLimits } from './feed';
 export { RelayStream } from './stream';
 export type { RelayStatus, RelayStreamOptions } from './stream';
+export { startRelay } from './relay';
+export type { Relay, RelayOptions } from './relay';
