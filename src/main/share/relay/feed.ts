@@ -43,9 +43,10 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
   private bytes = 0;
   private readonly latest = new Map<string, unknown>();
   private readonly listeners = new Set<(batch: CommittedBatch) => void>();
-  /** Records read, in offset order: the first seq of each and its offset. */
-  private readonly indexFirst: number[] = [];
-  private readonly indexOffset: number[] = [];
+  /** Records read, in offset order: the first seq of each and its offset (16 bytes a record). */
+  private indexFirst = new Float64Array(1_024);
+  private indexOffset = new Float64Array(1_024);
+  private indexed = 0;
   /** Recalled runs, the most recently used last. */
   private runs: Run[] = [];
   private readonly recalls = new Map<number, Promise<void>>();
@@ -113,8 +114,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
       this.bytes = 0;
       this.firstSeq = first.seq;
     }
-    this.indexFirst.push(first.seq);
-    this.indexOffset.push(Number(offset));
+    this.index(first.seq, offset);
     const size = Math.ceil((value?.length ?? 64 * frames.length) / frames.length);
     for (const f of frames) {
       this.entries.push({ frame: f, bytes: undefined, size });
@@ -166,10 +166,25 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     return pending;
   }
 
+  private index(first: number, offset: bigint): void {
+    if (this.indexed === this.indexFirst.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.indexFirst = grow(this.indexFirst);
+      this.indexOffset = grow(this.indexOffset);
+    }
+    this.indexFirst[this.indexed] = first;
+    this.indexOffset[this.indexed] = Number(offset);
+    this.indexed++;
+  }
+
   /** The index of the last record whose first seq is at or before `seq`. */
   private recordOf(seq: number): number | undefined {
     let lo = 0;
-    let hi = this.indexFirst.length - 1;
+    let hi = this.indexed - 1;
     let found: number | undefined;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;

@@ -122,8 +122,9 @@ function readiness(s: RelayStatus): { checks: Record<string, { ok: boolean; deta
   return {
     checks: {
       kafka: { ok: s.kafka.reachable, detail: s.kafka.detail },
+      // A relay with no stream yet has nothing to serve: a balancer should not send viewers to it.
       'caught-up': {
-        ok: s.caughtUp,
+        ok: s.caughtUp && s.epoch !== undefined,
         detail: `${s.lag === undefined ? 'lag unknown' : `${s.lag} record(s) behind the topic's head`}; epoch ${s.epoch ?? 'none yet'}, head ${s.head}, oldest ${s.oldest}`,
       },
     },

@@ -130,7 +130,11 @@ export class RelayStream {
   }
 
   private checkHead(): void {
-    if (this.reachedHead || this.next === undefined || this.highWatermark === undefined || this.next < this.highWatermark) return;
+    if (this.next !== undefined && this.highWatermark !== undefined && this.next >= this.highWatermark) this.reachHead();
+  }
+
+  private reachHead(): void {
+    if (this.reachedHead) return;
     this.reachedHead = true;
     this.log.info({ epoch: this.feedValue?.epoch, head: this.feedValue?.head ?? 0, offset: String(this.next) }, 'relay caught up with the topic');
     for (const w of this.caughtUpWaiters.splice(0)) w();
@@ -141,8 +145,9 @@ export class RelayStream {
       this.onRecord(m);
       this.next = BigInt(m.offset) + 1n;
     }
+    // The fetch's own end of the topic: under a steady flow a poll's newer head may always be a record ahead.
+    if (this.next !== undefined && this.next >= highWatermark) this.reachHead();
     if (this.highWatermark === undefined || highWatermark > this.highWatermark) this.highWatermark = highWatermark;
-    this.checkHead();
   }
 
   private onRecord(m: KafkaMessage): void {
