@@ -1,7 +1,8 @@
 // Provisions what the test command needs on a fresh machine, loudly: Kafka's jars (mvn, cached),
-// Debian's Chromium, and a Java runtime. Nothing is skipped when missing; it is installed or the run fails.
+// Debian's Chromium and haproxy, and a Java runtime. Nothing is skipped when missing; it is installed or the run fails.
 import { spawnSync } from 'node:child_process';
 import { ensureChromium } from './chromium';
+import { ensureHaproxy } from './haproxy';
 import { ensureKafkaLibs } from './kafka/broker';
 
 const say = (line: string) => process.stdout.write(`provision: ${line}\n`);
@@ -12,6 +13,7 @@ try {
   say(`java: ${java.stderr.split('\n')[0] ?? ''}`);
   say(`kafka jars: ${ensureKafkaLibs(say)}`);
   say(`chromium: ${ensureChromium(say)}`);
+  say(`haproxy: ${ensureHaproxy(say)}`);
 } catch (err) {
   process.stderr.write(`provision failed: ${(err as Error).message}\n`);
   process.exit(1);

@@ -4,6 +4,8 @@ export { Backoff, backoffDelay } from './backoff';
 export type { BackoffOptions } from './backoff';
 export { DESK_IPC_CHANNELS } from './ipc';
 export { SECURITY_TYPES } from './market';
+export { packBarHistory, unpackBarHistory } from './bar-history';
+export type { BarHistory, ChartBar, PackedBar } from './bar-history';
 export { percentDecimals } from './percent';
 export type { Bar, BarSource, BarUpdate, CrossSignal, EmaUpdate, Instrument, InstrumentSpec, MarketDataSnapshot, Quote, SecurityType, SymbolQuote } from './market';
 export { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageBus, type CoreTopics } from '../../src/main/bus';
 import { MarketDataHub, type MarketDataError } from '../../src/main/marketdata';
 import { createLogger } from '../../src/main/ops';
-import type { Bar, BarUpdate, CrossSignal, EmaUpdate } from '../../src/shared';
+import { unpackBarHistory, type Bar, type BarHistory, type BarUpdate, type CrossSignal, type EmaUpdate } from '../../src/shared';
 import { startSim, type TestSim } from '../support/sim';
 import { metricValue, startAdapter, type TestAdapter } from '../support/venue';
 import { until, untilAsync } from '../support/wait';
@@ -127,6 +127,48 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     expect(chart.slice(-4).map((b) => b.time)).toEqual([t0, t0 + MIN, t0 + 2 * MIN, t0 + 3 * MIN]);
     expect(hub.ema(AAPL_CONID)).toMatchObject({ time: t0 + 3 * MIN, final: false });
     sub.close();
+  });
+
+  it('publishes the chart’s last closed minutes on md.history.1m.<word> when history loads and when a minute closes: the bars getMarketData gives', async () => {
+    const { sim, hub, of } = await rig();
+    const t0 = sim.clock.now();
+    const sub = await hub.subscribe(AAPL, 'chart');
+    const histories = () => of<BarHistory>('md.history.1m.AAPL');
+    const drawn = (bars: readonly Bar[]) => bars.map(({ time, open, high, low, close, volume }) => ({ time, open, high, low, close, volume }));
+
+    // The venue's history, as soon as it is in: the tail of the chart's bars.
+    expect(histories()).toHaveLength(1);
+    const seeded = unpackBarHistory(histories()[0]);
+    expect(seeded).toMatchObject({ conId: AAPL_CONID, symbol: 'AAPL' });
+    expect(seeded!.bars).toHaveLength(240);
+    expect(seeded!.bars).toEqual(drawn(hub.snapshot(AAPL_CONID)!.bars.slice(-240)));
+    expect(seeded!.bars.at(-1)!.time).toBe(t0 - MIN);
+
+    // Three minutes close: one history each, ending with the minute just closed, never the forming one.
+    await runBars(sim, hub, 36);
+    const after = histories().slice(1).map((h) => unpackBarHistory(h)!);
+    expect(after.map((h) => h.bars.at(-1)!.time)).toEqual([t0, t0 + MIN, t0 + 2 * MIN]);
+    expect(after.every((h) => h.bars.length === 240)).toBe(true);
+    expect(after.at(-1)!.bars).toEqual(drawn(hub.snapshot(AAPL_CONID)!.bars.slice(-240)));
+    // The closed minutes as md.bar.1m said them.
+    const finals = of<BarUpdate>('md.bar.1m.AAPL').filter((u) => u.final);
+    expect(after.at(-1)!.bars.slice(-3)).toEqual(drawn(finals.map((u) => u.bar)));
+    sub.close();
+  });
+
+  it('md.history.1m is off with sharedHistoryBars 0, and never longer than chartBars', async () => {
+    const sim = await startSim();
+    const venue = startAdapter(sim.port);
+    await venue.adapter.whenReady();
+    for (const [settings, length] of [[{ sharedHistoryBars: 0 }, undefined], [{ chartBars: 30, sharedHistoryBars: 100 }, 30]] as const) {
+      const bus = new MessageBus<CoreTopics>();
+      const seen: BarHistory[] = [];
+      bus.subscribe('md.history.1m.*', (h) => seen.push(h));
+      const hub = new MarketDataHub({ venue: venue.adapter, bus, clock: sim.clock, logger: createLogger({ level: 'silent' }), settings });
+      await hub.subscribe(AAPL, 'chart');
+      expect(seen.at(-1)?.bars.length).toBe(length);
+      hub.close();
+    }
   });
 
   it('shares one venue subscription among consumers, and the last one to leave closes it', async () => {

@@ -11,7 +11,7 @@ import { REDACTED_ACCOUNT, VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type Viewer
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { loadShareCertificate, RelayAuthority, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits, type ViewerAuthority } from '../../src/main/share';
+import { loadShareCertificate, RelayAuthority, REVOCATIONS_TOPIC, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits, type ViewerAuthority } from '../../src/main/share';
 import { startStreamDesk, type TestStream } from '../support/stream';
 import { until } from '../support/wait';
 import { binDualdesk } from '../support/paths';
@@ -319,6 +319,44 @@ describe('the share server (real TLS, real desk)', () => {
       for (const secret of ['ZZTOP', '123457', '98765', '777001', 'dd-secret-ref']) expect(text).not.toContain(secret);
     }
     expect(dataFrames(alerts).find((f) => f.topic === 'risk.challenge')?.data).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('never shows a viewer with every scope share.revocations (the desk publishes it for relays): not live, not in snapshots, not in resumes or replays', async () => {
+    const share = await startShare();
+    const every: ViewerScope[] = ['market', 'positions', 'orders', 'pnl', 'alerts', 'account'];
+    const publisher = share.s.desk.stream!.publisher;
+    const live = viewer(share, (await mint(share, every)).token);
+    await until(() => live.frames.some((f) => f.op === 'snapshot'), 'joined');
+    const before = publisher.head;
+
+    // Revoked through another handle on the register, as the CLI does: the desk's poll notices and publishes.
+    const revoked = await mint(share, ['market']);
+    share.tokens.revoke(revoked.id);
+    await until(() => publisher.snapshot().state[REVOCATIONS_TOPIC] !== undefined, 'the desk published its revocations');
+    expect(publisher.snapshot().state[REVOCATIONS_TOPIC]).toEqual({ revoked: [{ id: revoked.id, expiresAt: revoked.expiresAt }] });
+    publisher.publish('md.quote.ZZZ', { symbol: 'ZZZ', bid: 1, ask: 2 });
+    await until(() => dataFrames(live).some((f) => f.topic === 'md.quote.ZZZ'), 'the marker after the revocations');
+    const head = publisher.head;
+
+    const joined = viewer(share, (await mint(share, every)).token, { hello: false });
+    await joined.opened;
+    joined.ws.send(Buffer.from(encodeFrame({ op: 'hello', topics: ['>'] })));
+    await until(() => joined.frames.some((f) => f.op === 'snapshot'), 'the snapshot');
+    joined.ws.send(Buffer.from(encodeFrame({ op: 'replay', from: before + 1, to: head })));
+    await until(() => dataFrames(joined).some((f) => f.topic === 'md.quote.ZZZ'), 'the replay');
+
+    const resumed = viewer(share, (await mint(share, every)).token, { hello: false });
+    await resumed.opened;
+    resumed.ws.send(Buffer.from(encodeFrame({ op: 'hello', resume: { epoch: publisher.epoch, seq: before } })));
+    await until(() => dataFrames(resumed).some((f) => f.topic === 'md.quote.ZZZ'), 'the resume');
+
+    const snapshot = joined.frames.find((f) => f.op === 'snapshot');
+    expect(snapshot && 'state' in snapshot ? Object.keys(snapshot.state) : []).toContain('md.quote.ZZZ');
+    expect(snapshot && 'state' in snapshot ? Object.keys(snapshot.state) : ['none']).not.toContain(REVOCATIONS_TOPIC);
+    for (const v of [live, joined, resumed]) {
+      expect(dataFrames(v).map((f) => f.topic)).not.toContain(REVOCATIONS_TOPIC);
+      expect(JSON.stringify(v.frames)).not.toContain(revoked.id);
+    }
   });
 
   it('closes a viewer that sends anything but hello and replay, and has no command API', async () => {

@@ -25,11 +25,11 @@ const SECRETS = ['DU1234567', 'DU7654321', 'gw.internal.example', '4002', '917',
 describe('a viewer’s view of the stream', () => {
   it('lets through its scopes’ topics and venue.status, nothing else', () => {
     const market = topicMatcher(viewOf(['market']).topics)!;
-    expect(['md.quote.265598', 'md.bar.265598', 'workspace', 'venue.status'].filter(market)).toHaveLength(4);
+    expect(['md.quote.265598', 'md.bar.265598', 'md.history.1m.AAPL', 'workspace', 'venue.status'].filter(market)).toHaveLength(5);
     expect(['order.abc', 'fill', 'position.265598', 'equity', 'risk.status', 'venue.alert', 'portfolio.discrepancy'].filter(market)).toEqual([]);
     const orders = topicMatcher(viewOf(['orders', 'pnl']).topics)!;
     expect(['order.abc', 'fill', 'equity', 'venue.status'].every(orders)).toBe(true);
-    expect(['md.quote.1', 'position.1', 'risk.status'].some(orders)).toBe(false);
+    expect(['md.quote.1', 'md.history.1m.AAPL', 'position.1', 'risk.status'].some(orders)).toBe(false);
   });
 
   it('gives the same key to the same scopes in any order, and different keys to different scopes or redaction', () => {

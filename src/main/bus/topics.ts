@@ -1,5 +1,5 @@
 // The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
-import type { BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, KillSwitchProgress, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus, Workspace } from '../../shared';
+import type { BarHistory, BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, KillSwitchProgress, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus, Workspace } from '../../shared';
 
 export type { SymbolQuote } from '../../shared';
 import type { Discrepancy } from '../portfolio';
@@ -9,6 +9,8 @@ export type CoreTopics = {
   [topic: `md.quote.${string}`]: SymbolQuote;
   [topic: `md.bar.1m.${string}`]: BarUpdate;
   [topic: `md.bar.5s.${string}`]: BarUpdate;
+  /** The last closed 1-minute bars (settings.sharedHistoryBars), whole, when one closes and when history loads. */
+  [topic: `md.history.1m.${string}`]: BarHistory;
   [topic: `md.ema.${string}`]: EmaUpdate;
   [topic: `md.signal.${string}`]: CrossSignal;
   [topic: `order.${string}`]: Order;

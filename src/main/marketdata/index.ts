@@ -16,5 +16,5 @@ export { BAR_MS, DEFAULT_FINALIZE_GRACE_MS, DEFAULT_WINDOW_MINUTES, MINUTE_MS, M
 export type { AggregatorOptions, AggregatorStats, DropReason, MinuteSink } from './aggregator';
 export { EmaEngine } from './ema';
 export type { EmaEngineOptions, Side } from './ema';
-export { historyDuration, MarketDataSettingsError, MarketDataSettingsSchema, MAX_EMA_PERIOD, parseMarketDataSettings } from './settings';
+export { historyDuration, MarketDataSettingsError, MarketDataSettingsSchema, MAX_EMA_PERIOD, parseMarketDataSettings, SHARED_HISTORY_BARS } from './settings';
 export type { MarketDataSettings, MarketDataSettingsInput } from './settings';

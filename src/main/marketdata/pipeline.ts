@@ -11,6 +11,7 @@ import type { MessageBus, CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import type { Logger } from '../ops';
 import type { Bar, BarUpdate, EmaUpdate, Instrument, MarketDataSnapshot, Quote, SymbolQuote } from '../../shared';
+import { packBarHistory } from '../../shared';
 
 export type { MarketDataSnapshot } from '../../shared';
 import { topicWord } from '../../shared/stream';
@@ -48,6 +49,7 @@ export class InstrumentPipeline implements MinuteSink {
   private readonly quoteTopic: `md.quote.${string}`;
   private readonly barTopic: `md.bar.1m.${string}`;
   private readonly bar5sTopic: `md.bar.5s.${string}`;
+  private readonly historyTopic: `md.history.1m.${string}`;
   private readonly aggregator: MinuteAggregator;
   /** The 1-minute EMAs and crossings (md.ema.<word>, md.signal.<word>). */
   private readonly ema: EmaTrack;
@@ -76,6 +78,7 @@ export class InstrumentPipeline implements MinuteSink {
     this.quoteTopic = `md.quote.${this.word}`;
     this.barTopic = `md.bar.1m.${this.word}`;
     this.bar5sTopic = `md.bar.5s.${this.word}`;
+    this.historyTopic = `md.history.1m.${this.word}`;
     this.log = deps.logger.child({ conId: this.conId, symbol: this.symbol });
     this.aggregator = new MinuteAggregator(this, { clock: deps.clock, finalizeGraceMs: s.finalizeGraceMs, windowMinutes: s.revisionWindowMinutes });
     this.periods = s.emaPeriods;
@@ -129,6 +132,7 @@ export class InstrumentPipeline implements MinuteSink {
     for (const b of live) this.ema.commit(b, false);
     this.bars.reset(past.length === 0 ? live : past.concat(live));
     this.seeded = true;
+    this.publishHistory();
     this.ema.publishCurrent();
     if (this.forming) this.ema.provisional(this.forming);
   }
@@ -164,10 +168,18 @@ export class InstrumentPipeline implements MinuteSink {
     }
     if (this.forming !== undefined && this.forming.time <= bar.time) this.forming = undefined;
     this.bars.upsert(bar);
+    this.publishHistory();
     if (!this.seeded) return;
     this.ema.commit(bar, true);
     // The forming minute's provisional EMAs rest on the ones just recomputed.
     if (revised && this.forming) this.ema.provisional(this.forming);
+  }
+
+  /** md.history.1m.<word>: the tail of the bars getMarketData answers with, for subscribers without commands. */
+  private publishHistory(): void {
+    const n = this.deps.settings.sharedHistoryBars;
+    if (n === 0) return;
+    this.deps.bus.publish(this.historyTopic, packBarHistory(this.conId, this.symbol, this.bars.toArray().slice(-n)), 'NORMAL');
   }
 
   dropped(bar: Bar, reason: DropReason): void {

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { DEFAULT_FINALIZE_GRACE_MS, DEFAULT_WINDOW_MINUTES } from './aggregator';
 
 export const MAX_EMA_PERIOD = 1_000;
+/** Four hours of minutes: more than the chart shows at first. */
+export const SHARED_HISTORY_BARS = 240;
 
 const period = z.number({ error: 'must be a number' }).int('must be an integer').min(2, 'must be at least 2').max(MAX_EMA_PERIOD, `must be at most ${MAX_EMA_PERIOD}`);
 
@@ -18,6 +20,8 @@ export const MarketDataSettingsSchema = z
     revisionWindowMinutes: z.number().int().min(1).max(60).default(DEFAULT_WINDOW_MINUTES),
     /** Final 1-minute bars (and EMA points) kept per instrument for a chart's initial load. */
     chartBars: z.number().int().min(1).max(20_000).default(1_440),
+    /** Closed 1-minute bars in md.history.1m.<word> (the chart's history for viewers, who have no command); 0 for none. */
+    sharedHistoryBars: z.number().int().min(0).max(1_440).default(SHARED_HISTORY_BARS),
   })
   .superRefine((s, ctx) => {
     if (new Set(s.emaPeriods).size !== s.emaPeriods.length) ctx.addIssue({ code: 'custom', path: ['emaPeriods'], message: 'periods must be distinct' });
@@ -38,6 +42,8 @@ export interface MarketDataSettings {
   readonly finalizeGraceMs: number;
   readonly revisionWindowMinutes: number;
   readonly chartBars: number;
+  /** At most chartBars (the history is the tail of the chart's bars). */
+  readonly sharedHistoryBars: number;
   /** 1-minute bars of history asked for on subscribe: 3 × the longest period (and at least a day's request). */
   readonly historyMinutes: number;
 }
@@ -63,6 +69,7 @@ export function parseMarketDataSettings(input: unknown = {}): MarketDataSettings
     finalizeGraceMs: s.finalizeGraceMs,
     revisionWindowMinutes: s.revisionWindowMinutes,
     chartBars: s.chartBars,
+    sharedHistoryBars: Math.min(s.sharedHistoryBars, s.chartBars),
     historyMinutes: 3 * longest,
   };
 }

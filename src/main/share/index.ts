@@ -13,6 +13,7 @@ export { AddressGate, addressKey, remoteAddress } from './address-gate';
 export type { AddressGateLimits, GateRefusal } from './address-gate';
 export { parseRevocationList, RelayAuthority, REVOCATIONS_TOPIC } from './relay-authority';
 export type { RelayAuthorityOptions, RevocationList } from './relay-authority';
+export { RevocationPublisher, REVOCATIONS_REPUBLISH_MS } from './revocations';
 export { startRelayOps } from './relay-ops';
 export type { RelayOps, RelayOpsOptions } from './relay-ops';
 export { DeskSharing, SharingError } from './sharing';

@@ -8,6 +8,7 @@ import type { Logger } from '../ops';
 import type { StreamSource } from '../transport';
 import { loadShareCertificate, type ShareCertificate } from './certificate';
 import { viewerLink } from './link';
+import { RevocationPublisher } from './revocations';
 import { DEFAULT_SHARE_LIMITS, ShareServer, type ShareLimits } from './server';
 import { ViewerTokens } from './tokens';
 
@@ -40,6 +41,7 @@ export class DeskSharing {
   private server: ShareServer | undefined;
   private certificate: ShareCertificate | undefined;
   private source: StreamSource | undefined;
+  private revocations: RevocationPublisher | undefined;
   private lastError: string | undefined;
   /** Where it was last asked to listen (the configuration's until setSharing names another). */
   private where: { port: number; host: string };
@@ -52,8 +54,12 @@ export class DeskSharing {
     this.where = { port: options.settings.port, host: options.settings.host };
   }
 
-  /** Turns sharing on at start when the configuration says so; a failure stops the desk's start (serve exits 1). */
+  /**
+   * Publishes revoked tokens on the stream for relays (sharing on or off: relays serve viewers either way), and
+   * turns sharing on when the configuration says so; a failure to share stops the desk's start (serve exits 1).
+   */
   async start(): Promise<void> {
+    await this.publishRevocations();
     if (!this.options.settings.enabled) return;
     await this.enable(this.where);
   }
@@ -64,6 +70,8 @@ export class DeskSharing {
     const server = this.server;
     this.server = undefined;
     await server?.stop();
+    this.revocations?.close();
+    this.revocations = undefined;
     this.tokens?.close();
     this.tokens = undefined;
     this.opening = undefined;
@@ -73,6 +81,7 @@ export class DeskSharing {
   setSource(source: StreamSource | undefined): void {
     this.source = source;
     this.server?.setSource(source);
+    this.revocations?.setSource(source);
   }
 
   status(): ShareStatus {
@@ -180,6 +189,21 @@ export class DeskSharing {
               : `sharing could not start: ${e.message}`;
       throw new SharingError(this.lastError, { cause: err });
     }
+  }
+
+  private async publishRevocations(): Promise<void> {
+    let tokens: ViewerTokens;
+    try {
+      tokens = await this.openTokens();
+    } catch (err) {
+      if (this.stopped) return;
+      // The trader's desk runs without it; sharing, if configured, fails on the same register just after.
+      this.options.logger.error({ err: (err as Error).message }, 'the viewer token register cannot be opened: revocations are not published for relays');
+      return;
+    }
+    if (this.stopped || this.revocations) return;
+    this.revocations = new RevocationPublisher(tokens, this.options.logger.child({ component: 'share' }), this.options.clock);
+    this.revocations.setSource(this.source);
   }
 
   private async disable(): Promise<void> {

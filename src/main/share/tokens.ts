@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { exportPKCS8, generateKeyPair, SignJWT } from 'jose';
 import type { ViewerScope, ViewerToken } from '../../shared';
 import type { ViewerAuthority, ViewerGrant, ViewerRefusal } from './grant';
+import type { RevocationList } from './relay-authority';
 import { isViewerScopeList, TOKEN_AUDIENCE, TOKEN_ISSUER, verifyWithPublicKey } from './verify';
 
 export const SIGNING_KEY_FILE = 'share-signing-key.pem';
@@ -144,6 +145,15 @@ export class ViewerTokens implements ViewerAuthority {
       this.notify();
     }
     return toViewerToken(row);
+  }
+
+  /** Every revoked token not yet expired, for relays (published on the stream as share.revocations). */
+  revocations(): RevocationList {
+    this.assertOpen();
+    const rows = this.db
+      .prepare<[number], { id: string; expires_at: number }>('SELECT id, expires_at FROM viewer_tokens WHERE revoked_at IS NOT NULL AND expires_at > ? ORDER BY expires_at, id')
+      .all(this.now());
+    return { revoked: rows.map((r) => ({ id: r.id, expiresAt: r.expires_at })) };
   }
 
   isRevoked(id: string): boolean {

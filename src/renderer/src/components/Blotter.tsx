@@ -1,7 +1,8 @@
 import { useRef, useState } from 'react';
 import { TIMES_IN_FORCE, type Order, type TimeInForce } from '../../../shared';
 import { useDesk, useSlices } from '../desk/hooks';
-import { money, parsePrice, parseQuantity, price, priceDecimals, qty, signed, time, tone } from '../desk/format';
+import { parsePrice, parseQuantity, price, priceDecimals, qty } from '../desk/format';
+import { ActivityTable, FillsTable, OrderRow, OrdersTable, PositionsTable, type OrderEditors } from './BlotterTables';
 import { HotkeySettings } from './Hotkeys';
 
 type Tab = 'positions' | 'orders' | 'fills' | 'alerts' | 'keys';
@@ -11,72 +12,12 @@ const WORKING = new Set(['new', 'submitted', 'partially-filled']);
 function Positions() {
   const store = useSlices('positions');
   const [error, setError] = useState<string | undefined>();
-  // Open positions, and those closed today (they carry realized P&L or commissions).
-  const rows = [...store.positions.values()].filter((p) => p.quantity !== 0 || p.realizedPnl !== 0 || p.commissions !== 0);
   return (
     <>
       {error && <p className="error">{error}</p>}
-      <table className="grid" data-testid="positions">
-        <thead>
-          <tr>
-            <th>Symbol</th>
-            <th className="num">Qty</th>
-            <th className="num">Avg cost</th>
-            <th className="num">Last</th>
-            <th className="num">Unrealized</th>
-            <th className="num">Realized</th>
-            <th className="num">Comm.</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((p) => (
-            <tr key={p.conId} data-testid={`position-${p.symbol}`}>
-              <td className="sym">{p.symbol}</td>
-              <td className={`num ${tone(p.quantity)}`} data-testid="position-qty">
-                {qty(p.quantity)}
-              </td>
-              {/* A closed position has no cost left to average (the core reports 0): a dash, not 0.0000. */}
-              <td className="num" data-testid="position-avg">
-                {p.quantity === 0 ? '—' : price(p.avgPrice, 4)}
-              </td>
-              <td className="num">{price(p.lastPrice, priceDecimals(undefined, p.lastPrice))}</td>
-              <td className={`num ${tone(p.unrealizedPnl)}`} data-testid="position-upnl">
-                {signed(p.unrealizedPnl)}
-              </td>
-              <td className={`num ${tone(p.realizedPnl)}`}>{signed(p.realizedPnl)}</td>
-              <td className="num">{money(p.commissions)}</td>
-              <td>
-                {p.quantity !== 0 && (
-                  <button
-                    className="btn small"
-                    onClick={() =>
-                      void store.command('flatten', { conId: p.conId }).then((r) => setError(r.ok ? undefined : r.error.message))
-                    }
-                  >
-                    Flatten
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-          {rows.length === 0 && (
-            <tr>
-              <td colSpan={8} className="muted">
-                No positions.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <PositionsTable positions={store.positions.values()} onFlatten={(p) => void store.command('flatten', { conId: p.conId }).then((r) => setError(r.ok ? undefined : r.error.message))} />
     </>
   );
-}
-
-/** The price column: the limit, the stop, or both for a stop limit. */
-function orderPrice(o: Order, d: number): string {
-  if (o.type === 'STP LMT') return `stop ${price(o.stopPrice, d)} lmt ${price(o.limitPrice, d)}`;
-  return price(o.limitPrice ?? o.stopPrice, d);
 }
 
 /** The fields a modify can change, as they were when the row was opened. */
@@ -92,7 +33,7 @@ function changedSince(start: Editable, o: Order, d: number): string[] {
   return out;
 }
 
-function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefined) => void }) {
+function EditableOrderRow({ o, onError }: { o: Order; onError: (message: string | undefined) => void }) {
   const store = useDesk();
   const [editing, setEditing] = useState(false);
   // The order's fields when the row was opened: only what the trader changed from these is sent.
@@ -148,15 +89,10 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
   }
   const changedElsewhere = editing && start !== undefined ? changedSince(start, o, d) : [];
 
-  return (
-    <tr data-testid={`order-${o.id}`} data-state={o.state}>
-      <td>{time(o.createdAt)}</td>
-      <td className="sym">{o.symbol}</td>
-      <td className={o.side === 'BUY' ? 'pos' : 'neg'}>{o.side}</td>
-      <td className="num">{editing ? <input className="inline" value={newQty} onChange={(e) => setNewQty(e.target.value)} aria-label="New quantity" /> : qty(o.quantity)}</td>
-      <td>
-        {o.type}{' '}
-        {editing ? (
+  const editors: OrderEditors | undefined = editing
+    ? {
+        quantity: <input className="inline" value={newQty} onChange={(e) => setNewQty(e.target.value)} aria-label="New quantity" />,
+        tif: (
           <select className="inline" value={newTif} onChange={(e) => setNewTif(e.target.value as TimeInForce)} aria-label="New time in force">
             {TIMES_IN_FORCE.map((t) => (
               <option key={t} value={t}>
@@ -164,57 +100,54 @@ function OrderRow({ o, onError }: { o: Order; onError: (message: string | undefi
               </option>
             ))}
           </select>
-        ) : (
-          <span className="muted">{o.tif}</span>
-        )}
-      </td>
-      <td className="num" data-testid="order-price">
-        {editing ? (
+        ),
+        price: (
           <>
             {hasStop && <input className="inline" value={newStop} onChange={(e) => setNewStop(e.target.value)} aria-label="New stop price" placeholder="stop" />}
             {hasLimit && <input className="inline" value={newLimit} onChange={(e) => setNewLimit(e.target.value)} aria-label="New limit price" placeholder="limit" />}
           </>
-        ) : (
-          orderPrice(o, d)
-        )}
-      </td>
-      <td className="num">
-        {qty(o.filledQuantity)}
-        {o.filledQuantity > 0 ? ` @ ${price(o.avgFillPrice, 4)}` : ''}
-      </td>
-      <td className={`state state-${o.state}`} data-testid="order-state" title={o.reason}>
-        {o.state}
-        {o.reason && o.state !== 'filled' ? ` — ${o.reason}` : ''}
-        {changedElsewhere.length > 0 && (
+        ),
+      }
+    : undefined;
+
+  return (
+    <OrderRow
+      o={o}
+      decimals={d}
+      editors={editors}
+      note={
+        changedElsewhere.length > 0 && (
           <span className="changed-elsewhere" data-testid="order-changed">
             {' '}
             Changed since you opened it: {changedElsewhere.join(', ')} (Save sends only your edits)
           </span>
-        )}
-      </td>
-      <td className="actions">
-        {working && !editing && (
-          <>
-            <button className="btn small" onClick={startEditing} data-testid="order-modify">
-              Modify
-            </button>
-            <button className="btn small" onClick={() => void store.command('cancelOrder', { orderId: o.id }).then((r) => onError(r.ok ? undefined : r.error.message))} data-testid="order-cancel">
-              Cancel
-            </button>
-          </>
-        )}
-        {editing && (
-          <>
-            <button className="btn small" onClick={() => void modify()} disabled={saving}>
-              {saving ? 'Saving…' : 'Save'}
-            </button>
-            <button className="btn small" onClick={() => setEditing(false)}>
-              ×
-            </button>
-          </>
-        )}
-      </td>
-    </tr>
+        )
+      }
+      actions={
+        <>
+          {working && !editing && (
+            <>
+              <button className="btn small" onClick={startEditing} data-testid="order-modify">
+                Modify
+              </button>
+              <button className="btn small" onClick={() => void store.command('cancelOrder', { orderId: o.id }).then((r) => onError(r.ok ? undefined : r.error.message))} data-testid="order-cancel">
+                Cancel
+              </button>
+            </>
+          )}
+          {editing && (
+            <>
+              <button className="btn small" onClick={() => void modify()} disabled={saving}>
+                {saving ? 'Saving…' : 'Save'}
+              </button>
+              <button className="btn small" onClick={() => setEditing(false)}>
+                ×
+              </button>
+            </>
+          )}
+        </>
+      }
+    />
   );
 }
 
@@ -242,62 +175,13 @@ function Orders() {
           {error}
         </p>
       )}
-      <table className="grid" data-testid="orders">
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Symbol</th>
-            <th>Side</th>
-            <th className="num">Qty</th>
-            <th>Type</th>
-            <th className="num">Price</th>
-            <th className="num">Filled</th>
-            <th>State</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {rows.slice(0, 200).map((o) => (
-            <OrderRow key={o.id} o={o} onError={setError} />
-          ))}
-        </tbody>
-      </table>
+      <OrdersTable orders={rows.slice(0, 200)} row={(o) => <EditableOrderRow key={o.id} o={o} onError={setError} />} />
     </>
   );
 }
 
 function Fills() {
-  const store = useSlices('fills');
-  return (
-    <table className="grid" data-testid="fills">
-      <thead>
-        <tr>
-          <th>Time</th>
-          <th>Symbol</th>
-          <th>Side</th>
-          <th className="num">Qty</th>
-          <th className="num">Price</th>
-          <th className="num">Commission</th>
-          <th>Exec id</th>
-        </tr>
-      </thead>
-      <tbody>
-        {store.fills.slice(0, 200).map((f) => (
-          <tr key={f.execId} data-testid={`fill-${f.symbol}`}>
-            <td>{time(f.time)}</td>
-            <td className="sym">{f.symbol}</td>
-            <td className={f.side === 'BUY' ? 'pos' : 'neg'}>{f.side}</td>
-            <td className="num">{qty(f.quantity)}</td>
-            <td className="num">{price(f.price, 4)}</td>
-            <td className="num" data-testid="fill-commission">
-              {money(f.commission)}
-            </td>
-            <td className="muted">{f.execId}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <FillsTable fills={useSlices('fills').fills} />;
 }
 
 /** The activity log: orders, hotkeys, the stream, the core, the venue, discrepancies and risk, newest first; filterable by source. */
@@ -317,20 +201,7 @@ function AlertLog() {
           ))}
         </select>
       </div>
-      <table className="grid" data-testid="alert-log">
-        <tbody>
-          {store.alerts
-            .filter((a) => source === '' || a.source === source)
-            .map((a) => (
-              <tr key={a.id} className={`sev-${a.severity}`} data-testid="activity" data-source={a.source}>
-                <td>{time(a.at)}</td>
-                <td>{a.source}</td>
-                <td className="sym">{a.title}</td>
-                <td>{a.message}</td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
+      <ActivityTable alerts={store.alerts.filter((a) => source === '' || a.source === source)} />
     </>
   );
 }

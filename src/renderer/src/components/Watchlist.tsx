@@ -1,45 +1,7 @@
-import { memo, useCallback, useState } from 'react';
-import type { SymbolQuote } from '../../../shared';
+import { useCallback, useState } from 'react';
 import { useSlices } from '../desk/hooks';
-import { compact, pct, price, priceDecimals, tone } from '../desk/format';
 import { ageText } from '../desk/outage';
-import type { WatchItem } from '../desk/store';
-
-const Row = memo(function Row({ item, quote, stale, selected, onSelect, onRemove }: { item: WatchItem; quote: SymbolQuote | undefined; stale: string | undefined; selected: boolean; onSelect: (word: string) => void; onRemove: (word: string) => void }) {
-  const d = priceDecimals(item.instrument.minTick, quote?.last ?? quote?.bid);
-  const change = quote?.last !== undefined && quote.close !== undefined ? quote.last - quote.close : undefined;
-  const changePct = change !== undefined && quote?.close ? (change / quote.close) * 100 : undefined;
-  return (
-    <tr className={`${selected ? 'selected' : ''} ${stale ? 'stale' : ''}`} onClick={() => onSelect(item.word)} data-testid={`watch-row-${item.word}`} data-stale={stale ? 'true' : 'false'} title={stale ? `No change for ${stale}` : undefined}>
-      <td className="sym">
-        {item.instrument.localSymbol || item.instrument.symbol}
-        {stale && (
-          <span className="quote-age" data-testid="quote-age">
-            {stale}
-          </span>
-        )}
-      </td>
-      <td className="num" data-testid="bid">{price(quote?.bid, d)}</td>
-      <td className="num" data-testid="ask">{price(quote?.ask, d)}</td>
-      <td className="num" data-testid="last">{price(quote?.last, d)}</td>
-      <td className={`num ${tone(change)}`}>{pct(changePct)}</td>
-      <td className="num">{compact(quote?.volume)}</td>
-      <td>
-        <button
-          className="icon"
-          title="Remove"
-          aria-label={`Remove ${item.instrument.symbol}`}
-          onClick={(e) => {
-            e.stopPropagation();
-            onRemove(item.word);
-          }}
-        >
-          ×
-        </button>
-      </td>
-    </tr>
-  );
-});
+import { WatchTable, type WatchRow } from './WatchTable';
 
 /** A stale quote's age in words ('12 s'), else undefined. */
 function staleOf(age: number | undefined): string | undefined {
@@ -71,9 +33,9 @@ export function Watchlist({ selected, onSelect }: { selected: string | undefined
     onSelect(r.value.word);
   }
 
+  const rows: WatchRow[] = [...store.watchlist.values()].map((item) => ({ word: item.word, label: item.instrument.localSymbol || item.instrument.symbol, minTick: item.instrument.minTick, quote: store.quotes.get(item.word), stale: staleOf(store.quoteAge(item.word)) }));
   return (
-    <section className="panel watchlist" data-testid="watchlist">
-      <h3>Watchlist</h3>
+    <WatchTable rows={rows} selected={selected} onSelect={onSelect} onRemove={remove}>
       <form
         className="add-symbol"
         onSubmit={(e) => {
@@ -96,26 +58,6 @@ export function Watchlist({ selected, onSelect }: { selected: string | undefined
           {error}
         </p>
       )}
-      <div className="scroll">
-        <table className="grid">
-          <thead>
-            <tr>
-              <th>Symbol</th>
-              <th className="num">Bid</th>
-              <th className="num">Ask</th>
-              <th className="num">Last</th>
-              <th className="num">Chg</th>
-              <th className="num">Vol</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {[...store.watchlist.values()].map((item) => (
-              <Row key={item.word} item={item} quote={store.quotes.get(item.word)} stale={staleOf(store.quoteAge(item.word))} selected={item.word === selected} onSelect={onSelect} onRemove={remove} />
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
+    </WatchTable>
   );
 }

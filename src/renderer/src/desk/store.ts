@@ -266,7 +266,8 @@ export class DeskStore {
         if (parts[1] === 'quote') {
           this.pendingQuotes.set(parts[2] as string, data as SymbolQuote);
           this.touch('quotes');
-        } else if (!fromSnapshot) {
+        } else if (!fromSnapshot && parts[1] !== 'history') {
+          // (md.history.1m is for viewers: a window's chart loads its history with getMarketData.)
           const word = parts[parts.length - 1] as string;
           // md.bar.5s / md.ema.5s / md.signal.5s.<word>: the 5-second view's own.
           const fiveSeconds = parts.length === 4 && parts[2] === '5s';

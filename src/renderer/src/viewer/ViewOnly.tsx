@@ -3,7 +3,10 @@
 // ticket, no mode switch, no kill switch, no buttons that act on the desk: there is nothing to call.
 import { useState } from 'react';
 import type { ViewerScope } from '../../../shared';
-import { compact, money, pct, price, priceDecimals, qty, signed, time, tone } from '../desk/format';
+import { topicWord } from '../../../shared/stream';
+import { ActivityTable, FillsTable, OrdersTable, PositionsTable } from '../components/BlotterTables';
+import { WatchTable, type WatchRow } from '../components/WatchTable';
+import { money, signed, tone } from '../desk/format';
 import type { ViewerStore } from './store';
 import { ViewerChart } from './ViewerChart';
 import { inScope } from './words';
@@ -41,9 +44,9 @@ export function ViewOnly({ store, scope }: { store: ViewerStore; scope: readonly
             ))}
           </h3>
           <div className="scroll">
-            {shownTab === 'orders' && <Orders store={store} />}
-            {shownTab === 'fills' && <Fills store={store} />}
-            {shownTab === 'alerts' && <Alerts store={store} />}
+            {shownTab === 'orders' && <OrdersTable orders={[...store.orders.values()].sort((a, b) => b.createdAt - a.createdAt).slice(0, 200)} empty="No orders." />}
+            {shownTab === 'fills' && <FillsTable fills={store.fills} empty="No fills." />}
+            {shownTab === 'alerts' && <ActivityTable alerts={store.alerts} empty="No alerts since you joined." />}
           </div>
         </section>
       )}
@@ -51,51 +54,16 @@ export function ViewOnly({ store, scope }: { store: ViewerStore; scope: readonly
   );
 }
 
+/** The trader's watchlist, read-only: picking a row charts it here, not at the desk. */
 function SharedWatchlist({ store, selected, onSelect }: { store: ViewerStore; selected: number | undefined; onSelect: (conId: number) => void }) {
   const list = store.watchlist();
-  return (
-    <section className="panel watchlist" data-testid="watchlist">
-      <h3>Watchlist</h3>
-      <div className="scroll">
-        <table className="grid">
-          <thead>
-            <tr>
-              <th>Symbol</th>
-              <th className="num">Bid</th>
-              <th className="num">Ask</th>
-              <th className="num">Last</th>
-              <th className="num">Chg</th>
-              <th className="num">Vol</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((item) => {
-              const q = store.quotes.get(item.conId);
-              const d = priceDecimals(undefined, q?.last ?? q?.bid);
-              const change = q?.last !== undefined && q.close !== undefined ? q.last - q.close : undefined;
-              return (
-                <tr key={item.conId} className={item.conId === selected ? 'selected' : ''} onClick={() => onSelect(item.conId)} data-testid={`watch-row-${item.symbol}`}>
-                  <td className="sym">{item.symbol}</td>
-                  <td className="num" data-testid="bid">{price(q?.bid, d)}</td>
-                  <td className="num" data-testid="ask">{price(q?.ask, d)}</td>
-                  <td className="num" data-testid="last">{price(q?.last, d)}</td>
-                  <td className={`num ${tone(change)}`}>{pct(change !== undefined && q?.close ? (change / q.close) * 100 : undefined)}</td>
-                  <td className="num">{compact(q?.volume)}</td>
-                </tr>
-              );
-            })}
-            {list.length === 0 && (
-              <tr>
-                <td colSpan={6} className="muted">
-                  Nothing shared yet.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-    </section>
-  );
+  const rows: WatchRow[] = list.map((i) => ({ word: topicWord(i.symbol), label: i.symbol, quote: store.quotes.get(i.conId) }));
+  const word = (conId: number | undefined) => rows[list.findIndex((i) => i.conId === conId)]?.word;
+  const pick = (w: string) => {
+    const item = list[rows.findIndex((r) => r.word === w)];
+    if (item) onSelect(item.conId);
+  };
+  return <WatchTable rows={rows} selected={word(selected)} onSelect={pick} empty="Nothing shared yet." />;
 }
 
 function Pnl({ store }: { store: ViewerStore }) {
@@ -121,142 +89,12 @@ function Pnl({ store }: { store: ViewerStore }) {
 }
 
 function Positions({ store }: { store: ViewerStore }) {
-  const rows = [...store.positions.values()].filter((p) => p.quantity !== 0 || p.realizedPnl !== 0 || p.commissions !== 0);
   return (
     <section className="panel" data-testid="positions-panel">
       <h3>Positions</h3>
       <div className="scroll">
-        <table className="grid" data-testid="positions">
-          <thead>
-            <tr>
-              <th>Symbol</th>
-              <th className="num">Qty</th>
-              <th className="num">Avg cost</th>
-              <th className="num">Unrealized</th>
-              <th className="num">Realized</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((p) => (
-              <tr key={p.conId} data-testid={`position-${p.symbol}`}>
-                <td className="sym">{p.symbol}</td>
-                <td className={`num ${tone(p.quantity)}`} data-testid="position-qty">
-                  {qty(p.quantity)}
-                </td>
-                <td className="num">{p.quantity === 0 ? '—' : price(p.avgPrice, 4)}</td>
-                <td className={`num ${tone(p.unrealizedPnl)}`}>{signed(p.unrealizedPnl)}</td>
-                <td className={`num ${tone(p.realizedPnl)}`}>{signed(p.realizedPnl)}</td>
-              </tr>
-            ))}
-            {rows.length === 0 && (
-              <tr>
-                <td colSpan={5} className="muted">
-                  No positions.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+        <PositionsTable positions={store.positions.values()} />
       </div>
     </section>
-  );
-}
-
-function Orders({ store }: { store: ViewerStore }) {
-  const rows = [...store.orders.values()].sort((a, b) => b.updatedAt - a.updatedAt).slice(0, 200);
-  return (
-    <table className="grid" data-testid="orders">
-      <thead>
-        <tr>
-          <th>Time</th>
-          <th>Symbol</th>
-          <th>Side</th>
-          <th className="num">Qty</th>
-          <th>Type</th>
-          <th className="num">Price</th>
-          <th className="num">Filled</th>
-          <th>State</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((o) => (
-          <tr key={o.id} data-testid={`order-${o.id}`} data-state={o.state}>
-            <td>{time(o.updatedAt)}</td>
-            <td className="sym">{o.symbol}</td>
-            <td>{o.side}</td>
-            <td className="num">{qty(o.quantity)}</td>
-            <td>{o.type}</td>
-            <td className="num">{price(o.limitPrice ?? o.stopPrice, priceDecimals(undefined, o.limitPrice ?? o.stopPrice))}</td>
-            <td className="num">{o.filledQuantity > 0 ? `${qty(o.filledQuantity)} @ ${price(o.avgFillPrice, priceDecimals(undefined, o.avgFillPrice))}` : '—'}</td>
-            <td className={`state-${o.state}`}>{o.state}</td>
-          </tr>
-        ))}
-        {rows.length === 0 && (
-          <tr>
-            <td colSpan={8} className="muted">
-              No orders.
-            </td>
-          </tr>
-        )}
-      </tbody>
-    </table>
-  );
-}
-
-function Fills({ store }: { store: ViewerStore }) {
-  return (
-    <table className="grid" data-testid="fills">
-      <thead>
-        <tr>
-          <th>Time</th>
-          <th>Symbol</th>
-          <th>Side</th>
-          <th className="num">Qty</th>
-          <th className="num">Price</th>
-          <th className="num">Comm.</th>
-        </tr>
-      </thead>
-      <tbody>
-        {store.fills.map((f) => (
-          <tr key={f.execId} data-testid="fill-row">
-            <td>{time(f.time)}</td>
-            <td className="sym">{f.symbol}</td>
-            <td>{f.side}</td>
-            <td className="num">{qty(f.quantity)}</td>
-            <td className="num">{price(f.price, priceDecimals(undefined, f.price))}</td>
-            <td className="num">{money(f.commission)}</td>
-          </tr>
-        ))}
-        {store.fills.length === 0 && (
-          <tr>
-            <td colSpan={6} className="muted">
-              No fills.
-            </td>
-          </tr>
-        )}
-      </tbody>
-    </table>
-  );
-}
-
-function Alerts({ store }: { store: ViewerStore }) {
-  return (
-    <table className="grid" data-testid="alerts">
-      <tbody>
-        {store.alerts.map((a) => (
-          <tr key={a.id} className={`sev-${a.severity}`}>
-            <td>{a.at ? time(a.at) : ''}</td>
-            <td>{a.severity}</td>
-            <td>{a.title}</td>
-            <td>{a.message}</td>
-          </tr>
-        ))}
-        {store.alerts.length === 0 && (
-          <tr>
-            <td className="muted">No alerts since you joined.</td>
-          </tr>
-        )}
-      </tbody>
-    </table>
   );
 }

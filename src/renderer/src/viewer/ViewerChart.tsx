@@ -1,8 +1,9 @@
-// The viewer's chart: candles, volume and the EMAs of one instrument, from the stream alone (the bars
-// since the viewer joined: the snapshot's latest, then every one as it comes). Redrawn when the store
-// says its bars moved, at most once per animation frame.
+// The viewer's chart: candles, volume and the EMAs of one instrument, from the stream alone (the
+// 1-minute history the desk publishes, in the snapshot, then every bar as it comes). Redrawn when the
+// store says its bars moved, at most once per animation frame.
 import { useEffect, useRef, useState } from 'react';
 import { CandlestickSeries, ColorType, createChart, HistogramSeries, LineSeries, type ISeriesApi, type UTCTimestamp } from 'lightweight-charts';
+import { describeChart } from '../components/chart-probe';
 import type { ChartInterval, ViewerStore } from './store';
 
 const EMA_COLOURS = ['#e3b341', '#a371f7', '#58a6ff', '#f778ba'];
@@ -16,6 +17,7 @@ export function ViewerChart({ store, conId, symbol }: { store: ViewerStore; conI
   const box = useRef<HTMLDivElement>(null);
   const [interval, setInterval] = useState<ChartInterval>('1m');
   const [bars, setBars] = useState(0);
+  const updates = useRef(0);
 
   useEffect(() => {
     const el = box.current;
@@ -49,6 +51,7 @@ export function ViewerChart({ store, conId, symbol }: { store: ViewerStore; conI
         }
         line.setData(emas.filter(([, v]) => v[period] !== undefined).map(([t, v]) => ({ time: ts(t), value: v[period] as number })));
       }
+      describeChart(el, { interval, barTimes: list.map((b) => ts(b.time)), emaTimes: [...lines.keys()].map((p) => emas.filter(([, v]) => v[p] !== undefined).map(([t]) => ts(t))), markerTimes: [], updates: updates.current++ });
       setBars(list.length);
     };
     draw();
@@ -71,7 +74,8 @@ export function ViewerChart({ store, conId, symbol }: { store: ViewerStore; conI
         ))}
       </h3>
       <div className="chart-wrap">
-        <div className="chart-box" ref={box} data-testid="chart-canvas" data-bars={bars} data-state={item && bars > 0 ? 'ready' : 'waiting'} />
+        {/* data-bars, data-first-bar, data-last-bar and the rest: set by describeChart from what is drawn. */}
+        <div className="chart-box" ref={box} data-testid="chart-canvas" data-state={item && bars > 0 ? 'ready' : 'waiting'} />
         {!item && <p className="chart-overlay muted">No instrument shared yet.</p>}
         {item && bars === 0 && (
           <p className="chart-overlay muted" data-testid="chart-waiting">

@@ -2,7 +2,7 @@
 // (the share port has no command API). The same StreamSubscriber as the desk window's: it resumes from
 // its position after every reconnect, so a viewer sees each message once and misses none. Frames land
 // in plain maps; React hears of them once per animation frame.
-import type { Bar, BarUpdate, EmaUpdate, EquitySnapshot, Fill, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus } from '../../../shared';
+import { unpackBarHistory, type BarUpdate, type ChartBar, type EmaUpdate, type EquitySnapshot, type Fill, type Order, type Position, type RiskAlert, type SymbolQuote, type TradingStateChange, type VenueAlert, type VenueStatus } from '../../../shared';
 import { StreamSubscriber, type ConnectStream, type DataFrame, type SubscriberState } from '../../../shared/stream';
 import { keepOrder } from './orders';
 import { linkState, refusalOf, type Refusal, type ViewerLinkState } from './words';
@@ -10,15 +10,16 @@ import { parseWorkspace, type SharedWatchItem, type SharedWorkspace } from './wo
 
 export type ChartInterval = '1m' | '5s';
 
-/** One instrument's chart as the stream brought it since this viewer joined (the snapshot's bar, then live). */
+/** One instrument's chart as the stream brings it: the 1-minute history (md.history.1m), then live bars. */
 export interface ChartSeries {
-  readonly bars: Map<number, Bar>;
+  readonly bars: Map<number, ChartBar>;
   readonly emas: Map<number, Readonly<Record<number, number>>>;
 }
 
 export interface ViewerAlert {
   readonly id: number;
   readonly at: number;
+  readonly source: 'risk' | 'venue' | 'portfolio';
   readonly severity: 'INFO' | 'WARNING' | 'CRITICAL';
   readonly title: string;
   readonly message: string;
@@ -232,16 +233,16 @@ export class ViewerStore {
         if (fromSnapshot) return;
         if (topic === 'risk.alert') {
           const a = data as RiskAlert;
-          this.alert(ts, a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
+          this.alert(ts, 'risk', a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
         } else if (topic === 'risk.state') {
           const s = data as TradingStateChange;
-          this.alert(ts, s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
+          this.alert(ts, 'risk', s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
         }
         return;
       case 'portfolio':
         if (!fromSnapshot && topic === 'portfolio.discrepancy') {
           const d = data as { message?: unknown };
-          this.alert(ts, 'WARNING', 'Books differ from the venue', typeof d.message === 'string' ? d.message : '');
+          this.alert(ts, 'portfolio', 'WARNING', 'Books differ from the venue', typeof d.message === 'string' ? d.message : '');
         }
         return;
       default:
@@ -249,7 +250,7 @@ export class ViewerStore {
     }
   }
 
-  /** md.quote.<w>, md.bar.1m.<w>, md.bar.5s.<w>, md.ema.<w>, md.ema.5s.<w> (signals are the desk's alerts, not shown here). */
+  /** md.quote.<w>, md.history.1m.<w>, md.bar.1m.<w>, md.bar.5s.<w>, md.ema.<w>, md.ema.5s.<w> (signals are the desk's alerts, not shown here). */
   private market(parts: readonly string[], data: object): void {
     const kind = parts[1];
     if (kind === 'quote') {
@@ -266,6 +267,18 @@ export class ViewerStore {
       const key = chartKey(u.conId, u.size === '5s' ? '5s' : '1m');
       const series = this.series(key);
       series.bars.set(u.bar.time, u.bar);
+      trim(series.bars);
+      this.dirtyCharts.add(key);
+      return;
+    }
+    if (kind === 'history') {
+      const h = unpackBarHistory(data);
+      if (!h) return;
+      this.name(h.conId, h.symbol);
+      const key = chartKey(h.conId, '1m');
+      const series = this.series(key);
+      // The closed minutes; a bar the stream brought since (the forming minute) stays.
+      for (const b of h.bars) series.bars.set(b.time, b);
       trim(series.bars);
       this.dirtyCharts.add(key);
       return;
@@ -292,13 +305,13 @@ export class ViewerStore {
   }
 
   private venueAlert(a: VenueAlert, ts: number): void {
-    if (a.kind === 'stale-feed') this.alert(ts, 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
-    else if (a.kind === 'connectivity') this.alert(ts, a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
-    else this.alert(ts, 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
+    if (a.kind === 'stale-feed') this.alert(ts, 'venue', 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
+    else if (a.kind === 'connectivity') this.alert(ts, 'venue', a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
+    else this.alert(ts, 'venue', 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
   }
 
-  private alert(at: number, severity: ViewerAlert['severity'], title: string, message: string): void {
-    this.alerts = [{ id: this.nextAlertId++, at, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
+  private alert(at: number, source: ViewerAlert['source'], severity: ViewerAlert['severity'], title: string, message: string): void {
+    this.alerts = [{ id: this.nextAlertId++, at, source, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
   }
 
   private clear(): void {
