@@ -191,7 +191,8 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     await until(() => lastSeq(deskStream!) >= position + 200, 'the stream moving 200 past it', 60_000);
     const dir = suiteDir();
     writeFileSync(join(dir, 'relay.json'), JSON.stringify({ relay: { windowMessages: 50 } }));
-    relayB = await startRelayProcess(relayArgs(dir, ['--config', join(dir, 'relay.json')]), { suite: true });
+    relayB = await startRelayProcess(relayArgs(dir, ['--config', join(dir, 'relay.json'), '--ops-host', '127.0.0.1']), { suite: true });
+    expect(relayB.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await untilAsync(async () => (await ops(relayB!, '/ready')).status === 200, 'relay B ready', 60_000);
     const metrics = (await ops(relayB, '/metrics')).body;
     expect(metrics).toMatch(/^dualdesk_relay_window_messages 50$/m);

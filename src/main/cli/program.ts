@@ -85,7 +85,8 @@ function buildProgram(io: CliIo): Command {
     .option('--tls-key <file>', "the TLS certificate's private key, PEM")
     .option('--data-dir <path>', 'where the self-signed certificate is kept (default: ~/.dualdesk-relay)')
     .option('--config <file>', 'JSON config file: kafka, share (limits), relay (window, ops port), log')
-    .option('--ops-port <port>', '/health, /ready and /metrics on 127.0.0.1 (default: a free port, printed at start)', parsePort)
+    .option('--ops-port <port>', '/health, /ready and /metrics (default: a free port, printed at start)', parsePort)
+    .option('--ops-host <addr>', "the ops port's address (default 127.0.0.1; the relay's private interface when the balancer is on another host)")
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
     .addHelpText('after', '\nOutput: one line on stdout once serving (viewer URL, certificate fingerprint, ops URL), then JSON logs. SIGTERM or SIGINT stops it.')
     .action(async (opts: RelayCliOptions) => {

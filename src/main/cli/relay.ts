@@ -24,6 +24,7 @@ export interface RelayCliOptions {
   readonly dataDir?: string;
   readonly config?: string;
   readonly opsPort?: number;
+  readonly opsHost?: string;
   readonly logLevel?: string;
 }
 
@@ -42,6 +43,8 @@ export const RelayConfigSchema = z.strictObject({
       /** The desk's viewer-token public key, a PEM file. */
       publicKey: z.string().min(1).optional(),
       opsPort: whole(0, 65535),
+      /** The ops port's address (default 127.0.0.1). */
+      opsHost: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address').optional(),
       windowMessages: whole(1, 100_000_000),
       windowBytes: whole(64 * 1024, 64 * 1024 * 1024 * 1024),
       recallMessages: whole(1, 1_000_000),
@@ -82,7 +85,7 @@ export function relayConfig(opts: RelayCliOptions): RelayConfig {
     ...defined({ mode: opts.mode, dataDir: opts.dataDir }),
     kafka: { ...block(file['kafka']), ...defined({ brokers: opts.kafka }) },
     share: { ...block(file['share']), ...defined({ port: opts.port, host: opts.host, cert: opts.tlsCert, key: opts.tlsKey }) },
-    relay: { ...block(file['relay']), ...defined({ topic: opts.topic, publicKey: opts.publicKey, opsPort: opts.opsPort }) },
+    relay: { ...block(file['relay']), ...defined({ topic: opts.topic, publicKey: opts.publicKey, opsPort: opts.opsPort, opsHost: opts.opsHost }) },
     log: { ...block(file['log']), ...defined({ level: opts.logLevel }) },
   };
   const parsed = RelayConfigSchema.safeParse(raw);
@@ -133,6 +136,7 @@ export async function relay(opts: RelayCliOptions, io: CliIo): Promise<void> {
       ...(share.cert !== undefined ? { certFile: share.cert } : {}),
       ...(share.key !== undefined ? { keyFile: share.key } : {}),
       opsPort: r.opsPort ?? 0,
+      ...(r.opsHost !== undefined ? { opsHost: r.opsHost } : {}),
       limits,
       window,
       ...(r.maxLagRecords !== undefined ? { maxLagRecords: r.maxLagRecords } : {}),

@@ -28,8 +28,10 @@ export interface RelayOptions {
   readonly dataDir: string;
   readonly certFile?: string;
   readonly keyFile?: string;
-  /** The loopback ops port (/health, /ready, /metrics); 0 picks a free one. */
+  /** The ops port (/health, /ready, /metrics); 0 picks a free one. */
   readonly opsPort: number;
+  /** Its address (default 127.0.0.1; a private interface when the balancer is on another host). */
+  readonly opsHost?: string;
   readonly limits?: Partial<ShareLimits>;
   readonly window?: Partial<RelayWindowLimits>;
   /** Records behind the topic's head at most to be ready (default 1,000). */
@@ -93,7 +95,7 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   let ops: RelayOps | undefined;
   try {
     await share.start();
-    ops = await startRelayOps({ port: o.opsPort, metrics, logger, readiness: () => readiness(stream.status()) });
+    ops = await startRelayOps({ ...(o.opsHost !== undefined ? { host: o.opsHost } : {}), port: o.opsPort, metrics, logger, readiness: () => readiness(stream.status()) });
     await stream.start();
   } catch (err) {
     await Promise.allSettled([share.stop(), ops?.close(), stream.stop()]);
