@@ -80,9 +80,13 @@ const dataOf = (c: Client) => c.frames.filter((f): f is DataFrame => f.op === 'd
 const snapshotOf = (c: Client) => c.frames.find((f): f is Extract<ServerFrame, { op: 'snapshot' }> => f.op === 'snapshot');
 const lastSeq = (c: Client) => dataOf(c).at(-1)?.seq ?? 0;
 
-async function mint(scope: ViewerScope[]): Promise<string> {
+async function mintWithId(scope: ViewerScope[]): Promise<{ id: string; token: string }> {
   const { stdout } = await run(process.execPath, [binDualdesk, 'token', 'create', '--data-dir', deskDir, '--scope', scope.join(','), '--ttl', '1h', '--label', `relay ${scope.join('+')}`, '--json']);
-  return (JSON.parse(stdout) as { token: string }).token;
+  return JSON.parse(stdout) as { id: string; token: string };
+}
+
+async function mint(scope: ViewerScope[]): Promise<string> {
+  return (await mintWithId(scope)).token;
 }
 
 async function ops(relay: RelayProcess, path: string): Promise<{ status: number; body: string }> {
@@ -180,6 +184,15 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     v.ws.send(encodeFrame({ op: 'command', name: 'placeOrder', args: { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } } }));
     expect(await v.closed).toMatchObject({ code: 4000 });
     expect(v.frames.find((f) => f.op === 'error')).toMatchObject({ code: 'bad-frame' });
+  });
+
+  it('a token revoked at the desk closes its viewers on the relay (4004) and is refused there after', async () => {
+    const { id, token } = await mintWithId(['market']);
+    const v = viewer(relayA!, token);
+    await until(() => snapshotOf(v) !== undefined, 'joined');
+    await run(process.execPath, [binDualdesk, 'token', 'revoke', id, '--data-dir', deskDir]);
+    expect(await v.closed).toMatchObject({ code: 4004 });
+    expect(await viewer(relayA!, token).closed).toMatchObject({ code: 4004 });
   });
 
   it('a relay started after the stream has run, its window smaller than the history, serves an older resume from Kafka with no gap', async () => {
