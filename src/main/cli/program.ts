@@ -3,6 +3,7 @@ import { TRADING_MODES } from '../../shared';
 import { ConfigError, VERSION } from '../app';
 import { LOG_LEVELS } from '../ops';
 import { parseBrokers, parseInteger, parseLiveAccount, parsePaperAccounts, parsePort, parseSymbols, positiveNumber } from './parsers';
+import { relay, type RelayCliOptions } from './relay';
 import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
 import type { CliIo } from './io';
@@ -69,6 +70,27 @@ function buildProgram(io: CliIo): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .action(async (opts: SimOptions) => {
       await sim(opts, io);
+    });
+
+  program
+    .command('relay')
+    .description("Serve the share protocol and the web viewer to viewers from the stream's Kafka topic (TLS 1.3; tokens verified with the desk's public key).")
+    .option('--kafka <brokers>', "the brokers (host:port,host:port; TLS and SASL in the config file's kafka block)", parseBrokers)
+    .addOption(new Option('--mode <mode>', 'the trading mode whose stream to serve (topic <kafka.topic>.<mode>; default paper)').choices(TRADING_MODES))
+    .option('--topic <name>', 'the stream topic (default: <kafka.topic>.<mode>, dualdesk.stream.paper)')
+    .option('--port <port>', "viewers' HTTPS + WSS port (default 8443; 0 picks a free one)", parsePort)
+    .option('--host <addr>', 'the address viewers connect to (default 0.0.0.0, every interface)')
+    .option('--public-key <file>', "the desk's viewer-token public key, PEM (dualdesk token public-key)")
+    .option('--tls-cert <file>', 'the TLS certificate, PEM (with --tls-key; default a self-signed one in the data dir)')
+    .option('--tls-key <file>', "the TLS certificate's private key, PEM")
+    .option('--data-dir <path>', 'where the self-signed certificate is kept (default: ~/.dualdesk-relay)')
+    .option('--config <file>', 'JSON config file: kafka, share (limits), relay (window, ops port), log')
+    .option('--ops-port <port>', '/health, /ready and /metrics (default: a free port, printed at start)', parsePort)
+    .option('--ops-host <addr>', "the ops port's address (default 127.0.0.1; the relay's private interface when the balancer is on another host)")
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
+    .addHelpText('after', '\nOutput: one line on stdout once serving (viewer URL, certificate fingerprint, ops URL), then JSON logs. SIGTERM or SIGINT stops it.')
+    .action(async (opts: RelayCliOptions) => {
+      await relay(opts, io);
     });
 
   program

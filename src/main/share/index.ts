@@ -18,3 +18,5 @@ export { startRelayOps } from './relay-ops';
 export type { RelayOps, RelayOpsOptions } from './relay-ops';
 export { DeskSharing, SharingError } from './sharing';
 export type { DeskSharingOptions, SharingSettings } from './sharing';
+export { DEFAULT_RELAY_WINDOW, EpochFeed, RelayStream, startRelay } from './relay';
+export type { Relay, RelayOptions, RelayStatus, RelayWindowLimits } from './relay';

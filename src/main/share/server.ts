@@ -15,7 +15,7 @@ import { UI_CSP } from '../../shared/csp';
 import { CLOSE, STREAM_PROTOCOL, encodeFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
-import { StreamServer, webSocketPeer, type StreamPeer, type StreamSource } from '../transport';
+import { StreamServer, webSocketPeer, type StreamFeed, type StreamPeer } from '../transport';
 import { AddressGate, addressKey, remoteAddress } from './address-gate';
 import type { ShareCertificate } from './certificate';
 import type { ViewerAuthority, ViewerGrant, ViewerRefusal } from './grant';
@@ -73,6 +73,8 @@ export interface ShareServerOptions {
   readonly limits?: Partial<ShareLimits>;
   /** The built web UI (out/renderer), served at `/` as the viewer page. */
   readonly uiDir?: string;
+  /** Metric names start with this (default dualdesk_share; a relay's are dualdesk_relay_*). */
+  readonly metricPrefix?: string;
 }
 
 type RefusalReason = ViewerRefusal['code'] | 'revocation-unknown' | 'limit' | 'address-limit' | 'rate-limit' | 'idle' | 'not-ready';
@@ -130,7 +132,7 @@ export class ShareServer {
   private readonly addresses = new WeakMap<object, string>();
   private server: Server | undefined;
   private bound: { host: string; port: number } | undefined;
-  private source: StreamSource | undefined;
+  private source: StreamFeed | undefined;
   private stopRevocations: (() => void) | undefined;
   private stopping = false;
   private readonly m;
@@ -160,7 +162,7 @@ export class ShareServer {
       highWaterBytes: this.limits.highWaterBytes,
       lowWaterBytes: Math.max(1, Math.floor(this.limits.highWaterBytes / 8)),
       maxClientFrameBytes: this.limits.maxFrameBytes,
-      metricPrefix: 'dualdesk_share_stream',
+      metricPrefix: `${options.metricPrefix ?? 'dualdesk_share'}_stream`,
       coalesceMs: VIEWER_COALESCE_MS,
     });
     this.wss = new WebSocketServer({
@@ -172,18 +174,19 @@ export class ShareServer {
     });
     const registers = [options.metrics];
     const reuse = <T>(name: string, make: () => T): T => (options.metrics.getSingleMetric(name) as T | undefined) ?? make();
+    const p = options.metricPrefix ?? 'dualdesk_share';
     this.m = {
-      viewers: reuse('dualdesk_share_viewers', () => new Gauge({ name: 'dualdesk_share_viewers', help: 'Viewers connected to the share server.', registers })),
+      viewers: reuse(`${p}_viewers`, () => new Gauge({ name: `${p}_viewers`, help: 'Viewers connected to the share server.', registers })),
       refusals: reuse(
-        'dualdesk_share_refusals_total',
-        () => new Counter({ name: 'dualdesk_share_refusals_total', help: 'Share connections refused or closed by the server, by reason.', labelNames: ['reason'] as const, registers }),
+        `${p}_refusals_total`,
+        () => new Counter({ name: `${p}_refusals_total`, help: 'Share connections refused or closed by the server, by reason.', labelNames: ['reason'] as const, registers }),
       ),
-      connects: reuse('dualdesk_share_connections_total', () => new Counter({ name: 'dualdesk_share_connections_total', help: 'Viewers admitted to the stream.', registers })),
+      connects: reuse(`${p}_connections_total`, () => new Counter({ name: `${p}_connections_total`, help: 'Viewers admitted to the stream.', registers })),
     };
   }
 
   /** The trading mode's stream; a new one disconnects every viewer (they reconnect to the new epoch). */
-  setSource(source: StreamSource | undefined): void {
+  setSource(source: StreamFeed | undefined): void {
     this.source = source;
     this.stream.setSource(source);
   }

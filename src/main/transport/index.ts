@@ -7,7 +7,7 @@ export type { CommittedBatch, PublisherOptions, StreamMetrics } from './publishe
 export { JournalRetention } from './retention';
 export type { JournalRetentionOptions } from './retention';
 export { StreamServer, webSocketPeer } from './ws-server';
-export type { StreamPeer, StreamPeerEvents, StreamScope, StreamServerOptions, StreamSource } from './ws-server';
+export type { StreamFeed, StreamHead, StreamHistory, StreamPeer, StreamPeerEvents, StreamScope, StreamServerOptions, StreamSource } from './ws-server';
 export { HybridSubscriber } from './subscriber';
 export type { HybridSubscriberOptions } from './subscriber';
 export type { BackupReader, SubscriberChannel, SubscriberState } from '../../shared/stream';

@@ -131,7 +131,38 @@ export function webSocketPeer(ws: WebSocket): StreamPeer {
   };
 }
 
-export interface StreamSource {
+/** What the server reads of the sequencer: the desk's StreamPublisher, or a relay's stream read from Kafka. */
+export interface StreamHead {
+  readonly epoch: string;
+  /** The last committed seq. */
+  readonly head: number;
+  /** Called with every committed batch, in seq order; returns the unsubscribe. */
+  onCommitted(listener: (batch: CommittedBatch) => void): () => void;
+  /** The latest data per topic as of the head, optionally only topics a filter lets through. */
+  snapshot(filter?: (topic: string) => boolean): { seq: number; state: Record<string, unknown> };
+}
+
+/** What the server reads of the history: the desk's StreamJournal, or a relay's recent window. */
+export interface StreamHistory {
+  /** The oldest seq `read` serves without a recall. */
+  readonly oldest: number;
+  /** Rows from..to in seq order, at most `limit`. */
+  read(from: number, to: number, limit: number): JournalRow[];
+  /**
+   * Brings older messages, from `from` on, within reach of `read` (a relay reads them back from Kafka).
+   * Settles once done, held or not; `read` tells which. Absent: what is below `oldest` is gone.
+   */
+  recall?(from: number): Promise<void>;
+}
+
+/** What the server serves: a stream's head and its history. */
+export interface StreamFeed {
+  readonly publisher: StreamHead;
+  readonly journal: StreamHistory;
+}
+
+/** The desk's own stream: its sequencer and journal. */
+export interface StreamSource extends StreamFeed {
   readonly publisher: StreamPublisher;
   readonly journal: StreamJournal;
 }
@@ -213,6 +244,10 @@ interface Connection {
   closeTimer: TimerHandle | undefined;
   /** Resolves once the peer is closed. */
   readonly closed: Promise<void>;
+  /** Waiting for the source to recall older history: nothing is sent or read for it meanwhile. */
+  recalling: boolean;
+  /** The last seq a recall was asked for: not asked twice for the same position. */
+  recalled: number | undefined;
 }
 
 let nextConnectionId = 1;
@@ -220,7 +255,7 @@ let nextConnectionId = 1;
 export class StreamServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
-  private source: StreamSource | undefined;
+  private source: StreamFeed | undefined;
   private unsubscribe: (() => void) | undefined;
   /** Runs while there are connections: an idle server holds no timer, so a desk that failed to start can exit. */
   private heartbeat: TimerHandle | undefined;
@@ -296,7 +331,7 @@ export class StreamServer {
   }
 
   /** The trading mode's stream. A new source is a new epoch: every subscriber is told and disconnected. */
-  setSource(source: StreamSource | undefined): void {
+  setSource(source: StreamFeed | undefined): void {
     const previous = this.source;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
@@ -423,6 +458,8 @@ export class StreamServer {
       viewKey: undefined,
       closeTimer: undefined,
       closed: new Promise<void>((resolve) => (closed = resolve)),
+      recalling: false,
+      recalled: undefined,
     };
     this.connections.add(c);
     this.m.connections.set(this.connections.size);
@@ -478,12 +515,16 @@ export class StreamServer {
       }
       const frame = parsed.data;
       if (frame.op === 'hello') {
-        if (c.state !== 'hello') {
+        if (c.state !== 'hello' || c.recalling) {
           this.refuse(c, CLOSE.BAD_FRAME, 'unexpected', 'hello was already received');
           return;
         }
         this.hello(c, frame);
       } else {
+        if (c.state === 'hello' && c.recalling) {
+          this.send(c, { op: 'error', code: 'replay-busy', message: 'the resume is being read from older history: ask again once welcomed' });
+          continue;
+        }
         if (c.state === 'hello') {
           this.refuse(c, CLOSE.BAD_FRAME, 'unexpected', 'replay before hello');
           return;
@@ -514,11 +555,20 @@ export class StreamServer {
     const scoped = c.filter;
     c.filter = own && scoped ? (t) => own(t) && scoped(t) : (own ?? scoped);
     if (c.scope.view !== undefined) c.viewKey = `${c.scope.view}|${hello.topics?.join(',') ?? ''}`;
-    const { publisher, journal } = source;
+    this.welcome(c, source, hello.resume);
+  }
+
+  /** Answers a hello: resumed from its position when the history holds it (recalled first if need be), else a snapshot. */
+  private welcome(c: Connection, source: StreamFeed, resume: HelloFrame['resume']): void {
+    const { publisher } = source;
     const epoch = publisher.epoch;
     const head = publisher.head;
-    const resume = hello.resume;
-    const servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head && resume.seq >= journal.oldest - 1;
+    let servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head;
+    if (resume && servable && resume.seq < head) {
+      const reach = this.reach(c, source, resume.seq + 1, () => this.welcome(c, source, resume));
+      if (reach === 'wait') return;
+      servable = reach === 'held';
+    }
     if (resume && servable) {
       c.sent = resume.seq;
       c.lastSent = resume.seq;
@@ -540,6 +590,31 @@ export class StreamServer {
   }
 
   /**
+   * Whether the history holds `from` for this connection: 'held'; 'gone'; or 'wait' while the source
+   * recalls it from older history (then `then` runs, unless the stream changed or the peer left). A
+   * position is recalled once: still not held after that, it is gone.
+   */
+  private reach(c: Connection, source: StreamFeed, from: number, then: () => void): 'held' | 'wait' | 'gone' {
+    const { journal } = source;
+    if (journal.oldest <= from) return 'held';
+    if (!journal.recall) return 'gone';
+    if (journal.read(from, from, 1)[0]?.seq === from) return 'held';
+    if (c.recalled === from) return 'gone';
+    c.recalling = true;
+    c.recalled = from;
+    const generation = this.generation;
+    void journal
+      .recall(from)
+      .catch((err: unknown) => this.options.logger.warn({ connection: c.id, from, err: (err as Error).message }, 'recalling older stream history failed'))
+      .then(() => {
+        c.recalling = false;
+        if (generation !== this.generation || this.source !== source || c.peer.readyState !== 'open') return;
+        then();
+      });
+    return 'wait';
+  }
+
+  /**
    * Starts sending [from, to] from the journal (those the subscriber may see), chained from from - 1.
    * One replay at a time: another is refused while one is in flight, and closes a subscriber that is
    * not even reading the one it has (4008).
@@ -556,12 +631,14 @@ export class StreamServer {
     const last = Math.min(to, publisher.head);
     if (from > last) return;
     if (c.scope.deferred && !this.viewerMayReplay(c, from, last)) return;
-    if (journal.oldest > from) {
+    c.replay = { next: from, to: last, prev: from - 1 };
+    const reach = this.reach(c, source, from, () => this.pumpNow(c));
+    if (reach === 'gone') {
+      c.replay = undefined;
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: `messages ${from}-${journal.oldest - 1} are no longer in the journal` });
       return;
     }
-    c.replay = { next: from, to: last, prev: from - 1 };
-    this.pumpNow(c);
+    if (reach === 'held') this.pumpNow(c);
   }
 
   /** A viewer's replay within its span and rate caps; otherwise it is told why (an error, not a close). */
@@ -581,10 +658,13 @@ export class StreamServer {
   }
 
   /** One chunk of the replay in flight; whether there is more to send. */
-  private replayChunk(c: Connection, { journal, publisher }: StreamSource, limit: number): boolean {
+  private replayChunk(c: Connection, source: StreamFeed, limit: number): boolean {
+    const { journal, publisher } = source;
     const r = c.replay;
     if (!r) return false;
-    if (journal.oldest > r.next) {
+    const reach = this.reach(c, source, r.next, () => this.schedulePump(c));
+    if (reach === 'wait') return false;
+    if (reach === 'gone') {
       c.replay = undefined;
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: `messages ${r.next}-${journal.oldest - 1} are no longer in the journal` });
       return false;
@@ -760,8 +840,11 @@ export class StreamServer {
   }
 
   /** One chunk of the catch-up; live again once at the head. Whether there is more to send. */
-  private catchUpChunk(c: Connection, { journal, publisher }: StreamSource, limit: number): boolean {
-    if (journal.oldest > c.sent + 1) {
+  private catchUpChunk(c: Connection, source: StreamFeed, limit: number): boolean {
+    const { journal, publisher } = source;
+    const reach = c.sent < publisher.head ? this.reach(c, source, c.sent + 1, () => this.schedulePump(c)) : 'held';
+    if (reach === 'wait') return false;
+    if (reach === 'gone') {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: 'fell too far behind: the journal no longer holds the next messages' });
       this.m.slowClosed.inc();
       this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
@@ -793,7 +876,7 @@ export class StreamServer {
   /** Reads a connection's next chunk (replay first, then catch-up) if it can take one; whether it is owed more. */
   private readChunk(c: Connection, limit: number): boolean {
     const source = this.source;
-    if (!source || this.stalled || c.peer.readyState !== 'open' || c.peer.bufferedAmount >= this.o.highWaterBytes) return false;
+    if (!source || this.stalled || c.recalling || c.peer.readyState !== 'open' || c.peer.bufferedAmount >= this.o.highWaterBytes) return false;
     return c.replay ? this.replayChunk(c, source, limit) || c.state === 'catching-up' : c.state === 'catching-up' && this.catchUpChunk(c, source, limit);
   }
 
@@ -851,7 +934,7 @@ export class StreamServer {
     this.scheduleReaders();
   }
 
-  private readJournal(journal: StreamJournal, from: number, to: number, limit: number): JournalRow[] {
+  private readJournal(journal: StreamHistory, from: number, to: number, limit: number): JournalRow[] {
     const rows = journal.read(from, to, limit);
     this.rowsRead += rows.length;
     return rows;

@@ -1,5 +1,5 @@
 // Kafka, the stream's durable channel: the outbox (journal → topic) and the reader (topic → subscriber).
-export { createKafka, describeKafkaError, kafkaLogCreator } from './client';
+export { createKafka, describeKafkaError, KAFKAJS_RETRY, kafkaLogCreator } from './client';
 export { KafkaOutbox } from './outbox';
 export type { KafkaOutboxOptions, KafkaOutboxState, KafkaOutboxStatus, OutboxJournal } from './outbox';
 export { KafkaStreamReader } from './reader';

@@ -1,0 +1,227 @@
+// One epoch of the stream as a relay holds it: the head, the latest data per topic (the snapshot), a
+// bounded window of recent messages for resumes and replays, a compact seq → offset index of the
+// records read, and older runs recalled from Kafka in a small cache. It is what the stream server
+// serves (StreamHead and StreamHistory), so viewers of a relay get what viewers of the desk get.
+import { encodeBatch, encodeFrame, type DataFrame } from '../../../shared/stream';
+import type { CommittedBatch, JournalRow, StreamFeed, StreamHead, StreamHistory } from '../../transport';
+
+/** How much a relay keeps in memory (config `relay.*`). */
+export interface RelayWindowLimits {
+  /** Recent messages kept for resumes and replays (relay.windowMessages). */
+  readonly maxMessages: number;
+  /** And at most these bytes of them (relay.windowBytes). */
+  readonly maxBytes: number;
+  /** Messages read back from Kafka per recall (relay.recallMessages). */
+  readonly recallMessages: number;
+  /** Recalled messages kept at once, in runs, the least recently used dropped first (relay.recallCacheMessages). */
+  readonly recallCacheMessages: number;
+}
+
+export const DEFAULT_RELAY_WINDOW: RelayWindowLimits = { maxMessages: 100_000, maxBytes: 64 * 1024 * 1024, recallMessages: 10_000, recallCacheMessages: 50_000 };
+
+/** Reads messages from..upTo of an epoch back from Kafka, starting at the record at `offset`; contiguous from `from`, maybe fewer. */
+export type Recaller = (offset: bigint, epoch: string, from: number, upTo: number) => Promise<DataFrame[]>;
+
+interface Entry {
+  readonly frame: DataFrame;
+  /** Its bytes on the wire, made when first read. */
+  bytes: Uint8Array | undefined;
+  readonly size: number;
+}
+
+interface Run {
+  readonly first: number;
+  readonly entries: Entry[];
+}
+
+export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
+  private headSeq: number;
+  /** The window: entries[start..] hold seqs firstSeq, firstSeq + 1, … */
+  private entries: Entry[] = [];
+  private start = 0;
+  private firstSeq: number;
+  private bytes = 0;
+  private readonly latest = new Map<string, unknown>();
+  private readonly listeners = new Set<(batch: CommittedBatch) => void>();
+  /** Records read, in offset order: the first seq of each and its offset (16 bytes a record). */
+  private indexFirst = new Float64Array(1_024);
+  private indexOffset = new Float64Array(1_024);
+  private indexed = 0;
+  /** Recalled runs, the most recently used last. */
+  private runs: Run[] = [];
+  private readonly recalls = new Map<number, Promise<void>>();
+
+  constructor(
+    readonly epoch: string,
+    /** The seq before the first this relay reads of the epoch (0 when it reads it from its start). */
+    before: number,
+    private readonly limits: RelayWindowLimits,
+    private readonly recaller: Recaller,
+  ) {
+    this.headSeq = before;
+    this.firstSeq = before + 1;
+  }
+
+  get head(): number {
+    return this.headSeq;
+  }
+
+  /** The feed is its own head and history (what the stream server takes as a source). */
+  get publisher(): StreamHead {
+    return this;
+  }
+
+  get journal(): StreamHistory {
+    return this;
+  }
+
+  get oldest(): number {
+    return this.firstSeq;
+  }
+
+  /** Messages and bytes in the window. */
+  get window(): { readonly messages: number; readonly bytes: number } {
+    return { messages: this.entries.length - this.start, bytes: this.bytes };
+  }
+
+  /** The latest data of a topic (the relay's control topics). */
+  latestOf(topic: string): unknown {
+    return this.latest.get(topic);
+  }
+
+  onCommitted(listener: (batch: CommittedBatch) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(filter?: (topic: string) => boolean): { seq: number; state: Record<string, unknown> } {
+    const state: Record<string, unknown> = {};
+    for (const [topic, data] of this.latest) if (!filter || filter(topic)) state[topic] = data;
+    return { seq: this.headSeq, state };
+  }
+
+  /**
+   * A record's new frames (each after the head, in order) at `offset`; `value` is the record's own bytes
+   * when all its frames are new (forwarded as they are), else the frames are encoded again.
+   */
+  append(frames: readonly DataFrame[], offset: bigint, value: Uint8Array | undefined): void {
+    const first = frames[0];
+    if (!first) return;
+    if (first.seq !== this.headSeq + 1) {
+      // A hole in the topic (retention, or a record lost upstream): the window restarts after it.
+      this.entries = [];
+      this.start = 0;
+      this.bytes = 0;
+      this.firstSeq = first.seq;
+    }
+    this.index(first.seq, offset);
+    const size = Math.ceil((value?.length ?? 64 * frames.length) / frames.length);
+    for (const f of frames) {
+      this.entries.push({ frame: f, bytes: undefined, size });
+      this.bytes += size;
+      this.latest.set(f.topic, f.data);
+    }
+    this.headSeq = (frames[frames.length - 1] as DataFrame).seq;
+    this.trim();
+    const batch: CommittedBatch = { frames, message: value ?? encodeBatch(frames.map((f) => encodeFrame(f))) };
+    for (const l of this.listeners) l(batch);
+  }
+
+  read(from: number, to: number, limit: number): JournalRow[] {
+    const rows: JournalRow[] = [];
+    if (from >= this.firstSeq) {
+      for (let i = this.start + (from - this.firstSeq); i < this.entries.length && rows.length < limit; i++) {
+        const e = this.entries[i] as Entry;
+        if (e.frame.seq > to) break;
+        rows.push(row(e));
+      }
+      return rows;
+    }
+    const run = this.runs.find((r) => r.first <= from && from < r.first + r.entries.length);
+    if (!run) return rows;
+    // Most recently used last: a run being read is kept over the others.
+    this.runs = [...this.runs.filter((r) => r !== run), run];
+    for (let i = from - run.first; i < run.entries.length && rows.length < limit; i++) {
+      const e = run.entries[i] as Entry;
+      if (e.frame.seq > to) break;
+      rows.push(row(e));
+    }
+    return rows;
+  }
+
+  /** Reads older messages from `from` on back from Kafka (up to recallMessages, or the window); one read per record at a time. */
+  recall(from: number): Promise<void> {
+    if (from >= this.firstSeq || from > this.headSeq || this.runs.some((r) => r.first <= from && from < r.first + r.entries.length)) return Promise.resolve();
+    const at = this.recordOf(from);
+    if (at === undefined) return Promise.resolve(); // before anything this relay read: gone
+    const offset = this.indexOffset[at] as number;
+    let pending = this.recalls.get(offset);
+    if (!pending) {
+      const upTo = Math.min(this.firstSeq - 1, from + this.limits.recallMessages - 1);
+      pending = this.recaller(BigInt(offset), this.epoch, from, upTo)
+        .then((frames) => this.keep(from, frames))
+        .finally(() => this.recalls.delete(offset));
+      this.recalls.set(offset, pending);
+    }
+    return pending;
+  }
+
+  private index(first: number, offset: bigint): void {
+    if (this.indexed === this.indexFirst.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.indexFirst = grow(this.indexFirst);
+      this.indexOffset = grow(this.indexOffset);
+    }
+    this.indexFirst[this.indexed] = first;
+    this.indexOffset[this.indexed] = Number(offset);
+    this.indexed++;
+  }
+
+  /** The index of the last record whose first seq is at or before `seq`. */
+  private recordOf(seq: number): number | undefined {
+    let lo = 0;
+    let hi = this.indexed - 1;
+    let found: number | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.indexFirst[mid] as number) <= seq) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  private keep(from: number, frames: readonly DataFrame[]): void {
+    const entries: Entry[] = [];
+    for (const f of frames) {
+      if (f.seq !== from + entries.length) break;
+      entries.push({ frame: f, bytes: undefined, size: 0 });
+    }
+    if (entries.length === 0) return;
+    this.runs.push({ first: from, entries });
+    let kept = this.runs.reduce((n, r) => n + r.entries.length, 0);
+    while (kept > this.limits.recallCacheMessages && this.runs.length > 1) kept -= (this.runs.shift() as Run).entries.length;
+  }
+
+  private trim(): void {
+    while (this.entries.length - this.start > this.limits.maxMessages || (this.bytes > this.limits.maxBytes && this.entries.length - this.start > 1)) {
+      const e = this.entries[this.start++] as Entry;
+      this.bytes -= e.size;
+      this.firstSeq = e.frame.seq + 1;
+    }
+    if (this.start > 4_096 && this.start > this.entries.length / 2) {
+      this.entries = this.entries.slice(this.start);
+      this.start = 0;
+    }
+  }
+}
+
+function row(e: Entry): JournalRow {
+  e.bytes ??= encodeFrame(e.frame);
+  return { seq: e.frame.seq, ts: e.frame.ts, topic: e.frame.topic, frame: e.bytes };
+}

@@ -1,0 +1,153 @@
+// A relay: the share server (TLS 1.3, viewer tokens, scopes, limits, the viewer page) fed from the
+// stream's Kafka topic instead of a desk. Tokens are verified with the desk's public key alone, every
+// share.revocations message is applied, and no viewer is admitted before the relay has read the topic
+// to its head (until then it does not know every revocation). /health, /ready and /metrics on loopback.
+import { Gauge, type Registry } from 'prom-client';
+import type { Clock } from '../../clock';
+import { systemClock } from '../../clock';
+import { createMetricsRegistry, type Logger } from '../../ops';
+import type { KafkaSettings } from '../../transport';
+import { loadShareCertificate } from '../certificate';
+import { RelayAuthority, REVOCATIONS_TOPIC } from '../relay-authority';
+import { startRelayOps, type RelayOps } from '../relay-ops';
+import { ShareServer, type ShareLimits } from '../server';
+import type { EpochFeed, RelayWindowLimits } from './feed';
+import { RelayStream, type RelayStatus } from './stream';
+
+export interface RelayOptions {
+  /** How to reach Kafka (brokers, TLS, SASL/SCRAM), as the desk's kafka block. */
+  readonly kafka: KafkaSettings;
+  /** The stream's topic (the desk writes `<kafka.topic>.<mode>`). */
+  readonly topic: string;
+  /** Viewers' address and port (0 picks a free one). */
+  readonly host: string;
+  readonly port: number;
+  /** The desk's viewer-token public key (`dualdesk token public-key`), SPKI PEM. */
+  readonly publicKeyPem: string;
+  /** Holds the self-signed certificate when no certFile/keyFile are given. */
+  readonly dataDir: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** The ops port (/health, /ready, /metrics); 0 picks a free one. */
+  readonly opsPort: number;
+  /** Its address (default 127.0.0.1; a private interface when the balancer is on another host). */
+  readonly opsHost?: string;
+  readonly limits?: Partial<ShareLimits>;
+  readonly window?: Partial<RelayWindowLimits>;
+  /** Records behind the topic's head at most to be ready (default 1,000). */
+  readonly maxLagRecords?: number;
+  /** The built web UI (out/renderer), the viewer page at `/`. */
+  readonly uiDir?: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly metrics?: Registry;
+  readonly version?: string;
+}
+
+export interface Relay {
+  /** The viewer page's base URL (no token). */
+  readonly url: string;
+  /** The TLS certificate's SHA-256, AA:BB:… */
+  readonly fingerprint: string;
+  /** The ops port's base URL (http://127.0.0.1:port). */
+  readonly opsUrl: string;
+  status(): RelayStatus;
+  stop(): Promise<void>;
+}
+
+export async function startRelay(o: RelayOptions): Promise<Relay> {
+  const clock = o.clock ?? systemClock;
+  const { logger } = o;
+  const metrics = o.metrics ?? createMetricsRegistry({ version: o.version ?? 'unknown' });
+  // A bad key or certificate is a start failure, before anything listens.
+  const authority = new RelayAuthority({ publicKeyPem: o.publicKeyPem, clock, logger });
+  const certificate = await loadShareCertificate({ dataDir: o.dataDir, ...(o.certFile !== undefined ? { certFile: o.certFile } : {}), ...(o.keyFile !== undefined ? { keyFile: o.keyFile } : {}) });
+  const share = new ShareServer({
+    host: o.host,
+    port: o.port,
+    certificate,
+    authority,
+    logger,
+    metrics,
+    clock,
+    metricPrefix: 'dualdesk_relay',
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.uiDir !== undefined ? { uiDir: o.uiDir } : {}),
+  });
+  let unsubscribe: (() => void) | undefined;
+  const onFeed = (feed: EpochFeed): void => {
+    unsubscribe?.();
+    // The previous list stands until the new epoch's first (the desk publishes its list at every stream start).
+    unsubscribe = feed.onCommitted((batch) => {
+      for (const f of batch.frames) if (f.topic === REVOCATIONS_TOPIC) authority.apply(f.data);
+    });
+    share.setSource(feed);
+  };
+  const stream = new RelayStream({
+    settings: o.kafka,
+    topic: o.topic,
+    logger,
+    onFeed,
+    ...(o.window ? { window: o.window } : {}),
+    ...(o.maxLagRecords !== undefined ? { maxLagRecords: o.maxLagRecords } : {}),
+  });
+  relayMetrics(metrics, () => stream.status());
+  let ops: RelayOps | undefined;
+  try {
+    await share.start();
+    ops = await startRelayOps({ ...(o.opsHost !== undefined ? { host: o.opsHost } : {}), port: o.opsPort, metrics, logger, readiness: () => readiness(stream.status()) });
+    await stream.start();
+  } catch (err) {
+    await Promise.allSettled([share.stop(), ops?.close(), stream.stop()]);
+    throw err;
+  }
+  void stream.caughtUp().then(() => {
+    authority.setCurrent(true);
+    logger.info({ status: stream.status() }, 'relay caught up: admitting viewers');
+  });
+  return {
+    url: share.url(),
+    fingerprint: certificate.fingerprint,
+    opsUrl: ops.url,
+    status: () => stream.status(),
+    stop: async (): Promise<void> => {
+      authority.setCurrent(false);
+      unsubscribe?.();
+      await share.stop();
+      await Promise.allSettled([ops?.close(), stream.stop()]);
+    },
+  };
+}
+
+/** Ready: Kafka reachable, and caught up with the topic's head. */
+function readiness(s: RelayStatus): { checks: Record<string, { ok: boolean; detail: string }> } {
+  return {
+    checks: {
+      kafka: { ok: s.kafka.reachable, detail: s.kafka.detail },
+      // A relay with no stream yet has nothing to serve: a balancer should not send viewers to it.
+      'caught-up': {
+        ok: s.caughtUp && s.epoch !== undefined,
+        detail: `${s.lag === undefined ? 'lag unknown' : `${s.lag} record(s) behind the topic's head`}; epoch ${s.epoch ?? 'none yet'}, head ${s.head}, oldest ${s.oldest}`,
+      },
+    },
+  };
+}
+
+/** The relay's own gauges, read from its status at each scrape. */
+function relayMetrics(registry: Registry, status: () => RelayStatus): void {
+  const gauge = (name: string, help: string, value: (s: RelayStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(status()));
+      },
+    });
+  gauge('dualdesk_relay_lag_records', "Records between the relay's next read and the topic's head.", (s) => s.lag ?? -1);
+  gauge('dualdesk_relay_caught_up', 'Whether the relay is caught up with the topic (1) or not (0).', (s) => (s.caughtUp ? 1 : 0));
+  gauge('dualdesk_relay_kafka_up', 'Whether Kafka answered the last poll (1) or not (0).', (s) => (s.kafka.reachable ? 1 : 0));
+  gauge('dualdesk_relay_head', "The last seq of the stream's current epoch the relay has read.", (s) => s.head);
+  gauge('dualdesk_relay_window_messages', 'Messages in the relay’s in-memory window.', (s) => s.window.messages);
+  gauge('dualdesk_relay_window_bytes', 'Bytes of the messages in the relay’s in-memory window.', (s) => s.window.bytes);
+}

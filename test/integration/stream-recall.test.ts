@@ -1,0 +1,124 @@
+// The stream server's recall hook: a source whose history reaches further back than `oldest` (a relay
+// reading Kafka) is asked for it, and the connection waits for it, sending nothing, before going on.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import WebSocket from 'ws';
+import { decodeFrames, encodeFrame, STREAM_PROTOCOL, type ServerFrame } from '../../src/shared/stream';
+import { systemClock } from '../../src/main/clock';
+import { createLogger, createMetricsRegistry } from '../../src/main/ops';
+import { StreamServer, type StreamFeed, type StreamHistory, type StreamSource } from '../../src/main/transport';
+import { startStreamDesk } from '../support/stream';
+import { until } from '../support/wait';
+
+/** The desk's stream with its history cut at `start`: a recall brings it back from `from` (or not, as the test says). */
+function windowed(source: StreamSource, start: number) {
+  let cut = start;
+  const asked: number[] = [];
+  let answer: ((bring: boolean) => void) | undefined;
+  const journal: StreamHistory = {
+    get oldest() {
+      return Math.max(source.journal.oldest, cut);
+    },
+    read: (from, to, limit) => source.journal.read(Math.max(from, cut), to, limit),
+    recall: (from) => {
+      asked.push(from);
+      return new Promise<void>((resolve) => {
+        answer = (bring) => {
+          if (bring) cut = Math.min(cut, from);
+          resolve();
+        };
+      });
+    },
+  };
+  const feed: StreamFeed = { publisher: source.publisher, journal };
+  return { feed, asked, settle: (bring: boolean) => answer?.(bring) };
+}
+
+async function serveFeed(feed: StreamFeed): Promise<string> {
+  const server = new StreamServer({ logger: createLogger({ level: 'silent' }), metrics: createMetricsRegistry({ version: 'test' }), clock: systemClock, authorize: () => ({ who: 'test' }) });
+  server.setSource(feed);
+  const http = createServer();
+  http.on('upgrade', (req, socket, head) => server.handleUpgrade(req, socket, head, 'token'));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  onTestFinished(async () => {
+    await server.close();
+    await new Promise((resolve) => http.close(resolve));
+  });
+  return `ws://127.0.0.1:${(http.address() as AddressInfo).port}/stream`;
+}
+
+async function client(url: string, first: object[]) {
+  const frames: ServerFrame[] = [];
+  const ws = new WebSocket(url, [STREAM_PROTOCOL]);
+  onTestFinished(() => ws.terminate());
+  ws.on('message', (data: Buffer) => frames.push(...(decodeFrames(data) as ServerFrame[])));
+  await new Promise((resolve) => ws.once('open', resolve));
+  for (const f of first) ws.send(encodeFrame(f));
+  return { ws, frames };
+}
+
+const dataSeqs = (frames: readonly ServerFrame[]) => frames.flatMap((f) => (f.op === 'data' ? [f.seq] : []));
+
+describe('the stream server recalls older history from a source that can', () => {
+  it('a resume older than the history waits for the recall, sending nothing, then resumes with no gap', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    for (let i = 0; i < 100; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const head = publisher.head;
+    const w = windowed(s.desk.stream!, head - 20);
+    const url = await serveFeed(w.feed);
+    const from = head - 60;
+    const resuming = await client(url, [{ op: 'hello', resume: { epoch: publisher.epoch, seq: from } }]);
+    await until(() => w.asked.length === 1, 'the recall');
+    expect(w.asked).toEqual([from + 1]);
+    // A live subscriber sees new messages and heartbeats go by; the resuming one is sent nothing meanwhile.
+    const live = await client(url, [{ op: 'hello' }]);
+    publisher.publish('t', 'while recalling');
+    await until(() => live.frames.some((f) => f.op === 'data') && live.frames.filter((f) => f.op === 'hb').length >= 2, 'the live subscriber served');
+    expect(resuming.frames).toEqual([]);
+    w.settle(true);
+    await until(() => dataSeqs(resuming.frames).at(-1) === publisher.head, 'the resume');
+    expect(resuming.frames[0]).toMatchObject({ op: 'welcome', resumed: true, epoch: publisher.epoch });
+    expect(dataSeqs(resuming.frames)).toEqual(Array.from({ length: publisher.head - from }, (_, i) => from + 1 + i));
+  });
+
+  it('a recall that does not bring the position back ends in a reset and a snapshot, as without one', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    for (let i = 0; i < 50; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const w = windowed(s.desk.stream!, publisher.head - 10);
+    const url = await serveFeed(w.feed);
+    const resuming = await client(url, [{ op: 'hello', resume: { epoch: publisher.epoch, seq: 5 } }]);
+    await until(() => w.asked.length === 1, 'the recall');
+    w.settle(false);
+    await until(() => resuming.frames.some((f) => f.op === 'snapshot'), 'the snapshot');
+    expect(resuming.frames.map((f) => f.op)).toEqual(['reset', 'welcome', 'snapshot']);
+    expect(resuming.frames[1]).toMatchObject({ resumed: false });
+    expect(w.asked).toEqual([6]);
+  });
+
+  it('a replay older than the history is recalled, then served; a second replay meanwhile is busy', async () => {
+    const s = await startStreamDesk();
+    const publisher = s.desk.stream!.publisher;
+    for (let i = 0; i < 80; i++) publisher.publish('t', i);
+    await publisher.flush();
+    const head = publisher.head;
+    const w = windowed(s.desk.stream!, head - 10);
+    const url = await serveFeed(w.feed);
+    const c = await client(url, [{ op: 'hello' }]);
+    await until(() => c.frames.some((f) => f.op === 'snapshot'), 'the snapshot');
+    c.ws.send(encodeFrame({ op: 'replay', from: head - 40, to: head - 30 }));
+    await until(() => w.asked.length === 1, 'the recall');
+    c.ws.send(encodeFrame({ op: 'replay', from: head - 5, to: head }));
+    await until(() => c.frames.some((f) => f.op === 'error'), 'the busy answer');
+    expect(c.frames.find((f) => f.op === 'error')).toMatchObject({ code: 'replay-busy' });
+    expect(dataSeqs(c.frames)).toEqual([]);
+    w.settle(true);
+    await until(() => dataSeqs(c.frames).length === 11, 'the replay');
+    expect(dataSeqs(c.frames)).toEqual(Array.from({ length: 11 }, (_, i) => head - 40 + i));
+    expect(w.asked).toEqual([head - 40]);
+  });
+});
