@@ -1,8 +1,8 @@
 // A relay's epoch feed on its own: the window's bounds, the seq → offset index a recall seeks by, and
 // the recalled runs' cache. Recalls here read from an array standing for the topic (relay-stream.test.ts reads Kafka).
 import { describe, expect, it } from 'vitest';
-import type { DataFrame } from '../../src/shared/stream';
-import { DEFAULT_RELAY_WINDOW, EpochFeed } from '../../src/main/share';
+import type { DataFrame } from '../../../src/shared/stream';
+import { DEFAULT_RELAY_WINDOW, EpochFeed } from '../../../src/main/share';
 
 const frame = (seq: number): DataFrame => ({ op: 'data', epoch: 'E', seq, prev: seq - 1, ts: seq, topic: `t.${seq % 2}`, data: seq });
 
