@@ -1,7 +1,7 @@
 // The trader's commands, one contract for the Electron IPC, the local server and tests: each is
 // validated with a schema at the boundary and answers with a typed result or a typed error.
 import { z } from 'zod';
-import { TRADING_MODES, type TradingMode } from './desk';
+import { TRADING_MODES, type TradingMode } from './mode';
 import type { DeskHealth } from './health';
 import type { MarketDataSnapshot } from './market';
 import type { OrderPreview, RiskLimits, RiskStatus } from './risk';

@@ -1,10 +1,7 @@
 import type { CommandArgs, CommandName, CommandResult, CommandValues } from './commands';
+import type { TradingMode } from './mode';
 import type { ConnectStream } from './stream/subscriber';
 
-/** Paper and live never share state: separate databases, endpoints and safeguards. */
-export const TRADING_MODES = ['paper', 'live'] as const;
-
-export type TradingMode = (typeof TRADING_MODES)[number];
 
 /** What the workstation shows about the core it is attached to. */
 export interface DeskInfo {

@@ -1,5 +1,5 @@
 // What the top bar and the transport panel show: each dependency's state in one answer.
-import type { TradingMode } from './desk';
+import type { TradingMode } from './mode';
 import type { VenueStatus } from './venue';
 
 export interface DependencyHealth {

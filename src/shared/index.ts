@@ -1,5 +1,5 @@
-export type { DeskApi, DeskError, DeskInfo, TradingMode } from './desk';
-export { TRADING_MODES } from './desk';
+export type { DeskApi, DeskError, DeskInfo } from './desk';
+export { TRADING_MODES, type TradingMode } from './mode';
 export { Backoff, backoffDelay } from './backoff';
 export type { BackoffOptions } from './backoff';
 export { DESK_IPC_CHANNELS } from './ipc';

@@ -1,7 +1,7 @@
 // Risk as the UI and viewers see it: alerts as a limit is approached or hit, the trading state, the
 // limits the trader edits, why the gate refused an order, and the session's challenge.
 import { z } from 'zod';
-import type { TradingMode } from './desk';
+import type { TradingMode } from './mode';
 import type { SecurityType } from './market';
 import type { TradingState } from './trading';
 

@@ -1,5 +1,5 @@
 // The venue connection as the trader sees it (the IB adapter's status and alerts).
-import type { TradingMode } from './desk';
+import type { TradingMode } from './mode';
 
 /**
  * The connection as the trader sees it. `lost` is the order channel gone (socket closed, IB's 1100):

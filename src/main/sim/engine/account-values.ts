@@ -2,10 +2,9 @@
 // Monetary keys carry currency 'USD'; the non-monetary ones ('AccountCode', 'AccountType', 'Cushion',
 // 'DayTradesRemaining', 'Leverage') carry '' as TWS sends them. EquityWithLoanValue equals NetLiquidation
 // (no options or non-marginable holdings); SettledCash equals cash (no settlement lag is modelled).
-import type { AccountFigures } from './account';
 import { MAINTENANCE_TO_INITIAL, REG_T_BUYING_POWER_MULTIPLE } from './margin';
 import { formatMoney } from './numbers';
-import type { AccountValue } from './types';
+import type { AccountFigures, AccountValue } from './types';
 
 export interface DayFigures {
   readonly realizedToday: number;

@@ -11,7 +11,7 @@ import { accountValues } from './account-values';
 import { tradingDayKey, tradingDayStart } from './calendar';
 import { initialMarginFor } from './margin';
 import { roundCents } from './numbers';
-import type { AccountPnL, AccountPosition, AccountState, AccountValue, PaperAccount, PositionPnL, QuoteSource } from './types';
+import type { AccountFigures, AccountPnL, AccountPosition, AccountState, AccountValue, PaperAccount, PositionPnL, QuoteSource } from './types';
 
 interface Holding {
   readonly instrument: InstrumentSpec;
@@ -36,20 +36,6 @@ export interface Fill {
   readonly price: number;
   readonly commission: number;
   readonly time: number;
-}
-
-/** The account's figures at one moment, in USD. */
-export interface AccountFigures {
-  readonly cash: number;
-  readonly stockValue: number;
-  readonly fxValue: number;
-  /** Mark-to-market of open futures against their trade prices (part of NetLiquidation). */
-  readonly futuresPnL: number;
-  readonly unrealizedPnL: number;
-  /** Absolute market value of stock and FX positions (futures excluded, as at IB). */
-  readonly grossPositionValue: number;
-  readonly initialMargin: number;
-  readonly netLiquidation: number;
 }
 
 /** The account as the engine sees it: the public view plus bookkeeping and pre-trade figures. */

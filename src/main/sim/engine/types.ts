@@ -246,3 +246,17 @@ export interface MatchingEngine {
   /** Everything a restart needs to carry on as the same venue (see EngineState). */
   state(): EngineState;
 }
+
+/** The account's figures at one moment, in USD. */
+export interface AccountFigures {
+  readonly cash: number;
+  readonly stockValue: number;
+  readonly fxValue: number;
+  /** Mark-to-market of open futures against their trade prices (part of NetLiquidation). */
+  readonly futuresPnL: number;
+  readonly unrealizedPnL: number;
+  /** Absolute market value of stock and FX positions (futures excluded, as at IB). */
+  readonly grossPositionValue: number;
+  readonly initialMargin: number;
+  readonly netLiquidation: number;
+}
