@@ -15,30 +15,36 @@ import {
 } from '@stoqey/ib';
 import { parseWallTime, systemClock, type Clock, type TimerHandle } from '../clock';
 import { withCorrelation, type Logger } from '../ops';
-import { Backoff, type Bar, type BarSource, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode } from '../../shared';
+import { Backoff, type Bar, type BarSource, type ConnectionState, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode, type VenueStatus } from '../../shared';
 import { accountMismatch, tradingAccount } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
-import { CONNECTIVITY, fromIbError, ORDER_WARNINGS, VenueError } from './errors';
+import { CONNECTIVITY, fromIbError, ORDER_WARNINGS } from './errors';
 import { Feeds } from './feeds';
 import { setStateGauge, type VenueMetrics } from './metrics';
 import { HistoricalGate, Pacer, PacerClosedError, type Priority } from './pacer';
-import type {
-  BarListener,
-  ConnectionState,
-  HistoricalQuery,
-  QuoteListener,
-  VenueAccountValue,
-  VenueCommission,
-  VenueEvents,
-  VenueExecution,
-  VenueMemory,
-  VenueOrder,
-  VenueOrderChanges,
-  VenueOrderRequest,
-  VenuePosition,
-  VenueSnapshot,
-  VenueStatus,
-} from './types';
+import type { VenueMemory } from './types';
+import {
+  VenueError,
+  type AccountPort,
+  type BarListener,
+  type ContractPort,
+  type HistoricalQuery,
+  type MarketDataPort,
+  type OrderCorrelation,
+  type OrderPort,
+  type PositionPort,
+  type QuoteListener,
+  type VenueAccountValue,
+  type VenueCommission,
+  type VenueEvents,
+  type VenueEventSource,
+  type VenueExecution,
+  type VenueOrder,
+  type VenueOrderChanges,
+  type VenueOrderRequest,
+  type VenuePosition,
+  type VenueSnapshot,
+} from '../venue';
 
 export interface IbAdapterOptions {
   readonly host: string;
@@ -77,9 +83,6 @@ const ORDER_ID_BLOCK = 50;
 const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
 
 type OrderKey = string;
-
-/** The correlation id of the order with this orderRef (DualDesk's id) or IB order id, if it has one. */
-export type OrderCorrelation = (orderRef: string, orderId: number) => string | undefined;
 const orderKey = (clientId: number, orderId: number): OrderKey => `${clientId}:${orderId}`;
 
 interface Pending {
@@ -88,7 +91,7 @@ interface Pending {
   readonly reject: (err: Error) => void;
 }
 
-export class IbAdapter extends EventEmitter<VenueEvents> {
+export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSource, OrderPort, PositionPort, AccountPort, MarketDataPort, ContractPort {
   readonly mode: TradingMode;
   private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
   private readonly clock: Clock;
