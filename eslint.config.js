@@ -2,7 +2,8 @@
 // - src/shared imports no Node, DOM or Electron (DOM and Node globals are also kept out by tsconfig.shared.json);
 // - only src/main/electron (and the preload) may import 'electron';
 // - the renderer imports only src/shared and its own files;
-// - one concern of src/main imports another only through its index.ts.
+// - one concern of src/main imports another only through its index.ts;
+// - the trading core (execution, marketdata, portfolio, risk) imports the venue ports, never ib/.
 import { readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
@@ -29,6 +30,12 @@ const layerZones = [
   { target: './src/preload', from: ['./src/main', './src/renderer'], message: 'The preload bridges src/shared contracts only.' },
   { target: './src/main', from: ['./src/renderer', './src/preload'], message: 'The main process does not import UI code.' },
 ];
+// The trading core depends on the venue ports (src/main/venue), never on one venue's adapter.
+const venueZones = ['execution', 'marketdata', 'portfolio', 'risk', 'venue'].map((c) => ({
+  target: `./src/main/${c}`,
+  from: './src/main/ib',
+  message: 'The trading core depends on the venue ports (src/main/venue), not on the IB adapter.',
+}));
 const concernZones = concerns.map((c) => ({
   target: `./src/main/!(${c})/**/*`,
   from: `./src/main/${c}`,
@@ -56,7 +63,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       eqeqeq: ['error', 'always'],
-      'import-x/no-restricted-paths': ['error', { zones: [...layerZones, ...concernZones] }],
+      'import-x/no-restricted-paths': ['error', { zones: [...layerZones, ...venueZones, ...concernZones] }],
       'import-x/no-duplicates': 'error',
     },
   },
