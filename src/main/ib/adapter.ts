@@ -13,15 +13,16 @@ import {
   type OrderState,
   type CommissionReport,
 } from '@stoqey/ib';
-import { parseWallTime, systemClock, type Clock, type TimerHandle } from '../clock';
+import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { withCorrelation, type Logger } from '../ops';
-import { Backoff, type Bar, type BarSource, type ConnectionState, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode, type VenueStatus } from '../../shared';
+import { Backoff, type Bar, type BarSource, type ConnectionState, type Instrument, type InstrumentSpec, type TradingMode, type VenueStatus } from '../../shared';
 import { accountMismatch, tradingAccount } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
 import { CONNECTIVITY, fromIbError, ORDER_WARNINGS } from './errors';
 import { Feeds } from './feeds';
 import { setStateGauge, type VenueMetrics } from './metrics';
 import { HistoricalGate, Pacer, PacerClosedError, type Priority } from './pacer';
+import * as wire from './wire';
 import type { VenueMemory } from './types';
 import {
   VenueError,
@@ -77,7 +78,6 @@ export interface IbAdapterOptions {
 
 const FIRST_REQUEST_ID = 10_000_000; // far above order ids: IB's errors carry either, in one field
 const STABLE_CONNECTION_MS = 10_000; // a connection that lasted this long resets the backoff
-const TWS_ZONE = 'America/New_York';
 const ORDER_ID_BLOCK = 50;
 /** IB's statuses of an order that can still fill. */
 const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
@@ -431,33 +431,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       this.feeds.onBar(reqId, { time: time * 1000, open, high, low, close, volume, wap, count }),
     );
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) => {
-      const update = this.mergeOrder(orderId, order.clientId ?? this.o.clientId, {
-        permId: order.permId ?? 0,
-        orderRef: order.orderRef ?? this.requests.get(orderId)?.orderRef ?? '',
-        account: order.account ?? '',
-        conId: contract.conId ?? 0,
-        symbol: contract.symbol ?? '',
-        side: sideOf(order.action),
-        quantity: order.totalQuantity ?? 0,
-        type: order.orderType ?? '',
-        ...(order.lmtPrice === undefined ? {} : { limitPrice: order.lmtPrice }),
-        ...(order.auxPrice === undefined ? {} : { stopPrice: order.auxPrice }),
-        tif: order.tif ?? '',
-        status: state.status ?? 'Unknown',
-      });
+      const update = this.mergeOrder(orderId, order.clientId ?? this.o.clientId, wire.orderFields(contract, order, state, this.requests.get(orderId)?.orderRef));
       this.deliver(EventName.openOrder, [update]);
       this.inOrderScope(update.orderRef, orderId, () => this.emit('order', update));
     });
     ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
-      const update = this.mergeOrder(orderId, clientId ?? this.o.clientId, {
-        status,
-        filled: filled ?? 0,
-        remaining: remaining ?? 0,
-        avgFillPrice: avgFillPrice ?? 0,
-        lastFillPrice: lastFillPrice ?? 0,
-        ...(permId === undefined ? {} : { permId }),
-        whyHeld: whyHeld ?? '',
-      });
+      const update = this.mergeOrder(orderId, clientId ?? this.o.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
       this.deliver(EventName.orderStatus, [update]);
       this.inOrderScope(update.orderRef, orderId, () => {
         this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
@@ -465,36 +444,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       });
     });
     ib.on(EventName.openOrderEnd, () => this.deliver(EventName.openOrderEnd, []));
-    ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) => {
-      this.deliver(EventName.completedOrder, [
-        {
-          orderId: order.orderId ?? 0,
-          permId: order.permId ?? 0,
-          clientId: order.clientId ?? 0,
-          orderRef: order.orderRef ?? '',
-          account: order.account ?? '',
-          conId: contract.conId ?? 0,
-          symbol: contract.symbol ?? '',
-          side: sideOf(order.action),
-          quantity: order.totalQuantity ?? 0,
-          type: order.orderType ?? '',
-          ...(order.lmtPrice === undefined ? {} : { limitPrice: order.lmtPrice }),
-          ...(order.auxPrice === undefined ? {} : { stopPrice: order.auxPrice }),
-          tif: order.tif ?? '',
-          status: state.status ?? 'Unknown',
-          filled: order.filledQuantity ?? 0,
-          remaining: Math.max(0, (order.totalQuantity ?? 0) - (order.filledQuantity ?? 0)),
-          avgFillPrice: 0,
-          lastFillPrice: 0,
-          whyHeld: '',
-          ...(state.completedTime === undefined ? {} : { completedTime: state.completedTime }),
-          ...(state.completedStatus === undefined ? {} : { completedStatus: state.completedStatus }),
-        } satisfies VenueOrder,
-      ]);
-    });
+    ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) =>
+      this.deliver(EventName.completedOrder, [wire.completedOrder(contract, order, state)]),
+    );
     ib.on(EventName.completedOrdersEnd, () => this.deliver(EventName.completedOrdersEnd, []));
     ib.on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) => {
-      const e = this.toExecution(contract, execution);
+      const e = wire.execution(contract, execution, (orderId) => this.requests.get(orderId)?.orderRef ?? '', () => this.clock.now());
       if (reqId !== -1) {
         this.deliver(EventName.execDetails, [reqId, e]);
         return;
@@ -503,12 +458,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     });
     ib.on(EventName.execDetailsEnd, (reqId: number) => this.deliver(EventName.execDetailsEnd, [reqId]));
     ib.on(EventName.commissionReport, (report: CommissionReport) => {
-      const c: VenueCommission = {
-        execId: report.execId ?? '',
-        commission: report.commission ?? 0,
-        currency: report.currency ?? 'USD',
-        ...(report.realizedPNL === undefined ? {} : { realizedPnL: report.realizedPNL }),
-      };
+      const c = wire.commission(report);
       this.deliver(EventName.commissionReport, [c]);
       if (!this.commissionsSeen.has(c.execId)) {
         this.commissionsSeen.add(c.execId);
@@ -516,7 +466,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       }
     });
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => {
-      const p: VenuePosition = { account, conId: contract.conId ?? 0, symbol: contract.symbol ?? '', secType: contract.secType ?? '', quantity: pos ?? 0, averageCost: avgCost ?? 0 };
+      const p = wire.position(account, contract, pos, avgCost);
       this.deliver(EventName.position, [p]);
       // Another managed account's position is not DualDesk's (nor is any while the choice is ambiguous).
       const traded = this.account;
@@ -764,7 +714,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
    * identical small-bar requests within 15 s share one answer, as IB would refuse the second.
    */
   historicalBars(instrument: Instrument, q: HistoricalQuery): Promise<Bar[]> {
-    const end = q.end === undefined ? '' : formatUtc(q.end);
+    const end = q.end === undefined ? '' : wire.formatUtc(q.end);
     const barSeconds = barSizeSeconds(q.barSize);
     const details = [end, q.duration, q.barSize, q.rthOnly ? 1 : 0].join('|');
     const cacheKey = `${instrument.conId}|${q.source}|${details}`;
@@ -790,9 +740,8 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
         'historical',
         (ib) => ib.reqHistoricalData(reqId, instrumentContract(instrument), end, q.duration, q.barSize as never, q.source, q.rthOnly ? 1 : 0, 2, false),
         (_n, args) => {
-          const [date, open, high, low, close, volume, count, wap] = args as [string, number, number, number, number, number, number, number];
-          const time = /^\d{9,}$/.test(date) ? Number(date) * 1000 : parseWallTime(date, instrument.timeZoneId);
-          if (time !== undefined) bars.push({ time, open, high, low, close, volume: volume ?? 0, wap: wap ?? 0, count: count ?? 0 });
+          const bar = wire.historicalBar(instrument, args as Parameters<typeof wire.historicalBar>[1]);
+          if (bar) bars.push(bar);
           return 'more';
         },
       );
@@ -842,7 +791,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const orderId = this.allocateOrderId();
     this.requests.set(orderId, req);
     try {
-      await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), this.ibOrder(req)));
+      await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), wire.ibOrder(req, this.account)));
     } catch (err) {
       throw err instanceof PacerClosedError ? new VenueError('venue-disconnected', 'The venue disconnected before the order was sent: it was not sent.') : err;
     }
@@ -861,7 +810,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     validateOrder(req);
     const ib = this.ib as IBApi;
     this.requests.set(orderId, req);
-    await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), this.ibOrder(req)));
+    await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), wire.ibOrder(req, this.account)));
   }
 
   /** Cancels go out whenever the order channel is up, even when new orders are refused: reducing risk is always allowed. */
@@ -896,21 +845,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     await Promise.all(mine.map((o) => this.cancelOrder(o.orderId)));
   }
 
-  private ibOrder(req: VenueOrderRequest): Order {
-    return {
-      action: req.side as Order['action'],
-      totalQuantity: req.quantity,
-      orderType: req.type as Order['orderType'],
-      ...(req.limitPrice === undefined ? {} : { lmtPrice: req.limitPrice }),
-      ...(req.stopPrice === undefined ? {} : { auxPrice: req.stopPrice }),
-      tif: req.tif,
-      outsideRth: req.outsideRth ?? false,
-      orderRef: req.orderRef,
-      ...(this.account === undefined ? {} : { account: this.account }),
-      transmit: true,
-    };
-  }
-
   private mergeOrder(orderId: number, clientId: number, fields: Partial<VenueOrder>): VenueOrder {
     const key = orderKey(clientId, orderId);
     const previous = this.orders.get(key);
@@ -937,27 +871,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     };
     this.orders.set(key, merged);
     return merged;
-  }
-
-  private toExecution(contract: Contract, e: Execution): VenueExecution {
-    const orderId = e.orderId ?? 0;
-    return {
-      execId: e.execId ?? '',
-      orderId,
-      permId: e.permId ?? 0,
-      clientId: e.clientId ?? 0,
-      orderRef: e.orderRef ?? this.requests.get(orderId)?.orderRef ?? '',
-      account: e.acctNumber ?? '',
-      conId: contract.conId ?? 0,
-      symbol: contract.symbol ?? '',
-      side: e.side === 'SLD' ? 'SELL' : 'BUY',
-      shares: e.shares ?? 0,
-      price: e.price ?? 0,
-      cumQty: e.cumQty ?? 0,
-      avgPrice: e.avgPrice ?? 0,
-      time: parseWallTime(e.time ?? '', TWS_ZONE) ?? this.clock.now(),
-      exchange: e.exchange ?? '',
-    };
   }
 
   /**
@@ -1034,7 +947,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const commissions: VenueCommission[] = [];
     const reqId = this.nextRequestId++;
     // A minute of overlap absorbs clock skew; the memory drops what was already seen.
-    const filter = since === undefined ? {} : { time: formatUtc(since - 60_000) };
+    const filter = since === undefined ? {} : { time: wire.formatUtc(since - 60_000) };
     await this.request([EventName.execDetails, EventName.execDetailsEnd, EventName.commissionReport], 'subscription', (ib) => ib.reqExecutions(reqId, filter), (name, args) => {
       if (name === String(EventName.commissionReport)) {
         commissions.push(args[0] as VenueCommission);
@@ -1064,11 +977,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   }
 }
 
-/** IB's action (an enum of the library) in DualDesk's words. */
-function sideOf(action: Order['action']): OrderSide {
-  return String(action) === 'SELL' ? 'SELL' : 'BUY';
-}
-
 function validateOrder(req: VenueOrderRequest): void {
   const fail = (why: string) => {
     throw new VenueError('bad-request', why);
@@ -1077,12 +985,6 @@ function validateOrder(req: VenueOrderRequest): void {
   if ((req.type === 'LMT' || req.type === 'STP LMT') && !(req.limitPrice !== undefined && req.limitPrice > 0)) fail(`A ${req.type} order needs a positive limit price.`);
   if ((req.type === 'STP' || req.type === 'STP LMT') && !(req.stopPrice !== undefined && req.stopPrice > 0)) fail(`A ${req.type} order needs a positive stop price.`);
   if (req.orderRef.trim() === '') fail('An order needs DualDesk’s order reference.');
-}
-
-/** 'yyyyMMdd-HH:mm:ss' in UTC: the form of IB date-times that needs no time zone. */
-function formatUtc(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 19)}`;
 }
 
 const BAR_UNITS: Readonly<Record<string, number>> = { sec: 1, secs: 1, min: 60, mins: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400, week: 604_800, month: 2_592_000 };
