@@ -3,25 +3,18 @@
 // across outages, allocates order ids that never repeat, refuses orders whenever the account or the
 // connection is not what the trading mode expects, and re-reads the venue after every (re)connect.
 import { EventEmitter } from 'node:events';
-import {
-  EventName,
-  IBApi,
-  type Contract,
-  type ContractDetails,
-  type Execution,
-  type Order,
-  type OrderState,
-  type CommissionReport,
-} from '@stoqey/ib';
+import { EventName, type CommissionReport, type Contract, type ContractDetails, type Execution, type IBApi, type Order, type OrderState } from '@stoqey/ib';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
 import { withCorrelation, type Logger } from '../ops';
 import { Backoff, type Bar, type BarSource, type ConnectionState, type Instrument, type InstrumentSpec, type TradingMode, type VenueStatus } from '../../shared';
 import { accountMismatch, tradingAccount } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
+import { Connection } from './connection';
 import { CONNECTIVITY, fromIbError, ORDER_WARNINGS } from './errors';
 import { Feeds } from './feeds';
 import { setStateGauge, type VenueMetrics } from './metrics';
-import { HistoricalGate, Pacer, PacerClosedError, type Priority } from './pacer';
+import { HistoricalGate, Pacer, PacerClosedError } from './pacer';
+import { Requests } from './requests';
 import * as wire from './wire';
 import type { VenueMemory } from './types';
 import {
@@ -76,8 +69,6 @@ export interface IbAdapterOptions {
   readonly reconnect?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
-const FIRST_REQUEST_ID = 10_000_000; // far above order ids: IB's errors carry either, in one field
-const STABLE_CONNECTION_MS = 10_000; // a connection that lasted this long resets the backoff
 const ORDER_ID_BLOCK = 50;
 /** IB's statuses of an order that can still fill. */
 const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
@@ -85,58 +76,32 @@ const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitt
 type OrderKey = string;
 const orderKey = (clientId: number, orderId: number): OrderKey => `${clientId}:${orderId}`;
 
-interface Pending {
-  readonly onEvent: (name: string, args: readonly unknown[]) => 'done' | 'more' | 'ignore';
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
-
 export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSource, OrderPort, PositionPort, AccountPort, MarketDataPort, ContractPort {
   readonly mode: TradingMode;
   private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly backoff: Backoff;
   private readonly pacer: Pacer;
   private readonly gate: HistoricalGate;
   private readonly feeds: Feeds;
+  private readonly requests: Requests;
 
-  private running = false;
-  private ib: IBApi | undefined;
-  private generation = 0;
-  private ready = false;
-  private everConnected = false;
-  private connectedAt = 0;
-  private orderChannelLost = false;
-  private readonly brokenFarms = new Set<string>();
-  private accounts: string[] = [];
+  private readonly connection: Connection;
   private synced = false;
   private armed = false;
   private stateSince: number;
   private lastState: ConnectionState = 'disconnected';
-  private nextAttemptAt: number | undefined;
-  /** Failed attempts since the last successful connection (the backoff itself resets only after a stable one). */
-  private failures = 0;
-  private lastError: string | undefined;
-  private sleepTimer: TimerHandle | undefined;
-  private wake: (() => void) | undefined;
-  private connectionClosed: (() => void) | undefined;
-  private keepAliveTimer: TimerHandle | undefined;
-  private lastReceivedAt = 0;
-  private probeSentAt: number | undefined;
   private watchdogTimer: TimerHandle | undefined;
 
-  private nextRequestId = FIRST_REQUEST_ID;
   private venueNextOrderId = 0;
   private nextLocalOrderId: number | undefined;
   private reservedOrderIds = 0;
-  private readonly pending = new Map<number | string, Pending>();
   private readonly instruments = new Map<string, Promise<Instrument>>();
   private readonly recentHistory = new Map<string, { at: number; bars: Promise<Bar[]> }>();
   private readonly orders = new Map<OrderKey, VenueOrder>();
   /** Orders of this client whose cancel went out on this connection. */
   private readonly cancelsSent = new Set<number>();
-  private readonly requests = new Map<number, VenueOrderRequest>();
+  private readonly placed = new Map<number, VenueOrderRequest>();
   private readonly commissionsSeen = new Set<string>();
   private resyncing: Promise<VenueSnapshot> | undefined;
   private correlation: OrderCorrelation | undefined;
@@ -166,25 +131,49 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     };
     this.log = options.logger.child({ component: 'venue', mode: options.mode });
     this.stateSince = this.clock.now();
-    this.backoff = new Backoff(options.random ?? Math.random, options.reconnect ?? {});
     this.pacer = new Pacer(this.clock, this.o.messagesPerSecond, (p) => {
       this.o.metrics.messagesSent.inc({ priority: p });
       this.o.metrics.pacerQueue.set(this.pacer.depth);
     });
     this.gate = new HistoricalGate(this.clock);
+    this.connection = new Connection(
+      {
+        ...this.o,
+        logger: this.log,
+        pacer: this.pacer,
+        backoff: new Backoff(options.random ?? Math.random, options.reconnect ?? {}),
+      },
+      {
+        listen: (ib) => this.listen(ib),
+        nextValidId: (id) => (this.venueNextOrderId = Math.max(this.venueNextOrderId, id)),
+        error: (code, reqId, text) => this.onIbError(code, reqId, text),
+        connected: () => void this.onConnected(),
+        dropped: (reason) => this.onDropped(reason),
+        channelLost: () => (this.synced = false),
+        channelRestored: (code) => {
+          // 1101: IB dropped every market data subscription; 1102: they are intact.
+          if (code === CONNECTIVITY.RESTORED_DATA_LOST) this.feeds.restoreAll();
+          this.publishStatus();
+          void this.runResync(`connectivity restored (${code})`);
+        },
+        alert: (alert) => this.emit('alert', alert),
+        changed: () => this.publishStatus(),
+      },
+    );
+    this.requests = new Requests({ clock: this.clock, pacer: this.pacer, logger: this.log, timeoutMs: this.o.requestTimeoutMs, connection: this.connection });
     this.feeds = new Feeds({
       clock: this.clock,
       logger: this.log,
       lines: this.o.marketDataLines,
       quoteStaleMs: this.o.quoteStaleMs,
       barStaleMs: this.o.missedBars * 5_000 + 2_000,
-      nextReqId: () => this.nextRequestId++,
-      connected: () => this.canSend(),
-      dataExpected: () => this.brokenFarms.size === 0,
-      subscribeQuotes: (reqId, i) => this.fireAndForget('subscription', (ib) => ib.reqMktData(reqId, instrumentContract(i), '', false, false)),
-      cancelQuotes: (reqId) => this.fireAndForget('subscription', (ib) => ib.cancelMktData(reqId)),
-      subscribeBars: (reqId, i, source) => this.fireAndForget('subscription', (ib) => ib.reqRealTimeBars(reqId, instrumentContract(i), 5, source, false)),
-      cancelBars: (reqId) => this.fireAndForget('subscription', (ib) => ib.cancelRealTimeBars(reqId)),
+      nextReqId: () => this.requests.nextRequestId(),
+      connected: () => this.requests.canSend(),
+      dataExpected: () => this.connection.dataExpected,
+      subscribeQuotes: (reqId, i) => this.requests.fireAndForget('subscription', (ib) => ib.reqMktData(reqId, instrumentContract(i), '', false, false)),
+      cancelQuotes: (reqId) => this.requests.fireAndForget('subscription', (ib) => ib.cancelMktData(reqId)),
+      subscribeBars: (reqId, i, source) => this.requests.fireAndForget('subscription', (ib) => ib.reqRealTimeBars(reqId, instrumentContract(i), 5, source, false)),
+      cancelBars: (reqId) => this.requests.fireAndForget('subscription', (ib) => ib.cancelRealTimeBars(reqId)),
       alert: (alert) => {
         if (alert.kind === 'stale-feed') this.o.metrics.staleFeeds.inc({ feed: alert.feed });
         this.emit('alert', alert);
@@ -196,10 +185,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   // --- status ---------------------------------------------------------------------------------
 
   get state(): ConnectionState {
-    if (!this.running) return 'disconnected';
-    if (!this.ready) return this.everConnected ? 'lost' : 'connecting';
-    if (this.orderChannelLost) return 'lost';
-    return this.brokenFarms.size > 0 ? 'degraded-data' : 'connected';
+    return this.connection.state;
   }
 
   status(): VenueStatus {
@@ -211,20 +197,20 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       host: this.o.host,
       port: this.o.port,
       clientId: this.o.clientId,
-      accounts: [...this.accounts],
+      accounts: [...this.connection.accounts],
       ...(this.account === undefined ? {} : { account: this.account }),
       synced: this.synced,
       armed: this.armed,
       trading: block ? { allowed: false, reason: block.message } : { allowed: true },
-      attempts: this.failures,
-      ...(this.nextAttemptAt === undefined ? {} : { nextAttemptAt: this.nextAttemptAt }),
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      attempts: this.connection.failures,
+      ...(this.connection.nextAttemptAt === undefined ? {} : { nextAttemptAt: this.connection.nextAttemptAt }),
+      ...(this.connection.lastError === undefined ? {} : { lastError: this.connection.lastError }),
     };
   }
 
   /** The account orders go to and account updates come from; undefined while the choice is ambiguous. */
   private get account(): string | undefined {
-    const chosen = tradingAccount(this.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
     return 'account' in chosen ? chosen.account : undefined;
   }
 
@@ -246,10 +232,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       return new VenueError('venue-disconnected', `Venue disconnected (${state}): orders are refused until TWS/IB Gateway is back.`);
     }
     // Before the sync: while the account is ambiguous the venue is never read, so this is why.
-    const chosen = tradingAccount(this.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
     if ('problem' in chosen) return new VenueError('account-not-chosen', chosen.problem);
     if (!this.synced) return new VenueError('resync-pending', 'Reading positions and orders from IB after the (re)connect; orders resume when that is done.');
-    const mismatch = accountMismatch(this.mode, this.accounts);
+    const mismatch = accountMismatch(this.mode, this.connection.accounts);
     if (mismatch) return new VenueError('account-mismatch', mismatch);
     if (this.mode === 'live' && !this.armed) return new VenueError('not-armed', 'LIVE trading is not armed: arm it before sending live orders.');
     return undefined;
@@ -258,10 +244,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   /** Live mode: the explicit step after the trader's confirmation. Refused when the account is not live. */
   arm(): void {
     if (this.mode !== 'live') throw new VenueError('bad-request', 'Arming applies to LIVE mode only.');
-    const mismatch = accountMismatch(this.mode, this.accounts);
+    const mismatch = accountMismatch(this.mode, this.connection.accounts);
     if (mismatch) throw new VenueError('account-mismatch', mismatch);
     this.armed = true;
-    this.log.warn({ accounts: this.accounts }, 'LIVE trading armed');
+    this.log.warn({ accounts: this.connection.accounts }, 'LIVE trading armed');
     this.publishStatus();
   }
 
@@ -273,36 +259,28 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   // --- connection -----------------------------------------------------------------------------
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
+    if (this.connection.running) return;
     this.watchdogTimer = this.clock.setInterval(() => this.feeds.watchdog(), 1_000);
-    this.publishStatus();
-    void this.loop();
+    this.connection.start();
   }
 
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
+    if (!this.connection.running) return;
     this.clock.clearTimer(this.watchdogTimer);
-    this.clock.clearTimer(this.sleepTimer);
-    this.wake?.();
-    const ib = this.ib;
-    this.dropConnection('stopped');
-    ib?.disconnect();
-    this.publishStatus();
+    this.connection.stop();
     await Promise.resolve();
   }
 
   /** Resolves when connected and in sync (or rejects after `timeoutMs`). */
   whenReady(timeoutMs = 30_000): Promise<void> {
-    if (this.synced && this.ready) return Promise.resolve();
+    if (this.synced && this.connection.ready) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.off('status', check);
-        reject(new VenueError('timeout', `venue not ready within ${timeoutMs} ms (${this.state}${this.lastError ? `: ${this.lastError}` : ''})`));
+        reject(new VenueError('timeout', `venue not ready within ${timeoutMs} ms (${this.state}${this.connection.lastError ? `: ${this.connection.lastError}` : ''})`));
       }, timeoutMs);
       const check = () => {
-        if (this.synced && this.ready) {
+        if (this.synced && this.connection.ready) {
           this.clock.clearTimer(timer);
           this.off('status', check);
           resolve();
@@ -312,154 +290,43 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     });
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.connectOnce();
-      } catch (err) {
-        if (!this.running) return;
-        this.lastError = (err as Error).message;
-        this.failures++;
-        this.o.metrics.reconnectAttempts.inc();
-        await this.backoffSleep();
-        continue;
-      }
-      this.o.metrics.connects.inc();
-      this.failures = 0;
-      const closed = new Promise<void>((resolve) => (this.connectionClosed = resolve));
-      void this.onConnected();
-      await closed;
-      if (!this.running) return;
-      if (this.clock.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset();
-      await this.backoffSleep();
-    }
-  }
-
-  private async backoffSleep(): Promise<void> {
-    const delay = this.backoff.next();
-    this.nextAttemptAt = this.clock.now() + delay;
-    this.log.info({ attempt: this.backoff.attempts, delayMs: Math.round(delay), lastError: this.lastError }, 'venue reconnect scheduled');
-    this.publishStatus();
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-      this.sleepTimer = this.clock.setTimeout(resolve, delay);
-    });
-    this.wake = undefined;
-    this.nextAttemptAt = undefined;
-  }
-
-  /** One connection attempt with a fresh IBApi; resolves once the venue sent nextValidId. */
-  private connectOnce(): Promise<void> {
-    const generation = ++this.generation;
-    const ib = new IBApi({ host: this.o.host, port: this.o.port, maxReqPerSec: 1_000 });
-    this.ib = ib;
-    this.accounts = [];
-    this.publishStatus();
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const timer = this.clock.setTimeout(() => fail(new VenueError('connect-failed', `No answer from ${this.o.host}:${this.o.port} within ${this.o.connectTimeoutMs} ms.`)), this.o.connectTimeoutMs);
-      const fail = (err: VenueError) => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimer(timer);
-        if (this.ib === ib) this.ib = undefined;
-        ib.removeAllListeners();
-        ib.on(EventName.error, () => undefined);
-        ib.disconnect();
-        reject(err);
-      };
-      const succeed = () => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimer(timer);
-        resolve();
-      };
-      this.bind(ib, generation, succeed, fail);
-      ib.connect(this.o.clientId);
-    });
-  }
-
-  private bind(ib: IBApi, generation: number, ready: () => void, fail: (err: VenueError) => void): void {
-    const current = () => generation === this.generation && this.ib === ib;
-    ib.on(EventName.received, () => {
-      this.lastReceivedAt = this.clock.now();
-      this.probeSentAt = undefined;
-    });
-    ib.on(EventName.managedAccounts, (list: string) => {
-      if (!current()) return;
-      this.accounts = list.split(',').map((a) => a.trim()).filter((a) => a !== '');
-    });
-    ib.on(EventName.nextValidId, (id: number) => {
-      if (!current()) return;
-      this.venueNextOrderId = Math.max(this.venueNextOrderId, id);
-      if (!this.ready) {
-        this.ready = true;
-        this.connectedAt = this.clock.now();
-        this.lastReceivedAt = this.connectedAt;
-        this.everConnected = true;
-        this.orderChannelLost = false;
-        this.brokenFarms.clear();
-        this.lastError = undefined;
-        ready();
-      }
-    });
-    ib.on(EventName.disconnected, () => {
-      if (!current()) return;
-      if (!this.ready) fail(new VenueError('connect-failed', `TWS/IB Gateway at ${this.o.host}:${this.o.port} closed the connection.`));
-      else this.dropConnection('the connection to TWS/IB Gateway closed');
-    });
-    ib.on(EventName.error, (err: Error, code: number, reqId: number) => {
-      if (!current()) return;
-      if (!this.ready && (code === 502 || code === 326)) {
-        fail(fromIbError(code, err.message));
-        return;
-      }
-      this.onIbError(code, reqId, err.message);
-    });
-    ib.on(EventName.info, (message: string, code: number) => {
-      if (!current()) return;
-      if (code === 326) {
-        fail(fromIbError(code, message));
-        return;
-      }
-      this.onInfo(code, message);
-    });
-    ib.on(EventName.currentTime, () => undefined);
+  /** The answer and data events of a new connection: decoded, then routed to requests, feeds and listeners. */
+  private listen(ib: IBApi): void {
     ib.on(EventName.tickPrice, (reqId: number, tickType: number, price: number) => this.feeds.onTickPrice(reqId, tickType, price));
     ib.on(EventName.tickSize, (reqId: number, tickType?: number, size?: number) => this.feeds.onTickSize(reqId, tickType ?? -1, size));
     ib.on(EventName.realtimeBar, (reqId: number, time: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number) =>
       this.feeds.onBar(reqId, { time: time * 1000, open, high, low, close, volume, wap, count }),
     );
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) => {
-      const update = this.mergeOrder(orderId, order.clientId ?? this.o.clientId, wire.orderFields(contract, order, state, this.requests.get(orderId)?.orderRef));
-      this.deliver(EventName.openOrder, [update]);
+      const update = this.mergeOrder(orderId, order.clientId ?? this.o.clientId, wire.orderFields(contract, order, state, this.placed.get(orderId)?.orderRef));
+      this.requests.deliver(EventName.openOrder, [update]);
       this.inOrderScope(update.orderRef, orderId, () => this.emit('order', update));
     });
     ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
       const update = this.mergeOrder(orderId, clientId ?? this.o.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
-      this.deliver(EventName.orderStatus, [update]);
+      this.requests.deliver(EventName.orderStatus, [update]);
       this.inOrderScope(update.orderRef, orderId, () => {
         this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
         this.emit('order', update);
       });
     });
-    ib.on(EventName.openOrderEnd, () => this.deliver(EventName.openOrderEnd, []));
+    ib.on(EventName.openOrderEnd, () => this.requests.deliver(EventName.openOrderEnd, []));
     ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) =>
-      this.deliver(EventName.completedOrder, [wire.completedOrder(contract, order, state)]),
+      this.requests.deliver(EventName.completedOrder, [wire.completedOrder(contract, order, state)]),
     );
-    ib.on(EventName.completedOrdersEnd, () => this.deliver(EventName.completedOrdersEnd, []));
+    ib.on(EventName.completedOrdersEnd, () => this.requests.deliver(EventName.completedOrdersEnd, []));
     ib.on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) => {
-      const e = wire.execution(contract, execution, (orderId) => this.requests.get(orderId)?.orderRef ?? '', () => this.clock.now());
+      const e = wire.execution(contract, execution, (orderId) => this.placed.get(orderId)?.orderRef ?? '', () => this.clock.now());
       if (reqId !== -1) {
-        this.deliver(EventName.execDetails, [reqId, e]);
+        this.requests.deliver(EventName.execDetails, [reqId, e]);
         return;
       }
       this.emitExecution(e);
     });
-    ib.on(EventName.execDetailsEnd, (reqId: number) => this.deliver(EventName.execDetailsEnd, [reqId]));
+    ib.on(EventName.execDetailsEnd, (reqId: number) => this.requests.deliver(EventName.execDetailsEnd, [reqId]));
     ib.on(EventName.commissionReport, (report: CommissionReport) => {
       const c = wire.commission(report);
-      this.deliver(EventName.commissionReport, [c]);
+      this.requests.deliver(EventName.commissionReport, [c]);
       if (!this.commissionsSeen.has(c.execId)) {
         this.commissionsSeen.add(c.execId);
         this.emit('commission', c);
@@ -467,133 +334,52 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     });
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => {
       const p = wire.position(account, contract, pos, avgCost);
-      this.deliver(EventName.position, [p]);
+      this.requests.deliver(EventName.position, [p]);
       // Another managed account's position is not DualDesk's (nor is any while the choice is ambiguous).
       const traded = this.account;
       if (traded !== undefined && (account === '' || account === traded)) this.emit('position', p);
     });
-    ib.on(EventName.positionEnd, () => this.deliver(EventName.positionEnd, []));
+    ib.on(EventName.positionEnd, () => this.requests.deliver(EventName.positionEnd, []));
     ib.on(EventName.updateAccountValue, (key: string, value: string, currency: string, account: string) => {
       const v: VenueAccountValue = { key, value, currency, account };
-      this.deliver(EventName.updateAccountValue, [v]);
+      this.requests.deliver(EventName.updateAccountValue, [v]);
       this.emit('accountValue', v);
     });
-    ib.on(EventName.accountDownloadEnd, () => this.deliver(EventName.accountDownloadEnd, []));
-    ib.on(EventName.contractDetails, (reqId: number, details: ContractDetails) => this.deliver(reqId, [details]));
-    ib.on(EventName.contractDetailsEnd, (reqId: number) => this.deliver(reqId, [], 'end'));
+    ib.on(EventName.accountDownloadEnd, () => this.requests.deliver(EventName.accountDownloadEnd, []));
+    ib.on(EventName.contractDetails, (reqId: number, details: ContractDetails) => this.requests.deliver(reqId, [details]));
+    ib.on(EventName.contractDetailsEnd, (reqId: number) => this.requests.deliver(reqId, [], 'end'));
     ib.on(EventName.historicalData, (reqId: number, date: string, open: number, high: number, low: number, close: number, volume: number, count: number | undefined, wap: number) =>
-      this.deliver(reqId, [date, open, high, low, close, volume, count, wap], String(date).startsWith('finished') ? 'end' : undefined),
+      this.requests.deliver(reqId, [date, open, high, low, close, volume, count, wap], String(date).startsWith('finished') ? 'end' : undefined),
     );
   }
 
   /** The connection is gone (closed, stopped or found dead): everything tied to it is dropped. */
-  private dropConnection(reason: string): void {
-    const wasReady = this.ready;
-    this.ready = false;
+  private onDropped(reason: string): void {
     this.synced = false;
-    this.ib = undefined;
-    this.generation++;
-    this.clock.clearTimer(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
-    this.probeSentAt = undefined;
-    this.pacer.clear(`venue disconnected: ${reason}`);
     this.gate.clear(new VenueError('venue-disconnected', `The venue disconnected before historical data could be asked for (${reason}).`));
     this.feeds.detachAll();
-    for (const [key, p] of this.pending) {
-      p.reject(new VenueError('venue-disconnected', `The venue disconnected before answering (${reason}).`));
-      this.pending.delete(key);
-    }
+    this.requests.failAll(new VenueError('venue-disconnected', `The venue disconnected before answering (${reason}).`));
     this.recentHistory.clear();
     this.cancelsSent.clear();
-    if (wasReady) {
-      this.lastError = reason;
-      this.log.warn({ reason }, 'venue connection lost');
-    }
-    this.publishStatus();
-    this.connectionClosed?.();
-    this.connectionClosed = undefined;
   }
 
   private async onConnected(): Promise<void> {
-    const mismatch = accountMismatch(this.mode, this.accounts);
-    this.log.info({ accounts: this.accounts, account: this.account, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
-    if (mismatch) this.log.error({ accounts: this.accounts }, mismatch);
-    const chosen = tradingAccount(this.accounts, this.o.account);
-    if ('problem' in chosen) this.log.error({ accounts: this.accounts, chosen: this.o.account }, chosen.problem);
+    const mismatch = accountMismatch(this.mode, this.connection.accounts);
+    this.log.info({ accounts: this.connection.accounts, account: this.account, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
+    if (mismatch) this.log.error({ accounts: this.connection.accounts }, mismatch);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
+    if ('problem' in chosen) this.log.error({ accounts: this.connection.accounts, chosen: this.o.account }, chosen.problem);
     this.publishStatus();
-    this.startKeepAlive();
     this.feeds.restoreAll();
     await this.runResync('connected');
-  }
-
-  private startKeepAlive(): void {
-    const tick = () => {
-      const ib = this.ib;
-      if (!ib || !this.ready) return;
-      const now = this.clock.now();
-      if (this.probeSentAt !== undefined && now - this.probeSentAt > this.o.keepAliveTimeoutMs) {
-        this.log.warn({ silentMs: now - this.lastReceivedAt }, 'venue does not answer; dropping the connection to reconnect');
-        this.dropConnection('the venue stopped answering');
-        ib.removeAllListeners();
-        ib.on(EventName.error, () => undefined);
-        ib.disconnect();
-        return;
-      }
-      if (this.probeSentAt === undefined && now - this.lastReceivedAt > this.o.keepAliveMs) {
-        this.pacer.send('cancel', () => ib.reqCurrentTime()).then(
-          () => (this.probeSentAt ??= this.clock.now()),
-          () => undefined,
-        );
-      }
-    };
-    this.keepAliveTimer = this.clock.setInterval(tick, Math.max(100, Math.min(this.o.keepAliveMs, this.o.keepAliveTimeoutMs) / 4));
-  }
-
-  private onInfo(code: number, message: string): void {
-    if (code === CONNECTIVITY.LOST || code === CONNECTIVITY.TWS_SERVER_LINK_BROKEN) {
-      this.orderChannelLost = true;
-      this.synced = false;
-      this.log.warn({ code, message }, 'IB connectivity lost');
-      this.emit('alert', { kind: 'connectivity', code, message });
-      this.publishStatus();
-      return;
-    }
-    if (code === CONNECTIVITY.RESTORED_DATA_LOST || code === CONNECTIVITY.RESTORED_DATA_KEPT) {
-      this.orderChannelLost = false;
-      this.log.info({ code, message }, 'IB connectivity restored');
-      this.emit('alert', { kind: 'connectivity', code, message });
-      // 1101: IB dropped every market data subscription; 1102: they are intact.
-      if (code === CONNECTIVITY.RESTORED_DATA_LOST) this.feeds.restoreAll();
-      this.publishStatus();
-      void this.runResync(`connectivity restored (${code})`);
-      return;
-    }
-    const farm = message.split(':').pop() ?? String(code);
-    if ((CONNECTIVITY.FARM_BROKEN as readonly number[]).includes(code)) {
-      this.brokenFarms.add(farm);
-      this.emit('alert', { kind: 'connectivity', code, message });
-      this.publishStatus();
-      return;
-    }
-    if ((CONNECTIVITY.FARM_OK as readonly number[]).includes(code)) {
-      if (this.brokenFarms.delete(farm) || this.brokenFarms.size > 0) this.emit('alert', { kind: 'connectivity', code, message });
-      this.publishStatus();
-      return;
-    }
-    this.o.metrics.errors.inc({ code: String(code) });
-    this.log.info({ code, message }, 'IB message');
   }
 
   private onIbError(code: number, reqId: number, text: string): void {
     this.o.metrics.errors.inc({ code: String(code) });
     const error = fromIbError(code, text);
-    const pending = this.pending.get(reqId);
-    if (pending) {
-      this.settle(reqId, pending, error);
-      return;
-    }
+    if (this.requests.fail(reqId, error)) return;
     if (this.feeds.onError(reqId, error)) return;
-    const request = this.requests.get(reqId);
+    const request = this.placed.get(reqId);
     const known = request !== undefined || this.orders.has(orderKey(this.o.clientId, reqId));
     if (known) {
       const orderRef = request?.orderRef ?? this.orders.get(orderKey(this.o.clientId, reqId))?.orderRef ?? '';
@@ -612,63 +398,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     this.log.warn({ code, reqId, text }, 'IB error');
   }
 
-  // --- requests -------------------------------------------------------------------------------
-
-  private canSend(): boolean {
-    return this.ib !== undefined && this.ready;
-  }
-
-  /** Sends one message through the pacer on the current connection; dropped silently if it is gone. */
-  private fireAndForget(priority: Priority, write: (ib: IBApi) => void): void {
-    const ib = this.ib;
-    if (!ib) return;
-    this.pacer.send(priority, () => write(ib)).catch((err: unknown) => {
-      if (!(err instanceof PacerClosedError)) this.log.error({ err }, 'venue send failed');
-    });
-  }
-
-  /** Routes an answer event to the request waiting for it. */
-  private deliver(key: number | string, args: readonly unknown[], marker?: 'end'): void {
-    const p = this.pending.get(key);
-    if (!p) return;
-    const verdict = marker === 'end' ? 'done' : p.onEvent(typeof key === 'string' ? key : 'answer', args);
-    if (verdict === 'done') this.settle(key, p);
-  }
-
-  private settle(key: number | string, p: Pending, error?: Error): void {
-    this.pending.delete(key);
-    if (error) p.reject(error);
-    else p.resolve();
-  }
-
-  /**
-   * Sends a request and collects its answer events (keyed by request id, or by the answer's event
-   * names for requests IB answers without one) until its end marker, an error or the timeout.
-   */
-  private request(key: number | readonly string[], priority: Priority, write: (ib: IBApi) => void, onEvent: Pending['onEvent']): Promise<void> {
-    const ib = this.ib;
-    if (!ib || !this.ready) return Promise.reject(new VenueError('venue-disconnected', 'Venue disconnected: the request was not sent.'));
-    const keys = typeof key === 'number' ? [key] : key;
-    return new Promise<void>((resolve, reject) => {
-      let timer: TimerHandle | undefined;
-      let finished = false;
-      const finish = (err?: Error) => {
-        if (finished) return;
-        finished = true;
-        this.clock.clearTimer(timer);
-        for (const k of keys) this.pending.delete(k);
-        if (err) reject(err);
-        else resolve();
-      };
-      for (const k of keys) this.pending.set(k, { onEvent, resolve: () => finish(), reject: (e) => finish(e) });
-      // The answer is awaited from when the request goes out, not while it waits for a pacing slot.
-      const send = () => {
-        write(ib);
-        timer = this.clock.setTimeout(() => finish(new VenueError('timeout', `IB did not answer within ${this.o.requestTimeoutMs} ms.`)), this.o.requestTimeoutMs);
-      };
-      this.pacer.send(priority, send).catch((err: unknown) => finish(err instanceof PacerClosedError ? new VenueError('venue-disconnected', err.message) : (err as Error)));
-    });
-  }
+  // --- contracts and market data ---------------------------------------------------------------
 
   /** Resolves what the trader named to exactly one contract (cached). */
   resolve(spec: InstrumentSpec): Promise<Instrument> {
@@ -683,9 +413,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   }
 
   private async lookup(spec: InstrumentSpec): Promise<Instrument> {
-    const reqId = this.nextRequestId++;
+    const reqId = this.requests.nextRequestId();
     const details: ContractDetails[] = [];
-    await this.request(reqId, 'subscription', (ib) => ib.reqContractDetails(reqId, specContract(spec)), (_n, args) => {
+    await this.requests.request(reqId, 'subscription', (ib) => ib.reqContractDetails(reqId, specContract(spec)), (_n, args) => {
       details.push(args[0] as ContractDetails);
       return 'more';
     });
@@ -730,12 +460,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   }
 
   private async fetchHistory(instrument: Instrument, q: HistoricalQuery, end: string, key: Parameters<HistoricalGate['admit']>[0]): Promise<Bar[]> {
-    if (!this.canSend()) throw new VenueError('venue-disconnected', 'Venue disconnected: historical data is not available now.');
+    if (!this.requests.canSend()) throw new VenueError('venue-disconnected', 'Venue disconnected: historical data is not available now.');
     const done = await this.gate.admit(key);
     try {
-      const reqId = this.nextRequestId++;
+      const reqId = this.requests.nextRequestId();
       const bars: Bar[] = [];
-      await this.request(
+      await this.requests.request(
         reqId,
         'historical',
         (ib) => ib.reqHistoricalData(reqId, instrumentContract(instrument), end, q.duration, q.barSize as never, q.source, q.rthOnly ? 1 : 0, 2, false),
@@ -787,9 +517,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const block = this.tradingBlock();
     if (block) throw block;
     validateOrder(req);
-    const ib = this.ib as IBApi;
+    const ib = this.connection.ib as IBApi;
     const orderId = this.allocateOrderId();
-    this.requests.set(orderId, req);
+    this.placed.set(orderId, req);
     try {
       await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), wire.ibOrder(req, this.account)));
     } catch (err) {
@@ -804,19 +534,19 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   async modifyOrder(orderId: number, changes: VenueOrderChanges, current?: VenueOrderRequest): Promise<void> {
     const block = this.tradingBlock();
     if (block) throw block;
-    const original = this.requests.get(orderId) ?? current;
+    const original = this.placed.get(orderId) ?? current;
     if (!original) throw new VenueError('order-not-found', `Order ${orderId} was not placed by this desk session; it cannot be modified here.`);
     const req: VenueOrderRequest = { ...original, ...changes };
     validateOrder(req);
-    const ib = this.ib as IBApi;
-    this.requests.set(orderId, req);
+    const ib = this.connection.ib as IBApi;
+    this.placed.set(orderId, req);
     await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), wire.ibOrder(req, this.account)));
   }
 
   /** Cancels go out whenever the order channel is up, even when new orders are refused: reducing risk is always allowed. */
   async cancelOrder(orderId: number): Promise<void> {
-    const ib = this.ib;
-    if (!ib || !this.ready || this.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
+    const ib = this.connection.ib;
+    if (!ib || !this.connection.ready || this.connection.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
     this.cancelsSent.add(orderId);
     await this.pacer.send('cancel', () => ib.cancelOrder(orderId, ''));
   }
@@ -827,11 +557,11 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
    * account are cancelled one by one (IB lets a client cancel only its own orders).
    */
   async cancelAll(): Promise<void> {
-    const ib = this.ib;
-    if (!ib || !this.ready || this.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
-    const chosen = tradingAccount(this.accounts, this.o.account);
+    const ib = this.connection.ib;
+    if (!ib || !this.connection.ready || this.connection.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
     if ('problem' in chosen) throw new VenueError('account-not-chosen', `${chosen.problem} No cancel was sent: a global cancel would reach every account of the login.`);
-    if (this.accounts.length === 1) {
+    if (this.connection.accounts.length === 1) {
       await this.pacer.send('cancel', () => ib.reqGlobalCancel({}));
       return;
     }
@@ -852,7 +582,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       orderId,
       clientId,
       permId: 0,
-      orderRef: this.requests.get(orderId)?.orderRef ?? '',
+      orderRef: this.placed.get(orderId)?.orderRef ?? '',
       account: '',
       conId: 0,
       symbol: '',
@@ -912,32 +642,32 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     this.synced = false;
     this.publishStatus();
     // While the account is ambiguous nothing at the venue is DualDesk's: nothing is read, reconciled or seeded.
-    const chosen = tradingAccount(this.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
     if ('problem' in chosen) throw new VenueError('account-not-chosen', chosen.problem);
     const { account } = chosen;
     // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
     const ours = (x: { readonly account: string }) => x.account === '' || x.account === account;
     const positions: VenuePosition[] = [];
-    await this.request([EventName.position, EventName.positionEnd], 'subscription', (ib) => ib.reqPositions(), (name, args) => {
+    await this.requests.request([EventName.position, EventName.positionEnd], 'subscription', (ib) => ib.reqPositions(), (name, args) => {
       if (name === String(EventName.positionEnd)) return 'done';
       positions.push(args[0] as VenuePosition);
       return 'more';
     });
     const open = new Map<OrderKey, VenueOrder>();
-    await this.request([EventName.openOrder, EventName.orderStatus, EventName.openOrderEnd], 'subscription', (ib) => ib.reqAllOpenOrders(), (name, args) => {
+    await this.requests.request([EventName.openOrder, EventName.orderStatus, EventName.openOrderEnd], 'subscription', (ib) => ib.reqAllOpenOrders(), (name, args) => {
       if (name === String(EventName.openOrderEnd)) return 'done';
       const o = args[0] as VenueOrder;
       open.set(orderKey(o.clientId, o.orderId), o);
       return 'more';
     });
     const completed: VenueOrder[] = [];
-    await this.request([EventName.completedOrder, EventName.completedOrdersEnd], 'subscription', (ib) => ib.reqCompletedOrders(false), (name, args) => {
+    await this.requests.request([EventName.completedOrder, EventName.completedOrdersEnd], 'subscription', (ib) => ib.reqCompletedOrders(false), (name, args) => {
       if (name === String(EventName.completedOrdersEnd)) return 'done';
       completed.push(args[0] as VenueOrder);
       return 'more';
     });
     const accountValues: VenueAccountValue[] = [];
-    await this.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
+    await this.requests.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
       if (name === String(EventName.accountDownloadEnd)) return 'done';
       accountValues.push(args[0] as VenueAccountValue);
       return 'more';
@@ -945,10 +675,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const since = this.o.memory.lastExecutionTime();
     const executions: VenueExecution[] = [];
     const commissions: VenueCommission[] = [];
-    const reqId = this.nextRequestId++;
+    const reqId = this.requests.nextRequestId();
     // A minute of overlap absorbs clock skew; the memory drops what was already seen.
     const filter = since === undefined ? {} : { time: wire.formatUtc(since - 60_000) };
-    await this.request([EventName.execDetails, EventName.execDetailsEnd, EventName.commissionReport], 'subscription', (ib) => ib.reqExecutions(reqId, filter), (name, args) => {
+    await this.requests.request([EventName.execDetails, EventName.execDetailsEnd, EventName.commissionReport], 'subscription', (ib) => ib.reqExecutions(reqId, filter), (name, args) => {
       if (name === String(EventName.commissionReport)) {
         commissions.push(args[0] as VenueCommission);
         return 'more';
@@ -961,7 +691,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const fresh = executions.filter(ours).sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
-      accounts: [...this.accounts],
+      accounts: [...this.connection.accounts],
       account,
       positions: positions.filter(ours),
       openOrders: [...open.values()].filter(ours),
@@ -970,7 +700,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       newExecutions: fresh,
       commissions: commissions.filter((c) => fresh.some((e) => e.execId === c.execId)),
     };
-    this.synced = this.ready && !this.orderChannelLost;
+    this.synced = this.connection.ready && !this.connection.orderChannelLost;
     this.emit('resynced', snapshot);
     this.publishStatus();
     return snapshot;
