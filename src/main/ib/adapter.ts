@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { EventName, type CommissionReport, type Contract, type ContractDetails, type Execution, type IBApi, type Order, type OrderState } from '@stoqey/ib';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
-import { withCorrelation, type Logger } from '../ops';
+import type { Logger } from '../ops';
 import { Backoff, type Bar, type BarSource, type ConnectionState, type Instrument, type InstrumentSpec, type TradingMode, type VenueStatus } from '../../shared';
 import { accountMismatch, tradingAccount } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
@@ -13,8 +13,10 @@ import { Connection } from './connection';
 import { CONNECTIVITY, fromIbError, ORDER_WARNINGS } from './errors';
 import { Feeds } from './feeds';
 import { setStateGauge, type VenueMetrics } from './metrics';
-import { HistoricalGate, Pacer, PacerClosedError } from './pacer';
+import { Orders } from './orders';
+import { HistoricalGate, Pacer } from './pacer';
 import { Requests } from './requests';
+import { readVenue } from './resync';
 import * as wire from './wire';
 import type { VenueMemory } from './types';
 import {
@@ -29,14 +31,11 @@ import {
   type PositionPort,
   type QuoteListener,
   type VenueAccountValue,
-  type VenueCommission,
   type VenueEvents,
   type VenueEventSource,
   type VenueExecution,
-  type VenueOrder,
   type VenueOrderChanges,
   type VenueOrderRequest,
-  type VenuePosition,
   type VenueSnapshot,
 } from '../venue';
 
@@ -69,12 +68,7 @@ export interface IbAdapterOptions {
   readonly reconnect?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
-const ORDER_ID_BLOCK = 50;
-/** IB's statuses of an order that can still fill. */
-const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
 
-type OrderKey = string;
-const orderKey = (clientId: number, orderId: number): OrderKey => `${clientId}:${orderId}`;
 
 export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSource, OrderPort, PositionPort, AccountPort, MarketDataPort, ContractPort {
   readonly mode: TradingMode;
@@ -85,6 +79,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   private readonly gate: HistoricalGate;
   private readonly feeds: Feeds;
   private readonly requests: Requests;
+  private readonly orders: Orders;
 
   private readonly connection: Connection;
   private synced = false;
@@ -93,18 +88,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   private lastState: ConnectionState = 'disconnected';
   private watchdogTimer: TimerHandle | undefined;
 
-  private venueNextOrderId = 0;
-  private nextLocalOrderId: number | undefined;
-  private reservedOrderIds = 0;
   private readonly instruments = new Map<string, Promise<Instrument>>();
   private readonly recentHistory = new Map<string, { at: number; bars: Promise<Bar[]> }>();
-  private readonly orders = new Map<OrderKey, VenueOrder>();
-  /** Orders of this client whose cancel went out on this connection. */
-  private readonly cancelsSent = new Set<number>();
-  private readonly placed = new Map<number, VenueOrderRequest>();
   private readonly commissionsSeen = new Set<string>();
   private resyncing: Promise<VenueSnapshot> | undefined;
-  private correlation: OrderCorrelation | undefined;
 
   constructor(options: IbAdapterOptions) {
     super();
@@ -145,7 +132,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       },
       {
         listen: (ib) => this.listen(ib),
-        nextValidId: (id) => (this.venueNextOrderId = Math.max(this.venueNextOrderId, id)),
+        nextValidId: (id) => this.orders.venueNextId(id),
         error: (code, reqId, text) => this.onIbError(code, reqId, text),
         connected: () => void this.onConnected(),
         dropped: (reason) => this.onDropped(reason),
@@ -161,6 +148,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       },
     );
     this.requests = new Requests({ clock: this.clock, pacer: this.pacer, logger: this.log, timeoutMs: this.o.requestTimeoutMs, connection: this.connection });
+    this.orders = new Orders({ ...this.o, logger: this.log, pacer: this.pacer, connection: this.connection, tradingBlock: () => this.tradingBlock() });
     this.feeds = new Feeds({
       clock: this.clock,
       logger: this.log,
@@ -298,14 +286,14 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       this.feeds.onBar(reqId, { time: time * 1000, open, high, low, close, volume, wap, count }),
     );
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) => {
-      const update = this.mergeOrder(orderId, order.clientId ?? this.o.clientId, wire.orderFields(contract, order, state, this.placed.get(orderId)?.orderRef));
+      const update = this.orders.merge(orderId, order.clientId ?? this.o.clientId, wire.orderFields(contract, order, state, this.orders.orderRefOf(orderId)));
       this.requests.deliver(EventName.openOrder, [update]);
-      this.inOrderScope(update.orderRef, orderId, () => this.emit('order', update));
+      this.orders.inScope(update.orderRef, orderId, () => this.emit('order', update));
     });
     ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
-      const update = this.mergeOrder(orderId, clientId ?? this.o.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
+      const update = this.orders.merge(orderId, clientId ?? this.o.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
       this.requests.deliver(EventName.orderStatus, [update]);
-      this.inOrderScope(update.orderRef, orderId, () => {
+      this.orders.inScope(update.orderRef, orderId, () => {
         this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
         this.emit('order', update);
       });
@@ -316,7 +304,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     );
     ib.on(EventName.completedOrdersEnd, () => this.requests.deliver(EventName.completedOrdersEnd, []));
     ib.on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) => {
-      const e = wire.execution(contract, execution, (orderId) => this.placed.get(orderId)?.orderRef ?? '', () => this.clock.now());
+      const e = wire.execution(contract, execution, (orderId) => this.orders.orderRefOf(orderId) ?? '', () => this.clock.now());
       if (reqId !== -1) {
         this.requests.deliver(EventName.execDetails, [reqId, e]);
         return;
@@ -360,7 +348,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     this.feeds.detachAll();
     this.requests.failAll(new VenueError('venue-disconnected', `The venue disconnected before answering (${reason}).`));
     this.recentHistory.clear();
-    this.cancelsSent.clear();
+    this.orders.connectionDropped();
   }
 
   private async onConnected(): Promise<void> {
@@ -379,16 +367,14 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const error = fromIbError(code, text);
     if (this.requests.fail(reqId, error)) return;
     if (this.feeds.onError(reqId, error)) return;
-    const request = this.placed.get(reqId);
-    const known = request !== undefined || this.orders.has(orderKey(this.o.clientId, reqId));
-    if (known) {
-      const orderRef = request?.orderRef ?? this.orders.get(orderKey(this.o.clientId, reqId))?.orderRef ?? '';
+    const orderRef = this.orders.ownOrderRef(reqId);
+    if (orderRef !== undefined) {
       if (code === 202) return; // the Cancelled status says it
       if (ORDER_WARNINGS.has(code)) {
         this.emit('alert', { kind: 'order-warning', orderId: reqId, orderRef, code, message: text });
         return;
       }
-      this.inOrderScope(orderRef, reqId, () => {
+      this.orders.inScope(orderRef, reqId, () => {
         this.log.warn({ orderId: reqId, orderRef, code, text }, 'order error from IB');
         this.emit('orderError', { orderId: reqId, orderRef, error });
       });
@@ -485,122 +471,27 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
 
   /** How an order's correlation id is found from IB's orderRef and order id (the execution engine knows); undefined to stop. */
   correlateOrders(lookup: OrderCorrelation | undefined): void {
-    this.correlation = lookup;
-  }
-
-  /** Runs `fn` (the log lines and handlers of a venue event of an order) under that order's correlation id, when it has one. */
-  private inOrderScope(orderRef: string, orderId: number, fn: () => void): void {
-    const cid = this.correlation?.(orderRef, orderId);
-    if (cid === undefined) fn();
-    else withCorrelation(cid, fn);
-  }
-
-  /**
-   * The next order id: above the venue's nextValidId and above every id this desk ever used. Ids are
-   * reserved durably in blocks (the high-water mark is written before any id of a block is used), so a
-   * crash can skip ids but never reuse one, and only one order in ORDER_ID_BLOCK waits for an fsync.
-   */
-  private allocateOrderId(): number {
-    this.nextLocalOrderId ??= this.o.memory.orderIdHighWaterMark() + 1;
-    const id = Math.max(this.venueNextOrderId, this.nextLocalOrderId);
-    if (id > this.reservedOrderIds) {
-      this.reservedOrderIds = id + ORDER_ID_BLOCK - 1;
-      this.o.memory.recordOrderId(this.reservedOrderIds);
-    }
-    this.nextLocalOrderId = id + 1;
-    return id;
+    this.orders.correlate(lookup);
   }
 
   /** Sends a new order; resolves with its IB order id once the message is written to the venue. */
-  async placeOrder(req: VenueOrderRequest): Promise<{ orderId: number }> {
-    const started = performance.now();
-    const block = this.tradingBlock();
-    if (block) throw block;
-    validateOrder(req);
-    const ib = this.connection.ib as IBApi;
-    const orderId = this.allocateOrderId();
-    this.placed.set(orderId, req);
-    try {
-      await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), wire.ibOrder(req, this.account)));
-    } catch (err) {
-      throw err instanceof PacerClosedError ? new VenueError('venue-disconnected', 'The venue disconnected before the order was sent: it was not sent.') : err;
-    }
-    this.o.metrics.orderSendSeconds.observe((performance.now() - started) / 1000);
-    this.log.info({ orderId, orderRef: req.orderRef, symbol: req.instrument.symbol, side: req.side, quantity: req.quantity, type: req.type }, 'order sent');
-    return { orderId };
+  placeOrder(req: VenueOrderRequest): Promise<{ orderId: number }> {
+    return this.orders.place(req);
   }
 
   /** `current` describes the order when this session did not place it (after a restart, or an adopted order). */
-  async modifyOrder(orderId: number, changes: VenueOrderChanges, current?: VenueOrderRequest): Promise<void> {
-    const block = this.tradingBlock();
-    if (block) throw block;
-    const original = this.placed.get(orderId) ?? current;
-    if (!original) throw new VenueError('order-not-found', `Order ${orderId} was not placed by this desk session; it cannot be modified here.`);
-    const req: VenueOrderRequest = { ...original, ...changes };
-    validateOrder(req);
-    const ib = this.connection.ib as IBApi;
-    this.placed.set(orderId, req);
-    await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), wire.ibOrder(req, this.account)));
+  modifyOrder(orderId: number, changes: VenueOrderChanges, current?: VenueOrderRequest): Promise<void> {
+    return this.orders.modify(orderId, changes, current);
   }
 
   /** Cancels go out whenever the order channel is up, even when new orders are refused: reducing risk is always allowed. */
-  async cancelOrder(orderId: number): Promise<void> {
-    const ib = this.connection.ib;
-    if (!ib || !this.connection.ready || this.connection.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
-    this.cancelsSent.add(orderId);
-    await this.pacer.send('cancel', () => ib.cancelOrder(orderId, ''));
+  cancelOrder(orderId: number): Promise<void> {
+    return this.orders.cancel(orderId);
   }
 
-  /**
-   * Cancels every working order of the traded account. IB's global cancel reaches every account of the
-   * login, so it is used only when the login has one; with several, this client's orders of the traded
-   * account are cancelled one by one (IB lets a client cancel only its own orders).
-   */
-  async cancelAll(): Promise<void> {
-    const ib = this.connection.ib;
-    if (!ib || !this.connection.ready || this.connection.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
-    const chosen = tradingAccount(this.connection.accounts, this.o.account);
-    if ('problem' in chosen) throw new VenueError('account-not-chosen', `${chosen.problem} No cancel was sent: a global cancel would reach every account of the login.`);
-    if (this.connection.accounts.length === 1) {
-      await this.pacer.send('cancel', () => ib.reqGlobalCancel({}));
-      return;
-    }
-    const working = [...this.orders.values()].filter((o) => WORKING.has(o.status) && (o.account === '' || o.account === chosen.account));
-    const others = working.filter((o) => o.clientId !== this.o.clientId);
-    if (others.length > 0) {
-      this.log.warn({ account: chosen.account, orders: others.map((o) => ({ clientId: o.clientId, orderId: o.orderId, symbol: o.symbol })) }, 'working orders of the traded account placed by other clients: only they (or TWS) can cancel them');
-    }
-    // Those the execution engine just cancelled are not cancelled twice.
-    const mine = working.filter((o) => o.clientId === this.o.clientId && !this.cancelsSent.has(o.orderId));
-    await Promise.all(mine.map((o) => this.cancelOrder(o.orderId)));
-  }
-
-  private mergeOrder(orderId: number, clientId: number, fields: Partial<VenueOrder>): VenueOrder {
-    const key = orderKey(clientId, orderId);
-    const previous = this.orders.get(key);
-    const merged: VenueOrder = {
-      orderId,
-      clientId,
-      permId: 0,
-      orderRef: this.placed.get(orderId)?.orderRef ?? '',
-      account: '',
-      conId: 0,
-      symbol: '',
-      side: 'BUY',
-      quantity: 0,
-      type: '',
-      tif: '',
-      status: 'Unknown',
-      filled: 0,
-      remaining: 0,
-      avgFillPrice: 0,
-      lastFillPrice: 0,
-      whyHeld: '',
-      ...previous,
-      ...fields,
-    };
-    this.orders.set(key, merged);
-    return merged;
+  /** Cancels every working order of the traded account (see Orders.cancelAll). */
+  cancelAll(): Promise<void> {
+    return this.orders.cancelAll();
   }
 
   /**
@@ -609,7 +500,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
    */
   private emitExecution(e: VenueExecution): boolean {
     if (this.o.memory.hasSeenExecution(e.execId)) return false;
-    this.inOrderScope(e.orderRef, e.orderId, () => {
+    this.orders.inScope(e.orderRef, e.orderId, () => {
       this.log.debug({ orderId: e.orderId, orderRef: e.orderRef, execId: e.execId, shares: e.shares, price: e.price }, 'execution from IB');
       this.emit('execution', e);
     });
@@ -634,10 +525,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     }
   }
 
-  /**
-   * In order: positions; every client's open orders; completed orders and account values; then the
-   * executions since the last one seen, each applied once (the memory remembers them across restarts).
-   */
+  /** Reads the venue (see readVenue), then applies each new execution once (the memory remembers them across restarts). */
   private async resyncOnce(): Promise<VenueSnapshot> {
     this.synced = false;
     this.publishStatus();
@@ -647,55 +535,15 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const { account } = chosen;
     // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
     const ours = (x: { readonly account: string }) => x.account === '' || x.account === account;
-    const positions: VenuePosition[] = [];
-    await this.requests.request([EventName.position, EventName.positionEnd], 'subscription', (ib) => ib.reqPositions(), (name, args) => {
-      if (name === String(EventName.positionEnd)) return 'done';
-      positions.push(args[0] as VenuePosition);
-      return 'more';
-    });
-    const open = new Map<OrderKey, VenueOrder>();
-    await this.requests.request([EventName.openOrder, EventName.orderStatus, EventName.openOrderEnd], 'subscription', (ib) => ib.reqAllOpenOrders(), (name, args) => {
-      if (name === String(EventName.openOrderEnd)) return 'done';
-      const o = args[0] as VenueOrder;
-      open.set(orderKey(o.clientId, o.orderId), o);
-      return 'more';
-    });
-    const completed: VenueOrder[] = [];
-    await this.requests.request([EventName.completedOrder, EventName.completedOrdersEnd], 'subscription', (ib) => ib.reqCompletedOrders(false), (name, args) => {
-      if (name === String(EventName.completedOrdersEnd)) return 'done';
-      completed.push(args[0] as VenueOrder);
-      return 'more';
-    });
-    const accountValues: VenueAccountValue[] = [];
-    await this.requests.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
-      if (name === String(EventName.accountDownloadEnd)) return 'done';
-      accountValues.push(args[0] as VenueAccountValue);
-      return 'more';
-    });
-    const since = this.o.memory.lastExecutionTime();
-    const executions: VenueExecution[] = [];
-    const commissions: VenueCommission[] = [];
-    const reqId = this.requests.nextRequestId();
-    // A minute of overlap absorbs clock skew; the memory drops what was already seen.
-    const filter = since === undefined ? {} : { time: wire.formatUtc(since - 60_000) };
-    await this.requests.request([EventName.execDetails, EventName.execDetailsEnd, EventName.commissionReport], 'subscription', (ib) => ib.reqExecutions(reqId, filter), (name, args) => {
-      if (name === String(EventName.commissionReport)) {
-        commissions.push(args[0] as VenueCommission);
-        return 'more';
-      }
-      if (args[0] !== reqId) return 'ignore';
-      if (name === String(EventName.execDetailsEnd)) return 'done';
-      executions.push(args[1] as VenueExecution);
-      return 'more';
-    });
+    const { positions, openOrders, completedOrders, accountValues, executions, commissions } = await readVenue(this.requests, account, () => this.o.memory.lastExecutionTime());
     const fresh = executions.filter(ours).sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
       accounts: [...this.connection.accounts],
       account,
       positions: positions.filter(ours),
-      openOrders: [...open.values()].filter(ours),
-      completedOrders: completed.filter(ours),
+      openOrders: openOrders.filter(ours),
+      completedOrders: completedOrders.filter(ours),
       accountValues,
       newExecutions: fresh,
       commissions: commissions.filter((c) => fresh.some((e) => e.execId === c.execId)),
@@ -705,16 +553,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     this.publishStatus();
     return snapshot;
   }
-}
-
-function validateOrder(req: VenueOrderRequest): void {
-  const fail = (why: string) => {
-    throw new VenueError('bad-request', why);
-  };
-  if (!(req.quantity > 0) || !Number.isFinite(req.quantity)) fail('The quantity must be a positive number.');
-  if ((req.type === 'LMT' || req.type === 'STP LMT') && !(req.limitPrice !== undefined && req.limitPrice > 0)) fail(`A ${req.type} order needs a positive limit price.`);
-  if ((req.type === 'STP' || req.type === 'STP LMT') && !(req.stopPrice !== undefined && req.stopPrice > 0)) fail(`A ${req.type} order needs a positive stop price.`);
-  if (req.orderRef.trim() === '') fail('An order needs DualDesk’s order reference.');
 }
 
 const BAR_UNITS: Readonly<Record<string, number>> = { sec: 1, secs: 1, min: 60, mins: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400, week: 604_800, month: 2_592_000 };
