@@ -14,7 +14,8 @@ import { CONNECTIVITY, fromIbError, ORDER_WARNINGS } from './errors';
 import { Feeds } from './feeds';
 import { setStateGauge, type VenueMetrics } from './metrics';
 import { Orders } from './orders';
-import { HistoricalGate, Pacer } from './pacer';
+import { History } from './history';
+import { Pacer } from './pacer';
 import { Requests } from './requests';
 import { readVenue } from './resync';
 import * as wire from './wire';
@@ -76,10 +77,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly pacer: Pacer;
-  private readonly gate: HistoricalGate;
   private readonly feeds: Feeds;
   private readonly requests: Requests;
   private readonly orders: Orders;
+  private readonly history: History;
 
   private readonly connection: Connection;
   private synced = false;
@@ -89,7 +90,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   private watchdogTimer: TimerHandle | undefined;
 
   private readonly instruments = new Map<string, Promise<Instrument>>();
-  private readonly recentHistory = new Map<string, { at: number; bars: Promise<Bar[]> }>();
   private readonly commissionsSeen = new Set<string>();
   private resyncing: Promise<VenueSnapshot> | undefined;
 
@@ -122,7 +122,6 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       this.o.metrics.messagesSent.inc({ priority: p });
       this.o.metrics.pacerQueue.set(this.pacer.depth);
     });
-    this.gate = new HistoricalGate(this.clock);
     this.connection = new Connection(
       {
         ...this.o,
@@ -148,6 +147,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       },
     );
     this.requests = new Requests({ clock: this.clock, pacer: this.pacer, logger: this.log, timeoutMs: this.o.requestTimeoutMs, connection: this.connection });
+    this.history = new History(this.clock, this.requests);
     this.orders = new Orders({ ...this.o, logger: this.log, pacer: this.pacer, connection: this.connection, tradingBlock: () => this.tradingBlock() });
     this.feeds = new Feeds({
       clock: this.clock,
@@ -344,10 +344,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   /** The connection is gone (closed, stopped or found dead): everything tied to it is dropped. */
   private onDropped(reason: string): void {
     this.synced = false;
-    this.gate.clear(new VenueError('venue-disconnected', `The venue disconnected before historical data could be asked for (${reason}).`));
+    this.history.connectionDropped(reason);
     this.feeds.detachAll();
     this.requests.failAll(new VenueError('venue-disconnected', `The venue disconnected before answering (${reason}).`));
-    this.recentHistory.clear();
     this.orders.connectionDropped();
   }
 
@@ -425,46 +424,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     return this.feeds.linesInUse;
   }
 
-  /**
-   * Historical bars, within IB's historical pacing (requests wait their turn instead of getting 162);
-   * identical small-bar requests within 15 s share one answer, as IB would refuse the second.
-   */
+  /** Historical bars, within IB's historical pacing (see History). */
   historicalBars(instrument: Instrument, q: HistoricalQuery): Promise<Bar[]> {
-    const end = q.end === undefined ? '' : wire.formatUtc(q.end);
-    const barSeconds = barSizeSeconds(q.barSize);
-    const details = [end, q.duration, q.barSize, q.rthOnly ? 1 : 0].join('|');
-    const cacheKey = `${instrument.conId}|${q.source}|${details}`;
-    const recent = this.recentHistory.get(cacheKey);
-    const now = this.clock.now();
-    if (recent && now - recent.at < 15_000) return recent.bars;
-    const bars = this.fetchHistory(instrument, q, end, { contract: String(instrument.conId), whatToShow: q.source, details, barSizeSeconds: barSeconds });
-    if (barSeconds <= 30) {
-      this.recentHistory.set(cacheKey, { at: now, bars });
-      bars.catch(() => this.recentHistory.delete(cacheKey));
-    }
-    return bars;
-  }
-
-  private async fetchHistory(instrument: Instrument, q: HistoricalQuery, end: string, key: Parameters<HistoricalGate['admit']>[0]): Promise<Bar[]> {
-    if (!this.requests.canSend()) throw new VenueError('venue-disconnected', 'Venue disconnected: historical data is not available now.');
-    const done = await this.gate.admit(key);
-    try {
-      const reqId = this.requests.nextRequestId();
-      const bars: Bar[] = [];
-      await this.requests.request(
-        reqId,
-        'historical',
-        (ib) => ib.reqHistoricalData(reqId, instrumentContract(instrument), end, q.duration, q.barSize as never, q.source, q.rthOnly ? 1 : 0, 2, false),
-        (_n, args) => {
-          const bar = wire.historicalBar(instrument, args as Parameters<typeof wire.historicalBar>[1]);
-          if (bar) bars.push(bar);
-          return 'more';
-        },
-      );
-      return bars;
-    } finally {
-      done();
-    }
+    return this.history.bars(instrument, q);
   }
 
   // --- orders -----------------------------------------------------------------------------------
@@ -553,11 +515,4 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     this.publishStatus();
     return snapshot;
   }
-}
-
-const BAR_UNITS: Readonly<Record<string, number>> = { sec: 1, secs: 1, min: 60, mins: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400, week: 604_800, month: 2_592_000 };
-
-function barSizeSeconds(barSize: string): number {
-  const m = /^(\d+)\s+(\w+)$/.exec(barSize.trim());
-  return m ? Number(m[1]) * (BAR_UNITS[m[2] as string] ?? 86_400) : 86_400;
 }
