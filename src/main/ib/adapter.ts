@@ -1,7 +1,8 @@
-// The IB venue adapter: the only code that speaks IB. It owns the connection (a fixed client id, its
-// own reconnect loop with backoff, a keepalive), paces every request, keeps market data subscribed
-// across outages, allocates order ids that never repeat, refuses orders whenever the account or the
-// connection is not what the trading mode expects, and re-reads the venue after every (re)connect.
+// The IB venue adapter, the front object of ib/ and the only code that speaks IB: it implements the venue
+// ports (../venue), refuses orders whenever the account or the connection is not what the trading mode
+// expects, and re-reads the venue after every (re)connect. Its parts: connection.ts (the connection loop
+// and keepalive), wire.ts (IB's messages ↔ the neutral types), requests.ts (request correlation),
+// orders.ts (orders and ids), resync.ts (the venue read), feeds.ts and history.ts (market data), pacer.ts.
 import { EventEmitter } from 'node:events';
 import { EventName, type CommissionReport, type Contract, type ContractDetails, type Execution, type IBApi, type Order, type OrderState } from '@stoqey/ib';
 import { systemClock, type Clock, type TimerHandle } from '../clock';
