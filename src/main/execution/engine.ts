@@ -10,19 +10,7 @@ import type { CoreTopics, MessageBus, Priority } from '../bus';
 import type { Clock } from '../clock';
 import { currentCorrelationId, failpoint, newCorrelationId, withCorrelation, type Logger } from '../ops';
 import type { JournaledOrder, OrderJournalRepository } from '../store';
-import {
-  VenueError,
-  type AccountPort,
-  type ContractPort,
-  type OrderPort,
-  type VenueCommission,
-  type VenueEventSource,
-  type VenueExecution,
-  type VenueOrder,
-  type VenueOrderError,
-  type VenueOrderRequest,
-  type VenueSnapshot,
-} from '../venue';
+import { VenueError, type AccountPort, type ContractPort, type OrderPort, type VenueCommission, type VenueEventSource, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot } from '../venue';
 import { applyFill, canTransition, isFinal, stateFromVenue, transition } from './order-state';
 
 /** An order as the risk gate sees it. */
