@@ -4,6 +4,7 @@
 // - the renderer imports only src/shared and its own files;
 // - one concern of src/main imports another only through its index.ts;
 // - unit tests import a concern of src/main through its index.ts too (or a sub-concern's, such as sim/engine).
+// - the trading core (execution, marketdata, portfolio, risk) imports the venue ports, never ib/.
 import { readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
@@ -30,6 +31,12 @@ const layerZones = [
   { target: './src/preload', from: ['./src/main', './src/renderer'], message: 'The preload bridges src/shared contracts only.' },
   { target: './src/main', from: ['./src/renderer', './src/preload'], message: 'The main process does not import UI code.' },
 ];
+// The trading core depends on the venue ports (src/main/venue), never on one venue's adapter.
+const venueZones = ['execution', 'marketdata', 'portfolio', 'risk', 'venue'].map((c) => ({
+  target: `./src/main/${c}`,
+  from: './src/main/ib',
+  message: 'The trading core depends on the venue ports (src/main/venue), not on the IB adapter.',
+}));
 const concernZones = concerns.map((c) => ({
   target: `./src/main/!(${c})/**/*`,
   from: `./src/main/${c}`,
@@ -84,7 +91,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       eqeqeq: ['error', 'always'],
-      'import-x/no-restricted-paths': ['error', { zones: [...layerZones, ...concernZones] }],
+      'import-x/no-restricted-paths': ['error', { zones: [...layerZones, ...venueZones, ...concernZones] }],
       'import-x/no-duplicates': 'error',
     },
   },

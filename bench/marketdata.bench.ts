@@ -8,7 +8,7 @@
 // alternate baseline and hub; medians over rounds.
 import { MessageBus, type CoreTopics, type SymbolQuote } from '../src/main/bus';
 import { VirtualClock } from '../src/main/clock';
-import type { BarListener, QuoteListener } from '../src/main/ib';
+import type { BarListener, QuoteListener } from '../src/main/venue';
 import { MarketDataHub, type MarketDataVenue } from '../src/main/marketdata';
 import { createLogger } from '../src/main/ops';
 import type { Bar, Instrument, Quote } from '../src/shared';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Quote } from '../../src/shared';
-import { VenueError } from '../../src/main/ib';
+import { VenueError } from '../../src/main/venue';
 import { startSim } from '../support/sim';
 import { startSimProcess } from '../support/sim-process';
 import { eventsOf, metricValue, nextEvent, startAdapter } from '../support/venue';

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { EquitySnapshot, Instrument } from '../../src/shared';
 import { MessageBus, type CoreTopics } from '../../src/main/bus';
 import type { Clock } from '../../src/main/clock';
-import type { VenueCommission, VenueExecution } from '../../src/main/ib';
+import type { VenueCommission, VenueExecution } from '../../src/main/venue';
 import { createLogger } from '../../src/main/ops';
 import { Portfolio, type Discrepancy } from '../../src/main/portfolio';
 import { PortfolioRepository, type Store } from '../../src/main/store';

@@ -1,17 +1,18 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption } from '../../shared';
+import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption, type VenueStatus } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import { ExecutionEngine, KillSwitch, type OrderIntent } from '../execution';
-import type { IbAdapter, VenueSnapshot, VenueStatus } from '../ib';
+import type { IbAdapter } from '../ib';
 import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
 import { Portfolio, type Discrepancy } from '../portfolio';
 import { RiskEngine, type RiskContext } from '../risk';
 import { KillSwitchRepository, OrderJournalRepository, PortfolioRepository, WorkspaceRepository, type Store } from '../store';
 import type { StreamPublisher } from '../transport';
+import type { VenueSnapshot } from '../venue';
 import { WorkspaceKeeper } from '../workspace';
 
 export interface TradingCoreOptions {

@@ -2,15 +2,15 @@
 // to the order journal before anything is sent (write-ahead); if the journal cannot be written nothing
 // is sent and trading halts. Venue events move orders through the state machine; executions become
 // fills exactly once (by execution id); after every (re)connect the journal is reconciled with the venue.
-import { DeskCommandError, TIMES_IN_FORCE, type Fill, type Instrument, type Order, type OrderTicket, type ReconciliationReport, type TradingState } from '../../shared';
+import { DeskCommandError, TIMES_IN_FORCE, type Fill, type Instrument, type Order, type OrderTicket, type ReconciliationReport, type TradingState, type VenueStatus } from '../../shared';
 
 export type { ReconciliationReport } from '../../shared';
 import { topicWord } from '../../shared/stream';
 import type { CoreTopics, MessageBus, Priority } from '../bus';
 import type { Clock } from '../clock';
-import { VenueError, type IbAdapter, type VenueCommission, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot, type VenueStatus } from '../ib';
 import { currentCorrelationId, failpoint, newCorrelationId, withCorrelation, type Logger } from '../ops';
 import type { JournaledOrder, OrderJournalRepository } from '../store';
+import { VenueError, type AccountPort, type ContractPort, type OrderPort, type VenueCommission, type VenueEventSource, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot } from '../venue';
 import { applyFill, canTransition, isFinal, stateFromVenue, transition } from './order-state';
 
 /** An order as the risk gate sees it. */
@@ -45,7 +45,7 @@ export interface FillSink {
   applyCommission(execId: string, commission: number): void;
 }
 
-export type ExecutionVenue = Pick<IbAdapter, 'placeOrder' | 'modifyOrder' | 'cancelOrder' | 'status' | 'on' | 'off' | 'resolve' | 'correlateOrders'>;
+export type ExecutionVenue = Omit<OrderPort, 'cancelAll'> & AccountPort & ContractPort & VenueEventSource<'order' | 'orderError' | 'execution' | 'commission' | 'resynced' | 'status'>;
 
 export interface ExecutionOptions {
   readonly journal: OrderJournalRepository;

@@ -10,9 +10,9 @@ import { DeskCommandError, type Instrument, type KillSwitchPhase, type KillSwitc
 
 export type { KillSwitchReport } from '../../shared';
 import type { Clock, TimerHandle } from '../clock';
-import type { IbAdapter, VenuePosition } from '../ib';
 import type { Logger } from '../ops';
 import type { KillSwitchRepository } from '../store';
+import type { ContractPort, OrderPort, PositionPort, VenueEventSource, VenuePosition } from '../venue';
 import type { ExecutionEngine } from './engine';
 
 export interface KillSwitchControl {
@@ -20,7 +20,7 @@ export interface KillSwitchControl {
   halt(reason: string): void;
 }
 
-export type KillSwitchVenue = Pick<IbAdapter, 'cancelAll' | 'resync' | 'resolve' | 'on' | 'off'>;
+export type KillSwitchVenue = Pick<OrderPort, 'cancelAll'> & PositionPort & ContractPort & VenueEventSource<'resynced'>;
 
 type Holding = KillSwitchReport['remaining'][number];
 

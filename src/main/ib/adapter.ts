@@ -1,44 +1,45 @@
-// The IB venue adapter: the only code that speaks IB. It owns the connection (a fixed client id, its
-// own reconnect loop with backoff, a keepalive), paces every request, keeps market data subscribed
-// across outages, allocates order ids that never repeat, refuses orders whenever the account or the
-// connection is not what the trading mode expects, and re-reads the venue after every (re)connect.
+// The IB venue adapter, the front object of ib/ and the only code that speaks IB: it implements the venue
+// ports (../venue), refuses orders whenever the account or the connection is not what the trading mode
+// expects, and re-reads the venue after every (re)connect. Its parts: connection.ts (the connection loop
+// and keepalive), wire.ts (IB's messages ↔ the neutral types), requests.ts (request correlation),
+// orders.ts (orders and ids), resync.ts (the venue read), feeds.ts and history.ts (market data), pacer.ts.
 import { EventEmitter } from 'node:events';
-import {
-  EventName,
-  IBApi,
-  type Contract,
-  type ContractDetails,
-  type Execution,
-  type Order,
-  type OrderState,
-  type CommissionReport,
-} from '@stoqey/ib';
-import { parseWallTime, systemClock, type Clock, type TimerHandle } from '../clock';
-import { withCorrelation, type Logger } from '../ops';
-import { Backoff, type Bar, type BarSource, type Instrument, type InstrumentSpec, type OrderSide, type TradingMode } from '../../shared';
+import { EventName, type CommissionReport, type Contract, type ContractDetails, type Execution, type IBApi, type Order, type OrderState } from '@stoqey/ib';
+import { systemClock, type Clock, type TimerHandle } from '../clock';
+import type { Logger } from '../ops';
+import { Backoff, type Bar, type BarSource, type ConnectionState, type Instrument, type InstrumentSpec, type TradingMode, type VenueStatus } from '../../shared';
 import { accountMismatch, tradingAccount } from './accounts';
 import { instrumentContract, instrumentFromDetails, specContract, specKey } from './contracts';
-import { CONNECTIVITY, fromIbError, ORDER_WARNINGS, VenueError } from './errors';
+import { Connection } from './connection';
+import { CONNECTIVITY, fromIbError, ORDER_WARNINGS } from './errors';
 import { Feeds } from './feeds';
 import { setStateGauge, type VenueMetrics } from './metrics';
-import { HistoricalGate, Pacer, PacerClosedError, type Priority } from './pacer';
-import type {
-  BarListener,
-  ConnectionState,
-  HistoricalQuery,
-  QuoteListener,
-  VenueAccountValue,
-  VenueCommission,
-  VenueEvents,
-  VenueExecution,
-  VenueMemory,
-  VenueOrder,
-  VenueOrderChanges,
-  VenueOrderRequest,
-  VenuePosition,
-  VenueSnapshot,
-  VenueStatus,
-} from './types';
+import { Orders } from './orders';
+import { History } from './history';
+import { Pacer } from './pacer';
+import { Requests } from './requests';
+import { readVenue } from './resync';
+import * as wire from './wire';
+import type { VenueMemory } from './types';
+import {
+  VenueError,
+  type AccountPort,
+  type BarListener,
+  type ContractPort,
+  type HistoricalQuery,
+  type MarketDataPort,
+  type OrderCorrelation,
+  type OrderPort,
+  type PositionPort,
+  type QuoteListener,
+  type VenueAccountValue,
+  type VenueEvents,
+  type VenueEventSource,
+  type VenueExecution,
+  type VenueOrderChanges,
+  type VenueOrderRequest,
+  type VenueSnapshot,
+} from '../venue';
 
 export interface IbAdapterOptions {
   readonly host: string;
@@ -69,74 +70,29 @@ export interface IbAdapterOptions {
   readonly reconnect?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
-const FIRST_REQUEST_ID = 10_000_000; // far above order ids: IB's errors carry either, in one field
-const STABLE_CONNECTION_MS = 10_000; // a connection that lasted this long resets the backoff
-const TWS_ZONE = 'America/New_York';
-const ORDER_ID_BLOCK = 50;
-/** IB's statuses of an order that can still fill. */
-const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
 
-type OrderKey = string;
 
-/** The correlation id of the order with this orderRef (DualDesk's id) or IB order id, if it has one. */
-export type OrderCorrelation = (orderRef: string, orderId: number) => string | undefined;
-const orderKey = (clientId: number, orderId: number): OrderKey => `${clientId}:${orderId}`;
-
-interface Pending {
-  readonly onEvent: (name: string, args: readonly unknown[]) => 'done' | 'more' | 'ignore';
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
-
-export class IbAdapter extends EventEmitter<VenueEvents> {
+export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSource, OrderPort, PositionPort, AccountPort, MarketDataPort, ContractPort {
   readonly mode: TradingMode;
   private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly backoff: Backoff;
   private readonly pacer: Pacer;
-  private readonly gate: HistoricalGate;
   private readonly feeds: Feeds;
+  private readonly requests: Requests;
+  private readonly orders: Orders;
+  private readonly history: History;
 
-  private running = false;
-  private ib: IBApi | undefined;
-  private generation = 0;
-  private ready = false;
-  private everConnected = false;
-  private connectedAt = 0;
-  private orderChannelLost = false;
-  private readonly brokenFarms = new Set<string>();
-  private accounts: string[] = [];
+  private readonly connection: Connection;
   private synced = false;
   private armed = false;
   private stateSince: number;
   private lastState: ConnectionState = 'disconnected';
-  private nextAttemptAt: number | undefined;
-  /** Failed attempts since the last successful connection (the backoff itself resets only after a stable one). */
-  private failures = 0;
-  private lastError: string | undefined;
-  private sleepTimer: TimerHandle | undefined;
-  private wake: (() => void) | undefined;
-  private connectionClosed: (() => void) | undefined;
-  private keepAliveTimer: TimerHandle | undefined;
-  private lastReceivedAt = 0;
-  private probeSentAt: number | undefined;
   private watchdogTimer: TimerHandle | undefined;
 
-  private nextRequestId = FIRST_REQUEST_ID;
-  private venueNextOrderId = 0;
-  private nextLocalOrderId: number | undefined;
-  private reservedOrderIds = 0;
-  private readonly pending = new Map<number | string, Pending>();
   private readonly instruments = new Map<string, Promise<Instrument>>();
-  private readonly recentHistory = new Map<string, { at: number; bars: Promise<Bar[]> }>();
-  private readonly orders = new Map<OrderKey, VenueOrder>();
-  /** Orders of this client whose cancel went out on this connection. */
-  private readonly cancelsSent = new Set<number>();
-  private readonly requests = new Map<number, VenueOrderRequest>();
   private readonly commissionsSeen = new Set<string>();
   private resyncing: Promise<VenueSnapshot> | undefined;
-  private correlation: OrderCorrelation | undefined;
 
   constructor(options: IbAdapterOptions) {
     super();
@@ -163,25 +119,50 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     };
     this.log = options.logger.child({ component: 'venue', mode: options.mode });
     this.stateSince = this.clock.now();
-    this.backoff = new Backoff(options.random ?? Math.random, options.reconnect ?? {});
     this.pacer = new Pacer(this.clock, this.o.messagesPerSecond, (p) => {
       this.o.metrics.messagesSent.inc({ priority: p });
       this.o.metrics.pacerQueue.set(this.pacer.depth);
     });
-    this.gate = new HistoricalGate(this.clock);
+    this.connection = new Connection(
+      {
+        ...this.o,
+        logger: this.log,
+        pacer: this.pacer,
+        backoff: new Backoff(options.random ?? Math.random, options.reconnect ?? {}),
+      },
+      {
+        listen: (ib) => this.listen(ib),
+        nextValidId: (id) => this.orders.venueNextId(id),
+        error: (code, reqId, text) => this.onIbError(code, reqId, text),
+        connected: () => void this.onConnected(),
+        dropped: (reason) => this.onDropped(reason),
+        channelLost: () => (this.synced = false),
+        channelRestored: (code) => {
+          // 1101: IB dropped every market data subscription; 1102: they are intact.
+          if (code === CONNECTIVITY.RESTORED_DATA_LOST) this.feeds.restoreAll();
+          this.publishStatus();
+          void this.runResync(`connectivity restored (${code})`);
+        },
+        alert: (alert) => this.emit('alert', alert),
+        changed: () => this.publishStatus(),
+      },
+    );
+    this.requests = new Requests({ clock: this.clock, pacer: this.pacer, logger: this.log, timeoutMs: this.o.requestTimeoutMs, connection: this.connection });
+    this.history = new History(this.clock, this.requests);
+    this.orders = new Orders({ ...this.o, logger: this.log, pacer: this.pacer, connection: this.connection, tradingBlock: () => this.tradingBlock() });
     this.feeds = new Feeds({
       clock: this.clock,
       logger: this.log,
       lines: this.o.marketDataLines,
       quoteStaleMs: this.o.quoteStaleMs,
       barStaleMs: this.o.missedBars * 5_000 + 2_000,
-      nextReqId: () => this.nextRequestId++,
-      connected: () => this.canSend(),
-      dataExpected: () => this.brokenFarms.size === 0,
-      subscribeQuotes: (reqId, i) => this.fireAndForget('subscription', (ib) => ib.reqMktData(reqId, instrumentContract(i), '', false, false)),
-      cancelQuotes: (reqId) => this.fireAndForget('subscription', (ib) => ib.cancelMktData(reqId)),
-      subscribeBars: (reqId, i, source) => this.fireAndForget('subscription', (ib) => ib.reqRealTimeBars(reqId, instrumentContract(i), 5, source, false)),
-      cancelBars: (reqId) => this.fireAndForget('subscription', (ib) => ib.cancelRealTimeBars(reqId)),
+      nextReqId: () => this.requests.nextRequestId(),
+      connected: () => this.requests.canSend(),
+      dataExpected: () => this.connection.dataExpected,
+      subscribeQuotes: (reqId, i) => this.requests.fireAndForget('subscription', (ib) => ib.reqMktData(reqId, instrumentContract(i), '', false, false)),
+      cancelQuotes: (reqId) => this.requests.fireAndForget('subscription', (ib) => ib.cancelMktData(reqId)),
+      subscribeBars: (reqId, i, source) => this.requests.fireAndForget('subscription', (ib) => ib.reqRealTimeBars(reqId, instrumentContract(i), 5, source, false)),
+      cancelBars: (reqId) => this.requests.fireAndForget('subscription', (ib) => ib.cancelRealTimeBars(reqId)),
       alert: (alert) => {
         if (alert.kind === 'stale-feed') this.o.metrics.staleFeeds.inc({ feed: alert.feed });
         this.emit('alert', alert);
@@ -193,10 +174,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   // --- status ---------------------------------------------------------------------------------
 
   get state(): ConnectionState {
-    if (!this.running) return 'disconnected';
-    if (!this.ready) return this.everConnected ? 'lost' : 'connecting';
-    if (this.orderChannelLost) return 'lost';
-    return this.brokenFarms.size > 0 ? 'degraded-data' : 'connected';
+    return this.connection.state;
   }
 
   status(): VenueStatus {
@@ -208,20 +186,20 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       host: this.o.host,
       port: this.o.port,
       clientId: this.o.clientId,
-      accounts: [...this.accounts],
+      accounts: [...this.connection.accounts],
       ...(this.account === undefined ? {} : { account: this.account }),
       synced: this.synced,
       armed: this.armed,
       trading: block ? { allowed: false, reason: block.message } : { allowed: true },
-      attempts: this.failures,
-      ...(this.nextAttemptAt === undefined ? {} : { nextAttemptAt: this.nextAttemptAt }),
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      attempts: this.connection.failures,
+      ...(this.connection.nextAttemptAt === undefined ? {} : { nextAttemptAt: this.connection.nextAttemptAt }),
+      ...(this.connection.lastError === undefined ? {} : { lastError: this.connection.lastError }),
     };
   }
 
   /** The account orders go to and account updates come from; undefined while the choice is ambiguous. */
   private get account(): string | undefined {
-    const chosen = tradingAccount(this.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
     return 'account' in chosen ? chosen.account : undefined;
   }
 
@@ -243,10 +221,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
       return new VenueError('venue-disconnected', `Venue disconnected (${state}): orders are refused until TWS/IB Gateway is back.`);
     }
     // Before the sync: while the account is ambiguous the venue is never read, so this is why.
-    const chosen = tradingAccount(this.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
     if ('problem' in chosen) return new VenueError('account-not-chosen', chosen.problem);
     if (!this.synced) return new VenueError('resync-pending', 'Reading positions and orders from IB after the (re)connect; orders resume when that is done.');
-    const mismatch = accountMismatch(this.mode, this.accounts);
+    const mismatch = accountMismatch(this.mode, this.connection.accounts);
     if (mismatch) return new VenueError('account-mismatch', mismatch);
     if (this.mode === 'live' && !this.armed) return new VenueError('not-armed', 'LIVE trading is not armed: arm it before sending live orders.');
     return undefined;
@@ -255,10 +233,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   /** Live mode: the explicit step after the trader's confirmation. Refused when the account is not live. */
   arm(): void {
     if (this.mode !== 'live') throw new VenueError('bad-request', 'Arming applies to LIVE mode only.');
-    const mismatch = accountMismatch(this.mode, this.accounts);
+    const mismatch = accountMismatch(this.mode, this.connection.accounts);
     if (mismatch) throw new VenueError('account-mismatch', mismatch);
     this.armed = true;
-    this.log.warn({ accounts: this.accounts }, 'LIVE trading armed');
+    this.log.warn({ accounts: this.connection.accounts }, 'LIVE trading armed');
     this.publishStatus();
   }
 
@@ -270,36 +248,28 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   // --- connection -----------------------------------------------------------------------------
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
+    if (this.connection.running) return;
     this.watchdogTimer = this.clock.setInterval(() => this.feeds.watchdog(), 1_000);
-    this.publishStatus();
-    void this.loop();
+    this.connection.start();
   }
 
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
+    if (!this.connection.running) return;
     this.clock.clearTimer(this.watchdogTimer);
-    this.clock.clearTimer(this.sleepTimer);
-    this.wake?.();
-    const ib = this.ib;
-    this.dropConnection('stopped');
-    ib?.disconnect();
-    this.publishStatus();
+    this.connection.stop();
     await Promise.resolve();
   }
 
   /** Resolves when connected and in sync (or rejects after `timeoutMs`). */
   whenReady(timeoutMs = 30_000): Promise<void> {
-    if (this.synced && this.ready) return Promise.resolve();
+    if (this.synced && this.connection.ready) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.off('status', check);
-        reject(new VenueError('timeout', `venue not ready within ${timeoutMs} ms (${this.state}${this.lastError ? `: ${this.lastError}` : ''})`));
+        reject(new VenueError('timeout', `venue not ready within ${timeoutMs} ms (${this.state}${this.connection.lastError ? `: ${this.connection.lastError}` : ''})`));
       }, timeoutMs);
       const check = () => {
-        if (this.synced && this.ready) {
+        if (this.synced && this.connection.ready) {
           this.clock.clearTimer(timer);
           this.off('status', check);
           resolve();
@@ -309,347 +279,102 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     });
   }
 
-  private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.connectOnce();
-      } catch (err) {
-        if (!this.running) return;
-        this.lastError = (err as Error).message;
-        this.failures++;
-        this.o.metrics.reconnectAttempts.inc();
-        await this.backoffSleep();
-        continue;
-      }
-      this.o.metrics.connects.inc();
-      this.failures = 0;
-      const closed = new Promise<void>((resolve) => (this.connectionClosed = resolve));
-      void this.onConnected();
-      await closed;
-      if (!this.running) return;
-      if (this.clock.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.backoff.reset();
-      await this.backoffSleep();
-    }
-  }
-
-  private async backoffSleep(): Promise<void> {
-    const delay = this.backoff.next();
-    this.nextAttemptAt = this.clock.now() + delay;
-    this.log.info({ attempt: this.backoff.attempts, delayMs: Math.round(delay), lastError: this.lastError }, 'venue reconnect scheduled');
-    this.publishStatus();
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-      this.sleepTimer = this.clock.setTimeout(resolve, delay);
-    });
-    this.wake = undefined;
-    this.nextAttemptAt = undefined;
-  }
-
-  /** One connection attempt with a fresh IBApi; resolves once the venue sent nextValidId. */
-  private connectOnce(): Promise<void> {
-    const generation = ++this.generation;
-    const ib = new IBApi({ host: this.o.host, port: this.o.port, maxReqPerSec: 1_000 });
-    this.ib = ib;
-    this.accounts = [];
-    this.publishStatus();
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const timer = this.clock.setTimeout(() => fail(new VenueError('connect-failed', `No answer from ${this.o.host}:${this.o.port} within ${this.o.connectTimeoutMs} ms.`)), this.o.connectTimeoutMs);
-      const fail = (err: VenueError) => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimer(timer);
-        if (this.ib === ib) this.ib = undefined;
-        ib.removeAllListeners();
-        ib.on(EventName.error, () => undefined);
-        ib.disconnect();
-        reject(err);
-      };
-      const succeed = () => {
-        if (settled) return;
-        settled = true;
-        this.clock.clearTimer(timer);
-        resolve();
-      };
-      this.bind(ib, generation, succeed, fail);
-      ib.connect(this.o.clientId);
-    });
-  }
-
-  private bind(ib: IBApi, generation: number, ready: () => void, fail: (err: VenueError) => void): void {
-    const current = () => generation === this.generation && this.ib === ib;
-    ib.on(EventName.received, () => {
-      this.lastReceivedAt = this.clock.now();
-      this.probeSentAt = undefined;
-    });
-    ib.on(EventName.managedAccounts, (list: string) => {
-      if (!current()) return;
-      this.accounts = list.split(',').map((a) => a.trim()).filter((a) => a !== '');
-    });
-    ib.on(EventName.nextValidId, (id: number) => {
-      if (!current()) return;
-      this.venueNextOrderId = Math.max(this.venueNextOrderId, id);
-      if (!this.ready) {
-        this.ready = true;
-        this.connectedAt = this.clock.now();
-        this.lastReceivedAt = this.connectedAt;
-        this.everConnected = true;
-        this.orderChannelLost = false;
-        this.brokenFarms.clear();
-        this.lastError = undefined;
-        ready();
-      }
-    });
-    ib.on(EventName.disconnected, () => {
-      if (!current()) return;
-      if (!this.ready) fail(new VenueError('connect-failed', `TWS/IB Gateway at ${this.o.host}:${this.o.port} closed the connection.`));
-      else this.dropConnection('the connection to TWS/IB Gateway closed');
-    });
-    ib.on(EventName.error, (err: Error, code: number, reqId: number) => {
-      if (!current()) return;
-      if (!this.ready && (code === 502 || code === 326)) {
-        fail(fromIbError(code, err.message));
-        return;
-      }
-      this.onIbError(code, reqId, err.message);
-    });
-    ib.on(EventName.info, (message: string, code: number) => {
-      if (!current()) return;
-      if (code === 326) {
-        fail(fromIbError(code, message));
-        return;
-      }
-      this.onInfo(code, message);
-    });
-    ib.on(EventName.currentTime, () => undefined);
+  /** The answer and data events of a new connection: decoded, then routed to requests, feeds and listeners. */
+  private listen(ib: IBApi): void {
     ib.on(EventName.tickPrice, (reqId: number, tickType: number, price: number) => this.feeds.onTickPrice(reqId, tickType, price));
     ib.on(EventName.tickSize, (reqId: number, tickType?: number, size?: number) => this.feeds.onTickSize(reqId, tickType ?? -1, size));
     ib.on(EventName.realtimeBar, (reqId: number, time: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number) =>
       this.feeds.onBar(reqId, { time: time * 1000, open, high, low, close, volume, wap, count }),
     );
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) => {
-      const update = this.mergeOrder(orderId, order.clientId ?? this.o.clientId, {
-        permId: order.permId ?? 0,
-        orderRef: order.orderRef ?? this.requests.get(orderId)?.orderRef ?? '',
-        account: order.account ?? '',
-        conId: contract.conId ?? 0,
-        symbol: contract.symbol ?? '',
-        side: sideOf(order.action),
-        quantity: order.totalQuantity ?? 0,
-        type: order.orderType ?? '',
-        ...(order.lmtPrice === undefined ? {} : { limitPrice: order.lmtPrice }),
-        ...(order.auxPrice === undefined ? {} : { stopPrice: order.auxPrice }),
-        tif: order.tif ?? '',
-        status: state.status ?? 'Unknown',
-      });
-      this.deliver(EventName.openOrder, [update]);
-      this.inOrderScope(update.orderRef, orderId, () => this.emit('order', update));
+      const update = this.orders.merge(orderId, order.clientId ?? this.o.clientId, wire.orderFields(contract, order, state, this.orders.orderRefOf(orderId)));
+      this.requests.deliver(EventName.openOrder, [update]);
+      this.orders.inScope(update.orderRef, orderId, () => this.emit('order', update));
     });
     ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
-      const update = this.mergeOrder(orderId, clientId ?? this.o.clientId, {
-        status,
-        filled: filled ?? 0,
-        remaining: remaining ?? 0,
-        avgFillPrice: avgFillPrice ?? 0,
-        lastFillPrice: lastFillPrice ?? 0,
-        ...(permId === undefined ? {} : { permId }),
-        whyHeld: whyHeld ?? '',
-      });
-      this.deliver(EventName.orderStatus, [update]);
-      this.inOrderScope(update.orderRef, orderId, () => {
+      const update = this.orders.merge(orderId, clientId ?? this.o.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
+      this.requests.deliver(EventName.orderStatus, [update]);
+      this.orders.inScope(update.orderRef, orderId, () => {
         this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
         this.emit('order', update);
       });
     });
-    ib.on(EventName.openOrderEnd, () => this.deliver(EventName.openOrderEnd, []));
-    ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) => {
-      this.deliver(EventName.completedOrder, [
-        {
-          orderId: order.orderId ?? 0,
-          permId: order.permId ?? 0,
-          clientId: order.clientId ?? 0,
-          orderRef: order.orderRef ?? '',
-          account: order.account ?? '',
-          conId: contract.conId ?? 0,
-          symbol: contract.symbol ?? '',
-          side: sideOf(order.action),
-          quantity: order.totalQuantity ?? 0,
-          type: order.orderType ?? '',
-          ...(order.lmtPrice === undefined ? {} : { limitPrice: order.lmtPrice }),
-          ...(order.auxPrice === undefined ? {} : { stopPrice: order.auxPrice }),
-          tif: order.tif ?? '',
-          status: state.status ?? 'Unknown',
-          filled: order.filledQuantity ?? 0,
-          remaining: Math.max(0, (order.totalQuantity ?? 0) - (order.filledQuantity ?? 0)),
-          avgFillPrice: 0,
-          lastFillPrice: 0,
-          whyHeld: '',
-          ...(state.completedTime === undefined ? {} : { completedTime: state.completedTime }),
-          ...(state.completedStatus === undefined ? {} : { completedStatus: state.completedStatus }),
-        } satisfies VenueOrder,
-      ]);
-    });
-    ib.on(EventName.completedOrdersEnd, () => this.deliver(EventName.completedOrdersEnd, []));
+    ib.on(EventName.openOrderEnd, () => this.requests.deliver(EventName.openOrderEnd, []));
+    ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) =>
+      this.requests.deliver(EventName.completedOrder, [wire.completedOrder(contract, order, state)]),
+    );
+    ib.on(EventName.completedOrdersEnd, () => this.requests.deliver(EventName.completedOrdersEnd, []));
     ib.on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) => {
-      const e = this.toExecution(contract, execution);
+      const e = wire.execution(contract, execution, (orderId) => this.orders.orderRefOf(orderId) ?? '', () => this.clock.now());
       if (reqId !== -1) {
-        this.deliver(EventName.execDetails, [reqId, e]);
+        this.requests.deliver(EventName.execDetails, [reqId, e]);
         return;
       }
       this.emitExecution(e);
     });
-    ib.on(EventName.execDetailsEnd, (reqId: number) => this.deliver(EventName.execDetailsEnd, [reqId]));
+    ib.on(EventName.execDetailsEnd, (reqId: number) => this.requests.deliver(EventName.execDetailsEnd, [reqId]));
     ib.on(EventName.commissionReport, (report: CommissionReport) => {
-      const c: VenueCommission = {
-        execId: report.execId ?? '',
-        commission: report.commission ?? 0,
-        currency: report.currency ?? 'USD',
-        ...(report.realizedPNL === undefined ? {} : { realizedPnL: report.realizedPNL }),
-      };
-      this.deliver(EventName.commissionReport, [c]);
+      const c = wire.commission(report);
+      this.requests.deliver(EventName.commissionReport, [c]);
       if (!this.commissionsSeen.has(c.execId)) {
         this.commissionsSeen.add(c.execId);
         this.emit('commission', c);
       }
     });
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => {
-      const p: VenuePosition = { account, conId: contract.conId ?? 0, symbol: contract.symbol ?? '', secType: contract.secType ?? '', quantity: pos ?? 0, averageCost: avgCost ?? 0 };
-      this.deliver(EventName.position, [p]);
+      const p = wire.position(account, contract, pos, avgCost);
+      this.requests.deliver(EventName.position, [p]);
       // Another managed account's position is not DualDesk's (nor is any while the choice is ambiguous).
       const traded = this.account;
       if (traded !== undefined && (account === '' || account === traded)) this.emit('position', p);
     });
-    ib.on(EventName.positionEnd, () => this.deliver(EventName.positionEnd, []));
+    ib.on(EventName.positionEnd, () => this.requests.deliver(EventName.positionEnd, []));
     ib.on(EventName.updateAccountValue, (key: string, value: string, currency: string, account: string) => {
       const v: VenueAccountValue = { key, value, currency, account };
-      this.deliver(EventName.updateAccountValue, [v]);
+      this.requests.deliver(EventName.updateAccountValue, [v]);
       this.emit('accountValue', v);
     });
-    ib.on(EventName.accountDownloadEnd, () => this.deliver(EventName.accountDownloadEnd, []));
-    ib.on(EventName.contractDetails, (reqId: number, details: ContractDetails) => this.deliver(reqId, [details]));
-    ib.on(EventName.contractDetailsEnd, (reqId: number) => this.deliver(reqId, [], 'end'));
+    ib.on(EventName.accountDownloadEnd, () => this.requests.deliver(EventName.accountDownloadEnd, []));
+    ib.on(EventName.contractDetails, (reqId: number, details: ContractDetails) => this.requests.deliver(reqId, [details]));
+    ib.on(EventName.contractDetailsEnd, (reqId: number) => this.requests.deliver(reqId, [], 'end'));
     ib.on(EventName.historicalData, (reqId: number, date: string, open: number, high: number, low: number, close: number, volume: number, count: number | undefined, wap: number) =>
-      this.deliver(reqId, [date, open, high, low, close, volume, count, wap], String(date).startsWith('finished') ? 'end' : undefined),
+      this.requests.deliver(reqId, [date, open, high, low, close, volume, count, wap], String(date).startsWith('finished') ? 'end' : undefined),
     );
   }
 
   /** The connection is gone (closed, stopped or found dead): everything tied to it is dropped. */
-  private dropConnection(reason: string): void {
-    const wasReady = this.ready;
-    this.ready = false;
+  private onDropped(reason: string): void {
     this.synced = false;
-    this.ib = undefined;
-    this.generation++;
-    this.clock.clearTimer(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
-    this.probeSentAt = undefined;
-    this.pacer.clear(`venue disconnected: ${reason}`);
-    this.gate.clear(new VenueError('venue-disconnected', `The venue disconnected before historical data could be asked for (${reason}).`));
+    this.history.connectionDropped(reason);
     this.feeds.detachAll();
-    for (const [key, p] of this.pending) {
-      p.reject(new VenueError('venue-disconnected', `The venue disconnected before answering (${reason}).`));
-      this.pending.delete(key);
-    }
-    this.recentHistory.clear();
-    this.cancelsSent.clear();
-    if (wasReady) {
-      this.lastError = reason;
-      this.log.warn({ reason }, 'venue connection lost');
-    }
-    this.publishStatus();
-    this.connectionClosed?.();
-    this.connectionClosed = undefined;
+    this.requests.failAll(new VenueError('venue-disconnected', `The venue disconnected before answering (${reason}).`));
+    this.orders.connectionDropped();
   }
 
   private async onConnected(): Promise<void> {
-    const mismatch = accountMismatch(this.mode, this.accounts);
-    this.log.info({ accounts: this.accounts, account: this.account, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
-    if (mismatch) this.log.error({ accounts: this.accounts }, mismatch);
-    const chosen = tradingAccount(this.accounts, this.o.account);
-    if ('problem' in chosen) this.log.error({ accounts: this.accounts, chosen: this.o.account }, chosen.problem);
+    const mismatch = accountMismatch(this.mode, this.connection.accounts);
+    this.log.info({ accounts: this.connection.accounts, account: this.account, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
+    if (mismatch) this.log.error({ accounts: this.connection.accounts }, mismatch);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
+    if ('problem' in chosen) this.log.error({ accounts: this.connection.accounts, chosen: this.o.account }, chosen.problem);
     this.publishStatus();
-    this.startKeepAlive();
     this.feeds.restoreAll();
     await this.runResync('connected');
-  }
-
-  private startKeepAlive(): void {
-    const tick = () => {
-      const ib = this.ib;
-      if (!ib || !this.ready) return;
-      const now = this.clock.now();
-      if (this.probeSentAt !== undefined && now - this.probeSentAt > this.o.keepAliveTimeoutMs) {
-        this.log.warn({ silentMs: now - this.lastReceivedAt }, 'venue does not answer; dropping the connection to reconnect');
-        this.dropConnection('the venue stopped answering');
-        ib.removeAllListeners();
-        ib.on(EventName.error, () => undefined);
-        ib.disconnect();
-        return;
-      }
-      if (this.probeSentAt === undefined && now - this.lastReceivedAt > this.o.keepAliveMs) {
-        this.pacer.send('cancel', () => ib.reqCurrentTime()).then(
-          () => (this.probeSentAt ??= this.clock.now()),
-          () => undefined,
-        );
-      }
-    };
-    this.keepAliveTimer = this.clock.setInterval(tick, Math.max(100, Math.min(this.o.keepAliveMs, this.o.keepAliveTimeoutMs) / 4));
-  }
-
-  private onInfo(code: number, message: string): void {
-    if (code === CONNECTIVITY.LOST || code === CONNECTIVITY.TWS_SERVER_LINK_BROKEN) {
-      this.orderChannelLost = true;
-      this.synced = false;
-      this.log.warn({ code, message }, 'IB connectivity lost');
-      this.emit('alert', { kind: 'connectivity', code, message });
-      this.publishStatus();
-      return;
-    }
-    if (code === CONNECTIVITY.RESTORED_DATA_LOST || code === CONNECTIVITY.RESTORED_DATA_KEPT) {
-      this.orderChannelLost = false;
-      this.log.info({ code, message }, 'IB connectivity restored');
-      this.emit('alert', { kind: 'connectivity', code, message });
-      // 1101: IB dropped every market data subscription; 1102: they are intact.
-      if (code === CONNECTIVITY.RESTORED_DATA_LOST) this.feeds.restoreAll();
-      this.publishStatus();
-      void this.runResync(`connectivity restored (${code})`);
-      return;
-    }
-    const farm = message.split(':').pop() ?? String(code);
-    if ((CONNECTIVITY.FARM_BROKEN as readonly number[]).includes(code)) {
-      this.brokenFarms.add(farm);
-      this.emit('alert', { kind: 'connectivity', code, message });
-      this.publishStatus();
-      return;
-    }
-    if ((CONNECTIVITY.FARM_OK as readonly number[]).includes(code)) {
-      if (this.brokenFarms.delete(farm) || this.brokenFarms.size > 0) this.emit('alert', { kind: 'connectivity', code, message });
-      this.publishStatus();
-      return;
-    }
-    this.o.metrics.errors.inc({ code: String(code) });
-    this.log.info({ code, message }, 'IB message');
   }
 
   private onIbError(code: number, reqId: number, text: string): void {
     this.o.metrics.errors.inc({ code: String(code) });
     const error = fromIbError(code, text);
-    const pending = this.pending.get(reqId);
-    if (pending) {
-      this.settle(reqId, pending, error);
-      return;
-    }
+    if (this.requests.fail(reqId, error)) return;
     if (this.feeds.onError(reqId, error)) return;
-    const request = this.requests.get(reqId);
-    const known = request !== undefined || this.orders.has(orderKey(this.o.clientId, reqId));
-    if (known) {
-      const orderRef = request?.orderRef ?? this.orders.get(orderKey(this.o.clientId, reqId))?.orderRef ?? '';
+    const orderRef = this.orders.ownOrderRef(reqId);
+    if (orderRef !== undefined) {
       if (code === 202) return; // the Cancelled status says it
       if (ORDER_WARNINGS.has(code)) {
         this.emit('alert', { kind: 'order-warning', orderId: reqId, orderRef, code, message: text });
         return;
       }
-      this.inOrderScope(orderRef, reqId, () => {
+      this.orders.inScope(orderRef, reqId, () => {
         this.log.warn({ orderId: reqId, orderRef, code, text }, 'order error from IB');
         this.emit('orderError', { orderId: reqId, orderRef, error });
       });
@@ -659,63 +384,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     this.log.warn({ code, reqId, text }, 'IB error');
   }
 
-  // --- requests -------------------------------------------------------------------------------
-
-  private canSend(): boolean {
-    return this.ib !== undefined && this.ready;
-  }
-
-  /** Sends one message through the pacer on the current connection; dropped silently if it is gone. */
-  private fireAndForget(priority: Priority, write: (ib: IBApi) => void): void {
-    const ib = this.ib;
-    if (!ib) return;
-    this.pacer.send(priority, () => write(ib)).catch((err: unknown) => {
-      if (!(err instanceof PacerClosedError)) this.log.error({ err }, 'venue send failed');
-    });
-  }
-
-  /** Routes an answer event to the request waiting for it. */
-  private deliver(key: number | string, args: readonly unknown[], marker?: 'end'): void {
-    const p = this.pending.get(key);
-    if (!p) return;
-    const verdict = marker === 'end' ? 'done' : p.onEvent(typeof key === 'string' ? key : 'answer', args);
-    if (verdict === 'done') this.settle(key, p);
-  }
-
-  private settle(key: number | string, p: Pending, error?: Error): void {
-    this.pending.delete(key);
-    if (error) p.reject(error);
-    else p.resolve();
-  }
-
-  /**
-   * Sends a request and collects its answer events (keyed by request id, or by the answer's event
-   * names for requests IB answers without one) until its end marker, an error or the timeout.
-   */
-  private request(key: number | readonly string[], priority: Priority, write: (ib: IBApi) => void, onEvent: Pending['onEvent']): Promise<void> {
-    const ib = this.ib;
-    if (!ib || !this.ready) return Promise.reject(new VenueError('venue-disconnected', 'Venue disconnected: the request was not sent.'));
-    const keys = typeof key === 'number' ? [key] : key;
-    return new Promise<void>((resolve, reject) => {
-      let timer: TimerHandle | undefined;
-      let finished = false;
-      const finish = (err?: Error) => {
-        if (finished) return;
-        finished = true;
-        this.clock.clearTimer(timer);
-        for (const k of keys) this.pending.delete(k);
-        if (err) reject(err);
-        else resolve();
-      };
-      for (const k of keys) this.pending.set(k, { onEvent, resolve: () => finish(), reject: (e) => finish(e) });
-      // The answer is awaited from when the request goes out, not while it waits for a pacing slot.
-      const send = () => {
-        write(ib);
-        timer = this.clock.setTimeout(() => finish(new VenueError('timeout', `IB did not answer within ${this.o.requestTimeoutMs} ms.`)), this.o.requestTimeoutMs);
-      };
-      this.pacer.send(priority, send).catch((err: unknown) => finish(err instanceof PacerClosedError ? new VenueError('venue-disconnected', err.message) : (err as Error)));
-    });
-  }
+  // --- contracts and market data ---------------------------------------------------------------
 
   /** Resolves what the trader named to exactly one contract (cached). */
   resolve(spec: InstrumentSpec): Promise<Instrument> {
@@ -730,9 +399,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
   }
 
   private async lookup(spec: InstrumentSpec): Promise<Instrument> {
-    const reqId = this.nextRequestId++;
+    const reqId = this.requests.nextRequestId();
     const details: ContractDetails[] = [];
-    await this.request(reqId, 'subscription', (ib) => ib.reqContractDetails(reqId, specContract(spec)), (_n, args) => {
+    await this.requests.request(reqId, 'subscription', (ib) => ib.reqContractDetails(reqId, specContract(spec)), (_n, args) => {
       details.push(args[0] as ContractDetails);
       return 'more';
     });
@@ -756,205 +425,36 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     return this.feeds.linesInUse;
   }
 
-  /**
-   * Historical bars, within IB's historical pacing (requests wait their turn instead of getting 162);
-   * identical small-bar requests within 15 s share one answer, as IB would refuse the second.
-   */
+  /** Historical bars, within IB's historical pacing (see History). */
   historicalBars(instrument: Instrument, q: HistoricalQuery): Promise<Bar[]> {
-    const end = q.end === undefined ? '' : formatUtc(q.end);
-    const barSeconds = barSizeSeconds(q.barSize);
-    const details = [end, q.duration, q.barSize, q.rthOnly ? 1 : 0].join('|');
-    const cacheKey = `${instrument.conId}|${q.source}|${details}`;
-    const recent = this.recentHistory.get(cacheKey);
-    const now = this.clock.now();
-    if (recent && now - recent.at < 15_000) return recent.bars;
-    const bars = this.fetchHistory(instrument, q, end, { contract: String(instrument.conId), whatToShow: q.source, details, barSizeSeconds: barSeconds });
-    if (barSeconds <= 30) {
-      this.recentHistory.set(cacheKey, { at: now, bars });
-      bars.catch(() => this.recentHistory.delete(cacheKey));
-    }
-    return bars;
-  }
-
-  private async fetchHistory(instrument: Instrument, q: HistoricalQuery, end: string, key: Parameters<HistoricalGate['admit']>[0]): Promise<Bar[]> {
-    if (!this.canSend()) throw new VenueError('venue-disconnected', 'Venue disconnected: historical data is not available now.');
-    const done = await this.gate.admit(key);
-    try {
-      const reqId = this.nextRequestId++;
-      const bars: Bar[] = [];
-      await this.request(
-        reqId,
-        'historical',
-        (ib) => ib.reqHistoricalData(reqId, instrumentContract(instrument), end, q.duration, q.barSize as never, q.source, q.rthOnly ? 1 : 0, 2, false),
-        (_n, args) => {
-          const [date, open, high, low, close, volume, count, wap] = args as [string, number, number, number, number, number, number, number];
-          const time = /^\d{9,}$/.test(date) ? Number(date) * 1000 : parseWallTime(date, instrument.timeZoneId);
-          if (time !== undefined) bars.push({ time, open, high, low, close, volume: volume ?? 0, wap: wap ?? 0, count: count ?? 0 });
-          return 'more';
-        },
-      );
-      return bars;
-    } finally {
-      done();
-    }
+    return this.history.bars(instrument, q);
   }
 
   // --- orders -----------------------------------------------------------------------------------
 
   /** How an order's correlation id is found from IB's orderRef and order id (the execution engine knows); undefined to stop. */
   correlateOrders(lookup: OrderCorrelation | undefined): void {
-    this.correlation = lookup;
-  }
-
-  /** Runs `fn` (the log lines and handlers of a venue event of an order) under that order's correlation id, when it has one. */
-  private inOrderScope(orderRef: string, orderId: number, fn: () => void): void {
-    const cid = this.correlation?.(orderRef, orderId);
-    if (cid === undefined) fn();
-    else withCorrelation(cid, fn);
-  }
-
-  /**
-   * The next order id: above the venue's nextValidId and above every id this desk ever used. Ids are
-   * reserved durably in blocks (the high-water mark is written before any id of a block is used), so a
-   * crash can skip ids but never reuse one, and only one order in ORDER_ID_BLOCK waits for an fsync.
-   */
-  private allocateOrderId(): number {
-    this.nextLocalOrderId ??= this.o.memory.orderIdHighWaterMark() + 1;
-    const id = Math.max(this.venueNextOrderId, this.nextLocalOrderId);
-    if (id > this.reservedOrderIds) {
-      this.reservedOrderIds = id + ORDER_ID_BLOCK - 1;
-      this.o.memory.recordOrderId(this.reservedOrderIds);
-    }
-    this.nextLocalOrderId = id + 1;
-    return id;
+    this.orders.correlate(lookup);
   }
 
   /** Sends a new order; resolves with its IB order id once the message is written to the venue. */
-  async placeOrder(req: VenueOrderRequest): Promise<{ orderId: number }> {
-    const started = performance.now();
-    const block = this.tradingBlock();
-    if (block) throw block;
-    validateOrder(req);
-    const ib = this.ib as IBApi;
-    const orderId = this.allocateOrderId();
-    this.requests.set(orderId, req);
-    try {
-      await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), this.ibOrder(req)));
-    } catch (err) {
-      throw err instanceof PacerClosedError ? new VenueError('venue-disconnected', 'The venue disconnected before the order was sent: it was not sent.') : err;
-    }
-    this.o.metrics.orderSendSeconds.observe((performance.now() - started) / 1000);
-    this.log.info({ orderId, orderRef: req.orderRef, symbol: req.instrument.symbol, side: req.side, quantity: req.quantity, type: req.type }, 'order sent');
-    return { orderId };
+  placeOrder(req: VenueOrderRequest): Promise<{ orderId: number }> {
+    return this.orders.place(req);
   }
 
   /** `current` describes the order when this session did not place it (after a restart, or an adopted order). */
-  async modifyOrder(orderId: number, changes: VenueOrderChanges, current?: VenueOrderRequest): Promise<void> {
-    const block = this.tradingBlock();
-    if (block) throw block;
-    const original = this.requests.get(orderId) ?? current;
-    if (!original) throw new VenueError('order-not-found', `Order ${orderId} was not placed by this desk session; it cannot be modified here.`);
-    const req: VenueOrderRequest = { ...original, ...changes };
-    validateOrder(req);
-    const ib = this.ib as IBApi;
-    this.requests.set(orderId, req);
-    await this.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), this.ibOrder(req)));
+  modifyOrder(orderId: number, changes: VenueOrderChanges, current?: VenueOrderRequest): Promise<void> {
+    return this.orders.modify(orderId, changes, current);
   }
 
   /** Cancels go out whenever the order channel is up, even when new orders are refused: reducing risk is always allowed. */
-  async cancelOrder(orderId: number): Promise<void> {
-    const ib = this.ib;
-    if (!ib || !this.ready || this.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
-    this.cancelsSent.add(orderId);
-    await this.pacer.send('cancel', () => ib.cancelOrder(orderId, ''));
+  cancelOrder(orderId: number): Promise<void> {
+    return this.orders.cancel(orderId);
   }
 
-  /**
-   * Cancels every working order of the traded account. IB's global cancel reaches every account of the
-   * login, so it is used only when the login has one; with several, this client's orders of the traded
-   * account are cancelled one by one (IB lets a client cancel only its own orders).
-   */
-  async cancelAll(): Promise<void> {
-    const ib = this.ib;
-    if (!ib || !this.ready || this.orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
-    const chosen = tradingAccount(this.accounts, this.o.account);
-    if ('problem' in chosen) throw new VenueError('account-not-chosen', `${chosen.problem} No cancel was sent: a global cancel would reach every account of the login.`);
-    if (this.accounts.length === 1) {
-      await this.pacer.send('cancel', () => ib.reqGlobalCancel({}));
-      return;
-    }
-    const working = [...this.orders.values()].filter((o) => WORKING.has(o.status) && (o.account === '' || o.account === chosen.account));
-    const others = working.filter((o) => o.clientId !== this.o.clientId);
-    if (others.length > 0) {
-      this.log.warn({ account: chosen.account, orders: others.map((o) => ({ clientId: o.clientId, orderId: o.orderId, symbol: o.symbol })) }, 'working orders of the traded account placed by other clients: only they (or TWS) can cancel them');
-    }
-    // Those the execution engine just cancelled are not cancelled twice.
-    const mine = working.filter((o) => o.clientId === this.o.clientId && !this.cancelsSent.has(o.orderId));
-    await Promise.all(mine.map((o) => this.cancelOrder(o.orderId)));
-  }
-
-  private ibOrder(req: VenueOrderRequest): Order {
-    return {
-      action: req.side as Order['action'],
-      totalQuantity: req.quantity,
-      orderType: req.type as Order['orderType'],
-      ...(req.limitPrice === undefined ? {} : { lmtPrice: req.limitPrice }),
-      ...(req.stopPrice === undefined ? {} : { auxPrice: req.stopPrice }),
-      tif: req.tif,
-      outsideRth: req.outsideRth ?? false,
-      orderRef: req.orderRef,
-      ...(this.account === undefined ? {} : { account: this.account }),
-      transmit: true,
-    };
-  }
-
-  private mergeOrder(orderId: number, clientId: number, fields: Partial<VenueOrder>): VenueOrder {
-    const key = orderKey(clientId, orderId);
-    const previous = this.orders.get(key);
-    const merged: VenueOrder = {
-      orderId,
-      clientId,
-      permId: 0,
-      orderRef: this.requests.get(orderId)?.orderRef ?? '',
-      account: '',
-      conId: 0,
-      symbol: '',
-      side: 'BUY',
-      quantity: 0,
-      type: '',
-      tif: '',
-      status: 'Unknown',
-      filled: 0,
-      remaining: 0,
-      avgFillPrice: 0,
-      lastFillPrice: 0,
-      whyHeld: '',
-      ...previous,
-      ...fields,
-    };
-    this.orders.set(key, merged);
-    return merged;
-  }
-
-  private toExecution(contract: Contract, e: Execution): VenueExecution {
-    const orderId = e.orderId ?? 0;
-    return {
-      execId: e.execId ?? '',
-      orderId,
-      permId: e.permId ?? 0,
-      clientId: e.clientId ?? 0,
-      orderRef: e.orderRef ?? this.requests.get(orderId)?.orderRef ?? '',
-      account: e.acctNumber ?? '',
-      conId: contract.conId ?? 0,
-      symbol: contract.symbol ?? '',
-      side: e.side === 'SLD' ? 'SELL' : 'BUY',
-      shares: e.shares ?? 0,
-      price: e.price ?? 0,
-      cumQty: e.cumQty ?? 0,
-      avgPrice: e.avgPrice ?? 0,
-      time: parseWallTime(e.time ?? '', TWS_ZONE) ?? this.clock.now(),
-      exchange: e.exchange ?? '',
-    };
+  /** Cancels every working order of the traded account (see Orders.cancelAll). */
+  cancelAll(): Promise<void> {
+    return this.orders.cancelAll();
   }
 
   /**
@@ -963,7 +463,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
    */
   private emitExecution(e: VenueExecution): boolean {
     if (this.o.memory.hasSeenExecution(e.execId)) return false;
-    this.inOrderScope(e.orderRef, e.orderId, () => {
+    this.orders.inScope(e.orderRef, e.orderId, () => {
       this.log.debug({ orderId: e.orderId, orderRef: e.orderRef, execId: e.execId, shares: e.shares, price: e.price }, 'execution from IB');
       this.emit('execution', e);
     });
@@ -988,103 +488,32 @@ export class IbAdapter extends EventEmitter<VenueEvents> {
     }
   }
 
-  /**
-   * In order: positions; every client's open orders; completed orders and account values; then the
-   * executions since the last one seen, each applied once (the memory remembers them across restarts).
-   */
+  /** Reads the venue (see readVenue), then applies each new execution once (the memory remembers them across restarts). */
   private async resyncOnce(): Promise<VenueSnapshot> {
     this.synced = false;
     this.publishStatus();
     // While the account is ambiguous nothing at the venue is DualDesk's: nothing is read, reconciled or seeded.
-    const chosen = tradingAccount(this.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.o.account);
     if ('problem' in chosen) throw new VenueError('account-not-chosen', chosen.problem);
     const { account } = chosen;
     // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
     const ours = (x: { readonly account: string }) => x.account === '' || x.account === account;
-    const positions: VenuePosition[] = [];
-    await this.request([EventName.position, EventName.positionEnd], 'subscription', (ib) => ib.reqPositions(), (name, args) => {
-      if (name === String(EventName.positionEnd)) return 'done';
-      positions.push(args[0] as VenuePosition);
-      return 'more';
-    });
-    const open = new Map<OrderKey, VenueOrder>();
-    await this.request([EventName.openOrder, EventName.orderStatus, EventName.openOrderEnd], 'subscription', (ib) => ib.reqAllOpenOrders(), (name, args) => {
-      if (name === String(EventName.openOrderEnd)) return 'done';
-      const o = args[0] as VenueOrder;
-      open.set(orderKey(o.clientId, o.orderId), o);
-      return 'more';
-    });
-    const completed: VenueOrder[] = [];
-    await this.request([EventName.completedOrder, EventName.completedOrdersEnd], 'subscription', (ib) => ib.reqCompletedOrders(false), (name, args) => {
-      if (name === String(EventName.completedOrdersEnd)) return 'done';
-      completed.push(args[0] as VenueOrder);
-      return 'more';
-    });
-    const accountValues: VenueAccountValue[] = [];
-    await this.request([EventName.updateAccountValue, EventName.accountDownloadEnd], 'subscription', (ib) => ib.reqAccountUpdates(true, account), (name, args) => {
-      if (name === String(EventName.accountDownloadEnd)) return 'done';
-      accountValues.push(args[0] as VenueAccountValue);
-      return 'more';
-    });
-    const since = this.o.memory.lastExecutionTime();
-    const executions: VenueExecution[] = [];
-    const commissions: VenueCommission[] = [];
-    const reqId = this.nextRequestId++;
-    // A minute of overlap absorbs clock skew; the memory drops what was already seen.
-    const filter = since === undefined ? {} : { time: formatUtc(since - 60_000) };
-    await this.request([EventName.execDetails, EventName.execDetailsEnd, EventName.commissionReport], 'subscription', (ib) => ib.reqExecutions(reqId, filter), (name, args) => {
-      if (name === String(EventName.commissionReport)) {
-        commissions.push(args[0] as VenueCommission);
-        return 'more';
-      }
-      if (args[0] !== reqId) return 'ignore';
-      if (name === String(EventName.execDetailsEnd)) return 'done';
-      executions.push(args[1] as VenueExecution);
-      return 'more';
-    });
+    const { positions, openOrders, completedOrders, accountValues, executions, commissions } = await readVenue(this.requests, account, () => this.o.memory.lastExecutionTime());
     const fresh = executions.filter(ours).sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
-      accounts: [...this.accounts],
+      accounts: [...this.connection.accounts],
       account,
       positions: positions.filter(ours),
-      openOrders: [...open.values()].filter(ours),
-      completedOrders: completed.filter(ours),
+      openOrders: openOrders.filter(ours),
+      completedOrders: completedOrders.filter(ours),
       accountValues,
       newExecutions: fresh,
       commissions: commissions.filter((c) => fresh.some((e) => e.execId === c.execId)),
     };
-    this.synced = this.ready && !this.orderChannelLost;
+    this.synced = this.connection.ready && !this.connection.orderChannelLost;
     this.emit('resynced', snapshot);
     this.publishStatus();
     return snapshot;
   }
-}
-
-/** IB's action (an enum of the library) in DualDesk's words. */
-function sideOf(action: Order['action']): OrderSide {
-  return String(action) === 'SELL' ? 'SELL' : 'BUY';
-}
-
-function validateOrder(req: VenueOrderRequest): void {
-  const fail = (why: string) => {
-    throw new VenueError('bad-request', why);
-  };
-  if (!(req.quantity > 0) || !Number.isFinite(req.quantity)) fail('The quantity must be a positive number.');
-  if ((req.type === 'LMT' || req.type === 'STP LMT') && !(req.limitPrice !== undefined && req.limitPrice > 0)) fail(`A ${req.type} order needs a positive limit price.`);
-  if ((req.type === 'STP' || req.type === 'STP LMT') && !(req.stopPrice !== undefined && req.stopPrice > 0)) fail(`A ${req.type} order needs a positive stop price.`);
-  if (req.orderRef.trim() === '') fail('An order needs DualDesk’s order reference.');
-}
-
-/** 'yyyyMMdd-HH:mm:ss' in UTC: the form of IB date-times that needs no time zone. */
-function formatUtc(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 19)}`;
-}
-
-const BAR_UNITS: Readonly<Record<string, number>> = { sec: 1, secs: 1, min: 60, mins: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400, week: 604_800, month: 2_592_000 };
-
-function barSizeSeconds(barSize: string): number {
-  const m = /^(\d+)\s+(\w+)$/.exec(barSize.trim());
-  return m ? Number(m[1]) * (BAR_UNITS[m[2] as string] ?? 86_400) : 86_400;
 }

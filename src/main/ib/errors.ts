@@ -1,50 +1,6 @@
 // IB's error codes as DualDesk understands them: a stable kind for programs and a message in the
 // trader's words. Codes not listed are still reported (kind 'venue', IB's own text), never swallowed.
-
-export type VenueErrorKind =
-  /** The command could not be sent: the venue is not connected or not in sync yet. */
-  | 'venue-disconnected'
-  | 'resync-pending'
-  /** Paper/live safeguards. */
-  | 'account-mismatch'
-  /** Several managed accounts and none chosen, or the chosen one not among them. */
-  | 'account-not-chosen'
-  | 'not-armed'
-  | 'no-account'
-  /** Request problems. */
-  | 'unknown-instrument'
-  | 'ambiguous-instrument'
-  | 'market-data-lines'
-  | 'market-data-permission'
-  | 'duplicate-request'
-  | 'pacing'
-  | 'historical-data'
-  | 'bad-request'
-  | 'timeout'
-  /** Orders. */
-  | 'order-rejected'
-  | 'order-id'
-  | 'order-not-found'
-  | 'order-not-cancellable'
-  | 'price-increment'
-  /** Connection. */
-  | 'connect-failed'
-  | 'client-id-in-use'
-  /** Anything else IB says. */
-  | 'venue';
-
-export class VenueError extends Error {
-  override readonly name = 'VenueError';
-
-  constructor(
-    readonly kind: VenueErrorKind,
-    message: string,
-    /** The IB code behind it, when there is one. */
-    readonly ibCode?: number,
-  ) {
-    super(message);
-  }
-}
+import { VenueError, type VenueErrorKind } from '../venue';
 
 interface CodeInfo {
   readonly kind: VenueErrorKind;

@@ -4,10 +4,9 @@
 // nor its client libraries notice a dead feed.
 import type { Clock } from '../clock';
 import type { Logger } from '../ops';
-import type { Bar, BarSource, Instrument, Quote } from '../../shared';
-import { VenueError } from './errors';
+import type { Bar, BarSource, Instrument, Quote, VenueAlert } from '../../shared';
+import { VenueError, type BarListener, type QuoteListener } from '../venue';
 import { isOpenAt, parseTradingHours, type Session } from './hours';
-import type { BarListener, QuoteListener, VenueAlert } from './types';
 
 export interface FeedHost {
   readonly clock: Clock;

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ConnectionState } from './types';
+import type { ConnectionState } from '../../shared';
 
 /** The venue's metrics; created once per registry (adapters come and go with mode switches). */
 export interface VenueMetrics {

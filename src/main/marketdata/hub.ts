@@ -30,17 +30,17 @@
 import { EventEmitter } from 'node:events';
 import type { CoreTopics, MessageBus, SymbolQuote } from '../bus';
 import type { Clock } from '../clock';
-import type { IbAdapter } from '../ib';
 import type { Logger } from '../ops';
 import type { Bar, BarSource, EmaUpdate, Instrument, InstrumentSpec } from '../../shared';
 import { InstrumentPipeline, type MarketDataSnapshot, type PipelineStats } from './pipeline';
+import type { ContractPort, MarketDataPort } from '../venue';
 import { historyDuration, parseMarketDataSettings, type MarketDataSettings, type MarketDataSettingsInput } from './settings';
 
-/** What the hub needs from the venue (the real IbAdapter in the product and the tests). */
 /** The 5-second history asked for on subscribe: an hour, the longest IB serves at that bar size. */
 const FIVE_SECOND_HISTORY = '3600 S';
 
-export type MarketDataVenue = Pick<IbAdapter, 'resolve' | 'subscribeQuotes' | 'subscribeBars' | 'historicalBars'>;
+/** What the hub needs from the venue. */
+export type MarketDataVenue = MarketDataPort & ContractPort;
 
 export interface MarketDataHubOptions {
   readonly venue: MarketDataVenue;

@@ -69,4 +69,4 @@ export type { PortfolioOptions } from './portfolio';
 export { DEFAULT_TRADING_DAY, tradingDayOf } from './trading-day';
 export type { TradingDay, TradingDayRule } from './trading-day';
 export { PortfolioInputError } from './types';
-export type { DayRecord, Discrepancy, EquityHigh, FillOutcome, InstrumentInfo, PortfolioMemory, SyncReport, VenueEventSource } from './types';
+export type { DayRecord, Discrepancy, EquityHigh, FillOutcome, InstrumentInfo, PortfolioMemory, SyncReport } from './types';

@@ -4,7 +4,7 @@ import type { EquitySnapshot, Fill, Position, Quote } from '../../shared';
 import { topicWord } from '../../shared/stream';
 import type { CoreTopics, MessageBus } from '../bus';
 import type { Clock, TimerHandle } from '../clock';
-import type { VenueAccountValue, VenueExecution, VenuePosition, VenueSnapshot } from '../ib';
+import type { VenueAccountValue, VenueEventSource, VenueExecution, VenuePosition, VenueSnapshot } from '../venue';
 import { withoutCorrelation, type Logger } from '../ops';
 import { applyToLot, cashFlowOf, QUANTITY_EPSILON, unrealizedOf } from './accounting';
 import { DEFAULT_TRADING_DAY, tradingDayOf, validateRule, type TradingDay, type TradingDayRule } from './trading-day';
@@ -17,7 +17,6 @@ import {
   type InstrumentInfo,
   type PortfolioMemory,
   type SyncReport,
-  type VenueEventSource,
 } from './types';
 import { figureOf, readFigures, type VenueFigures } from './venue-figures';
 
@@ -303,8 +302,8 @@ export class Portfolio {
     }, this.graceMs);
   }
 
-  /** Listens to a venue (the IbAdapter): resyncs, streamed positions and account values. Returns the detach. */
-  attachVenue(venue: VenueEventSource): () => void {
+  /** Listens to a venue: resyncs, streamed positions and account values. Returns the detach. */
+  attachVenue(venue: VenueEventSource<'resynced' | 'position' | 'accountValue'>): () => void {
     const onResynced = (s: VenueSnapshot) => {
       try {
         this.sync(s);

@@ -1,5 +1,4 @@
 import type { Position } from '../../shared';
-import type { VenueAccountValue, VenuePosition, VenueSnapshot } from '../ib';
 
 /** One trading day's anchors and counters, as persisted (migration 5). */
 export interface DayRecord {
@@ -83,16 +82,6 @@ export interface SyncReport {
   readonly discrepancies: readonly Discrepancy[];
   /** Venue executions in the snapshot that had not reached the portfolio yet (expected as fills). */
   readonly pendingExecutions: number;
-}
-
-/** The venue events the portfolio listens to (the IbAdapter fits). */
-export interface VenueEventSource {
-  on(event: 'resynced', listener: (snapshot: VenueSnapshot) => void): unknown;
-  on(event: 'position', listener: (position: VenuePosition) => void): unknown;
-  on(event: 'accountValue', listener: (value: VenueAccountValue) => void): unknown;
-  off(event: 'resynced', listener: (snapshot: VenueSnapshot) => void): unknown;
-  off(event: 'position', listener: (position: VenuePosition) => void): unknown;
-  off(event: 'accountValue', listener: (value: VenueAccountValue) => void): unknown;
 }
 
 export class PortfolioInputError extends Error {

@@ -1,6 +1,6 @@
 // Reading the venue's account values (strings, per currency) at the boundary: only finite numbers in
 // the account's base currency are taken; anything else is ignored as absent.
-import type { VenueAccountValue } from '../ib';
+import type { VenueAccountValue } from '../venue';
 
 export interface VenueFigures {
   readonly netLiquidation?: number;

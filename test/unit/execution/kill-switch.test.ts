@@ -8,7 +8,7 @@ import type { KillSwitchProgress, KillSwitchReport } from '../../../src/shared';
 import { MessageBus, type CoreTopics } from '../../../src/main/bus';
 import { VirtualClock } from '../../../src/main/clock';
 import { ExecutionEngine, KillSwitch } from '../../../src/main/execution';
-import { VenueError, type VenuePosition, type VenueSnapshot } from '../../../src/main/ib';
+import { VenueError, type VenuePosition, type VenueSnapshot } from '../../../src/main/venue';
 import { createLogger } from '../../../src/main/ops';
 import { openStore, OrderJournalRepository } from '../../../src/main/store';
 import { tempDir } from '../../support/fs';
@@ -71,7 +71,7 @@ function rig(venue: ScriptedVenue = new ScriptedVenue()) {
   const reports: KillSwitchReport[] = [];
   const kill = new KillSwitch({
     engine,
-    venue: venue as never,
+    venue,
     control: { halt: (r) => halts.push(r) },
     clock,
     logger,

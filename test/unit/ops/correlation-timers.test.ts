@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { MessageBus, type CoreTopics } from '../../../src/main/bus';
 import { systemClock } from '../../../src/main/clock';
-import type { VenueSnapshot } from '../../../src/main/ib';
+import type { VenueSnapshot } from '../../../src/main/venue';
 import { withCorrelation } from '../../../src/main/ops';
 import { Portfolio } from '../../../src/main/portfolio';
 import { openStore, PortfolioRepository } from '../../../src/main/store';

@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { EquitySnapshot, Fill, Position } from '../../../src/shared';
 import { MessageBus, type CoreTopics } from '../../../src/main/bus';
 import { VirtualClock } from '../../../src/main/clock';
-import type { VenueExecution, VenuePosition, VenueSnapshot } from '../../../src/main/ib';
+import type { VenueExecution, VenuePosition, VenueSnapshot } from '../../../src/main/venue';
 import { createLogger } from '../../../src/main/ops';
 import { Portfolio, PortfolioInputError, type Discrepancy, type PortfolioOptions } from '../../../src/main/portfolio';
 import { openStore, PortfolioRepository } from '../../../src/main/store';
