@@ -3,8 +3,8 @@
 // viewers (bench/lib/viewer-swarm.ts, their own process); the desk's own share server serves the same
 // frames in the same run, as the baseline. (1) Throughput: a fixed count published as fast as the
 // desk's publisher goes; delivered msg/s = messages × viewers / (mark → last arrival at any viewer),
-// to 1 and to 1,000 viewers. (2) Latency desk publish → viewer at 100 msg/s with 1,000 viewers,
-// relay and share server alternated. (3) Resident memory per idle viewer, each server alone in a
+// to 1 and to 1,000 viewers. (2) Latency desk publish → viewer at 100 msg/s with 1 viewer (the
+// path's own latency), then with 1,000 viewers, relay and share server alternated. (3) Resident memory per idle viewer, each server alone in a
 // fresh process. (4) The target: a relay serves 1,000 viewers at 100 msg/s with p99 < 100 ms.
 //
 // BENCH_RELAY_SECONDS (20; --quick 6) per latency round, BENCH_RELAY_ROUNDS (2; --quick 1) of each
@@ -108,6 +108,7 @@ interface ThroughputRun {
 
 interface LatencyRound {
   readonly server: Server;
+  readonly viewers: number;
   readonly report: SwarmReport;
   readonly published: number;
 }
@@ -156,15 +157,15 @@ try {
         await swarm.disconnect();
       }
     }
-    // (2) Latency at 100 msg/s, 1,000 viewers, alternated.
-    for (let k = 0; k < ROUNDS; k++) {
+    // (2) Latency at 100 msg/s: 1 viewer (the path's own latency: outbox, Kafka, the relay's fetch), then 1,000, alternated.
+    for (const viewers of [1, ...Array<number>(ROUNDS).fill(VIEWERS)]) {
       for (const server of ['relay', 'share'] as const) {
-        await swarm.connect(urls[server], VIEWERS, { token, dualdesk: true });
+        await swarm.connect(urls[server], viewers, { token, dualdesk: true });
         await sleep(500); // the last snapshots sent
         await swarm.mark();
         const published = await paced(desk.sink, RATE, SECONDS * 1_000);
-        const r = await drained(swarm, published * VIEWERS);
-        latency.push({ server, report: r, published });
+        const r = await drained(swarm, published * viewers);
+        latency.push({ server, viewers, report: r, published });
         await swarm.disconnect();
       }
     }
@@ -198,15 +199,17 @@ try {
 // --- report ---------------------------------------------------------------------------------------
 
 const tp = (server: Server, viewers: number) => throughput.find((t) => t.server === server && t.viewers === viewers) as ThroughputRun;
-const lat = (server: Server, f: (r: SwarmReport) => number) => median(latency.filter((l) => l.server === server).map((l) => f(l.report)));
+const lat = (server: Server, f: (r: SwarmReport) => number, viewers = VIEWERS) => median(latency.filter((l) => l.server === server && l.viewers === viewers).map((l) => f(l.report)));
+const relayRounds = latency.filter((l) => l.server === 'relay' && l.viewers === VIEWERS);
 for (const viewers of [1, VIEWERS]) report({ figure: `relay.throughput.${viewers}`, unit: 'msg/s delivered', value: tp('relay', viewers).delivered, baseline: tp('share', viewers).delivered });
+report({ figure: 'relay.latency.1.p50', unit: 'ms', value: lat('relay', (r) => r.p50, 1), baseline: lat('share', (r) => r.p50, 1) });
 report({ figure: 'relay.latency.1000.p50', unit: 'ms', value: lat('relay', (r) => r.p50), baseline: lat('share', (r) => r.p50) });
 report({ figure: 'relay.latency.1000.p99', unit: 'ms', value: lat('relay', (r) => r.p99), baseline: lat('share', (r) => r.p99) });
 report({ figure: 'relay.kib_per_idle_viewer', unit: 'KiB', value: kibPerViewer.relay, baseline: kibPerViewer.share });
 
 const relayP99 = lat('relay', (r) => r.p99);
-const relayGaps = latency.filter((l) => l.server === 'relay').reduce((n, l) => n + l.report.gaps, 0);
-const allDelivered = latency.filter((l) => l.server === 'relay').every((l) => l.report.delivered >= l.published * VIEWERS);
+const relayGaps = relayRounds.reduce((n, l) => n + l.report.gaps, 0);
+const allDelivered = relayRounds.every((l) => l.report.delivered >= l.published * VIEWERS);
 const met = relayP99 < TARGET_P99_MS && relayGaps === 0 && allDelivered;
 const closes = (r: SwarmReport) => Object.entries(r.closeCodes).map(([c, n]) => `${n} × ${c}`).join(', ') || 'none';
 
@@ -227,13 +230,13 @@ process.stdout.write(
         closes(t.report),
       ]),
     ) +
-    `\n\n## relay latency: desk publish → TLS viewer at ${RATE} msg/s for ${SECONDS} s with ${VIEWERS.toLocaleString('en')} viewers (${ROUNDS} round(s) each, alternated; the same frames)\n\n` +
+    `\n\n## relay latency: desk publish → TLS viewer at ${RATE} msg/s for ${SECONDS} s, 1 viewer then ${VIEWERS.toLocaleString('en')} viewers (${ROUNDS} round(s) each, alternated; the same frames)\n\n` +
     table(
-      ['server', 'round', 'delivered', 'frames per message', 'p50 ms', 'p99 ms', 'max ms', 'gaps'],
-      latency.map((l, i) => [
+      ['server', 'viewers', 'delivered', 'frames per message', 'p50 ms', 'p99 ms', 'max ms', 'gaps'],
+      latency.map((l) => [
         NAMES[l.server],
-        Math.floor(i / 2) + 1,
-        `${l.report.delivered} / ${l.published * VIEWERS}`,
+        l.viewers,
+        `${l.report.delivered} / ${l.published * l.viewers}`,
         fmt(l.report.delivered / Math.max(1, l.report.messages), 2),
         fmt(l.report.p50, 2),
         fmt(l.report.p99, 2),
