@@ -111,6 +111,8 @@ interface LatencyRound {
   readonly viewers: number;
   readonly report: SwarmReport;
   readonly published: number;
+  /** The relay process's CPU over the round, in cores (NaN for the share server). */
+  readonly relayCpu: number;
 }
 
 const started = now();
@@ -162,10 +164,13 @@ try {
       for (const server of ['relay', 'share'] as const) {
         await swarm.connect(urls[server], viewers, { token, dualdesk: true });
         await sleep(500); // the last snapshots sent
+        const cpu0 = (await relay.ask('cpu', 'cpu')).ms;
         await swarm.mark();
+        const t0 = now();
         const published = await paced(desk.sink, RATE, SECONDS * 1_000);
         const r = await drained(swarm, published * viewers);
-        latency.push({ server, viewers, report: r, published });
+        const relayCpu = ((await relay.ask('cpu', 'cpu')).ms - cpu0) / (now() - t0);
+        latency.push({ server, viewers, report: r, published, relayCpu: server === 'relay' ? relayCpu : Number.NaN });
         await swarm.disconnect();
       }
     }
@@ -205,6 +210,7 @@ for (const viewers of [1, VIEWERS]) report({ figure: `relay.throughput.${viewers
 report({ figure: 'relay.latency.1.p50', unit: 'ms', value: lat('relay', (r) => r.p50, 1), baseline: lat('share', (r) => r.p50, 1) });
 report({ figure: 'relay.latency.1000.p50', unit: 'ms', value: lat('relay', (r) => r.p50), baseline: lat('share', (r) => r.p50) });
 report({ figure: 'relay.latency.1000.p99', unit: 'ms', value: lat('relay', (r) => r.p99), baseline: lat('share', (r) => r.p99) });
+report({ figure: 'relay.cpu.1000', unit: 'cores', value: median(relayRounds.map((l) => l.relayCpu)) });
 report({ figure: 'relay.kib_per_idle_viewer', unit: 'KiB', value: kibPerViewer.relay, baseline: kibPerViewer.share });
 
 const relayP99 = lat('relay', (r) => r.p99);
@@ -232,7 +238,7 @@ process.stdout.write(
     ) +
     `\n\n## relay latency: desk publish → TLS viewer at ${RATE} msg/s for ${SECONDS} s, 1 viewer then ${VIEWERS.toLocaleString('en')} viewers (${ROUNDS} round(s) each, alternated; the same frames)\n\n` +
     table(
-      ['server', 'viewers', 'delivered', 'frames per message', 'p50 ms', 'p99 ms', 'max ms', 'gaps'],
+      ['server', 'viewers', 'delivered', 'frames per message', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'relay CPU % of a core'],
       latency.map((l) => [
         NAMES[l.server],
         l.viewers,
@@ -242,6 +248,7 @@ process.stdout.write(
         fmt(l.report.p99, 2),
         fmt(l.report.max, 2),
         l.report.gaps,
+        Number.isNaN(l.relayCpu) ? '—' : fmt(l.relayCpu * 100, 1),
       ]),
     ) +
     `\n\n## relay: resident memory per idle viewer (${VIEWERS.toLocaleString('en')} viewers, each server alone in a fresh process)\n\n` +
