@@ -24,6 +24,8 @@ export interface SwarmReport {
   /** WebSocket messages received since the mark (delivered / messages: frames per message). */
   readonly messages: number;
   readonly elapsedMs: number;
+  /** Mark → arrival of the last data frame since it, at any viewer (NaN: none arrived). */
+  readonly lastMs: number;
   /** Publish → arrival at a viewer, ms, over every viewer's messages since the mark. */
   readonly p50: number;
   readonly p99: number;

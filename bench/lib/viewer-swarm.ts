@@ -22,6 +22,8 @@ let messages = 0;
 let markMessages = 0;
 let markDelivered = 0;
 let markAt = now();
+/** Arrival of the last data frame (any viewer): `lastMs` in a report is its distance from the mark. */
+let lastAt = Number.NaN;
 /** Data frames whose prev did not chain to the viewer's previous frame (a loss or a duplicate). */
 let gaps = 0;
 const sockets = new Set<WebSocket>();
@@ -67,6 +69,7 @@ function open(url: string, token: string | undefined, dualdesk: boolean): Promis
           if (dualdesk && last >= 0 && f.prev !== last) gaps++;
           last = f.seq;
           delivered++;
+          lastAt = now();
           sample((f.data as { t?: number } | null)?.t);
         }
       }
@@ -93,6 +96,7 @@ async function handle(m: SwarmCommand): Promise<void> {
       return;
     case 'mark':
       markAt = now();
+      lastAt = Number.NaN;
       markDelivered = delivered;
       markMessages = messages;
       samples = 0;
@@ -102,7 +106,7 @@ async function handle(m: SwarmCommand): Promise<void> {
     case 'report': {
       const sorted = latencies.slice(0, samples).sort();
       const q = (p: number) => (samples === 0 ? Number.NaN : (sorted[Math.min(samples - 1, Math.max(0, Math.ceil(p * samples) - 1))] as number));
-      send({ type: 'report', id: m.id, delivered: delivered - markDelivered, messages: messages - markMessages, elapsedMs: now() - markAt, p50: q(0.5), p99: q(0.99), max: q(1), gaps, open: sockets.size, closeCodes: Object.fromEntries(closeCodes) });
+      send({ type: 'report', id: m.id, delivered: delivered - markDelivered, messages: messages - markMessages, elapsedMs: now() - markAt, lastMs: lastAt - markAt, p50: q(0.5), p99: q(0.99), max: q(1), gaps, open: sockets.size, closeCodes: Object.fromEntries(closeCodes) });
       return;
     }
     case 'disconnect': {
