@@ -1,13 +1,17 @@
 // The documented haproxy configuration (docs/relay/haproxy.cfg) in front of two real TLS 1.3 servers
 // standing in for relays, each with its /ready: TLS passes through, connections are spread over both,
 // and once one dies (its port and its /ready gone) every new connection reaches the other.
+import { spawn } from 'node:child_process';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { connect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadShareCertificate, type ShareCertificate } from '../../src/main/share';
 import { startBalancer } from '../support/balancer';
 import { tempDir } from '../support/fs';
+import { repoRoot } from '../support/paths';
 
 interface Backend {
   readonly name: string;
@@ -121,4 +125,23 @@ describe('haproxy with the documented configuration (real TLS 1.3 backends)', ()
     // A backend port of 0 is refused by haproxy: startBalancer fails loudly instead of hanging.
     await expect(startBalancer({ backends: [{ port: 0, opsPort: 0 }], maxLifetimeSeconds: 10 })).rejects.toThrow(/haproxy exited before accepting/);
   });
+
+  it('haproxy ends by itself after its lifetime even when the process that started it was SIGKILLed', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/balancer-child.ts', import.meta.url)), '3'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
+    const port = Number(first.value);
+    expect(port).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    const accepts = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connectTcp({ host: '127.0.0.1', port });
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => resolve(false));
+      });
+    expect(await accepts()).toBe(true);
+    // Still serving without its runner; then its 8 s lifetime ends it (with room for a loaded machine).
+    await expect.poll(accepts, { timeout: 30_000, interval: 250 }).toBe(false);
+  });
 });
+

@@ -1,28 +1,22 @@
 // `dualdesk relay` end to end: a desk (`serve --demo`, the built CLI) publishing its stream to a real
 // Kafka broker, relays (the built CLI) reading it, TLS viewers with tokens the desk minted.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
-import { VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type ViewerScope } from '../../src/shared';
-import { decodeFrames, encodeFrame, STREAM_PROTOCOL, topicMatcher, type DataFrame, type ServerFrame } from '../../src/shared/stream';
-import { viewOf } from '../../src/main/share';
+import type { Order, ViewerScope } from '../../src/shared';
+import { encodeFrame } from '../../src/shared/stream';
 import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
-import { binDualdesk } from '../support/paths';
+import { ALL_SCOPES, chained, dataOf, deskClient, deskPublicKey, deskSeqsFor, lastSeq, mintToken, relayOps, relayViewer, revokeToken, snapshotOf, type StreamClient } from '../support/relay-viewer';
 import { relayUntilExit, startRelayProcess, stopRelayProcess, type RelayProcess } from '../support/relay';
 import { serveCommand, startServe, stopServe, type ServeProcess } from '../support/serve';
 import { until, untilAsync } from '../support/wait';
 
 const brokers = inject('kafkaBrokers');
-const run = promisify(execFile);
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
-const ALL: ViewerScope[] = ['market', 'positions', 'orders', 'pnl', 'alerts', 'account'];
 
 /** Directories that outlive a test (the desk's and the relays', which run through the suite). */
 const suiteDirs: string[] = [];
@@ -41,7 +35,7 @@ let desk: ServeProcess | undefined;
 let relayA: RelayProcess | undefined;
 let relayB: RelayProcess | undefined;
 /** The desk's own stream (the control token, every topic), read all along. */
-let deskStream: Client | undefined;
+let deskStream: StreamClient | undefined;
 
 afterAll(async () => {
   deskStream?.ws.terminate();
@@ -50,49 +44,8 @@ afterAll(async () => {
   for (const dir of suiteDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Client {
-  readonly ws: WebSocket;
-  readonly frames: ServerFrame[];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  readonly opened: Promise<void>;
-}
-
-function client(url: string, options: WebSocket.ClientOptions, protocols: string[], hello: object | undefined = { op: 'hello' }): Client {
-  const ws = new WebSocket(url, protocols, options);
-  const frames: ServerFrame[] = [];
-  ws.on('message', (data: Buffer) => frames.push(...(decodeFrames(data) as ServerFrame[])));
-  ws.on('error', () => undefined);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
-  const opened = new Promise<void>((resolve) => ws.once('open', () => resolve()));
-  if (hello) void opened.then(() => ws.send(encodeFrame(hello)));
-  return { ws, frames, closed, opened };
-}
-
-function viewer(relay: RelayProcess, token: string, hello: object | undefined = { op: 'hello' }): Client {
-  return client(`wss://127.0.0.1:${relay.url.port}/stream`, { ca: relay.ca }, [STREAM_PROTOCOL, `${VIEWER_TOKEN_PROTOCOL_PREFIX}${token}`], hello);
-}
-
-function deskClient(serve: ServeProcess): Client {
-  return client(`ws://127.0.0.1:${serve.url.port}/stream`, { headers: { authorization: `Bearer ${serve.url.searchParams.get('token') ?? ''}` } }, [STREAM_PROTOCOL]);
-}
-
-const dataOf = (c: Client) => c.frames.filter((f): f is DataFrame => f.op === 'data');
-const snapshotOf = (c: Client) => c.frames.find((f): f is Extract<ServerFrame, { op: 'snapshot' }> => f.op === 'snapshot');
-const lastSeq = (c: Client) => dataOf(c).at(-1)?.seq ?? 0;
-
-async function mintWithId(scope: ViewerScope[]): Promise<{ id: string; token: string }> {
-  const { stdout } = await run(process.execPath, [binDualdesk, 'token', 'create', '--data-dir', deskDir, '--scope', scope.join(','), '--ttl', '1h', '--label', `relay ${scope.join('+')}`, '--json']);
-  return JSON.parse(stdout) as { id: string; token: string };
-}
-
-async function mint(scope: ViewerScope[]): Promise<string> {
-  return (await mintWithId(scope)).token;
-}
-
-async function ops(relay: RelayProcess, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${relay.opsUrl}${path}`);
-  return { status: res.status, body: await res.text() };
-}
+const mintWithId = (scope: ViewerScope[]) => mintToken(deskDir, scope);
+const mint = async (scope: ViewerScope[]) => (await mintToken(deskDir, scope)).token;
 
 function startDesk(): Promise<ServeProcess> {
   return startServe(['--demo', '--data-dir', deskDir, '--config', join(deskDir, 'config.json'), '--port', '0', '--log-level', 'warn'], {}, { suite: true });
@@ -102,47 +55,30 @@ function relayArgs(dataDir: string, extra: string[] = []): string[] {
   return ['--kafka', brokers.join(','), '--topic', topic, '--host', '127.0.0.1', '--port', '0', '--public-key', publicKeyFile, '--data-dir', dataDir, '--ops-port', '0', '--log-level', 'warn', ...extra];
 }
 
-/** The viewer's frames chain with no gap: each `prev` is the seq before it, from `from`. */
-function chained(frames: readonly DataFrame[], from: number): boolean {
-  let prev = from;
-  for (const f of frames) {
-    if (f.prev !== prev || f.seq <= prev) return false;
-    prev = f.seq;
-  }
-  return true;
-}
-
-/** The seqs in (after, upTo] of the desk's own stream that a viewer of `scope` may see. */
-function deskSeqsFor(scope: ViewerScope[], after: number, upTo: number): number[] {
-  const allowed = topicMatcher(viewOf(scope).topics)!;
-  return dataOf(deskStream!).filter((f) => f.seq > after && f.seq <= upTo && allowed(f.topic)).map((f) => f.seq);
-}
-
 describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewers as processes)', () => {
   it('/ready is 503 until the relay has read the topic to its head, then 200; metrics under dualdesk_relay_*', async () => {
     // The desk's key and tokens exist before it first runs (the token register lives in its data dir).
-    const { stdout } = await run(process.execPath, [binDualdesk, 'token', 'public-key', '--data-dir', deskDir]);
-    writeFileSync(publicKeyFile, stdout);
+    writeFileSync(publicKeyFile, await deskPublicKey(deskDir));
     relayA = await startRelayProcess(relayArgs(suiteDir()), { suite: true });
     expect(relayA.url.protocol).toBe('https:');
     expect(relayA.stdout()).not.toMatch(/token/i);
-    const before = await ops(relayA, '/ready');
+    const before = await relayOps(relayA, '/ready');
     expect(before.status).toBe(503);
     expect(JSON.parse(before.body)).toMatchObject({ ready: false, checks: { kafka: { ok: false }, 'caught-up': { ok: false } } });
 
     desk = await startDesk();
     deskStream = deskClient(desk);
-    await untilAsync(async () => (await ops(relayA!, '/ready')).status === 200, 'the relay ready', 60_000);
-    const ready = JSON.parse((await ops(relayA, '/ready')).body) as { checks: Record<string, { ok: boolean; detail: string }> };
+    await untilAsync(async () => (await relayOps(relayA!, '/ready')).status === 200, 'the relay ready', 60_000);
+    const ready = JSON.parse((await relayOps(relayA, '/ready')).body) as { checks: Record<string, { ok: boolean; detail: string }> };
     expect(ready.checks['kafka']?.ok).toBe(true);
     expect(ready.checks['caught-up']?.detail).toMatch(/^\d+ record\(s\) behind the topic's head; epoch \S+, head \d+, oldest \d+$/);
-    const metrics = (await ops(relayA, '/metrics')).body;
+    const metrics = (await relayOps(relayA, '/metrics')).body;
     for (const name of ['dualdesk_relay_caught_up 1', 'dualdesk_relay_kafka_up 1', 'dualdesk_relay_viewers 0', 'dualdesk_relay_lag_records']) expect(metrics).toContain(name);
   });
 
   it('a TLS viewer on the relay reads a long run with no gap, in the epoch and seqs of the desk’s own stream', async () => {
     await until(() => snapshotOf(deskStream!) !== undefined, 'the desk stream joined');
-    const v = viewer(relayA!, await mint(ALL));
+    const v = relayViewer(relayA!, await mint(ALL_SCOPES));
     await until(() => snapshotOf(v) !== undefined, 'the relay snapshot');
     const snap = snapshotOf(v)!;
     expect(snap.epoch).toBe(snapshotOf(deskStream!)!.epoch);
@@ -151,17 +87,17 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     const frames = dataOf(v).filter((f) => f.seq <= target);
     expect(frames.every((f) => f.epoch === snap.epoch)).toBe(true);
     expect(chained(frames, snap.seq)).toBe(true);
-    expect(frames.map((f) => f.seq)).toEqual(deskSeqsFor(ALL, snap.seq, target));
+    expect(frames.map((f) => f.seq)).toEqual(deskSeqsFor(deskStream!, ALL_SCOPES, snap.seq, target));
     expect(frames.map((f) => f.topic)).toEqual(dataOf(deskStream!).filter((f) => frames.some((g) => g.seq === f.seq)).map((f) => f.topic));
     expect(frames.some((f) => f.topic === 'share.revocations')).toBe(false);
     v.ws.close();
   });
 
   it('keeps a market viewer from orders, fills, positions and equity while the trader trades; an orders viewer sees them', async () => {
-    const market = viewer(relayA!, await mint(['market']));
-    const orders = viewer(relayA!, await mint(['orders']));
+    const market = relayViewer(relayA!, await mint(['market']));
+    const orders = relayViewer(relayA!, await mint(['orders']));
     await until(() => snapshotOf(market) !== undefined && snapshotOf(orders) !== undefined, 'both joined');
-    const synced = (c: Client) =>
+    const synced = (c: StreamClient) =>
       [snapshotOf(c)?.state['venue.status'], ...dataOf(c).filter((f) => f.topic === 'venue.status').map((f) => f.data)].some((s) => (s as { synced?: boolean } | undefined)?.synced === true);
     await until(() => synced(orders), 'the venue in sync', 60_000);
     const placed: Order[] = [];
@@ -179,7 +115,7 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
   });
 
   it('closes a viewer that sends a command-like frame (4000), as the share server does', async () => {
-    const v = viewer(relayA!, await mint(['market']));
+    const v = relayViewer(relayA!, await mint(['market']));
     await until(() => snapshotOf(v) !== undefined, 'joined');
     v.ws.send(encodeFrame({ op: 'command', name: 'placeOrder', args: { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } } }));
     expect(await v.closed).toMatchObject({ code: 4000 });
@@ -188,16 +124,16 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
 
   it('a token revoked at the desk closes its viewers on the relay (4004) and is refused there after', async () => {
     const { id, token } = await mintWithId(['market']);
-    const v = viewer(relayA!, token);
+    const v = relayViewer(relayA!, token);
     await until(() => snapshotOf(v) !== undefined, 'joined');
-    await run(process.execPath, [binDualdesk, 'token', 'revoke', id, '--data-dir', deskDir]);
+    await revokeToken(deskDir, id);
     expect(await v.closed).toMatchObject({ code: 4004 });
-    expect(await viewer(relayA!, token).closed).toMatchObject({ code: 4004 });
+    expect(await relayViewer(relayA!, token).closed).toMatchObject({ code: 4004 });
   });
 
   it('a relay started after the stream has run, its window smaller than the history, serves an older resume from Kafka with no gap', async () => {
     const token = await mint(['market']);
-    const first = viewer(relayA!, token);
+    const first = relayViewer(relayA!, token);
     await until(() => dataOf(first).length >= 5, 'a position on relay A');
     const position = lastSeq(first);
     first.ws.close();
@@ -206,26 +142,26 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     writeFileSync(join(dir, 'relay.json'), JSON.stringify({ relay: { windowMessages: 50 } }));
     relayB = await startRelayProcess(relayArgs(dir, ['--config', join(dir, 'relay.json'), '--ops-host', '127.0.0.1']), { suite: true });
     expect(relayB.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await untilAsync(async () => (await ops(relayB!, '/ready')).status === 200, 'relay B ready', 60_000);
-    const metrics = (await ops(relayB, '/metrics')).body;
+    await untilAsync(async () => (await relayOps(relayB!, '/ready')).status === 200, 'relay B ready', 60_000);
+    const metrics = (await relayOps(relayB, '/metrics')).body;
     expect(metrics).toMatch(/^dualdesk_relay_window_messages 50$/m);
     const head = Number(/^dualdesk_relay_head (\d+)$/m.exec(metrics)?.[1]);
     expect(head - 50).toBeGreaterThan(position);
 
     const epoch = snapshotOf(deskStream!)!.epoch;
-    const resumed = viewer(relayB, token, { op: 'hello', resume: { epoch, seq: position } });
+    const resumed = relayViewer(relayB, token, { op: 'hello', resume: { epoch, seq: position } });
     await until(() => lastSeq(resumed) >= head, 'the resume up to relay B’s head at start', 60_000);
     expect(resumed.frames[0]).toMatchObject({ op: 'welcome', resumed: true, epoch });
     expect(resumed.frames.some((f) => f.op === 'reset' || f.op === 'snapshot')).toBe(false);
     const frames = dataOf(resumed).filter((f) => f.seq <= head);
     expect(chained(frames, position)).toBe(true);
-    expect(frames.map((f) => f.seq)).toEqual(deskSeqsFor(['market'], position, head));
+    expect(frames.map((f) => f.seq)).toEqual(deskSeqsFor(deskStream!, ['market'], position, head));
     resumed.ws.close();
   });
 
   it('a new epoch at the desk (its stream journal removed, the desk restarted) resets the relay’s viewers, who rejoin the new epoch', async () => {
     const token = await mint(['market']);
-    const v = viewer(relayA!, token);
+    const v = relayViewer(relayA!, token);
     await until(() => snapshotOf(v) !== undefined, 'joined');
     const oldEpoch = snapshotOf(v)!.epoch;
     deskStream!.ws.terminate();
@@ -240,7 +176,7 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     const newEpoch = snapshotOf(deskStream)!.epoch;
     expect(newEpoch).not.toBe(oldEpoch);
     expect(reset).toMatchObject({ epoch: newEpoch });
-    const again = viewer(relayA!, token);
+    const again = relayViewer(relayA!, token);
     await until(() => snapshotOf(again) !== undefined, 'rejoined');
     expect(snapshotOf(again)!.epoch).toBe(newEpoch);
     again.ws.close();
@@ -267,7 +203,7 @@ describe('dualdesk relay start failures: exit 1, one line', () => {
     expect(oneLine(await relayUntilExit([...base, '--public-key', garbage]))).toMatch(/^error: the relay failed to start: not a public key in PEM form/);
     expect(oneLine(await relayUntilExit([...base, '--public-key', join(dir, 'absent.pem')]))).toMatch(/^error: cannot read the public key .*ENOENT/);
 
-    const { stdout: pem } = await run(process.execPath, [binDualdesk, 'token', 'public-key', '--data-dir', tempDir()]);
+    const pem = await deskPublicKey(tempDir());
     const key = join(dir, 'key.pem');
     writeFileSync(key, pem);
     const taken = createServer();

@@ -40,7 +40,8 @@ export function renderHaproxyConfig(template: string, port: number, backends: re
 
 /**
  * Runs haproxy in the foreground (-db) on the documented configuration, resolving once its port
- * accepts. It is killed after `maxLifetimeSeconds` whatever happens to the test; stop() ends it sooner.
+ * accepts. It is killed after `maxLifetimeSeconds` whatever happens to the test (and to the test
+ * runner); stop() ends it sooner.
  */
 export async function startBalancer(options: { backends: readonly BalancerBackend[]; maxLifetimeSeconds: number }): Promise<Balancer> {
   const haproxy = ensureHaproxy();
@@ -48,18 +49,16 @@ export async function startBalancer(options: { backends: readonly BalancerBacken
   const dir = mkdtempSync(join(tmpdir(), 'dualdesk-haproxy-'));
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(cfg, renderHaproxyConfig(readFileSync(HAPROXY_CONFIG, 'utf8'), port, options.backends));
-  const proc = spawn(haproxy, ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Under coreutils' timeout, so haproxy ends by itself even when the test runner dies (SIGTERM is passed on to it).
+  const proc = spawn('timeout', ['-s', 'KILL', String(options.maxLifetimeSeconds), haproxy, '-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (c: Buffer) => (output = (output + c.toString()).slice(-8_000));
   proc.stdout.on('data', keep);
   proc.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const lifetime = setTimeout(() => proc.kill('SIGKILL'), options.maxLifetimeSeconds * 1000);
-  lifetime.unref();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      clearTimeout(lifetime);
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
         const cut = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);

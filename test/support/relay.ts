@@ -13,7 +13,7 @@ export interface RelayProcess {
   readonly fingerprint: string;
   /** The ops port's base URL, http://127.0.0.1:port */
   readonly opsUrl: string;
-  /** The relay's self-signed certificate (PEM), for a viewer to trust. */
+  /** The relay's certificate (PEM), for a viewer to trust. */
   readonly ca: string;
   readonly stdout: () => string;
   readonly stderr: () => string;
@@ -22,7 +22,7 @@ export interface RelayProcess {
 
 const STARTED = /serving viewers at (\S+) \(TLS 1\.3, certificate SHA-256 ([0-9A-F:]+)\); ops at (\S+)/;
 
-/** Runs `dualdesk relay <args>` (give it --data-dir: its certificate is read from there); killed when the test ends unless `suite`. */
+/** Runs `dualdesk relay <args>` (give it --data-dir or --tls-cert: its certificate is read from there); killed when the test ends unless `suite`. */
 export async function startRelayProcess(args: readonly string[], { suite = false } = {}): Promise<RelayProcess> {
   const proc = spawn(process.execPath, [binDualdesk, 'relay', ...args], { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -42,13 +42,14 @@ export async function startRelayProcess(args: readonly string[], { suite = false
     });
     void exited.then((code) => reject(new Error(`dualdesk relay exited (${code}) before serving:\n${err}\n${out}`)));
   });
-  const dataDir = args[args.indexOf('--data-dir') + 1] as string;
+  // The certificate given (--tls-cert), else the self-signed one in its data dir.
+  const cert = args.includes('--tls-cert') ? (args[args.indexOf('--tls-cert') + 1] as string) : join(args[args.indexOf('--data-dir') + 1] as string, 'share-cert.pem');
   return {
     proc,
     url: new URL(m[1] as string),
     fingerprint: m[2] as string,
     opsUrl: m[3] as string,
-    ca: readFileSync(join(dataDir, 'share-cert.pem'), 'utf8'),
+    ca: readFileSync(cert, 'utf8'),
     stdout: () => out,
     stderr: () => err,
     exited,

@@ -602,12 +602,15 @@ export class StreamServer {
     if (c.recalled === from) return 'gone';
     c.recalling = true;
     c.recalled = from;
+    const recallStarted = this.options.clock.now();
     const generation = this.generation;
     void journal
       .recall(from)
       .catch((err: unknown) => this.options.logger.warn({ connection: c.id, from, err: (err as Error).message }, 'recalling older stream history failed'))
       .then(() => {
         c.recalling = false;
+        // The time spent reading older history was the server's, not the subscriber's: not counted as behind.
+        if (c.behindSince !== undefined) c.behindSince = Math.min(this.options.clock.now(), c.behindSince + (this.options.clock.now() - recallStarted));
         if (generation !== this.generation || this.source !== source || c.peer.readyState !== 'open') return;
         then();
       });
@@ -955,7 +958,7 @@ export class StreamServer {
       // Behind is a full socket as much as a catch-up: one large batch can fill it with nothing published after.
       if (c.peer.bufferedAmount > this.o.highWaterBytes) c.behindSince ??= now;
       else if (c.state === 'live') c.behindSince = undefined;
-      if (c.behindSince !== undefined && now - c.behindSince > this.o.maxBehindMs) {
+      if (c.behindSince !== undefined && !c.recalling && now - c.behindSince > this.o.maxBehindMs) {
         this.closeSlow(c, `behind the stream for over ${this.o.maxBehindMs / 1000} s`);
         continue;
       }
