@@ -90,8 +90,8 @@ export abstract class StreamConnections {
     this.m = {
       connections: reuse(`${p}_connections`, () => new Gauge({ name: `${p}_connections`, help: 'Open stream connections.', registers })),
       behind: reuse(`${p}_connections_behind`, () => new Gauge({ name: `${p}_connections_behind`, help: 'Connections being caught up from the journal.', registers })),
-      frames: reuse(`${p}_ws_frames_total`, () => new Counter({ name: `${p}_ws_frames_total`, help: 'Data frames sent to stream connections.', registers })),
-      bytes: reuse(`${p}_ws_bytes_total`, () => new Counter({ name: `${p}_ws_bytes_total`, help: 'Bytes sent to stream connections.', registers })),
+      frames: reuse(`${p}_frames_sent_total`, () => new Counter({ name: `${p}_frames_sent_total`, help: 'Data frames sent to stream connections.', registers })),
+      bytes: reuse(`${p}_bytes_sent_total`, () => new Counter({ name: `${p}_bytes_sent_total`, help: 'Bytes sent to stream connections.', registers })),
       slowClosed: reuse(`${p}_slow_closed_total`, () => new Counter({ name: `${p}_slow_closed_total`, help: 'Connections closed for staying behind (4008).', registers })),
       badFrames: reuse(`${p}_bad_frames_total`, () => new Counter({ name: `${p}_bad_frames_total`, help: 'Client frames refused (malformed, oversized, unexpected).', registers })),
     };
