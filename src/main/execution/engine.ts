@@ -75,7 +75,7 @@ const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitt
 
 export class ExecutionEngine {
   /** Orders not yet final, by DualDesk id (the journal holds the rest). */
-  private readonly live = new Map<string, JournaledOrder>();
+  private readonly working = new Map<string, JournaledOrder>();
   private readonly byVenueId = new Map<number, string>();
   /** Commissions that arrived before their execution was recorded. */
   private readonly earlyCommissions = new Map<string, number>();
@@ -120,18 +120,18 @@ export class ExecutionEngine {
 
   /** Open orders first (oldest first), then the most recent final ones. */
   orders(limit = 200): Order[] {
-    const open = [...this.live.values()].map((j) => j.order);
+    const open = [...this.working.values()].map((j) => j.order);
     const openIds = new Set(open.map((o) => o.id));
     const recent = this.o.journal.recent(limit).filter((j) => !openIds.has(j.order.id)).map((j) => j.order);
     return [...open, ...recent].slice(0, Math.max(limit, open.length));
   }
 
   order(id: string): Order | undefined {
-    return this.live.get(id)?.order ?? this.o.journal.get(id)?.order;
+    return this.working.get(id)?.order ?? this.o.journal.get(id)?.order;
   }
 
   workingOrders(): Order[] {
-    return [...this.live.values()].map((j) => j.order);
+    return [...this.working.values()].map((j) => j.order);
   }
 
   get lastReconciliation(): ReconciliationReport | undefined {
@@ -266,7 +266,7 @@ export class ExecutionEngine {
 
   /** Cancels every working order DualDesk knows (its own and adopted ones); returns how many cancels were sent. */
   async cancelAll(): Promise<number> {
-    const ids = [...this.live.values()].filter((j) => j.order.venueOrderId !== undefined).map((j) => j.order.id);
+    const ids = [...this.working.values()].filter((j) => j.order.venueOrderId !== undefined).map((j) => j.order.id);
     const results = await Promise.allSettled(ids.map((id) => this.cancel(id)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) this.o.logger.warn({ failed: failed.map((f) => (f.reason as Error).message) }, 'some cancels could not be sent');
@@ -275,7 +275,7 @@ export class ExecutionEngine {
 
   /** Resolves when no order is working any more, or rejects after `timeoutMs` naming those still working. */
   whenNoneWorking(timeoutMs: number, filter: (o: Order) => boolean = () => true): Promise<void> {
-    const working = () => [...this.live.values()].map((j) => j.order).filter(filter);
+    const working = () => [...this.working.values()].map((j) => j.order).filter(filter);
     if (working().length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -409,7 +409,7 @@ export class ExecutionEngine {
     const missing: Order[] = [];
     const fillMismatches: { order: Order; venueFilled: number }[] = [];
     const now = this.o.clock.now();
-    for (const jo of [...this.live.values()]) {
+    for (const jo of [...this.working.values()]) {
       this.inOrderScope(jo, () => {
         const order = jo.order;
         const vo = byRef.get(order.id) ?? (order.venueOrderId === undefined ? undefined : byId.get(order.venueOrderId));
@@ -512,7 +512,7 @@ export class ExecutionEngine {
   }
 
   private workingOrder(id: string): JournaledOrder {
-    const jo = this.live.get(id);
+    const jo = this.working.get(id);
     if (jo) return jo;
     const final = this.o.journal.get(id);
     if (final) throw new DeskCommandError('order-final', `Order ${id} is ${final.order.state}; it can no longer be changed.`);
@@ -522,31 +522,31 @@ export class ExecutionEngine {
   /** A working order first; else one of ours already final (a late fill or a repeated status still belongs to it). */
   private find(orderRef: string, venueOrderId: number): JournaledOrder | undefined {
     if (orderRef) {
-      const jo = this.live.get(orderRef) ?? this.o.journal.get(orderRef);
+      const jo = this.working.get(orderRef) ?? this.o.journal.get(orderRef);
       if (jo) return jo;
     }
     const id = this.byVenueId.get(venueOrderId);
-    return id === undefined ? undefined : this.live.get(id);
+    return id === undefined ? undefined : this.working.get(id);
   }
 
   private current(id: string): Order {
-    const jo = this.live.get(id) ?? this.o.journal.get(id);
+    const jo = this.working.get(id) ?? this.o.journal.get(id);
     if (!jo) throw new Error(`order ${id} vanished from the journal`);
     return jo.order;
   }
 
   private remember(jo: JournaledOrder): void {
-    this.live.set(jo.order.id, jo);
+    this.working.set(jo.order.id, jo);
     if (jo.order.venueOrderId !== undefined) this.byVenueId.set(jo.order.venueOrderId, jo.order.id);
   }
 
   private replace(jo: JournaledOrder, order: Order): void {
     if (isFinal(order.state)) {
-      this.live.delete(order.id);
+      this.working.delete(order.id);
       if (order.venueOrderId !== undefined) this.byVenueId.delete(order.venueOrderId);
       for (const check of [...this.finalWaiters]) check();
     } else {
-      this.live.set(order.id, { ...jo, order });
+      this.working.set(order.id, { ...jo, order });
     }
   }
 
@@ -563,7 +563,7 @@ export class ExecutionEngine {
     } catch (err) {
       this.journalFailed(err, `order ${order.id} changed at the venue (${order.state})`);
     }
-    const jo = this.live.get(order.id) ?? this.o.journal.get(order.id);
+    const jo = this.working.get(order.id) ?? this.o.journal.get(order.id);
     if (jo) this.replace(jo, order);
     this.publish(order);
   }
