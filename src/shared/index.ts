@@ -11,7 +11,7 @@ export type { Bar, BarSource, BarUpdate, CrossSignal, EmaUpdate, Instrument, Ins
 export { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
 export type { OrderSide, OrderType, TimeInForce } from './orders';
 export { KILL_SWITCH_PHASES, ORDER_STATES, TRADING_STATES } from './trading';
-export type { CashMismatch, DeskReconciliation, EquitySnapshot, Fill, KillSwitchPhase, KillSwitchProgress, KillSwitchReport, Order, OrderState, OrderTicket, Position, PositionMismatch, ReconciliationReport, TradingState, VenueAdoption } from './trading';
+export type { CashMismatch, DeskReconciliation, Discrepancy, EquitySnapshot, Fill, KillSwitchPhase, KillSwitchProgress, KillSwitchReport, Order, OrderState, OrderTicket, Position, PositionMismatch, ReconciliationReport, TradingState, VenueAdoption } from './trading';
 export type { ConnectionState, VenueAlert, VenueStatus } from './venue';
 export type { DependencyHealth, DeskHealth } from './health';
 export { ALERT_SEVERITIES, CHALLENGE_REASONS, CHALLENGE_STATUSES, defaultRiskLimits, LIMIT_ACTIONS, parseRiskLimits, quantityUnit, RISK_REJECT_CODES, RiskLimitsSchema } from './risk';

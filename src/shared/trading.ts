@@ -94,6 +94,32 @@ export interface EquitySnapshot {
   readonly at: number;
 }
 
+/**
+ * DualDesk's books disagree with the venue's. `desk` and `venue` are the two values, in the unit of
+ * `kind` (quantity for positions, base currency for equity and cash).
+ */
+export interface Discrepancy {
+  readonly kind: 'position' | 'equity' | 'cash';
+  readonly conId?: number;
+  readonly symbol?: string;
+  readonly desk: number;
+  readonly venue: number;
+  /** venue − desk. */
+  readonly difference: number;
+  /** Equity and cash: the tolerance the difference exceeded. */
+  readonly tolerance?: number;
+  /** Equity and cash: the base currency the two figures are in. */
+  readonly currency?: string;
+  /**
+   * 'held': found at a resync, DualDesk's figure kept until the trader adopts the venue's (trading is held
+   * meanwhile); 'adopted': DualDesk took the venue's figure (adoptVenue); 'flagged': shown, nothing changed.
+   */
+  readonly action: 'held' | 'adopted' | 'flagged';
+  readonly source: 'resync' | 'position-update' | 'account-update' | 'trader';
+  readonly at: number;
+  readonly message: string;
+}
+
 /** ACTIVE: trading. REDUCING: only orders that reduce a position. HALTED: only cancels. */
 export const TRADING_STATES = ['ACTIVE', 'REDUCING', 'HALTED'] as const;
 export type TradingState = (typeof TRADING_STATES)[number];

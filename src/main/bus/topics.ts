@@ -1,9 +1,7 @@
 // The core's topics and what each carries. Instruments appear as topic words (topicWord: EUR.USD → EUR-USD).
-import type { BarHistory, BarUpdate, ChallengeStatusChange, CrossSignal, EmaUpdate, EquitySnapshot, Fill, KillSwitchProgress, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus, Workspace } from '../../shared';
+import type { BarHistory, BarUpdate, ChallengeStatusChange, CrossSignal, Discrepancy, EmaUpdate, EquitySnapshot, Fill, KillSwitchProgress, Order, Position, RiskAlert, SymbolQuote, TradingStateChange, VenueAlert, VenueStatus, Workspace } from '../../shared';
 
 export type { SymbolQuote } from '../../shared';
-import type { Discrepancy } from '../portfolio';
-
 
 export type CoreTopics = {
   [topic: `md.quote.${string}`]: SymbolQuote;

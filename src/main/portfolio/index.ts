@@ -66,7 +66,5 @@ export { applyToLot, cashFlowOf, QUANTITY_EPSILON, unrealizedOf } from './accoun
 export type { Lot, LotChange } from './accounting';
 export { markOfQuote, Portfolio } from './portfolio';
 export type { PortfolioOptions } from './portfolio';
-export { DEFAULT_TRADING_DAY, tradingDayOf } from './trading-day';
-export type { TradingDay, TradingDayRule } from './trading-day';
 export { PortfolioInputError } from './types';
 export type { DayRecord, Discrepancy, EquityHigh, FillOutcome, InstrumentInfo, PortfolioMemory, SyncReport } from './types';

@@ -3,11 +3,10 @@
 import type { EquitySnapshot, Fill, Position, Quote } from '../../shared';
 import { topicWord } from '../../shared/stream';
 import type { CoreTopics, MessageBus } from '../bus';
-import type { Clock, TimerHandle } from '../clock';
+import { DEFAULT_TRADING_DAY, tradingDayOf, validateTradingDayRule, type Clock, type TimerHandle, type TradingDay, type TradingDayRule } from '../clock';
 import type { VenueAccountValue, VenueEventSource, VenueExecution, VenuePosition, VenueSnapshot } from '../venue';
 import { withoutCorrelation, type Logger } from '../ops';
 import { applyToLot, cashFlowOf, QUANTITY_EPSILON, unrealizedOf } from './accounting';
-import { DEFAULT_TRADING_DAY, tradingDayOf, validateRule, type TradingDay, type TradingDayRule } from './trading-day';
 import {
   PortfolioInputError,
   type DayRecord,
@@ -146,7 +145,7 @@ export class Portfolio {
     this.log = o.logger.child({ component: 'portfolio' });
     this.memory = o.memory;
     this.rule = o.tradingDay ?? DEFAULT_TRADING_DAY;
-    validateRule(this.rule);
+    validateTradingDayRule(this.rule);
     this.base = o.baseCurrency ?? 'USD';
     this.publishIntervalMs = o.publishIntervalMs ?? 250;
     this.persistIntervalMs = o.persistIntervalMs ?? 1_000;

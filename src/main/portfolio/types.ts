@@ -1,8 +1,10 @@
-import type { Position } from '../../shared';
+import type { Discrepancy, Position } from '../../shared';
+
+export type { Discrepancy } from '../../shared';
 
 /** One trading day's anchors and counters, as persisted (migration 5). */
 export interface DayRecord {
-  /** Trading day key, 'YYYY-MM-DD' (see trading-day.ts). */
+  /** Trading day key, 'YYYY-MM-DD' (see clock/trading-day.ts). */
   readonly day: string;
   readonly startEquity: number;
   readonly minEquity: number;
@@ -38,32 +40,6 @@ export interface InstrumentInfo {
   readonly multiplier: number;
   /** The currency its prices and P&L are in. */
   readonly currency?: string;
-}
-
-/**
- * DualDesk's books disagree with the venue's. `desk` and `venue` are the two values, in the unit of
- * `kind` (quantity for positions, base currency for equity and cash).
- */
-export interface Discrepancy {
-  readonly kind: 'position' | 'equity' | 'cash';
-  readonly conId?: number;
-  readonly symbol?: string;
-  readonly desk: number;
-  readonly venue: number;
-  /** venue − desk. */
-  readonly difference: number;
-  /** Equity and cash: the tolerance the difference exceeded. */
-  readonly tolerance?: number;
-  /** Equity and cash: the base currency the two figures are in. */
-  readonly currency?: string;
-  /**
-   * 'held': found at a resync, DualDesk's figure kept until the trader adopts the venue's (trading is held
-   * meanwhile); 'adopted': DualDesk took the venue's figure (adoptVenue); 'flagged': shown, nothing changed.
-   */
-  readonly action: 'held' | 'adopted' | 'flagged';
-  readonly source: 'resync' | 'position-update' | 'account-update' | 'trader';
-  readonly at: number;
-  readonly message: string;
 }
 
 /** The result of handing the portfolio one fill. */

@@ -14,8 +14,7 @@ import {
   type TradingState,
 } from '../../shared';
 import type { CoreTopics, MessageBus, Priority } from '../bus';
-import type { Clock } from '../clock';
-import { tradingDayOf } from '../portfolio';
+import { tradingDayOf, type Clock } from '../clock';
 import type { Database } from '../store';
 import { RiskGate } from './gate';
 import { AccountMonitor } from './monitor';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyToLot, markOfQuote, tradingDayOf, unrealizedOf, type Lot } from '../../../src/main/portfolio';
+import { tradingDayOf } from '../../../src/main/clock';
+import { applyToLot, markOfQuote, unrealizedOf, type Lot } from '../../../src/main/portfolio';
 
 /** Applies signed fills in order; returns the lot and the realized total. */
 function run(fills: [number, number][], multiplier = 1): { lot: Lot; realized: number; each: number[] } {

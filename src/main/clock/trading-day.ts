@@ -1,7 +1,8 @@
-// The trading day the portfolio's daily anchors belong to. By default it rolls at 17:00
-// America/New_York (IB's and the CME's evening roll): the day dated D runs from 17:00 New York on the
-// business day before D to 17:00 on D, and the weekend belongs to Monday (Friday 17:00 → Monday 17:00).
-import { DAY_MS, localTime, localToUtc } from '../clock';
+// The trading day the portfolio's daily anchors and the risk engine's daily limit belong to. By
+// default it rolls at 17:00 America/New_York (IB's and the CME's evening roll): the day dated D runs
+// from 17:00 New York on the business day before D to 17:00 on D, and the weekend belongs to Monday
+// (Friday 17:00 → Monday 17:00).
+import { DAY_MS, localTime, localToUtc } from './zone';
 
 export interface TradingDayRule {
   /** IANA zone the roll time is in. */
@@ -34,7 +35,7 @@ function previousBusiness(dayNum: number): number {
   return d;
 }
 
-export function validateRule(rule: TradingDayRule): void {
+export function validateTradingDayRule(rule: TradingDayRule): void {
   if (!Number.isInteger(rule.rollMinute) || rule.rollMinute < 0 || rule.rollMinute >= 1440) {
     throw new RangeError(`trading day roll minute must be an integer in 0..1439, got ${rule.rollMinute}`);
   }
