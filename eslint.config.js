@@ -4,7 +4,8 @@
 // - the renderer imports only src/shared and its own files;
 // - one concern of src/main imports another only through its index.ts;
 // - unit tests import a concern of src/main through its index.ts too (or a sub-concern's, such as sim/engine).
-// - the trading core (execution, marketdata, portfolio, risk) imports the venue ports, never ib/.
+// - a concern imports only those before it in CONCERN_ORDER (so the trading core never imports ib/);
+// import cycles, type imports included (which import-x/no-cycle skips), are madge's check in `npm run lint`.
 import { readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
@@ -31,12 +32,37 @@ const layerZones = [
   { target: './src/preload', from: ['./src/main', './src/renderer'], message: 'The preload bridges src/shared contracts only.' },
   { target: './src/main', from: ['./src/renderer', './src/preload'], message: 'The main process does not import UI code.' },
 ];
-// The trading core depends on the venue ports (src/main/venue), never on one venue's adapter.
-const venueZones = ['execution', 'marketdata', 'portfolio', 'risk', 'venue'].map((c) => ({
-  target: `./src/main/${c}`,
-  from: './src/main/ib',
-  message: 'The trading core depends on the venue ports (src/main/venue), not on the IB adapter.',
-}));
+// The order of the concerns of src/main (docs/ARCHITECTURE.md, "The folders and their order"): a concern
+// imports only concerns in layers before its own. One table, lowest first; the simulator stands apart.
+const CONCERN_ORDER = [
+  ['clock', 'ops'],
+  ['store'],
+  ['venue'],
+  ['bus'],
+  ['marketdata', 'portfolio', 'risk', 'execution', 'workspace'],
+  ['transport'],
+  ['share', 'server'],
+  ['ib'],
+  ['app'],
+  ['cli', 'electron'],
+];
+// The simulator stands apart: it imports only these, and only the composition and the CLI start it.
+const APART = { sim: { imports: ['clock', 'ops'], importedBy: ['app', 'cli'] } };
+const ordered = CONCERN_ORDER.flat();
+const unplaced = concerns.filter((c) => !ordered.includes(c) && !(c in APART));
+if (unplaced.length > 0) throw new Error(`eslint.config.js: place ${unplaced.join(', ')} in CONCERN_ORDER (or APART)`);
+const layerOf = (c) => CONCERN_ORDER.findIndex((layer) => layer.includes(c));
+const mayImport = (c, d) =>
+  c in APART ? APART[c].imports.includes(d) : d in APART ? APART[d].importedBy.includes(c) : layerOf(d) < layerOf(c);
+const orderZones = concerns.flatMap((c) =>
+  concerns
+    .filter((d) => d !== c && !mayImport(c, d))
+    .map((d) => ({
+      target: `./src/main/${c}`,
+      from: `./src/main/${d}`,
+      message: `src/main/${c} may not import src/main/${d}: see the concern order in docs/ARCHITECTURE.md (CONCERN_ORDER in eslint.config.js).`,
+    })),
+);
 const concernZones = concerns.map((c) => ({
   target: `./src/main/!(${c})/**/*`,
   from: `./src/main/${c}`,
@@ -91,7 +117,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       eqeqeq: ['error', 'always'],
-      'import-x/no-restricted-paths': ['error', { zones: [...layerZones, ...venueZones, ...concernZones] }],
+      'import-x/no-restricted-paths': ['error', { zones: [...layerZones, ...orderZones, ...concernZones] }],
       'import-x/no-duplicates': 'error',
     },
   },
