@@ -11,7 +11,8 @@ import type { Clock } from '../clock';
 import { currentCorrelationId, failpoint, newCorrelationId, withCorrelation, type Logger } from '../ops';
 import type { JournaledOrder, OrderJournalRepository } from '../store';
 import { VenueError, type AccountPort, type ContractPort, type OrderPort, type VenueCommission, type VenueEventSource, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot } from '../venue';
-import { applyFill, canTransition, isFinal, stateFromVenue, transition } from './order-state';
+import { applyFill, canTransition, isFinal, stateFromVenue, transition, WORKING_AT_VENUE } from './order-state';
+import { adoptedOrder, minimalInstrument, reconcileOrders, reportReconciliation } from './reconciliation';
 
 /** An order as the risk gate sees it. */
 export interface OrderIntent {
@@ -69,9 +70,6 @@ export interface PlaceOptions {
 }
 
 type OrderChanges = Partial<Pick<Order, 'quantity' | 'limitPrice' | 'stopPrice' | 'tif'>>;
-
-/** IB statuses of an order still working at the venue. */
-const WORKING = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
 
 export class ExecutionEngine {
   /** Orders not yet final, by DualDesk id (the journal holds the rest). */
@@ -298,7 +296,7 @@ export class ExecutionEngine {
     const jo = this.find(vo.orderRef, vo.orderId);
     if (!jo) {
       // Before reconciliation the resync's snapshot decides; after it, a working order placed elsewhere (TWS) is adopted.
-      if (this.reconciled && WORKING.has(vo.status)) this.adopt(vo, 'placed outside DualDesk while it was running');
+      if (this.reconciled && WORKING_AT_VENUE.has(vo.status)) this.adopt(vo, 'placed outside DualDesk while it was running');
       return;
     }
     this.syncFromVenue(jo, vo, 'venue-status');
@@ -399,53 +397,23 @@ export class ExecutionEngine {
 
   /** Matches the journal with the venue after a (re)connect; trading halts until what did not match was seen. */
   reconcile(snapshot: VenueSnapshot): ReconciliationReport {
-    const venueOrders = [...snapshot.openOrders, ...snapshot.completedOrders];
-    const byRef = new Map<string, VenueOrder>();
-    for (const vo of venueOrders) if (vo.orderRef) byRef.set(vo.orderRef, vo);
-    const byId = new Map<number, VenueOrder>();
-    for (const vo of snapshot.openOrders) byId.set(vo.orderId, vo);
-    let matched = 0;
-    const notSent: Order[] = [];
-    const missing: Order[] = [];
-    const fillMismatches: { order: Order; venueFilled: number }[] = [];
-    const now = this.o.clock.now();
-    for (const jo of [...this.working.values()]) {
-      this.inOrderScope(jo, () => {
-        const order = jo.order;
-        const vo = byRef.get(order.id) ?? (order.venueOrderId === undefined ? undefined : byId.get(order.venueOrderId));
-        if (vo) {
-          matched++;
-          this.syncFromVenue(jo, vo, 'reconciled');
-          const after = this.current(order.id) ?? order;
-          if (Math.abs(vo.filled - after.filledQuantity) > 1e-9 && vo.filled > 0) fillMismatches.push({ order: after, venueFilled: vo.filled });
-          return;
-        }
-        if (order.venueOrderId === undefined) {
-          this.save(transition(order, 'rejected', now, 'Not sent: DualDesk stopped before the venue received it'), 'reconciled', { found: false });
-          notSent.push(this.o.journal.get(order.id)?.order ?? order);
-        } else {
-          this.save(transition(order, 'expired', now, 'No longer known to the venue'), 'reconciled', { found: false });
-          missing.push(this.o.journal.get(order.id)?.order ?? order);
-        }
-      });
-    }
-    const adopted: Order[] = [];
-    for (const vo of snapshot.openOrders) {
-      // Ours (working, or final while the venue still lists it) is not adopted.
-      if (!WORKING.has(vo.status) || this.find(vo.orderRef, vo.orderId)) continue;
-      adopted.push(this.adopt(vo, 'found at the venue during reconciliation'));
-    }
-    const report: ReconciliationReport = { at: now, matched, adopted, notSent, missing, fillMismatches, clean: adopted.length === 0 && missing.length === 0 && fillMismatches.length === 0 };
+    const report = reconcileOrders(
+      {
+        working: () => [...this.working.values()],
+        syncFromVenue: (jo, vo, kind) => this.syncFromVenue(jo, vo, kind),
+        current: (id) => this.current(id),
+        journaled: (id) => this.o.journal.get(id)?.order,
+        save: (order, kind, detail) => this.save(order, kind, detail),
+        inOrderScope: (jo, fn) => this.inOrderScope(jo, fn),
+        isOurs: (vo) => this.find(vo.orderRef, vo.orderId) !== undefined,
+        adopt: (vo, why) => this.adopt(vo, why),
+      },
+      snapshot,
+      this.o.clock.now(),
+    );
     this.lastReport = report;
     this.reconciled = true;
-    const summary = [
-      adopted.length > 0 ? `${adopted.length} unknown venue order(s) adopted` : '',
-      missing.length > 0 ? `${missing.length} order(s) no longer at the venue` : '',
-      fillMismatches.length > 0 ? `${fillMismatches.length} order(s) with fills that do not match` : '',
-      notSent.length > 0 ? `${notSent.length} order(s) never sent` : '',
-    ].filter((s) => s !== '');
-    this.o.logger.info({ matched, adopted: adopted.length, notSent: notSent.length, missing: missing.length, fillMismatches: fillMismatches.length }, 'orders reconciled with the venue');
-    if (!report.clean) this.o.control.halt(`Reconciliation with the venue: ${summary.join('; ')}. Review, then re-arm.`);
+    reportReconciliation(report, this.o.logger, (reason) => this.o.control.halt(reason));
     return report;
   }
 
@@ -461,25 +429,7 @@ export class ExecutionEngine {
     let order: Order;
     try {
       order = this.o.journal.create(
-        {
-          conId: vo.conId,
-          symbol: vo.symbol,
-          side: vo.side,
-          quantity: vo.quantity,
-          type: (['MKT', 'LMT', 'STP', 'STP LMT'].includes(vo.type) ? vo.type : 'LMT') as Order['type'],
-          ...(vo.limitPrice === undefined ? {} : { limitPrice: vo.limitPrice }),
-          ...(vo.stopPrice === undefined ? {} : { stopPrice: vo.stopPrice }),
-          tif: (['DAY', 'GTC', 'IOC'].includes(vo.tif) ? vo.tif : 'DAY') as Order['tif'],
-          state: vo.filled > 0 ? 'partially-filled' : 'submitted',
-          filledQuantity: vo.filled,
-          avgFillPrice: vo.avgFillPrice,
-          venueOrderId: vo.orderId,
-          reason: `Adopted: ${why}${vo.orderRef ? ` (orderRef ${vo.orderRef})` : ''}, client ${vo.clientId}`,
-          reduceOnly: false,
-          origin: 'adopted',
-          createdAt: now,
-          updatedAt: now,
-        },
+        adoptedOrder(vo, why, now),
         instrument,
         false,
         { adopted: { orderId: vo.orderId, clientId: vo.clientId, permId: vo.permId, orderRef: vo.orderRef } },
@@ -597,7 +547,6 @@ export class ExecutionEngine {
   }
 }
 
-/** Enough of an instrument to show, cancel and flatten an adopted order (the venue's order carries no contract details). */
 /** An order as the venue is asked to place (or replace) it. */
 function venueRequest(order: Order, instrument: Instrument, outsideRth: boolean): VenueOrderRequest {
   return {
@@ -610,25 +559,5 @@ function venueRequest(order: Order, instrument: Instrument, outsideRth: boolean)
     ...(order.stopPrice === undefined ? {} : { stopPrice: order.stopPrice }),
     tif: order.tif,
     outsideRth,
-  };
-}
-
-function minimalInstrument(vo: VenueOrder): Instrument {
-  return {
-    conId: vo.conId,
-    symbol: vo.symbol,
-    secType: 'STK',
-    exchange: 'SMART',
-    primaryExchange: '',
-    currency: 'USD',
-    localSymbol: vo.symbol,
-    tradingClass: '',
-    multiplier: 1,
-    minTick: 0.01,
-    longName: '',
-    lastTradeDateOrContractMonth: '',
-    timeZoneId: '',
-    tradingHours: '',
-    liquidHours: '',
   };
 }

@@ -13,6 +13,9 @@ const NEXT: Readonly<Record<OrderState, readonly OrderState[]>> = {
   expired: [],
 };
 
+/** IB statuses of an order still working at the venue. */
+export const WORKING_AT_VENUE: ReadonlySet<string> = new Set(['ApiPending', 'PendingSubmit', 'PreSubmitted', 'Submitted', 'PendingCancel']);
+
 export const FINAL_STATES: ReadonlySet<OrderState> = new Set(['filled', 'cancelled', 'rejected', 'expired']);
 
 export function isFinal(state: OrderState): boolean {
