@@ -51,7 +51,7 @@ const commandMs: number[] = [];
 const toSendMs: number[] = [];
 const adapterMs: number[] = [];
 const journalMs: number[] = [];
-const journal = (core.execution as unknown as { o: { journal: { create: (...a: unknown[]) => unknown } } }).o.journal;
+const journal = (core.execution as unknown as { options: { journal: { create: (...a: unknown[]) => unknown } } }).options.journal;
 for (let i = 0; i < ORDERS; i++) {
   const side = i % 2 ? 'SELL' : 'BUY';
   let t = performance.now();

@@ -242,7 +242,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
   it('closes a subscriber that stays behind (4008), cutting it if it does not even read the close, and keeps serving', async () => {
     const s = await startStreamDesk();
     const server = serverOf(s);
-    Object.assign((server as unknown as { o: object }).o, { maxBehindMs: 300, closeTimeoutMs: 300 });
+    Object.assign((server as unknown as { settings: object }).settings, { maxBehindMs: 300, closeTimeoutMs: 300 });
     const publisher = s.desk.stream!.publisher;
     const slow = await rawClient(s.url, s.token);
     slow.ws.send(encodeFrame({ op: 'hello' }));

@@ -45,8 +45,8 @@ export class TradingCore {
   /** The position and cash mismatches trading was last held for (one alert per change). */
   private heldKey = '';
 
-  constructor(private readonly o: TradingCoreOptions) {
-    const { store, venue, clock, logger, publisher, mode } = o;
+  constructor(private readonly options: TradingCoreOptions) {
+    const { store, venue, clock, logger, publisher, mode } = options;
     this.bus = new MessageBus<CoreTopics>((err, topic) => logger.error({ err, topic }, 'a bus subscriber failed'));
     // Everything a viewer may see becomes part of the sequenced stream.
     this.detach.push(this.bus.subscribeAny('>', (data, topic) => publisher.publish(topic, data)));
@@ -156,7 +156,7 @@ export class TradingCore {
 
   /** What the trader named, as the venue's one contract (refused in the trader's words). */
   async resolve(spec: InstrumentSpec): Promise<Instrument> {
-    const venue = this.o.venue;
+    const venue = this.options.venue;
     if (!venue) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
     try {
       return await venue.resolve(spec);
@@ -189,7 +189,7 @@ export class TradingCore {
 
   /** LIVE: orders go out only once armed; refused (with the reason) when the account is a paper one. */
   armLive(): VenueStatus {
-    const venue = this.o.venue;
+    const venue = this.options.venue;
     if (!venue) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
     try {
       venue.arm();
@@ -200,7 +200,7 @@ export class TradingCore {
   }
 
   disarmLive(): VenueStatus {
-    const venue = this.o.venue;
+    const venue = this.options.venue;
     if (!venue) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
     venue.disarm();
     return venue.status();
@@ -212,7 +212,7 @@ export class TradingCore {
    */
   previewOrder(ticket: OrderTicket): OrderPreview {
     // The venue's own refusal (disconnected, LIVE not armed, a paper account in LIVE) comes first: the gate's pass would mislead.
-    const trading = this.o.venue?.status().trading;
+    const trading = this.options.venue?.status().trading;
     if (trading && !trading.allowed) return { ok: false, code: 'venue-unavailable', reason: trading.reason ?? 'The venue does not accept orders now.' };
     const blind = this.streamRefusal();
     if (blind !== undefined) return { ok: false, code: 'stream-unavailable', reason: blind };
@@ -240,7 +240,7 @@ export class TradingCore {
    * would be placed blind (its fills, the positions after it unseen). Cancels, flatten and the kill switch still go.
    */
   private streamRefusal(): string | undefined {
-    const failure = this.o.publisher.failure;
+    const failure = this.options.publisher.failure;
     if (failure === undefined) return undefined;
     return `New orders and changes to working orders are refused while the stream that feeds the screens cannot be written (${failure}); cancels, flatten and the kill switch still work.`;
   }
@@ -315,11 +315,11 @@ export class TradingCore {
     const text = mismatchText(held);
     const title = differs(held);
     const reason = `${title} (${text}): adopt the venue's figures or flatten, then re-arm.`;
-    if (this.o.mode === 'live') this.risk.halt(reason);
+    if (this.options.mode === 'live') this.risk.halt(reason);
     else this.risk.reduce(reason);
-    this.o.logger.error({ mismatches: adoptionOf(held) }, `${title.toLowerCase()}: trading held`);
+    this.options.logger.error({ mismatches: adoptionOf(held) }, `${title.toLowerCase()}: trading held`);
     const type = held.some((d) => d.kind === 'position') ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
-    this.bus.publish('risk.alert', { type, severity: 'CRITICAL', title, message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.o.clock.now() }, 'FLASH_CRASH');
+    this.bus.publish('risk.alert', { type, severity: 'CRITICAL', title, message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.options.clock.now() }, 'FLASH_CRASH');
   }
 
   /**
@@ -328,7 +328,7 @@ export class TradingCore {
    */
   private async adoptFresh(why: string, conId?: number): Promise<VenueAdoption> {
     try {
-      await this.o.venue?.resync();
+      await this.options.venue?.resync();
     } catch (err) {
       throw new DeskCommandError('venue-unavailable', `The venue's figures cannot be read now (${(err as Error).message}): nothing adopted; try again when it is back.`);
     }
@@ -343,9 +343,9 @@ export class TradingCore {
     const adoption = adoptionOf(adopted);
     if (adopted.length === 0) return adoption;
     const text = mismatchText(adopted);
-    this.o.logger.warn({ ...adoption, why }, "the venue's figures adopted");
+    this.options.logger.warn({ ...adoption, why }, "the venue's figures adopted");
     const type = adoption.adopted.length > 0 ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
-    this.bus.publish('risk.alert', { type, severity: 'MEDIUM', title: "Venue's figures adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.o.clock.now() }, 'HIGH');
+    this.bus.publish('risk.alert', { type, severity: 'MEDIUM', title: "Venue's figures adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.options.clock.now() }, 'HIGH');
     return adoption;
   }
 
@@ -361,7 +361,7 @@ export class TradingCore {
     const { marketData } = this.requireVenue();
     let instrument: Instrument;
     try {
-      instrument = await this.o.venue!.resolve(spec);
+      instrument = await this.options.venue!.resolve(spec);
     } catch (err) {
       throw asCommandError(err, 'unknown-instrument');
     }
@@ -395,10 +395,10 @@ export class TradingCore {
     return new Promise((resolve, reject) => {
       const off = this.bus.subscribe(`md.quote.${snapshot.word}`, () => {
         off();
-        this.o.clock.clearTimer(timer);
+        this.options.clock.clearTimer(timer);
         resolve();
       });
-      const timer = this.o.clock.setTimeout(() => {
+      const timer = this.options.clock.setTimeout(() => {
         off();
         reject(new DeskCommandError('no-reference-price', `No quote for ${snapshot.instrument.symbol} within ${FIRST_QUOTE_MS / 1000} s: risk cannot price the order.`));
       }, FIRST_QUOTE_MS);
@@ -410,7 +410,7 @@ export class TradingCore {
     for (const p of snapshot.positions) {
       if (p.quantity === 0) continue;
       this.hold({ conId: p.conId, symbol: p.symbol, secType: p.secType as Instrument['secType'] }, 'portfolio').catch((err: unknown) =>
-        this.o.logger.warn({ err, symbol: p.symbol, conId: p.conId }, 'no market data for a held position'),
+        this.options.logger.warn({ err, symbol: p.symbol, conId: p.conId }, 'no market data for a held position'),
       );
     }
   }
@@ -436,7 +436,7 @@ export class TradingCore {
     },
     // One base currency (USD) today: other currencies have no rate, and orders in them are refused with that reason.
     fxRate: (currency) => (currency === 'USD' ? 1 : undefined),
-    now: () => this.o.clock.now(),
+    now: () => this.options.clock.now(),
   };
 }
 

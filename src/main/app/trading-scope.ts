@@ -40,8 +40,8 @@ export class TradingScope implements Service {
   private retention: JournalRetention | undefined;
   private tradingCore: TradingCore | undefined;
 
-  constructor(private readonly o: TradingScopeOptions) {
-    this.current = o.config.mode;
+  constructor(private readonly options: TradingScopeOptions) {
+    this.current = options.config.mode;
   }
 
   get mode(): TradingMode {
@@ -71,13 +71,13 @@ export class TradingScope implements Service {
     try {
       await this.open();
     } catch (err) {
-      await this.stop().catch((e: unknown) => this.o.logger.error({ err: e }, 'could not stop what had started'));
+      await this.stop().catch((e: unknown) => this.options.logger.error({ err: e }, 'could not stop what had started'));
       throw err;
     }
   }
 
   private async open(): Promise<void> {
-    const { config, logger } = this.o;
+    const { config, logger } = this.options;
     const tradingFile = storeFile(config.dataDir, this.current);
     const streamFile = join(config.dataDir, `${this.current}-stream.db`);
     // The stream's sequence lives in its write-ahead log too: a damaged one would hand out numbers again.
@@ -85,11 +85,11 @@ export class TradingScope implements Service {
     this.store = openStore(tradingFile, this.current, { whenNew: () => refuseLostTradingState(tradingFile, streamFile) });
     logger.info({ mode: this.current, file: this.store.file, schemaVersion: this.store.schemaVersion }, 'journal open');
     const journal = await StreamJournal.open(streamFile);
-    const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: this.o.streamMetrics });
+    const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: this.options.streamMetrics });
     this.stream = { journal, publisher };
     logger.info({ mode: this.current, epoch: journal.epoch, head: journal.head }, 'stream journal open');
     if (journal.renewedBecause !== undefined) logger.warn({ mode: this.current, epoch: journal.epoch, reason: journal.renewedBecause }, 'stream journal starts a new epoch: subscribers are reset');
-    this.o.onStream?.(this.stream);
+    this.options.onStream?.(this.stream);
     this.startOutbox(journal, publisher);
     const outbox = this.outbox;
     this.retention = new JournalRetention({
@@ -112,7 +112,7 @@ export class TradingScope implements Service {
           ...(v?.account === undefined ? {} : { account: v.account }),
           memory: new VenueMemoryRepository(this.store.db),
           logger,
-          metrics: this.o.venueMetrics,
+          metrics: this.options.venueMetrics,
           ...(v ? { connectTimeoutMs: v.connectTimeoutMs, marketDataLines: v.marketDataLines, messagesPerSecond: v.messagesPerSecond, quoteStaleMs: v.quoteStaleMs } : {}),
           // The demo venue offers as many lines as its universe needs; the adapter budgets the same.
           ...(config.demo && config.demoMarket?.symbols !== undefined ? { marketDataLines: demoMarketDataLines(config.demoMarket.symbols) } : {}),
@@ -126,10 +126,10 @@ export class TradingScope implements Service {
 
   /** With brokers configured, the journal is copied to the mode's own topic; Kafka never holds up start. */
   private startOutbox(journal: StreamJournal, publisher: StreamPublisher): void {
-    const { config, logger } = this.o;
+    const { config, logger } = this.options;
     if (!config.kafka) return;
     const settings = { ...config.kafka, topic: `${config.kafka.topic}.${this.current}` };
-    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger, metrics: this.o.metrics });
+    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger, metrics: this.options.metrics });
     this.outbox = outbox;
     outbox.start().catch((err: unknown) => {
       // Only a topic that cannot carry the stream ends here; the outbox stays down and readiness says why.
@@ -144,7 +144,7 @@ export class TradingScope implements Service {
     this.tradingCore = undefined;
     const stream = this.stream;
     this.stream = undefined;
-    this.o.onStream?.(undefined);
+    this.options.onStream?.(undefined);
     await this.retention?.stop();
     this.retention = undefined;
     if (stream) {
@@ -161,17 +161,17 @@ export class TradingScope implements Service {
   /** One call: disconnect, switch databases, connect to the other endpoint (verify and resync follow). */
   async switchTo(mode: TradingMode): Promise<void> {
     if (mode === this.current) return;
-    this.o.logger.warn({ from: this.current, to: mode }, 'switching trading mode');
+    this.options.logger.warn({ from: this.current, to: mode }, 'switching trading mode');
     await this.stop();
     this.current = mode;
     // What the new mode starts (the venue connection, its timers) outlives the switch command: not under its cid.
     await withoutCorrelation(() => this.start());
-    this.o.onModeChange?.(mode);
+    this.options.onModeChange?.(mode);
   }
 
   private endpoint(): { host: string; port: number } | undefined {
-    const { config } = this.o;
-    if (config.demo) return this.o.demoVenue();
+    const { config } = this.options;
+    if (config.demo) return this.options.demoVenue();
     const v = config.venue;
     if (!v) return undefined;
     const explicit = this.current === 'paper' ? v.paperPort : v.livePort;
@@ -180,7 +180,7 @@ export class TradingScope implements Service {
 
   /** The stream's two channels' durable side: Kafka's state, backlog and lag (optional: the journal keeps everything meanwhile). */
   kafkaReadiness(): DependencyStatus {
-    const kafka = this.o.config.kafka;
+    const kafka = this.options.config.kafka;
     if (!kafka) return { ok: true, detail: 'not configured: the stream runs on the WebSocket and the journal alone' };
     const outbox = this.outbox;
     if (!outbox) return { ok: false, reason: 'not started' };
@@ -193,7 +193,7 @@ export class TradingScope implements Service {
 
   /** The Kafka outbox's state, or undefined when Kafka is not configured (or not started yet). */
   kafkaStatus(): KafkaOutboxStatus | undefined {
-    return this.o.config.kafka ? this.outbox?.status() : undefined;
+    return this.options.config.kafka ? this.outbox?.status() : undefined;
   }
 
   /** Readiness of the venue: connected, the account verified, and in sync. */

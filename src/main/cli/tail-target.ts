@@ -62,24 +62,24 @@ export function parseResume(value: string): { epoch: string; seq: number } {
 }
 
 /** Resolves the target; a problem with what was given is a ConfigError (exit 2). */
-export function resolveTailTarget(o: TailTargetOptions, env: Readonly<Record<string, string | undefined>>): TailTarget {
-  if (o.url === undefined && o.dataDir === undefined) throw new ConfigError('give --url ws://host:port/stream or --data-dir <dir> (the local desk)');
-  if (o.port !== undefined && (o.dataDir === undefined || o.url !== undefined)) throw new ConfigError('--port applies to --data-dir without --url (the port is in the URL)');
+export function resolveTailTarget(options: TailTargetOptions, env: Readonly<Record<string, string | undefined>>): TailTarget {
+  if (options.url === undefined && options.dataDir === undefined) throw new ConfigError('give --url ws://host:port/stream or --data-dir <dir> (the local desk)');
+  if (options.port !== undefined && (options.dataDir === undefined || options.url !== undefined)) throw new ConfigError('--port applies to --data-dir without --url (the port is in the URL)');
   const config =
-    o.dataDir === undefined
+    options.dataDir === undefined
       ? undefined
-      : loadConfig({ flags: { dataDir: o.dataDir, mode: o.mode, 'server.port': o.port, 'kafka.brokers': o.kafka }, env });
-  const url = o.url ?? (config ? localStreamUrl(config.server.host, config.server.port) : '');
-  const token = readToken(o, env, config?.dataDir);
-  const base = config?.kafka ?? (o.kafka ? { brokers: [...o.kafka], topic: DEFAULT_STREAM_TOPIC } : undefined);
+      : loadConfig({ flags: { dataDir: options.dataDir, mode: options.mode, 'server.port': options.port, 'kafka.brokers': options.kafka }, env });
+  const url = options.url ?? (config ? localStreamUrl(config.server.host, config.server.port) : '');
+  const token = readToken(options, env, config?.dataDir);
+  const base = config?.kafka ?? (options.kafka ? { brokers: [...options.kafka], topic: DEFAULT_STREAM_TOPIC } : undefined);
   let kafka: KafkaSettings | undefined;
   if (base) {
     try {
-      kafka = parseKafkaSettings({ ...base, ...(o.kafka ? { brokers: [...o.kafka] } : {}), topic: o.kafkaTopic ?? `${base.topic}.${o.mode}` });
+      kafka = parseKafkaSettings({ ...base, ...(options.kafka ? { brokers: [...options.kafka] } : {}), topic: options.kafkaTopic ?? `${base.topic}.${options.mode}` });
     } catch (err) {
       throw new ConfigError((err as Error).message.replace(/\n\s*/g, ' '));
     }
-  } else if (o.kafkaTopic !== undefined) {
+  } else if (options.kafkaTopic !== undefined) {
     throw new ConfigError('--kafka-topic needs brokers (--kafka, or a kafka block in the data dir config)');
   }
   return { url, token, kafka };
@@ -90,8 +90,8 @@ function localStreamUrl(host: string, port: number): string {
 }
 
 /** --token-file, then DUALDESK_TOKEN, then the data dir's control token file; the token is never echoed. */
-function readToken(o: TailTargetOptions, env: Readonly<Record<string, string | undefined>>, dataDir: string | undefined): string {
-  if (o.tokenFile !== undefined) return readTokenFile(o.tokenFile, '--token-file');
+function readToken(options: TailTargetOptions, env: Readonly<Record<string, string | undefined>>, dataDir: string | undefined): string {
+  if (options.tokenFile !== undefined) return readTokenFile(options.tokenFile, '--token-file');
   const fromEnv = env[TOKEN_ENV]?.trim();
   if (fromEnv) return fromEnv;
   if (dataDir !== undefined) {

@@ -47,8 +47,8 @@ export function parseLabel(value: string): string {
   return value;
 }
 
-function deskConfig(o: TokenDirOptions, io: CliIo): DeskConfig {
-  return loadConfig({ flags: { dataDir: o.dataDir }, env: io.env, ...(o.config === undefined ? {} : { configFile: o.config }) });
+function deskConfig(options: TokenDirOptions, io: CliIo): DeskConfig {
+  return loadConfig({ flags: { dataDir: options.dataDir }, env: io.env, ...(options.config === undefined ? {} : { configFile: options.config }) });
 }
 
 async function withTokens<T>(config: DeskConfig, use: (tokens: ViewerTokens) => Promise<T> | T): Promise<T> {
@@ -60,18 +60,18 @@ async function withTokens<T>(config: DeskConfig, use: (tokens: ViewerTokens) => 
   }
 }
 
-export async function tokenCreate(o: TokenCreateOptions, io: CliIo): Promise<void> {
-  const config = deskConfig(o, io);
-  const minted = await withTokens(config, (t) => t.create({ scope: o.scope, ttlMs: o.ttl, label: o.label }));
+export async function tokenCreate(options: TokenCreateOptions, io: CliIo): Promise<void> {
+  const config = deskConfig(options, io);
+  const minted = await withTokens(config, (t) => t.create({ scope: options.scope, ttlMs: options.ttl, label: options.label }));
   const url = viewerLink({ host: config.share.host, port: config.share.port }, minted.token);
   const expiresAt = new Date(minted.expiresAt).toISOString();
-  if (o.json) {
+  if (options.json) {
     const out: CreatedViewerToken = { id: minted.id, token: minted.token, scope: minted.scope, expiresAt, url };
     io.stdout(`${JSON.stringify(out)}\n`);
     return;
   }
   io.stdout(
-    `Viewer token ${minted.id} for "${o.label}" (${minted.scope.join(',')}), expires ${expiresAt}.\n` +
+    `Viewer token ${minted.id} for "${options.label}" (${minted.scope.join(',')}), expires ${expiresAt}.\n` +
       `Viewer link (shown once; it carries the token):\n${url}\n` +
       (config.share.enabled ? '' : 'Sharing is off: start the desk with sharing on (share.enabled) for the link to work.\n'),
   );
@@ -82,8 +82,8 @@ function stateOf(t: ViewerToken, now: number): 'active' | 'expired' | 'revoked' 
   return t.expiresAt <= now ? 'expired' : 'active';
 }
 
-export async function tokenList(o: TokenListOptions, io: CliIo): Promise<void> {
-  const list = await withTokens(deskConfig(o, io), (t) => t.list());
+export async function tokenList(options: TokenListOptions, io: CliIo): Promise<void> {
+  const list = await withTokens(deskConfig(options, io), (t) => t.list());
   const now = Date.now();
   const rows = list.map((t) => ({
     id: t.id,
@@ -93,7 +93,7 @@ export async function tokenList(o: TokenListOptions, io: CliIo): Promise<void> {
     expires: new Date(t.expiresAt).toISOString(),
     state: stateOf(t, now),
   }));
-  if (o.json) {
+  if (options.json) {
     io.stdout(`${JSON.stringify(rows)}\n`);
     return;
   }
@@ -108,11 +108,11 @@ export async function tokenList(o: TokenListOptions, io: CliIo): Promise<void> {
   io.stdout([head, ...rows].map(line).join(''));
 }
 
-export async function tokenRevoke(id: string, o: TokenDirOptions, io: CliIo): Promise<void> {
-  const t = await withTokens(deskConfig(o, io), (tokens) => tokens.revoke(id));
+export async function tokenRevoke(id: string, options: TokenDirOptions, io: CliIo): Promise<void> {
+  const t = await withTokens(deskConfig(options, io), (tokens) => tokens.revoke(id));
   io.stdout(`Revoked ${t.id} ("${t.label}"): a running desk closes its viewers within a second.\n`);
 }
 
-export async function tokenPublicKey(o: TokenDirOptions, io: CliIo): Promise<void> {
-  io.stdout(await withTokens(deskConfig(o, io), (t) => t.publicKeyPem()));
+export async function tokenPublicKey(options: TokenDirOptions, io: CliIo): Promise<void> {
+  io.stdout(await withTokens(deskConfig(options, io), (t) => t.publicKeyPem()));
 }

@@ -83,17 +83,17 @@ export class ExecutionEngine {
   private readonly detach: (() => void)[] = [];
   private readonly finalWaiters = new Set<() => void>();
 
-  constructor(private readonly o: ExecutionOptions) {
-    for (const jo of o.journal.open()) this.remember(jo);
+  constructor(private readonly options: ExecutionOptions) {
+    for (const entry of options.journal.open()) this.remember(entry);
   }
 
   start(): void {
-    const { venue } = this.o;
+    const { venue } = this.options;
     const on = <E extends 'order' | 'orderError' | 'execution' | 'commission' | 'resynced' | 'status'>(event: E, fn: (...args: never[]) => void) => {
       venue.on(event, fn as never);
       this.detach.push(() => venue.off(event, fn as never));
     };
-    on('order', (vo: VenueOrder) => this.guard('order event', () => this.onVenueOrder(vo)));
+    on('order', (venueOrder: VenueOrder) => this.guard('order event', () => this.onVenueOrder(venueOrder)));
     on('orderError', (e: VenueOrderError) => this.guard('order error', () => this.onOrderError(e)));
     on('execution', (e: VenueExecution) => this.onExecution(e));
     on('commission', (c: VenueCommission) => this.guard('commission', () => this.onCommission(c)));
@@ -113,19 +113,19 @@ export class ExecutionEngine {
 
   /** The latest fills, newest first (with their commissions). */
   fills(limit = 200): Fill[] {
-    return this.o.journal.recentFills(limit);
+    return this.options.journal.recentFills(limit);
   }
 
   /** Open orders first (oldest first), then the most recent final ones. */
   orders(limit = 200): Order[] {
     const open = [...this.working.values()].map((j) => j.order);
     const openIds = new Set(open.map((o) => o.id));
-    const recent = this.o.journal.recent(limit).filter((j) => !openIds.has(j.order.id)).map((j) => j.order);
+    const recent = this.options.journal.recent(limit).filter((j) => !openIds.has(j.order.id)).map((j) => j.order);
     return [...open, ...recent].slice(0, Math.max(limit, open.length));
   }
 
   order(id: string): Order | undefined {
-    return this.working.get(id)?.order ?? this.o.journal.get(id)?.order;
+    return this.working.get(id)?.order ?? this.options.journal.get(id)?.order;
   }
 
   workingOrders(): Order[] {
@@ -157,18 +157,18 @@ export class ExecutionEngine {
       reduceOnly,
     };
     if (!options.bypassGate) {
-      const verdict = this.o.gate.check(intent);
+      const verdict = this.options.gate.check(intent);
       if (!verdict.ok) {
-        this.o.logger.info({ symbol: instrument.symbol, side: ticket.side, quantity: ticket.quantity, check: verdict.code }, `order refused by risk: ${verdict.reason}`);
+        this.options.logger.info({ symbol: instrument.symbol, side: ticket.side, quantity: ticket.quantity, check: verdict.code }, `order refused by risk: ${verdict.reason}`);
         throw new DeskCommandError(verdict.code, verdict.reason);
       }
     }
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     // The order takes the placing command's correlation id (a new one when nothing called it in a request).
     const cid = currentCorrelationId() ?? newCorrelationId();
     let order: Order;
     try {
-      order = this.o.journal.create(
+      order = this.options.journal.create(
         {
           conId: instrument.conId,
           symbol: instrument.symbol,
@@ -194,21 +194,21 @@ export class ExecutionEngine {
     } catch (err) {
       this.journalFailed(err, 'the order was not sent');
     }
-    withCorrelation(cid, () => this.o.logger.info({ orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity, type: order.type }, 'order journaled'));
+    withCorrelation(cid, () => this.options.logger.info({ orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity, type: order.type }, 'order journaled'));
     failpoint('execution.after-journal-write');
-    const jo: JournaledOrder = { order, instrument, outsideRth: ticket.outsideRth ?? false, cid };
-    this.remember(jo);
+    const entry: JournaledOrder = { order, instrument, outsideRth: ticket.outsideRth ?? false, cid };
+    this.remember(entry);
     this.publish(order);
     let venueOrderId: number;
     try {
-      ({ orderId: venueOrderId } = await this.o.venue.placeOrder(venueRequest(order, instrument, jo.outsideRth)));
+      ({ orderId: venueOrderId } = await this.options.venue.placeOrder(venueRequest(order, instrument, entry.outsideRth)));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      this.save(transition(this.current(order.id), 'rejected', this.o.clock.now(), `Not sent: ${reason}`), 'send-failed', { reason });
+      this.save(transition(this.current(order.id), 'rejected', this.options.clock.now(), `Not sent: ${reason}`), 'send-failed', { reason });
       throw new DeskCommandError(err instanceof VenueError ? err.kind : 'venue', reason);
     }
     failpoint('execution.after-send');
-    const sent = { ...this.current(order.id), venueOrderId, updatedAt: this.o.clock.now() };
+    const sent = { ...this.current(order.id), venueOrderId, updatedAt: this.options.clock.now() };
     this.byVenueId.set(venueOrderId, order.id);
     this.save(sent, 'sent', { venueOrderId });
     return sent;
@@ -216,15 +216,15 @@ export class ExecutionEngine {
 
   async modify(id: string, changes: OrderChanges): Promise<Order> {
     this.assertCanSend();
-    const jo = this.workingOrder(id);
-    const order = jo.order;
+    const entry = this.workingOrder(id);
+    const order = entry.order;
     if (order.venueOrderId === undefined) throw new DeskCommandError('not-yet-sent', `Order ${id} is still being sent; modify it in a moment.`);
     if (changes.quantity !== undefined && changes.quantity < order.filledQuantity) {
       throw new DeskCommandError('invalid-quantity', `Order ${id} has ${order.filledQuantity} filled already; the quantity cannot go below that.`);
     }
     const next = { ...order, ...changes };
-    const verdict = this.o.gate.check({
-      instrument: jo.instrument,
+    const verdict = this.options.gate.check({
+      instrument: entry.instrument,
       side: next.side,
       quantity: next.quantity - next.filledQuantity,
       type: next.type,
@@ -235,9 +235,9 @@ export class ExecutionEngine {
     });
     if (!verdict.ok) throw new DeskCommandError(verdict.code, verdict.reason);
     this.saveEvent(order, 'intent-modify', changes);
-    this.o.logger.info({ orderId: id, orderCid: jo.cid, changes }, 'order modify requested');
+    this.options.logger.info({ orderId: id, orderCid: entry.cid, changes }, 'order modify requested');
     try {
-      await this.o.venue.modifyOrder(order.venueOrderId, changes, venueRequest(order, jo.instrument, jo.outsideRth));
+      await this.options.venue.modifyOrder(order.venueOrderId, changes, venueRequest(order, entry.instrument, entry.outsideRth));
     } catch (err) {
       throw new DeskCommandError(err instanceof VenueError ? err.kind : 'venue', err instanceof Error ? err.message : String(err));
     }
@@ -248,14 +248,14 @@ export class ExecutionEngine {
 
   /** Asks the venue to cancel; the order is cancelled when the venue confirms. Cancels are allowed in every trading state. */
   async cancel(id: string): Promise<Order> {
-    const jo = this.workingOrder(id);
-    const order = jo.order;
+    const entry = this.workingOrder(id);
+    const order = entry.order;
     if (order.venueOrderId === undefined) throw new DeskCommandError('not-yet-sent', `Order ${id} is still being sent; cancel it in a moment.`);
     this.saveEvent(order, 'intent-cancel', {});
     // Under the cancelling command's cid; the order's own cid beside it, so a search for either finds the cancel.
-    this.o.logger.info({ orderId: id, orderCid: jo.cid }, 'order cancel requested');
+    this.options.logger.info({ orderId: id, orderCid: entry.cid }, 'order cancel requested');
     try {
-      await this.o.venue.cancelOrder(order.venueOrderId);
+      await this.options.venue.cancelOrder(order.venueOrderId);
     } catch (err) {
       throw new DeskCommandError(err instanceof VenueError ? err.kind : 'venue', err instanceof Error ? err.message : String(err));
     }
@@ -267,7 +267,7 @@ export class ExecutionEngine {
     const ids = [...this.working.values()].filter((j) => j.order.venueOrderId !== undefined).map((j) => j.order.id);
     const results = await Promise.allSettled(ids.map((id) => this.cancel(id)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length > 0) this.o.logger.warn({ failed: failed.map((f) => (f.reason as Error).message) }, 'some cancels could not be sent');
+    if (failed.length > 0) this.options.logger.warn({ failed: failed.map((f) => (f.reason as Error).message) }, 'some cancels could not be sent');
     return results.length - failed.length;
   }
 
@@ -279,10 +279,10 @@ export class ExecutionEngine {
       const check = () => {
         if (working().length > 0) return;
         this.finalWaiters.delete(check);
-        this.o.clock.clearTimer(timer);
+        this.options.clock.clearTimer(timer);
         resolve();
       };
-      const timer = this.o.clock.setTimeout(() => {
+      const timer = this.options.clock.setTimeout(() => {
         this.finalWaiters.delete(check);
         reject(new DeskCommandError('timeout', `still working after ${timeoutMs} ms: ${working().map((o) => `${o.id} ${o.symbol} (${o.state})`).join(', ')}`));
       }, timeoutMs);
@@ -292,102 +292,102 @@ export class ExecutionEngine {
 
   // --- venue events ------------------------------------------------------------------------------
 
-  private onVenueOrder(vo: VenueOrder): void {
-    const jo = this.find(vo.orderRef, vo.orderId);
-    if (!jo) {
+  private onVenueOrder(venueOrder: VenueOrder): void {
+    const entry = this.find(venueOrder.orderRef, venueOrder.orderId);
+    if (!entry) {
       // Before reconciliation the resync's snapshot decides; after it, a working order placed elsewhere (TWS) is adopted.
-      if (this.reconciled && WORKING_AT_VENUE.has(vo.status)) this.adopt(vo, 'placed outside DualDesk while it was running');
+      if (this.reconciled && WORKING_AT_VENUE.has(venueOrder.status)) this.adopt(venueOrder, 'placed outside DualDesk while it was running');
       return;
     }
-    this.syncFromVenue(jo, vo, 'venue-status');
+    this.syncFromVenue(entry, venueOrder, 'venue-status');
   }
 
   /** Brings a journaled order up to date with what the venue says of it. */
-  private syncFromVenue(jo: JournaledOrder, vo: VenueOrder, kind: string): void {
-    let order = jo.order;
-    const now = this.o.clock.now();
-    if (order.venueOrderId === undefined && vo.orderId > 0) {
-      order = { ...order, venueOrderId: vo.orderId, updatedAt: now };
-      this.byVenueId.set(vo.orderId, order.id);
+  private syncFromVenue(entry: JournaledOrder, venueOrder: VenueOrder, kind: string): void {
+    let order = entry.order;
+    const now = this.options.clock.now();
+    if (order.venueOrderId === undefined && venueOrder.orderId > 0) {
+      order = { ...order, venueOrderId: venueOrder.orderId, updatedAt: now };
+      this.byVenueId.set(venueOrder.orderId, order.id);
     }
     // A confirmed modify: the venue's quantity and prices are the truth for a working order.
-    if (!isFinal(order.state) && vo.quantity > 0 && vo.quantity !== order.quantity) order = { ...order, quantity: vo.quantity, updatedAt: now };
-    if (!isFinal(order.state) && vo.limitPrice !== undefined && order.limitPrice !== undefined && vo.limitPrice !== order.limitPrice) order = { ...order, limitPrice: vo.limitPrice, updatedAt: now };
-    if (!isFinal(order.state) && vo.stopPrice !== undefined && order.stopPrice !== undefined && vo.stopPrice !== order.stopPrice) order = { ...order, stopPrice: vo.stopPrice, updatedAt: now };
+    if (!isFinal(order.state) && venueOrder.quantity > 0 && venueOrder.quantity !== order.quantity) order = { ...order, quantity: venueOrder.quantity, updatedAt: now };
+    if (!isFinal(order.state) && venueOrder.limitPrice !== undefined && order.limitPrice !== undefined && venueOrder.limitPrice !== order.limitPrice) order = { ...order, limitPrice: venueOrder.limitPrice, updatedAt: now };
+    if (!isFinal(order.state) && venueOrder.stopPrice !== undefined && order.stopPrice !== undefined && venueOrder.stopPrice !== order.stopPrice) order = { ...order, stopPrice: venueOrder.stopPrice, updatedAt: now };
     // A modified time in force too (a TIF the desk does not know is left as the desk has it).
-    const tif = TIMES_IN_FORCE.find((t) => t === vo.tif);
+    const tif = TIMES_IN_FORCE.find((t) => t === venueOrder.tif);
     if (!isFinal(order.state) && tif !== undefined && tif !== order.tif) order = { ...order, tif, updatedAt: now };
-    const to = stateFromVenue(vo.status, vo.filled);
+    const to = stateFromVenue(venueOrder.status, venueOrder.filled);
     // Fills move the filled quantity; a status alone never marks an order filled while fills are still on their way,
     // except that the venue's word that the order is done is final.
     if (to !== undefined && to !== order.state) {
       const target = to === 'partially-filled' && order.filledQuantity === 0 ? 'submitted' : to;
       if (canTransition(order.state, target)) {
-        order = transition(order, target, now, target === 'rejected' ? (order.reason ?? (vo.whyHeld || 'Rejected by the venue')) : undefined);
+        order = transition(order, target, now, target === 'rejected' ? (order.reason ?? (venueOrder.whyHeld || 'Rejected by the venue')) : undefined);
       } else if (target !== order.state) {
-        this.o.logger.warn({ orderId: order.id, from: order.state, to: target, status: vo.status }, 'venue status ignored: not a valid transition');
+        this.options.logger.warn({ orderId: order.id, from: order.state, to: target, status: venueOrder.status }, 'venue status ignored: not a valid transition');
       }
     }
-    if (order !== jo.order) {
-      this.save(order, kind, { status: vo.status, filled: vo.filled, remaining: vo.remaining });
-      this.o.logger.info({ orderId: order.id, venueOrderId: order.venueOrderId, status: vo.status, state: order.state, filled: vo.filled, remaining: vo.remaining }, 'order updated by the venue');
+    if (order !== entry.order) {
+      this.save(order, kind, { status: venueOrder.status, filled: venueOrder.filled, remaining: venueOrder.remaining });
+      this.options.logger.info({ orderId: order.id, venueOrderId: order.venueOrderId, status: venueOrder.status, state: order.state, filled: venueOrder.filled, remaining: venueOrder.remaining }, 'order updated by the venue');
     }
   }
 
   private onOrderError(e: VenueOrderError): void {
-    const jo = this.find(e.orderRef, e.orderId);
-    if (!jo) return;
+    const entry = this.find(e.orderRef, e.orderId);
+    if (!entry) return;
     const rejecting = ['order-rejected', 'price-increment', 'order-id', 'bad-request'].includes(e.error.kind);
-    const order = jo.order;
+    const order = entry.order;
     if (rejecting && (order.state === 'new' || order.state === 'submitted') && order.filledQuantity === 0) {
-      this.save(transition(order, 'rejected', this.o.clock.now(), e.error.message), 'venue-error', { kind: e.error.kind, code: e.error.ibCode });
+      this.save(transition(order, 'rejected', this.options.clock.now(), e.error.message), 'venue-error', { kind: e.error.kind, code: e.error.ibCode });
       return;
     }
     // Otherwise (a cancel refused, a modify refused) the order itself goes on: record why, keep its state.
     this.saveEvent(order, 'venue-error', { kind: e.error.kind, code: e.error.ibCode, message: e.error.message });
-    this.o.bus.publish(`order.${order.id}`, { ...order, reason: e.error.message }, 'HIGH');
+    this.options.bus.publish(`order.${order.id}`, { ...order, reason: e.error.message }, 'HIGH');
   }
 
   /** Records an execution exactly once, then applies it. A fill that cannot be recorded halts trading. */
   private onExecution(e: VenueExecution): void {
-    const jo = this.find(e.orderRef, e.orderId);
+    const entry = this.find(e.orderRef, e.orderId);
     const fill: Fill = {
       execId: e.execId,
-      orderId: jo?.order.id ?? '',
+      orderId: entry?.order.id ?? '',
       conId: e.conId,
       symbol: e.symbol,
       side: e.side,
       quantity: e.shares,
       price: e.price,
-      multiplier: (jo?.order.origin === 'desk' ? jo.instrument : this.o.instrumentOf?.(e.conId))?.multiplier ?? 1,
+      multiplier: (entry?.order.origin === 'desk' ? entry.instrument : this.options.instrumentOf?.(e.conId))?.multiplier ?? 1,
       commission: this.earlyCommissions.get(e.execId) ?? 0,
       time: e.time,
     };
-    const updated = jo ? applyFill(jo.order, fill) : undefined;
+    const updated = entry ? applyFill(entry.order, fill) : undefined;
     let recorded: boolean;
     try {
-      recorded = this.o.journal.recordFill(fill, updated, currentCorrelationId());
+      recorded = this.options.journal.recordFill(fill, updated, currentCorrelationId());
     } catch (err) {
-      this.o.logger.fatal({ err, execId: e.execId, symbol: e.symbol }, 'a fill could not be written to the order journal');
-      this.o.control.halt(`A fill (${e.symbol} ${e.side} ${e.shares} @ ${e.price}) could not be recorded: ${(err as Error).message}. Reconcile before trading.`);
+      this.options.logger.fatal({ err, execId: e.execId, symbol: e.symbol }, 'a fill could not be written to the order journal');
+      this.options.control.halt(`A fill (${e.symbol} ${e.side} ${e.shares} @ ${e.price}) could not be recorded: ${(err as Error).message}. Reconcile before trading.`);
       return;
     }
     if (!recorded) return; // already applied: a replay after a reconnect or a restart
     this.earlyCommissions.delete(e.execId);
-    this.o.logger.info({ orderId: fill.orderId, venueOrderId: e.orderId, execId: fill.execId, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, ...(updated ? { state: updated.state } : {}) }, 'fill recorded');
-    if (jo && updated) {
-      this.replace(jo, updated);
+    this.options.logger.info({ orderId: fill.orderId, venueOrderId: e.orderId, execId: fill.execId, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, ...(updated ? { state: updated.state } : {}) }, 'fill recorded');
+    if (entry && updated) {
+      this.replace(entry, updated);
       this.publish(updated);
     }
-    this.o.fills.applyFill(fill);
-    this.o.bus.publish('fill', fill, 'HIGH');
+    this.options.fills.applyFill(fill);
+    this.options.bus.publish('fill', fill, 'HIGH');
   }
 
   private onCommission(c: VenueCommission): void {
-    if (this.o.journal.recordCommission(c.execId, c.commission)) {
-      this.o.fills.applyCommission(c.execId, c.commission);
-      const fill = this.o.journal.fill(c.execId);
-      if (fill) this.o.bus.publish('fill', fill, 'HIGH');
+    if (this.options.journal.recordCommission(c.execId, c.commission)) {
+      this.options.fills.applyCommission(c.execId, c.commission);
+      const fill = this.options.journal.fill(c.execId);
+      if (fill) this.options.bus.publish('fill', fill, 'HIGH');
     } else {
       this.earlyCommissions.set(c.execId, c.commission);
     }
@@ -400,47 +400,47 @@ export class ExecutionEngine {
     const report = reconcileOrders(
       {
         working: () => [...this.working.values()],
-        syncFromVenue: (jo, vo, kind) => this.syncFromVenue(jo, vo, kind),
+        syncFromVenue: (entry, venueOrder, kind) => this.syncFromVenue(entry, venueOrder, kind),
         current: (id) => this.current(id),
-        journaled: (id) => this.o.journal.get(id)?.order,
+        journaled: (id) => this.options.journal.get(id)?.order,
         save: (order, kind, detail) => this.save(order, kind, detail),
-        inOrderScope: (jo, fn) => this.inOrderScope(jo, fn),
-        isOurs: (vo) => this.find(vo.orderRef, vo.orderId) !== undefined,
-        adopt: (vo, why) => this.adopt(vo, why),
+        inOrderScope: (entry, fn) => this.inOrderScope(entry, fn),
+        isOurs: (venueOrder) => this.find(venueOrder.orderRef, venueOrder.orderId) !== undefined,
+        adopt: (venueOrder, why) => this.adopt(venueOrder, why),
       },
       snapshot,
-      this.o.clock.now(),
+      this.options.clock.now(),
     );
     this.lastReport = report;
     this.reconciled = true;
-    reportReconciliation(report, this.o.logger, (reason) => this.o.control.halt(reason));
+    reportReconciliation(report, this.options.logger, (reason) => this.options.control.halt(reason));
     return report;
   }
 
-  private adopt(vo: VenueOrder, why: string): Order {
+  private adopt(venueOrder: VenueOrder, why: string): Order {
     // An adopted order gets a correlation id of its own: its later venue events are found by it.
     const cid = newCorrelationId();
-    return withCorrelation(cid, () => this.adoptAs(cid, vo, why));
+    return withCorrelation(cid, () => this.adoptAs(cid, venueOrder, why));
   }
 
-  private adoptAs(cid: string, vo: VenueOrder, why: string): Order {
-    const now = this.o.clock.now();
-    const instrument = minimalInstrument(vo);
+  private adoptAs(cid: string, venueOrder: VenueOrder, why: string): Order {
+    const now = this.options.clock.now();
+    const instrument = minimalInstrument(venueOrder);
     let order: Order;
     try {
-      order = this.o.journal.create(
-        adoptedOrder(vo, why, now),
+      order = this.options.journal.create(
+        adoptedOrder(venueOrder, why, now),
         instrument,
         false,
-        { adopted: { orderId: vo.orderId, clientId: vo.clientId, permId: vo.permId, orderRef: vo.orderRef } },
+        { adopted: { orderId: venueOrder.orderId, clientId: venueOrder.clientId, permId: venueOrder.permId, orderRef: venueOrder.orderRef } },
         cid,
       );
     } catch (err) {
       this.journalFailed(err, 'a venue order could not be adopted');
     }
-    this.o.logger.warn({ orderId: order.id, venueOrderId: vo.orderId, clientId: vo.clientId, symbol: vo.symbol, why }, 'venue order adopted');
-    const jo = { order, instrument, outsideRth: false, cid };
-    this.remember(jo);
+    this.options.logger.warn({ orderId: order.id, venueOrderId: venueOrder.orderId, clientId: venueOrder.clientId, symbol: venueOrder.symbol, why }, 'venue order adopted');
+    const entry = { order, instrument, outsideRth: false, cid };
+    this.remember(entry);
     this.publish(order);
     return order;
   }
@@ -448,23 +448,23 @@ export class ExecutionEngine {
   // --- internals ---------------------------------------------------------------------------------
 
   private assertCanSend(): void {
-    const trading = this.o.venue.status().trading;
+    const trading = this.options.venue.status().trading;
     if (!trading.allowed) throw new DeskCommandError('venue-unavailable', trading.reason ?? 'Venue disconnected.');
     if (!this.reconciled) throw new DeskCommandError('reconciling', 'DualDesk is reconciling its orders with the venue; try again in a moment.');
   }
 
   private async resolve(ticket: OrderTicket): Promise<Instrument> {
     try {
-      return await this.o.venue.resolve(ticket.instrument);
+      return await this.options.venue.resolve(ticket.instrument);
     } catch (err) {
       throw new DeskCommandError(err instanceof VenueError ? err.kind : 'unknown-instrument', err instanceof Error ? err.message : String(err));
     }
   }
 
   private workingOrder(id: string): JournaledOrder {
-    const jo = this.working.get(id);
-    if (jo) return jo;
-    const final = this.o.journal.get(id);
+    const entry = this.working.get(id);
+    if (entry) return entry;
+    const final = this.options.journal.get(id);
     if (final) throw new DeskCommandError('order-final', `Order ${id} is ${final.order.state}; it can no longer be changed.`);
     throw new DeskCommandError('order-not-found', `There is no order ${id}.`);
   }
@@ -472,55 +472,55 @@ export class ExecutionEngine {
   /** A working order first; else one of ours already final (a late fill or a repeated status still belongs to it). */
   private find(orderRef: string, venueOrderId: number): JournaledOrder | undefined {
     if (orderRef) {
-      const jo = this.working.get(orderRef) ?? this.o.journal.get(orderRef);
-      if (jo) return jo;
+      const entry = this.working.get(orderRef) ?? this.options.journal.get(orderRef);
+      if (entry) return entry;
     }
     const id = this.byVenueId.get(venueOrderId);
     return id === undefined ? undefined : this.working.get(id);
   }
 
   private current(id: string): Order {
-    const jo = this.working.get(id) ?? this.o.journal.get(id);
-    if (!jo) throw new Error(`order ${id} vanished from the journal`);
-    return jo.order;
+    const entry = this.working.get(id) ?? this.options.journal.get(id);
+    if (!entry) throw new Error(`order ${id} vanished from the journal`);
+    return entry.order;
   }
 
-  private remember(jo: JournaledOrder): void {
-    this.working.set(jo.order.id, jo);
-    if (jo.order.venueOrderId !== undefined) this.byVenueId.set(jo.order.venueOrderId, jo.order.id);
+  private remember(entry: JournaledOrder): void {
+    this.working.set(entry.order.id, entry);
+    if (entry.order.venueOrderId !== undefined) this.byVenueId.set(entry.order.venueOrderId, entry.order.id);
   }
 
-  private replace(jo: JournaledOrder, order: Order): void {
+  private replace(entry: JournaledOrder, order: Order): void {
     if (isFinal(order.state)) {
       this.working.delete(order.id);
       if (order.venueOrderId !== undefined) this.byVenueId.delete(order.venueOrderId);
       for (const check of [...this.finalWaiters]) check();
     } else {
-      this.working.set(order.id, { ...jo, order });
+      this.working.set(order.id, { ...entry, order });
     }
   }
 
   /** Runs `fn` under the order's correlation id (when it has one), as the venue's events of it are. */
-  private inOrderScope(jo: JournaledOrder, fn: () => void): void {
-    if (jo.cid === undefined) fn();
-    else withCorrelation(jo.cid, fn);
+  private inOrderScope(entry: JournaledOrder, fn: () => void): void {
+    if (entry.cid === undefined) fn();
+    else withCorrelation(entry.cid, fn);
   }
 
   /** Journals an order's new state with what happened, then shows it. */
   private save(order: Order, kind: string, detail: object): void {
     try {
-      this.o.journal.update(order, kind, detail, currentCorrelationId());
+      this.options.journal.update(order, kind, detail, currentCorrelationId());
     } catch (err) {
       this.journalFailed(err, `order ${order.id} changed at the venue (${order.state})`);
     }
-    const jo = this.working.get(order.id) ?? this.o.journal.get(order.id);
-    if (jo) this.replace(jo, order);
+    const entry = this.working.get(order.id) ?? this.options.journal.get(order.id);
+    if (entry) this.replace(entry, order);
     this.publish(order);
   }
 
   private saveEvent(order: Order, kind: string, detail: object): void {
     try {
-      this.o.journal.update(order, kind, detail, currentCorrelationId());
+      this.options.journal.update(order, kind, detail, currentCorrelationId());
     } catch (err) {
       this.journalFailed(err, 'the command was not sent');
     }
@@ -528,13 +528,13 @@ export class ExecutionEngine {
 
   private journalFailed(err: unknown, consequence: string): never {
     const message = err instanceof Error ? err.message : String(err);
-    this.o.logger.fatal({ err }, 'the order journal cannot be written');
-    this.o.control.halt(`The order journal cannot be written (${message}): trading halted.`);
+    this.options.logger.fatal({ err }, 'the order journal cannot be written');
+    this.options.control.halt(`The order journal cannot be written (${message}): trading halted.`);
     throw new DeskCommandError('journal-failed', `The order journal cannot be written (${message}); ${consequence}. Trading is halted.`);
   }
 
   private publish(order: Order, priority: Priority = 'HIGH'): void {
-    this.o.bus.publish(`order.${topicWord(order.id)}`, order, priority);
+    this.options.bus.publish(`order.${topicWord(order.id)}`, order, priority);
   }
 
   /** Venue events arrive on the adapter's socket: a failure handling one is logged, never thrown into it. */
@@ -542,7 +542,7 @@ export class ExecutionEngine {
     try {
       fn();
     } catch (err) {
-      this.o.logger.error({ err }, `execution: handling the venue's ${what} failed`);
+      this.options.logger.error({ err }, `execution: handling the venue's ${what} failed`);
     }
   }
 }

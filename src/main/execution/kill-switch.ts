@@ -64,21 +64,21 @@ export class KillSwitch {
     if (this.unfinished && !this.running) queueMicrotask(() => void this.carryOn());
   };
 
-  constructor(private readonly o: KillSwitchOptions) {
-    o.venue.on('resynced', this.onResynced);
-    const kept = o.memory?.unfinished();
+  constructor(private readonly options: KillSwitchOptions) {
+    options.venue.on('resynced', this.onResynced);
+    const kept = options.memory?.unfinished();
     if (!kept) return;
     // Stopped before flat was verified: halted again (fail closed), carried on at the venue's first resync.
     this.unfinished = { ...kept };
-    o.control.halt(`Kill switch: ${kept.reason}`);
-    o.logger.error({ reason: kept.reason, startedAt: kept.startedAt, attempts: kept.attempts }, 'kill switch: not verified flat before the last stop; carrying on once the venue is read');
-    o.onProgress?.({
+    options.control.halt(`Kill switch: ${kept.reason}`);
+    options.logger.error({ reason: kept.reason, startedAt: kept.startedAt, attempts: kept.attempts }, 'kill switch: not verified flat before the last stop; carrying on once the venue is read');
+    options.onProgress?.({
       phase: 'waiting-for-venue',
       reason: kept.reason,
       message: 'kill switch: not verified flat before the restart; carrying on once the venue is read',
       remaining: [],
       attempt: kept.attempts,
-      at: o.clock.now(),
+      at: options.clock.now(),
     });
   }
 
@@ -91,24 +91,24 @@ export class KillSwitch {
   trigger(reason: string): Promise<KillSwitchReport> {
     if (this.running) return this.running;
     if (this.closed) throw new DeskCommandError('no-venue', 'The trading core is stopping.');
-    this.o.control.halt(`Kill switch: ${reason}`);
-    this.unfinished = { reason, startedAt: this.o.clock.now(), attempts: 0 };
+    this.options.control.halt(`Kill switch: ${reason}`);
+    this.unfinished = { reason, startedAt: this.options.clock.now(), attempts: 0 };
     return this.start();
   }
 
   /** Stops carrying on (the core is closing); one still pending stays in the memory for the next start. */
   close(): void {
     this.closed = true;
-    this.o.venue.off('resynced', this.onResynced);
-    this.o.clock.clearTimer(this.retry);
+    this.options.venue.off('resynced', this.onResynced);
+    this.options.clock.clearTimer(this.retry);
   }
 
   private carryOn(): void {
-    if (this.unfinished && !this.running && !this.closed) void this.start().catch((err: unknown) => this.o.logger.error({ err }, 'kill switch: a run failed'));
+    if (this.unfinished && !this.running && !this.closed) void this.start().catch((err: unknown) => this.options.logger.error({ err }, 'kill switch: a run failed'));
   }
 
   private start(): Promise<KillSwitchReport> {
-    this.o.clock.clearTimer(this.retry);
+    this.options.clock.clearTimer(this.retry);
     const run = this.unfinished as { reason: string; startedAt: number; attempts: number };
     run.attempts++;
     this.remember(run);
@@ -119,21 +119,21 @@ export class KillSwitch {
   /** Kept until flat is verified; a database that cannot be written costs the restart's memory, never the run. */
   private remember(run: { reason: string; startedAt: number; attempts: number } | undefined): void {
     try {
-      if (run) this.o.memory?.save(run);
-      else this.o.memory?.clear();
+      if (run) this.options.memory?.save(run);
+      else this.options.memory?.clear();
     } catch (err) {
-      this.o.logger.error({ err }, 'kill switch: its pending state could not be written to the database');
+      this.options.logger.error({ err }, 'kill switch: its pending state could not be written to the database');
     }
   }
 
   private async run(reason: string, attempt: number): Promise<KillSwitchReport> {
-    const { engine, venue, clock, logger } = this.o;
-    const timeout = this.o.confirmTimeoutMs ?? 15_000;
+    const { engine, venue, clock, logger } = this.options;
+    const timeout = this.options.confirmTimeoutMs ?? 15_000;
     const startedAt = clock.now();
     const problems: string[] = [];
     const progress = (phase: KillSwitchPhase, message: string, remaining: readonly Holding[]) =>
       !this.closed &&
-      this.o.onProgress?.({ phase, reason, message: `kill switch: ${message}`, remaining, attempt, at: clock.now() });
+      this.options.onProgress?.({ phase, reason, message: `kill switch: ${message}`, remaining, attempt, at: clock.now() });
     logger.warn({ reason, attempt }, 'kill switch: halted; cancelling every working order');
     progress('cancelling', 'halted; cancelling every working order', this.held());
 
@@ -153,12 +153,12 @@ export class KillSwitch {
 
     // 2–3. Flatten from the venue's positions, then verify; repeat for what a late fill changed.
     const exits: Order[] = [];
-    const passes = this.o.maxPasses ?? 3;
+    const passes = this.options.maxPasses ?? 3;
     for (let pass = 1; pass <= passes; pass++) {
       const open = await this.openPositions(problems);
       if (this.closed) return this.abandoned(reason, startedAt, cancelled, exits, problems);
       if (open === UNREAD) break;
-      this.o.onPositionsRead?.();
+      this.options.onPositionsRead?.();
       // Instruments whose orders are still working are left alone: an exit could race them.
       const stillWorking = new Set(engine.workingOrders().map((o) => o.conId));
       const flattenable = open.filter((p) => !stillWorking.has(p.conId));
@@ -207,20 +207,20 @@ export class KillSwitch {
       progress('not-flat', `NOT flat — ${describe(remaining)} still held at the venue; trying again at its next resync`, remaining);
     }
     // The venue may be back by now without a resync of its own to wake us: try again shortly.
-    if (!flat && venueWasAway) this.retry = clock.setTimeout(() => this.carryOn(), this.o.retryMs ?? 5_000);
-    this.o.onReport?.(report);
+    if (!flat && venueWasAway) this.retry = clock.setTimeout(() => this.carryOn(), this.options.retryMs ?? 5_000);
+    this.options.onReport?.(report);
     return report;
   }
 
   /** The core stopped mid-run: the answer says so, nothing more is published or scheduled; the next start carries on. */
   private abandoned(reason: string, startedAt: number, cancelled: number, exits: readonly Order[], problems: string[]): KillSwitchReport {
-    this.o.logger.warn({ reason }, 'kill switch: stopped with the trading core before flat was verified; the next start carries on');
+    this.options.logger.warn({ reason }, 'kill switch: stopped with the trading core before flat was verified; the next start carries on');
     return {
       reason,
       startedAt,
-      finishedAt: this.o.clock.now(),
+      finishedAt: this.options.clock.now(),
       cancelled,
-      exits: exits.map((e) => this.o.engine.order(e.id) ?? e),
+      exits: exits.map((e) => this.options.engine.order(e.id) ?? e),
       remaining: this.held(),
       flat: false,
       problems: [...problems, 'the trading core stopped before flat was verified: it carries on at the next start'],
@@ -229,13 +229,13 @@ export class KillSwitch {
   }
 
   private held(): Holding[] {
-    return (this.o.held?.() ?? []).filter((p) => Math.abs(p.quantity) > 1e-9).map((p) => ({ conId: p.conId, symbol: p.symbol, quantity: p.quantity }));
+    return (this.options.held?.() ?? []).filter((p) => Math.abs(p.quantity) > 1e-9).map((p) => ({ conId: p.conId, symbol: p.symbol, quantity: p.quantity }));
   }
 
   /** The venue's open positions, or UNREAD (with the reason in problems): an exception is never an empty list. */
   private async openPositions(problems: string[]): Promise<VenuePosition[] | typeof UNREAD> {
     try {
-      const snapshot = await this.o.venue.resync();
+      const snapshot = await this.options.venue.resync();
       return snapshot.positions.filter((p) => Math.abs(p.quantity) > 1e-9);
     } catch (err) {
       problems.push(`${NOT_READ}: ${(err as Error).message}`);
@@ -247,12 +247,12 @@ export class KillSwitch {
   private async exit(p: VenuePosition): Promise<Order> {
     let instrument: Instrument;
     try {
-      instrument = await this.o.venue.resolve({ conId: p.conId, symbol: p.symbol, secType: p.secType as Instrument['secType'] });
+      instrument = await this.options.venue.resolve({ conId: p.conId, symbol: p.symbol, secType: p.secType as Instrument['secType'] });
     } catch (err) {
       throw new DeskCommandError('unknown-instrument', `cannot resolve ${p.symbol} (${p.conId}): ${(err as Error).message}`);
     }
     const side: OrderSide = p.quantity > 0 ? 'SELL' : 'BUY';
-    return this.o.engine.placeResolved(
+    return this.options.engine.placeResolved(
       { instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId }, side, quantity: Math.abs(p.quantity), type: 'MKT', tif: 'DAY' },
       instrument,
       { reduceOnly: true, bypassGate: true },

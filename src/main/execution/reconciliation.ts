@@ -12,39 +12,39 @@ export interface ReconcileSteps {
   /** The journal's orders not yet final. */
   working(): JournaledOrder[];
   /** Brings a journaled order up to date with what the venue says of it. */
-  syncFromVenue(jo: JournaledOrder, vo: VenueOrder, kind: string): void;
+  syncFromVenue(entry: JournaledOrder, venueOrder: VenueOrder, kind: string): void;
   /** An order as it stands now (working or final). */
   current(id: string): Order;
   /** The order as journaled, if it is. */
   journaled(id: string): Order | undefined;
   /** Journals an order's new state, then shows it. */
   save(order: Order, kind: string, detail: object): void;
-  inOrderScope(jo: JournaledOrder, fn: () => void): void;
+  inOrderScope(entry: JournaledOrder, fn: () => void): void;
   /** Whether a venue order is one of DualDesk's (working, or final while the venue still lists it). */
-  isOurs(vo: VenueOrder): boolean;
-  adopt(vo: VenueOrder, why: string): Order;
+  isOurs(venueOrder: VenueOrder): boolean;
+  adopt(venueOrder: VenueOrder, why: string): Order;
 }
 
 /** Matches the journal with the venue's snapshot: each working order is brought up to date, given up, or found missing. */
 export function reconcileOrders(steps: ReconcileSteps, snapshot: VenueSnapshot, now: number): ReconciliationReport {
   const venueOrders = [...snapshot.openOrders, ...snapshot.completedOrders];
   const byRef = new Map<string, VenueOrder>();
-  for (const vo of venueOrders) if (vo.orderRef) byRef.set(vo.orderRef, vo);
+  for (const venueOrder of venueOrders) if (venueOrder.orderRef) byRef.set(venueOrder.orderRef, venueOrder);
   const byId = new Map<number, VenueOrder>();
-  for (const vo of snapshot.openOrders) byId.set(vo.orderId, vo);
+  for (const venueOrder of snapshot.openOrders) byId.set(venueOrder.orderId, venueOrder);
   let matched = 0;
   const notSent: Order[] = [];
   const missing: Order[] = [];
   const fillMismatches: { order: Order; venueFilled: number }[] = [];
-  for (const jo of steps.working()) {
-    steps.inOrderScope(jo, () => {
-      const order = jo.order;
-      const vo = byRef.get(order.id) ?? (order.venueOrderId === undefined ? undefined : byId.get(order.venueOrderId));
-      if (vo) {
+  for (const entry of steps.working()) {
+    steps.inOrderScope(entry, () => {
+      const order = entry.order;
+      const venueOrder = byRef.get(order.id) ?? (order.venueOrderId === undefined ? undefined : byId.get(order.venueOrderId));
+      if (venueOrder) {
         matched++;
-        steps.syncFromVenue(jo, vo, 'reconciled');
+        steps.syncFromVenue(entry, venueOrder, 'reconciled');
         const after = steps.current(order.id) ?? order;
-        if (Math.abs(vo.filled - after.filledQuantity) > 1e-9 && vo.filled > 0) fillMismatches.push({ order: after, venueFilled: vo.filled });
+        if (Math.abs(venueOrder.filled - after.filledQuantity) > 1e-9 && venueOrder.filled > 0) fillMismatches.push({ order: after, venueFilled: venueOrder.filled });
         return;
       }
       if (order.venueOrderId === undefined) {
@@ -57,10 +57,10 @@ export function reconcileOrders(steps: ReconcileSteps, snapshot: VenueSnapshot, 
     });
   }
   const adopted: Order[] = [];
-  for (const vo of snapshot.openOrders) {
+  for (const venueOrder of snapshot.openOrders) {
     // Ours (working, or final while the venue still lists it) is not adopted.
-    if (!WORKING_AT_VENUE.has(vo.status) || steps.isOurs(vo)) continue;
-    adopted.push(steps.adopt(vo, 'found at the venue during reconciliation'));
+    if (!WORKING_AT_VENUE.has(venueOrder.status) || steps.isOurs(venueOrder)) continue;
+    adopted.push(steps.adopt(venueOrder, 'found at the venue during reconciliation'));
   }
   return { at: now, matched, adopted, notSent, missing, fillMismatches, clean: adopted.length === 0 && missing.length === 0 && fillMismatches.length === 0 };
 }
@@ -79,21 +79,21 @@ export function reportReconciliation(report: ReconciliationReport, logger: Logge
 }
 
 /** The journal record of a venue order DualDesk adopts (placed elsewhere: TWS, another client). */
-export function adoptedOrder(vo: VenueOrder, why: string, now: number): NewOrder {
+export function adoptedOrder(venueOrder: VenueOrder, why: string, now: number): NewOrder {
   return {
-    conId: vo.conId,
-    symbol: vo.symbol,
-    side: vo.side,
-    quantity: vo.quantity,
-    type: (['MKT', 'LMT', 'STP', 'STP LMT'].includes(vo.type) ? vo.type : 'LMT') as Order['type'],
-    ...(vo.limitPrice === undefined ? {} : { limitPrice: vo.limitPrice }),
-    ...(vo.stopPrice === undefined ? {} : { stopPrice: vo.stopPrice }),
-    tif: (['DAY', 'GTC', 'IOC'].includes(vo.tif) ? vo.tif : 'DAY') as Order['tif'],
-    state: vo.filled > 0 ? 'partially-filled' : 'submitted',
-    filledQuantity: vo.filled,
-    avgFillPrice: vo.avgFillPrice,
-    venueOrderId: vo.orderId,
-    reason: `Adopted: ${why}${vo.orderRef ? ` (orderRef ${vo.orderRef})` : ''}, client ${vo.clientId}`,
+    conId: venueOrder.conId,
+    symbol: venueOrder.symbol,
+    side: venueOrder.side,
+    quantity: venueOrder.quantity,
+    type: (['MKT', 'LMT', 'STP', 'STP LMT'].includes(venueOrder.type) ? venueOrder.type : 'LMT') as Order['type'],
+    ...(venueOrder.limitPrice === undefined ? {} : { limitPrice: venueOrder.limitPrice }),
+    ...(venueOrder.stopPrice === undefined ? {} : { stopPrice: venueOrder.stopPrice }),
+    tif: (['DAY', 'GTC', 'IOC'].includes(venueOrder.tif) ? venueOrder.tif : 'DAY') as Order['tif'],
+    state: venueOrder.filled > 0 ? 'partially-filled' : 'submitted',
+    filledQuantity: venueOrder.filled,
+    avgFillPrice: venueOrder.avgFillPrice,
+    venueOrderId: venueOrder.orderId,
+    reason: `Adopted: ${why}${venueOrder.orderRef ? ` (orderRef ${venueOrder.orderRef})` : ''}, client ${venueOrder.clientId}`,
     reduceOnly: false,
     origin: 'adopted',
     createdAt: now,
@@ -102,15 +102,15 @@ export function adoptedOrder(vo: VenueOrder, why: string, now: number): NewOrder
 }
 
 /** Enough of an instrument to show, cancel and flatten an adopted order (the venue's order carries no contract details). */
-export function minimalInstrument(vo: VenueOrder): Instrument {
+export function minimalInstrument(venueOrder: VenueOrder): Instrument {
   return {
-    conId: vo.conId,
-    symbol: vo.symbol,
+    conId: venueOrder.conId,
+    symbol: venueOrder.symbol,
     secType: 'STK',
     exchange: 'SMART',
     primaryExchange: '',
     currency: 'USD',
-    localSymbol: vo.symbol,
+    localSymbol: venueOrder.symbol,
     tradingClass: '',
     multiplier: 1,
     minTick: 0.01,

@@ -74,7 +74,7 @@ export interface IbAdapterOptions {
 
 export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSource, OrderPort, PositionPort, AccountPort, MarketDataPort, ContractPort {
   readonly mode: TradingMode;
-  private readonly o: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
+  private readonly options: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly pacer: Pacer;
@@ -98,7 +98,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     super();
     this.mode = options.mode;
     this.clock = options.clock ?? systemClock;
-    this.o = {
+    this.options = {
       host: options.host,
       port: options.port,
       clientId: options.clientId,
@@ -119,13 +119,13 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     };
     this.log = options.logger.child({ component: 'venue', mode: options.mode });
     this.stateSince = this.clock.now();
-    this.pacer = new Pacer(this.clock, this.o.messagesPerSecond, (p) => {
-      this.o.metrics.messagesSent.inc({ priority: p });
-      this.o.metrics.pacerQueue.set(this.pacer.depth);
+    this.pacer = new Pacer(this.clock, this.options.messagesPerSecond, (p) => {
+      this.options.metrics.messagesSent.inc({ priority: p });
+      this.options.metrics.pacerQueue.set(this.pacer.depth);
     });
     this.connection = new Connection(
       {
-        ...this.o,
+        ...this.options,
         logger: this.log,
         pacer: this.pacer,
         backoff: new Backoff(options.random ?? Math.random, options.reconnect ?? {}),
@@ -147,15 +147,15 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
         changed: () => this.publishStatus(),
       },
     );
-    this.requests = new Requests({ clock: this.clock, pacer: this.pacer, logger: this.log, timeoutMs: this.o.requestTimeoutMs, connection: this.connection });
+    this.requests = new Requests({ clock: this.clock, pacer: this.pacer, logger: this.log, timeoutMs: this.options.requestTimeoutMs, connection: this.connection });
     this.history = new History(this.clock, this.requests);
-    this.orders = new Orders({ ...this.o, logger: this.log, pacer: this.pacer, connection: this.connection, tradingBlock: () => this.tradingBlock() });
+    this.orders = new Orders({ ...this.options, logger: this.log, pacer: this.pacer, connection: this.connection, tradingBlock: () => this.tradingBlock() });
     this.feeds = new Feeds({
       clock: this.clock,
       logger: this.log,
-      lines: this.o.marketDataLines,
-      quoteStaleMs: this.o.quoteStaleMs,
-      barStaleMs: this.o.missedBars * 5_000 + 2_000,
+      lines: this.options.marketDataLines,
+      quoteStaleMs: this.options.quoteStaleMs,
+      barStaleMs: this.options.missedBars * 5_000 + 2_000,
       nextReqId: () => this.requests.nextRequestId(),
       connected: () => this.requests.canSend(),
       dataExpected: () => this.connection.dataExpected,
@@ -164,11 +164,11 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       subscribeBars: (reqId, i, source) => this.requests.fireAndForget('subscription', (ib) => ib.reqRealTimeBars(reqId, instrumentContract(i), 5, source, false)),
       cancelBars: (reqId) => this.requests.fireAndForget('subscription', (ib) => ib.cancelRealTimeBars(reqId)),
       alert: (alert) => {
-        if (alert.kind === 'stale-feed') this.o.metrics.staleFeeds.inc({ feed: alert.feed });
+        if (alert.kind === 'stale-feed') this.options.metrics.staleFeeds.inc({ feed: alert.feed });
         this.emit('alert', alert);
       },
     });
-    setStateGauge(this.o.metrics, 'disconnected');
+    setStateGauge(this.options.metrics, 'disconnected');
   }
 
   // --- status ---------------------------------------------------------------------------------
@@ -183,9 +183,9 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       state: this.state,
       since: this.stateSince,
       mode: this.mode,
-      host: this.o.host,
-      port: this.o.port,
-      clientId: this.o.clientId,
+      host: this.options.host,
+      port: this.options.port,
+      clientId: this.options.clientId,
       accounts: [...this.connection.accounts],
       ...(this.account === undefined ? {} : { account: this.account }),
       synced: this.synced,
@@ -199,7 +199,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
 
   /** The account orders go to and account updates come from; undefined while the choice is ambiguous. */
   private get account(): string | undefined {
-    const chosen = tradingAccount(this.connection.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.options.account);
     return 'account' in chosen ? chosen.account : undefined;
   }
 
@@ -209,7 +209,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       this.log.info({ from: this.lastState, to: state }, 'venue connection state');
       this.lastState = state;
       this.stateSince = this.clock.now();
-      setStateGauge(this.o.metrics, state);
+      setStateGauge(this.options.metrics, state);
     }
     this.emit('status', this.status());
   }
@@ -221,7 +221,7 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       return new VenueError('venue-disconnected', `Venue disconnected (${state}): orders are refused until TWS/IB Gateway is back.`);
     }
     // Before the sync: while the account is ambiguous the venue is never read, so this is why.
-    const chosen = tradingAccount(this.connection.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.options.account);
     if ('problem' in chosen) return new VenueError('account-not-chosen', chosen.problem);
     if (!this.synced) return new VenueError('resync-pending', 'Reading positions and orders from IB after the (re)connect; orders resume when that is done.');
     const mismatch = accountMismatch(this.mode, this.connection.accounts);
@@ -287,12 +287,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       this.feeds.onBar(reqId, { time: time * 1000, open, high, low, close, volume, wap, count }),
     );
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) => {
-      const update = this.orders.merge(orderId, order.clientId ?? this.o.clientId, wire.orderFields(contract, order, state, this.orders.orderRefOf(orderId)));
+      const update = this.orders.merge(orderId, order.clientId ?? this.options.clientId, wire.orderFields(contract, order, state, this.orders.orderRefOf(orderId)));
       this.requests.deliver(EventName.openOrder, [update]);
       this.orders.inScope(update.orderRef, orderId, () => this.emit('order', update));
     });
     ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
-      const update = this.orders.merge(orderId, clientId ?? this.o.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
+      const update = this.orders.merge(orderId, clientId ?? this.options.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
       this.requests.deliver(EventName.orderStatus, [update]);
       this.orders.inScope(update.orderRef, orderId, () => {
         this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
@@ -353,17 +353,17 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
 
   private async onConnected(): Promise<void> {
     const mismatch = accountMismatch(this.mode, this.connection.accounts);
-    this.log.info({ accounts: this.connection.accounts, account: this.account, host: this.o.host, port: this.o.port, clientId: this.o.clientId }, 'venue connected');
+    this.log.info({ accounts: this.connection.accounts, account: this.account, host: this.options.host, port: this.options.port, clientId: this.options.clientId }, 'venue connected');
     if (mismatch) this.log.error({ accounts: this.connection.accounts }, mismatch);
-    const chosen = tradingAccount(this.connection.accounts, this.o.account);
-    if ('problem' in chosen) this.log.error({ accounts: this.connection.accounts, chosen: this.o.account }, chosen.problem);
+    const chosen = tradingAccount(this.connection.accounts, this.options.account);
+    if ('problem' in chosen) this.log.error({ accounts: this.connection.accounts, chosen: this.options.account }, chosen.problem);
     this.publishStatus();
     this.feeds.restoreAll();
     await this.runResync('connected');
   }
 
   private onIbError(code: number, reqId: number, text: string): void {
-    this.o.metrics.errors.inc({ code: String(code) });
+    this.options.metrics.errors.inc({ code: String(code) });
     const error = fromIbError(code, text);
     if (this.requests.fail(reqId, error)) return;
     if (this.feeds.onError(reqId, error)) return;
@@ -462,12 +462,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
    * by execId) while handling the event, so a crash in between replays it rather than losing it.
    */
   private emitExecution(e: VenueExecution): boolean {
-    if (this.o.memory.hasSeenExecution(e.execId)) return false;
+    if (this.options.memory.hasSeenExecution(e.execId)) return false;
     this.orders.inScope(e.orderRef, e.orderId, () => {
       this.log.debug({ orderId: e.orderId, orderRef: e.orderRef, execId: e.execId, shares: e.shares, price: e.price }, 'execution from IB');
       this.emit('execution', e);
     });
-    this.o.memory.markExecutionSeen(e.execId, e.time);
+    this.options.memory.markExecutionSeen(e.execId, e.time);
     return true;
   }
 
@@ -493,12 +493,12 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     this.synced = false;
     this.publishStatus();
     // While the account is ambiguous nothing at the venue is DualDesk's: nothing is read, reconciled or seeded.
-    const chosen = tradingAccount(this.connection.accounts, this.o.account);
+    const chosen = tradingAccount(this.connection.accounts, this.options.account);
     if ('problem' in chosen) throw new VenueError('account-not-chosen', chosen.problem);
     const { account } = chosen;
     // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
     const ours = (x: { readonly account: string }) => x.account === '' || x.account === account;
-    const { positions, openOrders, completedOrders, accountValues, executions, commissions } = await readVenue(this.requests, account, () => this.o.memory.lastExecutionTime());
+    const { positions, openOrders, completedOrders, accountValues, executions, commissions } = await readVenue(this.requests, account, () => this.options.memory.lastExecutionTime());
     const fresh = executions.filter(ours).sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),

@@ -69,10 +69,10 @@ export class Connection {
   private readonly log: Logger;
 
   constructor(
-    private readonly o: ConnectionOptions,
+    private readonly options: ConnectionOptions,
     private readonly listener: ConnectionListener,
   ) {
-    this.log = o.logger;
+    this.log = options.logger;
   }
 
   get running(): boolean {
@@ -130,7 +130,7 @@ export class Connection {
 
   stop(): void {
     this.isRunning = false;
-    this.o.clock.clearTimer(this.sleepTimer);
+    this.options.clock.clearTimer(this.sleepTimer);
     this.wake?.();
     const ib = this.current;
     this.drop('stopped');
@@ -146,30 +146,30 @@ export class Connection {
         if (!this.isRunning) return;
         this.error = (err as Error).message;
         this.failed++;
-        this.o.metrics.reconnectAttempts.inc();
+        this.options.metrics.reconnectAttempts.inc();
         await this.backoffSleep();
         continue;
       }
-      this.o.metrics.connects.inc();
+      this.options.metrics.connects.inc();
       this.failed = 0;
       const closed = new Promise<void>((resolve) => (this.connectionClosed = resolve));
       this.startKeepAlive();
       this.listener.connected();
       await closed;
       if (!this.isRunning) return;
-      if (this.o.clock.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.o.backoff.reset();
+      if (this.options.clock.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.options.backoff.reset();
       await this.backoffSleep();
     }
   }
 
   private async backoffSleep(): Promise<void> {
-    const delay = this.o.backoff.next();
-    this.attemptAt = this.o.clock.now() + delay;
-    this.log.info({ attempt: this.o.backoff.attempts, delayMs: Math.round(delay), lastError: this.error }, 'venue reconnect scheduled');
+    const delay = this.options.backoff.next();
+    this.attemptAt = this.options.clock.now() + delay;
+    this.log.info({ attempt: this.options.backoff.attempts, delayMs: Math.round(delay), lastError: this.error }, 'venue reconnect scheduled');
     this.listener.changed();
     await new Promise<void>((resolve) => {
       this.wake = resolve;
-      this.sleepTimer = this.o.clock.setTimeout(resolve, delay);
+      this.sleepTimer = this.options.clock.setTimeout(resolve, delay);
     });
     this.wake = undefined;
     this.attemptAt = undefined;
@@ -178,17 +178,17 @@ export class Connection {
   /** One connection attempt with a fresh IBApi; resolves once the venue sent nextValidId. */
   private connectOnce(): Promise<void> {
     const generation = ++this.generation;
-    const ib = new IBApi({ host: this.o.host, port: this.o.port, maxReqPerSec: 1_000 });
+    const ib = new IBApi({ host: this.options.host, port: this.options.port, maxReqPerSec: 1_000 });
     this.current = ib;
     this.managed = [];
     this.listener.changed();
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const timer = this.o.clock.setTimeout(() => fail(new VenueError('connect-failed', `No answer from ${this.o.host}:${this.o.port} within ${this.o.connectTimeoutMs} ms.`)), this.o.connectTimeoutMs);
+      const timer = this.options.clock.setTimeout(() => fail(new VenueError('connect-failed', `No answer from ${this.options.host}:${this.options.port} within ${this.options.connectTimeoutMs} ms.`)), this.options.connectTimeoutMs);
       const fail = (err: VenueError) => {
         if (settled) return;
         settled = true;
-        this.o.clock.clearTimer(timer);
+        this.options.clock.clearTimer(timer);
         if (this.current === ib) this.current = undefined;
         silence(ib);
         reject(err);
@@ -196,19 +196,19 @@ export class Connection {
       const succeed = () => {
         if (settled) return;
         settled = true;
-        this.o.clock.clearTimer(timer);
+        this.options.clock.clearTimer(timer);
         resolve();
       };
       this.bind(ib, generation, succeed, fail);
       this.listener.listen(ib);
-      ib.connect(this.o.clientId);
+      ib.connect(this.options.clientId);
     });
   }
 
   private bind(ib: IBApi, generation: number, ready: () => void, fail: (err: VenueError) => void): void {
     const current = () => generation === this.generation && this.current === ib;
     ib.on(EventName.received, () => {
-      this.lastReceivedAt = this.o.clock.now();
+      this.lastReceivedAt = this.options.clock.now();
       this.probeSentAt = undefined;
     });
     ib.on(EventName.managedAccounts, (list: string) => {
@@ -220,7 +220,7 @@ export class Connection {
       this.listener.nextValidId(id);
       if (!this.isReady) {
         this.isReady = true;
-        this.connectedAt = this.o.clock.now();
+        this.connectedAt = this.options.clock.now();
         this.lastReceivedAt = this.connectedAt;
         this.everConnected = true;
         this.channelLost = false;
@@ -231,7 +231,7 @@ export class Connection {
     });
     ib.on(EventName.disconnected, () => {
       if (!current()) return;
-      if (!this.isReady) fail(new VenueError('connect-failed', `TWS/IB Gateway at ${this.o.host}:${this.o.port} closed the connection.`));
+      if (!this.isReady) fail(new VenueError('connect-failed', `TWS/IB Gateway at ${this.options.host}:${this.options.port} closed the connection.`));
       else this.drop('the connection to TWS/IB Gateway closed');
     });
     ib.on(EventName.error, (err: Error, code: number, reqId: number) => {
@@ -259,10 +259,10 @@ export class Connection {
     this.isReady = false;
     this.current = undefined;
     this.generation++;
-    this.o.clock.clearTimer(this.keepAliveTimer);
+    this.options.clock.clearTimer(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
     this.probeSentAt = undefined;
-    this.o.pacer.clear(`venue disconnected: ${reason}`);
+    this.options.pacer.clear(`venue disconnected: ${reason}`);
     this.listener.dropped(reason);
     if (wasReady) {
       this.error = reason;
@@ -277,21 +277,21 @@ export class Connection {
     const tick = () => {
       const ib = this.current;
       if (!ib || !this.isReady) return;
-      const now = this.o.clock.now();
-      if (this.probeSentAt !== undefined && now - this.probeSentAt > this.o.keepAliveTimeoutMs) {
+      const now = this.options.clock.now();
+      if (this.probeSentAt !== undefined && now - this.probeSentAt > this.options.keepAliveTimeoutMs) {
         this.log.warn({ silentMs: now - this.lastReceivedAt }, 'venue does not answer; dropping the connection to reconnect');
         this.drop('the venue stopped answering');
         silence(ib);
         return;
       }
-      if (this.probeSentAt === undefined && now - this.lastReceivedAt > this.o.keepAliveMs) {
-        this.o.pacer.send('cancel', () => ib.reqCurrentTime()).then(
-          () => (this.probeSentAt ??= this.o.clock.now()),
+      if (this.probeSentAt === undefined && now - this.lastReceivedAt > this.options.keepAliveMs) {
+        this.options.pacer.send('cancel', () => ib.reqCurrentTime()).then(
+          () => (this.probeSentAt ??= this.options.clock.now()),
           () => undefined,
         );
       }
     };
-    this.keepAliveTimer = this.o.clock.setInterval(tick, Math.max(100, Math.min(this.o.keepAliveMs, this.o.keepAliveTimeoutMs) / 4));
+    this.keepAliveTimer = this.options.clock.setInterval(tick, Math.max(100, Math.min(this.options.keepAliveMs, this.options.keepAliveTimeoutMs) / 4));
   }
 
   private onInfo(code: number, message: string): void {
@@ -322,7 +322,7 @@ export class Connection {
       this.listener.changed();
       return;
     }
-    this.o.metrics.errors.inc({ code: String(code) });
+    this.options.metrics.errors.inc({ code: String(code) });
     this.log.info({ code, message }, 'IB message');
   }
 }

@@ -40,7 +40,7 @@ export class Orders {
   private readonly placed = new Map<number, VenueOrderRequest>();
   private correlation: OrderCorrelation | undefined;
 
-  constructor(private readonly o: OrdersOptions) {}
+  constructor(private readonly options: OrdersOptions) {}
 
   /** How an order's correlation id is found from IB's orderRef and order id (the execution engine knows); undefined to stop. */
   correlate(lookup: OrderCorrelation | undefined): void {
@@ -67,7 +67,7 @@ export class Orders {
   /** The orderRef of this client's order with this id ('' when it has none), or undefined when the id is not an order of ours. */
   ownOrderRef(orderId: number): string | undefined {
     const request = this.placed.get(orderId);
-    const known = this.known.get(orderKey(this.o.clientId, orderId));
+    const known = this.known.get(orderKey(this.options.clientId, orderId));
     if (request === undefined && known === undefined) return undefined;
     return request?.orderRef ?? known?.orderRef ?? '';
   }
@@ -78,11 +78,11 @@ export class Orders {
    * crash can skip ids but never reuse one, and only one order in ORDER_ID_BLOCK waits for an fsync.
    */
   private allocateOrderId(): number {
-    this.nextLocalOrderId ??= this.o.memory.orderIdHighWaterMark() + 1;
+    this.nextLocalOrderId ??= this.options.memory.orderIdHighWaterMark() + 1;
     const id = Math.max(this.venueNextOrderId, this.nextLocalOrderId);
     if (id > this.reservedOrderIds) {
       this.reservedOrderIds = id + ORDER_ID_BLOCK - 1;
-      this.o.memory.recordOrderId(this.reservedOrderIds);
+      this.options.memory.recordOrderId(this.reservedOrderIds);
     }
     this.nextLocalOrderId = id + 1;
     return id;
@@ -90,47 +90,47 @@ export class Orders {
 
   /** The account orders go to; undefined while the choice is ambiguous. */
   private get account(): string | undefined {
-    const chosen = tradingAccount(this.o.connection.accounts, this.o.account);
+    const chosen = tradingAccount(this.options.connection.accounts, this.options.account);
     return 'account' in chosen ? chosen.account : undefined;
   }
 
   /** Sends a new order; resolves with its IB order id once the message is written to the venue. */
   async place(req: VenueOrderRequest): Promise<{ orderId: number }> {
     const started = performance.now();
-    const block = this.o.tradingBlock();
+    const block = this.options.tradingBlock();
     if (block) throw block;
     validateOrder(req);
-    const ib = this.o.connection.ib as IBApi;
+    const ib = this.options.connection.ib as IBApi;
     const orderId = this.allocateOrderId();
     this.placed.set(orderId, req);
     try {
-      await this.o.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), ibOrder(req, this.account)));
+      await this.options.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), ibOrder(req, this.account)));
     } catch (err) {
       throw err instanceof PacerClosedError ? new VenueError('venue-disconnected', 'The venue disconnected before the order was sent: it was not sent.') : err;
     }
-    this.o.metrics.orderSendSeconds.observe((performance.now() - started) / 1000);
-    this.o.logger.info({ orderId, orderRef: req.orderRef, symbol: req.instrument.symbol, side: req.side, quantity: req.quantity, type: req.type }, 'order sent');
+    this.options.metrics.orderSendSeconds.observe((performance.now() - started) / 1000);
+    this.options.logger.info({ orderId, orderRef: req.orderRef, symbol: req.instrument.symbol, side: req.side, quantity: req.quantity, type: req.type }, 'order sent');
     return { orderId };
   }
 
   /** `current` describes the order when this session did not place it (after a restart, or an adopted order). */
   async modify(orderId: number, changes: VenueOrderChanges, current?: VenueOrderRequest): Promise<void> {
-    const block = this.o.tradingBlock();
+    const block = this.options.tradingBlock();
     if (block) throw block;
     const original = this.placed.get(orderId) ?? current;
     if (!original) throw new VenueError('order-not-found', `Order ${orderId} was not placed by this desk session; it cannot be modified here.`);
     const req: VenueOrderRequest = { ...original, ...changes };
     validateOrder(req);
-    const ib = this.o.connection.ib as IBApi;
+    const ib = this.options.connection.ib as IBApi;
     this.placed.set(orderId, req);
-    await this.o.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), ibOrder(req, this.account)));
+    await this.options.pacer.send('order', () => ib.placeOrder(orderId, instrumentContract(req.instrument), ibOrder(req, this.account)));
   }
 
   /** Cancels go out whenever the order channel is up, even when new orders are refused: reducing risk is always allowed. */
   async cancel(orderId: number): Promise<void> {
     const ib = this.orderChannel();
     this.cancelsSent.add(orderId);
-    await this.o.pacer.send('cancel', () => ib.cancelOrder(orderId, ''));
+    await this.options.pacer.send('cancel', () => ib.cancelOrder(orderId, ''));
   }
 
   /**
@@ -140,19 +140,19 @@ export class Orders {
    */
   async cancelAll(): Promise<void> {
     const ib = this.orderChannel();
-    const chosen = tradingAccount(this.o.connection.accounts, this.o.account);
+    const chosen = tradingAccount(this.options.connection.accounts, this.options.account);
     if ('problem' in chosen) throw new VenueError('account-not-chosen', `${chosen.problem} No cancel was sent: a global cancel would reach every account of the login.`);
-    if (this.o.connection.accounts.length === 1) {
-      await this.o.pacer.send('cancel', () => ib.reqGlobalCancel({}));
+    if (this.options.connection.accounts.length === 1) {
+      await this.options.pacer.send('cancel', () => ib.reqGlobalCancel({}));
       return;
     }
     const working = [...this.known.values()].filter((o) => WORKING.has(o.status) && (o.account === '' || o.account === chosen.account));
-    const others = working.filter((o) => o.clientId !== this.o.clientId);
+    const others = working.filter((o) => o.clientId !== this.options.clientId);
     if (others.length > 0) {
-      this.o.logger.warn({ account: chosen.account, orders: others.map((o) => ({ clientId: o.clientId, orderId: o.orderId, symbol: o.symbol })) }, 'working orders of the traded account placed by other clients: only they (or TWS) can cancel them');
+      this.options.logger.warn({ account: chosen.account, orders: others.map((o) => ({ clientId: o.clientId, orderId: o.orderId, symbol: o.symbol })) }, 'working orders of the traded account placed by other clients: only they (or TWS) can cancel them');
     }
     // Those the execution engine just cancelled are not cancelled twice.
-    const mine = working.filter((o) => o.clientId === this.o.clientId && !this.cancelsSent.has(o.orderId));
+    const mine = working.filter((o) => o.clientId === this.options.clientId && !this.cancelsSent.has(o.orderId));
     await Promise.all(mine.map((o) => this.cancel(o.orderId)));
   }
 
@@ -191,7 +191,7 @@ export class Orders {
   }
 
   private orderChannel(): IBApi {
-    const { ib, ready, orderChannelLost } = this.o.connection;
+    const { ib, ready, orderChannelLost } = this.options.connection;
     if (!ib || !ready || orderChannelLost) throw new VenueError('venue-disconnected', 'Venue disconnected: the cancel was not sent.');
     return ib;
   }

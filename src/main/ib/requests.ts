@@ -32,7 +32,7 @@ export class Requests {
   private nextId = FIRST_REQUEST_ID;
   private readonly pending = new Map<number | string, Pending>();
 
-  constructor(private readonly o: RequestsOptions) {}
+  constructor(private readonly options: RequestsOptions) {}
 
   /** A request id never used before (market data subscriptions take theirs here too). */
   nextRequestId(): number {
@@ -41,7 +41,7 @@ export class Requests {
 
   /** Whether requests can go out now. */
   canSend(): boolean {
-    return this.o.connection.ib !== undefined && this.o.connection.ready;
+    return this.options.connection.ib !== undefined && this.options.connection.ready;
   }
 
   /**
@@ -49,8 +49,8 @@ export class Requests {
    * names for requests IB answers without one) until its end marker, an error or the timeout.
    */
   request(key: number | readonly string[], priority: Priority, write: (ib: IBApi) => void, onEvent: OnAnswer): Promise<void> {
-    const ib = this.o.connection.ib;
-    if (!ib || !this.o.connection.ready) return Promise.reject(new VenueError('venue-disconnected', 'Venue disconnected: the request was not sent.'));
+    const ib = this.options.connection.ib;
+    if (!ib || !this.options.connection.ready) return Promise.reject(new VenueError('venue-disconnected', 'Venue disconnected: the request was not sent.'));
     const keys = typeof key === 'number' ? [key] : key;
     return new Promise<void>((resolve, reject) => {
       let timer: TimerHandle | undefined;
@@ -58,7 +58,7 @@ export class Requests {
       const finish = (err?: Error) => {
         if (finished) return;
         finished = true;
-        this.o.clock.clearTimer(timer);
+        this.options.clock.clearTimer(timer);
         for (const k of keys) this.pending.delete(k);
         if (err) reject(err);
         else resolve();
@@ -67,18 +67,18 @@ export class Requests {
       // The answer is awaited from when the request goes out, not while it waits for a pacing slot.
       const send = () => {
         write(ib);
-        timer = this.o.clock.setTimeout(() => finish(new VenueError('timeout', `IB did not answer within ${this.o.timeoutMs} ms.`)), this.o.timeoutMs);
+        timer = this.options.clock.setTimeout(() => finish(new VenueError('timeout', `IB did not answer within ${this.options.timeoutMs} ms.`)), this.options.timeoutMs);
       };
-      this.o.pacer.send(priority, send).catch((err: unknown) => finish(err instanceof PacerClosedError ? new VenueError('venue-disconnected', err.message) : (err as Error)));
+      this.options.pacer.send(priority, send).catch((err: unknown) => finish(err instanceof PacerClosedError ? new VenueError('venue-disconnected', err.message) : (err as Error)));
     });
   }
 
   /** Sends one message through the pacer on the current connection; dropped silently if it is gone. */
   fireAndForget(priority: Priority, write: (ib: IBApi) => void): void {
-    const ib = this.o.connection.ib;
+    const ib = this.options.connection.ib;
     if (!ib) return;
-    this.o.pacer.send(priority, () => write(ib)).catch((err: unknown) => {
-      if (!(err instanceof PacerClosedError)) this.o.logger.error({ err }, 'venue send failed');
+    this.options.pacer.send(priority, () => write(ib)).catch((err: unknown) => {
+      if (!(err instanceof PacerClosedError)) this.options.logger.error({ err }, 'venue send failed');
     });
   }
 

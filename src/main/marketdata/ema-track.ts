@@ -45,12 +45,12 @@ export class EmaTrack {
   /** Revisions beyond the revision window, refused here when the engine keeps more (pointsInEngine). */
   private refused = 0;
 
-  constructor(private readonly o: EmaTrackOptions) {
-    const capacity = o.pointsInEngine ? Math.max(o.revisionBars, o.chartPoints) : o.revisionBars;
-    this.engine = new EmaEngine({ periods: o.periods, ...(o.signal ? { signal: o.signal } : {}), capacity });
-    this.scratch = new Float64Array(o.periods.length);
-    this.template = Object.fromEntries(o.periods.map((n) => [n, 0]));
-    this.points = o.pointsInEngine ? undefined : new TimeSeries(o.chartPoints);
+  constructor(private readonly options: EmaTrackOptions) {
+    const capacity = options.pointsInEngine ? Math.max(options.revisionBars, options.chartPoints) : options.revisionBars;
+    this.engine = new EmaEngine({ periods: options.periods, ...(options.signal ? { signal: options.signal } : {}), capacity });
+    this.scratch = new Float64Array(options.periods.length);
+    this.template = Object.fromEntries(options.periods.map((n) => [n, 0]));
+    this.points = options.pointsInEngine ? undefined : new TimeSeries(options.chartPoints);
   }
 
   /** Bars older than everything kept, refused (their EMAs are not recomputed). */
@@ -62,7 +62,7 @@ export class EmaTrack {
   commit(bar: Bar, publish: boolean): void {
     const held = this.engine.length;
     // A revision older than the window is refused, however much the engine keeps for the chart.
-    if (this.points === undefined && held >= this.o.revisionBars && bar.time < this.engine.timeAt(held - this.o.revisionBars)) {
+    if (this.points === undefined && held >= this.options.revisionBars && bar.time < this.engine.timeAt(held - this.options.revisionBars)) {
       this.refused++;
       return;
     }
@@ -77,7 +77,7 @@ export class EmaTrack {
         if (!point) continue;
         this.points?.upsert(point);
         this.current = point;
-        if (publish) this.o.bus.publish(this.o.emaTopic, point, 'NORMAL');
+        if (publish) this.options.bus.publish(this.options.emaTopic, point, 'NORMAL');
       }
     }
     if (this.engine.lastCross !== 0) this.cross(len - 1, publish);
@@ -89,13 +89,13 @@ export class EmaTrack {
     const values = this.valuesOf(this.scratch) as Record<number, number>;
     const update = this.update(bar.time, values, false);
     this.current = update;
-    this.o.bus.publish(this.o.emaTopic, update, 'NORMAL');
+    this.options.bus.publish(this.options.emaTopic, update, 'NORMAL');
   }
 
   /** Publishes the latest EMAs again (after seeding, which publishes nothing). */
   publishCurrent(): void {
     const current = this.latest();
-    if (current) this.o.bus.publish(this.o.emaTopic, current, 'NORMAL');
+    if (current) this.options.bus.publish(this.options.emaTopic, current, 'NORMAL');
   }
 
   latest(): EmaUpdate | undefined {
@@ -108,7 +108,7 @@ export class EmaTrack {
     if (this.points) return this.points.toArray();
     const out: EmaUpdate[] = [];
     const len = this.engine.length;
-    for (let i = Math.max(0, len - this.o.chartPoints); i < len; i++) {
+    for (let i = Math.max(0, len - this.options.chartPoints); i < len; i++) {
       const point = this.point(i);
       if (point) out.push(point);
     }
@@ -122,19 +122,19 @@ export class EmaTrack {
 
   // Two literals rather than a spread: the 1-minute payload stays as it was, with no extra allocation.
   private update(time: number, values: Record<number, number>, final: boolean): EmaUpdate {
-    const { conId, symbol, size } = this.o;
+    const { conId, symbol, size } = this.options;
     return size ? { conId, symbol, time, values, final, size } : { conId, symbol, time, values, final };
   }
 
   private point(i: number): EmaUpdate | undefined {
-    for (let k = 0; k < this.o.periods.length; k++) this.scratch[k] = this.engine.valueAt(i, k);
+    for (let k = 0; k < this.options.periods.length; k++) this.scratch[k] = this.engine.valueAt(i, k);
     const values = this.valuesOf(this.scratch);
     return values && this.update(this.engine.timeAt(i), values, true);
   }
 
   /** Period → value for the periods with a value; cloned from a template when all have one (4× faster than adding integer keys one by one). */
   private valuesOf(src: Float64Array): Record<number, number> | undefined {
-    const periods = this.o.periods;
+    const periods = this.options.periods;
     const n = periods.length;
     let defined = 0;
     for (let k = 0; k < n; k++) if (src[k] === src[k]) defined++;
@@ -150,19 +150,19 @@ export class EmaTrack {
   private cross(i: number, publish: boolean): void {
     const { fast, slow } = this.engine.signalIndexes;
     const signal: CrossSignal = {
-      conId: this.o.conId,
-      symbol: this.o.symbol,
+      conId: this.options.conId,
+      symbol: this.options.symbol,
       time: this.engine.timeAt(i),
       direction: this.engine.lastCross > 0 ? 'bullish' : 'bearish',
-      fastPeriod: this.o.periods[fast] as number,
-      slowPeriod: this.o.periods[slow] as number,
+      fastPeriod: this.options.periods[fast] as number,
+      slowPeriod: this.options.periods[slow] as number,
       fast: this.engine.valueAt(i, fast),
       slow: this.engine.valueAt(i, slow),
       price: this.engine.closeAt(i),
-      ...(this.o.size ? { size: this.o.size } : {}),
+      ...(this.options.size ? { size: this.options.size } : {}),
     };
     this.crossings.push(signal);
     if (this.crossings.length > MAX_SIGNALS) this.crossings.splice(0, this.crossings.length - MAX_SIGNALS);
-    if (publish) this.o.bus.publish(this.o.signalTopic, signal, 'NORMAL');
+    if (publish) this.options.bus.publish(this.options.signalTopic, signal, 'NORMAL');
   }
 }

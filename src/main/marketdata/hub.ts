@@ -153,11 +153,11 @@ export class MarketDataHub extends EventEmitter<MarketDataHubEvents> {
   private readonly entries = new Map<number, Entry>();
   private closed = false;
 
-  constructor(private readonly o: MarketDataHubOptions) {
+  constructor(private readonly options: MarketDataHubOptions) {
     super();
-    this.settings = parseMarketDataSettings(o.settings ?? {});
-    this.venue = o.venue;
-    this.log = o.logger.child({ component: 'marketdata' });
+    this.settings = parseMarketDataSettings(options.settings ?? {});
+    this.venue = options.venue;
+    this.log = options.logger.child({ component: 'marketdata' });
   }
 
   /**
@@ -270,7 +270,7 @@ export class MarketDataHub extends EventEmitter<MarketDataHubEvents> {
   }
 
   private open(instrument: Instrument): Entry {
-    const pipeline = new InstrumentPipeline(instrument, { bus: this.o.bus, clock: this.o.clock, logger: this.log, settings: this.settings });
+    const pipeline = new InstrumentPipeline(instrument, { bus: this.options.bus, clock: this.options.clock, logger: this.log, settings: this.settings });
     // FX has no trades: IB serves its bars as MIDPOINT.
     const source: BarSource = instrument.secType === 'CASH' ? 'MIDPOINT' : 'TRADES';
     const entry = new Entry(instrument, pipeline, source);

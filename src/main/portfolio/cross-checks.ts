@@ -35,7 +35,7 @@ export class CrossChecks {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly books: Books,
-    private readonly o: CrossCheckOptions,
+    private readonly options: CrossCheckOptions,
     /** Nothing is compared before the first venue sync. */
     private readonly seeded: () => boolean,
   ) {}
@@ -56,7 +56,7 @@ export class CrossChecks {
           this.positionChecks.delete(conId);
           this.checkPosition(conId);
         },
-        this.o.graceMs,
+        this.options.graceMs,
       ),
     );
   }
@@ -70,7 +70,7 @@ export class CrossChecks {
         this.equityCheck = undefined;
         this.checkEquity('account-update');
       },
-      this.o.graceMs,
+      this.options.graceMs,
     );
   }
 
@@ -99,7 +99,7 @@ export class CrossChecks {
       action: 'flagged',
       source: 'position-update',
       at: this.clock.now(),
-      message: `${symbol}: DualDesk holds ${mine}, the venue reports ${p.quantity} (still after ${this.o.graceMs} ms); flagged, the next resync holds trading if it still differs`,
+      message: `${symbol}: DualDesk holds ${mine}, the venue reports ${p.quantity} (still after ${this.options.graceMs} ms); flagged, the next resync holds trading if it still differs`,
     });
   }
 
@@ -107,7 +107,7 @@ export class CrossChecks {
     if (!this.seeded() || !this.venueNetLiq) return;
     const equity = this.books.equity();
     const venue = this.venueNetLiq.value;
-    const tolerance = Math.max(this.o.equityTolerance.absolute, this.o.equityTolerance.relative * this.books.grossValue());
+    const tolerance = Math.max(this.options.equityTolerance.absolute, this.options.equityTolerance.relative * this.books.grossValue());
     const key = 'equity';
     if (Math.abs(venue - equity) <= tolerance) {
       this.resolve(key);
@@ -131,12 +131,12 @@ export class CrossChecks {
    * position (trading held until the trader adopts the venue's). Returns whether it is held.
    */
   checkCash(desk: number, venue: number, f: VenueFigures, now: number): boolean {
-    const tolerance = Math.max(this.o.cashTolerance.absolute, this.o.cashTolerance.relative * Math.abs(f.netLiquidation ?? venue));
+    const tolerance = Math.max(this.options.cashTolerance.absolute, this.options.cashTolerance.relative * Math.abs(f.netLiquidation ?? venue));
     if (Math.abs(venue - desk) <= tolerance) {
       this.resolve('cash');
       return false;
     }
-    const base = this.o.baseCurrency;
+    const base = this.options.baseCurrency;
     const money = (n: number) => `${base} ${MONEY.format(n)}`;
     this.raise({
       kind: 'cash',
@@ -184,7 +184,7 @@ export class CrossChecks {
 
   /** Warns once per instrument whose P&L is in another currency than the base (summed unconverted). */
   checkCurrency(conId: number, symbol: string, currency: string | undefined): void {
-    const base = this.o.baseCurrency;
+    const base = this.options.baseCurrency;
     if (currency === undefined || currency === base || this.warned.has(`ccy:${conId}`)) return;
     this.warned.add(`ccy:${conId}`);
     this.log.warn({ conId, symbol, currency, base }, `P&L of ${symbol} is in ${currency} and is summed into ${base} equity unconverted (no FX conversion)`);

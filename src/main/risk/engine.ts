@@ -63,17 +63,17 @@ export class RiskEngine implements TradingStateSource {
   private limits: RiskLimits;
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly o: RiskEngineOptions) {
-    this.onError = o.onError ?? (() => undefined);
-    this.repo = new RiskRepository(o.db);
-    this.tradingDayOf = o.tradingDayOf ?? ((ms) => tradingDayOf(ms).key);
+  constructor(private readonly options: RiskEngineOptions) {
+    this.onError = options.onError ?? (() => undefined);
+    this.repo = new RiskRepository(options.db);
+    this.tradingDayOf = options.tradingDayOf ?? ((ms) => tradingDayOf(ms).key);
     this.limits = this.loadLimits();
-    this.keeper = new TradingStateKeeper(this.repo, (c) => o.bus.publish('risk.state', c, STATE_PRIORITY[c.state]), this.onError, o.clock.now());
+    this.keeper = new TradingStateKeeper(this.repo, (c) => options.bus.publish('risk.state', c, STATE_PRIORITY[c.state]), this.onError, options.clock.now());
     this.gate = new RiskGate(this.limits, this.keeper);
     this.monitor = new AccountMonitor(this.repo.loadAccount(), this.tradingDayOf, {
       limitReached: (_kind, reason) => this.limitReached(reason),
-      alert: (a) => o.bus.publish('risk.alert', a, ALERT_PRIORITY[a.severity]),
-      challenge: (c) => o.onChallenge?.(c),
+      alert: (a) => options.bus.publish('risk.alert', a, ALERT_PRIORITY[a.severity]),
+      challenge: (c) => options.onChallenge?.(c),
       persist: (m) => {
         try {
           this.repo.saveAccount(m);
@@ -101,9 +101,9 @@ export class RiskEngine implements TradingStateSource {
   /** Subscribes to `equity` on the bus and publishes the restored trading state (late subscribers see it too). */
   start(): void {
     if (this.unsubscribe) return;
-    this.unsubscribe = this.o.bus.subscribe('equity', (s) => this.onEquity(s));
+    this.unsubscribe = this.options.bus.subscribe('equity', (s) => this.onEquity(s));
     const now = this.keeper.snapshot();
-    this.o.bus.publish('risk.state', now, STATE_PRIORITY[now.state]);
+    this.options.bus.publish('risk.state', now, STATE_PRIORITY[now.state]);
   }
 
   stop(): void {
@@ -113,12 +113,12 @@ export class RiskEngine implements TradingStateSource {
 
   /** HALTED: nothing but cancels. Latched by default (the kill switch, the trader). True when the state changed. */
   halt(reason: string, options: StateOptions = {}): boolean {
-    return this.keeper.escalate('HALTED', reason, options.latched ?? true, this.o.clock.now());
+    return this.keeper.escalate('HALTED', reason, options.latched ?? true, this.options.clock.now());
   }
 
   /** REDUCING: only orders that reduce a position without reversing it. Never softens a halt. */
   reduce(reason: string, options: StateOptions = {}): boolean {
-    return this.keeper.escalate('REDUCING', reason, options.latched ?? true, this.o.clock.now());
+    return this.keeper.escalate('REDUCING', reason, options.latched ?? true, this.options.clock.now());
   }
 
   /** The core lifts a state it set unlatched (e.g. reconciliation done); a latched state needs the trader's re-arm. */
@@ -134,7 +134,7 @@ export class RiskEngine implements TradingStateSource {
    */
   rearm(): RearmResult {
     if (this.keeper.state === 'ACTIVE') return { ok: true };
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     const limits = this.limits;
     if (this.monitor.dailyLocked(now)) {
       return refuse(`the daily loss limit (${limitText(limits)}) was reached this trading day (${this.tradingDayOf(now)}); re-arming is possible from the next trading day`);
@@ -189,7 +189,7 @@ export class RiskEngine implements TradingStateSource {
 
   /** Starts a new challenge, measured from the current equity (the next snapshot's before the first). */
   resetChallenge(): void {
-    this.monitor.resetChallenge(this.o.clock.now());
+    this.monitor.resetChallenge(this.options.clock.now());
   }
 
   // --- limits ----------------------------------------------------------------------------------
@@ -208,11 +208,11 @@ export class RiskEngine implements TradingStateSource {
     const parsed = parseRiskLimits(merge(this.limits, patch));
     if (!parsed.ok) throw new RiskLimitsError(parsed.problems);
     const next = parsed.limits;
-    this.repo.saveLimits(next, this.o.clock.now());
+    this.repo.saveLimits(next, this.options.clock.now());
     const startsChallenge = this.limits.profitTargetPct === null && next.profitTargetPct !== null;
     this.limits = next;
     this.gate.setLimits(next);
-    if (startsChallenge) this.monitor.resetChallenge(this.o.clock.now());
+    if (startsChallenge) this.monitor.resetChallenge(this.options.clock.now());
     this.monitor.reevaluate(next);
     return next;
   }
@@ -220,7 +220,7 @@ export class RiskEngine implements TradingStateSource {
   /** What the UI shows. */
   status(): RiskStatus {
     const memory = this.monitor.memory;
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     return {
       state: this.keeper.state,
       reason: this.keeper.reason,
@@ -244,7 +244,7 @@ export class RiskEngine implements TradingStateSource {
 
   private activate(reason: string): RearmResult {
     try {
-      this.keeper.activate(reason, this.o.clock.now());
+      this.keeper.activate(reason, this.options.clock.now());
       return { ok: true };
     } catch (err) {
       this.onError(err, 'persisting trading state ACTIVE');
@@ -253,13 +253,13 @@ export class RiskEngine implements TradingStateSource {
   }
 
   private loadLimits(): RiskLimits {
-    const defaults = defaultRiskLimits(this.o.mode);
+    const defaults = defaultRiskLimits(this.options.mode);
     const stored = this.repo.loadLimits();
     if (stored === undefined) return defaults;
     // Stored over the defaults: a limit added by a newer DualDesk takes its default.
     const parsed = parseRiskLimits(isPlainObject(stored) ? merge(defaults, stored) : stored);
     if (parsed.ok) return parsed.limits;
-    this.onError(new RiskLimitsError(parsed.problems), `stored ${this.o.mode} risk limits are unusable; using the defaults`);
+    this.onError(new RiskLimitsError(parsed.problems), `stored ${this.options.mode} risk limits are unusable; using the defaults`);
     return defaults;
   }
 }

@@ -135,7 +135,7 @@ export class ShareServer {
   private source: StreamFeed | undefined;
   private stopRevocations: (() => void) | undefined;
   private stopping = false;
-  private readonly m;
+  private readonly metrics;
 
   constructor(private readonly options: ShareServerOptions) {
     const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ShareLimits>;
@@ -175,7 +175,7 @@ export class ShareServer {
     const registers = [options.metrics];
     const reuse = <T>(name: string, make: () => T): T => (options.metrics.getSingleMetric(name) as T | undefined) ?? make();
     const p = options.metricPrefix ?? 'dualdesk_share';
-    this.m = {
+    this.metrics = {
       viewers: reuse(`${p}_viewers`, () => new Gauge({ name: `${p}_viewers`, help: 'Viewers connected to the share server.', registers })),
       refusals: reuse(
         `${p}_refusals_total`,
@@ -287,7 +287,7 @@ export class ShareServer {
     const address = remoteAddress(socket.remoteAddress);
     const verdict = this.gate.admit(address);
     if (!verdict.ok) {
-      this.m.refusals.inc({ reason: verdict.reason });
+      this.metrics.refusals.inc({ reason: verdict.reason });
       socket.destroy();
       return;
     }
@@ -380,8 +380,8 @@ export class ShareServer {
     const connection = nextViewer++;
     const viewer: Viewer = { connection, grant, address, since: clock.now(), ws, who: `viewer#${connection}`, saidHello: false, expiryTimer: undefined, idleTimer: undefined };
     this.viewers.set(connection, viewer);
-    this.m.viewers.set(this.viewers.size);
-    this.m.connects.inc();
+    this.metrics.viewers.set(this.viewers.size);
+    this.metrics.connects.inc();
     // Expiry is enforced on open connections too, not only at connect.
     this.armExpiry(viewer);
     viewer.idleTimer = clock.setTimeout(() => {
@@ -412,7 +412,7 @@ export class ShareServer {
   private forget(viewer: Viewer): void {
     this.clearTimers(viewer);
     if (!this.viewers.delete(viewer.connection)) return;
-    this.m.viewers.set(this.viewers.size);
+    this.metrics.viewers.set(this.viewers.size);
     this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id }, 'viewer disconnected');
   }
 
@@ -506,7 +506,7 @@ export class ShareServer {
   }
 
   private refuse(ws: WebSocket, reason: RefusalReason, code: number, message: string): void {
-    this.m.refusals.inc({ reason });
+    this.metrics.refusals.inc({ reason });
     ws.on('error', () => undefined);
     if (ws.readyState === ws.OPEN) {
       ws.send(encodeFrame({ op: 'error', code: reason, message }));

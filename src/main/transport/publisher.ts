@@ -82,30 +82,30 @@ export class StreamPublisher {
   private drainWaiters: (() => void)[] = [];
   private readonly maxPending: number;
   private readonly maxBatch: number;
-  private readonly m: StreamMetrics;
+  private readonly metrics: StreamMetrics;
 
-  constructor(private readonly o: PublisherOptions) {
-    this.epoch = o.journal.epoch;
-    this.nextSeq = o.journal.head + 1;
-    this.maxPending = o.maxPending ?? 200_000;
-    this.maxBatch = o.maxBatch ?? 5_000;
-    for (const row of o.journal.latestPerTopic()) this.latest.set(row.topic, { seq: row.seq, data: decodeData(row.frame) });
-    this.m = o.metrics;
-    this.m.head.set(o.journal.head);
+  constructor(private readonly options: PublisherOptions) {
+    this.epoch = options.journal.epoch;
+    this.nextSeq = options.journal.head + 1;
+    this.maxPending = options.maxPending ?? 200_000;
+    this.maxBatch = options.maxBatch ?? 5_000;
+    for (const row of options.journal.latestPerTopic()) this.latest.set(row.topic, { seq: row.seq, data: decodeData(row.frame) });
+    this.metrics = options.metrics;
+    this.metrics.head.set(options.journal.head);
   }
 
   /** The last committed seq. */
   get head(): number {
-    return this.o.journal.head;
+    return this.options.journal.head;
   }
 
   get journal(): StreamJournal {
-    return this.o.journal;
+    return this.options.journal;
   }
 
   /** Why nothing is being committed (the journal failed, or its writes fail and are retried); undefined when healthy. */
   get failure(): string | undefined {
-    if (this.o.journal.failed !== undefined) return `${this.o.journal.failed}; ${this.pendingCount} message(s) after seq ${this.head} held, never sent`;
+    if (this.options.journal.failed !== undefined) return `${this.options.journal.failed}; ${this.pendingCount} message(s) after seq ${this.head} held, never sent`;
     const f = this.failing;
     if (!f) {
       const o = this.overflow;
@@ -120,9 +120,9 @@ export class StreamPublisher {
    * journal failed, or is too far behind). Never blocks.
    */
   publish(topic: string, data: unknown): number | undefined {
-    if (this.closed || this.o.journal.failed !== undefined || this.pendingCount >= this.maxPending) {
-      this.m.refused.inc();
-      if (this.o.journal.failed !== undefined) this.o.logger.error({ topic, reason: this.o.journal.failed }, 'stream message refused: journal unavailable');
+    if (this.closed || this.options.journal.failed !== undefined || this.pendingCount >= this.maxPending) {
+      this.metrics.refused.inc();
+      if (this.options.journal.failed !== undefined) this.options.logger.error({ topic, reason: this.options.journal.failed }, 'stream message refused: journal unavailable');
       else if (!this.closed) this.overflowed(topic);
       return undefined;
     }
@@ -132,9 +132,9 @@ export class StreamPublisher {
       open = new DataFrameBatch(this.epoch);
       this.pending.push(open);
     }
-    open.add({ op: 'data', epoch: this.epoch, seq, prev: seq - 1, ts: this.o.clock.now(), topic, data });
+    open.add({ op: 'data', epoch: this.epoch, seq, prev: seq - 1, ts: this.options.clock.now(), topic, data });
     this.pendingCount++;
-    this.m.pending.set(this.pendingCount);
+    this.metrics.pending.set(this.pendingCount);
     this.schedule();
     return seq;
   }
@@ -156,7 +156,7 @@ export class StreamPublisher {
   flush(): Promise<void> {
     if (this.pendingCount === 0 && this.inFlight.length === 0) return Promise.resolve();
     // Between attempts (or with the writer gone) no commit is under way to end the wait: say so now.
-    if (this.inFlight.length === 0 && (this.failing !== undefined || this.o.journal.failed !== undefined)) return Promise.resolve();
+    if (this.inFlight.length === 0 && (this.failing !== undefined || this.options.journal.failed !== undefined)) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -164,10 +164,10 @@ export class StreamPublisher {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    this.o.clock.clearTimer(this.retryTimer);
+    this.options.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     // Never committed, so never sent: the next run issues their numbers again, as after a crash.
-    if (this.pendingCount > 0) this.o.logger.error({ held: this.pendingCount, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
+    if (this.pendingCount > 0) this.options.logger.error({ held: this.pendingCount, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
   }
 
   private schedule(): void {
@@ -199,7 +199,7 @@ export class StreamPublisher {
     const entry: InFlight = { batch, sealed: batch.seal(), started: performance.now() };
     this.inFlight.push(entry);
     // Replies come in order (one writer, one transaction at a time), so commits are handled in seq order.
-    this.o.journal.append(journalBatch(batch.frames, entry.sealed)).then(
+    this.options.journal.append(journalBatch(batch.frames, entry.sealed)).then(
       () => this.committed(entry),
       (err: unknown) => this.notCommitted(entry, (err as Error).message),
     );
@@ -210,25 +210,25 @@ export class StreamPublisher {
     this.inFlight.shift();
     const { frames } = entry.batch;
     if (this.failing) {
-      this.o.logger.warn({ attempts: this.failing.attempts, head: this.o.journal.head, failedForMs: this.o.clock.now() - this.failing.since }, 'stream journal writes recovered: the held messages are committed');
+      this.options.logger.warn({ attempts: this.failing.attempts, head: this.options.journal.head, failedForMs: this.options.clock.now() - this.failing.since }, 'stream journal writes recovered: the held messages are committed');
       this.failing = undefined;
     }
-    this.m.commit.observe((performance.now() - entry.started) / 1000);
-    this.m.batch.observe(frames.length);
-    this.m.published.inc(frames.length);
-    this.m.head.set(this.o.journal.head);
-    this.m.pending.set(this.pendingCount);
+    this.metrics.commit.observe((performance.now() - entry.started) / 1000);
+    this.metrics.batch.observe(frames.length);
+    this.metrics.published.inc(frames.length);
+    this.metrics.head.set(this.options.journal.head);
+    this.metrics.pending.set(this.pendingCount);
     for (const f of frames) this.latest.set(f.topic, { seq: f.seq, data: f.data });
     const batch: CommittedBatch = { frames, message: entry.sealed.message };
     for (const l of this.listeners) {
       try {
         l(batch);
       } catch (err) {
-        this.o.logger.error({ err }, 'stream channel failed on a committed batch');
+        this.options.logger.error({ err }, 'stream channel failed on a committed batch');
       }
     }
     if (this.overflow && this.pendingCount <= this.maxPending / 2) {
-      this.o.logger.warn({ refused: this.overflow.refused, head: this.o.journal.head, behindForMs: this.o.clock.now() - this.overflow.since }, 'stream journal caught up: messages are taken again');
+      this.options.logger.warn({ refused: this.overflow.refused, head: this.options.journal.head, behindForMs: this.options.clock.now() - this.overflow.since }, 'stream journal caught up: messages are taken again');
       this.overflow = undefined;
     }
     if (this.pendingCount > 0) this.schedule();
@@ -254,21 +254,21 @@ export class StreamPublisher {
       this.overflow.refused++;
       return;
     }
-    this.overflow = { since: this.o.clock.now(), refused: 1 };
-    this.o.logger.error({ topic, waiting: this.pendingCount, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
+    this.overflow = { since: this.options.clock.now(), refused: 1 };
+    this.options.logger.error({ topic, waiting: this.pendingCount, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
   }
 
   /** The held batch is retried after a backoff, unless the journal is gone for good (then nothing is ever sent). */
   private commitFailed(reason: string): void {
     const attempts = (this.failing?.attempts ?? 0) + 1;
     if (!this.failing || this.failing.reason !== reason) {
-      this.o.logger.error({ err: reason, held: this.pendingCount, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
+      this.options.logger.error({ err: reason, held: this.pendingCount, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
     }
-    this.failing = { reason, since: this.failing?.since ?? this.o.clock.now(), attempts };
-    this.m.pending.set(this.pendingCount);
-    if (this.o.journal.failed === undefined && !this.closed) {
+    this.failing = { reason, since: this.failing?.since ?? this.options.clock.now(), attempts };
+    this.metrics.pending.set(this.pendingCount);
+    if (this.options.journal.failed === undefined && !this.closed) {
       this.retryTimer = withoutCorrelation(() =>
-        this.o.clock.setTimeout(() => {
+        this.options.clock.setTimeout(() => {
           this.retryTimer = undefined;
           this.commit();
         }, backoffDelay(attempts - 1, RETRY)),

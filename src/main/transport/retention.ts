@@ -20,14 +20,14 @@ export class JournalRetention {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly o: JournalRetentionOptions) {}
+  constructor(private readonly options: JournalRetentionOptions) {}
 
   start(): void {
-    this.timer ??= this.o.clock.setInterval(() => void this.prune(), this.o.everyMs ?? 60_000);
+    this.timer ??= this.options.clock.setInterval(() => void this.prune(), this.options.everyMs ?? 60_000);
   }
 
   async stop(): Promise<void> {
-    this.o.clock.clearTimer(this.timer);
+    this.options.clock.clearTimer(this.timer);
     this.timer = undefined;
     await this.running;
   }
@@ -39,10 +39,10 @@ export class JournalRetention {
   }
 
   private async pass(): Promise<void> {
-    const { journal, logger, maxAgeMs, maxCount } = this.o;
-    const keepFrom = this.o.keepFrom?.() ?? Number.MAX_SAFE_INTEGER;
+    const { journal, logger, maxAgeMs, maxCount } = this.options;
+    const keepFrom = this.options.keepFrom?.() ?? Number.MAX_SAFE_INTEGER;
     try {
-      const removed = await journal.prune(this.o.clock.now(), maxAgeMs, maxCount, keepFrom);
+      const removed = await journal.prune(this.options.clock.now(), maxAgeMs, maxCount, keepFrom);
       if (removed > 0) logger.debug({ removed, oldest: journal.oldest, head: journal.head }, 'stream journal pruned');
       const held = journal.head - journal.oldest + 1;
       if (held > maxCount * 1.5) {

@@ -60,14 +60,14 @@ export abstract class StreamConnections {
   protected stalled = false;
   /** Fault injection: replay requests go unanswered. */
   protected replaysIgnored = false;
-  protected readonly o: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock' | 'onDeferredRead'>>;
+  protected readonly settings: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock' | 'onDeferredRead'>>;
   /** Bumped by setSource: a turn scheduled for the previous source does nothing. */
   protected generation = 0;
   private readonly matchers = new Map<string, TopicMatcher>();
-  protected readonly m;
+  protected readonly metrics;
 
   constructor(protected readonly options: StreamServerOptions) {
-    this.o = {
+    this.settings = {
       heartbeatMs: options.heartbeatMs ?? 250,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
       highWaterBytes: options.highWaterBytes ?? 4 * 1024 * 1024,
@@ -83,11 +83,11 @@ export abstract class StreamConnections {
       maxViewerReplaySpan: options.maxViewerReplaySpan ?? 10_000,
       viewerReplaysPerMinute: options.viewerReplaysPerMinute ?? 30,
     };
-    const p = this.o.metricPrefix;
+    const p = this.settings.metricPrefix;
     const registers = [options.metrics];
     // A server made again (sharing turned off and on) takes over its metrics rather than registering them twice.
     const reuse = <T>(name: string, make: () => T): T => (options.metrics.getSingleMetric(name) as T | undefined) ?? make();
-    this.m = {
+    this.metrics = {
       connections: reuse(`${p}_connections`, () => new Gauge({ name: `${p}_connections`, help: 'Open stream connections.', registers })),
       behind: reuse(`${p}_connections_behind`, () => new Gauge({ name: `${p}_connections_behind`, help: 'Connections being caught up from the journal.', registers })),
       frames: reuse(`${p}_frames_sent_total`, () => new Counter({ name: `${p}_frames_sent_total`, help: 'Data frames sent to stream connections.', registers })),
@@ -109,14 +109,14 @@ export abstract class StreamConnections {
   /** Closes with a code; a peer that does not read (so never sees the close frame) is cut after a grace period. */
   protected closeConnection(c: Connection, code: number, reason: string): void {
     c.peer.close(code, reason);
-    c.closeTimer ??= this.options.clock.setTimeout(() => c.peer.terminate(), this.o.closeTimeoutMs);
+    c.closeTimer ??= this.options.clock.setTimeout(() => c.peer.terminate(), this.settings.closeTimeoutMs);
   }
 
   /** Closes a subscriber that stays behind (4008), saying why. */
   protected closeSlow(c: Connection, message: string): void {
     this.options.logger.warn({ connection: c.id, who: c.scope.who, behindMs: c.behindSince === undefined ? 0 : this.options.clock.now() - c.behindSince, message }, 'stream subscriber stayed behind; closing');
     this.send(c, { op: 'error', code: 'too-slow', message });
-    this.m.slowClosed.inc();
+    this.metrics.slowClosed.inc();
     c.behindSince = undefined;
     c.replay = undefined;
     c.state = 'catching-up'; // no more live frames for a connection being closed
@@ -176,8 +176,8 @@ export abstract class StreamConnections {
     if (c.peer.readyState !== 'open') return;
     c.peer.sendShared(encoded);
     c.wroteAt = this.options.clock.now();
-    this.m.frames.inc(encoded.count);
-    this.m.bytes.inc(encoded.bytes.length);
+    this.metrics.frames.inc(encoded.count);
+    this.metrics.bytes.inc(encoded.bytes.length);
   }
 
   protected write(c: Connection, bytes: Uint8Array, frames: number): void {
@@ -186,7 +186,7 @@ export abstract class StreamConnections {
     const flushed = c.state === 'catching-up' || c.replay ? () => this.onFlushed(c) : undefined;
     c.peer.send(bytes, flushed);
     c.wroteAt = this.options.clock.now();
-    this.m.frames.inc(frames);
-    this.m.bytes.inc(bytes.length);
+    this.metrics.frames.inc(frames);
+    this.metrics.bytes.inc(bytes.length);
   }
 }

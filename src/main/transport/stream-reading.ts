@@ -52,7 +52,7 @@ export abstract class StreamReading extends StreamConnections {
     if (!source) return;
     const { journal, publisher } = source;
     if (c.replay) {
-      if (c.peer.bufferedAmount > this.o.highWaterBytes) this.closeSlow(c, 'asked for another replay without reading the one in flight');
+      if (c.peer.bufferedAmount > this.settings.highWaterBytes) this.closeSlow(c, 'asked for another replay without reading the one in flight');
       else this.send(c, { op: 'error', code: 'replay-busy', message: `replay ${c.replay.next}-${c.replay.to} is in flight: ask again once it has arrived` });
       return;
     }
@@ -71,14 +71,14 @@ export abstract class StreamReading extends StreamConnections {
 
   /** A viewer's replay within its span and rate caps; otherwise it is told why (an error, not a close). */
   protected viewerMayReplay(c: Connection, from: number, to: number): boolean {
-    if (to - from + 1 > this.o.maxViewerReplaySpan) {
-      this.send(c, { op: 'error', code: 'replay-too-large', message: `a replay spans at most ${this.o.maxViewerReplaySpan} messages, not ${to - from + 1}` });
+    if (to - from + 1 > this.settings.maxViewerReplaySpan) {
+      this.send(c, { op: 'error', code: 'replay-too-large', message: `a replay spans at most ${this.settings.maxViewerReplaySpan} messages, not ${to - from + 1}` });
       return false;
     }
     const now = this.options.clock.now();
     c.replaysAt = c.replaysAt.filter((t) => t > now - 60_000);
-    if (c.replaysAt.length >= this.o.viewerReplaysPerMinute) {
-      this.send(c, { op: 'error', code: 'replay-rate', message: `at most ${this.o.viewerReplaysPerMinute} replays a minute: ask again later` });
+    if (c.replaysAt.length >= this.settings.viewerReplaysPerMinute) {
+      this.send(c, { op: 'error', code: 'replay-rate', message: `at most ${this.settings.viewerReplaysPerMinute} replays a minute: ask again later` });
       return false;
     }
     c.replaysAt.push(now);
@@ -114,7 +114,7 @@ export abstract class StreamReading extends StreamConnections {
     if (reach === 'wait') return false;
     if (reach === 'gone') {
       this.send(c, { op: 'reset', epoch: publisher.epoch, reason: 'fell too far behind: the journal no longer holds the next messages' });
-      this.m.slowClosed.inc();
+      this.metrics.slowClosed.inc();
       this.closeConnection(c, CLOSE.TOO_SLOW, 'too slow');
       return false;
     }
@@ -126,7 +126,7 @@ export abstract class StreamReading extends StreamConnections {
     }
     if (c.sent >= publisher.head) {
       c.state = 'live';
-      if (c.peer.bufferedAmount < this.o.highWaterBytes) c.behindSince = undefined;
+      if (c.peer.bufferedAmount < this.settings.highWaterBytes) c.behindSince = undefined;
     }
     return lastRow !== undefined && c.state === 'catching-up';
   }
@@ -144,7 +144,7 @@ export abstract class StreamReading extends StreamConnections {
   /** Reads a connection's next chunk (replay first, then catch-up) if it can take one; whether it is owed more. */
   protected readChunk(c: Connection, limit: number): boolean {
     const source = this.source;
-    if (!source || this.stalled || c.recalling || c.peer.readyState !== 'open' || c.peer.bufferedAmount >= this.o.highWaterBytes) return false;
+    if (!source || this.stalled || c.recalling || c.peer.readyState !== 'open' || c.peer.bufferedAmount >= this.settings.highWaterBytes) return false;
     return c.replay ? this.replayChunk(c, source, limit) || c.state === 'catching-up' : c.state === 'catching-up' && this.catchUpChunk(c, source, limit);
   }
 
@@ -182,8 +182,8 @@ export abstract class StreamReading extends StreamConnections {
    * than the trader's one chunk. One that cannot take rows now leaves the queue (a flush or the heartbeat brings it back).
    */
   protected serveReaders(): void {
-    const reading = [...this.deferredReaders].slice(0, this.o.maxDeferredReaders);
-    const budget = this.o.deferredRowBudget;
+    const reading = [...this.deferredReaders].slice(0, this.settings.maxDeferredReaders);
+    const budget = this.settings.deferredRowBudget;
     const share = Math.max(1, Math.floor(budget / Math.max(1, reading.length)));
     this.rowsRead = 0;
     const start = this.readerCursor % Math.max(1, reading.length);
@@ -209,6 +209,6 @@ export abstract class StreamReading extends StreamConnections {
   }
 
   protected onFlushed(c: Connection): void {
-    if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.schedulePump(c);
+    if (c.peer.bufferedAmount < this.settings.lowWaterBytes) this.schedulePump(c);
   }
 }

@@ -42,7 +42,7 @@ export abstract class StreamRounds extends StreamReading {
         continue;
       }
       if (c.state !== 'live') continue;
-      if (c.peer.bufferedAmount > this.o.highWaterBytes) {
+      if (c.peer.bufferedAmount > this.settings.highWaterBytes) {
         this.startCatchUp(c);
         continue;
       }
@@ -67,7 +67,7 @@ export abstract class StreamRounds extends StreamReading {
   /** Starts the next round for deferred subscribers after the coalescing window (none while one is in progress). */
   protected scheduleDeferred(): void {
     if (this.round || this.roundScheduled || this.roundTimer !== undefined) return;
-    const wait = this.lastRoundAt + this.o.coalesceMs - this.options.clock.now();
+    const wait = this.lastRoundAt + this.settings.coalesceMs - this.options.clock.now();
     if (wait > 0) {
       this.roundTimer = this.options.clock.setTimeout(() => {
         this.roundTimer = undefined;
@@ -110,11 +110,11 @@ export abstract class StreamRounds extends StreamReading {
     const { frames } = round;
     const first = frames[0];
     const last = frames[frames.length - 1];
-    const end = Math.min(round.targets.length, round.next + this.o.deferredChunk);
+    const end = Math.min(round.targets.length, round.next + this.settings.deferredChunk);
     while (first && last && round.next < end) {
       const c = round.targets[round.next++] as Connection;
       if (c.state !== 'live' || c.peer.readyState !== 'open') continue;
-      if (c.peer.bufferedAmount > this.o.highWaterBytes) {
+      if (c.peer.bufferedAmount > this.settings.highWaterBytes) {
         this.startCatchUp(c);
         continue;
       }

@@ -36,7 +36,7 @@ export class StreamServer extends StreamRounds {
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
-      maxPayload: this.o.maxClientFrameBytes * 4,
+      maxPayload: this.settings.maxClientFrameBytes * 4,
       // Only the stream's own protocol is echoed: never a `ticket.<t>` a browser offered next to it.
       handleProtocols: (offered) => (offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
     });
@@ -178,11 +178,11 @@ export class StreamServer extends StreamRounds {
       recalled: undefined,
     };
     this.connections.add(c);
-    this.m.connections.set(this.connections.size);
-    this.heartbeat ??= this.options.clock.setInterval(() => this.tick(), this.o.heartbeatMs);
+    this.metrics.connections.set(this.connections.size);
+    this.heartbeat ??= this.options.clock.setInterval(() => this.tick(), this.settings.heartbeatMs);
     c.handshakeTimer = this.options.clock.setTimeout(() => {
-      if (c.state === 'hello') this.refuse(c, CLOSE.HANDSHAKE_TIMEOUT, 'handshake-timeout', `no hello within ${this.o.handshakeTimeoutMs} ms`);
-    }, this.o.handshakeTimeoutMs);
+      if (c.state === 'hello') this.refuse(c, CLOSE.HANDSHAKE_TIMEOUT, 'handshake-timeout', `no hello within ${this.settings.handshakeTimeoutMs} ms`);
+    }, this.settings.handshakeTimeoutMs);
     peer.listen({
       message: (bytes, isBinary) => this.onMessage(c, bytes, isBinary),
       close: () => {
@@ -190,11 +190,11 @@ export class StreamServer extends StreamRounds {
         this.options.clock.clearTimer(c.closeTimer);
         this.connections.delete(c);
         this.deferredReaders.delete(c);
-        this.m.connections.set(this.connections.size);
+        this.metrics.connections.set(this.connections.size);
         if (this.connections.size === 0) {
           this.options.clock.clearTimer(this.heartbeat);
           this.heartbeat = undefined;
-          this.m.behind.set(0);
+          this.metrics.behind.set(0);
         }
         closed();
       },
@@ -204,8 +204,8 @@ export class StreamServer extends StreamRounds {
 
   private onMessage(c: Connection, bytes: Uint8Array, isBinary: boolean): void {
     if (this.stalled) return;
-    if (bytes.length > this.o.maxClientFrameBytes) {
-      this.refuse(c, CLOSE.TOO_BIG, 'too-big', `client frames are limited to ${this.o.maxClientFrameBytes} bytes`);
+    if (bytes.length > this.settings.maxClientFrameBytes) {
+      this.refuse(c, CLOSE.TOO_BIG, 'too-big', `client frames are limited to ${this.settings.maxClientFrameBytes} bytes`);
       return;
     }
     if (!isBinary) {
@@ -251,7 +251,7 @@ export class StreamServer extends StreamRounds {
   }
 
   private refuse(c: Connection, code: number, errorCode: string, message: string): void {
-    this.m.badFrames.inc();
+    this.metrics.badFrames.inc();
     this.options.logger.info({ connection: c.id, who: c.scope.who, code: errorCode, message }, 'stream client refused');
     this.send(c, { op: 'error', code: errorCode, message });
     this.closeConnection(c, code, errorCode);
@@ -308,23 +308,23 @@ export class StreamServer extends StreamRounds {
       if (c.state === 'catching-up') behind++;
       if (c.state === 'hello' || c.peer.readyState !== 'open') continue;
       // Behind is a full socket as much as a catch-up: one large batch can fill it with nothing published after.
-      if (c.peer.bufferedAmount > this.o.highWaterBytes) c.behindSince ??= now;
+      if (c.peer.bufferedAmount > this.settings.highWaterBytes) c.behindSince ??= now;
       else if (c.state === 'live') c.behindSince = undefined;
-      if (c.behindSince !== undefined && !c.recalling && now - c.behindSince > this.o.maxBehindMs) {
-        this.closeSlow(c, `behind the stream for over ${this.o.maxBehindMs / 1000} s`);
+      if (c.behindSince !== undefined && !c.recalling && now - c.behindSince > this.settings.maxBehindMs) {
+        this.closeSlow(c, `behind the stream for over ${this.settings.maxBehindMs / 1000} s`);
         continue;
       }
-      if (c.peer.bufferedAmount < this.o.lowWaterBytes) this.schedulePump(c);
+      if (c.peer.bufferedAmount < this.settings.lowWaterBytes) this.schedulePump(c);
       // A viewer sent data since the last tick knows the head and that the link lives: a heartbeat would
       // only add a TLS write per viewer per tick (4,000 a second at 1,000 viewers).
       // Still one every four ticks: a viewer under a steady flow of data is told the head all the same.
-      const heard = c.scope.deferred === true && c.state === 'live' && c.wroteAt > now - this.o.heartbeatMs && c.heartbeatAt > now - 4 * this.o.heartbeatMs;
-      if (!heard && c.peer.bufferedAmount < this.o.highWaterBytes) {
+      const heard = c.scope.deferred === true && c.state === 'live' && c.wroteAt > now - this.settings.heartbeatMs && c.heartbeatAt > now - 4 * this.settings.heartbeatMs;
+      if (!heard && c.peer.bufferedAmount < this.settings.highWaterBytes) {
         this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
         c.heartbeatAt = now;
       }
     }
-    this.m.behind.set(behind);
+    this.metrics.behind.set(behind);
   }
 }
 

@@ -36,7 +36,7 @@ export class WorkspaceKeeper {
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly o: WorkspaceKeeperOptions) {}
+  constructor(private readonly options: WorkspaceKeeperOptions) {}
 
   get workspace(): Workspace {
     return this.current;
@@ -44,13 +44,13 @@ export class WorkspaceKeeper {
 
   /** Loads the saved workspace (a new desk's: the default watchlist, resolved once the venue is in sync) and publishes it. */
   start(): void {
-    this.current = this.o.repository.load() ?? { watchlist: DEFAULT_WATCHLIST.map((s) => ({ word: s.symbol, instrument: { ...s } })), chart: null, edited: 0, revision: 0 };
-    this.o.publish(this.current);
+    this.current = this.options.repository.load() ?? { watchlist: DEFAULT_WATCHLIST.map((s) => ({ word: s.symbol, instrument: { ...s } })), chart: null, edited: 0, revision: 0 };
+    this.options.publish(this.current);
   }
 
   stop(): void {
     this.stopped = true;
-    const md = this.o.marketData;
+    const md = this.options.marketData;
     for (const conId of this.held) md?.unsubscribe(conId, WORKSPACE_CONSUMER);
     this.held.clear();
   }
@@ -62,7 +62,7 @@ export class WorkspaceKeeper {
    * round trips); only the result is applied in it, to the list as it is then.
    */
   async venueReady(): Promise<void> {
-    const md = this.o.marketData;
+    const md = this.options.marketData;
     if (!md || this.stopped) return;
     const todo = this.current.watchlist.filter((e) => e.instrument.conId === undefined || !this.held.has(e.instrument.conId));
     if (todo.length === 0) return;
@@ -74,7 +74,7 @@ export class WorkspaceKeeper {
         try {
           resolved.set(entry, await md.resolve(entry.instrument));
         } catch (err) {
-          if (!this.stopped) this.o.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
+          if (!this.stopped) this.options.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
         }
       }
     };
@@ -102,7 +102,7 @@ export class WorkspaceKeeper {
             await this.hold(instrument);
             return true;
           } catch (err) {
-            if (!this.stopped) this.o.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
+            if (!this.stopped) this.options.logger.warn({ word: entry.word, reason: (err as Error).message }, 'watchlist: no market data for this entry now');
             return false;
           }
         }),
@@ -123,7 +123,7 @@ export class WorkspaceKeeper {
       if (this.current.watchlist.length >= MAX_WATCHLIST) {
         throw new DeskCommandError('watchlist-full', `The watchlist holds at most ${MAX_WATCHLIST} instruments: remove one before adding ${spec.symbol}.`);
       }
-      const md = this.o.marketData;
+      const md = this.options.marketData;
       if (!md) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
       const instrument = await md.resolve(spec);
       const name = instrument.localSymbol || instrument.symbol;
@@ -148,7 +148,7 @@ export class WorkspaceKeeper {
     return this.serially(() => {
       const watchlist = this.current.watchlist.filter((e) => e.instrument.conId !== conId);
       if (watchlist.length === this.current.watchlist.length) throw notOnWatchlist(conId);
-      if (this.held.delete(conId)) this.o.marketData?.unsubscribe(conId, WORKSPACE_CONSUMER);
+      if (this.held.delete(conId)) this.options.marketData?.unsubscribe(conId, WORKSPACE_CONSUMER);
       return this.edit({ watchlist, chart: this.current.chart === conId ? null : this.current.chart });
     });
   }
@@ -164,24 +164,24 @@ export class WorkspaceKeeper {
 
   private async hold(instrument: Instrument): Promise<void> {
     if (this.held.has(instrument.conId)) return;
-    await this.o.marketData?.subscribe(instrument, WORKSPACE_CONSUMER);
+    await this.options.marketData?.subscribe(instrument, WORKSPACE_CONSUMER);
     if (this.stopped) {
-      this.o.marketData?.unsubscribe(instrument.conId, WORKSPACE_CONSUMER);
+      this.options.marketData?.unsubscribe(instrument.conId, WORKSPACE_CONSUMER);
       return;
     }
     this.held.add(instrument.conId);
   }
 
   private edit(change: Partial<Omit<Workspace, 'edited' | 'revision'>>): Workspace {
-    return this.commit({ ...this.current, ...change, edited: this.o.clock.now() });
+    return this.commit({ ...this.current, ...change, edited: this.options.clock.now() });
   }
 
   /** Saved before it is published: what a window sees is what a restart finds. Every save counts the revision up. */
   private commit(change: Omit<Workspace, 'revision'>): Workspace {
     const next: Workspace = { ...change, revision: this.current.revision + 1 };
-    this.o.repository.save(next);
+    this.options.repository.save(next);
     this.current = next;
-    this.o.publish(next);
+    this.options.publish(next);
     return next;
   }
 

@@ -55,24 +55,24 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-export async function startRelay(o: RelayOptions): Promise<Relay> {
-  const clock = o.clock ?? systemClock;
-  const { logger } = o;
-  const metrics = o.metrics ?? createMetricsRegistry({ version: o.version ?? 'unknown' });
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const clock = options.clock ?? systemClock;
+  const { logger } = options;
+  const metrics = options.metrics ?? createMetricsRegistry({ version: options.version ?? 'unknown' });
   // A bad key or certificate is a start failure, before anything listens.
-  const authority = new RelayAuthority({ publicKeyPem: o.publicKeyPem, clock, logger });
-  const certificate = await loadShareCertificate({ dataDir: o.dataDir, ...(o.certFile !== undefined ? { certFile: o.certFile } : {}), ...(o.keyFile !== undefined ? { keyFile: o.keyFile } : {}) });
+  const authority = new RelayAuthority({ publicKeyPem: options.publicKeyPem, clock, logger });
+  const certificate = await loadShareCertificate({ dataDir: options.dataDir, ...(options.certFile !== undefined ? { certFile: options.certFile } : {}), ...(options.keyFile !== undefined ? { keyFile: options.keyFile } : {}) });
   const share = new ShareServer({
-    host: o.host,
-    port: o.port,
+    host: options.host,
+    port: options.port,
     certificate,
     authority,
     logger,
     metrics,
     clock,
     metricPrefix: 'dualdesk_relay',
-    ...(o.limits ? { limits: o.limits } : {}),
-    ...(o.uiDir !== undefined ? { uiDir: o.uiDir } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.uiDir !== undefined ? { uiDir: options.uiDir } : {}),
   });
   let unsubscribe: (() => void) | undefined;
   const onFeed = (feed: EpochFeed): void => {
@@ -84,18 +84,18 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
     share.setSource(feed);
   };
   const stream = new RelayStream({
-    settings: o.kafka,
-    topic: o.topic,
+    settings: options.kafka,
+    topic: options.topic,
     logger,
     onFeed,
-    ...(o.window ? { window: o.window } : {}),
-    ...(o.maxLagRecords !== undefined ? { maxLagRecords: o.maxLagRecords } : {}),
+    ...(options.window ? { window: options.window } : {}),
+    ...(options.maxLagRecords !== undefined ? { maxLagRecords: options.maxLagRecords } : {}),
   });
   relayMetrics(metrics, () => stream.status());
   let ops: RelayOps | undefined;
   try {
     await share.start();
-    ops = await startRelayOps({ ...(o.opsHost !== undefined ? { host: o.opsHost } : {}), port: o.opsPort, metrics, logger, readiness: () => readiness(stream.status()) });
+    ops = await startRelayOps({ ...(options.opsHost !== undefined ? { host: options.opsHost } : {}), port: options.opsPort, metrics, logger, readiness: () => readiness(stream.status()) });
     await stream.start();
   } catch (err) {
     await Promise.allSettled([share.stop(), ops?.close(), stream.stop()]);

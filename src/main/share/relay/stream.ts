@@ -59,11 +59,11 @@ export class RelayStream {
   private readonly caughtUpWaiters: (() => void)[] = [];
   private readonly log: Logger;
 
-  constructor(private readonly o: RelayStreamOptions) {
-    this.log = o.logger.child({ component: 'relay-stream', topic: o.topic });
-    this.kafka = o.kafka ?? createKafka(o.settings, o.logger);
-    this.limits = { ...DEFAULT_RELAY_WINDOW, ...Object.fromEntries(Object.entries(o.window ?? {}).filter(([, v]) => v !== undefined)) };
-    const common = { kafka: this.kafka, settings: o.settings, topic: o.topic, logger: o.logger };
+  constructor(private readonly options: RelayStreamOptions) {
+    this.log = options.logger.child({ component: 'relay-stream', topic: options.topic });
+    this.kafka = options.kafka ?? createKafka(options.settings, options.logger);
+    this.limits = { ...DEFAULT_RELAY_WINDOW, ...Object.fromEntries(Object.entries(options.window ?? {}).filter(([, v]) => v !== undefined)) };
+    const common = { kafka: this.kafka, settings: options.settings, topic: options.topic, logger: options.logger };
     this.tail = new TopicReader({ ...common, onRecords: (m, hw) => this.onRecords(m, hw), onDown: (m) => this.down(m) });
     this.recaller = new TopicReader({ ...common, onRecords: (m, hw) => this.recallSink?.(m, hw) });
   }
@@ -75,7 +75,7 @@ export class RelayStream {
 
   /** Connects in the background (a broker down at start is reported, not thrown) and reads. */
   async start(): Promise<void> {
-    this.poller = setInterval(() => void this.poll(), this.o.pollMs ?? 500);
+    this.poller = setInterval(() => void this.poll(), this.options.pollMs ?? 500);
     await Promise.all([this.tail.start(), this.recaller.start()]);
     await this.poll();
   }
@@ -96,7 +96,7 @@ export class RelayStream {
     const feed = this.feedValue;
     return {
       kafka: { reachable: this.reachable.ok, detail: this.reachable.detail },
-      caughtUp: this.reachedHead && lag !== undefined && lag <= (this.o.maxLagRecords ?? 1_000),
+      caughtUp: this.reachedHead && lag !== undefined && lag <= (this.options.maxLagRecords ?? 1_000),
       lag,
       epoch: feed?.epoch,
       head: feed?.head ?? 0,
@@ -173,7 +173,7 @@ export class RelayStream {
       feed = new EpochFeed(epoch, (frames[0] as DataFrame).seq - 1, this.limits, (offset, e, from, upTo) => this.recall(offset, e, from, upTo));
       this.feedValue = feed;
       this.log.info({ epoch, offset: m.offset }, 'relay reading a new stream epoch');
-      this.o.onFeed(feed);
+      this.options.onFeed(feed);
     }
     const head = feed.head;
     const fresh = frames.filter((f) => f.epoch === epoch && f.seq > head);
@@ -198,7 +198,7 @@ export class RelayStream {
         if (why !== undefined) this.log.warn({ epoch, from, upTo, got: out.length, why }, 'recall from Kafka ended early');
         resolve(out);
       };
-      const timer = setTimeout(() => done('timed out'), this.o.recallTimeoutMs ?? 10_000);
+      const timer = setTimeout(() => done('timed out'), this.options.recallTimeoutMs ?? 10_000);
       this.recallSink = (messages, highWatermark) => {
         for (const m of messages) {
           for (const f of recordFrames(m.value) ?? []) {

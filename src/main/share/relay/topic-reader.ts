@@ -32,8 +32,8 @@ export class TopicReader {
   private lastError: string | undefined;
   private readonly log: Logger;
 
-  constructor(private readonly o: TopicReaderOptions) {
-    this.log = o.logger.child({ component: 'relay-reader', topic: o.topic });
+  constructor(private readonly options: TopicReaderOptions) {
+    this.log = options.logger.child({ component: 'relay-reader', topic: options.topic });
   }
 
   /** Connected and joined. */
@@ -66,9 +66,9 @@ export class TopicReader {
   async offsets(): Promise<{ low: bigint; high: bigint }> {
     const admin = this.admin;
     if (!admin || !this.ready) throw new Error(`not connected to Kafka${this.lastError !== undefined ? `: ${this.lastError}` : ''}`);
-    const offsets = await admin.fetchTopicOffsets(this.o.topic);
+    const offsets = await admin.fetchTopicOffsets(this.options.topic);
     const p = offsets.find((x) => x.partition === 0);
-    if (!p) throw new Error(`topic '${this.o.topic}' has no partition 0`);
+    if (!p) throw new Error(`topic '${this.options.topic}' has no partition 0`);
     return { low: BigInt(p.low), high: BigInt(p.high) };
   }
 
@@ -83,10 +83,10 @@ export class TopicReader {
     const consumer = this.consumer;
     if (!consumer || !this.ready) return;
     try {
-      if (this.next === undefined) consumer.pause([{ topic: this.o.topic }]);
+      if (this.next === undefined) consumer.pause([{ topic: this.options.topic }]);
       else {
-        consumer.seek({ topic: this.o.topic, partition: 0, offset: String(this.next) });
-        consumer.resume([{ topic: this.o.topic }]);
+        consumer.seek({ topic: this.options.topic, partition: 0, offset: String(this.next) });
+        consumer.resume([{ topic: this.options.topic }]);
       }
     } catch (err) {
       this.log.debug({ err: (err as Error).message }, 'could not aim the Kafka consumer');
@@ -126,13 +126,13 @@ export class TopicReader {
   }
 
   private async connect(): Promise<void> {
-    const { kafka, topic } = this.o;
+    const { kafka, topic } = this.options;
     const admin = kafka.admin({ retry: { ...KAFKAJS_RETRY } });
     this.admin = admin;
     await admin.connect();
     const generation = ++this.generation;
     const consumer = kafka.consumer({
-      groupId: `${this.o.settings.clientId}-relay-${randomUUID()}`,
+      groupId: `${this.options.settings.clientId}-relay-${randomUUID()}`,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 4 * 1024 * 1024,
@@ -164,10 +164,10 @@ export class TopicReader {
   }
 
   private down(err: unknown): void {
-    const message = describeKafkaError(err, this.o.settings);
+    const message = describeKafkaError(err, this.options.settings);
     if (message !== this.lastError) this.log.error({ err: message }, 'Kafka unavailable; reconnecting');
     this.lastError = message;
-    this.o.onDown?.(message);
+    this.options.onDown?.(message);
   }
 
   private async drop(): Promise<void> {
@@ -191,7 +191,7 @@ export class TopicReader {
     }
     if (fresh.length === 0) return;
     try {
-      this.o.onRecords(fresh, BigInt(payload.batch.highWatermark));
+      this.options.onRecords(fresh, BigInt(payload.batch.highWatermark));
     } catch (err) {
       this.log.error({ err }, 'relay failed on Kafka records');
     }

@@ -36,49 +36,49 @@ class OrderWriter {
     /** The message version the decoder gates on (the server version from ORDER_CONTAINER on). */
     private readonly version: number,
     private readonly sv: number,
-    private readonly c: WireContract,
-    private readonly o: WireOrder,
+    private readonly contract: WireContract,
+    private readonly order: WireOrder,
   ) {
     this.w = new FieldWriter().int(messageId);
   }
 
   orderId() {
-    this.w.int(this.o.orderId);
+    this.w.int(this.order.orderId);
   }
   contractFields() {
-    const { w, c } = this;
-    if (this.version >= 17) w.int(c.conId);
-    w.str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth).dbl(0).str('');
-    if (this.version >= 32) w.str(c.multiplier === 1 ? '' : String(c.multiplier));
-    w.str(c.exchange).str(c.currency);
-    if (this.version >= 2) w.str(c.localSymbol);
-    if (this.version >= 32) w.str(c.tradingClass);
+    const { w, contract } = this;
+    if (this.version >= 17) w.int(contract.conId);
+    w.str(contract.symbol).str(contract.secType).str(contract.lastTradeDateOrContractMonth).dbl(0).str('');
+    if (this.version >= 32) w.str(contract.multiplier === 1 ? '' : String(contract.multiplier));
+    w.str(contract.exchange).str(contract.currency);
+    if (this.version >= 2) w.str(contract.localSymbol);
+    if (this.version >= 32) w.str(contract.tradingClass);
   }
   action() {
-    this.w.str(this.o.action);
+    this.w.str(this.order.action);
   }
   totalQuantity() {
-    this.w.optDbl(this.o.totalQuantity);
+    this.w.optDbl(this.order.totalQuantity);
   }
   orderType() {
-    this.w.str(this.o.orderType);
+    this.w.str(this.order.orderType);
   }
   lmtPrice() {
-    if (this.version < 29) this.w.dbl(this.o.lmtPrice ?? 0);
-    else this.w.optDbl(this.o.lmtPrice);
+    if (this.version < 29) this.w.dbl(this.order.lmtPrice ?? 0);
+    else this.w.optDbl(this.order.lmtPrice);
   }
   auxPrice() {
-    if (this.version < 30) this.w.dbl(this.o.auxPrice ?? 0);
-    else this.w.optDbl(this.o.auxPrice);
+    if (this.version < 30) this.w.dbl(this.order.auxPrice ?? 0);
+    else this.w.optDbl(this.order.auxPrice);
   }
   tif() {
-    this.w.str(this.o.tif);
+    this.w.str(this.order.tif);
   }
   ocaGroup() {
     this.w.str('');
   }
   account() {
-    this.w.str(this.o.account);
+    this.w.str(this.order.account);
   }
   openClose() {
     this.w.str('');
@@ -87,16 +87,16 @@ class OrderWriter {
     this.w.int(0);
   }
   orderRef() {
-    this.w.str(this.o.orderRef);
+    this.w.str(this.order.orderRef);
   }
   clientId() {
-    if (this.version >= 3) this.w.int(this.o.clientId);
+    if (this.version >= 3) this.w.int(this.order.clientId);
   }
   permId() {
-    if (this.version >= 4) this.w.int(this.o.permId);
+    if (this.version >= 4) this.w.int(this.order.permId);
   }
   outsideRth() {
-    if (this.version >= 4) this.w.bool(this.o.outsideRth);
+    if (this.version >= 4) this.w.bool(this.order.outsideRth);
   }
   hidden() {
     if (this.version >= 4) this.w.int(0);
@@ -242,7 +242,7 @@ class OrderWriter {
     this.w.str('').str(''); // commission currency, warning text
   }
   orderStatus() {
-    this.w.str(this.o.status);
+    this.w.str(this.order.status);
   }
   volRandomizeFlags() {
     if (this.version >= 34) this.w.bool(false).bool(false);
@@ -282,7 +282,7 @@ class OrderWriter {
     this.w.str('');
   }
   filledQuantity() {
-    this.w.optDbl(this.o.filledQuantity);
+    this.w.optDbl(this.order.filledQuantity);
   }
   refFuturesConId() {
     this.w.int(0);
@@ -303,10 +303,10 @@ class OrderWriter {
     this.w.int(0);
   }
   completedTime() {
-    this.w.str(this.o.completedTime ?? '');
+    this.w.str(this.order.completedTime ?? '');
   }
   completedStatus() {
-    this.w.str(this.o.completedStatus ?? '');
+    this.w.str(this.order.completedStatus ?? '');
   }
   usePriceMgmtAlgo() {
     if (this.sv >= V.PRICE_MGMT_ALGO) this.w.bool(false);

@@ -47,7 +47,7 @@ export class AccountDesk {
   private lastRefresh = 0;
   private lastPnl = 0;
 
-  constructor(private readonly o: AccountsOptions) {}
+  constructor(private readonly options: AccountsOptions) {}
 
   private subsOf(session: ClientSession): AccountSubs {
     let s = this.subs.get(session);
@@ -69,14 +69,14 @@ export class AccountDesk {
 
   /** The account a request names ('' or ALL: the first), or undefined (and an error to the client) when the venue has no such account. */
   private knownAccount(session: ClientSession, id: number, account: string): string | undefined {
-    if (account === '' || account.toUpperCase() === 'ALL') return this.o.accountId;
-    if (this.o.engine.accountIds.includes(account)) return account;
-    session.error(id, ERR.BAD_REQUEST, TEXT.badRequest('ac', `unknown account '${account}'; this venue has ${this.o.engine.accountIds.join(', ')}`));
+    if (account === '' || account.toUpperCase() === 'ALL') return this.options.accountId;
+    if (this.options.engine.accountIds.includes(account)) return account;
+    session.error(id, ERR.BAD_REQUEST, TEXT.badRequest('ac', `unknown account '${account}'; this venue has ${this.options.engine.accountIds.join(', ')}`));
     return undefined;
   }
 
   private book(accountId: string) {
-    return this.o.engine.accountOf(accountId) ?? this.o.engine.account;
+    return this.options.engine.accountOf(accountId) ?? this.options.engine.account;
   }
 
   reqAccountUpdates(session: ClientSession, req: Req<'reqAccountUpdates'>): void {
@@ -159,7 +159,7 @@ export class AccountDesk {
   }
 
   private sendAccountUpdates(session: ClientSession, accountId: string): void {
-    const now = this.o.now();
+    const now = this.options.now();
     const account = this.book(accountId);
     for (const v of account.values(now)) session.send(accountValue(v.key, v.value, v.currency, accountId));
     for (const p of account.positions()) {
@@ -184,14 +184,14 @@ export class AccountDesk {
 
   /** Positions of every account, as IB's reqPositions sends them. */
   private sendPositions(session: ClientSession): void {
-    for (const accountId of this.o.engine.accountIds) {
+    for (const accountId of this.options.engine.accountIds) {
       for (const p of this.book(accountId).positions()) session.send(position(accountId, wireContract(p.instrument), p.quantity, p.averageCost));
     }
   }
 
   private sendSummary(session: ClientSession, reqId: number, wanted: Set<string> | 'All'): void {
-    for (const accountId of this.o.engine.accountIds) {
-      for (const v of this.book(accountId).values(this.o.now())) {
+    for (const accountId of this.options.engine.accountIds) {
+      for (const v of this.book(accountId).values(this.options.now())) {
         if (wanted !== 'All' && !wanted.has(v.key)) continue;
         session.send(accountSummary(reqId, accountId, v.key, v.value, v.currency));
       }
@@ -199,12 +199,12 @@ export class AccountDesk {
   }
 
   private sendPnl(session: ClientSession, reqId: number, accountId: string): void {
-    const p = this.book(accountId).pnl(this.o.now());
+    const p = this.book(accountId).pnl(this.options.now());
     session.send(pnl(session.version, reqId, p.dailyPnL, p.unrealizedPnL, p.realizedPnL));
   }
 
   private sendPnlSingle(session: ClientSession, reqId: number, accountId: string, conId: number): void {
-    const p = this.book(accountId).positionPnl(conId, this.o.now());
+    const p = this.book(accountId).positionPnl(conId, this.options.now());
     session.send(pnlSingle(session.version, reqId, p?.position ?? 0, p?.dailyPnL ?? 0, p?.unrealizedPnL ?? 0, p?.realizedPnL ?? 0, p?.value ?? 0));
   }
 }

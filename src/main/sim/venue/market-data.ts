@@ -86,7 +86,7 @@ export class MarketDataDesk {
   /** While a farm or IB connectivity is down, no market data flows (subscriptions stay). */
   private paused = false;
 
-  constructor(private readonly o: MarketDataOptions) {}
+  constructor(private readonly options: MarketDataOptions) {}
 
   private feedsOf(session: ClientSession): SessionFeeds {
     let f = this.feeds.get(session);
@@ -137,14 +137,14 @@ export class MarketDataDesk {
           delete s.bidSize;
           delete s.askSize;
         }
-        for (const s of f.bars.values()) s.nextEnd = nextBoundary(this.o.clock.now(), REAL_TIME_BAR_MS);
+        for (const s of f.bars.values()) s.nextEnd = nextBoundary(this.options.clock.now(), REAL_TIME_BAR_MS);
       }
     }
   }
 
   /** Resolves a request's contract to exactly one instrument, or answers error 200. */
   resolve(session: ClientSession, reqId: number, query: Req<'reqMktData'>['contract']): InstrumentSpec | undefined {
-    const matches = this.o.model.resolve(query);
+    const matches = this.options.model.resolve(query);
     if (matches.length === 1) return matches[0];
     const what = [query.symbol, query.secType, query.exchange, query.currency].filter((x) => x).join(' ') || `conId ${query.conId ?? 0}`;
     session.error(reqId, ERR.NO_SECURITY, matches.length === 0 ? `${TEXT.noSecurity} (${what})` : `The contract description specified for ${what} is ambiguous`);
@@ -160,7 +160,7 @@ export class MarketDataDesk {
         session.error(req.reqId, ERR.DUPLICATE_TICKER, TEXT.duplicateTicker(req.reqId));
         return;
       }
-      if (this.linesInUse() >= this.o.lines) {
+      if (this.linesInUse() >= this.options.lines) {
         session.error(req.reqId, ERR.MAX_TICKERS, TEXT.maxTickers);
         return;
       }
@@ -182,10 +182,10 @@ export class MarketDataDesk {
   }
 
   private sendFullQuote(session: ClientSession, sub: QuoteSub): void {
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     const { conId } = sub.instrument;
-    const tick = this.o.model.lastTick(conId, now);
-    const day = this.o.model.daySummary(conId, now);
+    const tick = this.options.model.lastTick(conId, now);
+    const day = this.options.model.daySummary(conId, now);
     const id = sub.reqId;
     if (tick) {
       this.sendQuoteChange(session, sub, tick);
@@ -226,7 +226,7 @@ export class MarketDataDesk {
   /** The most recent trade at or before `atMs`, looking back up to a day. */
   private lastTrade(conId: number, atMs: number): { price: number; size: number; time: number } | undefined {
     for (const back of [10_000, 60_000, 600_000, 3_600_000, DAY_MS]) {
-      const ticks = this.o.model.ticks(conId, atMs - back, atMs);
+      const ticks = this.options.model.ticks(conId, atMs - back, atMs);
       for (let i = ticks.length - 1; i >= 0; i--) {
         const t = ticks[i] as MarketTick;
         if (t.trade) return { price: t.trade.price, size: t.trade.size, time: t.time };
@@ -282,7 +282,7 @@ export class MarketDataDesk {
       session.error(req.reqId, ERR.BAD_REQUEST, TEXT.badRequest('rb', `real-time bars are 5 seconds only, not ${req.barSize}`));
       return;
     }
-    if (this.linesInUse() >= this.o.lines) {
+    if (this.linesInUse() >= this.options.lines) {
       session.error(req.reqId, ERR.MAX_TICKERS, TEXT.maxTickers);
       return;
     }
@@ -290,7 +290,7 @@ export class MarketDataDesk {
     if (!instrument) return;
     const source = this.barSource(session, req.reqId, instrument, req.whatToShow);
     if (!source) return;
-    const nextEnd = nextBoundary(this.o.clock.now(), REAL_TIME_BAR_MS);
+    const nextEnd = nextBoundary(this.options.clock.now(), REAL_TIME_BAR_MS);
     f.bars.set(req.reqId, { reqId: req.reqId, instrument, source, rthOnly: req.useRth, nextEnd });
   }
 
@@ -302,7 +302,7 @@ export class MarketDataDesk {
 
   reqHistoricalData(session: ClientSession, req: Req<'reqHistoricalData'>): void {
     const id = req.reqId;
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     let endMs: number;
     let durationMs: number;
     let barSizeMs: number;
@@ -328,14 +328,14 @@ export class MarketDataDesk {
     const f = this.feedsOf(session);
     const verdict = f.pacing.admit(
       { conId: instrument.conId, source, endKey: req.endDateTime, duration: req.duration, barSizeMs },
-      this.o.wallNow(),
+      this.options.wallNow(),
     );
     if (verdict !== 'ok') {
       session.error(id, ERR.HISTORICAL_SERVICE, TEXT.historicalPacing);
-      this.o.logger.debug({ reqId: id, verdict }, 'sim historical pacing violation');
+      this.options.logger.debug({ reqId: id, verdict }, 'sim historical pacing violation');
       return;
     }
-    const bars = this.o.model.bars(instrument.conId, {
+    const bars = this.options.model.bars(instrument.conId, {
       endMs,
       durationMs,
       barSizeMs,
@@ -375,14 +375,14 @@ export class MarketDataDesk {
   }
 
   reqContractDetails(session: ClientSession, req: Req<'reqContractDetails'>): void {
-    const matches = this.o.model.resolve(req.contract);
+    const matches = this.options.model.resolve(req.contract);
     if (matches.length === 0) {
       session.error(req.reqId, ERR.NO_SECURITY, TEXT.noSecurity);
       return;
     }
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     for (const i of matches) {
-      const hours = this.o.model.hours(i.conId, now);
+      const hours = this.options.model.hours(i.conId, now);
       session.send(
         contractData(session.version, req.reqId, {
           contract: wireContract(i),
@@ -432,7 +432,7 @@ export class MarketDataDesk {
     for (const [session, f] of this.feeds) {
       for (const sub of f.bars.values()) {
         while (sub.nextEnd <= now) {
-          const [bar] = this.o.model.bars(sub.instrument.conId, {
+          const [bar] = this.options.model.bars(sub.instrument.conId, {
             endMs: sub.nextEnd,
             durationMs: REAL_TIME_BAR_MS,
             barSizeMs: REAL_TIME_BAR_MS,
@@ -449,7 +449,7 @@ export class MarketDataDesk {
         if (now - sub.lastSentAt < HISTORY_UPDATE_MS) continue;
         sub.lastSentAt = now;
         const barStart = Math.floor(now / sub.barSizeMs) * sub.barSizeMs;
-        const bars = this.o.model.bars(sub.instrument.conId, {
+        const bars = this.options.model.bars(sub.instrument.conId, {
           endMs: now,
           durationMs: now - barStart + sub.barSizeMs,
           barSizeMs: sub.barSizeMs,

@@ -37,8 +37,8 @@ export class TradingDesk {
   private readonly maxOrderId: Map<number, number>;
   private readonly pendingCommissions = new Map<number, CommissionReport[]>();
 
-  constructor(private readonly o: TradingOptions) {
-    this.maxOrderId = new Map(o.orderIds?.map(([clientId, id]) => [clientId, id]));
+  constructor(private readonly options: TradingOptions) {
+    this.maxOrderId = new Map(options.orderIds?.map(([clientId, id]) => [clientId, id]));
   }
 
   /** [clientId, highest order id it sent], for the venue's state. */
@@ -56,7 +56,7 @@ export class TradingDesk {
     const id = req.orderId;
     const refuse = (code: number, text: string) => session.error(id, code, text);
     // A fill the venue could not record would be lost on its next restart: no new business until it can.
-    const unsaveable = this.o.unsaveable();
+    const unsaveable = this.options.unsaveable();
     if (unsaveable !== undefined) {
       refuse(ERR.ORDER_REJECTED, `Order rejected - reason:the simulator cannot save its account (${unsaveable})`);
       return;
@@ -71,7 +71,7 @@ export class TradingDesk {
       refuse(ERR.ORDER_REJECTED, `Order rejected - reason:${unsupported.join(', ')} are not supported by the DualDesk simulator`);
       return;
     }
-    const instrument = this.o.marketData.resolve(session, id, req.contract);
+    const instrument = this.options.marketData.resolve(session, id, req.contract);
     if (!instrument) return;
     const action = req.action.toUpperCase();
     if (action !== 'BUY' && action !== 'SELL') {
@@ -104,18 +104,18 @@ export class TradingDesk {
     };
     // Noted first, so the state the engine's events save already holds it.
     this.noteOrderId(clientId, id);
-    const result = this.o.engine.place(ticket);
+    const result = this.options.engine.place(ticket);
     if (!result.ok) refuse(result.error.code, result.error.message);
   }
 
   private noteOrderId(clientId: number, id: number): void {
     if (id <= (this.maxOrderId.get(clientId) ?? 0)) return;
     this.maxOrderId.set(clientId, id);
-    this.o.changed();
+    this.options.changed();
   }
 
   cancelOrder(session: ClientSession, orderId: number): void {
-    const result = this.o.engine.cancel(orderId, session.clientId ?? 0);
+    const result = this.options.engine.cancel(orderId, session.clientId ?? 0);
     if (!result.ok) {
       session.error(orderId, result.error.code, result.error.message);
       return;
@@ -124,22 +124,22 @@ export class TradingDesk {
   }
 
   globalCancel(): void {
-    this.o.engine.cancelAll();
+    this.options.engine.cancelAll();
   }
 
   /** reqOpenOrders (own orders) or reqAllOpenOrders (every client's). */
   sendOpenOrders(session: ClientSession, all: boolean): void {
-    for (const order of this.o.engine.openOrders()) {
+    for (const order of this.options.engine.openOrders()) {
       if (!all && order.clientId !== session.clientId) continue;
-      session.send(openOrderMessage(session.version, order, this.o.accountId));
+      session.send(openOrderMessage(session.version, order, this.options.accountId));
       session.send(orderStatusMessage(session.version, order));
     }
     session.send(openOrderEnd());
   }
 
   sendCompletedOrders(session: ClientSession): void {
-    for (const order of this.o.engine.completedOrders()) {
-      session.send(completedOrder(session.version, wireContract(order.instrument), wireOrder(order, this.o.accountId)));
+    for (const order of this.options.engine.completedOrders()) {
+      session.send(completedOrder(session.version, wireContract(order.instrument), wireOrder(order, this.options.accountId)));
     }
     session.send(completedOrdersEnd());
   }
@@ -150,15 +150,15 @@ export class TradingDesk {
     if (f.time.trim() !== '') {
       try {
         const day = /^(\d{4})(\d{2})(\d{2})$/.exec(f.time.trim());
-        since = day ? fromLocal(+day[1]!, +day[2]!, +day[3]!, 0, 0, 0, TWS_TIME_ZONE) : parseEndDateTime(f.time, this.o.now());
+        since = day ? fromLocal(+day[1]!, +day[2]!, +day[3]!, 0, 0, 0, TWS_TIME_ZONE) : parseEndDateTime(f.time, this.options.now());
       } catch (err) {
         session.error(req.reqId, ERR.BAD_REQUEST, TEXT.badRequest('ef', (err as Error).message));
         return;
       }
     }
     const side = f.side.trim().toUpperCase();
-    for (const e of this.o.engine.executions()) {
-      const order = this.o.engine.order(e.orderId, e.clientId);
+    for (const e of this.options.engine.executions()) {
+      const order = this.options.engine.order(e.orderId, e.clientId);
       const instrument = order?.instrument;
       if (!instrument) continue;
       // Client id 0 (the ExecutionFilter default) means every client.
@@ -170,7 +170,7 @@ export class TradingDesk {
       if (f.exchange !== '' && f.exchange.toUpperCase() !== instrument.exchange && f.exchange.toUpperCase() !== e.exchange) continue;
       if (side !== '' && !((side === 'BUY' && e.side === 'BOT') || (side === 'SELL' && e.side === 'SLD') || side === e.side)) continue;
       session.send(executionMessage(session.version, req.reqId, e, instrument));
-      const commission = this.o.engine.commission(e.execId);
+      const commission = this.options.engine.commission(e.execId);
       if (commission) session.send(commissionMessage(commission));
     }
     session.send(executionDataEnd(req.reqId));
@@ -181,8 +181,8 @@ export class TradingDesk {
     if (event.kind === 'account') return;
     if (event.kind === 'execution') {
       const { execution, commission } = event;
-      const session = this.o.sessionOf(execution.clientId);
-      const order = this.o.engine.order(execution.orderId, execution.clientId);
+      const session = this.options.sessionOf(execution.clientId);
+      const order = this.options.engine.order(execution.orderId, execution.clientId);
       if (session && order) session.send(executionMessage(session.version, -1, execution, order.instrument));
       const queue = this.pendingCommissions.get(execution.clientId) ?? [];
       queue.push(commission);
@@ -193,11 +193,11 @@ export class TradingDesk {
   }
 
   private sendOrder(order: VenueOrder): void {
-    const session = this.o.sessionOf(order.clientId);
+    const session = this.options.sessionOf(order.clientId);
     const commissions = this.pendingCommissions.get(order.clientId);
     this.pendingCommissions.delete(order.clientId);
     if (!session) return;
-    session.send(openOrderMessage(session.version, order, this.o.accountId));
+    session.send(openOrderMessage(session.version, order, this.options.accountId));
     session.send(orderStatusMessage(session.version, order));
     for (const c of commissions ?? []) session.send(commissionMessage(c));
   }

@@ -60,34 +60,34 @@ export class Venue implements SessionHost {
   /** Why the last save failed, until one succeeds: meanwhile the engine matches nothing and new orders are refused. */
   private saveError: string | undefined;
 
-  constructor(private readonly o: VenueOptions) {
-    this.logger = o.logger;
-    this.maxMessagesPerSecond = o.maxMessagesPerSecond;
-    this.engine = o.createEngine((e) => this.onEngineEvent(e));
-    this.marketData = new MarketDataDesk({ model: o.model, clock: o.clock, logger: o.logger, lines: o.marketDataLines, wallNow: o.wallNow });
+  constructor(private readonly options: VenueOptions) {
+    this.logger = options.logger;
+    this.maxMessagesPerSecond = options.maxMessagesPerSecond;
+    this.engine = options.createEngine((e) => this.onEngineEvent(e));
+    this.marketData = new MarketDataDesk({ model: options.model, clock: options.clock, logger: options.logger, lines: options.marketDataLines, wallNow: options.wallNow });
     this.trading = new TradingDesk({
       engine: this.engine,
       marketData: this.marketData,
-      accountId: o.accountId,
-      logger: o.logger,
-      now: () => o.clock.now(),
+      accountId: options.accountId,
+      logger: options.logger,
+      now: () => options.clock.now(),
       sessionOf: (clientId) => this.byClient.get(clientId),
-      ...(o.orderIds ? { orderIds: o.orderIds } : {}),
+      ...(options.orderIds ? { orderIds: options.orderIds } : {}),
       changed: () => this.markUnsaved(),
       unsaveable: () => {
         if (this.saveError !== undefined) this.save();
         return this.saveError;
       },
     });
-    this.accounts = new AccountDesk({ engine: this.engine, accountId: o.accountId, now: () => o.clock.now() });
+    this.accounts = new AccountDesk({ engine: this.engine, accountId: options.accountId, now: () => options.clock.now() });
   }
 
   start(): void {
-    this.timer ??= this.o.clock.setInterval(() => this.pump(), this.o.streamIntervalMs);
+    this.timer ??= this.options.clock.setInterval(() => this.pump(), this.options.streamIntervalMs);
   }
 
   stop(): void {
-    this.o.clock.clearTimer(this.timer);
+    this.options.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.save();
   }
@@ -105,11 +105,11 @@ export class Venue implements SessionHost {
   // --- SessionHost ----------------------------------------------------------------------------
 
   connectionTime(): string {
-    return formatWithZone(this.o.clock.now(), TWS_TIME_ZONE);
+    return formatWithZone(this.options.clock.now(), TWS_TIME_ZONE);
   }
 
   wallNow(): number {
-    return this.o.wallNow();
+    return this.options.wallNow();
   }
 
   outputHeld(): boolean {
@@ -165,14 +165,14 @@ export class Venue implements SessionHost {
       this.logger.error({ err, request: request.type }, 'sim failed to handle a request');
       session.error(NO_ID, ERR.BAD_REQUEST, TEXT.badRequest(request.type, 'internal simulator error'));
     }
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     this.syncCursors(now);
     this.accounts.onTime(now);
   }
 
   /** A change to keep: saved once at the end of this turn, whatever else the turn changes. */
   private markUnsaved(): void {
-    if (this.o.saveState === undefined) return;
+    if (this.options.saveState === undefined) return;
     this.unsaved = true;
     if (this.saveScheduled) return;
     this.saveScheduled = true;
@@ -187,10 +187,10 @@ export class Venue implements SessionHost {
    * is logged once and retried at every market loop until a save succeeds.
    */
   private save(): void {
-    if (!this.unsaved || this.o.saveState === undefined) return;
+    if (!this.unsaved || this.options.saveState === undefined) return;
     try {
-      this.engine.forget(this.o.clock.now() - KEPT_HISTORY_MS);
-      this.o.saveState();
+      this.engine.forget(this.options.clock.now() - KEPT_HISTORY_MS);
+      this.options.saveState();
     } catch (err) {
       if (this.saveError === undefined) this.logger.error({ err }, 'sim cannot save its state; matching, new orders and replies wait until it can');
       this.saveError = (err as Error).message;
@@ -250,7 +250,7 @@ export class Venue implements SessionHost {
         md.cancelHistoricalData(session, r.reqId);
         return;
       case 'reqCurrentTime':
-        session.send(currentTime(Math.floor(this.o.clock.now() / 1000)));
+        session.send(currentTime(Math.floor(this.options.clock.now() / 1000)));
         return;
       case 'reqRealTimeBars':
         md.reqRealTimeBars(session, r);
@@ -276,7 +276,7 @@ export class Venue implements SessionHost {
         this.accounts.cancelAccountSummary(session, r.reqId);
         return;
       case 'reqHeadTimestamp':
-        md.reqHeadTimestamp(session, r, this.o.originMs);
+        md.reqHeadTimestamp(session, r, this.options.originMs);
         return;
       case 'reqPnL':
         this.accounts.reqPnL(session, r);
@@ -311,12 +311,12 @@ export class Venue implements SessionHost {
     if (this.saveError !== undefined) this.save();
     // While the state cannot be saved the engine makes no fills it could not keep: orders stay working.
     const matching = this.saveError === undefined;
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     for (const conId of this.syncCursors(now)) {
       const from = this.cursor.get(conId) as number;
       this.cursor.set(conId, now);
       if (from >= now) continue;
-      for (const tick of this.o.model.ticks(conId, from, now)) {
+      for (const tick of this.options.model.ticks(conId, from, now)) {
         if (matching) this.engine.onTick(conId, tick);
         this.marketData.onTicks(conId, [tick]);
       }

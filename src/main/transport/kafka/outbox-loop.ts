@@ -77,22 +77,22 @@ export class OutboxLoop {
   /** Backoff and cool-down waits, woken only by stop. */
   private readonly rest = new Waiter();
 
-  constructor(private readonly o: OutboxLoopOptions) {
-    this.log = o.logger.child({ component: 'kafka-outbox', topic: o.settings.topic });
-    this.kafka = createKafka(o.settings, o.logger);
-    this.acked = o.acked;
-    this.head = o.head;
-    this.caps = { maxMessages: o.maxRecordMessages ?? DEFAULT_RECORD_CAPS.maxMessages, maxBytes: o.maxRecordBytes ?? DEFAULT_RECORD_CAPS.maxBytes };
-    this.maxBytes = o.maxBatchBytes ?? 512 * 1024;
-    this.coolDownMs = o.breaker?.coolDownMs ?? 2_000;
-    this.breaker = new CircuitBreaker(this.now, { ...o.breaker, coolDownMs: this.coolDownMs }, (state, reason) => {
+  constructor(private readonly options: OutboxLoopOptions) {
+    this.log = options.logger.child({ component: 'kafka-outbox', topic: options.settings.topic });
+    this.kafka = createKafka(options.settings, options.logger);
+    this.acked = options.acked;
+    this.head = options.head;
+    this.caps = { maxMessages: options.maxRecordMessages ?? DEFAULT_RECORD_CAPS.maxMessages, maxBytes: options.maxRecordBytes ?? DEFAULT_RECORD_CAPS.maxBytes };
+    this.maxBytes = options.maxBatchBytes ?? 512 * 1024;
+    this.coolDownMs = options.breaker?.coolDownMs ?? 2_000;
+    this.breaker = new CircuitBreaker(this.now, { ...options.breaker, coolDownMs: this.coolDownMs }, (state, reason) => {
       if (state === 'open') {
         this.openedAt = this.now();
         this.log.warn({ reason, backlog: this.backlog() }, 'Kafka circuit breaker open: no sends until a trial after the cool-down');
       } else {
         this.log.info({ reason }, `Kafka circuit breaker ${state}`);
       }
-      o.emit({ type: 'breaker', state });
+      options.emit({ type: 'breaker', state });
     });
   }
 
@@ -120,7 +120,7 @@ export class OutboxLoop {
       const loop = this.loop ?? Promise.resolve();
       // A send in flight gets a moment to be acknowledged (fewer duplicates after a restart).
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, Math.min(5_000, this.o.settings.requestTimeoutMs))))]);
+      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, Math.min(5_000, this.options.settings.requestTimeoutMs))))]);
       clearTimeout(timer);
       await this.dropProducer();
       await loop;
@@ -161,12 +161,12 @@ export class OutboxLoop {
           this.setState('down', err.message);
           this.log.error({ err: err.message }, 'Kafka outbox cannot use its topic; not sending');
           this.readySent = true;
-          this.o.emit({ type: 'topic-error', message: err.message });
+          this.options.emit({ type: 'topic-error', message: err.message });
           await this.dropProducer();
           return;
         }
         await this.failed(err);
-        await this.rest.wait(backoffDelay(this.attempt++, this.o.backoff));
+        await this.rest.wait(backoffDelay(this.attempt++, this.options.backoff));
       }
     }
   }
@@ -181,7 +181,7 @@ export class OutboxLoop {
       const admin = this.kafka.admin({ retry: { ...KAFKAJS_RETRY } });
       try {
         await admin.connect();
-        await ensureStreamTopic(admin, this.o.settings, this.log);
+        await ensureStreamTopic(admin, this.options.settings, this.log);
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
@@ -223,12 +223,12 @@ export class OutboxLoop {
     const out = batch ?? { records: [], last: start - 1, count: 0, bytes: 0 };
     for (let next = start; next <= head && out.bytes + RECORD_OVERHEAD < this.maxBytes; next = out.last + 1) {
       const room = Math.min(this.caps.maxBytes, this.maxBytes - out.bytes - RECORD_OVERHEAD);
-      let run = this.o.read(next, head, this.caps.maxMessages);
+      let run = this.options.read(next, head, this.caps.maxMessages);
       // Too many bytes for one record (or for what is left of the send): fewer messages, in proportion.
-      while (run && run.last > run.first && run.frames.byteLength > room) run = this.o.read(next, head, Math.max(1, Math.floor(((run.last - run.first + 1) * room) / run.frames.byteLength)));
+      while (run && run.last > run.first && run.frames.byteLength > room) run = this.options.read(next, head, Math.max(1, Math.floor(((run.last - run.first + 1) * room) / run.frames.byteLength)));
       if (run?.first !== next && !this.missing(next, run, batch)) break;
       if (!run || (out.count > 0 && run.frames.byteLength > room)) break; // one big frame: the next send's
-      out.records.push(runRecord(this.o.epoch, run));
+      out.records.push(runRecord(this.options.epoch, run));
       out.count += run.last - run.first + 1;
       out.bytes += run.frames.byteLength + RECORD_OVERHEAD;
       out.last = run.last;
@@ -244,7 +244,7 @@ export class OutboxLoop {
     // Nothing left to send from the watermark on: move it past the hole (never while a send is pending).
     if (!batch && from === this.acked + 1) {
       this.acked = this.head;
-      this.o.emit({ type: 'skipped', seq: this.head });
+      this.options.emit({ type: 'skipped', seq: this.head });
     }
     return false;
   }
@@ -253,9 +253,9 @@ export class OutboxLoop {
     const producer = this.producer;
     if (!producer) throw new Error('no producer');
     const started = performance.now();
-    await producer.send({ topic: this.o.settings.topic, acks: -1, timeout: this.o.settings.requestTimeoutMs, messages: batch.records });
+    await producer.send({ topic: this.options.settings.topic, acks: -1, timeout: this.options.settings.requestTimeoutMs, messages: batch.records });
     this.acked = Math.max(this.acked, batch.last);
-    this.o.emit({ type: 'acked', seq: batch.last, messages: batch.count, seconds: (performance.now() - started) / 1000 });
+    this.options.emit({ type: 'acked', seq: batch.last, messages: batch.count, seconds: (performance.now() - started) / 1000 });
     this.breaker.success();
     this.up('sending again');
   }
@@ -268,8 +268,8 @@ export class OutboxLoop {
   }
 
   private async failed(err: unknown): Promise<void> {
-    const message = describeKafkaError(err, this.o.settings);
-    this.o.emit({ type: 'failure' });
+    const message = describeKafkaError(err, this.options.settings);
+    this.options.emit({ type: 'failure' });
     this.breaker.failure(message);
     if (this.state !== 'down') {
       this.log.error({ err: message, backlog: this.backlog() }, 'Kafka unavailable: messages wait in the journal and are sent when it is back');
@@ -293,14 +293,14 @@ export class OutboxLoop {
     if (state === this.state && lastError === this.lastError) return;
     this.state = state;
     this.lastError = lastError;
-    this.o.emit(lastError === undefined ? { type: 'state', state } : { type: 'state', state, lastError });
+    this.options.emit(lastError === undefined ? { type: 'state', state } : { type: 'state', state, lastError });
   }
 
   /** Says once that the first connection attempt is over. */
   private ready(): void {
     if (this.readySent) return;
     this.readySent = true;
-    this.o.emit({ type: 'ready' });
+    this.options.emit({ type: 'ready' });
   }
 
   private backlog(): number {

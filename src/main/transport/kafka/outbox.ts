@@ -98,10 +98,10 @@ export class KafkaOutbox {
     },
   };
 
-  constructor(private readonly o: KafkaOutboxOptions) {
-    this.log = o.logger.child({ component: 'kafka-outbox', topic: o.settings.topic });
-    this.now = o.now ?? Date.now;
-    this.metrics = kafkaOutboxMetrics(o.metrics);
+  constructor(private readonly options: KafkaOutboxOptions) {
+    this.log = options.logger.child({ component: 'kafka-outbox', topic: options.settings.topic });
+    this.now = options.now ?? Date.now;
+    this.metrics = kafkaOutboxMetrics(options.metrics);
     this.gauges = {
       backlog: () => this.backlog(),
       lagSeconds: () => this.lagMs() / 1000,
@@ -125,11 +125,11 @@ export class KafkaOutbox {
     if (this.started || this.stopping) return this.first.promise;
     this.started = true;
     this.metrics.bind(this.gauges);
-    this.metrics.acked.set(this.o.journal.kafkaAcked);
-    this.unsubscribe = this.o.onCommitted(() => this.tellHead());
-    const { settings } = this.o;
+    this.metrics.acked.set(this.options.journal.kafkaAcked);
+    this.unsubscribe = this.options.onCommitted(() => this.tellHead());
+    const { settings } = this.options;
     this.log.info(
-      { brokers: settings.brokers, tls: settings.ssl !== undefined, sasl: settings.sasl ? settings.sasl.username : undefined, acked: this.o.journal.kafkaAcked, head: this.o.journal.head },
+      { brokers: settings.brokers, tls: settings.ssl !== undefined, sasl: settings.sasl ? settings.sasl.username : undefined, acked: this.options.journal.kafkaAcked, head: this.options.journal.head },
       'Kafka outbox starting',
     );
     this.spawn();
@@ -152,21 +152,21 @@ export class KafkaOutbox {
         this.post({ type: 'stop' });
         // The worker gives a send in flight up to min(5 s, requestTimeout) to be acknowledged, then disconnects.
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([done, new Promise((r) => (timer = setTimeout(r, Math.min(5_000, this.o.settings.requestTimeoutMs) + STOP_GRACE_MS)))]);
+        await Promise.race([done, new Promise((r) => (timer = setTimeout(r, Math.min(5_000, this.options.settings.requestTimeoutMs) + STOP_GRACE_MS)))]);
         clearTimeout(timer);
         await worker.terminate();
       }
       this.state = 'down';
       for (const w of this.ackWaiters) w.resolve();
       this.ackWaiters = [];
-      this.log.info({ acked: this.o.journal.kafkaAcked, head: this.o.journal.head }, 'Kafka outbox stopped');
+      this.log.info({ acked: this.options.journal.kafkaAcked, head: this.options.journal.head }, 'Kafka outbox stopped');
     })();
     return this.stopped;
   }
 
   status(): KafkaOutboxStatus {
-    const acked = this.o.journal.kafkaAcked;
-    const head = this.o.journal.head;
+    const acked = this.options.journal.kafkaAcked;
+    const head = this.options.journal.head;
     return {
       state: this.state,
       breaker: this.breakerState,
@@ -180,12 +180,12 @@ export class KafkaOutbox {
 
   /** Resolves when Kafka has acknowledged everything up to `seq` (or the outbox stops). */
   whenAcked(seq: number): Promise<void> {
-    if (this.o.journal.kafkaAcked >= seq || this.stopping) return Promise.resolve();
+    if (this.options.journal.kafkaAcked >= seq || this.stopping) return Promise.resolve();
     return new Promise((resolve) => this.ackWaiters.push({ seq, resolve }));
   }
 
   private spawn(): void {
-    const { journal, settings } = this.o;
+    const { journal, settings } = this.options;
     this.breakerState = 'closed';
     this.headSent = journal.head;
     let worker: Worker;
@@ -196,8 +196,8 @@ export class KafkaOutbox {
         acked: journal.kafkaAcked,
         head: this.headSent,
         settings,
-        logLevel: this.o.logger.level,
-        tuning: { maxRecordMessages: this.o.maxRecordMessages, maxRecordBytes: this.o.maxRecordBytes, maxBatchBytes: this.o.maxBatchBytes, backoff: this.o.backoff, breaker: this.o.breaker },
+        logLevel: this.options.logger.level,
+        tuning: { maxRecordMessages: this.options.maxRecordMessages, maxRecordBytes: this.options.maxRecordBytes, maxBatchBytes: this.options.maxBatchBytes, backoff: this.options.backoff, breaker: this.options.breaker },
       });
     } catch (err) {
       this.workerDown(err instanceof Error ? err.message : String(err));
@@ -219,8 +219,8 @@ export class KafkaOutbox {
 
   /** The worker is gone (or could not start): down, and a new one from the acknowledged watermark after a backoff. */
   private workerDown(reason: string): void {
-    const delay = backoffDelay(this.restarts++, this.o.backoff);
-    this.log.error({ reason, acked: this.o.journal.kafkaAcked, head: this.o.journal.head, restartInMs: Math.round(delay) }, 'Kafka outbox worker failed; restarting it');
+    const delay = backoffDelay(this.restarts++, this.options.backoff);
+    this.log.error({ reason, acked: this.options.journal.kafkaAcked, head: this.options.journal.head, restartInMs: Math.round(delay) }, 'Kafka outbox worker failed; restarting it');
     this.state = 'down';
     this.lastError = `outbox worker failed: ${reason}`;
     this.settleFirst();
@@ -233,7 +233,7 @@ export class KafkaOutbox {
   private onMessage(m: FromOutboxWorker): void {
     switch (m.type) {
       case 'log':
-        relog(this.o.logger, m.record);
+        relog(this.options.logger, m.record);
         return;
       case 'ready':
         this.settleFirst();
@@ -257,7 +257,7 @@ export class KafkaOutbox {
         this.metrics.failures.inc();
         return;
       case 'acked':
-        this.o.journal.setKafkaAcked(m.seq);
+        this.options.journal.setKafkaAcked(m.seq);
         this.metrics.sendSeconds.observe(m.seconds);
         this.metrics.batchMessages.observe(m.messages);
         this.metrics.produced.inc(m.messages);
@@ -265,7 +265,7 @@ export class KafkaOutbox {
         this.acked(m.seq);
         return;
       case 'skipped':
-        this.o.journal.setKafkaAcked(m.seq);
+        this.options.journal.setKafkaAcked(m.seq);
         this.acked(m.seq);
         return;
       case 'stopped':
@@ -285,7 +285,7 @@ export class KafkaOutbox {
 
   /** Tells the worker the committed head (once per commit: a structured clone of two fields). */
   private tellHead(): void {
-    const head = this.o.journal.head;
+    const head = this.options.journal.head;
     if (head <= this.headSent) return;
     this.headSent = head;
     this.post({ type: 'head', head });
@@ -303,11 +303,11 @@ export class KafkaOutbox {
   }
 
   private backlog(): number {
-    return Math.max(0, this.o.journal.head - this.o.journal.kafkaAcked);
+    return Math.max(0, this.options.journal.head - this.options.journal.kafkaAcked);
   }
 
   private lagMs(): number {
-    const journal = this.o.journal;
+    const journal = this.options.journal;
     const seq = journal.kafkaAcked + 1;
     if (journal.head < seq) return 0;
     if (this.oldestUnacked?.seq !== seq) {

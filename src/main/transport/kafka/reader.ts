@@ -96,11 +96,11 @@ export class KafkaStreamReader {
   private stopping = false;
   private readonly rest = new Waiter();
 
-  constructor(private readonly o: KafkaStreamReaderOptions) {
-    this.log = o.logger.child({ component: 'kafka-reader', topic: o.settings.topic });
-    this.kafka = o.kafka ?? createKafka(o.settings, o.logger);
-    this.topic = o.settings.topic;
-    this.margin = o.seekMarginMs ?? 1_000;
+  constructor(private readonly options: KafkaStreamReaderOptions) {
+    this.log = options.logger.child({ component: 'kafka-reader', topic: options.settings.topic });
+    this.kafka = options.kafka ?? createKafka(options.settings, options.logger);
+    this.topic = options.settings.topic;
+    this.margin = options.seekMarginMs ?? 1_000;
   }
 
   /** Connects and joins, then idles. Resolves once the first attempt is over (connected or not: it keeps trying). */
@@ -134,7 +134,7 @@ export class KafkaStreamReader {
       if (found === undefined) throw new Error(`topic '${this.topic}' has no partition 0`);
       offset = found;
     } catch (err) {
-      throw new Error(`cannot position the Kafka reader: ${describeKafkaError(err, this.o.settings)}`, { cause: err });
+      throw new Error(`cannot position the Kafka reader: ${describeKafkaError(err, this.options.settings)}`, { cause: err });
     }
     if (intent !== this.intent || this.stopping) return; // paused or re-aimed meanwhile
     this.session = { position, onFrames, current, startOffset: offset, nextOffset: BigInt(offset), lastSeq: position.seq, ownEpochSeen: false };
@@ -218,7 +218,7 @@ export class KafkaStreamReader {
           this.down(err);
           afterFirst?.();
           afterFirst = undefined;
-          await this.rest.wait(backoffDelay(attempt, this.o.backoff));
+          await this.rest.wait(backoffDelay(attempt, this.options.backoff));
         }
       }
     })().finally(() => {
@@ -236,7 +236,7 @@ export class KafkaStreamReader {
     const generation = ++this.generation;
     const consumer = this.kafka.consumer({
       // A group of its own: nothing is shared or committed, and the join is done once, up front.
-      groupId: `${this.o.settings.clientId}-reader-${randomUUID()}`,
+      groupId: `${this.options.settings.clientId}-reader-${randomUUID()}`,
       allowAutoTopicCreation: false,
       // A paused consumer sleeps this long between checks: it bounds how fast a readFrom starts.
       maxWaitTimeInMs: 50,
@@ -280,12 +280,12 @@ export class KafkaStreamReader {
   }
 
   private down(err: unknown): void {
-    const message = describeKafkaError(err, this.o.settings);
+    const message = describeKafkaError(err, this.options.settings);
     if (this.state !== 'down' || message !== this.lastError) this.log.error({ err: message, reading: this.session !== undefined }, 'Kafka reader unavailable; reconnecting');
     this.state = 'down';
     this.lastError = message;
     try {
-      this.o.onError?.(message);
+      this.options.onError?.(message);
     } catch (cbErr) {
       this.log.error({ err: cbErr }, 'Kafka reader error callback failed');
     }
