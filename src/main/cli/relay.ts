@@ -49,6 +49,8 @@ export const RelayConfigSchema = z.strictObject({
       windowBytes: whole(64 * 1024, 64 * 1024 * 1024 * 1024),
       recallMessages: whole(1, 1_000_000),
       recallCacheMessages: whole(1, 100_000_000),
+      maxRecallMessages: whole(0, 1_000_000_000),
+      maxPendingRecalls: whole(0, 1_000),
       maxLagRecords: whole(0, 100_000_000),
     })
     .prefault({}),
@@ -123,7 +125,7 @@ export async function relay(opts: RelayCliOptions, io: CliIo): Promise<void> {
     maxBehindMs: share.maxBehindMs,
     highWaterBytes: share.highWaterBytes,
   });
-  const window = defined({ maxMessages: r.windowMessages, maxBytes: r.windowBytes, recallMessages: r.recallMessages, recallCacheMessages: r.recallCacheMessages });
+  const window = defined({ maxMessages: r.windowMessages, maxBytes: r.windowBytes, recallMessages: r.recallMessages, recallCacheMessages: r.recallCacheMessages, maxRecallMessages: r.maxRecallMessages, maxPendingRecalls: r.maxPendingRecalls });
   let started;
   try {
     started = await startRelay({

@@ -15,9 +15,26 @@ export interface RelayWindowLimits {
   readonly recallMessages: number;
   /** Recalled messages kept at once, in runs, the least recently used dropped first (relay.recallCacheMessages). */
   readonly recallCacheMessages: number;
+  /** A position further than this behind the window is not read back: the viewer is reset (relay.maxRecallMessages). */
+  readonly maxRecallMessages: number;
+  /** Recalls waiting or running at once; beyond, a position is not read back (relay.maxPendingRecalls). */
+  readonly maxPendingRecalls: number;
 }
 
-export const DEFAULT_RELAY_WINDOW: RelayWindowLimits = { maxMessages: 100_000, maxBytes: 64 * 1024 * 1024, recallMessages: 10_000, recallCacheMessages: 50_000 };
+export const DEFAULT_RELAY_WINDOW: RelayWindowLimits = {
+  maxMessages: 100_000,
+  maxBytes: 64 * 1024 * 1024,
+  recallMessages: 10_000,
+  recallCacheMessages: 50_000,
+  maxRecallMessages: 100_000,
+  maxPendingRecalls: 4,
+};
+
+/** What became of a recall asked of the feed: read back from Kafka, too deep behind the window, or too many pending. */
+export type RecallResult = 'read' | 'too-deep' | 'busy';
+
+/** Told of every recall the feed decides on, and how many messages it read back. */
+export type RecallObserver = (result: RecallResult, messages: number) => void;
 
 /** Reads messages from..upTo of an epoch back from Kafka, starting at the record at `offset`; contiguous from `from`, maybe fewer. */
 export type Recaller = (offset: bigint, epoch: string, from: number, upTo: number) => Promise<DataFrame[]>;
@@ -57,6 +74,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     before: number,
     private readonly limits: RelayWindowLimits,
     private readonly recaller: Recaller,
+    private readonly observe: RecallObserver = () => undefined,
   ) {
     this.headSeq = before;
     this.firstSeq = before + 1;
@@ -154,12 +172,25 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     if (from >= this.firstSeq || from > this.headSeq || this.runs.some((r) => r.first <= from && from < r.first + r.entries.length)) return Promise.resolve();
     const at = this.recordOf(from);
     if (at === undefined) return Promise.resolve(); // before anything this relay read: gone
+    // Reading the epoch back from far behind costs the relay (and Kafka) more than a reset costs the viewer.
+    if (this.firstSeq - from > this.limits.maxRecallMessages) {
+      this.observe('too-deep', 0);
+      return Promise.resolve();
+    }
     const offset = this.indexOffset[at] as number;
     let pending = this.recalls.get(offset);
     if (!pending) {
+      // Recalls run one at a time: a bounded queue, so viewers who asked and left cannot pile work up.
+      if (this.recalls.size >= this.limits.maxPendingRecalls) {
+        this.observe('busy', 0);
+        return Promise.resolve();
+      }
       const upTo = Math.min(this.firstSeq - 1, from + this.limits.recallMessages - 1);
       pending = this.recaller(BigInt(offset), this.epoch, from, upTo)
-        .then((frames) => this.keep(from, frames))
+        .then((frames) => {
+          this.observe('read', frames.length);
+          this.keep(from, frames);
+        })
         .finally(() => this.recalls.delete(offset));
       this.recalls.set(offset, pending);
     }

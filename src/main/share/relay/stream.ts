@@ -7,7 +7,7 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { DataFrame } from '../../../shared/stream';
 import type { Logger } from '../../ops';
 import { createKafka, RECORD_FORMAT, recordFrames, recordSpan, type KafkaSettings } from '../../transport';
-import { DEFAULT_RELAY_WINDOW, EpochFeed, type RelayWindowLimits } from './feed';
+import { DEFAULT_RELAY_WINDOW, EpochFeed, type RecallObserver, type RelayWindowLimits } from './feed';
 import { TopicReader } from './topic-reader';
 
 export interface RelayStreamOptions {
@@ -24,6 +24,8 @@ export interface RelayStreamOptions {
   readonly pollMs?: number;
   /** A recall gives up after this (default 10 s): the viewer is reset. */
   readonly recallTimeoutMs?: number;
+  /** Told of every recall a feed decides on (the relay's metrics). */
+  readonly onRecall?: RecallObserver;
   readonly kafka?: Kafka;
 }
 
@@ -170,7 +172,7 @@ export class RelayStream {
     if (this.past.has(epoch)) return;
     if (!feed || feed.epoch !== epoch) {
       if (feed) this.past.add(feed.epoch);
-      feed = new EpochFeed(epoch, (frames[0] as DataFrame).seq - 1, this.limits, (offset, e, from, upTo) => this.recall(offset, e, from, upTo));
+      feed = new EpochFeed(epoch, (frames[0] as DataFrame).seq - 1, this.limits, (offset, e, from, upTo) => this.recall(offset, e, from, upTo), this.o.onRecall);
       this.feedValue = feed;
       this.log.info({ epoch, offset: m.offset }, 'relay reading a new stream epoch');
       this.o.onFeed(feed);
