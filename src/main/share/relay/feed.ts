@@ -15,6 +15,8 @@ export interface RelayWindowLimits {
   readonly recallMessages: number;
   /** Recalled messages kept at once, in runs, the least recently used dropped first (relay.recallCacheMessages). */
   readonly recallCacheMessages: number;
+  /** And at most these bytes of them, encoded (relay.recallCacheBytes). */
+  readonly recallCacheBytes: number;
   /** A position further than this behind the window is not read back: the viewer is reset (relay.maxRecallMessages). */
   readonly maxRecallMessages: number;
   /** Recalls waiting or running at once; beyond, a position is not read back (relay.maxPendingRecalls). */
@@ -26,6 +28,7 @@ export const DEFAULT_RELAY_WINDOW: RelayWindowLimits = {
   maxBytes: 64 * 1024 * 1024,
   recallMessages: 10_000,
   recallCacheMessages: 50_000,
+  recallCacheBytes: 32 * 1024 * 1024,
   maxRecallMessages: 100_000,
   maxPendingRecalls: 4,
 };
@@ -49,6 +52,8 @@ interface Entry {
 interface Run {
   readonly first: number;
   readonly entries: Entry[];
+  /** Its messages' encoded bytes. */
+  readonly bytes: number;
 }
 
 export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
@@ -97,9 +102,30 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     return this.firstSeq;
   }
 
-  /** Messages and bytes in the window. */
+  /** Messages and bytes in the window (their share of the records read, and their encodings once made). */
   get window(): { readonly messages: number; readonly bytes: number } {
     return { messages: this.entries.length - this.start, bytes: this.bytes };
+  }
+
+  /** Records in the seq → offset index. */
+  get indexRecords(): number {
+    return this.indexed;
+  }
+
+  /** Encoded bytes of the recalled runs held. */
+  get recallCacheBytes(): number {
+    return this.runs.reduce((n, r) => n + r.bytes, 0);
+  }
+
+  /** Forgets the records before `offset` (the topic's earliest retained one): Kafka no longer holds them to recall. */
+  forgetBefore(offset: bigint): void {
+    const low = Number(offset);
+    let drop = 0;
+    while (drop < this.indexed && (this.indexOffset[drop] as number) < low) drop++;
+    if (drop === 0) return;
+    this.indexFirst.copyWithin(0, drop, this.indexed);
+    this.indexOffset.copyWithin(0, drop, this.indexed);
+    this.indexed -= drop;
   }
 
   /** The latest data of a topic (the relay's control topics). */
@@ -151,7 +177,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
       for (let i = this.start + (from - this.firstSeq); i < this.entries.length && rows.length < limit; i++) {
         const e = this.entries[i] as Entry;
         if (e.frame.seq > to) break;
-        rows.push(row(e));
+        rows.push(this.windowRow(e));
       }
       return rows;
     }
@@ -229,20 +255,37 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
 
   private keep(from: number, frames: readonly DataFrame[]): void {
     const entries: Entry[] = [];
+    let bytes = 0;
     for (const f of frames) {
       if (f.seq !== from + entries.length) break;
-      entries.push({ frame: f, bytes: undefined, size: 0 });
+      const encoded = encodeFrame(f);
+      bytes += encoded.length;
+      entries.push({ frame: f, bytes: encoded, size: 0 });
     }
     if (entries.length === 0) return;
-    this.runs.push({ first: from, entries });
+    this.runs.push({ first: from, entries, bytes });
     let kept = this.runs.reduce((n, r) => n + r.entries.length, 0);
-    while (kept > this.limits.recallCacheMessages && this.runs.length > 1) kept -= (this.runs.shift() as Run).entries.length;
+    let keptBytes = this.recallCacheBytes;
+    while ((kept > this.limits.recallCacheMessages || keptBytes > this.limits.recallCacheBytes) && this.runs.length > 1) {
+      const gone = this.runs.shift() as Run;
+      kept -= gone.entries.length;
+      keptBytes -= gone.bytes;
+    }
+  }
+
+  /** A window entry's row: its encoding, made once, counted in the window's bytes. */
+  private windowRow(e: Entry): JournalRow {
+    if (!e.bytes) {
+      e.bytes = encodeFrame(e.frame);
+      this.bytes += e.bytes.length;
+    }
+    return row(e);
   }
 
   private trim(): void {
     while (this.entries.length - this.start > this.limits.maxMessages || (this.bytes > this.limits.maxBytes && this.entries.length - this.start > 1)) {
       const e = this.entries[this.start++] as Entry;
-      this.bytes -= e.size;
+      this.bytes -= e.size + (e.bytes?.length ?? 0);
       this.firstSeq = e.frame.seq + 1;
     }
     if (this.start > 4_096 && this.start > this.entries.length / 2) {

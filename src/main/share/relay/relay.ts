@@ -180,6 +180,8 @@ function relayMetrics(registry: Registry, status: () => RelayStatus): void {
   gauge('dualdesk_relay_head', "The last seq of the stream's current epoch the relay has read.", (s) => s.head);
   gauge('dualdesk_relay_window_messages', 'Messages in the relay’s in-memory window.', (s) => s.window.messages);
   gauge('dualdesk_relay_window_bytes', 'Bytes of the messages in the relay’s in-memory window.', (s) => s.window.bytes);
+  gauge('dualdesk_relay_index_records', 'Records in the relay’s seq → offset index (those Kafka still holds).', (s) => s.indexRecords);
+  gauge('dualdesk_relay_recall_cache_bytes', 'Encoded bytes of the older runs recalled from Kafka and cached.', (s) => s.recallCacheBytes);
 }
 
 /** Recalls by what became of them, and the messages they read back from Kafka. */

@@ -39,6 +39,10 @@ export interface RelayStatus {
   readonly head: number;
   readonly oldest: number;
   readonly window: { readonly messages: number; readonly bytes: number };
+  /** Records in the current feed's seq → offset index. */
+  readonly indexRecords: number;
+  /** Encoded bytes of the recalled runs cached. */
+  readonly recallCacheBytes: number;
 }
 
 export class RelayStream {
@@ -104,6 +108,8 @@ export class RelayStream {
       head: feed?.head ?? 0,
       oldest: feed?.oldest ?? 0,
       window: feed?.window ?? { messages: 0, bytes: 0 },
+      indexRecords: feed?.indexRecords ?? 0,
+      recallCacheBytes: feed?.recallCacheBytes ?? 0,
     };
   }
 
@@ -119,6 +125,7 @@ export class RelayStream {
         this.next = low;
         this.tail.readFrom(low);
       }
+      this.feedValue?.forgetBefore(low);
       this.checkHead();
     } catch (err) {
       this.reachable = { ok: false, detail: this.tail.error ?? (err as Error).message };
