@@ -214,9 +214,10 @@ describe('dualdesk relay start failures: exit 1, one line', () => {
   it('a missing or invalid public key, a port in use, a bad config; Kafka unreachable is not one', async () => {
     const dir = tempDir();
     const base = ['--kafka', brokers.join(','), '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--ops-port', '0'];
-    const oneLine = (r: { code: number | string; stderr: string }) => {
+    const oneLine = (r: { code: number | string; stderr: string; stdout: string }) => {
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
       return r.stderr.trim();
     };
     expect(oneLine(await relayUntilExit(base))).toMatch(/^error: .*public key: --public-key/);
@@ -241,6 +242,7 @@ describe('dualdesk relay start failures: exit 1, one line', () => {
     writeFileSync(config, JSON.stringify({ relay: { windowMessages: 'lots' }, surprise: 1 }));
     expect(oneLine(await relayUntilExit([...base, '--public-key', key, '--config', config]))).toMatch(/^error: invalid relay settings: .*relay\.windowMessages.*/);
     expect(oneLine(await relayUntilExit(['--public-key', key, '--data-dir', dir]))).toMatch(/^error: invalid relay settings: kafka/);
+    for (const all of ['0.0.0.0', '::']) expect(oneLine(await relayUntilExit([...base, '--public-key', key, '--ops-host', all]))).toMatch(/^error: invalid relay settings: .*every interface/);
 
     const unreachable = await startRelayProcess(['--kafka', `127.0.0.1:${await freePort()}`, '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--ops-port', '0', '--public-key', key, '--log-level', 'silent']);
     const ready = await fetch(`${unreachable.opsUrl}/ready`);

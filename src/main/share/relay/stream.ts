@@ -128,14 +128,19 @@ export class RelayStream {
       this.feedValue?.forgetBefore(low);
       this.checkHead();
     } catch (err) {
-      this.reachable = { ok: false, detail: this.tail.error ?? (err as Error).message };
+      this.reachable = { ok: false, detail: this.named(this.tail.error ?? (err as Error).message) };
     } finally {
       this.polling = false;
     }
   }
 
   private down(message: string): void {
-    this.reachable = { ok: false, detail: message };
+    this.reachable = { ok: false, detail: this.named(message) };
+  }
+
+  /** Kafka's words for a missing topic ("does not host this topic-partition") do not name it: /ready should. */
+  private named(message: string): string {
+    return /does not host this topic-partition/i.test(message) ? `topic ${this.o.topic} does not exist` : message;
   }
 
   private checkHead(): void {
