@@ -72,6 +72,8 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
   /** Recalled runs, the most recently used last. */
   private runs: Run[] = [];
   private readonly recalls = new Map<number, Promise<void>>();
+  /** Hellos waiting for the head to reach their seq. */
+  private headWaiters: { seq: number; done: (reached: boolean) => void }[] = [];
 
   constructor(
     readonly epoch: string,
@@ -167,6 +169,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     }
     this.headSeq = (frames[frames.length - 1] as DataFrame).seq;
     this.trim();
+    if (this.headWaiters.length > 0) this.headWaiters = this.headWaiters.filter((w) => (w.seq <= this.headSeq ? (w.done(true), false) : true));
     const batch: CommittedBatch = { frames, message: value ?? encodeBatch(frames.map((f) => encodeFrame(f))) };
     for (const l of this.listeners) l(batch);
   }
@@ -191,6 +194,26 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
       rows.push(row(e));
     }
     return rows;
+  }
+
+  /** Resolves true once the head reaches `seq` of this epoch (a viewer from a relay further ahead), false after `timeoutMs`. */
+  awaitHead(epoch: string, seq: number, timeoutMs: number): Promise<boolean> {
+    if (epoch !== this.epoch) return Promise.resolve(false);
+    if (seq <= this.headSeq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        done: (reached: boolean) => {
+          clearTimeout(timer);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.headWaiters = this.headWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.headWaiters.push(waiter);
+    });
   }
 
   /** Reads older messages from `from` on back from Kafka (up to recallMessages, or the window); one read per record at a time. */
