@@ -94,11 +94,16 @@ describe('a relay through Kafka faults (a broker of its own)', () => {
     const tokens = tempDir();
     const token = (await mintToken(tokens, ['market'])).token;
     const relay = await startRelay(tokens, settings.topic);
-    await untilAsync(async () => (await readyOf(relay)).status === 200, 'the relay ready', 60_000);
+    await untilAsync(async () => (await readyOf(relay)).checks['caught-up']?.ok === true, 'the relay caught up', 60_000);
+    // Caught up, but not ready: a balancer sends no one to a relay that would refuse them.
+    const ready = await readyOf(relay);
+    expect(ready.status).toBe(503);
+    expect(ready.checks['admitting']).toEqual({ ok: false, detail: 'refusing new viewers: no revocation list read in this epoch yet' });
     expect(await relayViewer(relay, token).closed).toMatchObject({ code: 1013 });
 
     host.publisher.publish('share.revocations', { revoked: [] });
     await host.outbox!.whenAcked(51);
+    await untilAsync(async () => (await readyOf(relay)).status === 200, 'the relay ready', 30_000);
     await untilAsync(async () => {
       const v = relayViewer(relay, token);
       const admitted = await Promise.race([v.closed.then(() => false), new Promise<boolean>((r) => void until(() => snapshotOf(v) !== undefined, 'joined', 10_000).then(() => r(true), () => r(false)))]);

@@ -101,22 +101,24 @@ export async function startRelay(o: RelayOptions): Promise<Relay> {
   });
   relayMetrics(metrics, () => stream.status());
   let ops: RelayOps | undefined;
+  let admitting: () => { ok: boolean; detail: string } = () => ({ ok: false, detail: 'starting' });
   try {
     await share.start();
-    ops = await startRelayOps({ ...(o.opsHost !== undefined ? { host: o.opsHost } : {}), port: o.opsPort, metrics, logger, readiness: () => readiness(stream.status()) });
+    ops = await startRelayOps({ ...(o.opsHost !== undefined ? { host: o.opsHost } : {}), port: o.opsPort, metrics, logger, readiness: () => readiness(stream.status(), admitting) });
     await stream.start();
   } catch (err) {
     await Promise.allSettled([share.stop(), ops?.close(), stream.stop()]);
     throw err;
   }
   const admission = admitWhileCurrent(authority, () => stream.status(), () => listSeen, clock, logger);
+  admitting = admission.admitting;
   return {
     url: share.url(),
     fingerprint: certificate.fingerprint,
     opsUrl: ops.url,
     status: () => stream.status(),
     stop: async (): Promise<void> => {
-      clock.clearTimer(admission);
+      clock.clearTimer(admission.timer);
       authority.setCurrent(false);
       unsubscribe?.();
       await share.stop();
@@ -135,7 +137,8 @@ const NOT_CURRENT_GRACE_MS = 2_000;
 function admitWhileCurrent(authority: RelayAuthority, status: () => RelayStatus, listSeen: () => boolean, clock: Clock, logger: Logger) {
   let behindSince: number | undefined = clock.now();
   let current = false;
-  return clock.setInterval(() => {
+  const admitting = () => ({ ok: current, detail: current ? 'admitting viewers' : listSeen() ? 'refusing new viewers: behind or Kafka unreachable' : 'refusing new viewers: no revocation list read in this epoch yet' });
+  const timer = clock.setInterval(() => {
     const s = status();
     const now = clock.now();
     behindSince = s.kafka.reachable && s.caughtUp ? undefined : (behindSince ?? now);
@@ -147,12 +150,15 @@ function admitWhileCurrent(authority: RelayAuthority, status: () => RelayStatus,
     if (next) logger.info({ status: s }, 'relay current: admitting viewers');
     else logger.warn({ status: s, listSeen: listSeen() }, 'relay not current (Kafka unreachable, behind, or no revocation list in this epoch): refusing new viewers');
   }, 100);
+  return { timer, admitting };
 }
 
 /** Ready: Kafka reachable, and caught up with the topic's head. */
-function readiness(s: RelayStatus): { checks: Record<string, { ok: boolean; detail: string }> } {
+function readiness(s: RelayStatus, admitting: () => { ok: boolean; detail: string }): { checks: Record<string, { ok: boolean; detail: string }> } {
   return {
     checks: {
+      // Ready means viewers are let in: a balancer sends none to a relay that would refuse them.
+      admitting: admitting(),
       kafka: { ok: s.kafka.reachable, detail: s.kafka.detail },
       // A relay with no stream yet has nothing to serve: a balancer should not send viewers to it.
       'caught-up': {
