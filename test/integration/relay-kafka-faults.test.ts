@@ -68,6 +68,8 @@ describe('a relay through Kafka faults (a broker of its own)', () => {
     const headDuring = lastSeq(deskStream);
     expect(headDuring).toBeGreaterThan(headAtStop);
     expect((await readyOf(relay)).status).toBe(503);
+    // Revocations may be missed meanwhile: a new viewer is refused for now (1013), the connected one stays.
+    expect(await relayViewer(relay, token).closed).toMatchObject({ code: 1013 });
     expect(closedEarly).toBe(false);
 
     broker = await startKafkaBroker({ libs, dir: broker.dir, port: broker.port, controllerPort: broker.controllerPort, maxLifetimeSeconds: 900 });
@@ -83,19 +85,47 @@ describe('a relay through Kafka faults (a broker of its own)', () => {
     v.ws.close();
   });
 
+  it('a relay admits no one until it has read a revocation list in the epoch (1013), then admits', async () => {
+    const settings = settingsFor(broker.brokers);
+    const host = await startStreamHost({ dir: tempDir(), kafka: settings });
+    onTestFinished(() => host.close());
+    await publishMany(host.publisher, 50);
+    await host.outbox!.whenAcked(50);
+    const tokens = tempDir();
+    const token = (await mintToken(tokens, ['market'])).token;
+    const relay = await startRelay(tokens, settings.topic);
+    await untilAsync(async () => (await readyOf(relay)).checks['caught-up']?.ok === true, 'the relay caught up', 60_000);
+    // Caught up, but not ready: a balancer sends no one to a relay that would refuse them.
+    const ready = await readyOf(relay);
+    expect(ready.status).toBe(503);
+    expect(ready.checks['admitting']).toEqual({ ok: false, detail: 'refusing new viewers: no revocation list read in this epoch yet' });
+    expect(await relayViewer(relay, token).closed).toMatchObject({ code: 1013 });
+
+    host.publisher.publish('share.revocations', { revoked: [] });
+    await host.outbox!.whenAcked(51);
+    await untilAsync(async () => (await readyOf(relay)).status === 200, 'the relay ready', 30_000);
+    await untilAsync(async () => {
+      const v = relayViewer(relay, token);
+      const admitted = await Promise.race([v.closed.then(() => false), new Promise<boolean>((r) => void until(() => snapshotOf(v) !== undefined, 'joined', 10_000).then(() => r(true), () => r(false)))]);
+      v.ws.terminate();
+      return admitted;
+    }, 'a viewer admitted once the list is read', 30_000);
+  });
+
   it('a relay started after an hour of stream (360,000 messages), its window 1,000, serves a resume through 360 recalls from early in that hour with no gap', async () => {
     // An hour at 100 msg/s, published through the desk's publisher and outbox as fast as they go (not at 100 msg/s).
     const HOUR = 360_000;
     const settings = settingsFor(broker.brokers);
     const host = await startStreamHost({ dir: tempDir(), kafka: settings });
     onTestFinished(() => host.close());
-    await publishMany(host.publisher, HOUR);
+    host.publisher.publish('share.revocations', { revoked: [] });
+    await publishMany(host.publisher, HOUR - 1);
     await host.outbox!.whenAcked(HOUR);
     const tokens = tempDir();
     const token = (await mintToken(tokens, ['market'])).token;
 
     // Recalls of 1,000 (360 of them): together longer than the 30 s a viewer may be behind, which the time
-    // the relay spends reading Kafka for the viewer must not count against it.
+    // the relay spends reading Kafka for the viewer must not count against it. The recall depth is the default.
     const relay = await startRelay(tokens, settings.topic, { windowMessages: 1_000, recallMessages: 1_000 });
     await untilAsync(async () => (await readyOf(relay)).status === 200, 'the relay ready', 120_000);
     const metrics = (await relayOps(relay, '/metrics')).body;

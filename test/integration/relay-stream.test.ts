@@ -110,4 +110,14 @@ describe('the relay stream (a real Kafka broker)', () => {
     expect(stream.status()).toMatchObject({ epoch: 'E2', head: 8, oldest: 1 });
     expect(feeds[1]!.snapshot().state).toEqual({ 'md.quote.S0': { seq: 6 }, 'md.quote.S1': { seq: 7 }, 'md.quote.S2': { seq: 8 } });
   });
+
+  it('names a missing topic in its Kafka status', async () => {
+    const settings = settingsFor(brokers);
+    const stream = new RelayStream({ settings, topic: `absent-${Date.now()}`, logger: memoryLogger('silent').logger, pollMs: 100, onFeed: () => undefined });
+    onTestFinished(() => stream.stop());
+    await stream.start();
+    await until(() => /does not exist/.test(stream.status().kafka.detail), () => `the status naming the topic (${stream.status().kafka.detail})`, 20_000);
+    expect(stream.status().kafka.reachable).toBe(false);
+    expect(stream.status().kafka.detail).toMatch(/^topic absent-\d+ does not exist$/);
+  });
 });

@@ -159,6 +159,28 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     resumed.ws.close();
   });
 
+  it('a resume further behind the window than relay.maxRecallMessages is reset with a snapshot, and Kafka is not read back', async () => {
+    await until(() => lastSeq(deskStream!) >= 200, 'a stream of 200', 60_000);
+    const dir = suiteDir();
+    writeFileSync(join(dir, 'relay.json'), JSON.stringify({ relay: { windowMessages: 20, maxRecallMessages: 50 } }));
+    const relayC = await startRelayProcess(relayArgs(dir, ['--config', join(dir, 'relay.json')]), { suite: true });
+    try {
+      await untilAsync(async () => (await relayOps(relayC, '/ready')).status === 200, 'relay C ready', 60_000);
+      const epoch = snapshotOf(deskStream!)!.epoch;
+      const viewer = relayViewer(relayC, await mint(['market']), { op: 'hello', resume: { epoch, seq: 1 } });
+      await until(() => snapshotOf(viewer) !== undefined, 'the snapshot after the reset', 30_000);
+      expect(viewer.frames[0]).toMatchObject({ op: 'reset', epoch, reason: 'that position is no longer in the journal' });
+      expect(viewer.frames[1]).toMatchObject({ op: 'welcome', resumed: false, epoch });
+      viewer.ws.close();
+      const metrics = (await relayOps(relayC, '/metrics')).body;
+      expect(metrics).toMatch(/^dualdesk_relay_recalls_total\{result="too-deep"\} 1$/m);
+      expect(metrics).toMatch(/^dualdesk_relay_recalls_total\{result="read"\} 0$/m);
+      expect(metrics).toMatch(/^dualdesk_relay_recalled_messages_total 0$/m);
+    } finally {
+      await stopRelayProcess(relayC);
+    }
+  });
+
   it('a new epoch at the desk (its stream journal removed, the desk restarted) resets the relay’s viewers, who rejoin the new epoch', async () => {
     const token = await mint(['market']);
     const v = relayViewer(relayA!, token);
@@ -192,9 +214,10 @@ describe('dualdesk relay start failures: exit 1, one line', () => {
   it('a missing or invalid public key, a port in use, a bad config; Kafka unreachable is not one', async () => {
     const dir = tempDir();
     const base = ['--kafka', brokers.join(','), '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--ops-port', '0'];
-    const oneLine = (r: { code: number | string; stderr: string }) => {
+    const oneLine = (r: { code: number | string; stderr: string; stdout: string }) => {
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
       return r.stderr.trim();
     };
     expect(oneLine(await relayUntilExit(base))).toMatch(/^error: .*public key: --public-key/);
@@ -219,6 +242,7 @@ describe('dualdesk relay start failures: exit 1, one line', () => {
     writeFileSync(config, JSON.stringify({ relay: { windowMessages: 'lots' }, surprise: 1 }));
     expect(oneLine(await relayUntilExit([...base, '--public-key', key, '--config', config]))).toMatch(/^error: invalid relay settings: .*relay\.windowMessages.*/);
     expect(oneLine(await relayUntilExit(['--public-key', key, '--data-dir', dir]))).toMatch(/^error: invalid relay settings: kafka/);
+    for (const all of ['0.0.0.0', '::']) expect(oneLine(await relayUntilExit([...base, '--public-key', key, '--ops-host', all]))).toMatch(/^error: invalid relay settings: .*every interface/);
 
     const unreachable = await startRelayProcess(['--kafka', `127.0.0.1:${await freePort()}`, '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--ops-port', '0', '--public-key', key, '--log-level', 'silent']);
     const ready = await fetch(`${unreachable.opsUrl}/ready`);

@@ -332,7 +332,8 @@ describe('the share server (real TLS, real desk)', () => {
     // Revoked through another handle on the register, as the CLI does: the desk's poll notices and publishes.
     const revoked = await mint(share, ['market']);
     share.tokens.revoke(revoked.id);
-    await until(() => publisher.snapshot().state[REVOCATIONS_TOPIC] !== undefined, 'the desk published its revocations');
+    // The empty list went out at the stream's start: wait for the one with the revocation.
+    await until(() => (publisher.snapshot().state[REVOCATIONS_TOPIC] as { revoked?: unknown[] } | undefined)?.revoked?.length === 1, 'the desk published its revocations');
     expect(publisher.snapshot().state[REVOCATIONS_TOPIC]).toEqual({ revoked: [{ id: revoked.id, expiresAt: revoked.expiresAt }] });
     publisher.publish('md.quote.ZZZ', { symbol: 'ZZZ', bid: 1, ask: 2 });
     await until(() => dataFrames(live).some((f) => f.topic === 'md.quote.ZZZ'), 'the marker after the revocations');

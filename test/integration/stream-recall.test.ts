@@ -8,6 +8,7 @@ import { decodeFrames, encodeFrame, STREAM_PROTOCOL, type ServerFrame } from '..
 import { systemClock } from '../../src/main/clock';
 import { createLogger, createMetricsRegistry } from '../../src/main/ops';
 import { StreamServer, type StreamFeed, type StreamHistory, type StreamSource } from '../../src/main/transport';
+import { DEFAULT_RELAY_WINDOW, EpochFeed } from '../../src/main/share/relay';
 import { startStreamDesk } from '../support/stream';
 import { until } from '../support/wait';
 
@@ -73,14 +74,15 @@ describe('the stream server recalls older history from a source that can', () =>
     const resuming = await client(url, [{ op: 'hello', resume: { epoch: publisher.epoch, seq: from } }]);
     await until(() => w.asked.length === 1, 'the recall');
     expect(w.asked).toEqual([from + 1]);
-    // A live subscriber sees new messages and heartbeats go by; the resuming one is sent nothing meanwhile.
+    // A live subscriber sees new messages and heartbeats go by; the resuming one is sent only heartbeats (at its position) meanwhile.
     const live = await client(url, [{ op: 'hello' }]);
     publisher.publish('t', 'while recalling');
     await until(() => live.frames.some((f) => f.op === 'data') && live.frames.filter((f) => f.op === 'hb').length >= 2, 'the live subscriber served');
-    expect(resuming.frames).toEqual([]);
+    await until(() => resuming.frames.length > 0, 'a heartbeat while recalling');
+    expect(resuming.frames.every((f) => f.op === 'hb' && f.head === from)).toBe(true);
     w.settle(true);
     await until(() => dataSeqs(resuming.frames).at(-1) === publisher.head, 'the resume');
-    expect(resuming.frames[0]).toMatchObject({ op: 'welcome', resumed: true, epoch: publisher.epoch });
+    expect(resuming.frames.find((f) => f.op !== 'hb')).toMatchObject({ op: 'welcome', resumed: true, epoch: publisher.epoch });
     expect(dataSeqs(resuming.frames)).toEqual(Array.from({ length: publisher.head - from }, (_, i) => from + 1 + i));
   });
 
@@ -120,5 +122,43 @@ describe('the stream server recalls older history from a source that can', () =>
     await until(() => dataSeqs(c.frames).length === 11, 'the replay');
     expect(dataSeqs(c.frames)).toEqual(Array.from({ length: 11 }, (_, i) => head - 40 + i));
     expect(w.asked).toEqual([head - 40]);
+  });
+});
+
+describe('the stream server waits for a source behind the stream (a relay) to reach a resume', () => {
+  const frame = (seq: number) => ({ op: 'data' as const, epoch: 'E', seq, prev: seq - 1, ts: seq, topic: 't', data: seq });
+  function relayFeed(head: number): EpochFeed {
+    const feed = new EpochFeed('E', 0, DEFAULT_RELAY_WINDOW, () => Promise.resolve([]));
+    for (let seq = 1; seq <= head; seq++) feed.append([frame(seq)], BigInt(seq), undefined);
+    return feed;
+  }
+
+  it('a resume ahead of the head waits, heartbeats meanwhile, and resumes with no gap once the relay reaches it', async () => {
+    const feed = relayFeed(10);
+    const url = await serveFeed(feed);
+    const resuming = await client(url, [{ op: 'hello', resume: { epoch: 'E', seq: 15 } }]);
+    await until(() => resuming.frames.length > 0, 'a heartbeat while waiting');
+    expect(resuming.frames.every((f) => f.op === 'hb')).toBe(true);
+    for (let seq = 11; seq <= 20; seq++) feed.append([frame(seq)], BigInt(seq), undefined);
+    await until(() => dataSeqs(resuming.frames).at(-1) === 20, 'the resume');
+    const answers = resuming.frames.filter((f) => f.op !== 'hb' && f.op !== 'data');
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ op: 'welcome', epoch: 'E', resumed: true });
+    expect(dataSeqs(resuming.frames)).toEqual([16, 17, 18, 19, 20]);
+  });
+
+  it('a resume the relay does not reach within the wait is reset with a snapshot', async () => {
+    const url = await serveFeed(relayFeed(10));
+    const resuming = await client(url, [{ op: 'hello', resume: { epoch: 'E', seq: 15 } }]);
+    await until(() => resuming.frames.some((f) => f.op === 'snapshot'), 'the snapshot', 15_000);
+    expect(resuming.frames.filter((f) => f.op !== 'hb').map((f) => f.op)).toEqual(['reset', 'welcome', 'snapshot']);
+  });
+
+  it('a command-like frame from a hello that waits closes it (4000)', async () => {
+    const url = await serveFeed(relayFeed(10));
+    const resuming = await client(url, [{ op: 'hello', resume: { epoch: 'E', seq: 15 } }]);
+    const closed = new Promise<number>((resolve) => resuming.ws.once('close', resolve));
+    resuming.ws.send(encodeFrame({ op: 'order', symbol: 'AAPL' }));
+    expect(await closed).toBe(4000);
   });
 });

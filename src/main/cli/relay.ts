@@ -44,11 +44,21 @@ export const RelayConfigSchema = z.strictObject({
       publicKey: z.string().min(1).optional(),
       opsPort: whole(0, 65535),
       /** The ops port's address (default 127.0.0.1). */
-      opsHost: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address').optional(),
+      opsHost: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address')
+        // Every interface would make /metrics public: a specific (private) address only.
+        .refine((h) => !['0.0.0.0', '::', '[::]'].includes(h), 'must be a specific address, not every interface (the metrics would be public)')
+        .optional(),
       windowMessages: whole(1, 100_000_000),
       windowBytes: whole(64 * 1024, 64 * 1024 * 1024 * 1024),
       recallMessages: whole(1, 1_000_000),
       recallCacheMessages: whole(1, 100_000_000),
+      recallCacheBytes: whole(64 * 1024, 64 * 1024 * 1024 * 1024),
+      maxRecallMessages: whole(0, 1_000_000_000),
+      maxPendingRecalls: whole(0, 1_000),
       maxLagRecords: whole(0, 100_000_000),
     })
     .prefault({}),
@@ -123,7 +133,7 @@ export async function relay(opts: RelayCliOptions, io: CliIo): Promise<void> {
     maxBehindMs: share.maxBehindMs,
     highWaterBytes: share.highWaterBytes,
   });
-  const window = defined({ maxMessages: r.windowMessages, maxBytes: r.windowBytes, recallMessages: r.recallMessages, recallCacheMessages: r.recallCacheMessages });
+  const window = defined({ maxMessages: r.windowMessages, maxBytes: r.windowBytes, recallMessages: r.recallMessages, recallCacheMessages: r.recallCacheMessages, recallCacheBytes: r.recallCacheBytes, maxRecallMessages: r.maxRecallMessages, maxPendingRecalls: r.maxPendingRecalls });
   let started;
   try {
     started = await startRelay({
@@ -145,7 +155,7 @@ export async function relay(opts: RelayCliOptions, io: CliIo): Promise<void> {
       version: VERSION,
     });
   } catch (err) {
-    logger.fatal({ err }, 'relay failed to start');
+    // The one `error:` line on stderr says it (no JSON line on stdout besides).
     throw new Error(`the relay failed to start: ${portInUse(err) ?? (err as Error).message}`, { cause: err });
   }
   const running = started;

@@ -30,8 +30,8 @@ export class RevocationPublisher {
   }
 
   /**
-   * A trading mode's stream (a new one at every start and mode switch): it gets the list at once, so
-   * each epoch carries it, unless there is nothing to say (no revocations, and none in the stream).
+   * A trading mode's stream (a new one at every start and mode switch): it gets the list at once, even
+   * empty, so each epoch carries it (a relay admits no one before it has read one in the epoch).
    */
   setSource(source: StreamSource | undefined): void {
     this.source = source;
@@ -46,7 +46,7 @@ export class RevocationPublisher {
     this.source = undefined;
   }
 
-  /** `again`: send a list that is not empty even when the stream already carries it (a start, the periodic resend). */
+  /** `again`: send the list even when the stream already carries it (a start, the periodic resend), empty or not. */
   private publish(again: boolean): void {
     const source = this.source;
     if (!source) return;
@@ -59,7 +59,7 @@ export class RevocationPublisher {
     }
     const json = JSON.stringify(list);
     // Other register changes (a token created) tell the listener too: an unchanged list is not sent again.
-    if (json === this.carried && !(again && list.revoked.length > 0)) return;
+    if (json === this.carried && !again) return;
     const seq = source.publisher.publish(REVOCATIONS_TOPIC, list);
     if (seq === undefined) {
       this.logger.error({ revoked: list.revoked.length }, 'the stream refused the revocation list: relays keep the previous one until the next revocation');

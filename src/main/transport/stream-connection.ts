@@ -38,10 +38,12 @@ export interface Connection {
   closeTimer: TimerHandle | undefined;
   /** Resolves once the peer is closed. */
   readonly closed: Promise<void>;
-  /** Waiting for the source to recall older history: nothing is sent or read for it meanwhile. */
+  /** Waiting for the source to recall older history, or to reach the hello's position: nothing is sent or read for it meanwhile but heartbeats. */
   recalling: boolean;
   /** The last seq a recall was asked for: not asked twice for the same position. */
   recalled: number | undefined;
+  /** The hello's position ahead of the head was waited for once already. */
+  awaitedHead: boolean;
 }
 
 /** Frames encoded for a subscriber: the message, how many data frames it holds, and the last one's seq (the next prev). */

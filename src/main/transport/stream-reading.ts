@@ -27,6 +27,8 @@ export abstract class StreamReading extends StreamConnections {
     if (c.recalled === from) return 'gone';
     c.recalling = true;
     c.recalled = from;
+    // A hello's heartbeats meanwhile tell its own position.
+    if (c.state === 'hello') c.lastSent = from - 1;
     const recallStarted = this.options.clock.now();
     const generation = this.generation;
     void journal

@@ -16,10 +16,12 @@ import type { TimerHandle } from '../clock';
 import { webSocketPeer } from './carrier-ws';
 import type { Connection, ConnectionState } from './stream-connection';
 import { StreamRounds } from './stream-rounds';
-import type { StreamFeed, StreamPeer, StreamScope, StreamServerOptions } from './stream-types';
+import type { StreamFeed, StreamHead, StreamPeer, StreamScope, StreamServerOptions } from './stream-types';
 
 /** The WebSocket close code "try again later": a peer offered before the stream exists. */
 const TRY_AGAIN_LATER = 1013;
+/** How long a hello ahead of a source that can advance (a relay behind) waits for it before a reset. */
+const AWAIT_HEAD_MS = 5_000;
 
 let nextConnectionId = 1;
 
@@ -176,6 +178,7 @@ export class StreamServer extends StreamRounds {
       closed: new Promise<void>((resolve) => (closed = resolve)),
       recalling: false,
       recalled: undefined,
+      awaitedHead: false,
     };
     this.connections.add(c);
     this.metrics.connections.set(this.connections.size);
@@ -273,6 +276,11 @@ export class StreamServer extends StreamRounds {
     const { publisher } = source;
     const epoch = publisher.epoch;
     const head = publisher.head;
+    // A source behind the stream (a relay another viewer's relay is ahead of) is waited for before a reset.
+    if (resume && resume.epoch === epoch && resume.seq > head && publisher.awaitHead && !c.awaitedHead) {
+      this.awaitHead(c, source, resume);
+      return;
+    }
     let servable = resume !== undefined && resume.epoch === epoch && resume.seq <= head;
     if (resume && servable && resume.seq < head) {
       const reach = this.reach(c, source, resume.seq + 1, () => this.welcome(c, source, resume));
@@ -299,6 +307,21 @@ export class StreamServer extends StreamRounds {
     c.state = 'live';
   }
 
+  /** Waits (nothing sent but heartbeats) up to AWAIT_HEAD_MS for the source to reach the hello's position, then answers it. */
+  private awaitHead(c: Connection, source: StreamFeed, resume: NonNullable<HelloFrame['resume']>): void {
+    c.awaitedHead = true;
+    c.recalling = true;
+    c.lastSent = resume.seq;
+    const generation = this.generation;
+    void (source.publisher.awaitHead as NonNullable<StreamHead['awaitHead']>)(resume.epoch, resume.seq, AWAIT_HEAD_MS)
+      .catch(() => false)
+      .then(() => {
+        c.recalling = false;
+        if (generation !== this.generation || this.source !== source || c.peer.readyState !== 'open') return;
+        this.welcome(c, source, resume);
+      });
+  }
+
   private tick(): void {
     const source = this.source;
     if (!source || this.stalled) return;
@@ -306,7 +329,8 @@ export class StreamServer extends StreamRounds {
     let behind = 0;
     for (const c of this.connections) {
       if (c.state === 'catching-up') behind++;
-      if (c.state === 'hello' || c.peer.readyState !== 'open') continue;
+      // A hello waiting on a recall or the head gets heartbeats (at its own position) so its link is known to live.
+      if ((c.state === 'hello' && !c.recalling) || c.peer.readyState !== 'open') continue;
       // Behind is a full socket as much as a catch-up: one large batch can fill it with nothing published after.
       if (c.peer.bufferedAmount > this.settings.highWaterBytes) c.behindSince ??= now;
       else if (c.state === 'live') c.behindSince = undefined;

@@ -73,6 +73,11 @@ export interface StreamHead {
   onCommitted(listener: (batch: CommittedBatch) => void): () => void;
   /** The latest data per topic as of the head, optionally only topics a filter lets through. */
   snapshot(filter?: (topic: string) => boolean): { seq: number; state: Record<string, unknown> };
+  /**
+   * A source that can fall behind the stream (a relay reading Kafka): resolves true once its head in
+   * `epoch` reaches `seq`, false after `timeoutMs` or when it will not (another epoch). Absent: the head is the stream's.
+   */
+  awaitHead?(epoch: string, seq: number, timeoutMs: number): Promise<boolean>;
 }
 
 /** What the server reads of the history: the desk's StreamJournal, or a relay's recent window. */

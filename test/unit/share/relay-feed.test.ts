@@ -1,7 +1,7 @@
 // A relay's epoch feed on its own: the window's bounds, the seq → offset index a recall seeks by, and
 // the recalled runs' cache. Recalls here read from an array standing for the topic (relay-stream.test.ts reads Kafka).
 import { describe, expect, it } from 'vitest';
-import type { DataFrame } from '../../../src/shared/stream';
+import { encodeFrame, type DataFrame } from '../../../src/shared/stream';
 import { DEFAULT_RELAY_WINDOW, EpochFeed } from '../../../src/main/share';
 
 const frame = (seq: number): DataFrame => ({ op: 'data', epoch: 'E', seq, prev: seq - 1, ts: seq, topic: `t.${seq % 2}`, data: seq });
@@ -53,5 +53,56 @@ describe('the relay epoch feed', () => {
     // Before anything read, or already in the window: nothing to ask Kafka.
     await feed.recall(14_800);
     expect(asked).toHaveLength(4);
+  });
+
+  it('forgets the index below the topic’s earliest retained offset: those positions are not asked of Kafka', async () => {
+    const { feed, asked } = fed(100, 10, { maxMessages: 100 });
+    expect(feed.indexRecords).toBe(100);
+    feed.forgetBefore(500n);
+    expect(feed.indexRecords).toBe(50);
+    await feed.recall(5);
+    expect(asked).toEqual([]);
+    await feed.recall(505);
+    expect(asked).toEqual([500n]);
+    expect(feed.read(505, 505, 1).map((r) => r.seq)).toEqual([505]);
+  });
+
+  it('counts the encodings made for reads in the window’s bytes', () => {
+    const { feed } = fed(10, 10, {});
+    const before = feed.window.bytes;
+    const rows = feed.read(1, 100, 100);
+    expect(rows).toHaveLength(100);
+    const encoded = rows.reduce((n, r) => n + r.frame.length, 0);
+    expect(feed.window.bytes).toBe(before + encoded);
+    feed.read(1, 100, 100);
+    expect(feed.window.bytes).toBe(before + encoded);
+  });
+
+  it('bounds the recalled runs by bytes too, the least recently used dropped first', async () => {
+    const runBytes = Array.from({ length: 100 }, (_, i) => encodeFrame(frame(1_000 + i)).length).reduce((a, b) => a + b, 0);
+    const { feed } = fed(500, 10, { maxMessages: 100, recallMessages: 100, recallCacheBytes: Math.floor(runBytes * 1.5) });
+    await feed.recall(1_000);
+    expect(feed.recallCacheBytes).toBeGreaterThan(0);
+    await feed.recall(2_000);
+    expect(feed.read(1_000, 1_000, 1)).toEqual([]);
+    expect(feed.read(2_000, 2_000, 1).map((r) => r.seq)).toEqual([2_000]);
+    expect(feed.recallCacheBytes).toBeLessThanOrEqual(Math.floor(runBytes * 1.5));
+  });
+
+  it('does not read back a position deeper than maxRecallMessages behind the window, nor beyond maxPendingRecalls pending', async () => {
+    const results: string[] = [];
+    const pending: (() => void)[] = [];
+    const feed = new EpochFeed('E', 0, { ...DEFAULT_RELAY_WINDOW, maxMessages: 100, maxRecallMessages: 500, maxPendingRecalls: 2 }, () => new Promise((resolve) => pending.push(() => resolve([]))), (r) => results.push(r));
+    for (let i = 0; i < 100; i++) feed.append(Array.from({ length: 10 }, (_, j) => frame(i * 10 + j + 1)), BigInt(i * 10), undefined);
+    expect(feed.oldest).toBe(901);
+    await feed.recall(300);
+    expect(results).toEqual(['too-deep']);
+    const waits = [feed.recall(500), feed.recall(600), feed.recall(700)];
+    await waits[2];
+    expect(results).toEqual(['too-deep', 'busy']);
+    expect(pending).toHaveLength(2);
+    for (const p of pending) p();
+    await Promise.all(waits);
+    expect(results).toEqual(['too-deep', 'busy', 'read', 'read']);
   });
 });

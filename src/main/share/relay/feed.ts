@@ -15,9 +15,30 @@ export interface RelayWindowLimits {
   readonly recallMessages: number;
   /** Recalled messages kept at once, in runs, the least recently used dropped first (relay.recallCacheMessages). */
   readonly recallCacheMessages: number;
+  /** And at most these bytes of them, encoded (relay.recallCacheBytes). */
+  readonly recallCacheBytes: number;
+  /** A position further than this behind the window is not read back: the viewer is reset (relay.maxRecallMessages). */
+  readonly maxRecallMessages: number;
+  /** Recalls waiting or running at once; beyond, a position is not read back (relay.maxPendingRecalls). */
+  readonly maxPendingRecalls: number;
 }
 
-export const DEFAULT_RELAY_WINDOW: RelayWindowLimits = { maxMessages: 100_000, maxBytes: 64 * 1024 * 1024, recallMessages: 10_000, recallCacheMessages: 50_000 };
+export const DEFAULT_RELAY_WINDOW: RelayWindowLimits = {
+  maxMessages: 100_000,
+  maxBytes: 64 * 1024 * 1024,
+  recallMessages: 10_000,
+  recallCacheMessages: 50_000,
+  recallCacheBytes: 32 * 1024 * 1024,
+  // An hour at 100 msg/s is 360,000: a viewer away for an hour or two resumes; deeper is reset (each step reads recallMessages).
+  maxRecallMessages: 1_000_000,
+  maxPendingRecalls: 4,
+};
+
+/** What became of a recall asked of the feed: read back from Kafka, too deep behind the window, or too many pending. */
+export type RecallResult = 'read' | 'too-deep' | 'busy';
+
+/** Told of every recall the feed decides on, and how many messages it read back. */
+export type RecallObserver = (result: RecallResult, messages: number) => void;
 
 /** Reads messages from..upTo of an epoch back from Kafka, starting at the record at `offset`; contiguous from `from`, maybe fewer. */
 export type Recaller = (offset: bigint, epoch: string, from: number, upTo: number) => Promise<DataFrame[]>;
@@ -32,6 +53,8 @@ interface Entry {
 interface Run {
   readonly first: number;
   readonly entries: Entry[];
+  /** Its messages' encoded bytes. */
+  readonly bytes: number;
 }
 
 export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
@@ -50,6 +73,8 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
   /** Recalled runs, the most recently used last. */
   private runs: Run[] = [];
   private readonly recalls = new Map<number, Promise<void>>();
+  /** Hellos waiting for the head to reach their seq. */
+  private headWaiters: { seq: number; done: (reached: boolean) => void }[] = [];
 
   constructor(
     readonly epoch: string,
@@ -57,6 +82,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     before: number,
     private readonly limits: RelayWindowLimits,
     private readonly recaller: Recaller,
+    private readonly observe: RecallObserver = () => undefined,
   ) {
     this.headSeq = before;
     this.firstSeq = before + 1;
@@ -79,9 +105,30 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     return this.firstSeq;
   }
 
-  /** Messages and bytes in the window. */
+  /** Messages and bytes in the window (their share of the records read, and their encodings once made). */
   get window(): { readonly messages: number; readonly bytes: number } {
     return { messages: this.entries.length - this.start, bytes: this.bytes };
+  }
+
+  /** Records in the seq → offset index. */
+  get indexRecords(): number {
+    return this.indexed;
+  }
+
+  /** Encoded bytes of the recalled runs held. */
+  get recallCacheBytes(): number {
+    return this.runs.reduce((n, r) => n + r.bytes, 0);
+  }
+
+  /** Forgets the records before `offset` (the topic's earliest retained one): Kafka no longer holds them to recall. */
+  forgetBefore(offset: bigint): void {
+    const low = Number(offset);
+    let drop = 0;
+    while (drop < this.indexed && (this.indexOffset[drop] as number) < low) drop++;
+    if (drop === 0) return;
+    this.indexFirst.copyWithin(0, drop, this.indexed);
+    this.indexOffset.copyWithin(0, drop, this.indexed);
+    this.indexed -= drop;
   }
 
   /** The latest data of a topic (the relay's control topics). */
@@ -123,6 +170,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     }
     this.headSeq = (frames[frames.length - 1] as DataFrame).seq;
     this.trim();
+    if (this.headWaiters.length > 0) this.headWaiters = this.headWaiters.filter((w) => (w.seq <= this.headSeq ? (w.done(true), false) : true));
     const batch: CommittedBatch = { frames, message: value ?? encodeBatch(frames.map((f) => encodeFrame(f))) };
     for (const l of this.listeners) l(batch);
   }
@@ -133,7 +181,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
       for (let i = this.start + (from - this.firstSeq); i < this.entries.length && rows.length < limit; i++) {
         const e = this.entries[i] as Entry;
         if (e.frame.seq > to) break;
-        rows.push(row(e));
+        rows.push(this.windowRow(e));
       }
       return rows;
     }
@@ -149,17 +197,50 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     return rows;
   }
 
+  /** Resolves true once the head reaches `seq` of this epoch (a viewer from a relay further ahead), false after `timeoutMs`. */
+  awaitHead(epoch: string, seq: number, timeoutMs: number): Promise<boolean> {
+    if (epoch !== this.epoch) return Promise.resolve(false);
+    if (seq <= this.headSeq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        done: (reached: boolean) => {
+          clearTimeout(timer);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.headWaiters = this.headWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.headWaiters.push(waiter);
+    });
+  }
+
   /** Reads older messages from `from` on back from Kafka (up to recallMessages, or the window); one read per record at a time. */
   recall(from: number): Promise<void> {
     if (from >= this.firstSeq || from > this.headSeq || this.runs.some((r) => r.first <= from && from < r.first + r.entries.length)) return Promise.resolve();
     const at = this.recordOf(from);
     if (at === undefined) return Promise.resolve(); // before anything this relay read: gone
+    // Reading the epoch back from far behind costs the relay (and Kafka) more than a reset costs the viewer.
+    if (this.firstSeq - from > this.limits.maxRecallMessages) {
+      this.observe('too-deep', 0);
+      return Promise.resolve();
+    }
     const offset = this.indexOffset[at] as number;
     let pending = this.recalls.get(offset);
     if (!pending) {
+      // Recalls run one at a time: a bounded queue, so viewers who asked and left cannot pile work up.
+      if (this.recalls.size >= this.limits.maxPendingRecalls) {
+        this.observe('busy', 0);
+        return Promise.resolve();
+      }
       const upTo = Math.min(this.firstSeq - 1, from + this.limits.recallMessages - 1);
       pending = this.recaller(BigInt(offset), this.epoch, from, upTo)
-        .then((frames) => this.keep(from, frames))
+        .then((frames) => {
+          this.observe('read', frames.length);
+          this.keep(from, frames);
+        })
         .finally(() => this.recalls.delete(offset));
       this.recalls.set(offset, pending);
     }
@@ -198,20 +279,37 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
 
   private keep(from: number, frames: readonly DataFrame[]): void {
     const entries: Entry[] = [];
+    let bytes = 0;
     for (const f of frames) {
       if (f.seq !== from + entries.length) break;
-      entries.push({ frame: f, bytes: undefined, size: 0 });
+      const encoded = encodeFrame(f);
+      bytes += encoded.length;
+      entries.push({ frame: f, bytes: encoded, size: 0 });
     }
     if (entries.length === 0) return;
-    this.runs.push({ first: from, entries });
+    this.runs.push({ first: from, entries, bytes });
     let kept = this.runs.reduce((n, r) => n + r.entries.length, 0);
-    while (kept > this.limits.recallCacheMessages && this.runs.length > 1) kept -= (this.runs.shift() as Run).entries.length;
+    let keptBytes = this.recallCacheBytes;
+    while ((kept > this.limits.recallCacheMessages || keptBytes > this.limits.recallCacheBytes) && this.runs.length > 1) {
+      const gone = this.runs.shift() as Run;
+      kept -= gone.entries.length;
+      keptBytes -= gone.bytes;
+    }
+  }
+
+  /** A window entry's row: its encoding, made once, counted in the window's bytes. */
+  private windowRow(e: Entry): JournalRow {
+    if (!e.bytes) {
+      e.bytes = encodeFrame(e.frame);
+      this.bytes += e.bytes.length;
+    }
+    return row(e);
   }
 
   private trim(): void {
     while (this.entries.length - this.start > this.limits.maxMessages || (this.bytes > this.limits.maxBytes && this.entries.length - this.start > 1)) {
       const e = this.entries[this.start++] as Entry;
-      this.bytes -= e.size;
+      this.bytes -= e.size + (e.bytes?.length ?? 0);
       this.firstSeq = e.frame.seq + 1;
     }
     if (this.start > 4_096 && this.start > this.entries.length / 2) {

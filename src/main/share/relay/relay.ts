@@ -2,7 +2,7 @@
 // stream's Kafka topic instead of a desk. Tokens are verified with the desk's public key alone, every
 // share.revocations message is applied, and no viewer is admitted before the relay has read the topic
 // to its head (until then it does not know every revocation). /health, /ready and /metrics on loopback.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../../clock';
 import { systemClock } from '../../clock';
 import { createMetricsRegistry, type Logger } from '../../ops';
@@ -11,7 +11,7 @@ import { loadShareCertificate } from '../certificate';
 import { RelayAuthority, REVOCATIONS_TOPIC } from '../relay-authority';
 import { startRelayOps, type RelayOps } from '../relay-ops';
 import { ShareServer, type ShareLimits } from '../server';
-import type { EpochFeed, RelayWindowLimits } from './feed';
+import type { EpochFeed, RecallObserver, RelayWindowLimits } from './feed';
 import { RelayStream, type RelayStatus } from './stream';
 
 export interface RelayOptions {
@@ -75,11 +75,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     ...(options.uiDir !== undefined ? { uiDir: options.uiDir } : {}),
   });
   let unsubscribe: (() => void) | undefined;
+  /** A revocation list read in the current epoch (the desk publishes one at every stream start, even empty). */
+  let listSeen = false;
   const onFeed = (feed: EpochFeed): void => {
     unsubscribe?.();
-    // The previous list stands until the new epoch's first (the desk publishes its list at every stream start).
+    // The previous list stands until the new epoch's first, but no one is admitted before that one.
+    listSeen = feed.latestOf(REVOCATIONS_TOPIC) !== undefined;
     unsubscribe = feed.onCommitted((batch) => {
-      for (const f of batch.frames) if (f.topic === REVOCATIONS_TOPIC) authority.apply(f.data);
+      for (const f of batch.frames)
+        if (f.topic === REVOCATIONS_TOPIC) {
+          authority.apply(f.data);
+          listSeen = true;
+        }
     });
     share.setSource(feed);
   };
@@ -88,29 +95,30 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     topic: options.topic,
     logger,
     onFeed,
+    onRecall: recallMetrics(metrics),
     ...(options.window ? { window: options.window } : {}),
     ...(options.maxLagRecords !== undefined ? { maxLagRecords: options.maxLagRecords } : {}),
   });
   relayMetrics(metrics, () => stream.status());
   let ops: RelayOps | undefined;
+  let admitting: () => { ok: boolean; detail: string } = () => ({ ok: false, detail: 'starting' });
   try {
     await share.start();
-    ops = await startRelayOps({ ...(options.opsHost !== undefined ? { host: options.opsHost } : {}), port: options.opsPort, metrics, logger, readiness: () => readiness(stream.status()) });
+    ops = await startRelayOps({ ...(options.opsHost !== undefined ? { host: options.opsHost } : {}), port: options.opsPort, metrics, logger, readiness: () => readiness(stream.status(), admitting) });
     await stream.start();
   } catch (err) {
     await Promise.allSettled([share.stop(), ops?.close(), stream.stop()]);
     throw err;
   }
-  void stream.caughtUp().then(() => {
-    authority.setCurrent(true);
-    logger.info({ status: stream.status() }, 'relay caught up: admitting viewers');
-  });
+  const admission = admitWhileCurrent(authority, () => stream.status(), () => listSeen, clock, logger);
+  admitting = admission.admitting;
   return {
     url: share.url(),
     fingerprint: certificate.fingerprint,
     opsUrl: ops.url,
     status: () => stream.status(),
     stop: async (): Promise<void> => {
+      clock.clearTimer(admission.timer);
       authority.setCurrent(false);
       unsubscribe?.();
       await share.stop();
@@ -119,10 +127,38 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
 }
 
+/** Kafka unreachable or behind for longer than this: new viewers are refused (catching-up) until it is current again. */
+const NOT_CURRENT_GRACE_MS = 2_000;
+
+/**
+ * Keeps the authority current only while the relay reads Kafka, is caught up and has read the epoch's
+ * revocation list: otherwise it may not know a revocation, so new viewers are refused (connected ones stay).
+ */
+function admitWhileCurrent(authority: RelayAuthority, status: () => RelayStatus, listSeen: () => boolean, clock: Clock, logger: Logger) {
+  let behindSince: number | undefined = clock.now();
+  let current = false;
+  const admitting = () => ({ ok: current, detail: current ? 'admitting viewers' : listSeen() ? 'refusing new viewers: behind or Kafka unreachable' : 'refusing new viewers: no revocation list read in this epoch yet' });
+  const timer = clock.setInterval(() => {
+    const s = status();
+    const now = clock.now();
+    behindSince = s.kafka.reachable && s.caughtUp ? undefined : (behindSince ?? now);
+    // Never current before the first catch-up (behindSince from the start); a short blip after it is ridden over.
+    const next = listSeen() && (behindSince === undefined || (current && now - behindSince < NOT_CURRENT_GRACE_MS));
+    if (next === current) return;
+    current = next;
+    authority.setCurrent(next);
+    if (next) logger.info({ status: s }, 'relay current: admitting viewers');
+    else logger.warn({ status: s, listSeen: listSeen() }, 'relay not current (Kafka unreachable, behind, or no revocation list in this epoch): refusing new viewers');
+  }, 100);
+  return { timer, admitting };
+}
+
 /** Ready: Kafka reachable, and caught up with the topic's head. */
-function readiness(s: RelayStatus): { checks: Record<string, { ok: boolean; detail: string }> } {
+function readiness(s: RelayStatus, admitting: () => { ok: boolean; detail: string }): { checks: Record<string, { ok: boolean; detail: string }> } {
   return {
     checks: {
+      // Ready means viewers are let in: a balancer sends none to a relay that would refuse them.
+      admitting: admitting(),
       kafka: { ok: s.kafka.reachable, detail: s.kafka.detail },
       // A relay with no stream yet has nothing to serve: a balancer should not send viewers to it.
       'caught-up': {
@@ -150,4 +186,17 @@ function relayMetrics(registry: Registry, status: () => RelayStatus): void {
   gauge('dualdesk_relay_head', "The last seq of the stream's current epoch the relay has read.", (s) => s.head);
   gauge('dualdesk_relay_window_messages', 'Messages in the relay’s in-memory window.', (s) => s.window.messages);
   gauge('dualdesk_relay_window_bytes', 'Bytes of the messages in the relay’s in-memory window.', (s) => s.window.bytes);
+  gauge('dualdesk_relay_index_records', 'Records in the relay’s seq → offset index (those Kafka still holds).', (s) => s.indexRecords);
+  gauge('dualdesk_relay_recall_cache_bytes', 'Encoded bytes of the older runs recalled from Kafka and cached.', (s) => s.recallCacheBytes);
+}
+
+/** Recalls by what became of them, and the messages they read back from Kafka. */
+function recallMetrics(registry: Registry): RecallObserver {
+  const recalls = new Counter({ name: 'dualdesk_relay_recalls_total', help: 'Recalls of older history asked of the relay, by result (read, too-deep, busy).', labelNames: ['result'], registers: [registry] });
+  for (const result of ['read', 'too-deep', 'busy']) recalls.inc({ result }, 0);
+  const recalled = new Counter({ name: 'dualdesk_relay_recalled_messages_total', help: 'Messages the relay read back from Kafka for recalls.', registers: [registry] });
+  return (result, messages) => {
+    recalls.inc({ result });
+    recalled.inc(messages);
+  };
 }

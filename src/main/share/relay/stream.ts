@@ -7,7 +7,7 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { DataFrame } from '../../../shared/stream';
 import type { Logger } from '../../ops';
 import { createKafka, RECORD_FORMAT, recordFrames, recordSpan, type KafkaSettings } from '../../transport';
-import { DEFAULT_RELAY_WINDOW, EpochFeed, type RelayWindowLimits } from './feed';
+import { DEFAULT_RELAY_WINDOW, EpochFeed, type RecallObserver, type RelayWindowLimits } from './feed';
 import { TopicReader } from './topic-reader';
 
 export interface RelayStreamOptions {
@@ -24,6 +24,8 @@ export interface RelayStreamOptions {
   readonly pollMs?: number;
   /** A recall gives up after this (default 10 s): the viewer is reset. */
   readonly recallTimeoutMs?: number;
+  /** Told of every recall a feed decides on (the relay's metrics). */
+  readonly onRecall?: RecallObserver;
   readonly kafka?: Kafka;
 }
 
@@ -37,6 +39,10 @@ export interface RelayStatus {
   readonly head: number;
   readonly oldest: number;
   readonly window: { readonly messages: number; readonly bytes: number };
+  /** Records in the current feed's seq → offset index. */
+  readonly indexRecords: number;
+  /** Encoded bytes of the recalled runs cached. */
+  readonly recallCacheBytes: number;
 }
 
 export class RelayStream {
@@ -102,6 +108,8 @@ export class RelayStream {
       head: feed?.head ?? 0,
       oldest: feed?.oldest ?? 0,
       window: feed?.window ?? { messages: 0, bytes: 0 },
+      indexRecords: feed?.indexRecords ?? 0,
+      recallCacheBytes: feed?.recallCacheBytes ?? 0,
     };
   }
 
@@ -117,16 +125,22 @@ export class RelayStream {
         this.next = low;
         this.tail.readFrom(low);
       }
+      this.feedValue?.forgetBefore(low);
       this.checkHead();
     } catch (err) {
-      this.reachable = { ok: false, detail: this.tail.error ?? (err as Error).message };
+      this.reachable = { ok: false, detail: this.named(this.tail.error ?? (err as Error).message) };
     } finally {
       this.polling = false;
     }
   }
 
   private down(message: string): void {
-    this.reachable = { ok: false, detail: message };
+    this.reachable = { ok: false, detail: this.named(message) };
+  }
+
+  /** Kafka's words for a missing topic ("does not host this topic-partition") do not name it: /ready should. */
+  private named(message: string): string {
+    return /does not host this topic-partition/i.test(message) ? `topic ${this.options.topic} does not exist` : message;
   }
 
   private checkHead(): void {
@@ -170,7 +184,7 @@ export class RelayStream {
     if (this.past.has(epoch)) return;
     if (!feed || feed.epoch !== epoch) {
       if (feed) this.past.add(feed.epoch);
-      feed = new EpochFeed(epoch, (frames[0] as DataFrame).seq - 1, this.limits, (offset, e, from, upTo) => this.recall(offset, e, from, upTo));
+      feed = new EpochFeed(epoch, (frames[0] as DataFrame).seq - 1, this.limits, (offset, e, from, upTo) => this.recall(offset, e, from, upTo), this.options.onRecall);
       this.feedValue = feed;
       this.log.info({ epoch, offset: m.offset }, 'relay reading a new stream epoch');
       this.options.onFeed(feed);
