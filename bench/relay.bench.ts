@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { systemClock } from '../src/main/clock';
-import { loadShareCertificate, ShareServer, ViewerTokens } from '../src/main/share';
+import { loadShareCertificate, RevocationPublisher, ShareServer, ViewerTokens } from '../src/main/share';
 import { KafkaOutbox, parseKafkaSettings } from '../src/main/transport';
 import { ensureKafkaLibs, startKafkaBroker } from '../scripts/kafka/broker';
 import { knob, report } from './lib/report';
@@ -131,6 +131,9 @@ try {
   const { token } = await tokens.create({ scope: ['market'], ttlMs: 3_600_000, label: 'bench' });
   const publicKeyPem = tokens.publicKeyPem();
   const desk = await startDeskStream(join(dir, 'paper-stream.db'));
+  // As the desk does: the epoch carries the revocation list (empty here), or no relay admits viewers.
+  const revocations = new RevocationPublisher(tokens, silent, systemClock);
+  revocations.setSource({ journal: desk.journal, publisher: desk.publisher });
   const share = new ShareServer({ host: '127.0.0.1', port: 0, certificate, authority: tokens, logger: silent, metrics: new Registry(), clock: systemClock, limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 } });
   share.setSource({ journal: desk.journal, publisher: desk.publisher });
   await share.start();
@@ -193,6 +196,7 @@ try {
   kibPerViewer.share = (await idle(await ServerChild.fork('./lib/share-memory-server.ts', 'dualdesk'))) / 1024;
   await outbox.stop();
   await share.stop();
+  revocations.close();
   await desk.close();
   tokens.close();
 } finally {

@@ -40,8 +40,8 @@ const relay = await startRelay({
   logger: silent,
   metrics: new Registry(),
 });
-// Viewers are admitted once the relay has read the topic to its head (it knows every revocation then).
-while (!(relay.status().caughtUp && relay.status().epoch !== undefined)) await sleep(20);
+// Viewers are admitted once the relay is ready: caught up with the topic and holding the epoch's revocation list.
+while ((await fetch(`${relay.opsUrl}/ready`)).status !== 200) await sleep(50);
 send({ type: 'listening', url: `${relay.url.replace(/^https:/, 'wss:').replace(/\/$/, '')}/stream` });
 
 process.on('message', (m: string) => {
