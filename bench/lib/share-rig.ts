@@ -21,7 +21,7 @@ export interface SwarmReport {
   readonly id: number;
   /** Messages delivered (summed over every viewer) since the mark. */
   readonly delivered: number;
-  /** WebSocket messages received since the mark (delivered / messages: frames per message). */
+  /** WebSocket messages received since the mark (delivered / messages: stream messages per WebSocket frame). */
   readonly messages: number;
   readonly elapsedMs: number;
   /** Mark → arrival of the last data frame since it, at any viewer (NaN: none arrived). */
