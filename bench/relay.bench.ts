@@ -13,7 +13,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
@@ -113,6 +113,8 @@ interface LatencyRound {
   readonly published: number;
   /** The relay process's CPU over the round, in cores (NaN for the share server). */
   readonly relayCpu: number;
+  /** The whole machine's busy cores over the round (every process: desk, broker, relay, viewers). */
+  readonly machineCpu: number;
 }
 
 const started = now();
@@ -168,12 +170,14 @@ try {
         await swarm.connect(urls[server], viewers, { token, dualdesk: true });
         await sleep(500); // the last snapshots sent
         const cpu0 = (await relay.ask('cpu', 'cpu')).ms;
+        const machine0 = busyCoreMs();
         await swarm.mark();
         const t0 = now();
         const published = await paced(desk.sink, RATE, SECONDS * 1_000);
         const r = await drained(swarm, published * viewers);
         const relayCpu = ((await relay.ask('cpu', 'cpu')).ms - cpu0) / (now() - t0);
-        latency.push({ server, viewers, report: r, published, relayCpu: server === 'relay' ? relayCpu : Number.NaN });
+        const machineCpu = (busyCoreMs() - machine0) / (now() - t0);
+        latency.push({ server, viewers, report: r, published, relayCpu: server === 'relay' ? relayCpu : Number.NaN, machineCpu });
         await swarm.disconnect();
       }
     }
@@ -203,6 +207,11 @@ try {
   swarm.stop();
   await broker.destroy();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** CPU time every core has spent busy since boot, ms (the machine's load, whatever the process). */
+function busyCoreMs(): number {
+  return cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
 }
 
 // --- report ---------------------------------------------------------------------------------------
@@ -242,7 +251,7 @@ process.stdout.write(
     ) +
     `\n\n## relay latency: desk publish → TLS viewer at ${RATE} msg/s for ${SECONDS} s, 1 viewer then ${VIEWERS.toLocaleString('en')} viewers (${ROUNDS} round(s) each, alternated; the same frames)\n\n` +
     table(
-      ['server', 'viewers', 'delivered', 'messages per frame', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'relay CPU % of a core'],
+      ['server', 'viewers', 'delivered', 'messages per frame', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'relay CPU % of a core', "viewers' process CPU % of a core", `machine busy cores (of ${cpus().length})`],
       latency.map((l) => [
         NAMES[l.server],
         l.viewers,
@@ -253,6 +262,8 @@ process.stdout.write(
         fmt(l.report.max, 2),
         l.report.gaps,
         Number.isNaN(l.relayCpu) ? '—' : fmt(l.relayCpu * 100, 1),
+        fmt((l.report.cpuMs / l.report.elapsedMs) * 100, 1),
+        fmt(l.machineCpu, 2),
       ]),
     ) +
     `\n\n## relay: resident memory per idle viewer (${VIEWERS.toLocaleString('en')} viewers, each server alone in a fresh process)\n\n` +

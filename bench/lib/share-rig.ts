@@ -24,6 +24,8 @@ export interface SwarmReport {
   /** WebSocket messages received since the mark (delivered / messages: stream messages per WebSocket frame). */
   readonly messages: number;
   readonly elapsedMs: number;
+  /** The viewers' process CPU time since the mark, ms. */
+  readonly cpuMs: number;
   /** Mark → arrival of the last data frame since it, at any viewer (NaN: none arrived). */
   readonly lastMs: number;
   /** Publish → arrival at a viewer, ms, over every viewer's messages since the mark. */

@@ -22,6 +22,8 @@ let messages = 0;
 let markMessages = 0;
 let markDelivered = 0;
 let markAt = now();
+/** This process's CPU time at the mark (its own share of the machine while it reads). */
+let markCpu = process.cpuUsage();
 /** Arrival of the last data frame (any viewer): `lastMs` in a report is its distance from the mark. */
 let lastAt = Number.NaN;
 /** Data frames whose prev did not chain to the viewer's previous frame (a loss or a duplicate). */
@@ -96,6 +98,7 @@ async function handle(m: SwarmCommand): Promise<void> {
       return;
     case 'mark':
       markAt = now();
+      markCpu = process.cpuUsage();
       lastAt = Number.NaN;
       markDelivered = delivered;
       markMessages = messages;
@@ -106,7 +109,7 @@ async function handle(m: SwarmCommand): Promise<void> {
     case 'report': {
       const sorted = latencies.slice(0, samples).sort();
       const q = (p: number) => (samples === 0 ? Number.NaN : (sorted[Math.min(samples - 1, Math.max(0, Math.ceil(p * samples) - 1))] as number));
-      send({ type: 'report', id: m.id, delivered: delivered - markDelivered, messages: messages - markMessages, elapsedMs: now() - markAt, lastMs: lastAt - markAt, p50: q(0.5), p99: q(0.99), max: q(1), gaps, open: sockets.size, closeCodes: Object.fromEntries(closeCodes) });
+      send({ type: 'report', id: m.id, delivered: delivered - markDelivered, messages: messages - markMessages, elapsedMs: now() - markAt, cpuMs: cpuMsSince(markCpu), lastMs: lastAt - markAt, p50: q(0.5), p99: q(0.99), max: q(1), gaps, open: sockets.size, closeCodes: Object.fromEntries(closeCodes) });
       return;
     }
     case 'disconnect': {
@@ -120,6 +123,11 @@ async function handle(m: SwarmCommand): Promise<void> {
     case 'pong':
       return;
   }
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000;
 }
 
 /** NTP-style, as the stream subscriber child does: the fastest IPC round trip gives the offset. */
