@@ -1,6 +1,6 @@
-// What the store needs around its calls to the core: a timeout for a core that does not answer, the
-// stream subscriber's log, and the shape of a watchlist this browser kept before the desk kept it.
-import type { CommandResult, Instrument } from '../../../shared';
+// What the store needs around its calls to the core: a timeout for a core that does not answer, and the
+// stream subscriber's log.
+import type { CommandResult } from '../../../shared';
 
 /**
  * The command's answer, or 'not reachable' once it has taken longer than `ms` (a hung core never
@@ -17,16 +17,6 @@ export function withTimeout<T>(ask: (signal: AbortSignal) => Promise<CommandResu
     }, ms);
   });
   return Promise.race([ask(abort.signal), late]).finally(() => clearTimeout(timer));
-}
-
-export interface SavedSymbol {
-  readonly symbol: string;
-  readonly secType: Instrument['secType'];
-}
-
-export function isSavedSymbol(x: unknown): x is SavedSymbol {
-  const o = x as { symbol?: unknown; secType?: unknown } | null;
-  return typeof o?.symbol === 'string' && (o.secType === 'STK' || o.secType === 'CASH' || o.secType === 'FUT');
 }
 
 export const consoleLog = {

@@ -27,10 +27,12 @@ import {
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
 import { ActivityLog, crossoverLine, discrepancyLine, orderLines, riskAlertLine, streamLines, tradingStateLine, venueAlertLine, venueChangeLine, type AlertSource, type DeskAlert, type LogLine } from './activity';
-import { consoleLog, isSavedSymbol, withTimeout, type SavedSymbol } from './core-calls';
+import { consoleLog, withTimeout } from './core-calls';
+import { MAX_FILLS, mergeFills, withFill } from './fills';
 import { priceDecimals } from './format';
 import { FrameBatcher, type ChartListener, type Slice } from './frames';
 import { notifyTrader } from './notify';
+import { moveOldWatchlist } from './old-watchlist';
 import { orderNotice } from './order-words';
 import { orderBlock, outages, staleAge, staleVenueStatus, type Connectivity, type Outage } from './outage';
 
@@ -49,12 +51,9 @@ export interface StreamStatus {
   readonly latency: readonly { t: number; p50: number; p99: number }[];
 }
 
-const MAX_FILLS = 500;
 const POLL_MS = 1_000;
 /** A core that accepts the connection but does not answer (hung, stopped) is unreachable after this long. */
 const HEALTH_TIMEOUT_MS = 3_000;
-/** Where this browser kept its own watchlist before the desk kept it: moved to the desk once, then deleted. */
-const WATCHLIST_KEY = 'dualdesk.watchlist';
 
 export class DeskStore {
   /** The desk's watchlist as this window has subscribed it, by topic word, in the desk's order. */
@@ -261,11 +260,7 @@ export class DeskStore {
       this.alert('order', notice.kind === 'rejected' ? 'WARNING' : 'SUCCESS', notice.title, notice.message);
       notifyTrader(notice);
     }
-    if (!fromSnapshot) this.logOrder(known, order);
-  }
-
-  private logOrder(known: Order | undefined, o: Order): void {
-    for (const l of orderLines(known, o)) this.logLine(l);
+    if (!fromSnapshot) for (const l of orderLines(known, order)) this.logLine(l);
   }
 
   /** The venue's status (from the stream or a health answer); each change of its connection goes to the activity log. */
@@ -284,13 +279,8 @@ export class DeskStore {
     return priceDecimals(undefined, price);
   }
 
-  /** A new fill, or one again with its commission (the venue reports that after the execution). */
   private addFill(fill: Fill): void {
-    if (this.seenExecIds.has(fill.execId)) this.fills = this.fills.map((f) => (f.execId === fill.execId ? fill : f));
-    else {
-      this.seenExecIds.add(fill.execId);
-      this.fills = [fill, ...this.fills].slice(0, MAX_FILLS);
-    }
+    this.fills = withFill(this.fills, this.seenExecIds, fill);
     this.touch('fills');
   }
 
@@ -317,24 +307,15 @@ export class DeskStore {
       for (const p of positions.value) this.positions.set(p.conId, p);
       this.touch('positions');
     }
-    if (fills.ok) this.setFills(fills.value);
+    if (fills.ok) {
+      this.fills = mergeFills(this.fills, this.seenExecIds, fills.value);
+      this.touch('fills');
+    }
     if (equity.ok && equity.value) {
       this.equity = equity.value;
       this.touch('account');
     }
     await this.refreshRisk();
-  }
-
-  /** Merges the core's list with what the stream brought meanwhile (neither is ordered before the other). */
-  private setFills(fills: Fill[]): void {
-    const byId = new Map(this.fills.map((f) => [f.execId, f]));
-    for (const f of fills) {
-      const known = byId.get(f.execId);
-      if (!known || f.commission !== 0) byId.set(f.execId, f);
-      this.seenExecIds.add(f.execId);
-    }
-    this.fills = [...byId.values()].sort((a, b) => b.time - a.time || (a.execId < b.execId ? 1 : -1)).slice(0, MAX_FILLS);
-    this.touch('fills');
   }
 
   async refreshRisk(): Promise<void> {
@@ -371,7 +352,7 @@ export class DeskStore {
     }
     const state = this.subscriber?.state();
     if (state) {
-      this.logStream(this.stream.state, state);
+      for (const l of streamLines(this.stream.state, state)) this.logLine(l);
       const latency = [...this.stream.latency, { t: Date.now(), p50: state.latencyMs.p50, p99: state.latencyMs.p99 }].slice(-120);
       this.stream = { connected: state.websocket === 'open', state, latency };
       this.touch('transport');
@@ -395,10 +376,6 @@ export class DeskStore {
     if (this.coreReachable !== reachable) this.touch('account');
     this.coreReachable = reachable;
     this.touch('venue');
-  }
-
-  private logStream(before: SubscriberState | undefined, now: SubscriberState): void {
-    for (const l of streamLines(before, now)) this.logLine(l);
   }
 
   // --- connectivity --------------------------------------------------------------------------------
@@ -530,7 +507,7 @@ export class DeskStore {
     if (!venue || !venue.synced || (venue.state !== 'connected' && venue.state !== 'degraded-data')) return;
     this.syncing = true;
     try {
-      await this.moveOldWatchlist();
+      await moveOldWatchlist(this.api, this.workspace, (w) => this.setWorkspace(w));
       const have = new Set([...this.watchlist.values()].map((i) => i.instrument.conId));
       const missing = this.workspace.watchlist.filter((e) => !this.unserved.has(e.word) && (e.instrument.conId === undefined || !have.has(e.instrument.conId)));
       if (missing.length === 0) return;
@@ -547,30 +524,6 @@ export class DeskStore {
     } finally {
       this.syncing = false;
     }
-  }
-
-  /** A watchlist kept in this browser before the desk kept it goes to a desk never edited yet, then the key goes. */
-  private async moveOldWatchlist(): Promise<void> {
-    const raw = localStorage.getItem(WATCHLIST_KEY);
-    if (raw === null || !this.workspace) return;
-    if (this.workspace.edited !== 0) {
-      localStorage.removeItem(WATCHLIST_KEY);
-      return;
-    }
-    let saved: SavedSymbol[] = [];
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (Array.isArray(parsed)) saved = parsed.filter(isSavedSymbol);
-    } catch {
-      // Unreadable: nothing to move.
-    }
-    for (const x of saved) {
-      const r = await this.api.command('addToWatchlist', { instrument: { symbol: x.symbol, secType: x.secType } });
-      if (r.ok) this.setWorkspace(r.value);
-      // Another window moving the same list, or a symbol the venue no longer knows: nothing more to do for it.
-      else if (r.error.code !== 'already-on-watchlist' && r.error.code !== 'unknown-instrument' && r.error.code !== 'watchlist-full') return;
-    }
-    localStorage.removeItem(WATCHLIST_KEY);
   }
 
   /** The other mode's core has its own orders, positions and subscriptions: start over there. */
