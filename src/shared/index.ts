@@ -23,4 +23,4 @@ export type { CreatedViewerToken, ShareStatus, ViewerConnection, ViewerScope, Vi
 export { DEFAULT_WATCHLIST, MAX_WATCHLIST } from './workspace';
 export type { WatchlistEntry, Workspace } from './workspace';
 export { parseTopic } from './topics';
-export type { BarPeriod, FixedTopics, StreamMessage, StreamTopics, WordTopics } from './topics';
+export type { BarPeriod, FixedTopics, StreamMessage, StreamTopics, TopicPattern, WordTopics } from './topics';

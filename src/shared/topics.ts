@@ -40,6 +40,9 @@ export type FixedTopics = {
 
 export type StreamTopics = WordTopics & FixedTopics;
 
+/** A pattern over the contract's topics (topicMatcher's `*` and `>`): a fixed topic by name, or under a family. */
+export type TopicPattern = keyof FixedTopics | `${'md' | 'order' | 'position'}.${string}`;
+
 /** A bar size: the 1-minute chart's or the 5-second view's. */
 export type BarPeriod = '1m' | '5s';
 
