@@ -22,3 +22,5 @@ export { ALWAYS_SHARED_TOPICS, REDACTED_ACCOUNT, SCOPE_TOPICS, VIEWER_LINK_FRAGM
 export type { CreatedViewerToken, ShareStatus, ViewerConnection, ViewerScope, ViewerToken } from './share';
 export { DEFAULT_WATCHLIST, MAX_WATCHLIST } from './workspace';
 export type { WatchlistEntry, Workspace } from './workspace';
+export { parseTopic } from './topics';
+export type { BarPeriod, FixedTopics, StreamMessage, StreamTopics, TopicPattern, WordTopics } from './topics';

@@ -1,20 +1,21 @@
 // Sharing the live stream with remote viewers: what a viewer token may see, how a viewer presents it,
 // and what the trader's share dialog shows. One contract for the share server (src/main/share), the
 // token CLI, the web viewer and (next) the relays.
+import type { TopicPattern } from './topics';
 
 /** What a viewer token grants; `market` alone is the smallest useful share. */
 export const VIEWER_SCOPES = ['market', 'positions', 'orders', 'pnl', 'alerts', 'account'] as const;
 export type ViewerScope = (typeof VIEWER_SCOPES)[number];
 
 /**
- * The topics each scope lets through (topic patterns, src/shared/stream/topics.ts), each named: a
- * wildcard would let a new topic through unreviewed. `venue.status` goes to every viewer, cut to
+ * The topics each scope lets through (patterns over the stream's topics, src/shared/topics.ts), each
+ * named: a wildcard would let a new topic through unreviewed. `venue.status` goes to every viewer, cut to
  * whether the data is live; `account` lets the account ids through, masked for every other viewer.
  * Where a topic carries what another scope owns, the viewer's view cuts it (src/main/share/view.ts):
  * the kill switch's remaining positions, the challenge's equity, venue order warnings, and
  * discrepancies by kind (position ones to `positions`, equity and cash ones to `pnl`).
  */
-export const SCOPE_TOPICS: { readonly [S in Exclude<ViewerScope, 'account'>]: readonly string[] } = {
+export const SCOPE_TOPICS: { readonly [S in Exclude<ViewerScope, 'account'>]: readonly TopicPattern[] } = {
   market: ['md.>', 'workspace'],
   positions: ['position.*', 'portfolio.discrepancy'],
   pnl: ['equity', 'portfolio.discrepancy'],
@@ -22,7 +23,7 @@ export const SCOPE_TOPICS: { readonly [S in Exclude<ViewerScope, 'account'>]: re
   alerts: ['risk.alert', 'risk.state', 'risk.challenge', 'risk.killswitch', 'venue.alert'],
 };
 /** Every viewer receives these, whatever its scope (venue.status cut to whether the data is live). */
-export const ALWAYS_SHARED_TOPICS: readonly string[] = ['venue.status'];
+export const ALWAYS_SHARED_TOPICS: readonly TopicPattern[] = ['venue.status'];
 /** What replaces an account id for a viewer without the `account` scope. */
 export const REDACTED_ACCOUNT = '••••••';
 

@@ -1,74 +1,48 @@
-// The workstation's state, fed by the sequenced stream and the trader's commands. Stream frames land
-// in plain maps; nothing reaches React until the next animation frame, when each changed slice's
-// version moves once (a thousand quotes in a frame are one render). Charts listen for bars directly
-// and draw them with series.update(), outside React.
-import type {
-  BarUpdate,
-  CashMismatch,
-  CommandArgs,
-  CommandName,
-  CommandResult,
-  CommandValues,
-  CrossSignal,
-  DeskApi,
-  DeskHealth,
-  EmaUpdate,
-  EquitySnapshot,
-  Fill,
-  Instrument,
-  KillSwitchProgress,
-  Order,
-  Position,
-  PositionMismatch,
-  RiskAlert,
-  RiskStatus,
-  SymbolQuote,
-  TradingMode,
-  TradingStateChange,
-  VenueAlert,
-  VenueStatus,
-  WatchlistEntry,
-  Workspace,
+// The workstation's state, fed by the sequenced stream (routed by its topic contract) and the trader's
+// commands. Stream messages land in plain maps; the frame batcher (frames.ts) tells React and the charts
+// once per animation frame; the activity log's lines are worded in activity.ts.
+import {
+  parseTopic,
+  type CashMismatch,
+  type CommandArgs,
+  type CommandName,
+  type CommandResult,
+  type CommandValues,
+  type DeskApi,
+  type DeskHealth,
+  type EquitySnapshot,
+  type Fill,
+  type Instrument,
+  type KillSwitchProgress,
+  type Order,
+  type Position,
+  type PositionMismatch,
+  type RiskStatus,
+  type SymbolQuote,
+  type TradingMode,
+  type VenueAlert,
+  type VenueStatus,
+  type WatchlistEntry,
+  type Workspace,
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
-import { price, priceDecimals, qty } from './format';
+import { ActivityLog, crossoverLine, discrepancyLine, orderLines, riskAlertLine, streamLines, tradingStateLine, venueAlertLine, venueChangeLine, type AlertSource, type DeskAlert, type LogLine } from './activity';
+import { consoleLog, withTimeout } from './core-calls';
+import { MAX_FILLS, mergeFills, withFill } from './fills';
+import { priceDecimals } from './format';
+import { FrameBatcher, type ChartListener, type Slice } from './frames';
 import { notifyTrader } from './notify';
+import { moveOldWatchlist } from './old-watchlist';
 import { orderNotice } from './order-words';
 import { orderBlock, outages, staleAge, staleVenueStatus, type Connectivity, type Outage } from './outage';
 
-export type Slice = 'watchlist' | 'quotes' | 'orders' | 'positions' | 'fills' | 'account' | 'venue' | 'alerts' | 'transport' | 'stream';
-
-export type AlertSource = 'risk' | 'venue' | 'order' | 'portfolio' | 'stream' | 'core' | 'hotkey' | 'command';
-
-/** One line of the activity log (and a toast while fresh, unless INFO). */
-export interface DeskAlert {
-  readonly id: number;
-  readonly at: number;
-  readonly source: AlertSource;
-  /** SUCCESS: good news worth a toast (a fill). */
-  readonly severity: 'INFO' | 'SUCCESS' | 'WARNING' | 'CRITICAL';
-  readonly title: string;
-  readonly message: string;
-}
+export type { AlertSource, DeskAlert } from './activity';
+export type { ChartBatch, Slice } from './frames';
 
 export interface WatchItem {
   readonly word: string;
   readonly instrument: Instrument;
 }
-
-/** Bars, EMAs and signals for one instrument, delivered once per animation frame to the chart; each bar size with its own. */
-export interface ChartBatch {
-  readonly bars1m: readonly BarUpdate[];
-  readonly bars5s: readonly BarUpdate[];
-  readonly emas: readonly EmaUpdate[];
-  readonly signals: readonly CrossSignal[];
-  readonly emas5s: readonly EmaUpdate[];
-  readonly signals5s: readonly CrossSignal[];
-}
-
-type MutableBatch = { -readonly [K in keyof ChartBatch]: ChartBatch[K] extends readonly (infer T)[] ? T[] : never };
-
-type ChartListener = (batch: ChartBatch) => void;
 
 export interface StreamStatus {
   readonly connected: boolean;
@@ -77,15 +51,9 @@ export interface StreamStatus {
   readonly latency: readonly { t: number; p50: number; p99: number }[];
 }
 
-const MAX_ALERTS = 300;
-const MAX_FILLS = 500;
-const TOAST_MS = 8_000;
 const POLL_MS = 1_000;
 /** A core that accepts the connection but does not answer (hung, stopped) is unreachable after this long. */
 const HEALTH_TIMEOUT_MS = 3_000;
-const HIDDEN_FLUSH_MS = 1_000;
-/** Where this browser kept its own watchlist before the desk kept it: moved to the desk once, then deleted. */
-const WATCHLIST_KEY = 'dualdesk.watchlist';
 
 export class DeskStore {
   /** The desk's watchlist as this window has subscribed it, by topic word, in the desk's order. */
@@ -107,7 +75,7 @@ export class DeskStore {
   cashMismatch: CashMismatch | null = null;
   venue: VenueStatus | undefined;
   health: DeskHealth | undefined;
-  alerts: DeskAlert[] = [];
+  private readonly activity = new ActivityLog();
   stream: StreamStatus = { connected: false, state: undefined, latency: [] };
   /** The core's trading mode, as this window last saw it. */
   mode: TradingMode = 'paper';
@@ -118,17 +86,9 @@ export class DeskStore {
   /** When the latest health poll ended (answered or not): the clock quote ages are shown by. */
   polledAt = 0;
 
-  private readonly versions = new Map<Slice, number>();
-  private readonly listeners = new Map<Slice, Set<() => void>>();
-  private readonly dirty = new Set<Slice>();
-  private readonly pendingQuotes = new Map<string, SymbolQuote>();
-  private readonly pendingChart = new Map<string, MutableBatch>();
-  private readonly chartListeners = new Map<string, Set<ChartListener>>();
-  private frame = 0;
-  private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly frames = new FrameBatcher(this.quotes);
   private subscriber: StreamSubscriber | undefined;
   private poller: ReturnType<typeof setInterval> | undefined;
-  private nextAlertId = 1;
   private readonly seenExecIds = new Set<string>();
   /** Mode switches by this window: a health answer from before one says nothing about the mode now. */
   private switches = 0;
@@ -181,61 +141,27 @@ export class DeskStore {
 
   async stop(): Promise<void> {
     clearInterval(this.poller);
-    cancelAnimationFrame(this.frame);
+    this.frames.stop();
     await this.subscriber?.stop();
   }
 
   // --- React's side: versions per slice --------------------------------------------------------
 
   version(slice: Slice): number {
-    return this.versions.get(slice) ?? 0;
+    return this.frames.version(slice);
   }
 
   subscribe(slice: Slice, listener: () => void): () => void {
-    let set = this.listeners.get(slice);
-    if (!set) this.listeners.set(slice, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.frames.subscribe(slice, listener);
   }
 
   /** The chart's feed for one instrument: bars, EMAs and signals, once per animation frame. */
   onChart(word: string, listener: ChartListener): () => void {
-    let set = this.chartListeners.get(word);
-    if (!set) this.chartListeners.set(word, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.frames.onChart(word, listener);
   }
 
   private touch(slice: Slice): void {
-    this.dirty.add(slice);
-    if (this.frame !== 0 || this.hiddenTimer !== undefined) return;
-    // A hidden window gets no animation frames: flush on a slow timer instead, so nothing piles up.
-    if (document.hidden) this.hiddenTimer = setTimeout(() => this.flush(), HIDDEN_FLUSH_MS);
-    else this.frame = requestAnimationFrame(() => this.flush());
-  }
-
-  /** Once per animation frame: coalesced quotes in, chart batches out, then each changed slice once. */
-  private flush(): void {
-    cancelAnimationFrame(this.frame);
-    clearTimeout(this.hiddenTimer);
-    this.frame = 0;
-    this.hiddenTimer = undefined;
-    if (this.pendingQuotes.size > 0) {
-      for (const [word, q] of this.pendingQuotes) this.quotes.set(word, q);
-      this.pendingQuotes.clear();
-    }
-    if (this.pendingChart.size > 0) {
-      for (const [word, batch] of this.pendingChart) {
-        for (const l of this.chartListeners.get(word) ?? []) l(batch);
-      }
-      this.pendingChart.clear();
-    }
-    const changed = [...this.dirty];
-    this.dirty.clear();
-    for (const slice of changed) {
-      this.versions.set(slice, this.version(slice) + 1);
-      for (const l of this.listeners.get(slice) ?? []) l();
-    }
+    this.frames.touch(slice);
   }
 
   // --- the stream --------------------------------------------------------------------------------
@@ -258,84 +184,67 @@ export class DeskStore {
   }
 
   private apply(topic: string, data: unknown, fromSnapshot: boolean): void {
-    const dot = topic.indexOf('.');
-    const head = dot < 0 ? topic : topic.slice(0, dot);
-    switch (head) {
-      case 'md': {
-        const parts = topic.split('.');
-        if (parts[1] === 'quote') {
-          this.pendingQuotes.set(parts[2] as string, data as SymbolQuote);
-          this.touch('quotes');
-        } else if (!fromSnapshot && parts[1] !== 'history') {
-          // (md.history.1m is for viewers: a window's chart loads its history with getMarketData.)
-          const word = parts[parts.length - 1] as string;
-          // md.bar.5s / md.ema.5s / md.signal.5s.<word>: the 5-second view's own.
-          const fiveSeconds = parts.length === 4 && parts[2] === '5s';
-          // The 1-minute crossovers are alerts; the 5-second ones (several a minute) are markers on the 5 s view only.
-          if (parts[1] === 'signal' && !fiveSeconds) {
-            const s = data as CrossSignal;
-            this.alert('risk', 'INFO', `${s.symbol}: ${s.direction} EMA crossover`, `EMA ${s.fastPeriod} crossed EMA ${s.slowPeriod} at ${s.price} (a signal only; nothing was traded)`);
-          }
-          // Only a chart on screen needs bars; it loads its history when it opens.
-          if (!this.chartListeners.get(word)?.size) return;
-          let batch = this.pendingChart.get(word);
-          if (!batch) this.pendingChart.set(word, (batch = { bars1m: [], bars5s: [], emas: [], signals: [], emas5s: [], signals5s: [] }));
-          if (parts[1] === 'bar') (fiveSeconds ? batch.bars5s : batch.bars1m).push(data as BarUpdate);
-          else if (parts[1] === 'ema') (fiveSeconds ? batch.emas5s : batch.emas).push(data as EmaUpdate);
-          else if (parts[1] === 'signal') (fiveSeconds ? batch.signals5s : batch.signals).push(data as CrossSignal);
-          this.touch('stream');
-        }
+    const m = parseTopic(topic, data);
+    switch (m.kind) {
+      case 'quote':
+        this.frames.quote(m.word, m.data);
         return;
-      }
+      case 'bar':
+      case 'ema':
+      case 'signal':
+        if (fromSnapshot) return;
+        // The 1-minute crossovers are alerts; the 5-second ones (several a minute) are markers on the 5 s view only.
+        if (m.kind === 'signal' && m.period === '1m') this.logLine(crossoverLine(m.data));
+        this.frames.chart(m.word, m.period, m);
+        return;
       case 'order':
-        this.upsertOrder(data as Order, fromSnapshot);
+        this.upsertOrder(m.data, fromSnapshot);
         return;
       case 'workspace':
-        this.setWorkspace(data as Workspace);
+        this.setWorkspace(m.data);
         return;
-      case 'position': {
-        const p = data as Position;
-        this.positions.set(p.conId, p);
+      case 'position':
+        this.positions.set(m.data.conId, m.data);
         this.touch('positions');
         return;
-      }
       case 'fill':
-        this.addFill(data as Fill);
+        this.addFill(m.data);
         return;
       case 'equity':
-        this.equity = data as EquitySnapshot;
+        this.equity = m.data;
         this.touch('account');
         return;
-      case 'venue':
-        if (topic === 'venue.status') this.setVenue(data as VenueStatus);
-        else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert);
+      case 'venue.status':
+        this.setVenue(m.data);
         return;
-      case 'risk':
-        if (topic === 'risk.killswitch') {
-          this.killSwitch = data as KillSwitchProgress;
-          this.touch('account');
-          // Whether it is still pending is the desk's word (getRiskStatus), not the last message's.
-          if (!fromSnapshot) void this.refreshRisk();
-          return;
-        }
+      case 'venue.alert':
+        if (!fromSnapshot) this.venueAlert(m.data);
+        return;
+      case 'risk.killswitch':
+        this.killSwitch = m.data;
+        this.touch('account');
+        // Whether it is still pending is the desk's word (getRiskStatus), not the last message's.
+        if (!fromSnapshot) void this.refreshRisk();
+        return;
+      case 'risk.alert':
+        if (!fromSnapshot) this.logLine(riskAlertLine(m.data));
+        return;
+      case 'risk.state':
         if (fromSnapshot) return;
-        if (topic === 'risk.alert') {
-          const a = data as RiskAlert;
-          this.alert('risk', a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
-        } else if (topic === 'risk.state') {
-          const s = data as TradingStateChange;
-          this.alert('risk', s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
-          void this.refreshRisk();
-        } else if (topic === 'risk.challenge') void this.refreshRisk();
+        this.logLine(tradingStateLine(m.data));
+        void this.refreshRisk();
         return;
-      case 'portfolio':
-        if (!fromSnapshot && topic === 'portfolio.discrepancy') {
-          const d = data as { kind: string; symbol?: string; desk: number; venue: number };
-          this.alert('portfolio', 'WARNING', `Books differ from the venue (${d.kind}${d.symbol ? ` ${d.symbol}` : ''})`, `DualDesk ${d.desk}, venue ${d.venue}`);
-          void this.refreshRisk();
-        }
+      case 'risk.challenge':
+        if (!fromSnapshot) void this.refreshRisk();
         return;
-      default:
+      case 'portfolio.discrepancy':
+        if (fromSnapshot) return;
+        this.logLine(discrepancyLine(m.data));
+        void this.refreshRisk();
+        return;
+      // (md.history.1m is for viewers: a window's chart loads its history with getMarketData.)
+      case 'history':
+      case 'unknown':
         return;
     }
   }
@@ -351,27 +260,7 @@ export class DeskStore {
       this.alert('order', notice.kind === 'rejected' ? 'WARNING' : 'SUCCESS', notice.title, notice.message);
       notifyTrader(notice);
     }
-    if (!fromSnapshot) this.logOrder(known, order);
-  }
-
-  /** What changed in an order, as the stream told it, into the activity log (with the order's id); fills and rejects are notices. */
-  private logOrder(known: Order | undefined, o: Order): void {
-    const d = priceDecimals(undefined, o.limitPrice ?? o.stopPrice);
-    const what = `${o.side} ${qty(o.quantity)} ${o.symbol} ${o.type}${o.limitPrice !== undefined ? ` ${price(o.limitPrice, d)}` : ''}${o.stopPrice !== undefined ? ` stop ${price(o.stopPrice, d)}` : ''}`;
-    if (!known) this.alert('order', 'INFO', `Order ${o.id} submitted`, `${what} ${o.tif}${o.origin === 'adopted' ? ' (found at the venue)' : ''}`);
-    else {
-      const changes = [
-        known.quantity !== o.quantity ? `quantity ${qty(known.quantity)} → ${qty(o.quantity)}` : '',
-        known.limitPrice !== o.limitPrice ? `limit ${price(known.limitPrice, d)} → ${price(o.limitPrice, d)}` : '',
-        known.stopPrice !== o.stopPrice ? `stop ${price(known.stopPrice, d)} → ${price(o.stopPrice, d)}` : '',
-        known.tif !== o.tif ? `TIF ${known.tif} → ${o.tif}` : '',
-      ].filter(Boolean);
-      if (changes.length > 0) this.alert('order', 'INFO', `Order ${o.id} modified`, `${changes.join(', ')} (${what})`);
-    }
-    if (known?.state === o.state) return;
-    const reason = o.reason ? ` — ${o.reason}` : '';
-    if (o.state === 'cancelled') this.alert('order', 'INFO', `Order ${o.id} cancelled`, `${what}${reason}`);
-    else if (o.state === 'expired') this.alert('order', 'INFO', `Order ${o.id} expired`, `${what}${reason}`);
+    if (!fromSnapshot) for (const l of orderLines(known, order)) this.logLine(l);
   }
 
   /** The venue's status (from the stream or a health answer); each change of its connection goes to the activity log. */
@@ -380,10 +269,7 @@ export class DeskStore {
     this.venue = v;
     this.touch('venue');
     // The connection's state only: a resync (kill switch, reconnect) is not worth a line each time.
-    if (this.loggedVenue !== undefined && this.loggedVenue !== v.state) {
-      const ok = v.state === 'connected' || v.state === 'degraded-data';
-      this.alert('venue', ok ? 'INFO' : 'WARNING', `Venue ${v.state === 'degraded-data' ? 'connected, a data farm down' : v.state}`, `${v.host}:${v.port}${v.lastError ? ` — ${v.lastError}` : ''}${v.trading.reason ? ` — ${v.trading.reason}` : ''}`);
-    }
+    if (this.loggedVenue !== undefined && this.loggedVenue !== v.state) this.logLine(venueChangeLine(v));
     this.loggedVenue = v.state;
   }
 
@@ -393,13 +279,8 @@ export class DeskStore {
     return priceDecimals(undefined, price);
   }
 
-  /** A new fill, or one again with its commission (the venue reports that after the execution). */
   private addFill(fill: Fill): void {
-    if (this.seenExecIds.has(fill.execId)) this.fills = this.fills.map((f) => (f.execId === fill.execId ? fill : f));
-    else {
-      this.seenExecIds.add(fill.execId);
-      this.fills = [fill, ...this.fills].slice(0, MAX_FILLS);
-    }
+    this.fills = withFill(this.fills, this.seenExecIds, fill);
     this.touch('fills');
   }
 
@@ -408,9 +289,7 @@ export class DeskStore {
       this.silentFeeds.set(a.conId, Date.now());
       this.touch('quotes');
     }
-    if (a.kind === 'stale-feed') this.alert('venue', 'WARNING', `${a.symbol}: ${a.feed} stale`, `No ${a.feed} for ${Math.round(a.silentMs / 1000)} s`);
-    else if (a.kind === 'connectivity') this.alert('venue', a.code === 1100 ? 'CRITICAL' : 'INFO', `Venue ${a.code}`, a.message);
-    else this.alert('venue', 'WARNING', `Order ${a.orderRef || a.orderId}: venue warning ${a.code}`, a.message);
+    this.logLine(venueAlertLine(a));
   }
 
   // --- reads from the core --------------------------------------------------------------------
@@ -428,24 +307,15 @@ export class DeskStore {
       for (const p of positions.value) this.positions.set(p.conId, p);
       this.touch('positions');
     }
-    if (fills.ok) this.setFills(fills.value);
+    if (fills.ok) {
+      this.fills = mergeFills(this.fills, this.seenExecIds, fills.value);
+      this.touch('fills');
+    }
     if (equity.ok && equity.value) {
       this.equity = equity.value;
       this.touch('account');
     }
     await this.refreshRisk();
-  }
-
-  /** Merges the core's list with what the stream brought meanwhile (neither is ordered before the other). */
-  private setFills(fills: Fill[]): void {
-    const byId = new Map(this.fills.map((f) => [f.execId, f]));
-    for (const f of fills) {
-      const known = byId.get(f.execId);
-      if (!known || f.commission !== 0) byId.set(f.execId, f);
-      this.seenExecIds.add(f.execId);
-    }
-    this.fills = [...byId.values()].sort((a, b) => b.time - a.time || (a.execId < b.execId ? 1 : -1)).slice(0, MAX_FILLS);
-    this.touch('fills');
   }
 
   async refreshRisk(): Promise<void> {
@@ -482,7 +352,7 @@ export class DeskStore {
     }
     const state = this.subscriber?.state();
     if (state) {
-      this.logStream(this.stream.state, state);
+      for (const l of streamLines(this.stream.state, state)) this.logLine(l);
       const latency = [...this.stream.latency, { t: Date.now(), p50: state.latencyMs.p50, p99: state.latencyMs.p99 }].slice(-120);
       this.stream = { connected: state.websocket === 'open', state, latency };
       this.touch('transport');
@@ -506,15 +376,6 @@ export class DeskStore {
     if (this.coreReachable !== reachable) this.touch('account');
     this.coreReachable = reachable;
     this.touch('venue');
-  }
-
-  /** Reconnects, failovers and gap fills of this window's stream, from its subscriber's counters. */
-  private logStream(before: SubscriberState | undefined, now: SubscriberState): void {
-    if (!before) return;
-    if (before.websocket === 'open' && now.websocket !== 'open') this.alert('stream', 'INFO', 'Stream disconnected', `At seq ${now.lastSeq}; reconnecting.`);
-    if (before.websocket !== 'open' && now.websocket === 'open') this.alert('stream', 'INFO', 'Stream reconnected', `Resumed at seq ${now.lastSeq} (${now.reconnects} reconnect(s) so far).`);
-    if (now.failovers > before.failovers) this.alert('stream', 'WARNING', 'Stream failed over to Kafka', `Reading the backup from seq ${now.lastSeq + 1}.`);
-    if (now.gapsFilled > before.gapsFilled) this.alert('stream', 'INFO', 'Stream gap filled', `${now.gapsFilled - before.gapsFilled} gap(s) filled; at seq ${now.lastSeq}.`);
   }
 
   // --- connectivity --------------------------------------------------------------------------------
@@ -646,7 +507,7 @@ export class DeskStore {
     if (!venue || !venue.synced || (venue.state !== 'connected' && venue.state !== 'degraded-data')) return;
     this.syncing = true;
     try {
-      await this.moveOldWatchlist();
+      await moveOldWatchlist(this.api, this.workspace, (w) => this.setWorkspace(w));
       const have = new Set([...this.watchlist.values()].map((i) => i.instrument.conId));
       const missing = this.workspace.watchlist.filter((e) => !this.unserved.has(e.word) && (e.instrument.conId === undefined || !have.has(e.instrument.conId)));
       if (missing.length === 0) return;
@@ -665,30 +526,6 @@ export class DeskStore {
     }
   }
 
-  /** A watchlist kept in this browser before the desk kept it goes to a desk never edited yet, then the key goes. */
-  private async moveOldWatchlist(): Promise<void> {
-    const raw = localStorage.getItem(WATCHLIST_KEY);
-    if (raw === null || !this.workspace) return;
-    if (this.workspace.edited !== 0) {
-      localStorage.removeItem(WATCHLIST_KEY);
-      return;
-    }
-    let saved: SavedSymbol[] = [];
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (Array.isArray(parsed)) saved = parsed.filter(isSavedSymbol);
-    } catch {
-      // Unreadable: nothing to move.
-    }
-    for (const x of saved) {
-      const r = await this.api.command('addToWatchlist', { instrument: { symbol: x.symbol, secType: x.secType } });
-      if (r.ok) this.setWorkspace(r.value);
-      // Another window moving the same list, or a symbol the venue no longer knows: nothing more to do for it.
-      else if (r.error.code !== 'already-on-watchlist' && r.error.code !== 'unknown-instrument' && r.error.code !== 'watchlist-full') return;
-    }
-    localStorage.removeItem(WATCHLIST_KEY);
-  }
-
   /** The other mode's core has its own orders, positions and subscriptions: start over there. */
   async modeSwitched(mode: TradingMode): Promise<void> {
     if (mode === this.mode) return;
@@ -696,7 +533,7 @@ export class DeskStore {
     this.mode = mode;
     // The books follow the stream: the new mode's snapshot (a new epoch) replaces them.
     this.quotes.clear();
-    this.pendingQuotes.clear();
+    this.frames.dropQuotes();
     this.watchlist.clear();
     // The other mode's database has its own workspace: its stream's snapshot brings it.
     this.workspace = undefined;
@@ -721,52 +558,27 @@ export class DeskStore {
 
   // --- the activity log ---------------------------------------------------------------------------
 
+  /** The activity log, newest first. */
+  get alerts(): DeskAlert[] {
+    return this.activity.alerts;
+  }
+
   /** A hotkey the trader pressed (the hotkey handler calls this before acting). */
   hotkey(chord: string, action: string): void {
     this.alert('hotkey', 'INFO', `Hotkey ${chord}`, action);
   }
 
   alert(source: AlertSource, severity: DeskAlert['severity'], title: string, message: string): void {
-    this.alerts = [{ id: this.nextAlertId++, at: Date.now(), source, severity, title, message }, ...this.alerts].slice(0, MAX_ALERTS);
+    this.logLine({ source, severity, title, message });
+  }
+
+  private logLine(line: LogLine): void {
+    this.activity.add(line);
     this.touch('alerts');
   }
 
   /** Alerts young enough to show as toasts. */
   toasts(now = Date.now()): DeskAlert[] {
-    return this.alerts.filter((a) => now - a.at < TOAST_MS && a.severity !== 'INFO').slice(0, 4);
+    return this.activity.toasts(now);
   }
 }
-
-/**
- * The command's answer, or 'not reachable' once it has taken longer than `ms` (a hung core never
- * answers). The request is then aborted: left open, one a second would take all the browser's
- * connections to the core and queue the stream ticket and the trader's commands behind them.
- */
-function withTimeout<T>(ask: (signal: AbortSignal) => Promise<CommandResult<T>>, ms: number): Promise<CommandResult<T>> {
-  const abort = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<CommandResult<T>>((resolve) => {
-    timer = setTimeout(() => {
-      resolve({ ok: false, error: { code: 'timeout', message: `The DualDesk core did not answer within ${ms / 1000} s.` } });
-      abort.abort();
-    }, ms);
-  });
-  return Promise.race([ask(abort.signal), late]).finally(() => clearTimeout(timer));
-}
-
-interface SavedSymbol {
-  readonly symbol: string;
-  readonly secType: Instrument['secType'];
-}
-
-function isSavedSymbol(x: unknown): x is SavedSymbol {
-  const o = x as { symbol?: unknown; secType?: unknown } | null;
-  return typeof o?.symbol === 'string' && (o.secType === 'STK' || o.secType === 'CASH' || o.secType === 'FUT');
-}
-
-const consoleLog = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (obj: object, msg: string) => console.info('[stream]', msg, obj),
-  error: (obj: object, msg: string) => console.info('[stream]', msg, obj),
-};

@@ -2,7 +2,7 @@
 // (the share port has no command API). The same StreamSubscriber as the desk window's: it resumes from
 // its position after every reconnect, so a viewer sees each message once and misses none. Frames land
 // in plain maps; React hears of them once per animation frame.
-import { unpackBarHistory, type BarUpdate, type ChartBar, type EmaUpdate, type EquitySnapshot, type Fill, type Order, type Position, type RiskAlert, type SymbolQuote, type TradingStateChange, type VenueAlert, type VenueStatus } from '../../../shared';
+import { parseTopic, unpackBarHistory, type ChartBar, type EquitySnapshot, type Fill, type Order, type Position, type StreamMessage, type SymbolQuote, type VenueAlert, type VenueStatus } from '../../../shared';
 import { StreamSubscriber, type ConnectStream, type DataFrame, type SubscriberState } from '../../../shared/stream';
 import { keepOrder } from './orders';
 import { linkState, refusalOf, type Refusal, type ViewerLinkState } from './words';
@@ -194,74 +194,78 @@ export class ViewerStore {
     this.touch();
   }
 
+  // The share server's payloads are checked field by field before use: a viewer trusts no shape.
   private apply(topic: string, data: unknown, ts: number, fromSnapshot: boolean): void {
     if (typeof data !== 'object' || data === null) return;
-    const parts = topic.split('.');
-    const head = parts[0] ?? '';
-    switch (head) {
-      case 'md':
-        this.market(parts, data);
-        return;
+    const m = parseTopic(topic, data);
+    switch (m.kind) {
       case 'workspace': {
-        const ws = parseWorkspace(data);
+        const ws = parseWorkspace(m.data);
         if (ws) this.workspace = ws;
         return;
       }
-      case 'order': {
-        keepOrder(this.orders, data as Order);
+      case 'order':
+        keepOrder(this.orders, m.data);
         return;
-      }
       case 'fill': {
-        const f = data as Fill;
+        const f = m.data;
         // Again when its commission arrives (same execId): replaced, not added.
         this.fills = this.fills.some((x) => x.execId === f.execId) ? this.fills.map((x) => (x.execId === f.execId ? f : x)) : [f, ...this.fills].slice(0, MAX_FILLS);
         return;
       }
-      case 'position': {
-        const p = data as Position;
-        this.positions.set(p.conId, p);
+      case 'position':
+        this.positions.set(m.data.conId, m.data);
+        return;
+      case 'equity':
+        this.equity = m.data;
+        return;
+      case 'venue.status':
+        this.venue = m.data;
+        return;
+      case 'venue.alert':
+        if (!fromSnapshot) this.venueAlert(m.data, ts);
+        return;
+      case 'risk.alert': {
+        if (fromSnapshot) return;
+        const a = m.data;
+        this.alert(ts, 'risk', a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
         return;
       }
-      case 'equity':
-        this.equity = data as EquitySnapshot;
+      case 'risk.state':
+        if (!fromSnapshot) this.alert(ts, 'risk', m.data.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${m.data.state}`, m.data.reason);
         return;
-      case 'venue':
-        if (topic === 'venue.status') this.venue = data as VenueStatus;
-        else if (topic === 'venue.alert' && !fromSnapshot) this.venueAlert(data as VenueAlert, ts);
-        return;
-      case 'risk':
+      case 'portfolio.discrepancy': {
         if (fromSnapshot) return;
-        if (topic === 'risk.alert') {
-          const a = data as RiskAlert;
-          this.alert(ts, 'risk', a.severity === 'CRITICAL' || a.severity === 'HIGH' ? 'CRITICAL' : a.severity === 'MEDIUM' ? 'WARNING' : 'INFO', a.title, a.message);
-        } else if (topic === 'risk.state') {
-          const s = data as TradingStateChange;
-          this.alert(ts, 'risk', s.state === 'ACTIVE' ? 'INFO' : 'CRITICAL', `Trading ${s.state}`, s.reason);
-        }
+        const d = m.data as { message?: unknown };
+        this.alert(ts, 'portfolio', 'WARNING', 'Books differ from the venue', typeof d.message === 'string' ? d.message : '');
         return;
-      case 'portfolio':
-        if (!fromSnapshot && topic === 'portfolio.discrepancy') {
-          const d = data as { message?: unknown };
-          this.alert(ts, 'portfolio', 'WARNING', 'Books differ from the venue', typeof d.message === 'string' ? d.message : '');
-        }
+      }
+      case 'quote':
+      case 'bar':
+      case 'history':
+      case 'ema':
+        this.market(m);
         return;
-      default:
+      // Not shown to viewers: the kill switch's progress, the challenge, the crossovers (the desk's alerts).
+      case 'risk.killswitch':
+      case 'risk.challenge':
+      case 'signal':
+      case 'unknown':
         return;
     }
   }
 
-  /** md.quote.<w>, md.history.1m.<w>, md.bar.1m.<w>, md.bar.5s.<w>, md.ema.<w>, md.ema.5s.<w> (signals are the desk's alerts, not shown here). */
-  private market(parts: readonly string[], data: object): void {
-    const kind = parts[1];
-    if (kind === 'quote') {
-      const q = data as SymbolQuote;
+  /** md.quote, md.history.1m, md.bar.1m / 5s, md.ema[.5s] (signals are the desk's alerts, not shown here). */
+  private market(m: Extract<StreamMessage, { kind: 'quote' | 'bar' | 'history' | 'ema' }>): void {
+    if (m.kind === 'quote') {
+      const q = m.data;
       if (typeof q.conId !== 'number') return;
       this.quotes.set(q.conId, q);
       this.name(q.conId, q.symbol);
       return;
     }
-    if (kind === 'bar') {
-      const u = data as BarUpdate;
+    if (m.kind === 'bar') {
+      const u = m.data;
       if (typeof u.conId !== 'number' || typeof u.bar?.time !== 'number') return;
       this.name(u.conId, u.symbol);
       const key = chartKey(u.conId, u.size === '5s' ? '5s' : '1m');
@@ -271,8 +275,8 @@ export class ViewerStore {
       this.dirtyCharts.add(key);
       return;
     }
-    if (kind === 'history') {
-      const h = unpackBarHistory(data);
+    if (m.kind === 'history') {
+      const h = unpackBarHistory(m.data);
       if (!h) return;
       this.name(h.conId, h.symbol);
       const key = chartKey(h.conId, '1m');
@@ -283,15 +287,13 @@ export class ViewerStore {
       this.dirtyCharts.add(key);
       return;
     }
-    if (kind === 'ema') {
-      const e = data as EmaUpdate;
-      if (typeof e.conId !== 'number' || typeof e.time !== 'number') return;
-      const key = chartKey(e.conId, parts.length === 4 && parts[2] === '5s' ? '5s' : '1m');
-      const series = this.series(key);
-      series.emas.set(e.time, e.values);
-      trim(series.emas);
-      this.dirtyCharts.add(key);
-    }
+    const e = m.data;
+    if (typeof e.conId !== 'number' || typeof e.time !== 'number') return;
+    const key = chartKey(e.conId, m.period);
+    const series = this.series(key);
+    series.emas.set(e.time, e.values);
+    trim(series.emas);
+    this.dirtyCharts.add(key);
   }
 
   private series(key: string): ChartSeries {
