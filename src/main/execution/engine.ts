@@ -12,20 +12,10 @@ import { currentCorrelationId, failpoint, newCorrelationId, withCorrelation, typ
 import type { JournaledOrder, OrderJournalRepository } from '../store';
 import { VenueError, type AccountPort, type ContractPort, type OrderPort, type VenueCommission, type VenueEventSource, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot } from '../venue';
 import { applyFill, canTransition, isFinal, stateFromVenue, transition, WORKING_AT_VENUE } from './order-state';
+import { newOrderRecord, orderIntent, type OrderIntent } from './intent';
 import { adoptedOrder, minimalInstrument, reconcileOrders, reportReconciliation } from './reconciliation';
 
-/** An order as the risk gate sees it. */
-export interface OrderIntent {
-  readonly instrument: Instrument;
-  readonly side: Order['side'];
-  readonly quantity: number;
-  readonly type: Order['type'];
-  readonly limitPrice?: number;
-  readonly stopPrice?: number;
-  readonly reduceOnly: boolean;
-  /** A modify: the remaining quantity of the order it replaces (it no longer counts once replaced). */
-  readonly replacesQuantity?: number;
-}
+export type { OrderIntent } from './intent';
 
 export type GateVerdict = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly reason: string };
 
@@ -147,15 +137,7 @@ export class ExecutionEngine {
   async placeResolved(ticket: OrderTicket, instrument: Instrument, options: PlaceOptions = {}): Promise<Order> {
     this.assertCanSend();
     const reduceOnly = options.reduceOnly ?? false;
-    const intent: OrderIntent = {
-      instrument,
-      side: ticket.side,
-      quantity: ticket.quantity,
-      type: ticket.type,
-      ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
-      ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
-      reduceOnly,
-    };
+    const intent = orderIntent(ticket, instrument, { reduceOnly });
     if (!options.bypassGate) {
       const verdict = this.options.gate.check(intent);
       if (!verdict.ok) {
@@ -169,23 +151,7 @@ export class ExecutionEngine {
     let order: Order;
     try {
       order = this.options.journal.create(
-        {
-          conId: instrument.conId,
-          symbol: instrument.symbol,
-          side: ticket.side,
-          quantity: ticket.quantity,
-          type: ticket.type,
-          ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
-          ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
-          tif: ticket.tif,
-          state: 'new',
-          filledQuantity: 0,
-          avgFillPrice: 0,
-          reduceOnly,
-          origin: 'desk',
-          createdAt: now,
-          updatedAt: now,
-        },
+        newOrderRecord(ticket, instrument, { reduceOnly, now }),
         instrument,
         ticket.outsideRth ?? false,
         { ticket: { ...ticket, instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId } }, bypassGate: options.bypassGate ?? false },

@@ -1,4 +1,5 @@
 export { ExecutionEngine } from './engine';
+export { newOrderRecord, orderIntent } from './intent';
 export type { ExecutionOptions, ExecutionVenue, FillSink, GateVerdict, OrderIntent, PlaceOptions, PreTradeGate, ReconciliationReport, TradingControl } from './engine';
 export { KillSwitch } from './kill-switch';
 export type { KillSwitchControl, KillSwitchOptions, KillSwitchReport, KillSwitchVenue } from './kill-switch';
