@@ -4,12 +4,12 @@
 import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption, type VenueStatus } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
-import { ExecutionEngine, KillSwitch, type OrderIntent } from '../execution';
+import { ExecutionEngine, KillSwitch, previewOrder } from '../execution';
 import type { IbAdapter } from '../ib';
 import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
 import { Portfolio, type Discrepancy } from '../portfolio';
-import { RiskEngine, type RiskContext } from '../risk';
+import { gateIntentOf, RiskEngine, riskContextOf, type RiskContext } from '../risk';
 import { KillSwitchRepository, OrderJournalRepository, PortfolioRepository, WorkspaceRepository, type Store } from '../store';
 import type { StreamPublisher } from '../transport';
 import type { VenueSnapshot } from '../venue';
@@ -85,7 +85,7 @@ export class TradingCore {
       journal: new OrderJournalRepository(store.db),
       venue,
       bus: this.bus,
-      gate: { check: (intent) => this.risk.check(riskIntent(intent), this.riskContext) },
+      gate: { check: (intent) => this.risk.check(gateIntentOf(intent), this.riskContext) },
       control: { state: () => this.risk.state, halt: (reason) => void this.risk.halt(reason) },
       fills: this.portfolio,
       clock,
@@ -211,28 +211,12 @@ export class TradingCore {
    * must be one the desk has resolved (on the watchlist, traded or held); that is what the gate checks first.
    */
   previewOrder(ticket: OrderTicket): OrderPreview {
-    // The venue's own refusal (disconnected, LIVE not armed, a paper account in LIVE) comes first: the gate's pass would mislead.
-    const trading = this.options.venue?.status().trading;
-    if (trading && !trading.allowed) return { ok: false, code: 'venue-unavailable', reason: trading.reason ?? 'The venue does not accept orders now.' };
-    const blind = this.streamRefusal();
-    if (blind !== undefined) return { ok: false, code: 'stream-unavailable', reason: blind };
-    const spec = ticket.instrument;
-    const instrument =
-      spec.conId !== undefined
-        ? this.instruments.get(spec.conId)
-        : [...this.instruments.values()].find((i) => i.symbol === spec.symbol.toUpperCase() && i.secType === spec.secType && (spec.currency === undefined || i.currency === spec.currency));
-    if (!instrument) return { ok: false, code: 'unknown-instrument', reason: `${spec.symbol} is not known to the desk yet: add it to the watchlist first` };
-    const intent: OrderIntent = {
-      instrument,
-      side: ticket.side,
-      quantity: ticket.quantity,
-      type: ticket.type,
-      ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
-      ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
-      reduceOnly: false,
-    };
-    // The same intent the execution engine hands the gate when the order is placed.
-    return this.risk.preview(riskIntent(intent), this.riskContext);
+    return previewOrder(ticket, {
+      trading: () => this.options.venue?.status().trading,
+      streamRefusal: () => this.streamRefusal(),
+      instruments: this.instruments,
+      gate: (intent) => this.risk.preview(gateIntentOf(intent), this.riskContext),
+    });
   }
 
   /**
@@ -415,42 +399,14 @@ export class TradingCore {
     }
   }
 
-  private readonly riskContext: RiskContext = {
+  private readonly riskContext: RiskContext = riskContextOf({
     instrument: (conId) => this.instruments.get(conId),
-    lastPrice: (conId) => {
-      const q = this.marketData?.quote(conId);
-      if (!q) return undefined;
-      if (q.last !== undefined) return q.last;
-      return q.bid !== undefined && q.ask !== undefined ? (q.bid + q.ask) / 2 : undefined;
-    },
-    position: (conId) => this.portfolio.position(conId)?.quantity ?? 0,
-    workingQuantity: (conId, side) => {
-      let sum = 0;
-      for (const o of this.execution?.workingOrders() ?? []) if (o.conId === conId && o.side === side) sum += o.quantity - o.filledQuantity;
-      return sum;
-    },
-    grossExposure: () => {
-      let gross = 0;
-      for (const p of this.portfolio.positions()) gross += Math.abs(p.quantity * (p.lastPrice ?? p.avgPrice) * p.multiplier);
-      return gross;
-    },
-    // One base currency (USD) today: other currencies have no rate, and orders in them are refused with that reason.
-    fxRate: (currency) => (currency === 'USD' ? 1 : undefined),
+    quote: (conId) => this.marketData?.quote(conId),
+    position: (conId) => this.portfolio.position(conId),
+    positions: () => this.portfolio.positions(),
+    workingOrders: () => this.execution?.workingOrders() ?? [],
     now: () => this.options.clock.now(),
-  };
-}
-
-function riskIntent(i: OrderIntent) {
-  return {
-    conId: i.instrument.conId,
-    side: i.side,
-    quantity: i.quantity,
-    type: i.type,
-    ...(i.limitPrice === undefined ? {} : { limitPrice: i.limitPrice }),
-    ...(i.stopPrice === undefined ? {} : { stopPrice: i.stopPrice }),
-    ...(i.replacesQuantity === undefined ? {} : { replacesQuantity: i.replacesQuantity }),
-    purpose: i.reduceOnly ? ('flatten' as const) : ('trade' as const),
-  };
+  });
 }
 
 function exitTicket(p: Position, instrument: Instrument): OrderTicket {
