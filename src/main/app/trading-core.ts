@@ -1,10 +1,10 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption, type VenueStatus } from '../../shared';
+import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption, type VenueStatus } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
-import { ExecutionEngine, KillSwitch, previewOrder } from '../execution';
+import { ExecutionEngine, flattenPositions, KillSwitch, previewOrder } from '../execution';
 import type { IbAdapter } from '../ib';
 import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
@@ -232,18 +232,22 @@ export class TradingCore {
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */
   async flatten(conId?: number): Promise<Order[]> {
     const { execution } = this.requireVenue();
-    const mismatched = this.portfolio.heldDiscrepancies().some((d) => d.kind === 'position' && (conId === undefined || d.conId === conId));
-    if (conId !== undefined && !mismatched && !this.portfolio.position(conId)?.quantity) throw new DeskCommandError('no-position', `There is no position in ${conId} to flatten.`);
-    // Flattening what differs from the venue closes the venue's figure (the truth), not DualDesk's: read now, and that instrument's only.
-    if (mismatched) await this.adoptFresh('flattened by the trader', conId);
-    const open = this.portfolio.positions().filter((p) => p.quantity !== 0 && (conId === undefined || p.conId === conId));
-    const orders: Order[] = [];
-    for (const p of open) {
-      const snapshot = await this.hold({ conId: p.conId, symbol: p.symbol, secType: this.instruments.get(p.conId)?.secType ?? 'STK' }, 'orders');
-      await this.firstQuote(snapshot);
-      orders.push(await execution.placeResolved(exitTicket(p, snapshot.instrument), snapshot.instrument, { reduceOnly: true }));
-    }
-    return orders;
+    return flattenPositions(
+      {
+        heldDiscrepancies: () => this.portfolio.heldDiscrepancies(),
+        position: (id) => this.portfolio.position(id),
+        positions: () => this.portfolio.positions(),
+        adoptFresh: (why, id) => this.adoptFresh(why, id),
+        secTypeOf: (id) => this.instruments.get(id)?.secType,
+        quoted: async (spec) => {
+          const snapshot = await this.hold(spec, 'orders');
+          await this.firstQuote(snapshot);
+          return snapshot.instrument;
+        },
+        place: (ticket, instrument, options) => execution.placeResolved(ticket, instrument, options),
+      },
+      conId,
+    );
   }
 
   triggerKillSwitch(reason: string): Promise<KillSwitchReport> {
@@ -407,16 +411,6 @@ export class TradingCore {
     workingOrders: () => this.execution?.workingOrders() ?? [],
     now: () => this.options.clock.now(),
   });
-}
-
-function exitTicket(p: Position, instrument: Instrument): OrderTicket {
-  return {
-    instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId },
-    side: p.quantity > 0 ? 'SELL' : 'BUY',
-    quantity: Math.abs(p.quantity),
-    type: 'MKT',
-    tif: 'DAY',
-  };
 }
 
 function heldKey(held: readonly Discrepancy[]): string {

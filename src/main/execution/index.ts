@@ -1,4 +1,6 @@
 export { ExecutionEngine } from './engine';
+export { flattenPositions } from './flatten';
+export type { FlattenPorts } from './flatten';
 export { newOrderRecord, orderIntent } from './intent';
 export { previewOrder } from './preview';
 export type { PreviewPorts } from './preview';
