@@ -112,11 +112,21 @@ export class TradingCore {
     );
     const onStatus = (s: VenueStatus) => this.bus.publish('venue.status', s, 'HIGH');
     const onAlert = (a: CoreTopics['venue.alert']) => this.bus.publish('venue.alert', a, 'HIGH');
+    const execution = this.execution;
+    // A resync's steps, in this order (the order the components' own listeners ran in before):
     const onResynced = (s: VenueSnapshot) => {
+      // 1. the books against the venue's positions and cash: every later step reads them;
+      this.portfolio.resynced(s);
+      // 2. an unfinished kill switch carries on, queued until every step here has run (its exits need the reconciled journal);
+      killSwitch.resynced();
+      // 3. market data for every held position: the portfolio values them and the gate prices them;
       this.watchHeldPositions(s);
+      // 4. positions or cash that differ from the venue's hold trading (the books were just compared);
       this.holdOnMismatch();
-      // Refused only once the core stops (a mode switch): nothing to do then.
+      // 5. the workspace's instruments resolved (refused only once the core stops, a mode switch: nothing to do then);
       this.workspace.venueReady().catch((err: unknown) => logger.debug({ err }, 'workspace: not resolved'));
+      // 6. the order journal reconciled with the venue's orders (it halts on what it cannot match).
+      execution.resynced(s);
     };
     venue.on('status', onStatus);
     venue.on('alert', onAlert);

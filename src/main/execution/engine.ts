@@ -36,7 +36,7 @@ export interface FillSink {
   applyCommission(execId: string, commission: number): void;
 }
 
-export type ExecutionVenue = Omit<OrderPort, 'cancelAll'> & AccountPort & ContractPort & VenueEventSource<'order' | 'orderError' | 'execution' | 'commission' | 'resynced' | 'status'>;
+export type ExecutionVenue = Omit<OrderPort, 'cancelAll'> & AccountPort & ContractPort & VenueEventSource<'order' | 'orderError' | 'execution' | 'commission' | 'status'>;
 
 export interface ExecutionOptions {
   readonly journal: OrderJournalRepository;
@@ -79,7 +79,7 @@ export class ExecutionEngine {
 
   start(): void {
     const { venue } = this.options;
-    const on = <E extends 'order' | 'orderError' | 'execution' | 'commission' | 'resynced' | 'status'>(event: E, fn: (...args: never[]) => void) => {
+    const on = <E extends 'order' | 'orderError' | 'execution' | 'commission' | 'status'>(event: E, fn: (...args: never[]) => void) => {
       venue.on(event, fn as never);
       this.detach.push(() => venue.off(event, fn as never));
     };
@@ -87,7 +87,6 @@ export class ExecutionEngine {
     on('orderError', (e: VenueOrderError) => this.guard('order error', () => this.onOrderError(e)));
     on('execution', (e: VenueExecution) => this.onExecution(e));
     on('commission', (c: VenueCommission) => this.guard('commission', () => this.onCommission(c)));
-    on('resynced', (s: VenueSnapshot) => this.guard('reconciliation', () => this.reconcile(s)));
     on('status', (s: VenueStatus) => {
       // Until the next resync, the venue may have changed behind our back.
       if (!s.synced) this.reconciled = false;
@@ -362,6 +361,11 @@ export class ExecutionEngine {
   // --- reconciliation ----------------------------------------------------------------------------
 
   /** Matches the journal with the venue after a (re)connect; trading halts until what did not match was seen. */
+  /** A resync's step: the journal reconciled with the venue's orders (the composition root calls the steps in order). */
+  resynced(snapshot: VenueSnapshot): void {
+    this.guard('reconciliation', () => this.reconcile(snapshot));
+  }
+
   reconcile(snapshot: VenueSnapshot): ReconciliationReport {
     const report = reconcileOrders(
       {
