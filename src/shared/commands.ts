@@ -8,7 +8,7 @@ import type { OrderPreview, RiskLimits, RiskStatus } from './risk';
 import type { DeskReconciliation, EquitySnapshot, Fill, KillSwitchReport, Order, Position, VenueAdoption } from './trading';
 import type { VenueStatus } from './venue';
 import { SECURITY_TYPES } from './market';
-import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
+import { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE, priceFieldsOf } from './orders';
 import type { Workspace } from './workspace';
 import { VIEWER_SCOPES, type CreatedViewerToken, type ShareStatus, type ViewerToken } from './share';
 
@@ -38,8 +38,7 @@ export const OrderTicketSchema = z
     outsideRth: z.boolean().optional(),
   })
   .superRefine((t, ctx) => {
-    const needsLimit = t.type === 'LMT' || t.type === 'STP LMT';
-    const needsStop = t.type === 'STP' || t.type === 'STP LMT';
+    const { limit: needsLimit, stop: needsStop } = priceFieldsOf(t.type);
     if (needsLimit && t.limitPrice === undefined) ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `is required for a ${t.type} order` });
     if (!needsLimit && t.limitPrice !== undefined) ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `is not used by a ${t.type} order` });
     if (needsStop && t.stopPrice === undefined) ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: `is required for a ${t.type} order` });

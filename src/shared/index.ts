@@ -8,7 +8,7 @@ export { packBarHistory, unpackBarHistory } from './bar-history';
 export type { BarHistory, ChartBar, PackedBar } from './bar-history';
 export { percentDecimals } from './percent';
 export type { Bar, BarSource, BarUpdate, CrossSignal, EmaUpdate, Instrument, InstrumentSpec, MarketDataSnapshot, Quote, SecurityType, SymbolQuote } from './market';
-export { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE } from './orders';
+export { ORDER_SIDES, ORDER_TYPES, TIMES_IN_FORCE, priceFieldsOf } from './orders';
 export type { OrderSide, OrderType, TimeInForce } from './orders';
 export { KILL_SWITCH_PHASES, ORDER_STATES, TRADING_STATES } from './trading';
 export type { CashMismatch, DeskReconciliation, Discrepancy, EquitySnapshot, Fill, KillSwitchPhase, KillSwitchProgress, KillSwitchReport, Order, OrderState, OrderTicket, Position, PositionMismatch, ReconciliationReport, TradingState, VenueAdoption } from './trading';

@@ -46,6 +46,8 @@ async function startExecution(options: { reconnect?: { initialMs: number; maxMs:
     logger: createLogger({ level: 'silent' }),
   });
   engine.start();
+  // The composition root calls each resync's steps; here reconciliation is the only one.
+  t.adapter.on('resynced', (s) => engine.resynced(s));
   await t.adapter.whenReady();
   await until(() => engine.lastReconciliation !== undefined, 'the first reconciliation');
   const events = (db = t.store.db) => db.prepare<[], { order_id: string; kind: string }>('SELECT order_id, kind FROM order_events ORDER BY seq').all();

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { EquitySnapshot, Instrument } from '../../src/shared';
 import { MessageBus, type CoreTopics } from '../../src/main/bus';
 import type { Clock } from '../../src/main/clock';
-import type { VenueCommission, VenueExecution } from '../../src/main/venue';
+import type { VenueCommission, VenueExecution, VenueSnapshot } from '../../src/main/venue';
 import { createLogger } from '../../src/main/ops';
 import { Portfolio, type Discrepancy } from '../../src/main/portfolio';
 import { PortfolioRepository, type Store } from '../../src/main/store';
@@ -35,6 +35,9 @@ function desk(t: TestAdapter, store: Store, clock: Clock, instruments: Map<numbe
   bus.subscribe('equity', (e) => equity.push(e));
   portfolio.onDiscrepancy((d) => flags.push(d));
   portfolio.attachVenue(t.adapter);
+  // The composition root calls each resync's steps; here the books are the only one.
+  const onResynced = (s: VenueSnapshot) => portfolio.resynced(s);
+  t.adapter.on('resynced', onResynced);
   const onExecution = (e: VenueExecution) => {
     if (lost.has(e.orderRef)) return;
     const i = instruments.get(e.conId);
@@ -46,6 +49,7 @@ function desk(t: TestAdapter, store: Store, clock: Clock, instruments: Map<numbe
   onTestFinished(() => {
     t.adapter.off('execution', onExecution);
     t.adapter.off('commission', onCommission);
+    t.adapter.off('resynced', onResynced);
     portfolio.close();
   });
   return { portfolio, bus, equity, flags, lost };

@@ -1,15 +1,15 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type Position, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption, type VenueStatus } from '../../shared';
+import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption, type VenueStatus } from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
-import { ExecutionEngine, KillSwitch, type OrderIntent } from '../execution';
+import { ExecutionEngine, flattenPositions, KillSwitch, previewOrder } from '../execution';
 import type { IbAdapter } from '../ib';
 import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
 import { Portfolio, type Discrepancy } from '../portfolio';
-import { RiskEngine, type RiskContext } from '../risk';
+import { gateIntentOf, RiskEngine, riskContextOf, type RiskContext } from '../risk';
 import { KillSwitchRepository, OrderJournalRepository, PortfolioRepository, WorkspaceRepository, type Store } from '../store';
 import type { StreamPublisher } from '../transport';
 import type { VenueSnapshot } from '../venue';
@@ -85,7 +85,7 @@ export class TradingCore {
       journal: new OrderJournalRepository(store.db),
       venue,
       bus: this.bus,
-      gate: { check: (intent) => this.risk.check(riskIntent(intent), this.riskContext) },
+      gate: { check: (intent) => this.risk.check(gateIntentOf(intent), this.riskContext) },
       control: { state: () => this.risk.state, halt: (reason) => void this.risk.halt(reason) },
       fills: this.portfolio,
       clock,
@@ -112,11 +112,21 @@ export class TradingCore {
     );
     const onStatus = (s: VenueStatus) => this.bus.publish('venue.status', s, 'HIGH');
     const onAlert = (a: CoreTopics['venue.alert']) => this.bus.publish('venue.alert', a, 'HIGH');
+    const execution = this.execution;
+    // A resync's steps, in this order (each one's reason below; it is the order the components' own listeners used to run in):
     const onResynced = (s: VenueSnapshot) => {
+      // 1. the books against the venue's positions and cash: every later step reads them;
+      this.portfolio.resynced(s);
+      // 2. an unfinished kill switch carries on, queued until every step here has run (its exits need the reconciled journal);
+      killSwitch.resynced();
+      // 3. market data for every held position: the portfolio values them and the gate prices them;
       this.watchHeldPositions(s);
+      // 4. positions or cash that differ from the venue's hold trading (the books were just compared);
       this.holdOnMismatch();
-      // Refused only once the core stops (a mode switch): nothing to do then.
+      // 5. the workspace's instruments resolved (refused only once the core stops, a mode switch: nothing to do then);
       this.workspace.venueReady().catch((err: unknown) => logger.debug({ err }, 'workspace: not resolved'));
+      // 6. the order journal reconciled with the venue's orders (it halts on what it cannot match).
+      execution.resynced(s);
     };
     venue.on('status', onStatus);
     venue.on('alert', onAlert);
@@ -211,28 +221,12 @@ export class TradingCore {
    * must be one the desk has resolved (on the watchlist, traded or held); that is what the gate checks first.
    */
   previewOrder(ticket: OrderTicket): OrderPreview {
-    // The venue's own refusal (disconnected, LIVE not armed, a paper account in LIVE) comes first: the gate's pass would mislead.
-    const trading = this.options.venue?.status().trading;
-    if (trading && !trading.allowed) return { ok: false, code: 'venue-unavailable', reason: trading.reason ?? 'The venue does not accept orders now.' };
-    const blind = this.streamRefusal();
-    if (blind !== undefined) return { ok: false, code: 'stream-unavailable', reason: blind };
-    const spec = ticket.instrument;
-    const instrument =
-      spec.conId !== undefined
-        ? this.instruments.get(spec.conId)
-        : [...this.instruments.values()].find((i) => i.symbol === spec.symbol.toUpperCase() && i.secType === spec.secType && (spec.currency === undefined || i.currency === spec.currency));
-    if (!instrument) return { ok: false, code: 'unknown-instrument', reason: `${spec.symbol} is not known to the desk yet: add it to the watchlist first` };
-    const intent: OrderIntent = {
-      instrument,
-      side: ticket.side,
-      quantity: ticket.quantity,
-      type: ticket.type,
-      ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
-      ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
-      reduceOnly: false,
-    };
-    // The same intent the execution engine hands the gate when the order is placed.
-    return this.risk.preview(riskIntent(intent), this.riskContext);
+    return previewOrder(ticket, {
+      trading: () => this.options.venue?.status().trading,
+      streamRefusal: () => this.streamRefusal(),
+      instruments: this.instruments,
+      gate: (intent) => this.risk.preview(gateIntentOf(intent), this.riskContext),
+    });
   }
 
   /**
@@ -248,18 +242,22 @@ export class TradingCore {
   /** Reduce-only market orders taking positions (all, or one instrument's) to zero; allowed in every trading state. */
   async flatten(conId?: number): Promise<Order[]> {
     const { execution } = this.requireVenue();
-    const mismatched = this.portfolio.heldDiscrepancies().some((d) => d.kind === 'position' && (conId === undefined || d.conId === conId));
-    if (conId !== undefined && !mismatched && !this.portfolio.position(conId)?.quantity) throw new DeskCommandError('no-position', `There is no position in ${conId} to flatten.`);
-    // Flattening what differs from the venue closes the venue's figure (the truth), not DualDesk's: read now, and that instrument's only.
-    if (mismatched) await this.adoptFresh('flattened by the trader', conId);
-    const open = this.portfolio.positions().filter((p) => p.quantity !== 0 && (conId === undefined || p.conId === conId));
-    const orders: Order[] = [];
-    for (const p of open) {
-      const snapshot = await this.hold({ conId: p.conId, symbol: p.symbol, secType: this.instruments.get(p.conId)?.secType ?? 'STK' }, 'orders');
-      await this.firstQuote(snapshot);
-      orders.push(await execution.placeResolved(exitTicket(p, snapshot.instrument), snapshot.instrument, { reduceOnly: true }));
-    }
-    return orders;
+    return flattenPositions(
+      {
+        heldDiscrepancies: () => this.portfolio.heldDiscrepancies(),
+        position: (id) => this.portfolio.position(id),
+        positions: () => this.portfolio.positions(),
+        adoptFresh: (why, id) => this.adoptFresh(why, id),
+        secTypeOf: (id) => this.instruments.get(id)?.secType,
+        quoted: async (spec) => {
+          const snapshot = await this.hold(spec, 'orders');
+          await this.firstQuote(snapshot);
+          return snapshot.instrument;
+        },
+        place: (ticket, instrument, options) => execution.placeResolved(ticket, instrument, options),
+      },
+      conId,
+    );
   }
 
   triggerKillSwitch(reason: string): Promise<KillSwitchReport> {
@@ -415,52 +413,14 @@ export class TradingCore {
     }
   }
 
-  private readonly riskContext: RiskContext = {
+  private readonly riskContext: RiskContext = riskContextOf({
     instrument: (conId) => this.instruments.get(conId),
-    lastPrice: (conId) => {
-      const q = this.marketData?.quote(conId);
-      if (!q) return undefined;
-      if (q.last !== undefined) return q.last;
-      return q.bid !== undefined && q.ask !== undefined ? (q.bid + q.ask) / 2 : undefined;
-    },
-    position: (conId) => this.portfolio.position(conId)?.quantity ?? 0,
-    workingQuantity: (conId, side) => {
-      let sum = 0;
-      for (const o of this.execution?.workingOrders() ?? []) if (o.conId === conId && o.side === side) sum += o.quantity - o.filledQuantity;
-      return sum;
-    },
-    grossExposure: () => {
-      let gross = 0;
-      for (const p of this.portfolio.positions()) gross += Math.abs(p.quantity * (p.lastPrice ?? p.avgPrice) * p.multiplier);
-      return gross;
-    },
-    // One base currency (USD) today: other currencies have no rate, and orders in them are refused with that reason.
-    fxRate: (currency) => (currency === 'USD' ? 1 : undefined),
+    quote: (conId) => this.marketData?.quote(conId),
+    position: (conId) => this.portfolio.position(conId),
+    positions: () => this.portfolio.positions(),
+    workingOrders: () => this.execution?.workingOrders() ?? [],
     now: () => this.options.clock.now(),
-  };
-}
-
-function riskIntent(i: OrderIntent) {
-  return {
-    conId: i.instrument.conId,
-    side: i.side,
-    quantity: i.quantity,
-    type: i.type,
-    ...(i.limitPrice === undefined ? {} : { limitPrice: i.limitPrice }),
-    ...(i.stopPrice === undefined ? {} : { stopPrice: i.stopPrice }),
-    ...(i.replacesQuantity === undefined ? {} : { replacesQuantity: i.replacesQuantity }),
-    purpose: i.reduceOnly ? ('flatten' as const) : ('trade' as const),
-  };
-}
-
-function exitTicket(p: Position, instrument: Instrument): OrderTicket {
-  return {
-    instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId },
-    side: p.quantity > 0 ? 'SELL' : 'BUY',
-    quantity: Math.abs(p.quantity),
-    type: 'MKT',
-    tif: 'DAY',
-  };
+  });
 }
 
 function heldKey(held: readonly Discrepancy[]): string {

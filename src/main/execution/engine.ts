@@ -12,20 +12,10 @@ import { currentCorrelationId, failpoint, newCorrelationId, withCorrelation, typ
 import type { JournaledOrder, OrderJournalRepository } from '../store';
 import { VenueError, type AccountPort, type ContractPort, type OrderPort, type VenueCommission, type VenueEventSource, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot } from '../venue';
 import { applyFill, canTransition, isFinal, stateFromVenue, transition, WORKING_AT_VENUE } from './order-state';
+import { newOrderRecord, orderIntent, type OrderIntent } from './intent';
 import { adoptedOrder, minimalInstrument, reconcileOrders, reportReconciliation } from './reconciliation';
 
-/** An order as the risk gate sees it. */
-export interface OrderIntent {
-  readonly instrument: Instrument;
-  readonly side: Order['side'];
-  readonly quantity: number;
-  readonly type: Order['type'];
-  readonly limitPrice?: number;
-  readonly stopPrice?: number;
-  readonly reduceOnly: boolean;
-  /** A modify: the remaining quantity of the order it replaces (it no longer counts once replaced). */
-  readonly replacesQuantity?: number;
-}
+export type { OrderIntent } from './intent';
 
 export type GateVerdict = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly reason: string };
 
@@ -46,7 +36,7 @@ export interface FillSink {
   applyCommission(execId: string, commission: number): void;
 }
 
-export type ExecutionVenue = Omit<OrderPort, 'cancelAll'> & AccountPort & ContractPort & VenueEventSource<'order' | 'orderError' | 'execution' | 'commission' | 'resynced' | 'status'>;
+export type ExecutionVenue = Omit<OrderPort, 'cancelAll'> & AccountPort & ContractPort & VenueEventSource<'order' | 'orderError' | 'execution' | 'commission' | 'status'>;
 
 export interface ExecutionOptions {
   readonly journal: OrderJournalRepository;
@@ -89,7 +79,7 @@ export class ExecutionEngine {
 
   start(): void {
     const { venue } = this.options;
-    const on = <E extends 'order' | 'orderError' | 'execution' | 'commission' | 'resynced' | 'status'>(event: E, fn: (...args: never[]) => void) => {
+    const on = <E extends 'order' | 'orderError' | 'execution' | 'commission' | 'status'>(event: E, fn: (...args: never[]) => void) => {
       venue.on(event, fn as never);
       this.detach.push(() => venue.off(event, fn as never));
     };
@@ -97,7 +87,6 @@ export class ExecutionEngine {
     on('orderError', (e: VenueOrderError) => this.guard('order error', () => this.onOrderError(e)));
     on('execution', (e: VenueExecution) => this.onExecution(e));
     on('commission', (c: VenueCommission) => this.guard('commission', () => this.onCommission(c)));
-    on('resynced', (s: VenueSnapshot) => this.guard('reconciliation', () => this.reconcile(s)));
     on('status', (s: VenueStatus) => {
       // Until the next resync, the venue may have changed behind our back.
       if (!s.synced) this.reconciled = false;
@@ -147,15 +136,7 @@ export class ExecutionEngine {
   async placeResolved(ticket: OrderTicket, instrument: Instrument, options: PlaceOptions = {}): Promise<Order> {
     this.assertCanSend();
     const reduceOnly = options.reduceOnly ?? false;
-    const intent: OrderIntent = {
-      instrument,
-      side: ticket.side,
-      quantity: ticket.quantity,
-      type: ticket.type,
-      ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
-      ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
-      reduceOnly,
-    };
+    const intent = orderIntent(ticket, instrument, { reduceOnly });
     if (!options.bypassGate) {
       const verdict = this.options.gate.check(intent);
       if (!verdict.ok) {
@@ -169,23 +150,7 @@ export class ExecutionEngine {
     let order: Order;
     try {
       order = this.options.journal.create(
-        {
-          conId: instrument.conId,
-          symbol: instrument.symbol,
-          side: ticket.side,
-          quantity: ticket.quantity,
-          type: ticket.type,
-          ...(ticket.limitPrice === undefined ? {} : { limitPrice: ticket.limitPrice }),
-          ...(ticket.stopPrice === undefined ? {} : { stopPrice: ticket.stopPrice }),
-          tif: ticket.tif,
-          state: 'new',
-          filledQuantity: 0,
-          avgFillPrice: 0,
-          reduceOnly,
-          origin: 'desk',
-          createdAt: now,
-          updatedAt: now,
-        },
+        newOrderRecord(ticket, instrument, { reduceOnly, now }),
         instrument,
         ticket.outsideRth ?? false,
         { ticket: { ...ticket, instrument: { symbol: instrument.symbol, secType: instrument.secType, conId: instrument.conId } }, bypassGate: options.bypassGate ?? false },
@@ -396,6 +361,11 @@ export class ExecutionEngine {
   // --- reconciliation ----------------------------------------------------------------------------
 
   /** Matches the journal with the venue after a (re)connect; trading halts until what did not match was seen. */
+  /** A resync's step: the journal reconciled with the venue's orders (the composition root calls the steps in order). */
+  resynced(snapshot: VenueSnapshot): void {
+    this.guard('reconciliation', () => this.reconcile(snapshot));
+  }
+
   reconcile(snapshot: VenueSnapshot): ReconciliationReport {
     const report = reconcileOrders(
       {

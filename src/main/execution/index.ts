@@ -1,4 +1,9 @@
 export { ExecutionEngine } from './engine';
+export { flattenPositions } from './flatten';
+export type { FlattenPorts } from './flatten';
+export { newOrderRecord, orderIntent } from './intent';
+export { previewOrder } from './preview';
+export type { PreviewPorts } from './preview';
 export type { ExecutionOptions, ExecutionVenue, FillSink, GateVerdict, OrderIntent, PlaceOptions, PreTradeGate, ReconciliationReport, TradingControl } from './engine';
 export { KillSwitch } from './kill-switch';
 export type { KillSwitchControl, KillSwitchOptions, KillSwitchReport, KillSwitchVenue } from './kill-switch';

@@ -12,7 +12,7 @@ export type { KillSwitchReport } from '../../shared';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
 import type { KillSwitchRepository } from '../store';
-import type { ContractPort, OrderPort, PositionPort, VenueEventSource, VenuePosition } from '../venue';
+import type { ContractPort, OrderPort, PositionPort, VenuePosition } from '../venue';
 import type { ExecutionEngine } from './engine';
 
 export interface KillSwitchControl {
@@ -20,7 +20,7 @@ export interface KillSwitchControl {
   halt(reason: string): void;
 }
 
-export type KillSwitchVenue = Pick<OrderPort, 'cancelAll'> & PositionPort & ContractPort & VenueEventSource<'resynced'>;
+export type KillSwitchVenue = Pick<OrderPort, 'cancelAll'> & PositionPort & ContractPort;
 
 type Holding = KillSwitchReport['remaining'][number];
 
@@ -59,13 +59,7 @@ export class KillSwitch {
   private retry: TimerHandle | undefined;
   /** The core stopped: a run still in flight neither publishes nor schedules anything more. */
   private closed = false;
-  private readonly onResynced = () => {
-    // After every listener of the resync (reconciliation first): exits need a reconciled journal.
-    if (this.unfinished && !this.running) queueMicrotask(() => void this.carryOn());
-  };
-
   constructor(private readonly options: KillSwitchOptions) {
-    options.venue.on('resynced', this.onResynced);
     const kept = options.memory?.unfinished();
     if (!kept) return;
     // Stopped before flat was verified: halted again (fail closed), carried on at the venue's first resync.
@@ -96,10 +90,14 @@ export class KillSwitch {
     return this.start();
   }
 
+  /** A resync's step: an unfinished run carries on, after every step of the resync (reconciliation too): exits need a reconciled journal. */
+  resynced(): void {
+    if (this.unfinished && !this.running) queueMicrotask(() => void this.carryOn());
+  }
+
   /** Stops carrying on (the core is closing); one still pending stays in the memory for the next start. */
   close(): void {
     this.closed = true;
-    this.options.venue.off('resynced', this.onResynced);
     this.options.clock.clearTimer(this.retry);
   }
 

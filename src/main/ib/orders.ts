@@ -1,6 +1,7 @@
 // Orders and their ids: ids that never repeat (reserved durably in blocks), orders sent, changed and
 // cancelled through the pacer, and IB's view of every order, merged from its openOrder and orderStatus.
 import type { IBApi } from '@stoqey/ib';
+import { priceFieldsOf } from '../../shared';
 import { withCorrelation, type Logger } from '../ops';
 import { VenueError, type OrderCorrelation, type VenueOrder, type VenueOrderChanges, type VenueOrderRequest } from '../venue';
 import { tradingAccount } from './accounts';
@@ -202,7 +203,8 @@ function validateOrder(req: VenueOrderRequest): void {
     throw new VenueError('bad-request', why);
   };
   if (!(req.quantity > 0) || !Number.isFinite(req.quantity)) fail('The quantity must be a positive number.');
-  if ((req.type === 'LMT' || req.type === 'STP LMT') && !(req.limitPrice !== undefined && req.limitPrice > 0)) fail(`A ${req.type} order needs a positive limit price.`);
-  if ((req.type === 'STP' || req.type === 'STP LMT') && !(req.stopPrice !== undefined && req.stopPrice > 0)) fail(`A ${req.type} order needs a positive stop price.`);
+  const prices = priceFieldsOf(req.type);
+  if (prices.limit && !(req.limitPrice !== undefined && req.limitPrice > 0)) fail(`A ${req.type} order needs a positive limit price.`);
+  if (prices.stop && !(req.stopPrice !== undefined && req.stopPrice > 0)) fail(`A ${req.type} order needs a positive stop price.`);
   if (req.orderRef.trim() === '') fail('An order needs DualDesk’s order reference.');
 }

@@ -204,22 +204,22 @@ export class Portfolio {
     this.checks.equityLater();
   }
 
-  /** Listens to a venue: resyncs, streamed positions and account values. Returns the detach. */
-  attachVenue(venue: VenueEventSource<'resynced' | 'position' | 'accountValue'>): () => void {
-    const onResynced = (s: VenueSnapshot) => {
-      try {
-        this.sync(s);
-      } catch (err) {
-        this.log.error({ err }, 'portfolio sync failed');
-      }
-    };
+  /** A resync's step: the books against the venue's snapshot (the composition root calls the steps in order). */
+  resynced(s: VenueSnapshot): void {
+    try {
+      this.sync(s);
+    } catch (err) {
+      this.log.error({ err }, 'portfolio sync failed');
+    }
+  }
+
+  /** Listens to a venue's streamed positions and account values (resyncs come through resynced()). Returns the detach. */
+  attachVenue(venue: VenueEventSource<'position' | 'accountValue'>): () => void {
     const onPosition = (p: VenuePosition) => this.venuePosition(p);
     const onValue = (v: VenueAccountValue) => this.venueAccountValue(v);
-    venue.on('resynced', onResynced);
     venue.on('position', onPosition);
     venue.on('accountValue', onValue);
     const detach = () => {
-      venue.off('resynced', onResynced);
       venue.off('position', onPosition);
       venue.off('accountValue', onValue);
     };

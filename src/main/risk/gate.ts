@@ -1,7 +1,7 @@
 // The pre-trade risk gate: every order passes these checks, in this order, each rejecting with its own
 // code and reason. A passing check allocates nothing: it reads the context, compares numbers, and
 // records the order in two fixed rings (rate limit, duplicate guard).
-import { quantityUnit, type RiskAccepted, type RiskDecision, type RiskLimits, type RiskRejectCode, type RiskRejection } from '../../shared';
+import { priceFieldsOf, quantityUnit, type RiskAccepted, type RiskDecision, type RiskLimits, type RiskRejectCode, type RiskRejection } from '../../shared';
 import { amount, num, pct } from './format';
 import type { OrderIntent, RiskContext, TradingStateSource } from './types';
 
@@ -110,8 +110,7 @@ export class RiskGate {
     }
 
     // 3. Prices: the ones the order type needs, positive, on the tick grid; no others.
-    const hasLimit = type === 'LMT' || type === 'STP LMT';
-    const hasStop = type === 'STP' || type === 'STP LMT';
+    const { limit: hasLimit, stop: hasStop } = priceFieldsOf(type);
     const limitPrice = intent.limitPrice;
     const stopPrice = intent.stopPrice;
     if (hasLimit) {

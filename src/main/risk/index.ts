@@ -4,3 +4,5 @@ export { RiskGate } from './gate';
 export { finePct } from './format';
 export type { StateLogEntry } from './repository';
 export type { OrderIntent, RearmResult, RiskContext, StateOptions, TradingStateSource } from './types';
+export { gateIntentOf, riskContextOf } from './context';
+export type { PositionView, QuoteView, RiskContextPorts, WorkingOrderView } from './context';

@@ -1,5 +1,5 @@
 // What the risk gate checks and what it asks the rest of the core. The wiring implements RiskContext
-// from the market data and portfolio modules (and execution's working orders); the gate never does I/O.
+// from the market data and portfolio modules (and execution's working orders) through riskContextOf; the gate never does I/O.
 import type { Instrument, OrderSide, OrderType, TradingState } from '../../shared';
 
 /** One order as the gate sees it: a new order, or a modify (`replacesQuantity`). Cancels never pass the gate. */

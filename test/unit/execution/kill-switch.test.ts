@@ -79,6 +79,8 @@ function rig(venue: ScriptedVenue = new ScriptedVenue()) {
     onProgress: (p) => progress.push(p),
     onReport: (r) => reports.push(r),
   });
+  // The composition root calls each resync's steps; here the kill switch's is the only one.
+  venue.on('resynced', () => kill.resynced());
   return { venue, kill, clock, progress, halts, reports, close: () => (kill.close(), store.close()) };
 }
 
