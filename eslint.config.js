@@ -3,7 +3,7 @@
 // - only src/main/electron (and the preload) may import 'electron';
 // - the renderer imports only src/shared and its own files;
 // - one concern of src/main imports another only through its index.ts;
-// - unit tests import a concern of src/main through its index.ts too (or a sub-concern's, such as sim/engine).
+// - tests (unit, integration, e2e and their support) import a concern of src/main through its index.ts too (or a sub-concern's, such as sim/engine).
 // - a concern imports only those before it in CONCERN_ORDER (so the trading core never imports ib/);
 // import cycles, type imports included (which import-x/no-cycle skips), are madge's check in `npm run lint`.
 import { readdirSync } from 'node:fs';
@@ -70,20 +70,19 @@ const concernZones = concerns.map((c) => ({
   message: `Import src/main/${c} through its index.ts.`,
 }));
 
-// Unit tests import a concern through its index.ts too, or a sub-concern's (sim/engine, transport/kafka).
-// (test/integration and test/support still reach inside transport, share and sim: not yet checked.)
+// Tests (test/unit, integration, e2e, support) import a concern through its index.ts too, or a sub-concern's (sim/engine, transport/kafka).
 const indexesOf = (dir) =>
   readdirSync(dir, { recursive: true })
     .filter((f) => f === 'index.ts' || f.endsWith('/index.ts'))
     .map((f) => `./${f}`);
 const testZones = (insides = {}) =>
   concerns.map((c) => ({
-    target: './test/unit/**/*',
+    target: ['./test/unit/**/*', './test/integration/**/*', './test/e2e/**/*', './test/support/**/*'],
     from: `./src/main/${c}`,
     except: [...indexesOf(`src/main/${c}`), ...(insides[c] ?? [])],
     message: `Tests import src/main/${c} through its index.ts: its public surface.`,
   }));
-// The unit tests that may import a concern's insides, each for its reason.
+// The tests that may import a concern's insides, each for its reason.
 const testInsides = [
   // src/main/electron has no index.ts (it is Electron's entry): its IPC, CSP and sender checks are tested without a window.
   { files: ['test/unit/electron/ipc.test.ts'], insides: { electron: ['./csp.ts', './ipc.ts', './sender.ts'] } },
@@ -93,6 +92,8 @@ const testInsides = [
   { files: ['test/unit/cli/tail.test.ts'], insides: { cli: ['./tail-target.ts', './tail-stats.ts'] } },
   // The simulator's wire tables (no index: nothing outside the simulator speaks them) against @stoqey/ib's own codec.
   { files: ['test/unit/sim/protocol.test.ts'], insides: { sim: ['./protocol'] } },
+  // Malformed frames written raw to the simulator's socket, in its own framing.
+  { files: ['test/integration/sim-connection.test.ts'], insides: { sim: ['./protocol/framing.ts'] } },
   // The paper account and the trading day beneath the matching engine.
   { files: ['test/unit/sim/engine-account.test.ts'], insides: { sim: ['./engine/account.ts', './engine/calendar.ts'] } },
 ];
@@ -151,7 +152,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/unit/**'],
+    files: ['test/**'],
     rules: { 'import-x/no-restricted-paths': ['error', { zones: testZones() }] },
   },
   ...testInsides.map(({ files, insides }) => ({ files, rules: { 'import-x/no-restricted-paths': ['error', { zones: testZones(insides) }] } })),

@@ -334,7 +334,7 @@ async function cut(desk: DeskStream, sub: CheckedSubscriber): Promise<Cut> {
   sub.cutSeq = desk.sink.issued;
   const t0 = now();
   desk.setDown(true);
-  desk.server.faults.disconnectAll();
+  desk.faults.disconnectAll();
   const onKafka = await sub.switched('kafka', t0, 15_000);
   await pollUntil(() => sub.firstAfterCut !== undefined, 'a message published after the cut', 15_000);
   await sleep(HOLD_MS);
@@ -395,7 +395,7 @@ async function failoverAndGaps(broker: KafkaBroker): Promise<{ cuts: Cut[]; gaps
       await outbox.whenAcked(desk.publisher.head);
       await pollUntil(live, 'live at the head on the WebSocket', 30_000, 10);
       await sleep(300);
-      desk.server.faults.loseFrames(LOST);
+      desk.faults.loseFrames(LOST);
       last.watchAt = undefined;
       last.watchSeq = desk.sink.issued + LOST + 5;
       // The lost frames and, in the same turn (so in the same commits), the messages after them.

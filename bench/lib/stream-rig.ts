@@ -13,6 +13,7 @@ import { encodeBatch, encodeFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
 import { createStreamMetrics, StreamJournal, StreamPublisher, StreamServer, type StreamMetrics } from '../../src/main/transport';
+import { streamFaults } from '../../test/support/faults';
 
 /** Epoch milliseconds with sub-millisecond resolution (the same clock in every process, up to the measured offset). */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -126,6 +127,8 @@ export interface DeskStream {
   readonly journal: StreamJournal;
   readonly publisher: StreamPublisher;
   readonly server: StreamServer;
+  /** The server's fault drill: drops and lost frames on demand. */
+  readonly faults: ReturnType<typeof streamFaults>;
   readonly publisherMetrics: StreamMetrics;
   readonly url: string;
   readonly sink: Sink;
@@ -141,7 +144,8 @@ export async function startDeskStream(file: string): Promise<DeskStream> {
   const journal = await StreamJournal.open(file);
   const publisherMetrics = createStreamMetrics(new Registry());
   const publisher = new StreamPublisher({ journal, clock: systemClock, logger: silent, metrics: publisherMetrics });
-  const server = new StreamServer({ logger: silent, metrics: new Registry(), clock: systemClock, authorize: (t) => (t === TOKEN ? { who: 'bench' } : undefined) });
+  const faults = streamFaults();
+  const server = new StreamServer({ logger: silent, metrics: new Registry(), clock: systemClock, authorize: (t) => (t === TOKEN ? { who: 'bench' } : undefined), faults });
   server.setSource({ journal, publisher });
   let down = false;
   const http = createServer((_req, res) => res.writeHead(404).end());
@@ -182,6 +186,7 @@ export async function startDeskStream(file: string): Promise<DeskStream> {
     journal,
     publisher,
     server,
+    faults,
     publisherMetrics,
     url: `ws://127.0.0.1:${port}/stream`,
     sink,

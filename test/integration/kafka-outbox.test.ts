@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { decodeFrames, encodeBatch, type DataFrame } from '../../src/shared/stream';
 import { ensureStreamTopic, KafkaOutbox, KafkaTopicError, MIN_RETENTION_MS } from '../../src/main/transport/kafka';
+import { outboxFaults } from '../support/faults';
 import { tempDir } from '../support/fs';
 import { memoryLogger } from '../support/logs';
 import { repoRoot } from '../support/paths';
@@ -172,8 +173,9 @@ describe('Kafka outbox', () => {
     const settings = settingsFor(brokers);
     const registry = new Registry();
     const logs = memoryLogger('warn');
+    const faults = outboxFaults();
     // Restarts after 50–100 ms, then up to 200 ms (instead of up to 10 s) to keep the test short.
-    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger: logs.logger, metrics: registry, backoff: { maxMs: 200 } });
+    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings, logger: logs.logger, metrics: registry, backoff: { maxMs: 200 }, faults });
     onTestFinished(async () => {
       await outbox.stop();
       await journal.close();
@@ -184,7 +186,7 @@ describe('Kafka outbox', () => {
     const publishing = publishMany(publisher, total, 500);
     for (const at of [5_000, 20_000]) {
       await until(() => journal.kafkaAcked >= at, `Kafka acknowledging ${at}`);
-      await outbox.faults.killWorker();
+      await faults.killWorker();
       const acked = journal.kafkaAcked;
       expect(outbox.status().backlog).toBeGreaterThan(0);
       expect(outbox.status()).toMatchObject({ state: 'down', acked, lastError: expect.stringContaining('outbox worker failed') as string });

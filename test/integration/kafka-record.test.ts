@@ -4,7 +4,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { encodeFrame, type DataFrame } from '../../src/shared/stream';
-import type { JournalRow } from '../../src/main/transport/journal';
+import type { JournalRow } from '../../src/main/transport';
 import { KafkaOutbox, KafkaStreamReader, RECORD_OVERHEAD, streamRecord, type KafkaSettings } from '../../src/main/transport/kafka';
 import { tempDir } from '../support/fs';
 import { memoryLogger } from '../support/logs';

@@ -9,8 +9,7 @@ import { VIEWER_TOKEN_PROTOCOL_PREFIX } from '../../src/shared';
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { loadShareCertificate, ShareServer, ViewerTokens, type ShareLimits } from '../../src/main/share';
-import type { AddressGate } from '../../src/main/share/address-gate';
+import { loadShareCertificate, ShareServer, ViewerTokens, type AddressGate, type ShareLimits } from '../../src/main/share';
 import { startStreamDesk, subscribe, type TestStream } from '../support/stream';
 import { until, untilAsync } from '../support/wait';
 

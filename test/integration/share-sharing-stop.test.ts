@@ -5,8 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { DeskSharing } from '../../src/main/share';
-import { ViewerTokens } from '../../src/main/share/tokens';
+import { DeskSharing, ViewerTokens } from '../../src/main/share';
 import { tempDir } from '../support/fs';
 
 function sharingAt(port = 0): DeskSharing {

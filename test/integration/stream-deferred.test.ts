@@ -12,6 +12,7 @@ import { decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/st
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
 import { StreamServer, type StreamServerOptions, type StreamSource } from '../../src/main/transport';
+import { streamFaults } from '../support/faults';
 import { startStreamDesk } from '../support/stream';
 import { until } from '../support/wait';
 
@@ -151,11 +152,12 @@ describe('deferred subscribers and the journal', () => {
   it('a deferred subscriber behind the round (frames lost on the way) is caught up from the journal, not skipped', async () => {
     const s = await startStreamDesk();
     const { publisher } = s.desk.stream!;
-    const { server, url } = await startServer(s.desk.stream!, { coalesceMs: 10 });
+    const faults = streamFaults();
+    const { url } = await startServer(s.desk.stream!, { coalesceMs: 10, faults });
     const viewer = await client(url, VIEWER, {});
     await until(() => viewer.last !== -1, 'the snapshot');
     const from = viewer.last;
-    server.faults.loseFrames(3);
+    faults.loseFrames(3);
     for (let i = 0; i < 40; i++) publisher.publish('md.quote.S0', { i });
     await publisher.flush();
     const head = publisher.head;

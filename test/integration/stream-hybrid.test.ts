@@ -43,7 +43,7 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     const chaos = (async () => {
       while (publishing) {
         await pause(50 + Math.random() * 300);
-        host.server.faults.disconnectAll();
+        host.faults.disconnectAll();
         kills++;
       }
     })();
@@ -128,7 +128,7 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     const chaos = (async () => {
       while (publishing) {
         await pause(50 + Math.random() * 200);
-        host.server.faults.disconnectAll();
+        host.faults.disconnectAll();
       }
     })();
     for (let i = 0; i < N; i++) {
@@ -149,7 +149,7 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     const { host, settings } = await hostWithKafka();
     const { subscriber, received } = await subscribe(host, { backup: backupReader(settings) });
     await until(() => received.snapshots.length === 1, 'the snapshot');
-    host.server.faults.loseFrames(5_000);
+    host.faults.loseFrames(5_000);
     for (let i = 0; i < 6_000; i++) host.publisher.publish('t', i);
     await until(() => subscriber.state().lastSeq === 6_000, 'the 6,000 messages', 20_000);
     await until(() => subscriber.state().channel === 'websocket', 'back on the WebSocket');
@@ -167,12 +167,12 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     const load = setInterval(() => host.publisher.publish('md.quote.S', Date.now()), 5);
     onTestFinished(() => clearInterval(load));
     await until(() => subscriber.state().lastSeq > 50, 'a live stream');
-    host.server.faults.stall(true);
+    host.faults.stall(true);
     const stalledAt = host.journal.head;
     await until(() => subscriber.state().channel === 'kafka', 'the failover');
     expect(log.text()).toContain('3 heartbeats missed');
     await until(() => subscriber.state().lastSeq > stalledAt + 50, 'messages from Kafka while the connection is stalled');
-    host.server.faults.stall(false);
+    host.faults.stall(false);
     await until(() => subscriber.state().channel === 'websocket', 'the return to the WebSocket');
     clearInterval(load);
     await host.publisher.flush();
@@ -186,8 +186,8 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     const log = memoryLogger('info');
     const { subscriber, received } = await subscribe(host, { backup: backupReader(settings), logger: log.logger });
     await until(() => received.snapshots.length === 1, 'the snapshot');
-    host.server.faults.ignoreReplays(true);
-    host.server.faults.loseFrames(3);
+    host.faults.ignoreReplays(true);
+    host.faults.loseFrames(3);
     for (let i = 0; i < 10; i++) host.publisher.publish('t', i);
     // The standby may deliver the lost ones well before the replay's second is up: wait for the failover too.
     await until(() => subscriber.state().lastSeq === 10 && subscriber.state().failovers === 1, 'the 10 messages, the lost ones from Kafka, and the failover');
@@ -221,7 +221,7 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     await subscriber.start();
     onTestFinished(() => subscriber.stop());
     await until(() => snapshots === 1, 'the snapshot');
-    host.server.faults.loseFrames(3_000);
+    host.faults.loseFrames(3_000);
     for (let i = 0; i < 3_001; i++) host.publisher.publish('t', i);
     await until(() => subscriber.state().lastSeq === 3_001, 'the 3,000 lost messages, replayed');
     expect(log.text()).not.toMatch(/not answered/);

@@ -60,7 +60,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const chaos = (async () => {
       while (publishing) {
         await new Promise((r) => setTimeout(r, 50 + Math.random() * 250));
-        serverOf(s).faults.disconnectAll();
+        s.faults.disconnectAll();
         drops++;
       }
     })();
@@ -84,7 +84,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const { subscriber, received } = await subscribe(s);
     await until(() => received.snapshots.length === 1, 'the snapshot');
     const base = received.snapshots[0]!.seq;
-    serverOf(s).faults.loseFrames(5);
+    s.faults.loseFrames(5);
     for (let i = 0; i < 20; i++) publisher.publish('t', i);
     await until(() => subscriber.state().lastSeq === base + 20, 'the 20 messages');
     expect(received.frames.map((f) => f.seq)).toEqual(seqs(20, base + 1));
@@ -97,7 +97,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const { subscriber, received } = await subscribe(s);
     await until(() => received.snapshots.length === 1, 'the snapshot');
     const base = received.snapshots[0]!.seq;
-    serverOf(s).faults.loseFrames(150_000);
+    s.faults.loseFrames(150_000);
     for (let i = 0; i < 150_010; i++) publisher.publish('t', i);
     await until(() => subscriber.state().lastSeq === base + 150_010, `the 150,010 messages (at ${subscriber.state().lastSeq})`);
     expect(received.frames).toHaveLength(150_010);
@@ -114,7 +114,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     const { subscriber, received } = await subscribe(s);
     await until(() => received.snapshots.length === 1, 'the snapshot');
     const base = received.snapshots[0]!.seq;
-    serverOf(s).faults.loseFrames(3);
+    s.faults.loseFrames(3);
     for (let i = 0; i < 3; i++) publisher.publish('t', i);
     await until(() => subscriber.state().lastSeq === base + 3, 'the lost tail, via the heartbeat');
     expect(received.frames.map((f) => f.seq)).toEqual(seqs(3, base + 1));

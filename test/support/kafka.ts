@@ -7,9 +7,8 @@ import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { DataFrame } from '../../src/shared/stream';
 import { systemClock, type Clock } from '../../src/main/clock';
-import { StreamJournal } from '../../src/main/transport/journal';
+import { createStreamMetrics, StreamJournal, StreamPublisher } from '../../src/main/transport';
 import { parseKafkaSettings, type KafkaSettings, type KafkaSettingsInput } from '../../src/main/transport/kafka';
-import { createStreamMetrics, StreamPublisher } from '../../src/main/transport/publisher';
 import { memoryLogger } from './logs';
 
 export async function openStream(dir: string, clock: Clock = systemClock, file = 'stream.db') {

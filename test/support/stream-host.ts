@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { systemClock } from '../../src/main/clock';
 import { createLogger, type Logger } from '../../src/main/ops';
 import { createStreamMetrics, KafkaOutbox, StreamJournal, StreamPublisher, StreamServer, type KafkaOutboxOptions, type KafkaSettings } from '../../src/main/transport';
+import { streamFaults } from './faults';
 
 export const HOST_TOKEN = 'stream-host-test-token';
 
@@ -14,6 +15,8 @@ export interface StreamHost {
   readonly journal: StreamJournal;
   readonly publisher: StreamPublisher;
   readonly server: StreamServer;
+  /** The server's fault drill: drops, lost frames, stalls, unanswered replays on demand. */
+  readonly faults: ReturnType<typeof streamFaults>;
   readonly outbox: KafkaOutbox | undefined;
   readonly metrics: Registry;
   readonly port: number;
@@ -44,7 +47,8 @@ export async function startStreamHost(options: StreamHostOptions): Promise<Strea
   const lateBy = options.lateByMs ?? 0;
   const clock = lateBy === 0 ? systemClock : { ...systemClock, now: () => Date.now() - lateBy };
   const publisher = new StreamPublisher({ journal, clock, logger, metrics: createStreamMetrics(metrics) });
-  const server = new StreamServer({ logger, metrics, clock: systemClock, authorize: (t) => (t === HOST_TOKEN ? { who: 'test' } : undefined) });
+  const faults = streamFaults();
+  const server = new StreamServer({ logger, metrics, clock: systemClock, authorize: (t) => (t === HOST_TOKEN ? { who: 'test' } : undefined), faults });
   server.setSource({ journal, publisher });
   const outbox = options.kafka ? new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings: options.kafka, logger, metrics, ...options.outbox }) : undefined;
   await outbox?.start();
@@ -80,6 +84,7 @@ export async function startStreamHost(options: StreamHostOptions): Promise<Strea
     journal,
     publisher,
     server,
+    faults,
     outbox,
     metrics,
     get port() {

@@ -5,6 +5,7 @@ import type { DataFrame } from '../../src/shared/stream';
 import { CONTROL_TOKEN_FILE, createDesk, loadConfig, type Desk } from '../../src/main/app';
 import { createLogger } from '../../src/main/ops';
 import { HybridSubscriber, type BackupReader, type HybridSubscriberOptions, type KafkaSettingsInput } from '../../src/main/transport';
+import { streamFaults } from './faults';
 import { tempDir } from './fs';
 
 export interface TestStream {
@@ -12,13 +13,17 @@ export interface TestStream {
   readonly dataDir: string;
   readonly url: string;
   readonly token: string;
+  /** The desk's stream server's fault drill. */
+  readonly faults: ReturnType<typeof streamFaults>;
 }
 
 /** A desk with its local server (and so the stream) on a loopback port; stopped when the test ends. */
 export async function startStreamDesk(options: { dataDir?: string; port?: number; kafka?: KafkaSettingsInput; demo?: boolean } = {}): Promise<TestStream> {
   const dataDir = options.dataDir ?? tempDir();
   const defaults = { server: { enabled: true }, demo: options.demo === true, ...(options.kafka ? { kafka: options.kafka } : {}) };
+  const faults = streamFaults();
   const desk = createDesk(loadConfig({ flags: { dataDir, 'server.port': options.port ?? 0, 'log.level': 'silent' }, defaults }), {
+    streamFaults: faults,
     logger: createLogger({ level: 'silent' }),
   });
   await desk.start();
@@ -26,7 +31,7 @@ export async function startStreamDesk(options: { dataDir?: string; port?: number
   // The desk's own first messages (its trading state) are committed before a test's subscriber joins.
   await desk.stream?.publisher.flush();
   const token = readFileSync(join(dataDir, CONTROL_TOKEN_FILE), 'utf8').trim();
-  return { desk, dataDir, url: `ws://127.0.0.1:${desk.server!.address().port}/stream`, token };
+  return { desk, dataDir, faults, url: `ws://127.0.0.1:${desk.server!.address().port}/stream`, token };
 }
 
 export interface Received {

@@ -5,7 +5,7 @@ import { TRADING_MODES, type CommandResult, type DeskHealth, type DeskInfo, type
 import { createVenueMetrics, type IbAdapter } from '../ib';
 import { checkReadiness, createLogger, createMetricsRegistry, type Logger, type ReadinessCheck, type ReadinessReport, type Registry } from '../ops';
 import { createLocalServer, tokenMatches, type LocalServer } from '../server';
-import { createStreamMetrics, StreamServer, type StreamSource } from '../transport';
+import { createStreamMetrics, StreamServer, type StreamServerFaults, type StreamSource } from '../transport';
 import { systemClock } from '../clock';
 import { createDemoSimulator, DEMO_VENUE_STATE_FILE, type Simulator } from '../sim';
 import { DeskSharing } from '../share';
@@ -22,6 +22,8 @@ export const VERSION: string = packageJson.version;
 export interface DeskDependencies {
   /** Defaults to JSON on stdout at the configured level. */
   readonly logger?: Logger;
+  /** Only for fault drills (test/support/faults.ts): the stream server's hooks. */
+  readonly streamFaults?: StreamServerFaults;
 }
 
 /** The DualDesk core, Electron-free. Electron, the headless CLI and the tests all build it here. */
@@ -84,6 +86,7 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
   const controlToken = config.server.enabled ? loadOrCreateControlToken(config.dataDir, logger) : undefined;
   // Always there: the Electron window reads the stream through it over IPC, with or without the local server.
   const streamServer = new StreamServer({
+    faults: deps.streamFaults,
     logger,
     metrics,
     clock: systemClock,

@@ -9,7 +9,8 @@ const MAX_OUTSTANDING = 256;
  * never travel in a URL). They live in this server's memory: a restarted server knows none of them.
  */
 export class StreamTickets {
-  private readonly live = new Map<string, number>();
+  // Unredeemed tickets and when each expires (ms), oldest first.
+  private readonly outstanding = new Map<string, number>();
 
   constructor(
     private readonly ttlMs = 30_000,
@@ -18,26 +19,26 @@ export class StreamTickets {
 
   issue(): StreamTicketGrant {
     this.sweep();
-    while (this.live.size >= MAX_OUTSTANDING) {
-      const oldest = this.live.keys().next().value;
+    while (this.outstanding.size >= MAX_OUTSTANDING) {
+      const oldest = this.outstanding.keys().next().value;
       if (oldest === undefined) break;
-      this.live.delete(oldest);
+      this.outstanding.delete(oldest);
     }
     const ticket = randomBytes(32).toString('base64url');
-    this.live.set(ticket, this.now() + this.ttlMs);
+    this.outstanding.set(ticket, this.now() + this.ttlMs);
     return { ticket, expiresInMs: this.ttlMs };
   }
 
   /** True once for a ticket issued here and not yet expired; it is gone after the first try either way. */
   redeem(ticket: string | undefined): boolean {
     if (ticket === undefined) return false;
-    const expires = this.live.get(ticket);
-    this.live.delete(ticket);
+    const expires = this.outstanding.get(ticket);
+    this.outstanding.delete(ticket);
     return expires !== undefined && this.now() < expires;
   }
 
   private sweep(): void {
     const now = this.now();
-    for (const [t, expires] of this.live) if (expires <= now) this.live.delete(t);
+    for (const [t, expires] of this.outstanding) if (expires <= now) this.outstanding.delete(t);
   }
 }

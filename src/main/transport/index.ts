@@ -8,7 +8,7 @@ export { JournalRetention } from './retention';
 export type { JournalRetentionOptions } from './retention';
 export { webSocketPeer } from './carrier-ws';
 export { StreamServer } from './stream-server';
-export type { StreamFeed, StreamHead, StreamHistory, StreamPeer, StreamPeerEvents, StreamScope, StreamServerOptions, StreamSource } from './stream-types';
+export type { StreamFeed, StreamHead, StreamHistory, StreamPeer, StreamPeerEvents, StreamScope, StreamServerFaults, StreamServerOptions, StreamSource } from './stream-types';
 export { HybridSubscriber } from './subscriber';
 export type { HybridSubscriberOptions } from './subscriber';
 export type { BackupReader, SubscriberChannel, SubscriberState } from '../../shared/stream';

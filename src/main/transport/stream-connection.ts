@@ -56,17 +56,16 @@ export interface Encoded extends SharedMessage {
 export abstract class StreamConnections {
   protected readonly connections = new Set<Connection>();
   protected source: StreamFeed | undefined;
-  /** Fault injection: live frames to lose (tests and drills of the subscriber's gap filling). */
-  protected framesToLose = 0;
-  /** Fault injection: a stalled network (nothing goes out, nothing comes in, connections stay open). */
-  protected stalled = false;
-  /** Fault injection: replay requests go unanswered. */
-  protected replaysIgnored = false;
-  protected readonly settings: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock' | 'onDeferredRead'>>;
+  protected readonly settings: Required<Omit<StreamServerOptions, 'authorize' | 'logger' | 'metrics' | 'clock' | 'onDeferredRead' | 'faults'>>;
   /** Bumped by setSource: a turn scheduled for the previous source does nothing. */
   protected generation = 0;
   private readonly matchers = new Map<string, TopicMatcher>();
   protected readonly metrics;
+
+  /** A stalled network in a fault drill (never in production: no faults option). */
+  protected get stalled(): boolean {
+    return this.options.faults?.stalled ?? false;
+  }
 
   constructor(protected readonly options: StreamServerOptions) {
     this.settings = {

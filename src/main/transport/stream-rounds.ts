@@ -27,8 +27,7 @@ export abstract class StreamRounds extends StreamReading {
 
   protected onCommitted(batch: CommittedBatch): void {
     if (this.stalled) return; // connections fall behind; they are caught up when the stall ends
-    const lose = Math.min(this.framesToLose, batch.frames.length);
-    this.framesToLose -= lose;
+    const lose = this.options.faults?.lose(batch.frames.length) ?? 0;
     const frames = lose > 0 ? batch.frames.slice(lose) : batch.frames;
     // Unfiltered subscribers get the publisher's bytes as they are (after a loss, the rest re-encoded: a drill).
     const shared = lose > 0 ? encodeBatch(frames.map((f) => encodeFrame(f))) : batch.message;

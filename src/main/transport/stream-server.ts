@@ -42,6 +42,7 @@ export class StreamServer extends StreamRounds {
       // Only the stream's own protocol is echoed: never a `ticket.<t>` a browser offered next to it.
       handleProtocols: (offered) => (offered.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
     });
+    options.faults?.attach({ disconnectAll: () => this.cutAll(), stallEnded: () => this.catchUpAll() });
   }
 
   get connectionCount(): number {
@@ -108,31 +109,20 @@ export class StreamServer extends StreamRounds {
     return [...this.connections].map((c) => ({ id: c.id, who: c.scope.who, state: c.state, sent: c.sent, replaying: c.replay !== undefined, bufferedBytes: c.peer.bufferedAmount }));
   }
 
-  readonly faults = {
-    /** Drops every connection at once (TCP reset, no close frame). */
-    disconnectAll: (): void => {
-      for (const c of this.connections) c.peer.terminate();
-    },
-    /** Loses the next `n` live data frames on the way to every subscriber, as a lossy link would. */
-    loseFrames: (n: number): void => {
-      this.framesToLose = n;
-    },
-    /** Stalls every connection (no frames either way, no heartbeats) until called with false; then they catch up. */
-    stall: (on: boolean): void => {
-      this.stalled = on;
-      const head = this.source?.publisher.head ?? 0;
-      if (on) return;
-      if (this.pendingFrames.length > 0) this.scheduleDeferred();
-      for (const c of this.connections) {
-        if (c.state === 'live' && c.sent < head) this.startCatchUp(c);
-        this.schedulePump(c);
-      }
-    },
-    /** Leaves replay requests unanswered until called with false. */
-    ignoreReplays: (on: boolean): void => {
-      this.replaysIgnored = on;
-    },
-  };
+  /** A fault drill's dropped network: every connection reset at once (no close frame). */
+  private cutAll(): void {
+    for (const c of this.connections) c.peer.terminate();
+  }
+
+  /** A fault drill's stall has ended: the connections catch up with what they missed. */
+  private catchUpAll(): void {
+    const head = this.source?.publisher.head ?? 0;
+    if (this.pendingFrames.length > 0) this.scheduleDeferred();
+    for (const c of this.connections) {
+      if (c.state === 'live' && c.sent < head) this.startCatchUp(c);
+      this.schedulePump(c);
+    }
+  }
 
   /** Says goodbye (1001) to every subscriber; resolves when all are closed (a peer that does not answer is cut). */
   async closeConnections(): Promise<void> {
@@ -248,7 +238,7 @@ export class StreamServer extends StreamRounds {
           this.refuse(c, CLOSE.BAD_FRAME, 'unexpected', 'replay before hello');
           return;
         }
-        if (!this.replaysIgnored) this.replay(c, frame.from, frame.to);
+        if (!this.options.faults?.replaysIgnored) this.replay(c, frame.from, frame.to);
       }
     }
   }

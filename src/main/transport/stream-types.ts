@@ -105,7 +105,21 @@ export interface StreamSource extends StreamFeed {
   readonly journal: StreamJournal;
 }
 
+/** A fault drill's hooks (test/support/faults.ts): what the server consults, and what it hands over. */
+export interface StreamServerFaults {
+  /** How many of the next `n` live frames are lost on the way to every subscriber (and so no longer to lose). */
+  lose(n: number): number;
+  /** A stalled network: nothing goes out, nothing comes in, connections stay open. */
+  readonly stalled: boolean;
+  /** Replay requests go unanswered. */
+  readonly replaysIgnored: boolean;
+  /** The server hands over cutting every connection and catching them up once a stall ends. */
+  attach(server: { disconnectAll(): void; stallEnded(): void }): void;
+}
+
 export interface StreamServerOptions {
+  /** Only for fault drills; production passes none. */
+  readonly faults?: StreamServerFaults;
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly clock: Clock;

@@ -1,7 +1,7 @@
 // Kafka, the stream's durable channel: the outbox (journal → topic) and the reader (topic → subscriber).
 export { createKafka, describeKafkaError, KAFKAJS_RETRY, kafkaLogCreator } from './client';
 export { KafkaOutbox } from './outbox';
-export type { KafkaOutboxOptions, KafkaOutboxState, KafkaOutboxStatus, OutboxJournal } from './outbox';
+export type { KafkaOutboxFaults, KafkaOutboxOptions, KafkaOutboxState, KafkaOutboxStatus, OutboxJournal } from './outbox';
 export { KafkaStreamReader } from './reader';
 export { DEFAULT_RECORD_CAPS, readRecord, RECORD_FORMAT, RECORD_OVERHEAD, recordFrames, recordSpan, runRecord, streamRecord } from './record';
 export type { JournalRun, RecordCaps, RecordCursor, RecordRead, RecordSpan } from './record';

@@ -40,7 +40,14 @@ export interface KafkaOutboxStatus {
   readonly lastError?: string;
 }
 
+/** A fault drill's hook (test/support/faults.ts): it is handed each worker thread the outbox starts. */
+export interface KafkaOutboxFaults {
+  workerStarted(worker: Worker): void;
+}
+
 export interface KafkaOutboxOptions {
+  /** Only for fault drills; production passes none. */
+  readonly faults?: KafkaOutboxFaults;
   readonly journal: OutboxJournal;
   /** Subscribes to committed batches (StreamPublisher.onCommitted); they only tell the worker the new head. */
   readonly onCommitted: (listener: () => void) => () => void;
@@ -89,14 +96,6 @@ export class KafkaOutbox {
   private unsubscribe: (() => void) | undefined;
   private readonly first: { promise: Promise<void>; settled: boolean; resolve: () => void; reject: (err: Error) => void };
   private ackWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
-
-  /** For tests: failures on demand. */
-  readonly faults = {
-    /** Ends the worker thread at once, as a crash would; the outbox restarts it after its backoff. */
-    killWorker: async (): Promise<void> => {
-      await this.worker?.terminate();
-    },
-  };
 
   constructor(private readonly options: KafkaOutboxOptions) {
     this.log = options.logger.child({ component: 'kafka-outbox', topic: options.settings.topic });
@@ -204,6 +203,7 @@ export class KafkaOutbox {
       return;
     }
     this.worker = worker;
+    this.options.faults?.workerStarted(worker);
     worker.on('message', (m: FromOutboxWorker) => this.onMessage(m));
     worker.on('error', (err) => {
       this.crash = err.message;
