@@ -1,0 +1,62 @@
+// Node's own floor per idle TLS 1.3 socket: a plain tls.createServer (no ws, no HTTP) alone in this
+// process, N idle clients in a forked child; resident set and heap after full collections, before and
+// after the clients connect. Run: npx tsx bench/lib/tls-floor-probe.ts [viewers=1000] [http]
+// ('http' serves through https.createServer, still without an upgrade, to see what HTTP adds).
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { loadShareCertificate } from '../../src/main/share';
+
+const [, , role = 'server', a = '1000', b = ''] = process.argv;
+
+if (role === 'client') {
+  // The child: open N idle TLS connections to the port, say 'up', hold them until disconnect.
+  const port = Number(a);
+  const n = Number(b);
+  const sockets: tls.TLSSocket[] = [];
+  let open = 0;
+  for (let i = 0; i < n; i++) {
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      if (++open === n) process.send?.('up');
+    });
+    s.on('error', () => {});
+    sockets.push(s);
+  }
+  process.on('disconnect', () => process.exit(0));
+} else {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const n = Number(role === 'server' ? a : role);
+  const useHttp = process.argv.includes('http');
+  const dir = mkdtempSync(join(tmpdir(), 'dualdesk-tls-floor-'));
+  const certificate = await loadShareCertificate({ dataDir: dir });
+  const options = { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.3' as const };
+  const held: unknown[] = [];
+  const server = useHttp ? https.createServer(options) : tls.createServer(options, (s) => { s.on('error', () => {}); held.push(s); });
+  if (useHttp) server.on('secureConnection', (s: tls.TLSSocket) => held.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const measure = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return process.memoryUsage();
+  };
+  const before = await measure();
+  const port = (server.address() as { port: number }).port;
+  const child = fork(fileURLToPath(import.meta.url), ['client', String(port), String(n)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise((r) => child.once('message', r));
+  const after = await measure();
+  const kib = (x: number) => (x / n / 1024).toFixed(1);
+  console.log(JSON.stringify({ kind: useHttp ? 'https' : 'tls', viewers: n, held: held.length, rssKiBPerSocket: kib(after.rss - before.rss), heapKiBPerSocket: kib(after.heapUsed - before.heapUsed), externalKiBPerSocket: kib(after.external - before.external) }));
+  child.disconnect();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
