@@ -251,7 +251,7 @@ process.stdout.write(
     ) +
     `\n\n## relay latency: desk publish → TLS viewer at ${RATE} msg/s for ${SECONDS} s, 1 viewer then ${VIEWERS.toLocaleString('en')} viewers (${ROUNDS} round(s) each, alternated; the same frames)\n\n` +
     table(
-      ['server', 'viewers', 'delivered', 'messages per frame', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'relay CPU % of a core', "viewers' process CPU % of a core", `machine busy cores (of ${cpus().length})`],
+      ['server', 'viewers', 'delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'relay CPU % of a core', "viewers' process CPU % of a core", `machine busy cores (of ${cpus().length})`],
       latency.map((l) => [
         NAMES[l.server],
         l.viewers,

@@ -192,7 +192,7 @@ report({ figure: 'share.order_rtt_with_1000_viewers.p99', unit: 'ms', value: qua
 process.stdout.write(
   `## share fan-out: ${RATE} msg/s for ${SECONDS} s to TLS 1.3 viewers in another process (publish → viewer)\n\n` +
     table(
-      ['server', 'viewers', 'delivered', 'messages per frame', 'p50 ms', 'p99 ms', 'max ms', 'gaps'],
+      ['server', 'viewers', 'delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', 'gaps'],
       rounds.map((r) => [
         r.server === 'dualdesk' ? 'DualDesk share server (token, scope market, journal)' : 'naive ws broadcast over TLS (baseline)',
         r.viewers,

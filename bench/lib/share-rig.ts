@@ -21,7 +21,7 @@ export interface SwarmReport {
   readonly id: number;
   /** Messages delivered (summed over every viewer) since the mark. */
   readonly delivered: number;
-  /** WebSocket messages received since the mark (delivered / messages: stream messages per WebSocket frame). */
+  /** WebSocket messages received since the mark (delivered / messages: stream messages per WebSocket message). */
   readonly messages: number;
   readonly elapsedMs: number;
   /** The viewers' process CPU time since the mark, ms. */

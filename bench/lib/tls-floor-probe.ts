@@ -32,7 +32,8 @@ if (role === 'client') {
 } else {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
-  const n = Number(role === 'server' ? a : role);
+  // The viewer count is the numeric argument, wherever it is (`server 1000 http`, `http`, `500`).
+  const n = Number(process.argv.slice(2).find((x) => /^\d+$/.test(x)) ?? '1000');
   const useHttp = process.argv.includes('http');
   const dir = mkdtempSync(join(tmpdir(), 'dualdesk-tls-floor-'));
   const certificate = await loadShareCertificate({ dataDir: dir });

@@ -59,7 +59,20 @@ export type StreamMessage =
   /** A topic this contract does not name (a newer core's, or a malformed one): ignored, never thrown on. */
   | { readonly kind: 'unknown'; readonly topic: string; readonly data: unknown };
 
-const FIXED: ReadonlySet<string> = new Set<keyof FixedTopics>(['fill', 'equity', 'risk.alert', 'risk.state', 'risk.challenge', 'risk.killswitch', 'venue.status', 'venue.alert', 'portfolio.discrepancy', 'workspace']);
+// A record over every key of FixedTopics, so that a topic added to the type and not here does not compile.
+const FIXED_KEYS: { readonly [K in keyof FixedTopics]: true } = {
+  fill: true,
+  equity: true,
+  'risk.alert': true,
+  'risk.state': true,
+  'risk.challenge': true,
+  'risk.killswitch': true,
+  'venue.status': true,
+  'venue.alert': true,
+  'portfolio.discrepancy': true,
+  workspace: true,
+};
+const FIXED: ReadonlySet<string> = new Set(Object.keys(FIXED_KEYS));
 
 /**
  * What a topic is, with its data typed by the contract. The data is the core's, sequenced and decoded;

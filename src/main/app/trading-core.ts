@@ -113,7 +113,7 @@ export class TradingCore {
     const onStatus = (s: VenueStatus) => this.bus.publish('venue.status', s, 'HIGH');
     const onAlert = (a: CoreTopics['venue.alert']) => this.bus.publish('venue.alert', a, 'HIGH');
     const execution = this.execution;
-    // A resync's steps, in this order (each one's reason below; it is the order the components' own listeners used to run in):
+    // A resync's steps, in this order (each one's reason below):
     const onResynced = (s: VenueSnapshot) => {
       // 1. the books against the venue's positions and cash: every later step reads them;
       this.portfolio.resynced(s);

@@ -360,12 +360,12 @@ export class ExecutionEngine {
 
   // --- reconciliation ----------------------------------------------------------------------------
 
-  /** Matches the journal with the venue after a (re)connect; trading halts until what did not match was seen. */
   /** A resync's step: the journal reconciled with the venue's orders (the composition root calls the steps in order). */
   resynced(snapshot: VenueSnapshot): void {
     this.guard('reconciliation', () => this.reconcile(snapshot));
   }
 
+  /** Matches the journal with the venue after a (re)connect; trading halts until what did not match was seen. */
   reconcile(snapshot: VenueSnapshot): ReconciliationReport {
     const report = reconcileOrders(
       {

@@ -1,5 +1,5 @@
-// A trader's ticket as the risk gate sees it and as the order journal records it: built here once, for
-// placing an order and for previewing one, so the preview's verdict is the one the order would get.
+// A trader's new order as the risk gate sees it and as the order journal records it: built here once, for
+// placing an order and for previewing one (a change to a working order builds its own, from the order), so the preview's verdict is the one the order would get.
 import type { Instrument, Order, OrderTicket } from '../../shared';
 
 /** An order as the risk gate sees it. */
