@@ -52,8 +52,7 @@ const ordered = CONCERN_ORDER.flat();
 const unplaced = concerns.filter((c) => !ordered.includes(c) && !(c in APART));
 if (unplaced.length > 0) throw new Error(`eslint.config.js: place ${unplaced.join(', ')} in CONCERN_ORDER (or APART)`);
 const layerOf = (c) => CONCERN_ORDER.findIndex((layer) => layer.includes(c));
-const mayImport = (c, d) =>
-  c in APART ? APART[c].imports.includes(d) : d in APART ? APART[d].importedBy.includes(c) : layerOf(d) < layerOf(c);
+const mayImport = (c, d) => (c in APART ? APART[c].imports.includes(d) : d in APART ? APART[d].importedBy.includes(c) : layerOf(d) < layerOf(c));
 const orderZones = concerns.flatMap((c) =>
   concerns
     .filter((d) => d !== c && !mayImport(c, d))
@@ -109,9 +108,7 @@ export default tseslint.config(
     },
     plugins: { 'import-x': importX },
     settings: {
-      'import-x/resolver-next': [
-        createTypeScriptImportResolver({ project: 'tsconfig.json' }),
-      ],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -144,10 +141,7 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': [
-        'error',
-        { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a browser: no Node built-ins.' }))] },
-      ],
+      'no-restricted-imports': ['error', { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a browser: no Node built-ins.' }))] }],
       'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname'],
     },
   },

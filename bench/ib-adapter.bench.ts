@@ -68,7 +68,13 @@ for (let i = 0; i < ORDERS; i++) {
   await adapter.placeOrder({ orderRef: `bench-${i}`, instrument: aapl, side, quantity: 100, type: 'MKT', tif: 'DAY' });
   adapterMs.push(performance.now() - t);
   t = performance.now();
-  raw.ib.placeOrder(raw.nextId + i, rawContract, { action: side === 'BUY' ? OrderAction.BUY : OrderAction.SELL, orderType: OrderType.MKT, totalQuantity: 100, tif: TimeInForce.DAY, transmit: true });
+  raw.ib.placeOrder(raw.nextId + i, rawContract, {
+    action: side === 'BUY' ? OrderAction.BUY : OrderAction.SELL,
+    orderType: OrderType.MKT,
+    totalQuantity: 100,
+    tif: TimeInForce.DAY,
+    transmit: true,
+  });
   rawMs.push(performance.now() - t);
   // Spaced above the pacer's 25 ms so the figure is the adapter's work, not its queue.
   await pause(30);

@@ -62,7 +62,11 @@ const instruments: Instrument[] = SYMBOLS.map((symbol, i) => ({
   liquidHours: '',
 }));
 const barsOf = instruments.map((_, i) => makeBars(42 + i, MINUTES * 12));
-const history = instruments.map((_, i) => makeBars(7 + i, 100 * 12).filter((_, k) => k % 12 === 11).map((b, k) => ({ ...b, time: T0 - (100 - k) * 60_000 })));
+const history = instruments.map((_, i) =>
+  makeBars(7 + i, 100 * 12)
+    .filter((_, k) => k % 12 === 11)
+    .map((b, k) => ({ ...b, time: T0 - (100 - k) * 60_000 })),
+);
 /** The venue's 5-second history (the hub asks for an hour of it as well). */
 const history5s = instruments.map((_, i) => makeBars(7 + i, 100 * 12).map((b, k) => ({ ...b, time: T0 - (100 * 12 - k) * 5_000 })));
 
@@ -135,7 +139,20 @@ function bareRound(withBus = false): RoundResult {
   const barTopics = SYMBOLS.map((w) => `md.bar.1m.${w}` as const);
   const emaTopics = SYMBOLS.map((w) => `md.ema.${w}` as const);
   const alphas = PERIODS.map((p) => 2 / (p + 1));
-  const state = instruments.map(() => ({ minute: -1, open: 0, high: 0, low: 0, close: 0, volume: 0, notional: 0, count: 0, ema: [Number.NaN, Number.NaN], n: 0, sums: [0, 0], provisional: [0, 0] }));
+  const state = instruments.map(() => ({
+    minute: -1,
+    open: 0,
+    high: 0,
+    low: 0,
+    close: 0,
+    volume: 0,
+    notional: 0,
+    count: 0,
+    ema: [Number.NaN, Number.NaN],
+    n: 0,
+    sums: [0, 0],
+    provisional: [0, 0],
+  }));
   let sink = 0;
   const onBar = (s: (typeof state)[number], b: Bar, i: number) => {
     const minute = Math.floor(b.time / 60_000);
@@ -204,7 +221,17 @@ async function quoteRound(): Promise<{ hub: number; bare: number }> {
   const hub = new MarketDataHub({ venue, bus, clock, logger: createLogger({ level: 'silent' }), settings: { emaPeriods: PERIODS } });
   for (const i of instruments) await hub.subscribe(i, 'bench');
   const listeners = instruments.map((i) => (venue.quotes.get(i.conId) as QuoteListener).onQuote);
-  const quotes: Quote[] = instruments.map((i, k) => ({ conId: i.conId, bid: 100 + k, ask: 100.01 + k, bidSize: 100, askSize: 200, last: 100 + k, lastSize: 5, volume: 1_000, time: T0 }));
+  const quotes: Quote[] = instruments.map((i, k) => ({
+    conId: i.conId,
+    bid: 100 + k,
+    ask: 100.01 + k,
+    bidSize: 100,
+    askSize: 200,
+    last: 100 + k,
+    lastSize: 5,
+    volume: 1_000,
+    time: T0,
+  }));
   const prepared: SymbolQuote[] = quotes.map((q, k) => ({ ...q, symbol: SYMBOLS[k]! }));
   const topics = SYMBOLS.map((s) => `md.quote.${s}` as const);
   let t = performance.now();
@@ -237,7 +264,16 @@ for (let r = 0; r < ROUNDS; r++) {
   quotes.push(await quoteRound());
 }
 
-const q = (rs: RoundResult[], p: number) => median(rs.map((r) => quantile([...r.samples].sort((a, b) => a - b), p) * 1000));
+const q = (rs: RoundResult[], p: number) =>
+  median(
+    rs.map(
+      (r) =>
+        quantile(
+          [...r.samples].sort((a, b) => a - b),
+          p,
+        ) * 1000,
+    ),
+  );
 const rate = (rs: RoundResult[]) => median(rs.map((r) => r.perSecond));
 const bars = MINUTES * 12 * instruments.length;
 // The headline figures for `npm run bench -- --json` (bench/lib/report.ts).
@@ -250,7 +286,13 @@ process.stdout.write(
       ['path', 'p50 µs', 'p99 µs', 'bars/s', 'bars/s vs baseline'],
       [
         ['bare inline OHLC + EMA loop, no bus, no messages (baseline)', fmt(q(bare, 0.5), 2), fmt(q(bare, 0.99), 2), Math.round(rate(bare)).toLocaleString('en'), '1.00'],
-        ['the same loop + the same 2 messages built and published on the bus', fmt(q(bareBus, 0.5), 2), fmt(q(bareBus, 0.99), 2), Math.round(rate(bareBus)).toLocaleString('en'), fmt(rate(bareBus) / rate(bare), 2)],
+        [
+          'the same loop + the same 2 messages built and published on the bus',
+          fmt(q(bareBus, 0.5), 2),
+          fmt(q(bareBus, 0.99), 2),
+          Math.round(rate(bareBus)).toLocaleString('en'),
+          fmt(rate(bareBus) / rate(bare), 2),
+        ],
         [
           `MarketDataHub: aggregate, EMAs, crossover, publish (${fmt(messagesPerBar, 2)} bus messages per bar)`,
           fmt(q(hub, 0.5), 2),
@@ -265,7 +307,11 @@ process.stdout.write(
       ['path', 'quotes/s', 'vs baseline'],
       [
         ['bus.publish of a prepared SymbolQuote (baseline)', Math.round(median(quotes.map((x) => x.bare))).toLocaleString('en'), '1.00'],
-        ['MarketDataHub quote listener (symbol added, cached, published LOW)', Math.round(median(quotes.map((x) => x.hub))).toLocaleString('en'), fmt(median(quotes.map((x) => x.hub)) / median(quotes.map((x) => x.bare)), 2)],
+        [
+          'MarketDataHub quote listener (symbol added, cached, published LOW)',
+          Math.round(median(quotes.map((x) => x.hub))).toLocaleString('en'),
+          fmt(median(quotes.map((x) => x.hub)) / median(quotes.map((x) => x.bare)), 2),
+        ],
       ],
     ) +
     '\n',

@@ -66,7 +66,26 @@ for (let i = 0; i < ORDERS; i++) {
   await pause(30);
   // The write-ahead journal's share: one intent written and fsynced (a row never sent).
   t = performance.now();
-  journal.create({ conId: aapl.conId, symbol: 'AAPL', side, quantity: 100, type: 'MKT', tif: 'DAY', state: 'rejected', filledQuantity: 0, avgFillPrice: 0, reduceOnly: false, origin: 'desk', createdAt: 0, updatedAt: 0 }, aapl, false, {});
+  journal.create(
+    {
+      conId: aapl.conId,
+      symbol: 'AAPL',
+      side,
+      quantity: 100,
+      type: 'MKT',
+      tif: 'DAY',
+      state: 'rejected',
+      filledQuantity: 0,
+      avgFillPrice: 0,
+      reduceOnly: false,
+      origin: 'desk',
+      createdAt: 0,
+      updatedAt: 0,
+    },
+    aapl,
+    false,
+    {},
+  );
   journalMs.push(performance.now() - t);
 }
 await desk.stop();

@@ -37,7 +37,19 @@ function fresh(): { portfolio: Portfolio; bus: MessageBus<CoreTopics>; clock: Vi
   let published = 0;
   bus.subscribe('equity', () => published++);
   const portfolio = new Portfolio({ bus, clock, logger, memory: new PortfolioRepository(store.db) });
-  portfolio.sync({ at: T0, accounts: ['DU1'], positions: [], openOrders: [], completedOrders: [], accountValues: [{ account: 'DU1', key: 'NetLiquidation', value: '1000000', currency: 'USD' }, { account: 'DU1', key: 'UnrealizedPnL', value: '0', currency: 'USD' }], newExecutions: [], commissions: [] });
+  portfolio.sync({
+    at: T0,
+    accounts: ['DU1'],
+    positions: [],
+    openOrders: [],
+    completedOrders: [],
+    accountValues: [
+      { account: 'DU1', key: 'NetLiquidation', value: '1000000', currency: 'USD' },
+      { account: 'DU1', key: 'UnrealizedPnL', value: '0', currency: 'USD' },
+    ],
+    newExecutions: [],
+    commissions: [],
+  });
   return {
     portfolio,
     bus,
@@ -51,7 +63,18 @@ function fresh(): { portfolio: Portfolio; bus: MessageBus<CoreTopics>; clock: Vi
 }
 
 let exec = 0;
-const fillOf = (k: number, side: 'BUY' | 'SELL', time: number) => ({ execId: `b${++exec}`, orderId: '', conId: 1000 + k, symbol: symbols[k] as string, side, quantity: 100, price: 100 + k, multiplier: 1, commission: 1, time });
+const fillOf = (k: number, side: 'BUY' | 'SELL', time: number) => ({
+  execId: `b${++exec}`,
+  orderId: '',
+  conId: 1000 + k,
+  symbol: symbols[k] as string,
+  side,
+  quantity: 100,
+  price: 100 + k,
+  multiplier: 1,
+  commission: 1,
+  time,
+});
 
 /** ns per quote delivered, sampled in batches of 64 (single deliveries are below the timer's resolution). */
 function quoteRound(withPortfolio: boolean): { p50: number; p99: number; perSecond: number } {
@@ -84,7 +107,22 @@ function fillRound(withPortfolio: boolean): { p50: number; p99: number } {
   for (let i = 0; i < FILLS; i++) {
     const t = performance.now();
     if (withPortfolio) d.portfolio.applyFill(fillOf(i % POSITIONS, i % 2 === 0 ? 'BUY' : 'SELL', T0 + i));
-    else repo.save({ day: '2026-11-17', startEquity: 1e6, minEquity: 1e6 - i, maxEquity: 1e6 + i, realizedPnl: i, commissions: i, trades: i, lastTradeAt: T0 + i, startedAt: T0, updatedAt: T0 + i }, { equity: 1e6 + i, at: T0 + i });
+    else
+      repo.save(
+        {
+          day: '2026-11-17',
+          startEquity: 1e6,
+          minEquity: 1e6 - i,
+          maxEquity: 1e6 + i,
+          realizedPnl: i,
+          commissions: i,
+          trades: i,
+          lastTradeAt: T0 + i,
+          startedAt: T0,
+          updatedAt: T0 + i,
+        },
+        { equity: 1e6 + i, at: T0 + i },
+      );
     samples.push(performance.now() - t);
   }
   d.close();
@@ -112,8 +150,32 @@ process.stdout.write(
   `${table(
     ['path', 'p50 ns/quote', 'p99 ns/quote', 'quotes/s', 'vs baseline'],
     [
-      ['bus → no-op subscriber (baseline)', fmt(m(base, (x) => x.p50), 0), fmt(m(base, (x) => x.p99), 0), Math.round(m(base, (x) => x.perSecond)), '1.00'],
-      ['bus → portfolio (mark, equity, anchors, throttled publish)', fmt(m(mine, (x) => x.p50), 0), fmt(m(mine, (x) => x.p99), 0), Math.round(m(mine, (x) => x.perSecond)), fmt(m(mine, (x) => x.perSecond) / m(base, (x) => x.perSecond), 2)],
+      [
+        'bus → no-op subscriber (baseline)',
+        fmt(
+          m(base, (x) => x.p50),
+          0,
+        ),
+        fmt(
+          m(base, (x) => x.p99),
+          0,
+        ),
+        Math.round(m(base, (x) => x.perSecond)),
+        '1.00',
+      ],
+      [
+        'bus → portfolio (mark, equity, anchors, throttled publish)',
+        fmt(
+          m(mine, (x) => x.p50),
+          0,
+        ),
+        fmt(
+          m(mine, (x) => x.p99),
+          0,
+        ),
+        Math.round(m(mine, (x) => x.perSecond)),
+        fmt(m(mine, (x) => x.perSecond) / m(base, (x) => x.perSecond), 2),
+      ],
     ],
   )}\n\n`,
 );

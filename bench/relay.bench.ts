@@ -136,10 +136,25 @@ try {
   // As the desk does: the epoch carries the revocation list (empty here), or no relay admits viewers.
   const revocations = new RevocationPublisher(tokens, silent, systemClock);
   revocations.setSource({ journal: desk.journal, publisher: desk.publisher });
-  const share = new ShareServer({ host: '127.0.0.1', port: 0, certificate, authority: tokens, logger: silent, metrics: new Registry(), clock: systemClock, limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 } });
+  const share = new ShareServer({
+    host: '127.0.0.1',
+    port: 0,
+    certificate,
+    authority: tokens,
+    logger: silent,
+    metrics: new Registry(),
+    clock: systemClock,
+    limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 },
+  });
   share.setSource({ journal: desk.journal, publisher: desk.publisher });
   await share.start();
-  const outbox = new KafkaOutbox({ journal: desk.journal, onCommitted: (l) => desk.publisher.onCommitted(l), settings: parseKafkaSettings({ brokers: broker.brokers, topic }), logger: silent, metrics: new Registry() });
+  const outbox = new KafkaOutbox({
+    journal: desk.journal,
+    onCommitted: (l) => desk.publisher.onCommitted(l),
+    settings: parseKafkaSettings({ brokers: broker.brokers, topic }),
+    logger: silent,
+    metrics: new Registry(),
+  });
   await outbox.start();
   // Warm-up: the topic exists and holds an epoch before the relay starts (a fresh JVM is slow at first).
   await publishCount(desk.sink, 20_000);
@@ -160,7 +175,15 @@ try {
         const r = await drained(swarm, n * viewers);
         const cpu1 = (await relay.ask('cpu', 'cpu')).ms;
         await outbox.whenAcked(desk.sink.issued);
-        throughput.push({ server, viewers, published: n, report: r, delivered: (r.delivered / r.lastMs) * 1000, publishRate, relayCpuMs: server === 'relay' ? cpu1 - cpu0 : Number.NaN });
+        throughput.push({
+          server,
+          viewers,
+          published: n,
+          report: r,
+          delivered: (r.delivered / r.lastMs) * 1000,
+          publishRate,
+          relayCpuMs: server === 'relay' ? cpu1 - cpu0 : Number.NaN,
+        });
         await swarm.disconnect();
       }
     }
@@ -196,7 +219,8 @@ try {
       await child.stop();
     }
   };
-  kibPerViewer.relay = (await idle(await ServerChild.fork('./lib/relay-server.ts', JSON.stringify({ brokers: broker.brokers, topic, publicKeyPem } satisfies RelayServerArgs)))) / 1024;
+  kibPerViewer.relay =
+    (await idle(await ServerChild.fork('./lib/relay-server.ts', JSON.stringify({ brokers: broker.brokers, topic, publicKeyPem } satisfies RelayServerArgs)))) / 1024;
   kibPerViewer.share = (await idle(await ServerChild.fork('./lib/share-memory-server.ts', 'dualdesk'))) / 1024;
   await outbox.stop();
   await share.stop();
@@ -217,9 +241,11 @@ function busyCoreMs(): number {
 // --- report ---------------------------------------------------------------------------------------
 
 const tp = (server: Server, viewers: number) => throughput.find((t) => t.server === server && t.viewers === viewers) as ThroughputRun;
-const lat = (server: Server, f: (r: SwarmReport) => number, viewers = VIEWERS) => median(latency.filter((l) => l.server === server && l.viewers === viewers).map((l) => f(l.report)));
+const lat = (server: Server, f: (r: SwarmReport) => number, viewers = VIEWERS) =>
+  median(latency.filter((l) => l.server === server && l.viewers === viewers).map((l) => f(l.report)));
 const relayRounds = latency.filter((l) => l.server === 'relay' && l.viewers === VIEWERS);
-for (const viewers of [1, VIEWERS]) report({ figure: `relay.throughput.${viewers}`, unit: 'msg/s delivered', value: tp('relay', viewers).delivered, baseline: tp('share', viewers).delivered });
+for (const viewers of [1, VIEWERS])
+  report({ figure: `relay.throughput.${viewers}`, unit: 'msg/s delivered', value: tp('relay', viewers).delivered, baseline: tp('share', viewers).delivered });
 report({ figure: 'relay.latency.1.p50', unit: 'ms', value: lat('relay', (r) => r.p50, 1), baseline: lat('share', (r) => r.p50, 1) });
 report({ figure: 'relay.latency.1000.p50', unit: 'ms', value: lat('relay', (r) => r.p50), baseline: lat('share', (r) => r.p50) });
 report({ figure: 'relay.latency.1000.p99', unit: 'ms', value: lat('relay', (r) => r.p99), baseline: lat('share', (r) => r.p99) });
@@ -230,7 +256,10 @@ const relayP99 = lat('relay', (r) => r.p99);
 const relayGaps = relayRounds.reduce((n, l) => n + l.report.gaps, 0);
 const allDelivered = relayRounds.every((l) => l.report.delivered >= l.published * VIEWERS);
 const met = relayP99 < TARGET_P99_MS && relayGaps === 0 && allDelivered;
-const closes = (r: SwarmReport) => Object.entries(r.closeCodes).map(([c, n]) => `${n} × ${c}`).join(', ') || 'none';
+const closes = (r: SwarmReport) =>
+  Object.entries(r.closeCodes)
+    .map(([c, n]) => `${n} × ${c}`)
+    .join(', ') || 'none';
 
 process.stdout.write(
   `## relay throughput: a fixed count published as fast as the desk's publisher goes (journal → Kafka outbox → relay → viewers; the share server from the same journal)\n\n` +
@@ -251,7 +280,19 @@ process.stdout.write(
     ) +
     `\n\n## relay latency: desk publish → TLS viewer at ${RATE} msg/s for ${SECONDS} s, 1 viewer then ${VIEWERS.toLocaleString('en')} viewers (${ROUNDS} round(s) each, alternated; the same frames)\n\n` +
     table(
-      ['server', 'viewers', 'delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'relay CPU % of a core', "viewers' process CPU % of a core", `machine busy cores (of ${cpus().length})`],
+      [
+        'server',
+        'viewers',
+        'delivered',
+        'stream messages per WebSocket message',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'gaps',
+        'relay CPU % of a core',
+        "viewers' process CPU % of a core",
+        `machine busy cores (of ${cpus().length})`,
+      ],
       latency.map((l) => [
         NAMES[l.server],
         l.viewers,

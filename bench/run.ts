@@ -10,7 +10,9 @@ import { collect, parseArgs, suiteOf, USAGE, UsageError, type FigureRow, type Ru
 
 // BENCH_DIR: where the bench files are (tests point it at fixtures); bench/ by default.
 const dir = process.env['BENCH_DIR'] ?? fileURLToPath(new URL('.', import.meta.url));
-const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort();
 let options: RunOptions;
 try {
   options = parseArgs(process.argv.slice(2), all);

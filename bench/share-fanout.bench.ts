@@ -90,7 +90,16 @@ try {
   const tokens = await ViewerTokens.open(dir);
   const { token } = await tokens.create({ scope: ['market'], ttlMs: 3_600_000, label: 'bench' });
   const desk = await startDeskStream(join(dir, 'paper-stream.db'));
-  const share = new ShareServer({ host: '127.0.0.1', port: 0, certificate, authority: tokens, logger: silent, metrics: new Registry(), clock: systemClock, limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 } });
+  const share = new ShareServer({
+    host: '127.0.0.1',
+    port: 0,
+    certificate,
+    authority: tokens,
+    logger: silent,
+    metrics: new Registry(),
+    clock: systemClock,
+    limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 },
+  });
   share.setSource({ journal: desk.journal, publisher: desk.publisher });
   await share.start();
   const naive = await startNaiveBroadcast(certificate);
@@ -134,9 +143,15 @@ const deskDir = mkdtempSync(join(tmpdir(), 'dualdesk-bench-share-orders-'));
 const orderMs: Record<'none' | 'viewers', number[]> = { none: [], viewers: [] };
 let viewerReport: SwarmReport | undefined;
 try {
-  const desk = createDesk(loadConfig({ flags: { dataDir: deskDir, 'log.level': 'silent' }, defaults: { venue: { platform: 'tws', paperPort: sim.port, clientId: 32 }, share: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 } } }), {
-    logger: createLogger({ level: 'silent' }),
-  });
+  const desk = createDesk(
+    loadConfig({
+      flags: { dataDir: deskDir, 'log.level': 'silent' },
+      defaults: { venue: { platform: 'tws', paperPort: sim.port, clientId: 32 }, share: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 } },
+    }),
+    {
+      logger: createLogger({ level: 'silent' }),
+    },
+  );
   const must = <T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T => {
     if (!r.ok) throw new Error(r.error.message);
     return r.value;
@@ -217,7 +232,12 @@ process.stdout.write(
       ['viewers', 'p50 ms', 'p99 ms', 'max ms'],
       [
         ['none (baseline)', fmt(median(none)), fmt(quantile(none, 0.99)), fmt(none.at(-1) ?? 0)],
-        [`1,000 (they received ${viewerReport?.delivered ?? 0} messages in the last round, ${viewerReport?.gaps ?? 0} gaps)`, fmt(median(withViewers)), fmt(quantile(withViewers, 0.99)), fmt(withViewers.at(-1) ?? 0)],
+        [
+          `1,000 (they received ${viewerReport?.delivered ?? 0} messages in the last round, ${viewerReport?.gaps ?? 0} gaps)`,
+          fmt(median(withViewers)),
+          fmt(quantile(withViewers, 0.99)),
+          fmt(withViewers.at(-1) ?? 0),
+        ],
       ],
     ) +
     '\n',

@@ -145,7 +145,16 @@ async function bareToKafka(broker: KafkaBroker, n = KAFKA_MESSAGES, format: 'sin
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: String(7 * 24 * 3_600_000) }, { name: 'message.timestamp.type', value: 'CreateTime' }] }],
+    topics: [
+      {
+        topic,
+        numPartitions: 1,
+        configEntries: [
+          { name: 'retention.ms', value: String(7 * 24 * 3_600_000) },
+          { name: 'message.timestamp.type', value: 'CreateTime' },
+        ],
+      },
+    ],
   });
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: () => () => 0 });
@@ -190,7 +199,7 @@ async function bareToKafka(broker: KafkaBroker, n = KAFKA_MESSAGES, format: 'sin
     // Batch records are built before the clock starts: that row is the format's produce ceiling, not
     // the frame encoder's (the outbox, too, gets its frames encoded already, from the journal).
     const prebuilt: ReturnType<typeof batch>[] = [];
-    for (let built = 0; format === 'batch' && built < n; built += (prebuilt.at(-1)?.count ?? 0)) prebuilt.push(batch());
+    for (let built = 0; format === 'batch' && built < n; built += prebuilt.at(-1)?.count ?? 0) prebuilt.push(batch());
     const t0 = now();
     let sent = 0;
     for (let i = 0; sent < n; i++) {
@@ -304,7 +313,8 @@ class CheckedSubscriber {
     await pollUntil(() => find() !== undefined, `the channel to be ${to}`, timeoutMs, 5);
     const found = find() as { at: number; reason: string };
     const channel = this.subscriber.state().channel;
-    if (channel !== to) throw new Error(`the subscriber logged a switch to ${to} but state() says ${channel} (switches since: ${JSON.stringify(this.switches.filter((x) => x.at >= since))})`);
+    if (channel !== to)
+      throw new Error(`the subscriber logged a switch to ${to} but state() says ${channel} (switches since: ${JSON.stringify(this.switches.filter((x) => x.at >= since))})`);
     return found;
   }
 
@@ -478,7 +488,14 @@ async function lagAtRates(kind: SubscriberKind, child: SubscriberChild, broker: 
       if (r.violations > 0) throw new Error(`${kind}: ${r.violations} deliveries out of sequence`);
       await child.awaitSeq(sink.issued);
       // The histogram records each 1 ms timer's whole interval: lag is what exceeds the 1 ms.
-      out.push({ p99: Math.max(0, h.percentile(99) / 1e6 - 1), max: Math.max(0, h.max / 1e6 - 1), latencyP50: r.p50, latencyP99: r.p99, delivered: (r.delivered / r.elapsedMs) * 1000, acked });
+      out.push({
+        p99: Math.max(0, h.percentile(99) / 1e6 - 1),
+        max: Math.max(0, h.max / 1e6 - 1),
+        latencyP50: r.p50,
+        latencyP99: r.p99,
+        delivered: (r.delivered / r.elapsedMs) * 1000,
+        acked,
+      });
     }
     await child.disconnect();
     return out;
@@ -538,7 +555,8 @@ async function standbyCost(broker: KafkaBroker): Promise<StandbyRound[]> {
         await Promise.all([off.mark(), on.mark()]);
         await sleep(STANDBY_WINDOW_MS);
         const [a, b] = await Promise.all([off.report(), on.report()]);
-        if (a.violations > 0 || b.violations > 0) throw new Error(`standby cost at ${rate} msg/s: deliveries out of sequence (${a.violations} without, ${b.violations} with the standby)`);
+        if (a.violations > 0 || b.violations > 0)
+          throw new Error(`standby cost at ${rate} msg/s: deliveries out of sequence (${a.violations} without, ${b.violations} with the standby)`);
         out.push({ rate, off: a, on: b });
       } finally {
         await flow.stop();
@@ -558,7 +576,13 @@ const started = now();
 const libs = ensureKafkaLibs((line) => process.stderr.write(`${line}\n`));
 const broker = await startKafkaBroker({ libs, heap: '1g', maxLifetimeSeconds: 900 });
 const brokerSeconds = (now() - started) / 1000;
-const throughput: { bare: KafkaRun[]; dualdesk: KafkaRun[]; backlog: KafkaRun[]; batch: KafkaRun[]; noHeaders: KafkaRun[] } = { bare: [], dualdesk: [], backlog: [], batch: [], noHeaders: [] };
+const throughput: { bare: KafkaRun[]; dualdesk: KafkaRun[]; backlog: KafkaRun[]; batch: KafkaRun[]; noHeaders: KafkaRun[] } = {
+  bare: [],
+  dualdesk: [],
+  backlog: [],
+  batch: [],
+  noHeaders: [],
+};
 /** A fresh JVM is several times slower for its first few hundred thousand records (JIT). */
 const BROKER_WARMUP = knob('BENCH_KAFKA_WARMUP', 200_000, 100_000);
 let warmup: KafkaRun | undefined;
@@ -640,7 +664,12 @@ process.stdout.write(
       ['path', 'journal committed msg/s', 'Kafka acknowledged msg/s', 'vs baseline'],
       [
         ['bare kafkajs producer, one record per message (epoch, seq headers), 1,000 records per send, sequential (baseline)', '—', Math.round(bareAcked), '1.00'],
-        ['DualDesk: publish → journal → outbox (batch records of ≤ 1,000 messages, ≤ 512 KiB per send)', Math.round(m(throughput.dualdesk, (x) => x.journal)), Math.round(deskAcked), fmt(deskAcked / bareAcked, 2)],
+        [
+          'DualDesk: publish → journal → outbox (batch records of ≤ 1,000 messages, ≤ 512 KiB per send)',
+          Math.round(m(throughput.dualdesk, (x) => x.journal)),
+          Math.round(deskAcked),
+          fmt(deskAcked / bareAcked, 2),
+        ],
         ...(
           [
             ['diagnostic: DualDesk outbox alone, draining a backlog already in the journal', throughput.backlog],
@@ -670,9 +699,30 @@ process.stdout.write(
     table(
       ['interval', 'median ms', 'range ms'],
       [
-        [`publish of the first message after the ${LOST.toLocaleString('en')} lost → the journal committed it (no channel has them before)`, fmt(m(recovery.gaps, (x) => x.committed), 0), range(recovery.gaps.map((x) => x.committed))],
-        [`publish of the first message after the ${LOST.toLocaleString('en')} lost → Kafka acknowledged the last lost one (outbox)`, fmt(m(recovery.gaps, (x) => x.acked), 0), range(recovery.gaps.map((x) => x.acked))],
-        [`publish of the first message after the ${LOST.toLocaleString('en')} lost → subscriber lastSeq = head (5 after), channel 'websocket'`, fmt(m(recovery.gaps, (x) => x.filled), 0), range(recovery.gaps.map((x) => x.filled))],
+        [
+          `publish of the first message after the ${LOST.toLocaleString('en')} lost → the journal committed it (no channel has them before)`,
+          fmt(
+            m(recovery.gaps, (x) => x.committed),
+            0,
+          ),
+          range(recovery.gaps.map((x) => x.committed)),
+        ],
+        [
+          `publish of the first message after the ${LOST.toLocaleString('en')} lost → Kafka acknowledged the last lost one (outbox)`,
+          fmt(
+            m(recovery.gaps, (x) => x.acked),
+            0,
+          ),
+          range(recovery.gaps.map((x) => x.acked)),
+        ],
+        [
+          `publish of the first message after the ${LOST.toLocaleString('en')} lost → subscriber lastSeq = head (5 after), channel 'websocket'`,
+          fmt(
+            m(recovery.gaps, (x) => x.filled),
+            0,
+          ),
+          range(recovery.gaps.map((x) => x.filled)),
+        ],
       ],
     ) +
     `\n\nA failover counted (the gap is over 10) in ${recovery.gaps.filter((g) => g.viaKafka).length} of ${recovery.gaps.length} rounds.` +

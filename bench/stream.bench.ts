@@ -180,6 +180,9 @@ process.stdout.write(
     ) +
     `\n\nPayload: a quote of about 108 bytes (frame about 192 bytes); saturating means 1,000 messages per turn of the event loop, with at most 20,000 uncommitted (DualDesk), 4 MiB unsent (bare loop) or 20,000 queued packets / 4 MiB unsent (Socket.IO). Socket.IO carries the same frame fields as an object in one event each (its msgpack parser encodes it), to a socket.io-client on the websocket transport. DualDesk's mean group commit in the window: ${Math.round(med('dualdesk', (r) => r.batch))} messages.\n\n` +
     `## stream, WebSocket path: latency at a fixed offered rate (publish → subscriber callback; ${ROUNDS} rounds of ${WINDOW_MS / 1000} s, median of per-round quantiles)\n\n` +
-    table(['publisher → subscriber', 'offered msg/s', 'delivered msg/s', 'p50 ms', 'p99 ms', 'publisher loop lag p99 ms', 'journal commits over 5 ms', 'p50 vs baseline'], latRows) +
+    table(
+      ['publisher → subscriber', 'offered msg/s', 'delivered msg/s', 'p50 ms', 'p99 ms', 'publisher loop lag p99 ms', 'journal commits over 5 ms', 'p50 vs baseline'],
+      latRows,
+    ) +
     `\n\nClock: publisher and subscriber read performance.timeOrigin + performance.now(); the child's offset (${fmt(child.calibration.offsetMs)} ms) was measured over IPC with a ${fmt(child.calibration.rttMs)} ms best round trip, which bounds its error.\n`,
 );

@@ -175,25 +175,76 @@ process.stdout.write(
     `${ROUNDS} rounds alternating baseline and UI, a fresh page each, ${WARMUP_MS / 1000} s of warm-up then a ${SECONDS} s window; medians over rounds. ` +
     `UI built ${builtAt}; 1-min load average ${fmt(Math.min(...load), 1)}–${fmt(Math.max(...load), 1)} after the windows.\n\n` +
     table(
-      ['page', 'frames/s', 'frame p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'frames over 16.7 ms (> 17.7)', 'over 50 ms', 'long tasks/s', 'longest task ms', 'main thread busy', 'of which script'],
+      [
+        'page',
+        'frames/s',
+        'frame p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'frames over 16.7 ms (> 17.7)',
+        'over 50 ms',
+        'long tasks/s',
+        'longest task ms',
+        'main thread busy',
+        'of which script',
+      ],
       (['baseline', 'ui'] as const).map((k) => [
         label[k],
-        fmt(med(k, (r) => r.fps), 1),
-        fmt(med(k, (r) => r.p50), 1),
-        fmt(med(k, (r) => r.p95), 1),
-        fmt(med(k, (r) => r.p99), 1),
-        fmt(med(k, (r) => r.max), 1),
+        fmt(
+          med(k, (r) => r.fps),
+          1,
+        ),
+        fmt(
+          med(k, (r) => r.p50),
+          1,
+        ),
+        fmt(
+          med(k, (r) => r.p95),
+          1,
+        ),
+        fmt(
+          med(k, (r) => r.p99),
+          1,
+        ),
+        fmt(
+          med(k, (r) => r.max),
+          1,
+        ),
         pct(med(k, (r) => r.over16)),
         pct(med(k, (r) => r.over50)),
-        fmt(med(k, (r) => r.longPerS), 2),
-        fmt(med(k, (r) => r.longMax), 0),
-        pct(med(k, (r) => r.busy), 0),
-        pct(med(k, (r) => r.script), 0),
+        fmt(
+          med(k, (r) => r.longPerS),
+          2,
+        ),
+        fmt(
+          med(k, (r) => r.longMax),
+          0,
+        ),
+        pct(
+          med(k, (r) => r.busy),
+          0,
+        ),
+        pct(
+          med(k, (r) => r.script),
+          0,
+        ),
       ]),
     ) +
     '\n\n' +
     table(
-      ['page', 'published by the desk msg/s', 'refused by the desk msg/s', 'data frames received msg/s', 'of which quotes msg/s', 'WebSocket messages/s', 'KiB/s', 'now − ts mean / max ms', 'desk process CPU', 'JS heap after GC MiB'],
+      [
+        'page',
+        'published by the desk msg/s',
+        'refused by the desk msg/s',
+        'data frames received msg/s',
+        'of which quotes msg/s',
+        'WebSocket messages/s',
+        'KiB/s',
+        'now − ts mean / max ms',
+        'desk process CPU',
+        'JS heap after GC MiB',
+      ],
       (['baseline', 'ui'] as const).map((k) => [
         label[k],
         int(med(k, (r) => r.publishedPerS)),
@@ -202,9 +253,23 @@ process.stdout.write(
         k === 'baseline' ? int(med(k, (r) => r.quotesPerS)) : '—',
         int(med(k, (r) => r.messagesPerS)),
         int(med(k, (r) => r.kibPerS)),
-        k === 'baseline' ? `${fmt(med(k, (r) => r.lagMean), 1)} / ${fmt(med(k, (r) => r.lagMax), 0)}` : '—',
-        pct(med(k, (r) => r.deskCpu), 0),
-        fmt(med(k, (r) => r.heapMiB), 1),
+        k === 'baseline'
+          ? `${fmt(
+              med(k, (r) => r.lagMean),
+              1,
+            )} / ${fmt(
+              med(k, (r) => r.lagMax),
+              0,
+            )}`
+          : '—',
+        pct(
+          med(k, (r) => r.deskCpu),
+          0,
+        ),
+        fmt(
+          med(k, (r) => r.heapMiB),
+          1,
+        ),
       ]),
     ) +
     '\n' +

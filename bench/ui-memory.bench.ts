@@ -91,7 +91,9 @@ try {
       baseline: b,
     };
     load.push(loadavg()[0] ?? 0);
-    process.stderr.write(`${fmt(s.wallS, 0)} s, market +${fmt(s.marketMin, 1)} min: UI heap ${mib(u.usedBytes)} MiB (${int(uc.data)} data frames), baseline ${mib(b.usedBytes)} MiB\n`);
+    process.stderr.write(
+      `${fmt(s.wallS, 0)} s, market +${fmt(s.marketMin, 1)} min: UI heap ${mib(u.usedBytes)} MiB (${int(uc.data)} data frames), baseline ${mib(b.usedBytes)} MiB\n`,
+    );
     return s;
   };
   samples.push(await sample());
@@ -125,14 +127,39 @@ process.stdout.write(
     `Desk: ${int(published / wallS)} messages published/s, process CPU ${fmt(deskCpu * 100, 0)} %; 1-min load average ${fmt(Math.min(...load), 1)}–${fmt(Math.max(...load), 1)} on this machine; UI built ${builtAt}.\n\n` +
     table(
       ['wall s', 'market min', 'UI data frames received', 'UI JS heap MiB', 'UI DOM nodes', 'UI listeners', 'baseline data frames', 'baseline JS heap MiB'],
-      rows.map((s) => [fmt(s.wallS, 0), fmt(s.marketMin, 1), int(s.uiData), mib(s.ui.usedBytes), int(s.ui.nodes), int(s.ui.listeners), int(s.baselineData), mib(s.baseline.usedBytes)]),
+      rows.map((s) => [
+        fmt(s.wallS, 0),
+        fmt(s.marketMin, 1),
+        int(s.uiData),
+        mib(s.ui.usedBytes),
+        int(s.ui.nodes),
+        int(s.ui.listeners),
+        int(s.baselineData),
+        mib(s.baseline.usedBytes),
+      ]),
     ) +
     '\n\n' +
     table(
       ['page', 'JS heap at start MiB', 'after the run MiB', 'growth MiB', 'min–max over the run MiB', 'data frames received', 'stream sockets opened'],
       [
-        ['blank page, bare WebSocket + @msgpack/msgpack decode (baseline)', mib(first.baseline.usedBytes), mib(last.baseline.usedBytes), mib(last.baseline.usedBytes - first.baseline.usedBytes), range((s) => s.baseline.usedBytes), int(last.baselineData - first.baselineData), '1'],
-        ['DualDesk web UI (served /)', mib(first.ui.usedBytes), mib(last.ui.usedBytes), mib(last.ui.usedBytes - first.ui.usedBytes), range((s) => s.ui.usedBytes), int(last.uiData - first.uiData), String(last.uiSockets)],
+        [
+          'blank page, bare WebSocket + @msgpack/msgpack decode (baseline)',
+          mib(first.baseline.usedBytes),
+          mib(last.baseline.usedBytes),
+          mib(last.baseline.usedBytes - first.baseline.usedBytes),
+          range((s) => s.baseline.usedBytes),
+          int(last.baselineData - first.baselineData),
+          '1',
+        ],
+        [
+          'DualDesk web UI (served /)',
+          mib(first.ui.usedBytes),
+          mib(last.ui.usedBytes),
+          mib(last.ui.usedBytes - first.ui.usedBytes),
+          range((s) => s.ui.usedBytes),
+          int(last.uiData - first.uiData),
+          String(last.uiSockets),
+        ],
       ],
     ) +
     `\n\nMarket time covered: ${fmt(last.marketMin, 1)} min (from the 5-second bars' times); published over the run: ${int(published)} messages, refused by the desk (journal behind): ${int(refused)}.\n`,

@@ -31,7 +31,10 @@ function electronBinary(dir = electronDir()): string | undefined {
 
 /** Why the download failed, in one line: the first error line of electron's installer. */
 function firstErrorLine(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /error/i.test(l)) ?? lines[0] ?? 'no output';
 }
 
@@ -56,7 +59,7 @@ function install(required: boolean): number {
   const why = run.error ? run.error.message : firstErrorLine(`${run.stderr}\n${run.stdout}`);
   say(`the binary could not be downloaded (${why}).`);
   say('Everything but the desktop window works: `npx dualdesk serve --demo` and a browser.');
-  say('For the desktop app (`npm run dev`), run `npm run electron:install` where the network reaches Electron\'s releases.');
+  say("For the desktop app (`npm run dev`), run `npm run electron:install` where the network reaches Electron's releases.");
   return required ? 1 : 0;
 }
 

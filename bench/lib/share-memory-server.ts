@@ -15,7 +15,8 @@ import { startNaiveBroadcast } from './share-rig';
 import { silent, sleep, startDeskStream } from './stream-rig';
 
 export type MemoryServerKind = 'dualdesk' | 'naive';
-export type MemoryServerReply = { readonly type: 'listening'; readonly url: string; readonly token?: string } | { readonly type: 'rss'; readonly rss: number; readonly heap: number; readonly external: number };
+export type MemoryServerReply =
+  { readonly type: 'listening'; readonly url: string; readonly token?: string } | { readonly type: 'rss'; readonly rss: number; readonly heap: number; readonly external: number };
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

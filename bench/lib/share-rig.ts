@@ -38,7 +38,11 @@ export interface SwarmReport {
   readonly closeCodes: Record<string, number>;
 }
 
-export type SwarmReply = { readonly type: 'ping'; readonly t0: number } | { readonly type: 'ready'; readonly offsetMs: number; readonly rttMs: number } | { readonly type: 'ok'; readonly id: number } | SwarmReport;
+export type SwarmReply =
+  | { readonly type: 'ping'; readonly t0: number }
+  | { readonly type: 'ready'; readonly offsetMs: number; readonly rttMs: number }
+  | { readonly type: 'ok'; readonly id: number }
+  | SwarmReport;
 
 type Request = SwarmCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
 
@@ -83,7 +87,14 @@ export class ViewerSwarm {
 
   /** Opens `n` viewers, `concurrency` handshakes at a time; resolves once all are open (DualDesk: with their snapshot). */
   connect(url: string, n: number, options: { token?: string; dualdesk: boolean; concurrency?: number }): Promise<void> {
-    return this.call({ type: 'connect', url, n, dualdesk: options.dualdesk, concurrency: options.concurrency ?? 20, ...(options.token === undefined ? {} : { token: options.token }) }).then(() => undefined);
+    return this.call({
+      type: 'connect',
+      url,
+      n,
+      dualdesk: options.dualdesk,
+      concurrency: options.concurrency ?? 20,
+      ...(options.token === undefined ? {} : { token: options.token }),
+    }).then(() => undefined);
   }
 
   mark(): Promise<void> {

@@ -39,7 +39,12 @@ if (role === 'client') {
   const certificate = await loadShareCertificate({ dataDir: dir });
   const options = { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.3' as const };
   const held: unknown[] = [];
-  const server = useHttp ? https.createServer(options) : tls.createServer(options, (s) => { s.on('error', () => {}); held.push(s); });
+  const server = useHttp
+    ? https.createServer(options)
+    : tls.createServer(options, (s) => {
+        s.on('error', () => {});
+        held.push(s);
+      });
   if (useHttp) server.on('secureConnection', (s: tls.TLSSocket) => held.push(s));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const measure = async () => {
@@ -55,7 +60,16 @@ if (role === 'client') {
   await new Promise((r) => child.once('message', r));
   const after = await measure();
   const kib = (x: number) => (x / n / 1024).toFixed(1);
-  console.log(JSON.stringify({ kind: useHttp ? 'https' : 'tls', viewers: n, held: held.length, rssKiBPerSocket: kib(after.rss - before.rss), heapKiBPerSocket: kib(after.heapUsed - before.heapUsed), externalKiBPerSocket: kib(after.external - before.external) }));
+  console.log(
+    JSON.stringify({
+      kind: useHttp ? 'https' : 'tls',
+      viewers: n,
+      held: held.length,
+      rssKiBPerSocket: kib(after.rss - before.rss),
+      heapKiBPerSocket: kib(after.heapUsed - before.heapUsed),
+      externalKiBPerSocket: kib(after.external - before.external),
+    }),
+  );
   child.disconnect();
   server.close();
   rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export const UI_DIR = join(root, 'out/renderer');
 /** When the web UI under test was built (out/renderer/index.html), for the report. */
 export function uiBuiltAt(): string {
-  return statSync(join(UI_DIR, 'index.html')).mtime.toISOString().replace(/\.\d+Z$/, 'Z');
+  return statSync(join(UI_DIR, 'index.html'))
+    .mtime.toISOString()
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -101,7 +103,9 @@ export async function startDemoServe(load: DemoLoad): Promise<DemoServe> {
       return out;
     },
     cpuSeconds() {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
       return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
     },
     async stop() {

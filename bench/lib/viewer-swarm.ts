@@ -109,7 +109,21 @@ async function handle(m: SwarmCommand): Promise<void> {
     case 'report': {
       const sorted = latencies.slice(0, samples).sort();
       const q = (p: number) => (samples === 0 ? Number.NaN : (sorted[Math.min(samples - 1, Math.max(0, Math.ceil(p * samples) - 1))] as number));
-      send({ type: 'report', id: m.id, delivered: delivered - markDelivered, messages: messages - markMessages, elapsedMs: now() - markAt, cpuMs: cpuMsSince(markCpu), lastMs: lastAt - markAt, p50: q(0.5), p99: q(0.99), max: q(1), gaps, open: sockets.size, closeCodes: Object.fromEntries(closeCodes) });
+      send({
+        type: 'report',
+        id: m.id,
+        delivered: delivered - markDelivered,
+        messages: messages - markMessages,
+        elapsedMs: now() - markAt,
+        cpuMs: cpuMsSince(markCpu),
+        lastMs: lastAt - markAt,
+        p50: q(0.5),
+        p99: q(0.99),
+        max: q(1),
+        gaps,
+        open: sockets.size,
+        closeCodes: Object.fromEntries(closeCodes),
+      });
       return;
     }
     case 'disconnect': {

@@ -51,10 +51,14 @@ export function ensureKafkaLibs(log: (line: string) => void = () => undefined): 
     const r = spawnSync(
       'mvn',
       [
-        '-B', '-q', '-f', join(work, 'pom.xml'),
+        '-B',
+        '-q',
+        '-f',
+        join(work, 'pom.xml'),
         // Named explicitly: Maven 3.8 otherwise resolves an ancient dependency plugin.
         'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies',
-        '-DincludeScope=runtime', `-DoutputDirectory=${join(work, 'libs')}`,
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${join(work, 'libs')}`,
       ],
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
@@ -191,7 +195,12 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<KafkaBro
     ...options.properties,
   };
   const propsFile = join(dir, 'server.properties');
-  writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    propsFile,
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   const log4j = join(dir, 'log4j.properties');
   writeFileSync(
     log4j,
@@ -208,7 +217,9 @@ export async function startKafkaBroker(options: BrokerOptions): Promise<KafkaBro
   const metaFile = join(dir, 'data', 'meta.properties');
   if (!existsSync(metaFile)) {
     const scram = secured.client.sasl ? ['--add-scram', `SCRAM-SHA-512=[name=${secured.client.sasl.username},password=${secured.client.sasl.password}]`] : [];
-    const r = spawnSync('java', [...jvm, ...classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, '--ignore-formatted', ...scram], { encoding: 'utf8' });
+    const r = spawnSync('java', [...jvm, ...classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propsFile, '--ignore-formatted', ...scram], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`Kafka storage format failed:\n${(r.stdout + r.stderr).slice(-4000)}`);
   }
 
@@ -320,13 +331,7 @@ interface SecuredListeners {
   readonly client: Omit<BrokerClientConfig, 'brokers'>;
 }
 
-function securityFor(
-  security: BrokerSecurity,
-  dir: string,
-  port: number,
-  internalPort: number | undefined,
-  scram: BrokerOptions['scram'],
-): SecuredListeners {
+function securityFor(security: BrokerSecurity, dir: string, port: number, internalPort: number | undefined, scram: BrokerOptions['scram']): SecuredListeners {
   const internal = `PLAINTEXT://127.0.0.1:${internalPort ?? 0}`;
   switch (security) {
     case 'plaintext':
@@ -388,7 +393,24 @@ function ensureKeystore(dir: string): { keystore: string; password: string; pem:
     return r.stdout;
   };
   const store = ['-keystore', keystore, '-storetype', 'PKCS12', '-storepass', password];
-  run(['-genkeypair', '-alias', 'broker', '-keyalg', 'EC', '-groupname', 'secp256r1', '-validity', '30', '-dname', 'CN=localhost', '-ext', 'SAN=dns:localhost,ip:127.0.0.1', '-keypass', password, ...store]);
+  run([
+    '-genkeypair',
+    '-alias',
+    'broker',
+    '-keyalg',
+    'EC',
+    '-groupname',
+    'secp256r1',
+    '-validity',
+    '30',
+    '-dname',
+    'CN=localhost',
+    '-ext',
+    'SAN=dns:localhost,ip:127.0.0.1',
+    '-keypass',
+    password,
+    ...store,
+  ]);
   const pem = run(['-exportcert', '-rfc', '-alias', 'broker', ...store]);
   writeFileSync(pemFile, pem);
   return { keystore, password, pem };

@@ -83,12 +83,10 @@ export function createDeskApi(ipc: IpcRendererLike): DeskApi {
     getInfo: () => ipc.invoke(C.getInfo) as Promise<DeskInfo>,
     // The main process rejects arguments that are not plain data; like any refusal, that is a result, as in the browser.
     command: <N extends CommandName>(name: N, args: CommandArgs<N>) =>
-      (ipc.invoke(C.command, name, args) as Promise<CommandResult<CommandValues[N]>>).catch(
-        (err: unknown): CommandResult<CommandValues[N]> => {
-          const message = err instanceof Error ? err.message.replace(/^Error invoking remote method '[^']*': (Error: )?/, '') : String(err);
-          return { ok: false, error: { code: /IPC refused/.test(message) ? 'ipc-refused' : 'invalid-arguments', message } };
-        },
-      ),
+      (ipc.invoke(C.command, name, args) as Promise<CommandResult<CommandValues[N]>>).catch((err: unknown): CommandResult<CommandValues[N]> => {
+        const message = err instanceof Error ? err.message.replace(/^Error invoking remote method '[^']*': (Error: )?/, '') : String(err);
+        return { ok: false, error: { code: /IPC refused/.test(message) ? 'ipc-refused' : 'invalid-arguments', message } };
+      }),
     connectStream,
   };
 }

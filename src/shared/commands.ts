@@ -16,12 +16,23 @@ const positive = z.number({ error: 'must be a number' }).finite('must be a finit
 const price = positive.max(1e9, 'must be at most 1,000,000,000');
 
 export const InstrumentSpecSchema = z.strictObject({
-  symbol: z.string().trim().min(1, 'must not be empty').max(32).regex(/^[A-Za-z0-9. /&-]+$/, 'must be letters, digits and . / & - only'),
+  symbol: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(32)
+    .regex(/^[A-Za-z0-9. /&-]+$/, 'must be letters, digits and . / & - only'),
   secType: z.enum(SECURITY_TYPES),
   exchange: z.string().trim().min(1).max(32).optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter currency code').optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be a 3-letter currency code')
+    .optional(),
   primaryExchange: z.string().trim().min(1).max(32).optional(),
-  lastTradeDateOrContractMonth: z.string().regex(/^\d{6}(\d{2})?$/, 'must be YYYYMM or YYYYMMDD').optional(),
+  lastTradeDateOrContractMonth: z
+    .string()
+    .regex(/^\d{6}(\d{2})?$/, 'must be YYYYMM or YYYYMMDD')
+    .optional(),
   localSymbol: z.string().trim().min(1).max(32).optional(),
   conId: z.number().int().positive().optional(),
 });
@@ -102,7 +113,11 @@ export const CommandSchemas = {
   createViewerToken: z.strictObject({
     scope: z.array(z.enum(VIEWER_SCOPES)).min(1, 'choose at least one scope').max(VIEWER_SCOPES.length),
     /** From 1 minute to 30 days. */
-    ttlMinutes: z.number().int().min(1).max(30 * 24 * 60),
+    ttlMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 60),
     label: z.string().trim().min(1, 'name the viewer').max(64),
   }),
   listViewerTokens: z.strictObject({}),

@@ -2,7 +2,6 @@ import type { CommandArgs, CommandName, CommandResult, CommandValues } from './c
 import type { TradingMode } from './mode';
 import type { ConnectStream } from './stream/subscriber';
 
-
 /** What the workstation shows about the core it is attached to. */
 export interface DeskInfo {
   readonly product: 'DualDesk';

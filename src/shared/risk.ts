@@ -112,13 +112,9 @@ export const RiskLimitsSchema = z.strictObject({
   maxDrawdownPct: percent('of the equity high'),
   /** Warn as a loss reaches these fractions of its limit; ascending, each between 0 and 1. */
   warningFractions: z
-    .array(
-      z
-        .number({ error: 'must be a fraction between 0 and 1' })
-        .gt(0, 'must be greater than 0')
-        .lt(1, 'must be less than 1 (the limit itself is always reported)'),
-      { error: 'must be a list of fractions, e.g. [0.8, 0.9]' },
-    )
+    .array(z.number({ error: 'must be a fraction between 0 and 1' }).gt(0, 'must be greater than 0').lt(1, 'must be less than 1 (the limit itself is always reported)'), {
+      error: 'must be a list of fractions, e.g. [0.8, 0.9]',
+    })
     .max(5, 'at most 5 warning levels')
     .refine((fs) => fs.every((f, i) => i === 0 || f > (fs[i - 1] as number)), 'must be in ascending order without repeats'),
   /** What reaching the daily loss or drawdown limit does (latched until the trader re-arms). */

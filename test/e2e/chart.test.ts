@@ -25,7 +25,7 @@ const text = async (id: string) => (await byTest(id).first().textContent()) ?? '
 const money = (n: number) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n);
 
 /** A command straight to the server (what the page shows is checked against it). */
-const serverCommand = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
+const serverCommand = <T>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 
 /** The chart element's attribute as a number (NaN when absent). */
 async function chartNumber(name: string): Promise<number> {

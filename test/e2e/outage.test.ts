@@ -74,7 +74,15 @@ describe('a core outage under an open page', () => {
     // Healthy first: no banner, fresh quotes, Send on.
     await expect.poll(() => byTest('ticket-send').isEnabled(), { timeout: 15_000 }).toBe(true);
     // (A page just opened may show "catching up" for a moment; healthy means it goes.)
-    await expect.poll(() => byTest('outage-banner').getAttribute('data-kind', { timeout: 1_000 }).catch(() => null), { timeout: 15_000 }).toBe(null);
+    await expect
+      .poll(
+        () =>
+          byTest('outage-banner')
+            .getAttribute('data-kind', { timeout: 1_000 })
+            .catch(() => null),
+        { timeout: 15_000 },
+      )
+      .toBe(null);
     expect(await aapl().getAttribute('data-stale')).not.toBe('true');
     expect(await text('trading-state')).toBe('ACTIVE');
 
@@ -207,7 +215,15 @@ describe('the venue going away under an open page (the simulator as TWS, with it
       await expect.poll(() => at('status-venue').getAttribute('data-state'), { timeout: 20_000 }).toBe('ok');
       await row.click();
       await expect.poll(() => at('ticket-send').isEnabled()).toBe(true);
-      await expect.poll(() => at('outage-banner').getAttribute('data-kind', { timeout: 1_000 }).catch(() => null), { timeout: 15_000 }).toBe(null);
+      await expect
+        .poll(
+          () =>
+            at('outage-banner')
+              .getAttribute('data-kind', { timeout: 1_000 })
+              .catch(() => null),
+          { timeout: 15_000 },
+        )
+        .toBe(null);
 
       // A market data farm down (IB's 2103): quotes may pause, trading goes on.
       await sim.fault('farm-down');
@@ -220,7 +236,9 @@ describe('the venue going away under an open page (the simulator as TWS, with it
       // The venue gone (TWS restarting, its port closed): the banner names it and its reconnect; Send is off.
       const restart = sim.fault('restart?downMs=120000');
       await expect.poll(() => at('outage-banner').getAttribute('data-kind'), { timeout: 15_000 }).toBe('venue');
-      await expect.poll(() => at('outage-venue').textContent(), { timeout: 15_000 }).toMatch(/The venue \(.*\) is (lost|disconnected|connecting).*(Reconnecting in \d+ s|Connecting now|Reconnecting now)/);
+      await expect
+        .poll(() => at('outage-venue').textContent(), { timeout: 15_000 })
+        .toMatch(/The venue \(.*\) is (lost|disconnected|connecting).*(Reconnecting in \d+ s|Connecting now|Reconnecting now)/);
       expect(await at('status-venue').getAttribute('data-state')).not.toBe('ok');
       await expect.poll(() => at('ticket-send').isDisabled()).toBe(true);
       expect(await at('send-blocked').textContent()).toMatch(/the venue is (lost|disconnected|connecting)/);

@@ -24,7 +24,7 @@ let viewer: Page;
 let link: string;
 const problems: string[] = [];
 
-const command = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
+const command = <T>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 const on = (page: Page) => (id: string) => page.locator(`[data-testid="${id}"]`);
 
 function freePort(): Promise<number> {

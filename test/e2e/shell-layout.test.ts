@@ -32,7 +32,7 @@ const rootInert = () => inPage<boolean>(`document.getElementById('root').inert`)
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
 
 /** A command straight to the server (what the page shows is checked against it). */
-const serverCommand = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
+const serverCommand = <T>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 
 beforeAll(async () => {
   browser = await launchChromium();

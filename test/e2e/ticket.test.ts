@@ -22,7 +22,7 @@ const byTest = (id: string) => page.locator(`[data-testid="${id}"]`);
 const text = async (id: string) => (await byTest(id).first().textContent()) ?? '';
 
 /** A command straight to the server (what the page shows is checked against it). */
-const serverCommand = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
+const serverCommand = <T>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 
 const orders = () => serverCommand<Order[]>('getOrders', { limit: 1000 });
 
@@ -214,7 +214,12 @@ describe('the order ticket in Chromium against the demo venue', () => {
   it('an order the venue rejects: the ticket and a toast say rejected, with the venue’s reason', async () => {
     // Limits wide enough that the risk gate lets it through; the venue's margin check refuses it.
     await serverCommand('setRiskLimits', {
-      limits: { maxOrderNotional: 100_000_000, maxGrossExposure: 200_000_000, maxOrderQuantity: { STK: 1_000_000, CASH: 5_000_000, FUT: 50 }, maxPosition: { STK: 2_000_000, CASH: 20_000_000, FUT: 200 } },
+      limits: {
+        maxOrderNotional: 100_000_000,
+        maxGrossExposure: 200_000_000,
+        maxOrderQuantity: { STK: 1_000_000, CASH: 5_000_000, FUT: 50 },
+        maxPosition: { STK: 2_000_000, CASH: 20_000_000, FUT: 200 },
+      },
     });
     const quantity = Math.ceil(8_000_000 / (await bid()));
     await byTest('ticket-type').selectOption('MKT');
@@ -267,7 +272,9 @@ describe('the order ticket in Chromium against the demo venue', () => {
     await slRow.getByLabel('New limit price').fill(movedLimit.toFixed(2));
     await slRow.getByLabel('New time in force').selectOption('GTC');
     await slRow.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(async () => (await orders()).find((o) => o.id === sl.id), { timeout: 15_000 }).toMatchObject({ stopPrice: Number(moved), limitPrice: movedLimit, tif: 'GTC' });
+    await expect
+      .poll(async () => (await orders()).find((o) => o.id === sl.id), { timeout: 15_000 })
+      .toMatchObject({ stopPrice: Number(moved), limitPrice: movedLimit, tif: 'GTC' });
     await expect.poll(() => slRow.locator('[data-testid="order-price"]').textContent()).toBe(`stop ${moved} lmt ${movedLimit.toFixed(2)}`);
     await serverCommand('cancelAll');
     await byTest('side-BUY').click();
@@ -362,7 +369,10 @@ describe('the reviewer’s findings on the ticket and the modify row', () => {
     // Another window moves the limit while this row is open.
     await serverCommand('modifyOrder', { orderId: o.id, limitPrice: moved });
     // The row says so (read here, asserted after the save, so that a missing notice does not hide a reverted limit).
-    const notice = await row.locator('[data-testid="order-changed"]').textContent({ timeout: 10_000 }).catch(() => '');
+    const notice = await row
+      .locator('[data-testid="order-changed"]')
+      .textContent({ timeout: 10_000 })
+      .catch(() => '');
     await row.getByLabel('New quantity').fill('7');
     await row.getByRole('button', { name: 'Save' }).click();
     await expect.poll(async () => (await orders()).find((x) => x.id === o.id)?.quantity, { timeout: 15_000 }).toBe(7);

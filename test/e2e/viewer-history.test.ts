@@ -19,7 +19,7 @@ const MIN = 60_000;
 let browser: Browser;
 let serve: ServeProcess;
 let sharePort: number;
-const command = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
+const command = <T>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,7 +35,11 @@ function freePort(): Promise<number> {
 beforeAll(async () => {
   sharePort = await freePort();
   browser = await launchChromium();
-  serve = await startServe(['--demo', '--demo-speed', '30', '--data-dir', dataDir, '--port', '0', '--share-port', String(sharePort), '--share-host', '127.0.0.1', '--log-level', 'warn'], {}, { suite: true });
+  serve = await startServe(
+    ['--demo', '--demo-speed', '30', '--data-dir', dataDir, '--port', '0', '--share-port', String(sharePort), '--share-host', '127.0.0.1', '--log-level', 'warn'],
+    {},
+    { suite: true },
+  );
   await untilAsync(() => command<DeskHealth>('getHealth').then((h) => h.venue?.state === 'connected' && h.venue.synced), 'the demo venue in sync');
 });
 
@@ -51,7 +55,10 @@ describe('the viewer’s chart', () => {
     expect(joined.bars.length).toBeGreaterThanOrEqual(240);
     const lastAtSubscribe = (joined.bars.at(-1) as { time: number }).time;
     // Three minutes close live before the viewer comes.
-    await untilAsync(() => command<MarketDataSnapshot>('getMarketData', { conId: joined.instrument.conId }).then((s) => (s.bars.at(-1)?.time ?? 0) >= lastAtSubscribe + 3 * MIN), 'three minutes closed live');
+    await untilAsync(
+      () => command<MarketDataSnapshot>('getMarketData', { conId: joined.instrument.conId }).then((s) => (s.bars.at(-1)?.time ?? 0) >= lastAtSubscribe + 3 * MIN),
+      'three minutes closed live',
+    );
 
     const created = await command<CreatedViewerToken>('createViewerToken', { scope: ['market'], ttlMinutes: 60, label: 'e2e history' });
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 900 } });

@@ -28,7 +28,7 @@ let second: Page;
 let secondToken: CreatedViewerToken;
 const problems: string[] = [];
 
-const command = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
+const command = <T>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 const within = (page: Page) => (id: string) => page.locator(`[data-testid="${id}"]`);
 
 function freePort(): Promise<number> {
@@ -43,7 +43,11 @@ function freePort(): Promise<number> {
 }
 
 async function startDesk(): Promise<void> {
-  serve = await startServe(['--demo', '--data-dir', dataDir, '--port', '0', '--share-port', String(sharePort), '--share-host', '127.0.0.1', '--log-level', 'warn'], {}, { suite: true });
+  serve = await startServe(
+    ['--demo', '--data-dir', dataDir, '--port', '0', '--share-port', String(sharePort), '--share-host', '127.0.0.1', '--log-level', 'warn'],
+    {},
+    { suite: true },
+  );
   // A headless desk streams an instrument's market data once something subscribes it (once its venue is in sync).
   await untilAsync(() => command<DeskHealth>('getHealth').then((h) => h.venue?.state === 'connected' && h.venue.synced), 'the demo venue in sync');
   await command('subscribe', { instrument: AAPL });

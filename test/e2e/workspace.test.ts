@@ -84,7 +84,10 @@ describe('the workspace shared by every window of one desk', () => {
       { symbol: 'EUR.USD', secType: 'CASH' },
     ]);
     // Only on the first load: a reload must not put it back.
-    const page = await open(serve, `if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1'); localStorage.setItem('dualdesk.watchlist', ${JSON.stringify(old)}); }`);
+    const page = await open(
+      serve,
+      `if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1'); localStorage.setItem('dualdesk.watchlist', ${JSON.stringify(old)}); }`,
+    );
     await expect.poll(() => rows(page), { timeout: 30_000 }).toEqual(['AAPL', 'MSFT', 'SPY', 'EUR-USD']);
     await expect.poll(() => page.evaluate<string | null>(`localStorage.getItem('dualdesk.watchlist')`), { timeout: 15_000 }).toBeNull();
     const workspace = await serveCommand<Workspace>(serve, 'getWorkspace');

@@ -22,7 +22,7 @@ const byTest = (id: string) => page.locator(`[data-testid="${id}"]`);
 const text = async (id: string) => (await byTest(id).first().textContent()) ?? '';
 
 /** A command straight to the server (what the page shows is checked against it). */
-const serverCommand = <T,>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
+const serverCommand = <T>(name: string, args: object = {}) => serveCommand<T>(serve, name, args);
 
 async function shot(name: string) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });

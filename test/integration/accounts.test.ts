@@ -100,7 +100,10 @@ describe('several managed accounts', () => {
     const sim = await startSimProcess(['--accounts', `${FIRST},${SECOND}`]);
     const desk = await startDesk(sim.port);
     const health = (await command<DeskHealth>(desk, 'getHealth')).value;
-    expect(health?.venue).toMatchObject({ accounts: [FIRST, SECOND], trading: { allowed: false, reason: expect.stringMatching(/several accounts \(DU1111111, DU2222222\).*venue\.account/) as unknown } });
+    expect(health?.venue).toMatchObject({
+      accounts: [FIRST, SECOND],
+      trading: { allowed: false, reason: expect.stringMatching(/several accounts \(DU1111111, DU2222222\).*venue\.account/) as unknown },
+    });
     expect(health?.venue?.account).toBeUndefined();
     expect(health?.checks.venue).toMatchObject({ ok: false, detail: expect.stringMatching(/several accounts/) as unknown });
     const ready = await httpRequest(`${desk.url.origin}/ready`);
@@ -108,11 +111,19 @@ describe('several managed accounts', () => {
     expect(ready.json()).toMatchObject({ dependencies: { venue: { ok: false, reason: expect.stringMatching(/several accounts/) as unknown } } });
     const refused = await command(desk, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' } });
     expect(refused).toMatchObject({ status: 409, ok: false, error: { code: 'venue-unavailable', message: expect.stringMatching(/several accounts/) as unknown } });
-    expect(await command(desk, 'previewOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' } })).toMatchObject({ value: { ok: false, code: 'venue-unavailable' } });
+    expect(await command(desk, 'previewOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' } })).toMatchObject({
+      value: { ok: false, code: 'venue-unavailable' },
+    });
 
     const wrong = await startDesk(sim.port, { account: 'DU9999999', clientId: 2 }); // another client id: the first desk is still connected
-    expect((await command<DeskHealth>(wrong, 'getHealth')).value?.venue?.trading).toEqual({ allowed: false, reason: expect.stringMatching(/Account DU9999999 \(venue\.account\) is not one this login manages \(DU1111111, DU2222222\)/) as unknown });
-    expect(await command(wrong, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' } })).toMatchObject({ ok: false, error: { code: 'venue-unavailable' } });
+    expect((await command<DeskHealth>(wrong, 'getHealth')).value?.venue?.trading).toEqual({
+      allowed: false,
+      reason: expect.stringMatching(/Account DU9999999 \(venue\.account\) is not one this login manages \(DU1111111, DU2222222\)/) as unknown,
+    });
+    expect(await command(wrong, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' } })).toMatchObject({
+      ok: false,
+      error: { code: 'venue-unavailable' },
+    });
 
     // Nothing reached either account.
     const looker = await connectClient(sim.port, 7);
@@ -169,7 +180,9 @@ describe('several managed accounts', () => {
     await otherClientOrder(other, 1, FIRST, 'LMT', 3);
 
     const desk = await startDesk(sim.port, { account: SECOND });
-    const mine = await command<Order>(desk, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 2, type: 'LMT', limitPrice: await workingBuyPrice(desk), tif: 'DAY' } });
+    const mine = await command<Order>(desk, 'placeOrder', {
+      ticket: { instrument: AAPL, side: 'BUY', quantity: 2, type: 'LMT', limitPrice: await workingBuyPrice(desk), tif: 'DAY' },
+    });
     expect(mine.error).toBeUndefined();
     await untilAsync(async () => (await command<Order[]>(desk, 'getOrders')).value?.find((o) => o.id === mine.value?.id)?.state === 'submitted', 'the desk\u2019s order working');
 

@@ -127,7 +127,10 @@ describe('haproxy with the documented configuration (real TLS 1.3 backends)', ()
   });
 
   it('haproxy ends by itself after its lifetime even when the process that started it was SIGKILLed', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/balancer-child.ts', import.meta.url)), '3'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/balancer-child.ts', import.meta.url)), '3'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     onTestFinished(() => void child.kill('SIGKILL'));
     const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
     const port = Number(first.value);
@@ -144,4 +147,3 @@ describe('haproxy with the documented configuration (real TLS 1.3 backends)', ()
     await expect.poll(accepts, { timeout: 30_000, interval: 250 }).toBe(false);
   });
 });
-

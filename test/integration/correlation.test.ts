@@ -95,7 +95,12 @@ describe('correlation ids through `serve --demo`', () => {
 
     // An id that is not safe to log is refused with the reason, and nothing runs: no order is placed or journaled.
     const ordersBefore = (await command(serve, 'getOrders', {})).json<{ value: Order[] }>().value.length;
-    const bad = await command(serve, 'placeOrder', { ticket: { instrument: { symbol: 'AAPL', secType: 'STK' }, side: 'BUY', quantity: 3, type: 'MKT' } }, { 'x-correlation-id': 'spaces and\ttabs' });
+    const bad = await command(
+      serve,
+      'placeOrder',
+      { ticket: { instrument: { symbol: 'AAPL', secType: 'STK' }, side: 'BUY', quantity: 3, type: 'MKT' } },
+      { 'x-correlation-id': 'spaces and\ttabs' },
+    );
     expect(bad.status).toBe(400);
     expect(bad.json()).toMatchObject({ error: { code: 'bad_request', message: expect.stringMatching(/x-correlation-id must be 1 to 64/) as unknown } });
     expect((await command(serve, 'getOrders', {})).json<{ value: Order[] }>().value).toHaveLength(ordersBefore);

@@ -22,7 +22,11 @@ interface Result<T> {
 function client(s: ServeProcess) {
   const token = s.url.searchParams.get('token') ?? '';
   const command = async <T>(name: string, args: unknown = {}): Promise<Result<T>> => {
-    const res = await fetch(`${s.url.origin}/api/commands/${name}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    const res = await fetch(`${s.url.origin}/api/commands/${name}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    });
     return (await res.json()) as Result<T>;
   };
   const reconciled = () => untilAsync(async () => Boolean((await command<ReconciliationReport | null>('getReconciliation')).value), 'the venue in sync and reconciled');

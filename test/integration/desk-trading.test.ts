@@ -43,7 +43,11 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     expect(equity.totalTrades).toBe(1);
     // What happened since joining came live; what was there before (the venue's status) in the snapshot.
     const topics = [...received.frames.map((f) => f.topic), ...Object.keys(received.snapshots[0]?.state ?? {})];
-    for (const t of ['order.', 'fill', 'position.AAPL', 'equity', 'md.quote.AAPL', 'venue.status', 'risk.state']) expect(topics.some((x) => x.startsWith(t)), t).toBe(true);
+    for (const t of ['order.', 'fill', 'position.AAPL', 'equity', 'md.quote.AAPL', 'venue.status', 'risk.state'])
+      expect(
+        topics.some((x) => x.startsWith(t)),
+        t,
+      ).toBe(true);
   });
 
   it('refuses bad input and what risk refuses, each with its reason, and carries on', async () => {
@@ -52,11 +56,19 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
       code: 'invalid-arguments',
       message: expect.stringMatching(/Quantity must be above 0.*Limit price is required for a LMT order/) as unknown,
     });
-    expect(await refused(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1_000_000, type: 'MKT' } })).toMatchObject({ code: 'max-order-quantity', message: expect.stringMatching(/exceeds the maximum/) as unknown });
-    expect(await refused(s, 'placeOrder', { ticket: { instrument: { symbol: 'ZZZZ', secType: 'STK' }, side: 'BUY', quantity: 1, type: 'MKT' } })).toMatchObject({ code: 'unknown-instrument' });
+    expect(await refused(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1_000_000, type: 'MKT' } })).toMatchObject({
+      code: 'max-order-quantity',
+      message: expect.stringMatching(/exceeds the maximum/) as unknown,
+    });
+    expect(await refused(s, 'placeOrder', { ticket: { instrument: { symbol: 'ZZZZ', secType: 'STK' }, side: 'BUY', quantity: 1, type: 'MKT' } })).toMatchObject({
+      code: 'unknown-instrument',
+    });
     expect(await refused(s, 'nope', {})).toMatchObject({ code: 'unknown-command' });
     expect(await refused(s, 'switchMode', { mode: 'live' })).toMatchObject({ code: 'confirm-required' });
-    expect(await refused(s, 'setRiskLimits', { limits: { priceBandPct: -1 } })).toMatchObject({ code: 'invalid-risk-limits', message: expect.stringMatching(/priceBandPct/) as unknown });
+    expect(await refused(s, 'setRiskLimits', { limits: { priceBandPct: -1 } })).toMatchObject({
+      code: 'invalid-risk-limits',
+      message: expect.stringMatching(/priceBandPct/) as unknown,
+    });
     const order = await ok<Order>(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 10, type: 'MKT' } });
     expect(order.quantity).toBe(10);
   });
@@ -66,7 +78,7 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     const entry = await ok<Order>(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 50, type: 'MKT' } });
     await until(() => s.desk.core?.execution?.order(entry.id)?.state === 'filled', 'the entry filled');
     const quote = s.desk.core!.marketData!.quote(entry.conId)!;
-    const price = Math.round((quote.bid! * 0.97) * 100) / 100;
+    const price = Math.round(quote.bid! * 0.97 * 100) / 100;
     const working = await ok<Order>(s, 'placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 20, type: 'LMT', limitPrice: price, tif: 'GTC' } });
     await until(() => s.desk.core?.execution?.order(working.id)?.state === 'submitted', 'working');
     await ok(s, 'modifyOrder', { orderId: working.id, quantity: 30 });
@@ -99,7 +111,10 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     publisher.publish('t', 'a message the journal cannot take');
     await until(() => publisher.failure !== undefined, 'the journal’s commits failing', 30_000);
     const ticket = { instrument: AAPL, side: 'BUY', quantity: 5, type: 'MKT' };
-    expect(await refused(s, 'placeOrder', { ticket })).toMatchObject({ code: 'stream-unavailable', message: expect.stringMatching(/stream that feeds the screens cannot be written .*database is locked/) as unknown });
+    expect(await refused(s, 'placeOrder', { ticket })).toMatchObject({
+      code: 'stream-unavailable',
+      message: expect.stringMatching(/stream that feeds the screens cannot be written .*database is locked/) as unknown,
+    });
     expect(await ok(s, 'previewOrder', { ticket })).toMatchObject({ ok: false, code: 'stream-unavailable' });
     // A change to a working order is as blind as a new one; the venue keeps the order as it was.
     expect(await refused(s, 'modifyOrder', { orderId: working.id, quantity: 40 })).toMatchObject({ code: 'stream-unavailable' });
@@ -140,9 +155,19 @@ describe('the trading core through the desk’s commands (demo venue)', () => {
     const order = await ok<Order>(s, 'placeOrder', { ticket });
     // The same ticket again within the duplicate window: the preview says so before sending.
     expect(await ok(s, 'previewOrder', { ticket })).toMatchObject({ ok: false, code: 'duplicate-order' });
-    await untilAsync(async () => (await ok<{ commission: number; orderId: string }[]>(s, 'getFills')).some((f) => f.orderId === order.id && f.commission > 0), 'the fill with its commission');
+    await untilAsync(
+      async () => (await ok<{ commission: number; orderId: string }[]>(s, 'getFills')).some((f) => f.orderId === order.id && f.commission > 0),
+      'the fill with its commission',
+    );
 
-    const health = await ok<{ mode: string; session: string; venue?: { synced: boolean }; checks: Record<string, { ok: boolean }>; stream: { head: number } | null; kafka: unknown }>(s, 'getHealth');
+    const health = await ok<{
+      mode: string;
+      session: string;
+      venue?: { synced: boolean };
+      checks: Record<string, { ok: boolean }>;
+      stream: { head: number } | null;
+      kafka: unknown;
+    }>(s, 'getHealth');
     expect(health).toMatchObject({ mode: 'paper', venue: { synced: true }, checks: { venue: { ok: true }, stream: { ok: true }, journal: { ok: true } }, kafka: null });
     expect(health.stream?.head).toBeGreaterThan(0);
     expect(await refused(s, 'armLive', { confirm: true })).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/LIVE mode only/) as unknown });

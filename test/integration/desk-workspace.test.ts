@@ -96,12 +96,18 @@ describe('the workspace kept by the desk (demo venue)', () => {
     const w = await resolvedWorkspace(s);
     const aapl = conIdOf(w, 'AAPL');
 
-    expect(await refused(s, 'addToWatchlist', { instrument: { symbol: 'AAPL', secType: 'STK' } })).toMatchObject({ code: 'already-on-watchlist', message: 'AAPL is already on the watchlist.' });
+    expect(await refused(s, 'addToWatchlist', { instrument: { symbol: 'AAPL', secType: 'STK' } })).toMatchObject({
+      code: 'already-on-watchlist',
+      message: 'AAPL is already on the watchlist.',
+    });
     expect(await refused(s, 'addToWatchlist', { instrument: { symbol: 'aapl', secType: 'STK', conId: aapl } })).toMatchObject({ code: 'already-on-watchlist' });
     expect(await refused(s, 'removeFromWatchlist', { conId: 987_654_321 })).toEqual({ code: 'not-on-watchlist', message: 'Contract 987654321 is not on the watchlist.' });
     expect(await refused(s, 'showChart', { conId: 987_654_321 })).toMatchObject({ code: 'not-on-watchlist' });
     expect(await refused(s, 'addToWatchlist', { instrument: { symbol: 'NOSUCH', secType: 'STK' } })).toMatchObject({ code: 'unknown-instrument' });
-    expect(await refused(s, 'addToWatchlist', { instrument: { symbol: '', secType: 'STK' } })).toMatchObject({ code: 'invalid-arguments', message: expect.stringMatching(/Symbol must not be empty/) as unknown });
+    expect(await refused(s, 'addToWatchlist', { instrument: { symbol: '', secType: 'STK' } })).toMatchObject({
+      code: 'invalid-arguments',
+      message: expect.stringMatching(/Symbol must not be empty/) as unknown,
+    });
     expect(await refused(s, 'removeFromWatchlist', { conId: -1 })).toMatchObject({ code: 'invalid-arguments' });
     expect(await refused(s, 'showChart', {})).toMatchObject({ code: 'invalid-arguments' });
     expect(await ok<Workspace>(s, 'getWorkspace')).toEqual(w);

@@ -22,7 +22,11 @@ async function serve(dataDir: string, simPort: number, failpoints?: string): Pro
 function client(s: ServeProcess) {
   const token = s.url.searchParams.get('token') ?? '';
   const command = async <T>(name: string, args: unknown = {}): Promise<{ ok: boolean; value?: T; error?: { code: string; message: string } }> => {
-    const res = await fetch(`${s.url.origin}/api/commands/${name}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    const res = await fetch(`${s.url.origin}/api/commands/${name}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    });
     return (await res.json()) as { ok: boolean; value?: T; error?: { code: string; message: string } };
   };
   const reconciled = () => untilAsync(async () => Boolean((await command<ReconciliationReport | null>('getReconciliation')).value), 'the venue in sync and reconciled');

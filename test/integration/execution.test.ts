@@ -69,7 +69,10 @@ describe('execution against the simulator', () => {
     expect(x.fills.commissions[0]?.[0]).toBe(x.fills.applied[0]?.execId);
     expect(x.journal.fill(x.fills.applied[0]!.execId)?.commission).toBeGreaterThan(0);
     // Write-ahead: the intent is the first thing journaled; 'sent' follows it; the venue's news comes after.
-    const kinds = x.events().filter((e) => e.order_id === order.id).map((e) => e.kind);
+    const kinds = x
+      .events()
+      .filter((e) => e.order_id === order.id)
+      .map((e) => e.kind);
     expect(kinds.slice(0, 2)).toEqual(['intent-place', 'sent']);
     expect(kinds).toContain('fill');
     const states = x.published.filter((p) => p.topic === `order.${order.id}`).map((p) => (p.data as Order).state);
@@ -92,13 +95,21 @@ describe('execution against the simulator', () => {
     await x.engine.cancel(order.id);
     await until(() => x.engine.order(order.id)?.state === 'cancelled', 'the cancel confirmed');
     await expect(x.engine.cancel(order.id)).rejects.toMatchObject({ code: 'order-final' });
-    expect(x.events().filter((e) => e.order_id === order.id).map((e) => e.kind)).toEqual(expect.arrayContaining(['intent-modify', 'modify-sent', 'intent-cancel']));
+    expect(
+      x
+        .events()
+        .filter((e) => e.order_id === order.id)
+        .map((e) => e.kind),
+    ).toEqual(expect.arrayContaining(['intent-modify', 'modify-sent', 'intent-cancel']));
   });
 
   it('refuses orders the gate refuses, and when the venue is away, without journaling or sending anything', async () => {
     const x = await startExecution({ reconnect: { initialMs: 50, maxMs: 200 } });
     x.gate.refuse = { ok: false, code: 'max-notional', reason: 'Order notional 1,000,000 is over the limit of 100,000.' };
-    await expect(x.engine.place({ instrument: AAPL, side: 'BUY', quantity: 5_000, type: 'MKT', tif: 'DAY' })).rejects.toMatchObject({ code: 'max-notional', message: /over the limit/ });
+    await expect(x.engine.place({ instrument: AAPL, side: 'BUY', quantity: 5_000, type: 'MKT', tif: 'DAY' })).rejects.toMatchObject({
+      code: 'max-notional',
+      message: /over the limit/,
+    });
     x.gate.refuse = undefined;
     const mark = x.t.log.length;
     const restart = x.sim.faults.restart(300);
@@ -148,7 +159,15 @@ describe('execution against the simulator', () => {
     await other.adapter.whenReady();
     const aapl = await other.adapter.resolve(AAPL);
     const bid = x.sim.market.lastTick(AAPL_CONID, x.clock.now())!.bid;
-    await other.adapter.placeOrder({ orderRef: 'tws-manual-1', instrument: aapl, side: 'BUY', quantity: 10, type: 'LMT', limitPrice: Math.round((bid - 3) * 100) / 100, tif: 'GTC' });
+    await other.adapter.placeOrder({
+      orderRef: 'tws-manual-1',
+      instrument: aapl,
+      side: 'BUY',
+      quantity: 10,
+      type: 'LMT',
+      limitPrice: Math.round((bid - 3) * 100) / 100,
+      tif: 'GTC',
+    });
     // Placed while DualDesk runs: adopted as it appears (DualDesk sees every client's orders after the next resync).
     const mark = x.t.log.length;
     await x.t.adapter.resync();
@@ -168,7 +187,13 @@ describe('execution against the simulator', () => {
     const ask = x.sim.market.lastTick(AAPL_CONID, x.clock.now())!.ask;
     const resting = await x.engine.place({ instrument: AAPL, side: 'SELL', quantity: 100, type: 'LMT', limitPrice: Math.round((ask + 5) * 100) / 100, tif: 'GTC' });
     await until(() => x.engine.order(resting.id)?.state === 'submitted', 'the resting order');
-    const kill = new KillSwitch({ engine: x.engine, venue: x.t.adapter, control: { halt: (r) => x.control.halts.push(r) }, clock: x.sim.clock, logger: createLogger({ level: 'silent' }) });
+    const kill = new KillSwitch({
+      engine: x.engine,
+      venue: x.t.adapter,
+      control: { halt: (r) => x.control.halts.push(r) },
+      clock: x.sim.clock,
+      logger: createLogger({ level: 'silent' }),
+    });
     const report = await kill.trigger('test');
     expect(x.control.halts[0]).toMatch(/^Kill switch: test/);
     expect(report).toMatchObject({ flat: true, remaining: [], problems: [] });

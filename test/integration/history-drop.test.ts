@@ -21,7 +21,9 @@ describe('5-second history and a venue drop', () => {
 
     // Five small-bar requests for AAPL: IB allows no sixth for that contract within 2 s, so the hub's waits.
     const instrument = await venue.adapter.resolve(AAPL);
-    const clog = ['60 S', '120 S', '180 S', '240 S', '300 S'].map((duration) => venue.adapter.historicalBars(instrument, { duration, barSize: '5 secs', source: 'TRADES', rthOnly: false }).catch(() => []));
+    const clog = ['60 S', '120 S', '180 S', '240 S', '300 S'].map((duration) =>
+      venue.adapter.historicalBars(instrument, { duration, barSize: '5 secs', source: 'TRADES', rthOnly: false }).catch(() => []),
+    );
     const sub = await hub.subscribe(AAPL, 'chart');
     expect(hub.snapshot(AAPL_CONID)?.seeded5s).toBe(false);
 

@@ -110,7 +110,9 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     const mark = t.log.length;
     const restart = sim.faults.restart(400);
     await nextEvent(t, 'status', (s) => s.state === 'lost', mark);
-    await expect(t.adapter.placeOrder({ orderRef: 'dd-x', instrument: aapl, side: 'BUY', quantity: 1, type: 'MKT', tif: 'DAY' })).rejects.toMatchObject({ kind: 'venue-disconnected' });
+    await expect(t.adapter.placeOrder({ orderRef: 'dd-x', instrument: aapl, side: 'BUY', quantity: 1, type: 'MKT', tif: 'DAY' })).rejects.toMatchObject({
+      kind: 'venue-disconnected',
+    });
     // The market trades on at the venue while DualDesk is away, until the order fills.
     for (let i = 0; i < 288 && sim.engine.order(orderId, 11)?.status !== 'Filled'; i++) clock.advance(300_000);
     expect(sim.engine.order(orderId, 11)?.status).toBe('Filled');
@@ -238,9 +240,14 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     const { port } = await startSim({ liveAccount: 'U7654321' });
     const t = startAdapter(port, { mode: 'paper' });
     await t.adapter.whenReady();
-    expect(t.adapter.status().trading).toEqual({ allowed: false, reason: expect.stringMatching(/PAPER mode is connected to live account U7654321: orders are refused/) as unknown });
+    expect(t.adapter.status().trading).toEqual({
+      allowed: false,
+      reason: expect.stringMatching(/PAPER mode is connected to live account U7654321: orders are refused/) as unknown,
+    });
     const aapl = await t.adapter.resolve(AAPL);
-    await expect(t.adapter.placeOrder({ orderRef: 'dd-p', instrument: aapl, side: 'BUY', quantity: 1, type: 'MKT', tif: 'DAY' })).rejects.toMatchObject({ kind: 'account-mismatch' });
+    await expect(t.adapter.placeOrder({ orderRef: 'dd-p', instrument: aapl, side: 'BUY', quantity: 1, type: 'MKT', tif: 'DAY' })).rejects.toMatchObject({
+      kind: 'account-mismatch',
+    });
   });
 
   it('in live mode refuses orders until armed, and refuses to arm against a paper account', async () => {

@@ -253,6 +253,8 @@ describe('Kafka outbox', () => {
     await a.createTopics({ topics: [{ topic: settings.topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '3600000' }] }], waitForLeaders: true });
     const { logger, lines } = memoryLogger('warn');
     expect(await ensureStreamTopic(a, settings, logger)).toEqual({ created: false, partitions: 1, retentionMs: 3_600_000 });
-    expect(lines()).toEqual([expect.objectContaining({ level: 'warn', topic: settings.topic, retentionMs: 3_600_000, msg: expect.stringContaining('under the 7 days') as string })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({ level: 'warn', topic: settings.topic, retentionMs: 3_600_000, msg: expect.stringContaining('under the 7 days') as string }),
+    ]);
   });
 });

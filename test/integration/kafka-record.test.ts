@@ -75,7 +75,16 @@ describe('the stream Kafka record, on the broker', () => {
     const capped = settingsFor(brokers);
     const registry = new Registry();
     const size = 100; // bytes of frame at most, with these payloads (87 here)
-    const outbox = new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings: capped, logger: memoryLogger('warn').logger, metrics: registry, maxRecordMessages: 7, maxRecordBytes: 5 * size, maxBatchBytes: 3 * (5 * size + RECORD_OVERHEAD) });
+    const outbox = new KafkaOutbox({
+      journal,
+      onCommitted: (l) => publisher.onCommitted(l),
+      settings: capped,
+      logger: memoryLogger('warn').logger,
+      metrics: registry,
+      maxRecordMessages: 7,
+      maxRecordBytes: 5 * size,
+      maxBatchBytes: 3 * (5 * size + RECORD_OVERHEAD),
+    });
     onTestFinished(async () => {
       await outbox.stop();
       await journal.close();

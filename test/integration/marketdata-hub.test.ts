@@ -146,7 +146,9 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
 
     // Three minutes close: one history each, ending with the minute just closed, never the forming one.
     await runBars(sim, hub, 36);
-    const after = histories().slice(1).map((h) => unpackBarHistory(h)!);
+    const after = histories()
+      .slice(1)
+      .map((h) => unpackBarHistory(h)!);
     expect(after.map((h) => h.bars.at(-1)!.time)).toEqual([t0, t0 + MIN, t0 + 2 * MIN]);
     expect(after.every((h) => h.bars.length === 240)).toBe(true);
     expect(after.at(-1)!.bars).toEqual(drawn(hub.snapshot(AAPL_CONID)!.bars.slice(-240)));
@@ -160,7 +162,10 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const sim = await startSim();
     const venue = startAdapter(sim.port);
     await venue.adapter.whenReady();
-    for (const [settings, length] of [[{ sharedHistoryBars: 0 }, undefined], [{ chartBars: 30, sharedHistoryBars: 100 }, 30]] as const) {
+    for (const [settings, length] of [
+      [{ sharedHistoryBars: 0 }, undefined],
+      [{ chartBars: 30, sharedHistoryBars: 100 }, 30],
+    ] as const) {
       const bus = new MessageBus<CoreTopics>();
       const seen: BarHistory[] = [];
       bus.subscribe('md.history.1m.*', (h) => seen.push(h));
@@ -219,14 +224,21 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const atVenue = await rig({ marketDataLines: 1 });
     const errors: MarketDataError[] = [];
     atVenue.hub.on('feedError', (e) => errors.push(e));
-    await expect(atVenue.hub.subscribe(AAPL, 'chart')).rejects.toMatchObject({ kind: 'market-data-lines', ibCode: 101, message: expect.stringMatching(/No market data line left/) as unknown });
+    await expect(atVenue.hub.subscribe(AAPL, 'chart')).rejects.toMatchObject({
+      kind: 'market-data-lines',
+      ibCode: 101,
+      message: expect.stringMatching(/No market data line left/) as unknown,
+    });
     expect(errors).toEqual([expect.objectContaining({ conId: AAPL_CONID, feed: 'bars', fatal: true })]);
     expect(atVenue.hub.subscriptions()).toEqual([]);
     expect(atVenue.venue.adapter.marketDataLinesInUse).toBe(0);
 
     // The adapter's own count of the account's lines refuses before asking the venue.
     const atAdapter = await rig({}, { marketDataLines: 1 });
-    await expect(atAdapter.hub.subscribe(AAPL, 'chart')).rejects.toMatchObject({ kind: 'market-data-lines', message: expect.stringMatching(/No market data line left for AAPL: all 1 lines/) as unknown });
+    await expect(atAdapter.hub.subscribe(AAPL, 'chart')).rejects.toMatchObject({
+      kind: 'market-data-lines',
+      message: expect.stringMatching(/No market data line left for AAPL: all 1 lines/) as unknown,
+    });
     expect(atAdapter.venue.adapter.marketDataLinesInUse).toBe(0);
     expect(atAdapter.hub.subscriptions()).toEqual([]);
   });
@@ -240,7 +252,13 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const sub = await hub.subscribe(aapl, 'chart', { onError: (e) => errors.push(e) });
     // Both history requests (1-minute and 5-second) failed, neither fatally.
     expect(errors).toEqual(
-      (['history', 'history5s'] as const).map((feed) => ({ conId: AAPL_CONID, symbol: 'AAPL', feed, fatal: false, error: expect.objectContaining({ kind: 'venue-disconnected' }) as unknown })),
+      (['history', 'history5s'] as const).map((feed) => ({
+        conId: AAPL_CONID,
+        symbol: 'AAPL',
+        feed,
+        fatal: false,
+        error: expect.objectContaining({ kind: 'venue-disconnected' }) as unknown,
+      })),
     );
     expect(hub.snapshot(AAPL_CONID)).toMatchObject({ seeded: true, bars: [], ema: undefined });
     // The adapter opens the feeds once connected; the first quote says the venue has them.

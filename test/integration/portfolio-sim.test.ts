@@ -41,7 +41,18 @@ function desk(t: TestAdapter, store: Store, clock: Clock, instruments: Map<numbe
   const onExecution = (e: VenueExecution) => {
     if (lost.has(e.orderRef)) return;
     const i = instruments.get(e.conId);
-    portfolio.applyFill({ execId: e.execId, orderId: e.orderRef, conId: e.conId, symbol: e.symbol, side: e.side, quantity: e.shares, price: e.price, multiplier: i?.multiplier ?? 1, commission: 0, time: e.time });
+    portfolio.applyFill({
+      execId: e.execId,
+      orderId: e.orderRef,
+      conId: e.conId,
+      symbol: e.symbol,
+      side: e.side,
+      quantity: e.shares,
+      price: e.price,
+      multiplier: i?.multiplier ?? 1,
+      commission: 0,
+      time: e.time,
+    });
   };
   const onCommission = (c: VenueCommission) => portfolio.applyCommission(c.execId, c.commission);
   t.adapter.on('execution', onExecution);
@@ -64,7 +75,8 @@ async function marketOrder(t: TestAdapter, d: Desk, ref: string, instrument: Ins
   return e;
 }
 
-const netLiquidation = (sim: Awaited<ReturnType<typeof startSim>>['sim'], at: number): number => Number(sim.engine.account.values(at).find((v) => v.key === 'NetLiquidation')?.value);
+const netLiquidation = (sim: Awaited<ReturnType<typeof startSim>>['sim'], at: number): number =>
+  Number(sim.engine.account.values(at).find((v) => v.key === 'NetLiquidation')?.value);
 
 describe('portfolio against the simulator (real TCP, real IbAdapter)', () => {
   it('keeps positions, realized and unrealized P&L and equity equal to the venue’s, flags and adopts a lost fill, and resumes the day after a restart', async () => {

@@ -132,10 +132,16 @@ describe('relays behind haproxy (a desk publishing to real Kafka, two relays, TL
     const orders = throughBalancer(await mint(['orders']));
     await until(() => snapshotOf(market) !== undefined && snapshotOf(orders) !== undefined, 'both joined');
     const synced = (c: StreamClient) =>
-      [snapshotOf(c)?.state['venue.status'], ...dataOf(c).filter((f) => f.topic === 'venue.status').map((f) => f.data)].some((s) => (s as { synced?: boolean } | undefined)?.synced === true);
+      [
+        snapshotOf(c)?.state['venue.status'],
+        ...dataOf(c)
+          .filter((f) => f.topic === 'venue.status')
+          .map((f) => f.data),
+      ].some((s) => (s as { synced?: boolean } | undefined)?.synced === true);
     await until(() => synced(orders), 'the venue in sync', 60_000);
     const placed: Order[] = [];
-    for (let i = 0; i < 3; i++) placed.push(await serveCommand<Order>(desk!, 'placeOrder', { ticket: { instrument: AAPL, side: i % 2 ? 'SELL' : 'BUY', quantity: 10 + i, type: 'MKT' } }));
+    for (let i = 0; i < 3; i++)
+      placed.push(await serveCommand<Order>(desk!, 'placeOrder', { ticket: { instrument: AAPL, side: i % 2 ? 'SELL' : 'BUY', quantity: 10 + i, type: 'MKT' } }));
     const last = placed.at(-1)!;
     await until(() => dataOf(orders).some((f) => f.topic === `order.${last.id}` && (f.data as Order).state === 'filled'), 'the last fill reaches the orders viewer', 60_000);
     const head = lastSeq(orders);

@@ -104,12 +104,25 @@ describe('a relay through Kafka faults (a broker of its own)', () => {
     host.publisher.publish('share.revocations', { revoked: [] });
     await host.outbox!.whenAcked(51);
     await untilAsync(async () => (await readyOf(relay)).status === 200, 'the relay ready', 30_000);
-    await untilAsync(async () => {
-      const v = relayViewer(relay, token);
-      const admitted = await Promise.race([v.closed.then(() => false), new Promise<boolean>((r) => void until(() => snapshotOf(v) !== undefined, 'joined', 10_000).then(() => r(true), () => r(false)))]);
-      v.ws.terminate();
-      return admitted;
-    }, 'a viewer admitted once the list is read', 30_000);
+    await untilAsync(
+      async () => {
+        const v = relayViewer(relay, token);
+        const admitted = await Promise.race([
+          v.closed.then(() => false),
+          new Promise<boolean>(
+            (r) =>
+              void until(() => snapshotOf(v) !== undefined, 'joined', 10_000).then(
+                () => r(true),
+                () => r(false),
+              ),
+          ),
+        ]);
+        v.ws.terminate();
+        return admitted;
+      },
+      'a viewer admitted once the list is read',
+      30_000,
+    );
   });
 
   it('a relay started after an hour of stream (360,000 messages), its window 1,000, serves a resume through 360 recalls from early in that hour with no gap', async () => {
@@ -136,7 +149,16 @@ describe('a relay through Kafka faults (a broker of its own)', () => {
     const v = relayViewer(relay, token, { op: 'hello', resume: { epoch: host.journal.epoch, seq: position } });
     let closed: { code: number; reason: string } | undefined;
     void v.closed.then((c) => (closed = c));
-    await until(() => lastSeq(v) >= HOUR || closed !== undefined, () => `the resume to the hour’s end (at ${lastSeq(v)}; ${closed ? `closed ${closed.code} ${closed.reason} at ${lastSeq(v)}` : 'open'}; ${v.frames.filter((f) => f.op !== 'data').map((f) => JSON.stringify(f).slice(0, 200)).slice(-3).join(' ')})`, 240_000);
+    await until(
+      () => lastSeq(v) >= HOUR || closed !== undefined,
+      () =>
+        `the resume to the hour’s end (at ${lastSeq(v)}; ${closed ? `closed ${closed.code} ${closed.reason} at ${lastSeq(v)}` : 'open'}; ${v.frames
+          .filter((f) => f.op !== 'data')
+          .map((f) => JSON.stringify(f).slice(0, 200))
+          .slice(-3)
+          .join(' ')})`,
+      240_000,
+    );
     expect(closed, `the viewer at seq ${lastSeq(v)}`).toBeUndefined();
     expect(v.frames[0]).toMatchObject({ op: 'welcome', resumed: true, epoch: host.journal.epoch });
     expect(v.frames.some((f) => f.op === 'reset' || f.op === 'snapshot')).toBe(false);

@@ -116,7 +116,11 @@ describe('the relay stream (a real Kafka broker)', () => {
     const stream = new RelayStream({ settings, topic: `absent-${Date.now()}`, logger: memoryLogger('silent').logger, pollMs: 100, onFeed: () => undefined });
     onTestFinished(() => stream.stop());
     await stream.start();
-    await until(() => /does not exist/.test(stream.status().kafka.detail), () => `the status naming the topic (${stream.status().kafka.detail})`, 20_000);
+    await until(
+      () => /does not exist/.test(stream.status().kafka.detail),
+      () => `the status naming the topic (${stream.status().kafka.detail})`,
+      20_000,
+    );
     expect(stream.status().kafka.reachable).toBe(false);
     expect(stream.status().kafka.detail).toMatch(/^topic absent-\d+ does not exist$/);
   });

@@ -10,7 +10,21 @@ import type { Order, ViewerScope } from '../../src/shared';
 import { encodeFrame } from '../../src/shared/stream';
 import { freePort } from '../../scripts/kafka/broker';
 import { tempDir } from '../support/fs';
-import { ALL_SCOPES, chained, dataOf, deskClient, deskPublicKey, deskSeqsFor, lastSeq, mintToken, relayOps, relayViewer, revokeToken, snapshotOf, type StreamClient } from '../support/relay-viewer';
+import {
+  ALL_SCOPES,
+  chained,
+  dataOf,
+  deskClient,
+  deskPublicKey,
+  deskSeqsFor,
+  lastSeq,
+  mintToken,
+  relayOps,
+  relayViewer,
+  revokeToken,
+  snapshotOf,
+  type StreamClient,
+} from '../support/relay-viewer';
 import { relayUntilExit, startRelayProcess, stopRelayProcess, type RelayProcess } from '../support/relay';
 import { serveCommand, startServe, stopServe, type ServeProcess } from '../support/serve';
 import { until, untilAsync } from '../support/wait';
@@ -52,7 +66,25 @@ function startDesk(): Promise<ServeProcess> {
 }
 
 function relayArgs(dataDir: string, extra: string[] = []): string[] {
-  return ['--kafka', brokers.join(','), '--topic', topic, '--host', '127.0.0.1', '--port', '0', '--public-key', publicKeyFile, '--data-dir', dataDir, '--ops-port', '0', '--log-level', 'warn', ...extra];
+  return [
+    '--kafka',
+    brokers.join(','),
+    '--topic',
+    topic,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--public-key',
+    publicKeyFile,
+    '--data-dir',
+    dataDir,
+    '--ops-port',
+    '0',
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
 }
 
 describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewers as processes)', () => {
@@ -88,7 +120,11 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     expect(frames.every((f) => f.epoch === snap.epoch)).toBe(true);
     expect(chained(frames, snap.seq)).toBe(true);
     expect(frames.map((f) => f.seq)).toEqual(deskSeqsFor(deskStream!, ALL_SCOPES, snap.seq, target));
-    expect(frames.map((f) => f.topic)).toEqual(dataOf(deskStream!).filter((f) => frames.some((g) => g.seq === f.seq)).map((f) => f.topic));
+    expect(frames.map((f) => f.topic)).toEqual(
+      dataOf(deskStream!)
+        .filter((f) => frames.some((g) => g.seq === f.seq))
+        .map((f) => f.topic),
+    );
     expect(frames.some((f) => f.topic === 'share.revocations')).toBe(false);
     v.ws.close();
   });
@@ -98,10 +134,16 @@ describe('dualdesk relay (a desk publishing to real Kafka, relays and TLS viewer
     const orders = relayViewer(relayA!, await mint(['orders']));
     await until(() => snapshotOf(market) !== undefined && snapshotOf(orders) !== undefined, 'both joined');
     const synced = (c: StreamClient) =>
-      [snapshotOf(c)?.state['venue.status'], ...dataOf(c).filter((f) => f.topic === 'venue.status').map((f) => f.data)].some((s) => (s as { synced?: boolean } | undefined)?.synced === true);
+      [
+        snapshotOf(c)?.state['venue.status'],
+        ...dataOf(c)
+          .filter((f) => f.topic === 'venue.status')
+          .map((f) => f.data),
+      ].some((s) => (s as { synced?: boolean } | undefined)?.synced === true);
     await until(() => synced(orders), 'the venue in sync', 60_000);
     const placed: Order[] = [];
-    for (let i = 0; i < 3; i++) placed.push(await serveCommand<Order>(desk!, 'placeOrder', { ticket: { instrument: AAPL, side: i % 2 ? 'SELL' : 'BUY', quantity: 10 + i, type: 'MKT' } }));
+    for (let i = 0; i < 3; i++)
+      placed.push(await serveCommand<Order>(desk!, 'placeOrder', { ticket: { instrument: AAPL, side: i % 2 ? 'SELL' : 'BUY', quantity: 10 + i, type: 'MKT' } }));
     const last = placed.at(-1)!;
     await until(() => dataOf(orders).some((f) => f.topic === `order.${last.id}` && (f.data as Order).state === 'filled'), 'the last fill reaches the orders viewer', 60_000);
     const head = lastSeq(orders);
@@ -242,9 +284,25 @@ describe('dualdesk relay start failures: exit 1, one line', () => {
     writeFileSync(config, JSON.stringify({ relay: { windowMessages: 'lots' }, surprise: 1 }));
     expect(oneLine(await relayUntilExit([...base, '--public-key', key, '--config', config]))).toMatch(/^error: invalid relay settings: .*relay\.windowMessages.*/);
     expect(oneLine(await relayUntilExit(['--public-key', key, '--data-dir', dir]))).toMatch(/^error: invalid relay settings: kafka/);
-    for (const all of ['0.0.0.0', '::']) expect(oneLine(await relayUntilExit([...base, '--public-key', key, '--ops-host', all]))).toMatch(/^error: invalid relay settings: .*every interface/);
+    for (const all of ['0.0.0.0', '::'])
+      expect(oneLine(await relayUntilExit([...base, '--public-key', key, '--ops-host', all]))).toMatch(/^error: invalid relay settings: .*every interface/);
 
-    const unreachable = await startRelayProcess(['--kafka', `127.0.0.1:${await freePort()}`, '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--ops-port', '0', '--public-key', key, '--log-level', 'silent']);
+    const unreachable = await startRelayProcess([
+      '--kafka',
+      `127.0.0.1:${await freePort()}`,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data-dir',
+      dir,
+      '--ops-port',
+      '0',
+      '--public-key',
+      key,
+      '--log-level',
+      'silent',
+    ]);
     const ready = await fetch(`${unreachable.opsUrl}/ready`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { checks: { kafka: { ok: boolean } } }).checks.kafka.ok).toBe(false);

@@ -35,10 +35,24 @@ describe('dualdesk serve (the built CLI, as a process)', () => {
     serve.proc.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
 
-    const logs = serve.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const lifecycle = logs.filter((l) => l['msg'] === 'started' || l['msg'] === 'stopped').map((l) => `${String(l['msg'])} ${typeof l['service'] === 'string' ? l['service'] : 'desk'}`);
+    const logs = serve
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lifecycle = logs
+      .filter((l) => l['msg'] === 'started' || l['msg'] === 'stopped')
+      .map((l) => `${String(l['msg'])} ${typeof l['service'] === 'string' ? l['service'] : 'desk'}`);
     // Intake (the local server) starts last and stops first; the stream's WebSocket side stops before the trading scope.
-    expect(lifecycle).toEqual(['started trading', 'started stream-server', 'started local-server', 'stopped local-server', 'stopped stream-server', 'stopped trading', 'stopped desk']);
+    expect(lifecycle).toEqual([
+      'started trading',
+      'started stream-server',
+      'started local-server',
+      'stopped local-server',
+      'stopped stream-server',
+      'stopped trading',
+      'stopped desk',
+    ]);
     expect(serve.stdout()).not.toContain(token);
     // Paper state lives in its own database.
     expect(statSync(join(dataDir, 'paper.db')).isFile()).toBe(true);
@@ -167,7 +181,9 @@ describe('dualdesk serve: a start that fails stops what it started and exits 1 w
       // Against TWS (nothing listens: the venue only retries), the trading database is the first to fail.
       const failed = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--venue', 'tws', '--venue-host', '127.0.0.1'], user ? { user } : {});
       expect(failed.code).toBe(1);
-      expect(oneLine(failed.stderr)).toMatch(/^error: trading failed to start: cannot open the paper trading database .*paper\.db: .*readonly.* \(the file and its directory must be writable\)$/);
+      expect(oneLine(failed.stderr)).toMatch(
+        /^error: trading failed to start: cannot open the paper trading database .*paper\.db: .*readonly.* \(the file and its directory must be writable\)$/,
+      );
       // With --demo, the demo venue starts first and cannot keep its account there.
       const demo = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo'], user ? { user } : {});
       expect(demo.code).toBe(1);

@@ -30,7 +30,9 @@ function httpsGet(port: number, path: string, ca: string): Promise<{ status: num
     const req = request({ host: '127.0.0.1', port, path, ca }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), csp: String(res.headers['content-security-policy'] ?? ''), body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), csp: String(res.headers['content-security-policy'] ?? ''), body }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -105,7 +107,9 @@ describe('dualdesk serve --share-port', () => {
 describe('sharing follows the trading mode', () => {
   it('moves viewers to the new mode’s stream: closed as the stream changed (1012), and served the new epoch on reconnecting', async () => {
     const dataDir = tempDir();
-    const desk = createDesk(loadConfig({ flags: { dataDir, demo: true, 'share.enabled': true, 'share.port': 0, 'share.host': '127.0.0.1' } }), { logger: createLogger({ level: 'silent' }) });
+    const desk = createDesk(loadConfig({ flags: { dataDir, demo: true, 'share.enabled': true, 'share.port': 0, 'share.host': '127.0.0.1' } }), {
+      logger: createLogger({ level: 'silent' }),
+    });
     onTestFinished(() => desk.stop());
     await desk.start();
     const status = desk.sharing.status();

@@ -27,7 +27,16 @@ async function startShare(limits: Partial<ShareLimits>) {
   const tokens = await ViewerTokens.open(s.dataDir);
   onTestFinished(() => tokens.close());
   const certificate = await loadShareCertificate({ dataDir: s.dataDir });
-  const server = new ShareServer({ host: '127.0.0.1', port: 0, certificate, authority: tokens, logger: createLogger({ level: 'silent' }), metrics: s.desk.metrics, clock: systemClock, limits });
+  const server = new ShareServer({
+    host: '127.0.0.1',
+    port: 0,
+    certificate,
+    authority: tokens,
+    logger: createLogger({ level: 'silent' }),
+    metrics: s.desk.metrics,
+    clock: systemClock,
+    limits,
+  });
   server.setSource(s.desk.stream);
   await server.start();
   onTestFinished(() => server.stop());
@@ -108,7 +117,11 @@ describe('share fan-out (real TLS, loopback)', () => {
     const traderBefore = trader.received.frames.length;
     await publishQuotes(s, N);
     await until(() => trader.received.frames.length - traderBefore === N, 'the trader’s messages', 60_000);
-    await until(() => viewers.every((v) => v.count === N), () => `every viewer’s ${N} messages (slowest ${Math.min(...viewers.map((v) => v.count))})`, 120_000);
+    await until(
+      () => viewers.every((v) => v.count === N),
+      () => `every viewer’s ${N} messages (slowest ${Math.min(...viewers.map((v) => v.count))})`,
+      120_000,
+    );
     expect(viewers.filter((v) => v.gaps > 0)).toEqual([]);
     expect(viewers.filter((v) => v.closedWith !== undefined)).toEqual([]);
     const metrics = await s.desk.metrics.metrics();
@@ -152,7 +165,10 @@ describe('share fan-out (real TLS, loopback)', () => {
     expect(refused).toBeGreaterThanOrEqual(290);
     expect(gate.openFrom('127.0.0.2')).toBeLessThanOrEqual(10);
     // Each refusal is a connection closed on the flooder.
-    await until(() => floodClosed >= refused, () => `the refused connections closed (${floodClosed} of ${refused})`);
+    await until(
+      () => floodClosed >= refused,
+      () => `the refused connections closed (${floodClosed} of ${refused})`,
+    );
     await until(() => trader.received.frames.length - traderBefore === N, 'the trader’s messages');
     await until(() => viewers.every((v) => v.count === N), 'the viewers’ messages');
     expect(viewers.filter((v) => v.gaps > 0 || v.closedWith !== undefined)).toEqual([]);

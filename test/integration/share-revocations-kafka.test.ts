@@ -63,7 +63,12 @@ describe('share.revocations on Kafka', () => {
 
     await token(['revoke', later.id, '--data-dir', dataDir]);
     const after = await latestList(`${topic}.paper`, (l) => l.revoked.length > 1, 'the list after the CLI revoked a token');
-    expect(after.list).toEqual({ revoked: [{ id: early.id, expiresAt: early.expiresAt }, { id: later.id, expiresAt: later.expiresAt }].sort(byExpiry) });
+    expect(after.list).toEqual({
+      revoked: [
+        { id: early.id, expiresAt: early.expiresAt },
+        { id: later.id, expiresAt: later.expiresAt },
+      ].sort(byExpiry),
+    });
     // Two lists, the full one each time, in the stream's order like any message.
     const sent = lists(after.entries);
     expect(sent).toHaveLength(2);

@@ -11,7 +11,16 @@ import { REDACTED_ACCOUNT, VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type Viewer
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { loadShareCertificate, RelayAuthority, REVOCATIONS_TOPIC, ShareServer, ViewerTokens, type ShareCertificate, type ShareLimits, type ViewerAuthority } from '../../src/main/share';
+import {
+  loadShareCertificate,
+  RelayAuthority,
+  REVOCATIONS_TOPIC,
+  ShareServer,
+  ViewerTokens,
+  type ShareCertificate,
+  type ShareLimits,
+  type ViewerAuthority,
+} from '../../src/main/share';
 import { startStreamDesk, type TestStream } from '../support/stream';
 import { until } from '../support/wait';
 import { binDualdesk } from '../support/paths';
@@ -26,7 +35,9 @@ interface Share {
   readonly dataDir: string;
 }
 
-async function startShare(options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits>; authority?: (tokens: ViewerTokens) => ViewerAuthority } = {}): Promise<Share> {
+async function startShare(
+  options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits>; authority?: (tokens: ViewerTokens) => ViewerAuthority } = {},
+): Promise<Share> {
   const s = await startStreamDesk({ demo: options.demo === true });
   const dataDir = s.dataDir;
   const tokens = await ViewerTokens.open(dataDir, { pollMs: 50, ...(options.now ? { now: options.now } : {}) });
@@ -150,7 +161,12 @@ describe('the share server (real TLS, real desk)', () => {
     const va = viewer(share, a.token);
     const vb = viewer(share, b.token);
     await until(() => va.frames.some((f) => f.op === 'snapshot') && vb.frames.some((f) => f.op === 'snapshot'), 'both viewers joined');
-    expect(share.server.status().viewers.map((v) => v.tokenId).sort()).toEqual([a.id, b.id].sort());
+    expect(
+      share.server
+        .status()
+        .viewers.map((v) => v.tokenId)
+        .sort(),
+    ).toEqual([a.id, b.id].sort());
 
     let started = performance.now();
     share.tokens.revoke(a.id);
@@ -295,14 +311,39 @@ describe('the share server (real TLS, real desk)', () => {
     await until(() => all.every((v) => v.frames.some((f) => f.op === 'snapshot')), 'all joined');
     const publisher = s.desk.stream!.publisher;
     publisher.publish('venue.status', {
-      state: 'connected', since: 1, mode: 'paper', host: 'gw.internal.example', port: 4917, clientId: 8123,
-      accounts: ['DU1234567', 'DU7654321'], synced: true, armed: false, attempts: 2,
-      trading: { allowed: false, reason: 'This login has several accounts (DU1234567, DU7654321): choose one' }, lastError: 'ECONNRESET from gw.internal.example',
+      state: 'connected',
+      since: 1,
+      mode: 'paper',
+      host: 'gw.internal.example',
+      port: 4917,
+      clientId: 8123,
+      accounts: ['DU1234567', 'DU7654321'],
+      synced: true,
+      armed: false,
+      attempts: 2,
+      trading: { allowed: false, reason: 'This login has several accounts (DU1234567, DU7654321): choose one' },
+      lastError: 'ECONNRESET from gw.internal.example',
     });
-    publisher.publish('risk.killswitch', { phase: 'waiting', reason: 'x', message: 'kill switch: 10 ZZTOP still held', remaining: [{ conId: 1, symbol: 'ZZTOP', quantity: 10 }], attempt: 1, at: 1 });
+    publisher.publish('risk.killswitch', {
+      phase: 'waiting',
+      reason: 'x',
+      message: 'kill switch: 10 ZZTOP still held',
+      remaining: [{ conId: 1, symbol: 'ZZTOP', quantity: 10 }],
+      attempt: 1,
+      at: 1,
+    });
     publisher.publish('risk.challenge', { previous: 'ACTIVE', status: 'FAILED', reason: 'MAX_DRAWDOWN', startEquity: 123457, equity: 98765.25, at: 1 });
     publisher.publish('venue.alert', { kind: 'order-warning', orderId: 777001, orderRef: 'dd-secret-ref', code: 399, message: 'held' });
-    publisher.publish('portfolio.discrepancy', { kind: 'equity', desk: 123457, venue: 98765.25, difference: -1, action: 'flagged', source: 'account-update', at: 1, message: 'equity differs' });
+    publisher.publish('portfolio.discrepancy', {
+      kind: 'equity',
+      desk: 123457,
+      venue: 98765.25,
+      difference: -1,
+      action: 'flagged',
+      source: 'account-update',
+      at: 1,
+      message: 'equity differs',
+    });
     publisher.publish('workspace', { marker: 'last' });
     await publisher.flush();
     await until(() => all.every((v) => dataFrames(v).some((f) => f.topic === 'venue.status' && (f.data as { since?: number }).since === 1)), 'the status reaches every viewer');

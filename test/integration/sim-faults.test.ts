@@ -135,7 +135,12 @@ describe('simulator: fault injection, as the client sees it', () => {
     client.ib.reqIds(1);
     await client.waitFor(EventName.nextValidId, () => true, since);
     expect(performance.now() - started).toBeGreaterThanOrEqual(240);
-    expect(client.log.slice(since).map((e) => e.name).filter((n) => n === 'currentTime' || n === 'nextValidId')).toEqual(['currentTime', 'nextValidId']);
+    expect(
+      client.log
+        .slice(since)
+        .map((e) => e.name)
+        .filter((n) => n === 'currentTime' || n === 'nextValidId'),
+    ).toEqual(['currentTime', 'nextValidId']);
   });
 
   it('is driven over its loopback control socket, which refuses requests without its header', async () => {

@@ -28,7 +28,10 @@ async function sentinel(client: IbTestClient): Promise<void> {
 }
 
 function bidsReceived(client: IbTestClient, reqId: number, since: number): number[] {
-  return client.events(EventName.tickPrice, since).filter((a) => a[0] === reqId && a[1] === 1).map((a) => a[2] as number);
+  return client
+    .events(EventName.tickPrice, since)
+    .filter((a) => a[0] === reqId && a[1] === 1)
+    .map((a) => a[2] as number);
 }
 
 async function streamBids(seed: number): Promise<number[]> {
@@ -143,7 +146,9 @@ describe('simulator: market data over TCP', () => {
     client.ib.reqMktData(5, { symbol: 'ZZZZ', secType: SecType.STK, exchange: 'SMART', currency: 'USD' }, '', false, false);
     await client.waitFor(EventName.contractDetailsEnd, (a) => a[0] === 3, since);
     await client.waitFor(EventName.error, (a) => a[2] === 5, since);
-    const details = new Map(client.events(EventName.contractDetails, since).map((a) => [a[0] as number, a[1] as { contract: Contract; minTick: number; longName: string; tradingHours: string }]));
+    const details = new Map(
+      client.events(EventName.contractDetails, since).map((a) => [a[0] as number, a[1] as { contract: Contract; minTick: number; longName: string; tradingHours: string }]),
+    );
     const aapl = sim.sim.market.byConId(AAPL_CONID)!;
     expect(details.get(1)).toMatchObject({ contract: { conId: AAPL_CONID, symbol: 'AAPL', primaryExch: aapl.primaryExchange }, minTick: 0.01, longName: aapl.longName });
     expect(details.get(2)?.contract).toMatchObject({ secType: 'CASH', localSymbol: 'EUR.USD' });

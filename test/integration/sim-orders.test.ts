@@ -17,7 +17,10 @@ async function sentinel(client: IbTestClient): Promise<void> {
 }
 
 const statusOf = (client: IbTestClient, id: number, since = 0) =>
-  client.events(EventName.orderStatus, since).filter((a) => a[0] === id).map((a) => a[1] as string);
+  client
+    .events(EventName.orderStatus, since)
+    .filter((a) => a[0] === id)
+    .map((a) => a[1] as string);
 
 function waitStatus(client: IbTestClient, id: number, status: string, since = 0) {
   return client.waitFor(EventName.orderStatus, (a) => a[0] === id && a[1] === status, since);
@@ -33,7 +36,10 @@ describe('simulator: orders over TCP', () => {
     await waitStatus(client, 1, 'Filled', since);
     await client.waitFor(EventName.commissionReport, () => true, since);
 
-    const sequence = client.log.slice(since).map((e) => e.name).filter((n) => ['openOrder', 'orderStatus', 'execDetails', 'commissionReport'].includes(n));
+    const sequence = client.log
+      .slice(since)
+      .map((e) => e.name)
+      .filter((n) => ['openOrder', 'orderStatus', 'execDetails', 'commissionReport'].includes(n));
     expect(sequence).toEqual(['openOrder', 'orderStatus', 'execDetails', 'openOrder', 'orderStatus', 'commissionReport']);
     expect(statusOf(client, 1, since)).toEqual(['Submitted', 'Filled']);
     const [, , exec] = client.events(EventName.execDetails, since)[0]! as [number, Contract, { price: number; shares: number; side: string; orderRef: string; execId: string }];
@@ -140,7 +146,11 @@ describe('simulator: orders over TCP', () => {
     const client = await connectClient(sim.port, 1);
     const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
     const since = client.mark();
-    client.ib.placeOrder(1, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: Math.round((quote.bid - 2) * 100) / 100, totalQuantity: 100, tif: TimeInForce.IOC }));
+    client.ib.placeOrder(
+      1,
+      AAPL,
+      order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: Math.round((quote.bid - 2) * 100) / 100, totalQuantity: 100, tif: TimeInForce.IOC }),
+    );
     await waitStatus(client, 1, 'Cancelled', since);
     expect(client.events(EventName.execDetails, since)).toEqual([]);
     client.ib.placeOrder(2, AAPL, order({ action: OrderAction.SELL, orderType: OrderType.STP, auxPrice: Math.round((quote.bid + 3) * 100) / 100, totalQuantity: 100 }));
@@ -177,7 +187,11 @@ describe('simulator: orders over TCP', () => {
     const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
     const since = client.mark();
     client.ib.placeOrder(1, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: quote.bid, totalQuantity: 100, tif: TimeInForce.GTC, orderRef: 'dd-gap' }));
-    client.ib.placeOrder(2, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: Math.round((quote.bid - 20) * 100) / 100, totalQuantity: 100, tif: TimeInForce.GTC }));
+    client.ib.placeOrder(
+      2,
+      AAPL,
+      order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: Math.round((quote.bid - 20) * 100) / 100, totalQuantity: 100, tif: TimeInForce.GTC }),
+    );
     await waitStatus(client, 2, 'Submitted', since);
     client.disconnect();
     await client.waitFor(EventName.disconnected, () => true, since);
@@ -192,7 +206,10 @@ describe('simulator: orders over TCP', () => {
     expect(client.events(EventName.openOrder, mark).map((a) => a[0])).toEqual([2]);
     client.ib.reqExecutions(9, {});
     await client.waitFor(EventName.execDetailsEnd, (a) => a[0] === 9, mark);
-    const execs = client.events(EventName.execDetails, mark).filter((a) => a[0] === 9).map((a) => a[2] as { orderId: number; orderRef: string; shares: number });
+    const execs = client
+      .events(EventName.execDetails, mark)
+      .filter((a) => a[0] === 9)
+      .map((a) => a[2] as { orderId: number; orderRef: string; shares: number });
     expect(execs).toEqual([expect.objectContaining({ orderId: 1, orderRef: 'dd-gap', shares: 100 })]);
     expect(client.events(EventName.commissionReport, mark)).toHaveLength(1);
     client.ib.reqCompletedOrders(false);

@@ -151,7 +151,11 @@ describe('dualdesk sim --state', () => {
     const cases: [string, string, RegExp][] = [
       ['garbage.json', '{"format":"dualdesk-sim-ven', /is unusable \(not JSON: .+\); move it away to start a new paper account$/],
       ['empty.json', '', /is unusable \(not JSON: .+\)/],
-      ['shape.json', JSON.stringify({ format: 'dualdesk-sim-venue', version: 1, accountId: 'DU1234567', savedAt: 0, orderIds: [], engine: { instruments: [] } }), /is unusable \(engine\.nextPermId: /],
+      [
+        'shape.json',
+        JSON.stringify({ format: 'dualdesk-sim-venue', version: 1, accountId: 'DU1234567', savedAt: 0, orderIds: [], engine: { instruments: [] } }),
+        /is unusable \(engine\.nextPermId: /,
+      ],
       ['other.json', JSON.stringify({ format: 'something-else' }), /is unusable \(format: /],
     ];
     for (const [name, content, message] of cases) {
@@ -180,7 +184,9 @@ describe('dualdesk sim --state', () => {
     writeFileSync(join(dataDir, 'demo-venue.json'), '\0\0\0\0');
     const { code, stderr } = await serveUntilExit(['--data-dir', dataDir, '--port', '0', '--demo', '--log-level', 'silent']);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^error: simulator failed to start: the simulator's state file .*demo-venue\.json is unusable \(not JSON: [^\n\0]+\); move it away to start a new paper account\n$/);
+    expect(stderr).toMatch(
+      /^error: simulator failed to start: the simulator's state file .*demo-venue\.json is unusable \(not JSON: [^\n\0]+\); move it away to start a new paper account\n$/,
+    );
     expect(readFileSync(join(dataDir, 'demo-venue.json'), 'utf8')).toBe('\0\0\0\0');
   });
 });

@@ -95,7 +95,7 @@ async function client(url: string, token: string, hello: Record<string, unknown>
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  ws.send(encodeFrame({ op: "hello", ...hello }));
+  ws.send(encodeFrame({ op: 'hello', ...hello }));
   return c;
 }
 
@@ -130,7 +130,11 @@ describe('deferred subscribers and the journal', () => {
     await until(() => trader.last === head + live, 'the trader live frames');
     const doneWhenTraderHadAll = resumers.filter((r) => r.last >= head + live).length + replayers.filter((r) => r.seqs.filter((q) => q <= head).length === head).length;
 
-    await until(() => resumers.every((r) => r.last === head + live), () => `the resumers: ${resumers.map((r) => r.last).join(',')} of ${head + live}`, 120_000);
+    await until(
+      () => resumers.every((r) => r.last === head + live),
+      () => `the resumers: ${resumers.map((r) => r.last).join(',')} of ${head + live}`,
+      120_000,
+    );
     await until(() => replayers.every((r) => r.seqs.filter((q) => q <= head).length === head), 'the replays', 120_000);
 
     expect(trader.seqs).toEqual(range(head + 1, head + live));
@@ -161,7 +165,10 @@ describe('deferred subscribers and the journal', () => {
     for (let i = 0; i < 40; i++) publisher.publish('md.quote.S0', { i });
     await publisher.flush();
     const head = publisher.head;
-    await until(() => viewer.last === head, () => `the viewer at ${viewer.last} of ${head}`);
+    await until(
+      () => viewer.last === head,
+      () => `the viewer at ${viewer.last} of ${head}`,
+    );
     expect(viewer.seqs).toEqual(range(from + 1, head));
     expect(viewer.gaps).toBe(0);
     // And it is live again: the next message comes in a round.
@@ -196,7 +203,11 @@ describe('deferred subscribers and the journal', () => {
     // The trader's own subscriber has no such caps.
     const trader = await client(url, TRADER, {});
     await until(() => trader.last !== -1, 'the trader snapshot');
-    for (const [from, to] of [[1, 200], [201, 250], [251, 260]] as const) {
+    for (const [from, to] of [
+      [1, 200],
+      [201, 250],
+      [251, 260],
+    ] as const) {
       trader.ws.send(encodeFrame({ op: 'replay', from, to }));
       await until(() => trader.seqs.length === to, `the trader replay to ${to}`);
     }

@@ -44,7 +44,12 @@ describe('desk with Kafka', () => {
     const report = await s.desk.readiness();
     expect(report.ready).toBe(true);
     // The venue's own messages (status, account, positions) wait in the journal for Kafka.
-    expect(report.dependencies['kafka']).toMatchObject({ ok: false, reason: expect.stringMatching(/^(connecting to|down:) 127\.0\.0\.1:\d+ topic dualdesk\.stream\.paper( \(.+\))?; backlog [1-9]\d* messages?, lag \d+\.\d s, kept in the journal$/) as unknown });
+    expect(report.dependencies['kafka']).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /^(connecting to|down:) 127\.0\.0\.1:\d+ topic dualdesk\.stream\.paper( \(.+\))?; backlog [1-9]\d* messages?, lag \d+\.\d s, kept in the journal$/,
+      ) as unknown,
+    });
     expect(s.desk.stream!.journal.kafkaAcked).toBe(0);
   });
 
@@ -52,6 +57,9 @@ describe('desk with Kafka', () => {
     const s = await startStreamDesk();
     const report = await s.desk.readiness();
     expect(report.dependencies['kafka']).toEqual({ ok: true, detail: 'not configured: the stream runs on the WebSocket and the journal alone' });
-    expect(report.dependencies['stream']).toEqual({ ok: true, detail: `epoch ${s.desk.stream!.publisher.epoch}, head ${s.desk.stream!.publisher.head}; 0 WebSocket subscriber(s), 0 catching up` });
+    expect(report.dependencies['stream']).toEqual({
+      ok: true,
+      detail: `epoch ${s.desk.stream!.publisher.epoch}, head ${s.desk.stream!.publisher.head}; 0 WebSocket subscriber(s), 0 catching up`,
+    });
   });
 });

@@ -277,10 +277,14 @@ describe('hybrid stream: WebSocket primary, Kafka backup', () => {
     });
     /** Starts the publisher; resolves once it serves, with a reader of its progress lines. */
     const launch = async (run: number) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/stream-host-child.ts', import.meta.url)), JSON.stringify({ dir, port, kafka: settings, until: N, run })], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('../support/stream-host-child.ts', import.meta.url)), JSON.stringify({ dir, port, kafka: settings, until: N, run })],
+        {
+          cwd: repoRoot,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       children.add(child);
       const exited = new Promise<string | null>((resolve) => child.once('exit', (_c, signal) => resolve(signal)));
       const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();

@@ -37,7 +37,12 @@ function windowed(source: StreamSource, start: number) {
 }
 
 async function serveFeed(feed: StreamFeed): Promise<string> {
-  const server = new StreamServer({ logger: createLogger({ level: 'silent' }), metrics: createMetricsRegistry({ version: 'test' }), clock: systemClock, authorize: () => ({ who: 'test' }) });
+  const server = new StreamServer({
+    logger: createLogger({ level: 'silent' }),
+    metrics: createMetricsRegistry({ version: 'test' }),
+    clock: systemClock,
+    authorize: () => ({ who: 'test' }),
+  });
   server.setSource(feed);
   const http = createServer();
   http.on('upgrade', (req, socket, head) => server.handleUpgrade(req, socket, head, 'token'));

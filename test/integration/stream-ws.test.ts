@@ -71,7 +71,11 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     }
     publishing = false;
     await chaos;
-    await until(() => subscriber.state().lastSeq === base + N, () => `all ${N} messages: ${JSON.stringify({ base, subscriber: subscriber.state(), server: serverOf(s).stats(), head: publisher.head })}`, 30_000);
+    await until(
+      () => subscriber.state().lastSeq === base + N,
+      () => `all ${N} messages: ${JSON.stringify({ base, subscriber: subscriber.state(), server: serverOf(s).stats(), head: publisher.head })}`,
+      30_000,
+    );
     expect(received.frames.map((f) => f.seq)).toEqual(seqs(N, base + 1));
     expect(drops).toBeGreaterThan(3);
     // Some drops land while it is already reconnecting; most cost a reconnect.
@@ -158,7 +162,10 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
       act(c.ws);
       const { code: closedWith } = await c.closed;
       expect(closedWith, what).toBe(code);
-      expect(c.frames.find((f) => f.op === 'error'), what).toMatchObject({ op: 'error', code: errorCode });
+      expect(
+        c.frames.find((f) => f.op === 'error'),
+        what,
+      ).toMatchObject({ op: 'error', code: errorCode });
     }
     publisher.publish('t', 'still here');
     await until(() => subscriber.state().lastSeq === publisher.head, 'the healthy subscriber');
@@ -183,7 +190,13 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
       }
     }
     await until(() => fast.subscriber.state().lastSeq === publisher.head, 'the fast subscriber at the head');
-    await until(() => serverOf(s).stats().some((st) => st.state === 'catching-up'), 'the slow one marked behind');
+    await until(
+      () =>
+        serverOf(s)
+          .stats()
+          .some((st) => st.state === 'catching-up'),
+      'the slow one marked behind',
+    );
     // Bounded: the high-water mark (4 MiB) plus at most one batch, not the 40 MB published.
     expect(maxBuffered).toBeLessThan(4 * 1024 * 1024 + 12 * 1024 * 1024);
     socket.resume();
@@ -233,10 +246,7 @@ describe('stream over WebSocket (real ws, real SQLite journal)', () => {
     await until(() => attacker.frames.some((f) => f.op === 'data' && f.seq === probe), 'the attacker served to the head', 30_000);
     const replayed = attacker.frames.filter((f): f is DataFrame => f.op === 'data' && f.seq <= head).map((f) => f.seq);
     expect(replayed).toEqual(seqs(head));
-    expect(attacker.frames.filter((f) => f.op === 'error')).toEqual([
-      expect.objectContaining({ code: 'replay-busy' }),
-      expect.objectContaining({ code: 'replay-busy' }),
-    ]);
+    expect(attacker.frames.filter((f) => f.op === 'error')).toEqual([expect.objectContaining({ code: 'replay-busy' }), expect.objectContaining({ code: 'replay-busy' })]);
   });
 
   it('closes a subscriber that stays behind (4008), cutting it if it does not even read the close, and keeps serving', async () => {

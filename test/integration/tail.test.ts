@@ -67,7 +67,10 @@ describe('dualdesk tail against serve --demo', () => {
     await serveCommand(serve, 'subscribe', { instrument: { symbol: 'MSFT', secType: 'STK' } });
     // The desk streams its own watchlist too (AAPL, MSFT, SPY): SPY leaves it, so the quotes are those subscribed here.
     let spy: number | undefined;
-    await untilAsync(async () => (spy = (await serveCommand<Workspace>(serve as ServeProcess, 'getWorkspace')).watchlist.find((e) => e.word === 'SPY')?.instrument.conId) !== undefined, 'SPY resolved on the desk’s watchlist');
+    await untilAsync(
+      async () => (spy = (await serveCommand<Workspace>(serve as ServeProcess, 'getWorkspace')).watchlist.find((e) => e.word === 'SPY')?.instrument.conId) !== undefined,
+      'SPY resolved on the desk’s watchlist',
+    );
     await serveCommand(serve, 'removeFromWatchlist', { conId: spy });
   });
 
@@ -78,7 +81,10 @@ describe('dualdesk tail against serve --demo', () => {
 
   it('prints the quotes of --topics md.quote.* as JSON lines in seq order, and stops cleanly on SIGINT', async () => {
     const t = runTail(['--data-dir', dataDir, '--topics', 'md.quote.*']);
-    await until(() => t.lines.length >= 12, () => `12 lines (${t.lines.length}; stderr: ${t.stderr()})`);
+    await until(
+      () => t.lines.length >= 12,
+      () => `12 lines (${t.lines.length}; stderr: ${t.stderr()})`,
+    );
     const got = frames(t);
     expect(Object.keys(got[0] as object).sort()).toEqual(['data', 'epoch', 'seq', 'topic', 'ts']);
     expect(got.every((f) => /^md\.quote\.(AAPL|MSFT)$/.test(f.topic))).toBe(true);
@@ -95,7 +101,10 @@ describe('dualdesk tail against serve --demo', () => {
 
   it('without a filter prints every seq, consecutive; --resume epoch:seq continues after it without a repeat', async () => {
     const first = runTail(['--data-dir', dataDir]);
-    await until(() => first.lines.length >= 8, () => `8 lines (${first.lines.length}; stderr: ${first.stderr()})`);
+    await until(
+      () => first.lines.length >= 8,
+      () => `8 lines (${first.lines.length}; stderr: ${first.stderr()})`,
+    );
     first.proc.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     const seen = frames(first);
@@ -103,7 +112,10 @@ describe('dualdesk tail against serve --demo', () => {
     const at = seen[4] as Line;
 
     const resumed = runTail(['--data-dir', dataDir, '--resume', `${at.epoch}:${at.seq}`]);
-    await until(() => resumed.lines.length >= 8, () => `8 resumed lines (${resumed.lines.length}; stderr: ${resumed.stderr()})`);
+    await until(
+      () => resumed.lines.length >= 8,
+      () => `8 resumed lines (${resumed.lines.length}; stderr: ${resumed.stderr()})`,
+    );
     resumed.proc.kill('SIGINT');
     expect(await resumed.exited).toBe(0);
     const again = frames(resumed);
@@ -116,7 +128,10 @@ describe('dualdesk tail against serve --demo', () => {
 
   it('--stats prints one line of statistics a second with a rate above 0', async () => {
     const t = runTail(['--data-dir', dataDir, '--stats']);
-    await until(() => t.lines.some((l) => (l['messagesPerSecond'] as number) > 0) && t.lines.length >= 2, () => `a stats line with a rate (${JSON.stringify(t.lines)}; stderr: ${t.stderr()})`);
+    await until(
+      () => t.lines.some((l) => (l['messagesPerSecond'] as number) > 0) && t.lines.length >= 2,
+      () => `a stats line with a rate (${JSON.stringify(t.lines)}; stderr: ${t.stderr()})`,
+    );
     const line = t.lines.find((l) => (l['messagesPerSecond'] as number) > 0) as Record<string, unknown>;
     expect(line).toMatchObject({ channel: 'websocket', failovers: 0, gapsDetected: 0 });
     expect(line['bytesPerSecond']).toBeGreaterThan(0);
@@ -187,11 +202,18 @@ describe('dualdesk tail with Kafka', () => {
     onTestFinished(() => clearInterval(load));
 
     const t = runTail(['--url', host.url, '--kafka', settings.brokers.join(','), '--kafka-topic', settings.topic, '--token-file', tokenFile]);
-    await until(() => t.lines.length >= 500, () => `500 lines (${t.lines.length}; stderr: ${t.stderr()})`);
+    await until(
+      () => t.lines.length >= 500,
+      () => `500 lines (${t.lines.length}; stderr: ${t.stderr()})`,
+    );
     await host.stopWebSocket();
     const cutAt = host.journal.head;
     // The standby delivers from Kafka before the triggers declare the failover: wait for both.
-    await until(() => (frames(t).at(-1)?.seq ?? 0) > cutAt + 500 && /failing over to Kafka/.test(t.stderr()), () => `past ${cutAt + 500} from Kafka, and the failover (at ${frames(t).at(-1)?.seq}; stderr: ${t.stderr()})`, 60_000);
+    await until(
+      () => (frames(t).at(-1)?.seq ?? 0) > cutAt + 500 && /failing over to Kafka/.test(t.stderr()),
+      () => `past ${cutAt + 500} from Kafka, and the failover (at ${frames(t).at(-1)?.seq}; stderr: ${t.stderr()})`,
+      60_000,
+    );
     expect(t.stderr()).toMatch(/failing over to Kafka/);
     const seqs = frames(t).map((f) => f.seq);
     expect(consecutive(seqs)).toBe(true);
@@ -211,8 +233,14 @@ describe('dualdesk tail with Kafka', () => {
     await host.stopWebSocket();
     const from = head - 200;
 
-    const t = runTail(['--url', host.url, '--kafka', settings.brokers.join(','), '--kafka-topic', settings.topic, '--resume', `${host.journal.epoch}:${from}`], { DUALDESK_TOKEN: host.token });
-    await until(() => t.lines.length >= 200, () => `200 lines from Kafka (${t.lines.length}; stderr: ${t.stderr()})`, 60_000);
+    const t = runTail(['--url', host.url, '--kafka', settings.brokers.join(','), '--kafka-topic', settings.topic, '--resume', `${host.journal.epoch}:${from}`], {
+      DUALDESK_TOKEN: host.token,
+    });
+    await until(
+      () => t.lines.length >= 200,
+      () => `200 lines from Kafka (${t.lines.length}; stderr: ${t.stderr()})`,
+      60_000,
+    );
     expect(frames(t).map((f) => f.seq)).toEqual(Array.from({ length: 200 }, (_, i) => from + 1 + i));
     t.proc.kill('SIGTERM');
     expect(await t.exited).toBe(0);

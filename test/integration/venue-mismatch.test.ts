@@ -88,7 +88,11 @@ describe('the kill switch with the venue away', () => {
 
     // Back: the procedure carries on by itself, and its progress is on the stream.
     await away.up();
-    await until(() => progress().some((p) => p.phase === 'flat'), () => `flat verified; progress so far: ${JSON.stringify(progress().map((p) => p.message))}`, 60_000);
+    await until(
+      () => progress().some((p) => p.phase === 'flat'),
+      () => `flat verified; progress so far: ${JSON.stringify(progress().map((p) => p.message))}`,
+      60_000,
+    );
     const phases = progress().map((p) => p.phase);
     expect(phases).toContain('waiting-for-venue');
     expect(phases.indexOf('waiting-for-venue')).toBeLessThan(phases.indexOf('flattening'));
@@ -120,7 +124,11 @@ describe('a kill switch not verified flat when the desk stops', () => {
 
     // The venue is back: the first resync carries the procedure on (cancel, flatten, verify) with no command.
     await away.up();
-    await until(() => progress().some((p) => p.phase === 'flat'), () => `flat verified; progress so far: ${JSON.stringify(progress().map((p) => p.message))}`, 60_000);
+    await until(
+      () => progress().some((p) => p.phase === 'flat'),
+      () => `flat verified; progress so far: ${JSON.stringify(progress().map((p) => p.message))}`,
+      60_000,
+    );
     expect(progress().at(-1)).toMatchObject({ phase: 'flat', reason: 'restart drill', attempt: expect.any(Number) as unknown });
     expect(progress().at(-1)!.attempt).toBeGreaterThan(1); // the attempts before the stop are counted on
     expect(await venuePositions(sim.port)).toEqual([]);
@@ -152,7 +160,8 @@ async function spyBoughtUnseen(d: Awaited<ReturnType<typeof deskOn>>, sim: { por
   memory.close();
 }
 
-const mismatchAlert = (f: { topic: string; data: unknown }) => f.topic === 'risk.alert' && ['POSITION_MISMATCH', 'CASH_MISMATCH'].includes((f.data as RiskAlert).type) && (f.data as RiskAlert).severity === 'CRITICAL';
+const mismatchAlert = (f: { topic: string; data: unknown }) =>
+  f.topic === 'risk.alert' && ['POSITION_MISMATCH', 'CASH_MISMATCH'].includes((f.data as RiskAlert).type) && (f.data as RiskAlert).severity === 'CRITICAL';
 
 describe('positions that differ from the venue after a reconnect', () => {
   it('hold trading with an alert naming both figures, until the trader adopts the venue’s; then trading can be re-armed', async () => {
@@ -166,7 +175,9 @@ describe('positions that differ from the venue after a reconnect', () => {
     expect(await d.command('getRiskStatus')).toMatchObject({ state: 'REDUCING', latched: true, reason: expect.stringMatching(/SPY: DualDesk 0, venue 5/) as unknown });
     expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
     await until(() => received.frames.some((f) => f.topic === 'risk.alert' && (f.data as RiskAlert).type === 'POSITION_MISMATCH'), 'the alert on the stream');
-    expect(received.frames.find((f) => f.topic === 'risk.alert' && (f.data as RiskAlert).type === 'POSITION_MISMATCH')?.data).toMatchObject({ message: expect.stringMatching(/^SPY: DualDesk 0, venue 5/) as unknown });
+    expect(received.frames.find((f) => f.topic === 'risk.alert' && (f.data as RiskAlert).type === 'POSITION_MISMATCH')?.data).toMatchObject({
+      message: expect.stringMatching(/^SPY: DualDesk 0, venue 5/) as unknown,
+    });
     expect((await d.refusal('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } })).code).toBe('reduce-only');
     expect((await d.refusal('rearm')).message).toMatch(/Positions differ from the venue \(SPY: DualDesk 0, venue 5\)/);
 
@@ -220,9 +231,16 @@ describe('flattening what differs from the venue', () => {
       expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
 
       if (exit === 'flatten') expect(await d.command<Order[]>('flatten')).toEqual([expect.objectContaining({ symbol: 'SPY', side: 'SELL', quantity: 5 })]);
-      else expect(await d.command<KillSwitchReport>('killSwitch', { reason: 'mismatch drill' })).toMatchObject({ flat: true, exits: [expect.objectContaining({ symbol: 'SPY', quantity: 5 })] });
+      else
+        expect(await d.command<KillSwitchReport>('killSwitch', { reason: 'mismatch drill' })).toMatchObject({
+          flat: true,
+          exits: [expect.objectContaining({ symbol: 'SPY', quantity: 5 })],
+        });
       await untilAsync(async () => (await venuePositions(sim.port)).length === 0, 'the venue flat');
-      await until(() => d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity === 0, () => `DualDesk's SPY at 0, not ${d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity}`);
+      await until(
+        () => d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity === 0,
+        () => `DualDesk's SPY at 0, not ${d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity}`,
+      );
 
       // The next resync finds the books and the venue agreeing: nothing held but the trader's re-arm.
       await nextReconciliation(d, () => sim.fault('drop'));
@@ -257,13 +275,21 @@ describe('cash that differs from the venue after a reconnect', () => {
 
     const money = (n: number) => `USD ${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
     const figures = `cash: DualDesk ${money(deskCash)}, venue ${money(venueCash)}`;
-    expect(await d.command('getRiskStatus')).toMatchObject({ state: 'REDUCING', latched: true, reason: `Cash differs from the venue (${figures}): adopt the venue's figures or flatten, then re-arm.` });
+    expect(await d.command('getRiskStatus')).toMatchObject({
+      state: 'REDUCING',
+      latched: true,
+      reason: `Cash differs from the venue (${figures}): adopt the venue's figures or flatten, then re-arm.`,
+    });
     const reconciliation = await d.command<DeskReconciliation>('getReconciliation');
     expect(reconciliation).toMatchObject({ positions: [], cash: { currency: 'USD', tolerance: expect.any(Number) as unknown }, clean: false });
     expect(reconciliation.cash!.desk).toBeCloseTo(deskCash, 2);
     expect(reconciliation.cash!.venue).toBeCloseTo(venueCash, 2);
     await until(() => received.frames.some(mismatchAlert), 'the alert on the stream');
-    expect(received.frames.find(mismatchAlert)?.data).toMatchObject({ type: 'CASH_MISMATCH', title: 'Cash differs from the venue', message: expect.stringContaining(figures) as unknown });
+    expect(received.frames.find(mismatchAlert)?.data).toMatchObject({
+      type: 'CASH_MISMATCH',
+      title: 'Cash differs from the venue',
+      message: expect.stringContaining(figures) as unknown,
+    });
     expect((await d.refusal('placeOrder', { ticket: { instrument: AAPL, side: 'BUY', quantity: 1, type: 'MKT' } })).code).toBe('reduce-only');
     expect((await d.refusal('rearm')).message).toContain(`Cash differs from the venue (${figures})`);
 

@@ -72,7 +72,10 @@ export class IbTestClient {
   }
 
   events(name: string, since = 0): (readonly unknown[])[] {
-    return this.log.slice(since).filter((e) => e.name === name).map((e) => e.args);
+    return this.log
+      .slice(since)
+      .filter((e) => e.name === name)
+      .map((e) => e.args);
   }
 
   /** IB error codes received (error events: id, code). */

@@ -68,12 +68,27 @@ export function chained(frames: readonly DataFrame[], from: number): boolean {
 /** The seqs in (after, upTo] of the desk's own stream that a viewer of `scope` may see. */
 export function deskSeqsFor(desk: StreamClient, scope: readonly ViewerScope[], after: number, upTo: number): number[] {
   const allowed = topicMatcher(viewOf(scope).topics)!;
-  return dataOf(desk).filter((f) => f.seq > after && f.seq <= upTo && allowed(f.topic)).map((f) => f.seq);
+  return dataOf(desk)
+    .filter((f) => f.seq > after && f.seq <= upTo && allowed(f.topic))
+    .map((f) => f.seq);
 }
 
 /** `dualdesk token create` against a desk's data dir (no desk needs to run): the token and its id. */
 export async function mintToken(deskDir: string, scope: readonly ViewerScope[]): Promise<{ id: string; token: string }> {
-  const { stdout } = await run(process.execPath, [binDualdesk, 'token', 'create', '--data-dir', deskDir, '--scope', scope.join(','), '--ttl', '1h', '--label', `relay ${scope.join('+')}`, '--json']);
+  const { stdout } = await run(process.execPath, [
+    binDualdesk,
+    'token',
+    'create',
+    '--data-dir',
+    deskDir,
+    '--scope',
+    scope.join(','),
+    '--ttl',
+    '1h',
+    '--label',
+    `relay ${scope.join('+')}`,
+    '--json',
+  ]);
   return JSON.parse(stdout) as { id: string; token: string };
 }
 

@@ -50,7 +50,9 @@ export async function startStreamHost(options: StreamHostOptions): Promise<Strea
   const faults = streamFaults();
   const server = new StreamServer({ logger, metrics, clock: systemClock, authorize: (t) => (t === HOST_TOKEN ? { who: 'test' } : undefined), faults });
   server.setSource({ journal, publisher });
-  const outbox = options.kafka ? new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings: options.kafka, logger, metrics, ...options.outbox }) : undefined;
+  const outbox = options.kafka
+    ? new KafkaOutbox({ journal, onCommitted: (l) => publisher.onCommitted(l), settings: options.kafka, logger, metrics, ...options.outbox })
+    : undefined;
   await outbox?.start();
 
   let http: Server | undefined;

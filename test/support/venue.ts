@@ -45,7 +45,13 @@ export function startAdapter(port: number, options: Partial<IbAdapterOptions> & 
 }
 
 /** The first event (from `since` in the log) named `name` whose first argument satisfies `match`. */
-export function nextEvent<K extends keyof VenueEvents>(t: TestAdapter, name: K, match: (arg: VenueEvents[K][0]) => boolean = () => true, since = 0, timeoutMs = 15_000): Promise<VenueEvents[K][0]> {
+export function nextEvent<K extends keyof VenueEvents>(
+  t: TestAdapter,
+  name: K,
+  match: (arg: VenueEvents[K][0]) => boolean = () => true,
+  since = 0,
+  timeoutMs = 15_000,
+): Promise<VenueEvents[K][0]> {
   const found = t.log.slice(since).find((e) => e.name === name && match(e.args[0] as VenueEvents[K][0]));
   if (found) return Promise.resolve(found.args[0] as VenueEvents[K][0]);
   return new Promise((resolve, reject) => {
@@ -64,7 +70,10 @@ export function nextEvent<K extends keyof VenueEvents>(t: TestAdapter, name: K, 
 }
 
 export const eventsOf = <K extends keyof VenueEvents>(t: TestAdapter, name: K, since = 0): VenueEvents[K][0][] =>
-  t.log.slice(since).filter((e) => e.name === name).map((e) => e.args[0] as VenueEvents[K][0]);
+  t.log
+    .slice(since)
+    .filter((e) => e.name === name)
+    .map((e) => e.args[0] as VenueEvents[K][0]);
 
 /** A counter's value in the adapter's registry (0 when never incremented). */
 export async function metricValue(t: TestAdapter, name: string, labels: Record<string, string> = {}): Promise<number> {

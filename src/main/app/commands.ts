@@ -1,6 +1,16 @@
 // The one command router: every command (from IPC, the local server or a test) is validated with its
 // schema, runs against the current mode's trading core, and answers with a typed result or error.
-import { CommandSchemas, DeskCommandError, parseCommand, type CommandName, type CommandResult, type CommandValues, type DeskHealth, type ParsedCommandArgs, type TradingMode } from '../../shared';
+import {
+  CommandSchemas,
+  DeskCommandError,
+  parseCommand,
+  type CommandName,
+  type CommandResult,
+  type CommandValues,
+  type DeskHealth,
+  type ParsedCommandArgs,
+  type TradingMode,
+} from '../../shared';
 import type { Logger } from '../ops';
 import { RiskLimitsError } from '../risk';
 import { ViewerTokenError, type DeskSharing } from '../share';
@@ -22,7 +32,18 @@ type Handlers = { [N in CommandName]: (args: ParsedCommandArgs<N>, core: Trading
 const UI_CONSUMER = 'ui';
 
 /** Reads the UI polls: logged only when they fail. */
-const QUIET = new Set<string>(['getHealth', 'getOrders', 'getPositions', 'getEquity', 'getRiskStatus', 'getFills', 'previewOrder', 'getMarketData', 'getWorkspace', 'getShareStatus']);
+const QUIET = new Set<string>([
+  'getHealth',
+  'getOrders',
+  'getPositions',
+  'getEquity',
+  'getRiskStatus',
+  'getFills',
+  'previewOrder',
+  'getMarketData',
+  'getWorkspace',
+  'getShareStatus',
+]);
 
 /** Commands that answer without a trading core (while the desk starts or switches mode). */
 const WITHOUT_CORE = new Set<string>(['getHealth', 'getShareStatus', 'setSharing', 'createViewerToken', 'listViewerTokens', 'revokeViewerToken']);

@@ -8,128 +8,159 @@ import { MAX_DEMO_SYMBOLS } from '../sim';
 import { KafkaSettingsSchema } from '../transport';
 
 /** 'true'/'1'/'false'/'0' from a flag or the environment become booleans. */
-const flag = z.preprocess((v) => (typeof v === 'string' ? ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v : v), z.boolean());
-
-/** Digits in a string (from a flag or the environment) become a number; anything else is left for the schema to refuse. */
-const wholeNumber = (schema: z.ZodNumber) =>
-  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), schema);
-
-/** A decimal number in a string (from a flag or the environment) becomes a number. */
-const decimal = (schema: z.ZodNumber) =>
-  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
-
-const port = wholeNumber(
-  z.number({ error: 'must be a port number from 0 to 65535' }).int('must be a whole number').min(0).max(65535),
+const flag = z.preprocess(
+  (v) => (typeof v === 'string' ? (({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[v.trim().toLowerCase()] ?? v) : v),
+  z.boolean(),
 );
 
-export const DeskConfigSchema = z.strictObject({
-  /** Holds the SQLite databases and secrets; created owner-only. */
-  dataDir: z.string().min(1),
-  mode: z.enum(TRADING_MODES).default('paper'),
-  /** Start the built-in simulator in-process as the venue (the demo and the tests' venue). */
-  demo: flag.default(false),
-  /**
-   * The demo venue's market as a load source (only with `demo`): how many instruments (the catalog,
-   * then synthetic stocks SYM001…), market updates per second across them all, and how many times
-   * faster than real time its clock runs. Absent: the catalog at the simulator's defaults.
-   */
-  demoMarket: z
-    .strictObject({
-      symbols: wholeNumber(z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_DEMO_SYMBOLS, `must be at most ${MAX_DEMO_SYMBOLS}`)).optional(),
-      /** Market updates per second (market time) across the universe. */
-      rate: decimal(z.number({ error: 'must be a number' }).positive('must be above 0').max(1_000_000, 'must be at most 1,000,000')).optional(),
-      speed: decimal(z.number({ error: 'must be a number' }).positive('must be above 0').max(10_000, 'must be at most 10,000')).optional(),
-    })
-    .optional(),
-  log: z
-    .strictObject({
-      level: z.enum(LOG_LEVELS).default('info'),
-    })
-    .prefault({}),
-  /** The loopback HTTP server: ops endpoints, the web UI and (later) the stream. */
-  server: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      host: z
-        .enum(['127.0.0.1', '::1'], { error: 'must be a loopback address (127.0.0.1 or ::1)' })
-        .default('127.0.0.1'),
-      port: port.default(7800),
-      /** The built web UI to serve at `/`; none when absent. */
-      uiDir: z.string().min(1).optional(),
-    })
-    .prefault({}),
-  /**
-   * TWS or IB Gateway. Absent: no venue (unless `demo`, which points it at the simulator). The port
-   * defaults to the platform's port for the trading mode (TWS 7497/7496, Gateway 4002/4001).
-   */
-  venue: z
-    .strictObject({
-      platform: z.enum(['tws', 'gateway']).default('tws'),
-      host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address').default('127.0.0.1'),
-      paperPort: port.optional(),
-      livePort: port.optional(),
-      /** Fixed: IB ties orders to the client id. Not 0, which TWS reserves for binding its own orders. */
-      clientId: wholeNumber(z.number().int().min(1).max(2_147_483_647)).default(1),
-      /** The account to trade when the login manages several; without it such a login is refused orders. */
-      account: z.string().regex(/^[A-Z]{1,3}\d{3,12}$/, 'must be an IB account id such as DU1234567 or U1234567').optional(),
-      connectTimeoutMs: wholeNumber(z.number().int().min(500).max(120_000)).default(5_000),
-      marketDataLines: wholeNumber(z.number().int().min(1).max(10_000)).default(100),
-      // Plus the pacer's burst of 5, this stays within IB's 50 a second.
-      messagesPerSecond: wholeNumber(z.number().int().min(1).max(45)).default(40),
-      quoteStaleMs: wholeNumber(z.number().int().min(1_000).max(3_600_000)).default(60_000),
-    })
-    .optional(),
-  /** The stream journal serves replays and resumes: a recent window (Kafka, when configured, keeps the history). */
-  stream: z
-    .strictObject({
-      retentionHours: wholeNumber(z.number().int().min(1).max(24 * 90)).default(24),
-      retentionMessages: wholeNumber(z.number().int().min(10_000).max(100_000_000)).default(1_000_000),
-    })
-    .prefault({}),
-  /**
-   * The stream's durable backup channel. Absent: the stream runs on the WebSocket and the journal alone.
-   * Each trading mode has its own topic: `<topic>.paper`, `<topic>.live`.
-   */
-  kafka: KafkaSettingsSchema.optional(),
-  /** Sharing the stream with remote viewers (HTTPS + WSS, TLS 1.3): off until the trader turns it on. */
-  share: z
-    .strictObject({
-      enabled: flag.default(false),
-      port: port.default(8443),
-      host: z.string().max(253).regex(/^[A-Za-z0-9.:-]*$/, 'must be a host name or an IP address').default('0.0.0.0'),
-      /** The trader's own certificate and key (PEM); neither: a self-signed one in the data directory. */
-      cert: z.string().min(1).optional(),
-      key: z.string().min(1).optional(),
-      // The limits default to the share server's own (DEFAULT_SHARE_LIMITS, src/main/share/server.ts).
-      /** Viewers at once; one more is closed with 4009. */
-      maxViewers: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
-      /** Open connections from one address. */
-      maxConnectionsPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
-      /** New connections from one address per second (refused before any TLS work). */
-      connectionsPerSecond: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
-      /** Viewers (stream connections) from one address, apart from page fetches (default: maxConnectionsPerAddress). */
-      maxViewersPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
-      /** New connections per second from all addresses together (default 200, at least connectionsPerSecond). */
-      totalConnectionsPerSecond: wholeNumber(z.number().int().min(1).max(1_000_000)).optional(),
-      /** A viewer's frame (hello, replay) in bytes. */
-      maxFrameBytes: wholeNumber(z.number().int().min(256).max(1024 * 1024)).optional(),
-      /** TLS handshake and HTTP upgrade. */
-      handshakeTimeoutMs: wholeNumber(z.number().int().min(100).max(120_000)).optional(),
-      /** A viewer that says no hello within this is closed with 4010. */
-      idleTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).optional(),
-      /** A viewer behind the stream longer than this is closed with 4008. */
-      maxBehindMs: wholeNumber(z.number().int().min(1_000).max(600_000)).optional(),
-      /** Bytes queued for a viewer above which it gets no live frames until it drains. */
-      highWaterBytes: wholeNumber(z.number().int().min(64 * 1024).max(64 * 1024 * 1024)).optional(),
-    })
-    .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'give both share.cert and share.key (PEM files), or neither for a self-signed certificate' })
-    .prefault({}),
-  /** How long a graceful stop may take before the process exits anyway. */
-  shutdownTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
-}).superRefine((c, ctx) => {
-  const demoKey = c.demoMarket && !c.demo ? Object.keys(c.demoMarket)[0] : undefined;
-  if (demoKey !== undefined) ctx.addIssue({ code: 'custom', path: ['demoMarket', demoKey], message: 'applies only to the demo venue (--demo or DUALDESK_DEMO=1)' });
-});
+/** Digits in a string (from a flag or the environment) become a number; anything else is left for the schema to refuse. */
+const wholeNumber = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v), schema);
+
+/** A decimal number in a string (from a flag or the environment) becomes a number. */
+const decimal = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
+
+const port = wholeNumber(z.number({ error: 'must be a port number from 0 to 65535' }).int('must be a whole number').min(0).max(65535));
+
+export const DeskConfigSchema = z
+  .strictObject({
+    /** Holds the SQLite databases and secrets; created owner-only. */
+    dataDir: z.string().min(1),
+    mode: z.enum(TRADING_MODES).default('paper'),
+    /** Start the built-in simulator in-process as the venue (the demo and the tests' venue). */
+    demo: flag.default(false),
+    /**
+     * The demo venue's market as a load source (only with `demo`): how many instruments (the catalog,
+     * then synthetic stocks SYM001…), market updates per second across them all, and how many times
+     * faster than real time its clock runs. Absent: the catalog at the simulator's defaults.
+     */
+    demoMarket: z
+      .strictObject({
+        symbols: wholeNumber(
+          z.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_DEMO_SYMBOLS, `must be at most ${MAX_DEMO_SYMBOLS}`),
+        ).optional(),
+        /** Market updates per second (market time) across the universe. */
+        rate: decimal(z.number({ error: 'must be a number' }).positive('must be above 0').max(1_000_000, 'must be at most 1,000,000')).optional(),
+        speed: decimal(z.number({ error: 'must be a number' }).positive('must be above 0').max(10_000, 'must be at most 10,000')).optional(),
+      })
+      .optional(),
+    log: z
+      .strictObject({
+        level: z.enum(LOG_LEVELS).default('info'),
+      })
+      .prefault({}),
+    /** The loopback HTTP server: ops endpoints, the web UI and (later) the stream. */
+    server: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        host: z.enum(['127.0.0.1', '::1'], { error: 'must be a loopback address (127.0.0.1 or ::1)' }).default('127.0.0.1'),
+        port: port.default(7800),
+        /** The built web UI to serve at `/`; none when absent. */
+        uiDir: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    /**
+     * TWS or IB Gateway. Absent: no venue (unless `demo`, which points it at the simulator). The port
+     * defaults to the platform's port for the trading mode (TWS 7497/7496, Gateway 4002/4001).
+     */
+    venue: z
+      .strictObject({
+        platform: z.enum(['tws', 'gateway']).default('tws'),
+        host: z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or an IP address')
+          .default('127.0.0.1'),
+        paperPort: port.optional(),
+        livePort: port.optional(),
+        /** Fixed: IB ties orders to the client id. Not 0, which TWS reserves for binding its own orders. */
+        clientId: wholeNumber(z.number().int().min(1).max(2_147_483_647)).default(1),
+        /** The account to trade when the login manages several; without it such a login is refused orders. */
+        account: z
+          .string()
+          .regex(/^[A-Z]{1,3}\d{3,12}$/, 'must be an IB account id such as DU1234567 or U1234567')
+          .optional(),
+        connectTimeoutMs: wholeNumber(z.number().int().min(500).max(120_000)).default(5_000),
+        marketDataLines: wholeNumber(z.number().int().min(1).max(10_000)).default(100),
+        // Plus the pacer's burst of 5, this stays within IB's 50 a second.
+        messagesPerSecond: wholeNumber(z.number().int().min(1).max(45)).default(40),
+        quoteStaleMs: wholeNumber(z.number().int().min(1_000).max(3_600_000)).default(60_000),
+      })
+      .optional(),
+    /** The stream journal serves replays and resumes: a recent window (Kafka, when configured, keeps the history). */
+    stream: z
+      .strictObject({
+        retentionHours: wholeNumber(
+          z
+            .number()
+            .int()
+            .min(1)
+            .max(24 * 90),
+        ).default(24),
+        retentionMessages: wholeNumber(z.number().int().min(10_000).max(100_000_000)).default(1_000_000),
+      })
+      .prefault({}),
+    /**
+     * The stream's durable backup channel. Absent: the stream runs on the WebSocket and the journal alone.
+     * Each trading mode has its own topic: `<topic>.paper`, `<topic>.live`.
+     */
+    kafka: KafkaSettingsSchema.optional(),
+    /** Sharing the stream with remote viewers (HTTPS + WSS, TLS 1.3): off until the trader turns it on. */
+    share: z
+      .strictObject({
+        enabled: flag.default(false),
+        port: port.default(8443),
+        host: z
+          .string()
+          .max(253)
+          .regex(/^[A-Za-z0-9.:-]*$/, 'must be a host name or an IP address')
+          .default('0.0.0.0'),
+        /** The trader's own certificate and key (PEM); neither: a self-signed one in the data directory. */
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+        // The limits default to the share server's own (DEFAULT_SHARE_LIMITS, src/main/share/server.ts).
+        /** Viewers at once; one more is closed with 4009. */
+        maxViewers: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
+        /** Open connections from one address. */
+        maxConnectionsPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
+        /** New connections from one address per second (refused before any TLS work). */
+        connectionsPerSecond: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
+        /** Viewers (stream connections) from one address, apart from page fetches (default: maxConnectionsPerAddress). */
+        maxViewersPerAddress: wholeNumber(z.number().int().min(1).max(100_000)).optional(),
+        /** New connections per second from all addresses together (default 200, at least connectionsPerSecond). */
+        totalConnectionsPerSecond: wholeNumber(z.number().int().min(1).max(1_000_000)).optional(),
+        /** A viewer's frame (hello, replay) in bytes. */
+        maxFrameBytes: wholeNumber(
+          z
+            .number()
+            .int()
+            .min(256)
+            .max(1024 * 1024),
+        ).optional(),
+        /** TLS handshake and HTTP upgrade. */
+        handshakeTimeoutMs: wholeNumber(z.number().int().min(100).max(120_000)).optional(),
+        /** A viewer that says no hello within this is closed with 4010. */
+        idleTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).optional(),
+        /** A viewer behind the stream longer than this is closed with 4008. */
+        maxBehindMs: wholeNumber(z.number().int().min(1_000).max(600_000)).optional(),
+        /** Bytes queued for a viewer above which it gets no live frames until it drains. */
+        highWaterBytes: wholeNumber(
+          z
+            .number()
+            .int()
+            .min(64 * 1024)
+            .max(64 * 1024 * 1024),
+        ).optional(),
+      })
+      .refine((s) => (s.cert === undefined) === (s.key === undefined), { message: 'give both share.cert and share.key (PEM files), or neither for a self-signed certificate' })
+      .prefault({}),
+    /** How long a graceful stop may take before the process exits anyway. */
+    shutdownTimeoutMs: wholeNumber(z.number().int().min(100).max(600_000)).default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    const demoKey = c.demoMarket && !c.demo ? Object.keys(c.demoMarket)[0] : undefined;
+    if (demoKey !== undefined) ctx.addIssue({ code: 'custom', path: ['demoMarket', demoKey], message: 'applies only to the demo venue (--demo or DUALDESK_DEMO=1)' });
+  });
 
 export type DeskConfig = z.output<typeof DeskConfigSchema>;
 export type DeskConfigInput = z.input<typeof DeskConfigSchema>;
@@ -214,9 +245,7 @@ export function loadConfig(sources: ConfigSources = {}): DeskConfig {
   const file = explicitFile === undefined ? join(dataDir, CONFIG_FILE_NAME) : absolutePath(explicitFile, cwd);
   const fileValues = readConfigFile(file, explicitFile !== undefined);
   if ('dataDir' in fileValues) {
-    throw new ConfigError(
-      `invalid configuration: dataDir cannot be set in ${file}; use --data-dir or DUALDESK_DATA_DIR`,
-    );
+    throw new ConfigError(`invalid configuration: dataDir cannot be set in ${file}; use --data-dir or DUALDESK_DATA_DIR`);
   }
 
   const layers: Layer[] = [

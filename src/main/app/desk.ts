@@ -173,7 +173,9 @@ export function createDesk(config: DeskConfig, deps: DeskDependencies = {}): Des
       venueConfigured: config.demo || config.venue !== undefined,
       ...(venue ? { venue } : {}),
       checks: { venue: check('venue'), stream: check('stream'), kafka: check('kafka'), journal: check('journal') },
-      stream: source ? { epoch: source.publisher.epoch, head: source.publisher.head, subscribers: subscribers.length, catchingUp: subscribers.filter((c) => c.state === 'catching-up').length } : null,
+      stream: source
+        ? { epoch: source.publisher.epoch, head: source.publisher.head, subscribers: subscribers.length, catchingUp: subscribers.filter((c) => c.state === 'catching-up').length }
+        : null,
       kafka: kafka ? { state: kafka.state, backlog: kafka.backlog, lagMs: kafka.lagMs, ...(kafka.lastError ? { lastError: kafka.lastError } : {}) } : null,
     };
   };

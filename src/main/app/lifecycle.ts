@@ -61,7 +61,11 @@ export class Lifecycle {
     for (let service = this.running.pop(); service; service = this.running.pop()) {
       const name = service.name;
       try {
-        await withTimeout(Promise.resolve().then(() => service.stop()), this.stopTimeoutMs, `${name} did not stop`);
+        await withTimeout(
+          Promise.resolve().then(() => service.stop()),
+          this.stopTimeoutMs,
+          `${name} did not stop`,
+        );
         this.logger.info({ service: name }, 'stopped');
       } catch (err) {
         this.logger.error({ service: name, err }, 'failed to stop cleanly');

@@ -1,7 +1,22 @@
 // The trading core of one mode, around one bus: market data, portfolio, risk, execution and the kill
 // switch, wired to the mode's venue and database. Everything on the bus also goes to the stream (what a
 // viewer may see). Built when a mode starts, closed when it stops.
-import { DeskCommandError, type RiskStatus, type CashMismatch, type DeskReconciliation, type Instrument, type InstrumentSpec, type KillSwitchReport, type Order, type OrderTicket, type PositionMismatch, type OrderPreview, type TradingMode, type VenueAdoption, type VenueStatus } from '../../shared';
+import {
+  DeskCommandError,
+  type RiskStatus,
+  type CashMismatch,
+  type DeskReconciliation,
+  type Instrument,
+  type InstrumentSpec,
+  type KillSwitchReport,
+  type Order,
+  type OrderTicket,
+  type PositionMismatch,
+  type OrderPreview,
+  type TradingMode,
+  type VenueAdoption,
+  type VenueStatus,
+} from '../../shared';
 import { MessageBus, type CoreTopics } from '../bus';
 import type { Clock } from '../clock';
 import { ExecutionEngine, flattenPositions, KillSwitch, previewOrder } from '../execution';
@@ -68,7 +83,9 @@ export class TradingCore {
     );
     this.workspace = new WorkspaceKeeper({
       repository: new WorkspaceRepository(store.db),
-      marketData: venue ? { resolve: (spec) => this.resolve(spec), subscribe: (i, consumer) => this.subscribe(i, consumer), unsubscribe: (conId, consumer) => this.unsubscribe(conId, consumer) } : undefined,
+      marketData: venue
+        ? { resolve: (spec) => this.resolve(spec), subscribe: (i, consumer) => this.subscribe(i, consumer), unsubscribe: (conId, consumer) => this.unsubscribe(conId, consumer) }
+        : undefined,
       publish: (w) => this.bus.publish('workspace', w),
       clock,
       logger: logger.child({ component: 'workspace' }),
@@ -131,7 +148,11 @@ export class TradingCore {
     venue.on('status', onStatus);
     venue.on('alert', onAlert);
     venue.on('resynced', onResynced);
-    this.detach.push(() => venue.off('status', onStatus), () => venue.off('alert', onAlert), () => venue.off('resynced', onResynced));
+    this.detach.push(
+      () => venue.off('status', onStatus),
+      () => venue.off('alert', onAlert),
+      () => venue.off('resynced', onResynced),
+    );
   }
 
   /** Before the venue connects: every listener is in place for its first resync. */
@@ -317,7 +338,11 @@ export class TradingCore {
     else this.risk.reduce(reason);
     this.options.logger.error({ mismatches: adoptionOf(held) }, `${title.toLowerCase()}: trading held`);
     const type = held.some((d) => d.kind === 'position') ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
-    this.bus.publish('risk.alert', { type, severity: 'CRITICAL', title, message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.options.clock.now() }, 'FLASH_CRASH');
+    this.bus.publish(
+      'risk.alert',
+      { type, severity: 'CRITICAL', title, message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.options.clock.now() },
+      'FLASH_CRASH',
+    );
   }
 
   /**
@@ -343,7 +368,11 @@ export class TradingCore {
     const text = mismatchText(adopted);
     this.options.logger.warn({ ...adoption, why }, "the venue's figures adopted");
     const type = adoption.adopted.length > 0 ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
-    this.bus.publish('risk.alert', { type, severity: 'MEDIUM', title: "Venue's figures adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.options.clock.now() }, 'HIGH');
+    this.bus.publish(
+      'risk.alert',
+      { type, severity: 'MEDIUM', title: "Venue's figures adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.options.clock.now() },
+      'HIGH',
+    );
     return adoption;
   }
 
@@ -443,7 +472,9 @@ const MONEY = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximum
 /** 'SPY: DualDesk 0, venue 5; cash: DualDesk USD 1,000,000.00, venue USD 998,750.00' */
 function mismatchText(held: readonly Discrepancy[]): string {
   const money = (d: Discrepancy, n: number) => `${d.currency ?? 'USD'} ${MONEY.format(n)}`;
-  return held.map((d) => (d.kind === 'cash' ? `cash: DualDesk ${money(d, d.desk)}, venue ${money(d, d.venue)}` : `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}`)).join('; ');
+  return held
+    .map((d) => (d.kind === 'cash' ? `cash: DualDesk ${money(d, d.desk)}, venue ${money(d, d.venue)}` : `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}`))
+    .join('; ');
 }
 
 /** 'Positions differ from the venue', 'Cash differs from the venue', or both. */

@@ -88,7 +88,8 @@ export class TradingScope implements Service {
     const publisher = new StreamPublisher({ journal, clock: systemClock, logger, metrics: this.options.streamMetrics });
     this.stream = { journal, publisher };
     logger.info({ mode: this.current, epoch: journal.epoch, head: journal.head }, 'stream journal open');
-    if (journal.renewedBecause !== undefined) logger.warn({ mode: this.current, epoch: journal.epoch, reason: journal.renewedBecause }, 'stream journal starts a new epoch: subscribers are reset');
+    if (journal.renewedBecause !== undefined)
+      logger.warn({ mode: this.current, epoch: journal.epoch, reason: journal.renewedBecause }, 'stream journal starts a new epoch: subscribers are reset');
     this.options.onStream?.(this.stream);
     this.startOutbox(journal, publisher);
     const outbox = this.outbox;
@@ -204,7 +205,10 @@ export class TradingScope implements Service {
     const where = `${s.host}:${s.port}`;
     if (s.state === 'connecting' || s.state === 'lost') {
       const next = s.nextAttemptAt === undefined ? '' : `; next attempt in ${Math.max(0, Math.round((s.nextAttemptAt - Date.now()) / 100) / 10)} s`;
-      return { ok: false, reason: `${s.state === 'lost' ? 'connection lost' : 'connecting'} to ${where} (attempt ${s.attempts + 1}${next})${s.lastError ? `: ${s.lastError}` : ''}` };
+      return {
+        ok: false,
+        reason: `${s.state === 'lost' ? 'connection lost' : 'connecting'} to ${where} (attempt ${s.attempts + 1}${next})${s.lastError ? `: ${s.lastError}` : ''}`,
+      };
     }
     if (s.state === 'disconnected') return { ok: false, reason: `disconnected from ${where}` };
     // An account problem first: while the account is ambiguous the venue is not read, so never in sync.

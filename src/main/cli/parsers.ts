@@ -22,7 +22,10 @@ export function positiveNumber(max: number) {
 }
 
 export function parseSymbols(value: string): string[] {
-  const symbols = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const symbols = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = symbols.find((s) => !/^[A-Za-z][A-Za-z0-9.]{0,11}$/.test(s));
   if (symbols.length === 0 || bad !== undefined) {
     throw new InvalidArgumentError(`must be a comma-separated list of symbols${bad === undefined ? '' : ` ('${bad}' is not one)`}.`);
@@ -31,7 +34,7 @@ export function parseSymbols(value: string): string[] {
 }
 
 export function parseLiveAccount(value: string): string {
-  if (!/^U\d{4,}$/.test(value)) throw new InvalidArgumentError("must be a live-looking IB account id such as U1234567.");
+  if (!/^U\d{4,}$/.test(value)) throw new InvalidArgumentError('must be a live-looking IB account id such as U1234567.');
   return value;
 }
 

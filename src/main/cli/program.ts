@@ -8,7 +8,18 @@ import { serve, type ServeOptions } from './serve';
 import { sim, type SimOptions } from './sim';
 import type { CliIo } from './io';
 import { tail, type TailOptions } from './tail';
-import { parseLabel, parseScope, parseTtl, tokenCreate, tokenList, tokenPublicKey, tokenRevoke, type TokenCreateOptions, type TokenDirOptions, type TokenListOptions } from './token';
+import {
+  parseLabel,
+  parseScope,
+  parseTtl,
+  tokenCreate,
+  tokenList,
+  tokenPublicKey,
+  tokenRevoke,
+  type TokenCreateOptions,
+  type TokenDirOptions,
+  type TokenListOptions,
+} from './token';
 import { parseResume, parseStreamUrl, parseTopicPatterns, TOKEN_ENV } from './tail-target';
 
 /** Usage errors (unknown flags, bad values, bad configuration) exit with 2. */
@@ -61,7 +72,11 @@ function buildProgram(io: CliIo): Command {
     .option('--symbols <list>', 'comma-separated universe (default: AAPL,MSFT,NVDA,AMZN,SPY,EUR.USD,ES); unknown symbols become synthetic stocks', parseSymbols)
     .option('--tick-rate <n>', 'quote updates per second per symbol', positiveNumber(10_000), 4)
     .option('--live-account <id>', 'present a live-looking account (U…) instead of the paper one (DU…)', parseLiveAccount)
-    .addOption(new Option('--accounts <list>', 'present several paper accounts (DU1234567,DU7654321), each with its own book, instead of one').argParser(parsePaperAccounts).conflicts('liveAccount'))
+    .addOption(
+      new Option('--accounts <list>', 'present several paper accounts (DU1234567,DU7654321), each with its own book, instead of one')
+        .argParser(parsePaperAccounts)
+        .conflicts('liveAccount'),
+    )
     .addOption(new Option('--sessions <mode>', "market hours: 'always' open, or each exchange's calendar").choices(['always', 'exchange']).default('always'))
     .option('--speed <x>', 'run the market clock x times faster than real time', positiveNumber(10_000))
     .option('--control-port <port>', 'loopback HTTP port for fault injection (POST /faults/...)', parsePort)
@@ -97,14 +112,14 @@ function buildProgram(io: CliIo): Command {
     .command('tail')
     .description("Watch a desk's stream headless (the hybrid subscriber, Kafka as its backup): each frame as a JSON line, or one line of statistics a second.")
     .option('--url <url>', 'the stream, ws://host:port/stream (no token in it)', parseStreamUrl)
-    .option('--data-dir <path>', "the local desk: its config (port, Kafka) and control token")
+    .option('--data-dir <path>', 'the local desk: its config (port, Kafka) and control token')
     .option('--port <port>', "with --data-dir: the desk's server port when not in its config", parsePort)
-    .addOption(new Option('--mode <mode>', "the trading mode whose Kafka topic backs the stream").choices(TRADING_MODES).default('paper'))
+    .addOption(new Option('--mode <mode>', 'the trading mode whose Kafka topic backs the stream').choices(TRADING_MODES).default('paper'))
     .option('--kafka <brokers>', 'read Kafka (host:port,host:port) when the WebSocket fails', parseBrokers)
     .option('--kafka-topic <name>', 'the Kafka topic (default: <kafka.topic>.<mode>, dualdesk.stream.paper)')
     .option('--token-file <path>', `a file holding the control token (or ${TOKEN_ENV}; never a flag: ps would show it)`)
     .option('--topics <patterns>', 'only these topics (md.quote.*,order.>)', parseTopicPatterns)
-    .option('--resume <epoch:seq>', 'start after this position (a printed line\'s epoch and seq)', parseResume)
+    .option('--resume <epoch:seq>', "start after this position (a printed line's epoch and seq)", parseResume)
     .option('--stats', 'print one JSON line of statistics per second instead of the frames')
     .addHelpText('after', '\nOutput: one JSON line per frame {epoch, seq, ts, topic, data} on stdout; diagnostics on stderr. Ctrl-C stops it.')
     .action(async (opts: TailOptions) => {
@@ -127,10 +142,12 @@ function buildProgram(io: CliIo): Command {
   dirOptions(token.command('list').description('List viewer tokens (never the tokens themselves); expired ones for a week.'))
     .option('--json', 'print a JSON array')
     .action(async (opts: TokenListOptions) => tokenList(opts, io));
-  dirOptions(token.command('revoke').description("Revoke a viewer token: a running desk closes its viewers within a second.").argument('<id>', "the token's id (token list)"))
-    .action(async (id: string, opts: TokenDirOptions) => tokenRevoke(id, opts, io));
-  dirOptions(token.command('public-key').description('Print the public key (PEM) that verifies this desk\'s viewer tokens.'))
-    .action(async (opts: TokenDirOptions) => tokenPublicKey(opts, io));
+  dirOptions(
+    token.command('revoke').description('Revoke a viewer token: a running desk closes its viewers within a second.').argument('<id>', "the token's id (token list)"),
+  ).action(async (id: string, opts: TokenDirOptions) => tokenRevoke(id, opts, io));
+  dirOptions(token.command('public-key').description("Print the public key (PEM) that verifies this desk's viewer tokens.")).action(async (opts: TokenDirOptions) =>
+    tokenPublicKey(opts, io),
+  );
 
   // Every subcommand reports errors the same way (one line, exit code 2).
   const configure = (cmd: Command): void => {

@@ -39,7 +39,10 @@ export const RelayConfigSchema = z.strictObject({
   relay: z
     .strictObject({
       /** The full topic name; default `<kafka.topic>.<mode>`. */
-      topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be 1-249 letters, digits, dots, underscores or hyphens').optional(),
+      topic: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be 1-249 letters, digits, dots, underscores or hyphens')
+        .optional(),
       /** The desk's viewer-token public key, a PEM file. */
       publicKey: z.string().min(1).optional(),
       opsPort: whole(0, 65535),
@@ -100,7 +103,10 @@ export function relayConfig(opts: RelayCliOptions): RelayConfig {
   };
   const parsed = RelayConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.path[0] === 'kafka' && i.path[1] === 'brokers' && i.code === 'invalid_type' ? 'name the brokers (--kafka host:port)' : i.message}`);
+    const problems = parsed.error.issues.map(
+      (i) =>
+        `${i.path.join('.') || 'config'}: ${i.path[0] === 'kafka' && i.path[1] === 'brokers' && i.code === 'invalid_type' ? 'name the brokers (--kafka host:port)' : i.message}`,
+    );
     throw new Error(`invalid relay settings: ${problems.join('; ')}`);
   }
   return parsed.data;
@@ -110,7 +116,7 @@ export function relayConfig(opts: RelayCliOptions): RelayConfig {
 export async function relay(opts: RelayCliOptions, io: CliIo): Promise<void> {
   const config = relayConfig(opts);
   const keyFile = config.relay.publicKey;
-  if (keyFile === undefined) throw new Error('give the desk\'s viewer-token public key: --public-key <pem file> (from `dualdesk token public-key`)');
+  if (keyFile === undefined) throw new Error("give the desk's viewer-token public key: --public-key <pem file> (from `dualdesk token public-key`)");
   let publicKeyPem: string;
   try {
     publicKeyPem = readFileSync(keyFile, 'utf8');
@@ -133,7 +139,15 @@ export async function relay(opts: RelayCliOptions, io: CliIo): Promise<void> {
     maxBehindMs: share.maxBehindMs,
     highWaterBytes: share.highWaterBytes,
   });
-  const window = defined({ maxMessages: r.windowMessages, maxBytes: r.windowBytes, recallMessages: r.recallMessages, recallCacheMessages: r.recallCacheMessages, recallCacheBytes: r.recallCacheBytes, maxRecallMessages: r.maxRecallMessages, maxPendingRecalls: r.maxPendingRecalls });
+  const window = defined({
+    maxMessages: r.windowMessages,
+    maxBytes: r.windowBytes,
+    recallMessages: r.recallMessages,
+    recallCacheMessages: r.recallCacheMessages,
+    recallCacheBytes: r.recallCacheBytes,
+    maxRecallMessages: r.maxRecallMessages,
+    maxPendingRecalls: r.maxPendingRecalls,
+  });
   let started;
   try {
     started = await startRelay({
@@ -161,7 +175,9 @@ export async function relay(opts: RelayCliOptions, io: CliIo): Promise<void> {
   const running = started;
   installShutdownHandlers({ stop: () => running.stop(), logger, timeoutMs: 10_000 });
   logger.info({ version: VERSION, mode: config.mode, topic, url: started.url, ops: started.opsUrl }, 'relay serving');
-  io.stdout(`DualDesk relay ${VERSION} (${config.mode}, topic ${topic}) serving viewers at ${started.url} (TLS 1.3, certificate SHA-256 ${started.fingerprint}); ops at ${started.opsUrl}\n`);
+  io.stdout(
+    `DualDesk relay ${VERSION} (${config.mode}, topic ${topic}) serving viewers at ${started.url} (TLS 1.3, certificate SHA-256 ${started.fingerprint}); ops at ${started.opsUrl}\n`,
+  );
 }
 
 function portInUse(err: unknown): string | undefined {

@@ -47,7 +47,8 @@ export function parseStreamUrl(value: string): string {
 export function parseTopicPatterns(value: string): string[] {
   const topics = value.split(',').map((t) => t.trim());
   const bad = topics.find((t) => t === '' || t.length > 200 || !TOPIC_PATTERN.test(t));
-  if (bad !== undefined) throw new InvalidArgumentError(`must be comma-separated topic patterns (dot-separated words, * for one word, > for the rest)${bad === '' ? '' : `; '${bad}' is not one`}.`);
+  if (bad !== undefined)
+    throw new InvalidArgumentError(`must be comma-separated topic patterns (dot-separated words, * for one word, > for the rest)${bad === '' ? '' : `; '${bad}' is not one`}.`);
   if (topics.length > MAX_TOPICS) throw new InvalidArgumentError(`names more than ${MAX_TOPICS} patterns.`);
   return topics;
 }
@@ -64,7 +65,8 @@ export function parseResume(value: string): { epoch: string; seq: number } {
 /** Resolves the target; a problem with what was given is a ConfigError (exit 2). */
 export function resolveTailTarget(options: TailTargetOptions, env: Readonly<Record<string, string | undefined>>): TailTarget {
   if (options.url === undefined && options.dataDir === undefined) throw new ConfigError('give --url ws://host:port/stream or --data-dir <dir> (the local desk)');
-  if (options.port !== undefined && (options.dataDir === undefined || options.url !== undefined)) throw new ConfigError('--port applies to --data-dir without --url (the port is in the URL)');
+  if (options.port !== undefined && (options.dataDir === undefined || options.url !== undefined))
+    throw new ConfigError('--port applies to --data-dir without --url (the port is in the URL)');
   const config =
     options.dataDir === undefined
       ? undefined

@@ -44,7 +44,8 @@ export async function tail(opts: TailOptions, io: CliIo): Promise<void> {
 
   await subscriber.start();
   // Without Kafka the banner waits for the desk, so that an unreachable one is told in one line.
-  const banner = () => io.stderr(`tail: ${target.url}${target.kafka ? ` (Kafka backup: topic ${target.kafka.topic})` : ''}${opts.topics ? `, topics ${opts.topics.join(',')}` : ''}\n`);
+  const banner = () =>
+    io.stderr(`tail: ${target.url}${target.kafka ? ` (Kafka backup: topic ${target.kafka.topic})` : ''}${opts.topics ? `, topics ${opts.topics.join(',')}` : ''}\n`);
   if (target.kafka) banner();
   let reached = false;
   const watch = setInterval(() => {
@@ -122,7 +123,13 @@ function diagnostics(io: CliIo): { logger: Logger; lastWsError: () => string | u
         const { level, msg, err, reason, state } = JSON.parse(text) as Record<string, unknown>;
         const error = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : err;
         if (msg === 'subscriber WebSocket error') lastWsError = describeWsError(String(error));
-        else if (level !== 'debug') io.stderr(`tail: ${String(msg)}${[state, reason, error].filter((v) => v !== undefined).map((v) => ` (${typeof v === 'string' ? v : JSON.stringify(v)})`).join('')}\n`);
+        else if (level !== 'debug')
+          io.stderr(
+            `tail: ${String(msg)}${[state, reason, error]
+              .filter((v) => v !== undefined)
+              .map((v) => ` (${typeof v === 'string' ? v : JSON.stringify(v)})`)
+              .join('')}\n`,
+          );
       }
       callback();
     },

@@ -104,7 +104,11 @@ export async function tokenList(options: TokenListOptions, io: CliIo): Promise<v
   const head = { id: 'ID', label: 'LABEL', scope: 'SCOPE', created: 'CREATED', expires: 'EXPIRES', state: 'STATE' };
   const keys = Object.keys(head) as (keyof typeof head)[];
   const widths = keys.map((k) => Math.max(head[k].length, ...rows.map((r) => r[k].length)));
-  const line = (r: typeof head) => `${keys.map((k, i) => r[k].padEnd(widths[i] as number)).join('  ').trimEnd()}\n`;
+  const line = (r: typeof head) =>
+    `${keys
+      .map((k, i) => r[k].padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd()}\n`;
   io.stdout([head, ...rows].map(line).join(''));
 }
 

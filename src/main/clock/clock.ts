@@ -105,7 +105,11 @@ export class VirtualClock implements Clock {
 export class AcceleratedClock extends VirtualClock {
   private driver: NodeJS.Timeout | undefined;
 
-  constructor(startMs: number, private readonly speed: number, private readonly stepMs = 20) {
+  constructor(
+    startMs: number,
+    private readonly speed: number,
+    private readonly stepMs = 20,
+  ) {
     super(startMs);
     if (!(speed > 0)) throw new RangeError('speed must be positive');
   }

@@ -20,9 +20,7 @@ import type { SenderCheck, SenderEventLike } from './sender';
 
 /** What the window is told about one of its streams (main → renderer on DESK_IPC_CHANNELS.streamEvent). */
 export type DeskStreamEvent =
-  | { readonly type: 'open' }
-  | { readonly type: 'message'; readonly bytes: Uint8Array }
-  | { readonly type: 'close'; readonly code: number; readonly reason: string };
+  { readonly type: 'open' } | { readonly type: 'message'; readonly bytes: Uint8Array } | { readonly type: 'close'; readonly code: number; readonly reason: string };
 
 /** The parts of a window's webContents the IPC layer uses (Electron's WebContents fits). */
 export interface WebContentsLike {
@@ -177,7 +175,8 @@ export function registerDeskIpc(desk: DeskIpcTarget, options: DeskIpcOptions): (
       if (args.length !== 2) refuse(peer, POLICY_VIOLATION, `${C.streamSend}: stream ${id}: expected 2 arguments, got ${args.length}`);
       const payload = args[1];
       if (payload instanceof Uint8Array) {
-        if (payload.byteLength > maxFrameBytes) refuse(peer, CLOSE.TOO_BIG, `${C.streamSend}: stream ${id}: a frame of ${payload.byteLength} bytes is over the limit of ${maxFrameBytes}`);
+        if (payload.byteLength > maxFrameBytes)
+          refuse(peer, CLOSE.TOO_BIG, `${C.streamSend}: stream ${id}: a frame of ${payload.byteLength} bytes is over the limit of ${maxFrameBytes}`);
         peer.received(payload);
       } else if (typeof payload === 'number') {
         if (!peer.acked(payload)) refuse(peer, CLOSE.BAD_FRAME, `${C.streamSend}: stream ${id}: ${payload} is not a byte count between the last acknowledged and the bytes sent`);
@@ -358,7 +357,8 @@ function streamId(channel: string, id: unknown): number {
 
 /** Why a close code and reason are not acceptable (as a WebSocket client's close would not be), or undefined. */
 function closeProblem(code: unknown, reason: unknown): string | undefined {
-  if (typeof code !== 'number' || !Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) return `a close code must be 1000 or an integer from 3000 to 4999, not ${describe(code)}`;
+  if (typeof code !== 'number' || !Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999)))
+    return `a close code must be 1000 or an integer from 3000 to 4999, not ${describe(code)}`;
   if (typeof reason !== 'string') return `a close reason must be a string, not ${describe(reason)}`;
   const bytes = Buffer.byteLength(reason, 'utf8');
   if (bytes > MAX_CLOSE_REASON_BYTES) return `a close reason is at most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8, not ${bytes}`;

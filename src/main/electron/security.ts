@@ -13,8 +13,12 @@ export function hardenApp(isAppPage: (url: string) => boolean): void {
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
-  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) => callback(permissionAllowed(permission, details.requestingUrl, details.isMainFrame, isAppPage)));
-  session.defaultSession.setPermissionCheckHandler((_contents, permission, _origin, details) => permissionAllowed(permission, details.requestingUrl, details.isMainFrame, isAppPage));
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(permissionAllowed(permission, details.requestingUrl, details.isMainFrame, isAppPage)),
+  );
+  session.defaultSession.setPermissionCheckHandler((_contents, permission, _origin, details) =>
+    permissionAllowed(permission, details.requestingUrl, details.isMainFrame, isAppPage),
+  );
 }
 
 export { createAppPageCheck, createSenderCheck } from './sender';

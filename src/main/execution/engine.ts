@@ -2,7 +2,17 @@
 // to the order journal before anything is sent (write-ahead); if the journal cannot be written nothing
 // is sent and trading halts. Venue events move orders through the state machine; executions become
 // fills exactly once (by execution id); after every (re)connect the journal is reconciled with the venue.
-import { DeskCommandError, TIMES_IN_FORCE, type Fill, type Instrument, type Order, type OrderTicket, type ReconciliationReport, type TradingState, type VenueStatus } from '../../shared';
+import {
+  DeskCommandError,
+  TIMES_IN_FORCE,
+  type Fill,
+  type Instrument,
+  type Order,
+  type OrderTicket,
+  type ReconciliationReport,
+  type TradingState,
+  type VenueStatus,
+} from '../../shared';
 
 export type { ReconciliationReport } from '../../shared';
 import { topicWord } from '../../shared/stream';
@@ -10,7 +20,19 @@ import type { CoreTopics, MessageBus, Priority } from '../bus';
 import type { Clock } from '../clock';
 import { currentCorrelationId, failpoint, newCorrelationId, withCorrelation, type Logger } from '../ops';
 import type { JournaledOrder, OrderJournalRepository } from '../store';
-import { VenueError, type AccountPort, type ContractPort, type OrderPort, type VenueCommission, type VenueEventSource, type VenueExecution, type VenueOrder, type VenueOrderError, type VenueOrderRequest, type VenueSnapshot } from '../venue';
+import {
+  VenueError,
+  type AccountPort,
+  type ContractPort,
+  type OrderPort,
+  type VenueCommission,
+  type VenueEventSource,
+  type VenueExecution,
+  type VenueOrder,
+  type VenueOrderError,
+  type VenueOrderRequest,
+  type VenueSnapshot,
+} from '../venue';
 import { applyFill, canTransition, isFinal, stateFromVenue, transition, WORKING_AT_VENUE } from './order-state';
 import { newOrderRecord, orderIntent, type OrderIntent } from './intent';
 import { adoptedOrder, minimalInstrument, reconcileOrders, reportReconciliation } from './reconciliation';
@@ -50,7 +72,6 @@ export interface ExecutionOptions {
   /** Instruments the desk has resolved, for fills of orders it did not place (their multiplier). */
   readonly instrumentOf?: (conId: number) => Instrument | undefined;
 }
-
 
 export interface PlaceOptions {
   /** Only reduces a position (kill switch, flatten). */
@@ -109,7 +130,10 @@ export class ExecutionEngine {
   orders(limit = 200): Order[] {
     const open = [...this.working.values()].map((j) => j.order);
     const openIds = new Set(open.map((o) => o.id));
-    const recent = this.options.journal.recent(limit).filter((j) => !openIds.has(j.order.id)).map((j) => j.order);
+    const recent = this.options.journal
+      .recent(limit)
+      .filter((j) => !openIds.has(j.order.id))
+      .map((j) => j.order);
     return [...open, ...recent].slice(0, Math.max(limit, open.length));
   }
 
@@ -159,7 +183,9 @@ export class ExecutionEngine {
     } catch (err) {
       this.journalFailed(err, 'the order was not sent');
     }
-    withCorrelation(cid, () => this.options.logger.info({ orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity, type: order.type }, 'order journaled'));
+    withCorrelation(cid, () =>
+      this.options.logger.info({ orderId: order.id, symbol: order.symbol, side: order.side, quantity: order.quantity, type: order.type }, 'order journaled'),
+    );
     failpoint('execution.after-journal-write');
     const entry: JournaledOrder = { order, instrument, outsideRth: ticket.outsideRth ?? false, cid };
     this.remember(entry);
@@ -249,7 +275,14 @@ export class ExecutionEngine {
       };
       const timer = this.options.clock.setTimeout(() => {
         this.finalWaiters.delete(check);
-        reject(new DeskCommandError('timeout', `still working after ${timeoutMs} ms: ${working().map((o) => `${o.id} ${o.symbol} (${o.state})`).join(', ')}`));
+        reject(
+          new DeskCommandError(
+            'timeout',
+            `still working after ${timeoutMs} ms: ${working()
+              .map((o) => `${o.id} ${o.symbol} (${o.state})`)
+              .join(', ')}`,
+          ),
+        );
       }, timeoutMs);
       this.finalWaiters.add(check);
     });
@@ -277,8 +310,10 @@ export class ExecutionEngine {
     }
     // A confirmed modify: the venue's quantity and prices are the truth for a working order.
     if (!isFinal(order.state) && venueOrder.quantity > 0 && venueOrder.quantity !== order.quantity) order = { ...order, quantity: venueOrder.quantity, updatedAt: now };
-    if (!isFinal(order.state) && venueOrder.limitPrice !== undefined && order.limitPrice !== undefined && venueOrder.limitPrice !== order.limitPrice) order = { ...order, limitPrice: venueOrder.limitPrice, updatedAt: now };
-    if (!isFinal(order.state) && venueOrder.stopPrice !== undefined && order.stopPrice !== undefined && venueOrder.stopPrice !== order.stopPrice) order = { ...order, stopPrice: venueOrder.stopPrice, updatedAt: now };
+    if (!isFinal(order.state) && venueOrder.limitPrice !== undefined && order.limitPrice !== undefined && venueOrder.limitPrice !== order.limitPrice)
+      order = { ...order, limitPrice: venueOrder.limitPrice, updatedAt: now };
+    if (!isFinal(order.state) && venueOrder.stopPrice !== undefined && order.stopPrice !== undefined && venueOrder.stopPrice !== order.stopPrice)
+      order = { ...order, stopPrice: venueOrder.stopPrice, updatedAt: now };
     // A modified time in force too (a TIF the desk does not know is left as the desk has it).
     const tif = TIMES_IN_FORCE.find((t) => t === venueOrder.tif);
     if (!isFinal(order.state) && tif !== undefined && tif !== order.tif) order = { ...order, tif, updatedAt: now };
@@ -295,7 +330,10 @@ export class ExecutionEngine {
     }
     if (order !== entry.order) {
       this.save(order, kind, { status: venueOrder.status, filled: venueOrder.filled, remaining: venueOrder.remaining });
-      this.options.logger.info({ orderId: order.id, venueOrderId: order.venueOrderId, status: venueOrder.status, state: order.state, filled: venueOrder.filled, remaining: venueOrder.remaining }, 'order updated by the venue');
+      this.options.logger.info(
+        { orderId: order.id, venueOrderId: order.venueOrderId, status: venueOrder.status, state: order.state, filled: venueOrder.filled, remaining: venueOrder.remaining },
+        'order updated by the venue',
+      );
     }
   }
 
@@ -339,7 +377,19 @@ export class ExecutionEngine {
     }
     if (!recorded) return; // already applied: a replay after a reconnect or a restart
     this.earlyCommissions.delete(e.execId);
-    this.options.logger.info({ orderId: fill.orderId, venueOrderId: e.orderId, execId: fill.execId, symbol: fill.symbol, side: fill.side, quantity: fill.quantity, price: fill.price, ...(updated ? { state: updated.state } : {}) }, 'fill recorded');
+    this.options.logger.info(
+      {
+        orderId: fill.orderId,
+        venueOrderId: e.orderId,
+        execId: fill.execId,
+        symbol: fill.symbol,
+        side: fill.side,
+        quantity: fill.quantity,
+        price: fill.price,
+        ...(updated ? { state: updated.state } : {}),
+      },
+      'fill recorded',
+    );
     if (entry && updated) {
       this.replace(entry, updated);
       this.publish(updated);

@@ -65,7 +65,10 @@ export class KillSwitch {
     // Stopped before flat was verified: halted again (fail closed), carried on at the venue's first resync.
     this.unfinished = { ...kept };
     options.control.halt(`Kill switch: ${kept.reason}`);
-    options.logger.error({ reason: kept.reason, startedAt: kept.startedAt, attempts: kept.attempts }, 'kill switch: not verified flat before the last stop; carrying on once the venue is read');
+    options.logger.error(
+      { reason: kept.reason, startedAt: kept.startedAt, attempts: kept.attempts },
+      'kill switch: not verified flat before the last stop; carrying on once the venue is read',
+    );
     options.onProgress?.({
       phase: 'waiting-for-venue',
       reason: kept.reason,
@@ -130,8 +133,7 @@ export class KillSwitch {
     const startedAt = clock.now();
     const problems: string[] = [];
     const progress = (phase: KillSwitchPhase, message: string, remaining: readonly Holding[]) =>
-      !this.closed &&
-      this.options.onProgress?.({ phase, reason, message: `kill switch: ${message}`, remaining, attempt, at: clock.now() });
+      !this.closed && this.options.onProgress?.({ phase, reason, message: `kill switch: ${message}`, remaining, attempt, at: clock.now() });
     logger.warn({ reason, attempt }, 'kill switch: halted; cancelling every working order');
     progress('cancelling', 'halted; cancelling every working order', this.held());
 
@@ -201,7 +203,7 @@ export class KillSwitch {
       logger.error({ remaining, problems, attempt }, 'kill switch: NOT flat: the venue cannot be read; carrying on when it is back');
       progress('waiting-for-venue', `waiting for the venue — ${remaining.length > 0 ? `${describe(remaining)} still held` : 'flat not yet verified'}`, remaining);
     } else {
-      logger.error({ remaining, problems, attempt }, 'kill switch: NOT flat; trying again at the venue\'s next resync');
+      logger.error({ remaining, problems, attempt }, "kill switch: NOT flat; trying again at the venue's next resync");
       progress('not-flat', `NOT flat — ${describe(remaining)} still held at the venue; trying again at its next resync`, remaining);
     }
     // The venue may be back by now without a resync of its own to wake us: try again shortly.

@@ -25,7 +25,9 @@ export function previewOrder(ticket: OrderTicket, ports: PreviewPorts): OrderPre
   const instrument =
     spec.conId !== undefined
       ? ports.instruments.get(spec.conId)
-      : [...ports.instruments.values()].find((i) => i.symbol === spec.symbol.toUpperCase() && i.secType === spec.secType && (spec.currency === undefined || i.currency === spec.currency));
+      : [...ports.instruments.values()].find(
+          (i) => i.symbol === spec.symbol.toUpperCase() && i.secType === spec.secType && (spec.currency === undefined || i.currency === spec.currency),
+        );
   if (!instrument) return { ok: false, code: 'unknown-instrument', reason: `${spec.symbol} is not known to the desk yet: add it to the watchlist first` };
   return ports.gate(orderIntent(ticket, instrument, { reduceOnly: false }));
 }

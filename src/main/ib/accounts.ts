@@ -24,7 +24,9 @@ export function tradingAccount(accounts: readonly string[], chosen: string | und
   }
   if (accounts.length === 1) return { account: accounts[0] as string };
   if (accounts.length === 0) return { problem: 'IB reported no account for this login' };
-  return { problem: `This login manages several accounts (${accounts.join(', ')}): orders are refused until one is chosen (venue.account in config.json, DUALDESK_ACCOUNT or --account).` };
+  return {
+    problem: `This login manages several accounts (${accounts.join(', ')}): orders are refused until one is chosen (venue.account in config.json, DUALDESK_ACCOUNT or --account).`,
+  };
 }
 
 /**

@@ -70,8 +70,6 @@ export interface IbAdapterOptions {
   readonly reconnect?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
-
-
 export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSource, OrderPort, PositionPort, AccountPort, MarketDataPort, ContractPort {
   readonly mode: TradingMode;
   private readonly options: Required<Omit<IbAdapterOptions, 'reconnect' | 'random' | 'clock' | 'account'>> & { readonly clock: Clock; readonly account: string | undefined };
@@ -291,21 +289,44 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
       this.requests.deliver(EventName.openOrder, [update]);
       this.orders.inScope(update.orderRef, orderId, () => this.emit('order', update));
     });
-    ib.on(EventName.orderStatus, (orderId: number, status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, _parentId?: number, lastFillPrice?: number, clientId?: number, whyHeld?: string) => {
-      const update = this.orders.merge(orderId, clientId ?? this.options.clientId, wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld));
-      this.requests.deliver(EventName.orderStatus, [update]);
-      this.orders.inScope(update.orderRef, orderId, () => {
-        this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
-        this.emit('order', update);
-      });
-    });
+    ib.on(
+      EventName.orderStatus,
+      (
+        orderId: number,
+        status: string,
+        filled: number,
+        remaining: number,
+        avgFillPrice: number,
+        permId?: number,
+        _parentId?: number,
+        lastFillPrice?: number,
+        clientId?: number,
+        whyHeld?: string,
+      ) => {
+        const update = this.orders.merge(
+          orderId,
+          clientId ?? this.options.clientId,
+          wire.orderStatusFields(status, filled, remaining, avgFillPrice, permId, lastFillPrice, whyHeld),
+        );
+        this.requests.deliver(EventName.orderStatus, [update]);
+        this.orders.inScope(update.orderRef, orderId, () => {
+          this.log.debug({ orderId, orderRef: update.orderRef, status, filled, remaining }, 'order status from IB');
+          this.emit('order', update);
+        });
+      },
+    );
     ib.on(EventName.openOrderEnd, () => this.requests.deliver(EventName.openOrderEnd, []));
     ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState & { completedTime?: string; completedStatus?: string }) =>
       this.requests.deliver(EventName.completedOrder, [wire.completedOrder(contract, order, state)]),
     );
     ib.on(EventName.completedOrdersEnd, () => this.requests.deliver(EventName.completedOrdersEnd, []));
     ib.on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) => {
-      const e = wire.execution(contract, execution, (orderId) => this.orders.orderRefOf(orderId) ?? '', () => this.clock.now());
+      const e = wire.execution(
+        contract,
+        execution,
+        (orderId) => this.orders.orderRefOf(orderId) ?? '',
+        () => this.clock.now(),
+      );
       if (reqId !== -1) {
         this.requests.deliver(EventName.execDetails, [reqId, e]);
         return;
@@ -353,7 +374,10 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
 
   private async onConnected(): Promise<void> {
     const mismatch = accountMismatch(this.mode, this.connection.accounts);
-    this.log.info({ accounts: this.connection.accounts, account: this.account, host: this.options.host, port: this.options.port, clientId: this.options.clientId }, 'venue connected');
+    this.log.info(
+      { accounts: this.connection.accounts, account: this.account, host: this.options.host, port: this.options.port, clientId: this.options.clientId },
+      'venue connected',
+    );
     if (mismatch) this.log.error({ accounts: this.connection.accounts }, mismatch);
     const chosen = tradingAccount(this.connection.accounts, this.options.account);
     if ('problem' in chosen) this.log.error({ accounts: this.connection.accounts, chosen: this.options.account }, chosen.problem);
@@ -401,14 +425,22 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
   private async lookup(spec: InstrumentSpec): Promise<Instrument> {
     const reqId = this.requests.nextRequestId();
     const details: ContractDetails[] = [];
-    await this.requests.request(reqId, 'subscription', (ib) => ib.reqContractDetails(reqId, specContract(spec)), (_n, args) => {
-      details.push(args[0] as ContractDetails);
-      return 'more';
-    });
+    await this.requests.request(
+      reqId,
+      'subscription',
+      (ib) => ib.reqContractDetails(reqId, specContract(spec)),
+      (_n, args) => {
+        details.push(args[0] as ContractDetails);
+        return 'more';
+      },
+    );
     const instruments = details.map(instrumentFromDetails).filter((i): i is Instrument => i !== undefined);
     if (instruments.length === 0) throw new VenueError('unknown-instrument', `IB has no contract matching ${spec.symbol} (${spec.secType}).`);
     if (instruments.length > 1) {
-      throw new VenueError('ambiguous-instrument', `${spec.symbol} matches ${instruments.length} contracts (${instruments.map((i) => `${i.localSymbol}@${i.exchange}`).join(', ')}); name the exchange or contract month.`);
+      throw new VenueError(
+        'ambiguous-instrument',
+        `${spec.symbol} matches ${instruments.length} contracts (${instruments.map((i) => `${i.localSymbol}@${i.exchange}`).join(', ')}); name the exchange or contract month.`,
+      );
     }
     return instruments[0] as Instrument;
   }
@@ -498,8 +530,13 @@ export class IbAdapter extends EventEmitter<VenueEvents> implements VenueEventSo
     const { account } = chosen;
     // IB answers for every managed account: only the traded account's positions, orders and executions are DualDesk's.
     const ours = (x: { readonly account: string }) => x.account === '' || x.account === account;
-    const { positions, openOrders, completedOrders, accountValues, executions, commissions } = await readVenue(this.requests, account, () => this.options.memory.lastExecutionTime());
-    const fresh = executions.filter(ours).sort((a, b) => a.time - b.time).filter((e) => this.emitExecution(e));
+    const { positions, openOrders, completedOrders, accountValues, executions, commissions } = await readVenue(this.requests, account, () =>
+      this.options.memory.lastExecutionTime(),
+    );
+    const fresh = executions
+      .filter(ours)
+      .sort((a, b) => a.time - b.time)
+      .filter((e) => this.emitExecution(e));
     const snapshot: VenueSnapshot = {
       at: this.clock.now(),
       accounts: [...this.connection.accounts],

@@ -184,7 +184,10 @@ export class Connection {
     this.listener.changed();
     return new Promise<void>((resolve, reject) => {
       let settled = false;
-      const timer = this.options.clock.setTimeout(() => fail(new VenueError('connect-failed', `No answer from ${this.options.host}:${this.options.port} within ${this.options.connectTimeoutMs} ms.`)), this.options.connectTimeoutMs);
+      const timer = this.options.clock.setTimeout(
+        () => fail(new VenueError('connect-failed', `No answer from ${this.options.host}:${this.options.port} within ${this.options.connectTimeoutMs} ms.`)),
+        this.options.connectTimeoutMs,
+      );
       const fail = (err: VenueError) => {
         if (settled) return;
         settled = true;
@@ -213,7 +216,10 @@ export class Connection {
     });
     ib.on(EventName.managedAccounts, (list: string) => {
       if (!current()) return;
-      this.managed = list.split(',').map((a) => a.trim()).filter((a) => a !== '');
+      this.managed = list
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== '');
     });
     ib.on(EventName.nextValidId, (id: number) => {
       if (!current()) return;
@@ -285,10 +291,12 @@ export class Connection {
         return;
       }
       if (this.probeSentAt === undefined && now - this.lastReceivedAt > this.options.keepAliveMs) {
-        this.options.pacer.send('cancel', () => ib.reqCurrentTime()).then(
-          () => (this.probeSentAt ??= this.options.clock.now()),
-          () => undefined,
-        );
+        this.options.pacer
+          .send('cancel', () => ib.reqCurrentTime())
+          .then(
+            () => (this.probeSentAt ??= this.options.clock.now()),
+            () => undefined,
+          );
       }
     };
     this.keepAliveTimer = this.options.clock.setInterval(tick, Math.max(100, Math.min(this.options.keepAliveMs, this.options.keepAliveTimeoutMs) / 4));

@@ -49,8 +49,32 @@ interface BarFeed extends FeedBase {
 type Feed = QuoteFeed | BarFeed;
 
 /** IB tick types (and their delayed twins, 66+) → quote fields. */
-const PRICE_FIELDS: Readonly<Record<number, keyof MutableQuote>> = { 1: 'bid', 2: 'ask', 4: 'last', 6: 'high', 7: 'low', 9: 'close', 14: 'open', 66: 'bid', 67: 'ask', 68: 'last', 72: 'high', 73: 'low', 75: 'close', 76: 'open' };
-const SIZE_FIELDS: Readonly<Record<number, keyof MutableQuote>> = { 0: 'bidSize', 3: 'askSize', 5: 'lastSize', 8: 'volume', 69: 'bidSize', 70: 'askSize', 71: 'lastSize', 74: 'volume' };
+const PRICE_FIELDS: Readonly<Record<number, keyof MutableQuote>> = {
+  1: 'bid',
+  2: 'ask',
+  4: 'last',
+  6: 'high',
+  7: 'low',
+  9: 'close',
+  14: 'open',
+  66: 'bid',
+  67: 'ask',
+  68: 'last',
+  72: 'high',
+  73: 'low',
+  75: 'close',
+  76: 'open',
+};
+const SIZE_FIELDS: Readonly<Record<number, keyof MutableQuote>> = {
+  0: 'bidSize',
+  3: 'askSize',
+  5: 'lastSize',
+  8: 'volume',
+  69: 'bidSize',
+  70: 'askSize',
+  71: 'lastSize',
+  74: 'volume',
+};
 
 export class Feeds {
   private readonly feeds = new Map<string, Feed>();
@@ -70,7 +94,16 @@ export class Feeds {
     let feed = this.feeds.get(key);
     if (!feed) {
       this.ensureLine(instrument);
-      feed = { kind: 'quotes', key, instrument, sessions: sessionsOf(instrument), reqId: undefined, lastUpdate: this.host.clock.now(), listeners: new Set(), quote: { conId: instrument.conId, time: 0 } };
+      feed = {
+        kind: 'quotes',
+        key,
+        instrument,
+        sessions: sessionsOf(instrument),
+        reqId: undefined,
+        lastUpdate: this.host.clock.now(),
+        listeners: new Set(),
+        quote: { conId: instrument.conId, time: 0 },
+      };
       this.feeds.set(key, feed);
       this.request(feed);
     }

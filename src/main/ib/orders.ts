@@ -150,7 +150,10 @@ export class Orders {
     const working = [...this.known.values()].filter((o) => WORKING.has(o.status) && (o.account === '' || o.account === chosen.account));
     const others = working.filter((o) => o.clientId !== this.options.clientId);
     if (others.length > 0) {
-      this.options.logger.warn({ account: chosen.account, orders: others.map((o) => ({ clientId: o.clientId, orderId: o.orderId, symbol: o.symbol })) }, 'working orders of the traded account placed by other clients: only they (or TWS) can cancel them');
+      this.options.logger.warn(
+        { account: chosen.account, orders: others.map((o) => ({ clientId: o.clientId, orderId: o.orderId, symbol: o.symbol })) },
+        'working orders of the traded account placed by other clients: only they (or TWS) can cancel them',
+      );
     }
     // Those the execution engine just cancelled are not cancelled twice.
     const mine = working.filter((o) => o.clientId === this.options.clientId && !this.cancelsSent.has(o.orderId));

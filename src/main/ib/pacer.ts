@@ -65,10 +65,13 @@ export class Pacer {
       const due = Math.max(this.due, now);
       if (due - now > this.tolerance) {
         if (!this.timer) {
-          this.timer = this.clock.setTimeout(() => {
-            this.timer = undefined;
-            this.drain();
-          }, due - this.tolerance - now);
+          this.timer = this.clock.setTimeout(
+            () => {
+              this.timer = undefined;
+              this.drain();
+            },
+            due - this.tolerance - now,
+          );
         }
         return;
       }
@@ -153,7 +156,7 @@ export class HistoricalGate {
     this.clock.clearTimer(this.timer);
     this.timer = undefined;
     let wakeAt = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.waiting.length && this.inFlight < MAX_IN_FLIGHT; ) {
+    for (let i = 0; i < this.waiting.length && this.inFlight < MAX_IN_FLIGHT;) {
       const item = this.waiting[i] as { key: HistoricalKey; start: () => void; stop: (err: Error) => void };
       const now = this.clock.now();
       const at = this.earliest(item.key, now);

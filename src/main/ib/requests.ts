@@ -77,9 +77,11 @@ export class Requests {
   fireAndForget(priority: Priority, write: (ib: IBApi) => void): void {
     const ib = this.options.connection.ib;
     if (!ib) return;
-    this.options.pacer.send(priority, () => write(ib)).catch((err: unknown) => {
-      if (!(err instanceof PacerClosedError)) this.options.logger.error({ err }, 'venue send failed');
-    });
+    this.options.pacer
+      .send(priority, () => write(ib))
+      .catch((err: unknown) => {
+        if (!(err instanceof PacerClosedError)) this.options.logger.error({ err }, 'venue send failed');
+      });
   }
 
   /** Routes an answer event to the request waiting for it. */

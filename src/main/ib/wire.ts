@@ -24,7 +24,12 @@ export function ibOrder(req: VenueOrderRequest, account: string | undefined): Or
 }
 
 /** What IB's openOrder and completedOrder both say of an order; `orderRef` stands in when IB sends none. */
-export function orderFields(contract: Contract, order: Order, state: OrderState, orderRef = ''): Omit<VenueOrder, 'orderId' | 'clientId' | 'filled' | 'remaining' | 'avgFillPrice' | 'lastFillPrice' | 'whyHeld'> {
+export function orderFields(
+  contract: Contract,
+  order: Order,
+  state: OrderState,
+  orderRef = '',
+): Omit<VenueOrder, 'orderId' | 'clientId' | 'filled' | 'remaining' | 'avgFillPrice' | 'lastFillPrice' | 'whyHeld'> {
   return {
     permId: order.permId ?? 0,
     orderRef: order.orderRef ?? orderRef,
@@ -58,7 +63,15 @@ export function completedOrder(contract: Contract, order: Order, state: OrderSta
 }
 
 /** What IB's orderStatus says of an order. */
-export function orderStatusFields(status: string, filled: number, remaining: number, avgFillPrice: number, permId?: number, lastFillPrice?: number, whyHeld?: string): Partial<VenueOrder> {
+export function orderStatusFields(
+  status: string,
+  filled: number,
+  remaining: number,
+  avgFillPrice: number,
+  permId?: number,
+  lastFillPrice?: number,
+  whyHeld?: string,
+): Partial<VenueOrder> {
   return {
     status,
     filled: filled ?? 0,

@@ -305,7 +305,10 @@ export class MarketDataHub extends EventEmitter<MarketDataHubEvents> {
     }
     if (entry.state !== 'starting') return;
     if (history && history.length < this.settings.historyMinutes) {
-      this.log.info({ conId: entry.instrument.conId, symbol: entry.pipeline.symbol, bars: history.length, wanted: this.settings.historyMinutes }, 'less history than 3 × the longest EMA period: the EMAs start from what there is');
+      this.log.info(
+        { conId: entry.instrument.conId, symbol: entry.pipeline.symbol, bars: history.length, wanted: this.settings.historyMinutes },
+        'less history than 3 × the longest EMA period: the EMAs start from what there is',
+      );
     }
     entry.pipeline.seed(history);
     entry.state = 'ready';

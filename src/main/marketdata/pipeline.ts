@@ -35,7 +35,6 @@ export interface PipelineDeps {
   readonly settings: MarketDataSettings;
 }
 
-
 export interface PipelineStats extends AggregatorStats {
   quotes: number;
   /** Revised minutes older than the EMAs keep (their EMAs are not recomputed). */
@@ -83,7 +82,13 @@ export class InstrumentPipeline implements MinuteSink {
     this.aggregator = new MinuteAggregator(this, { clock: deps.clock, finalizeGraceMs: s.finalizeGraceMs, windowMinutes: s.revisionWindowMinutes });
     this.periods = s.emaPeriods;
     const common = { bus: deps.bus, conId: this.conId, symbol: this.symbol, periods: s.emaPeriods, signal: s.signal };
-    this.ema = new EmaTrack({ ...common, revisionBars: s.revisionWindowMinutes + 2, chartPoints: s.chartBars, emaTopic: `md.ema.${this.word}`, signalTopic: `md.signal.${this.word}` });
+    this.ema = new EmaTrack({
+      ...common,
+      revisionBars: s.revisionWindowMinutes + 2,
+      chartPoints: s.chartBars,
+      emaTopic: `md.ema.${this.word}`,
+      signalTopic: `md.signal.${this.word}`,
+    });
     this.ema5s = new EmaTrack({
       ...common,
       revisionBars: FIVE_SECOND_REVISION_BARS,

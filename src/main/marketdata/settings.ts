@@ -28,7 +28,8 @@ export const MarketDataSettingsSchema = z
     if (s.signal) {
       if (!(s.signal.fast < s.signal.slow)) ctx.addIssue({ code: 'custom', path: ['signal'], message: `fast (${s.signal.fast}) must be below slow (${s.signal.slow})` });
       for (const which of ['fast', 'slow'] as const) {
-        if (!s.emaPeriods.includes(s.signal[which])) ctx.addIssue({ code: 'custom', path: ['signal', which], message: `must be one of the EMA periods (${s.emaPeriods.join(', ')})` });
+        if (!s.emaPeriods.includes(s.signal[which]))
+          ctx.addIssue({ code: 'custom', path: ['signal', which], message: `must be one of the EMA periods (${s.emaPeriods.join(', ')})` });
       }
     }
   });

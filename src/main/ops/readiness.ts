@@ -22,10 +22,7 @@ export interface ReadinessReport {
 const CHECK_TIMEOUT_MS = 2_000;
 
 /** Runs every check concurrently; a check that throws or hangs counts as failing, with the reason. */
-export async function checkReadiness(
-  checks: readonly ReadinessCheck[],
-  timeoutMs = CHECK_TIMEOUT_MS,
-): Promise<ReadinessReport> {
+export async function checkReadiness(checks: readonly ReadinessCheck[], timeoutMs = CHECK_TIMEOUT_MS): Promise<ReadinessReport> {
   const results = await Promise.all(checks.map((c) => runCheck(c, timeoutMs)));
   const dependencies: Record<string, DependencyStatus> = {};
   checks.forEach((c, i) => {

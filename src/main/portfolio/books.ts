@@ -90,7 +90,10 @@ export class Books {
     const registered = this.instruments.get(fill.conId)?.multiplier;
     const multiplier = registered ?? fill.multiplier;
     if (multiplier !== fill.multiplier) {
-      this.log.warn({ conId: fill.conId, symbol: fill.symbol, instrument: multiplier, fill: fill.multiplier, execId: fill.execId }, 'fill multiplier differs from the instrument’s: the instrument’s is used');
+      this.log.warn(
+        { conId: fill.conId, symbol: fill.symbol, instrument: multiplier, fill: fill.multiplier, execId: fill.execId },
+        'fill multiplier differs from the instrument’s: the instrument’s is used',
+      );
     }
     const book = this.ensure(fill.conId, fill.symbol, multiplier);
     if (!book.multiplierKnown && book.venueAverageCost !== undefined) book.avgPrice = book.venueAverageCost / multiplier;

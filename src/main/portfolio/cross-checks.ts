@@ -154,7 +154,10 @@ export class CrossChecks {
   }
 
   raise(d: Discrepancy): Discrepancy {
-    this.log.warn({ kind: d.kind, conId: d.conId, symbol: d.symbol, desk: d.desk, venue: d.venue, difference: d.difference, tolerance: d.tolerance, action: d.action, source: d.source }, `portfolio discrepancy: ${d.message}`);
+    this.log.warn(
+      { kind: d.kind, conId: d.conId, symbol: d.symbol, desk: d.desk, venue: d.venue, difference: d.difference, tolerance: d.tolerance, action: d.action, source: d.source },
+      `portfolio discrepancy: ${d.message}`,
+    );
     const key = d.kind === 'position' ? `position:${d.conId}` : d.kind;
     if (d.action !== 'adopted') this.open.set(key, d);
     else this.open.delete(key);

@@ -247,7 +247,16 @@ export class Portfolio {
       const quantity = book.quantity + d.difference;
       books.adopt(book, checks.venuePositions.get(d.conId), quantity);
       this.publisher.position(book);
-      adopted.push(checks.raise({ ...d, desk: d.desk, action: 'adopted', source: 'trader', at: now, message: `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}; the venue's figure adopted` }));
+      adopted.push(
+        checks.raise({
+          ...d,
+          desk: d.desk,
+          action: 'adopted',
+          source: 'trader',
+          at: now,
+          message: `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}; the venue's figure adopted`,
+        }),
+      );
     }
     const cash = conId === undefined ? checks.open.get('cash') : undefined;
     if (adopted.length === 0 && cash?.action !== 'held') return [];

@@ -64,7 +64,14 @@ export function seed(s: SyncParts, v: VenueView): SyncReport {
   s.anchors.open(now, books.equity());
   const applied = s.applyHeld();
   s.log.info(
-    { positions: [...books.byConId.values()].map((b) => ({ conId: b.conId, symbol: b.symbol, quantity: b.quantity, avgPrice: b.avgPrice })), cash: books.cash, equity: books.equity(), netLiquidation: v.figures.netLiquidation, reflected: v.pending.length, bufferedApplied: applied },
+    {
+      positions: [...books.byConId.values()].map((b) => ({ conId: b.conId, symbol: b.symbol, quantity: b.quantity, avgPrice: b.avgPrice })),
+      cash: books.cash,
+      equity: books.equity(),
+      netLiquidation: v.figures.netLiquidation,
+      reflected: v.pending.length,
+      bufferedApplied: applied,
+    },
     'portfolio seeded from the venue',
   );
   s.touchEquity();

@@ -41,7 +41,10 @@ export class RiskGate {
   private dupHead = 0;
   private dupCount = 0;
 
-  constructor(limits: RiskLimits, private readonly trading: TradingStateSource) {
+  constructor(
+    limits: RiskLimits,
+    private readonly trading: TradingStateSource,
+  ) {
     this.limits = limits;
     this.rateTimes = new Float64Array(limits.rateLimit.maxOrders);
     const cap = duplicateCapacity(limits);
@@ -150,12 +153,7 @@ export class RiskGate {
             : position * sign > 0
               ? `a ${side} adds to the ${position > 0 ? 'long' : 'short'} ${symbol} position of ${num(Math.abs(position))}`
               : `${num(quantity)} ${working > 0 ? `plus ${num(working)} working ` : ''}would reverse the ${position > 0 ? 'long' : 'short'} ${symbol} position of ${num(Math.abs(position))}`;
-        return reject(
-          'reduce-only',
-          flatten
-            ? `A flatten order must reduce the position without reversing it: ${why}`
-            : `Trading is reduce-only (${this.trading.reason}): ${why}`,
-        );
+        return reject('reduce-only', flatten ? `A flatten order must reduce the position without reversing it: ${why}` : `Trading is reduce-only (${this.trading.reason}): ${why}`);
       }
       if (flatten) return ACCEPTED;
     }
@@ -230,10 +228,7 @@ export class RiskGate {
         const age = now - (this.dupTimes[i] as number);
         if (age >= window) break;
         if (this.dupConIds[i] === conId && this.dupSides[i] === sideCode && this.dupQuantities[i] === quantity) {
-          return reject(
-            'duplicate-order',
-            `Same order as one sent ${num(Math.max(0, age))} ms ago (${side} ${num(quantity)} ${symbol}): confirm to send it again`,
-          );
+          return reject('duplicate-order', `Same order as one sent ${num(Math.max(0, age))} ms ago (${side} ${num(quantity)} ${symbol}): confirm to send it again`);
         }
       }
     }

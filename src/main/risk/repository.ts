@@ -72,9 +72,7 @@ export class RiskRepository {
       `INSERT INTO risk_state (id, state, reason, latched, changed_at) VALUES (1, @state, @reason, @latched, @at)
        ON CONFLICT (id) DO UPDATE SET state = excluded.state, reason = excluded.reason, latched = excluded.latched, changed_at = excluded.changed_at`,
     );
-    this.logState = db.prepare(
-      'INSERT INTO risk_state_log (state, previous, reason, latched, at) VALUES (@state, @previous, @reason, @latched, @at)',
-    );
+    this.logState = db.prepare('INSERT INTO risk_state_log (state, previous, reason, latched, at) VALUES (@state, @previous, @reason, @latched, @at)');
     this.readLog = db.prepare<[number], { state: TradingState; previous: TradingState; reason: string; latched: number; at: number }>(
       'SELECT state, previous, reason, latched, at FROM risk_state_log ORDER BY seq DESC LIMIT ?',
     );

@@ -240,7 +240,8 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
    */
   function upgradeStream(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, stream: NonNullable<LocalServerOptions['stream']>): void {
     if (url.searchParams.has('token')) {
-      const body = 'The control token is never accepted in a URL. Authenticate the stream with a ticket (POST /api/stream-ticket, then the WebSocket subprotocols dualdesk.v1 and ticket.<ticket>) or an Authorization: Bearer header.';
+      const body =
+        'The control token is never accepted in a URL. Authenticate the stream with a ticket (POST /api/stream-ticket, then the WebSocket subprotocols dualdesk.v1 and ticket.<ticket>) or an Authorization: Bearer header.';
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
@@ -277,10 +278,7 @@ export function createLocalServer(options: LocalServerOptions): LocalServer {
     }
     requests.inc({ route: routeName, status: String(res.statusCode) });
     // The path only: the query string may carry the token.
-    logger.debug(
-      { method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: +(performance.now() - started).toFixed(2) },
-      'http request',
-    );
+    logger.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'http request');
   }
 
   return {

@@ -21,9 +21,7 @@ const MAX_REVOKED = 100_000;
 const MAX_ID_LENGTH = 200;
 
 const RevocationListSchema = z.object({
-  revoked: z
-    .array(z.object({ id: z.string().min(1).max(MAX_ID_LENGTH), expiresAt: z.number().int().nonnegative() }))
-    .max(MAX_REVOKED),
+  revoked: z.array(z.object({ id: z.string().min(1).max(MAX_ID_LENGTH), expiresAt: z.number().int().nonnegative() })).max(MAX_REVOKED),
 });
 
 /** The list, or undefined when the data is not one. */

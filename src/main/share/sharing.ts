@@ -161,10 +161,24 @@ export class DeskSharing {
     try {
       if (this.stopped) throw new Error('DualDesk is stopping');
       const authority = await this.openTokens();
-      this.certificate ??= await loadShareCertificate({ dataDir, ...(settings.cert === undefined ? {} : { certFile: settings.cert }), ...(settings.key === undefined ? {} : { keyFile: settings.key }) });
+      this.certificate ??= await loadShareCertificate({
+        dataDir,
+        ...(settings.cert === undefined ? {} : { certFile: settings.cert }),
+        ...(settings.key === undefined ? {} : { keyFile: settings.key }),
+      });
       if (this.certificate.renewed) logger.warn({ fingerprint: this.certificate.fingerprint }, 'the share certificate was renewed: viewers see a new fingerprint');
       const { enabled: _enabled, port: _port, host: _host, cert: _cert, key: _key, ...limits } = settings;
-      const server = new ShareServer({ host: where.host, port: where.port, certificate: this.certificate, authority, logger: logger.child({ component: 'share' }), metrics, clock, limits, ...(uiDir === undefined ? {} : { uiDir }) });
+      const server = new ShareServer({
+        host: where.host,
+        port: where.port,
+        certificate: this.certificate,
+        authority,
+        logger: logger.child({ component: 'share' }),
+        metrics,
+        clock,
+        limits,
+        ...(uiDir === undefined ? {} : { uiDir }),
+      });
       server.setSource(this.source);
       await server.start();
       if (this.stopped) {

@@ -111,9 +111,7 @@ export class ViewerTokens implements ViewerAuthority {
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
       .sign(this.privateKey);
-    this.db
-      .prepare('INSERT INTO viewer_tokens (id, label, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, label, scope.join(' '), now, exp * 1000);
+    this.db.prepare('INSERT INTO viewer_tokens (id, label, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(id, label, scope.join(' '), now, exp * 1000);
     return { id, token, scope: [...scope], expiresAt: exp * 1000 };
   }
 
@@ -127,9 +125,7 @@ export class ViewerTokens implements ViewerAuthority {
   /** Newest first; expired tokens stay listed for a week. */
   list(): ViewerToken[] {
     this.assertOpen();
-    const rows = this.db
-      .prepare<[number], TokenRow>('SELECT * FROM viewer_tokens WHERE expires_at > ? ORDER BY created_at DESC, rowid DESC')
-      .all(this.now() - EXPIRED_LISTED_MS);
+    const rows = this.db.prepare<[number], TokenRow>('SELECT * FROM viewer_tokens WHERE expires_at > ? ORDER BY created_at DESC, rowid DESC').all(this.now() - EXPIRED_LISTED_MS);
     return rows.map(toViewerToken);
   }
 

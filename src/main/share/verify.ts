@@ -38,12 +38,7 @@ export function parseScopeClaim(value: unknown): ViewerScope[] | undefined {
 
 /** A non-empty list of known scopes, no repeats, with at least one that shows something beyond the account id. */
 export function isViewerScopeList(scope: readonly string[]): scope is ViewerScope[] {
-  return (
-    scope.length > 0 &&
-    new Set(scope).size === scope.length &&
-    scope.every((s) => (VIEWER_SCOPES as readonly string[]).includes(s)) &&
-    scope.some((s) => s !== 'account')
-  );
+  return scope.length > 0 && new Set(scope).size === scope.length && scope.every((s) => (VIEWER_SCOPES as readonly string[]).includes(s)) && scope.some((s) => s !== 'account');
 }
 
 const refuse = (code: ViewerRefusal['code'], message: string): ViewerRefusal => ({ ok: false, code, message });

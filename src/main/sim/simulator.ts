@@ -124,7 +124,14 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     ...(stateFile === undefined ? {} : { saveState: () => saveState(stateFile) }),
   });
   function saveState(file: string): void {
-    const state = { format: VENUE_STATE_FORMAT, version: VENUE_STATE_VERSION, accountId, savedAt: clock.now(), orderIds: venue.trading.orderIds(), engine: venue.engine.state() } as const;
+    const state = {
+      format: VENUE_STATE_FORMAT,
+      version: VENUE_STATE_VERSION,
+      accountId,
+      savedAt: clock.now(),
+      orderIds: venue.trading.orderIds(),
+      engine: venue.engine.state(),
+    } as const;
     try {
       writeVenueState(file, state);
     } catch (err) {

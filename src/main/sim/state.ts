@@ -143,8 +143,7 @@ export function readVenueState(file: string): VenueState | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new VenueStateError(`cannot read the simulator's state file ${file}: ${(err as Error).message}`);
   }
-  const unusable = (why: string) =>
-    new VenueStateError(`the simulator's state file ${file} is unusable (${why}); move it away to start a new paper account`);
+  const unusable = (why: string) => new VenueStateError(`the simulator's state file ${file} is unusable (${why}); move it away to start a new paper account`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -176,7 +175,7 @@ export function writeVenueState(file: string, state: VenueState): void {
   const bytes = Buffer.from(JSON.stringify(state), 'utf8');
   const fd = openSync(temp, 'wx', 0o600);
   try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

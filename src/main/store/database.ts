@@ -76,7 +76,10 @@ function checkIntegrity(db: Database, file: string): void {
   const problems = db.pragma('quick_check', { simple: false }) as { quick_check: string }[];
   // One line: SQLite prefixes its findings with the schema's name and a line break.
   const first = problems[0]?.quick_check.replace('*** in database main ***', '').replace(/\s+/g, ' ').trim();
-  if (first !== 'ok') throw new StoreError(`${file} is damaged (SQLite quick_check: ${first ?? 'no answer'}${problems.length > 1 ? `, and ${problems.length - 1} more` : ''}); restore it from a backup`);
+  if (first !== 'ok')
+    throw new StoreError(
+      `${file} is damaged (SQLite quick_check: ${first ?? 'no answer'}${problems.length > 1 ? `, and ${problems.length - 1} more` : ''}); restore it from a backup`,
+    );
 }
 
 /** True for a database with no tables yet; a database with tables must be DualDesk's. */
@@ -149,11 +152,14 @@ function migrate(db: Database, migrations: readonly Migration[]): number {
   const current = row.v ?? 0;
   const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   if (current > known) {
-    throw new StoreError(
-      `database schema version ${current} is newer than this DualDesk knows (${known}); upgrade DualDesk`,
-    );
+    throw new StoreError(`database schema version ${current} is newer than this DualDesk knows (${known}); upgrade DualDesk`);
   }
-  const applied = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version));
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version),
+  );
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   // Every known version not applied yet, in order: one that landed after a higher one is not skipped.
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

@@ -30,7 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'risk: trading state and its history, limits, the account monitor\'s day and challenge',
+    name: "risk: trading state and its history, limits, the account monitor's day and challenge",
     sql: `CREATE TABLE risk_state (
             id         INTEGER PRIMARY KEY CHECK (id = 1),
             state      TEXT NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED')),
@@ -152,7 +152,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
-    name: 'workspace: the trader\'s watchlist (in order) and the charted instrument',
+    name: "workspace: the trader's watchlist (in order) and the charted instrument",
     sql: `CREATE TABLE workspace (
             id     INTEGER PRIMARY KEY CHECK (id = 1),
             chart  INTEGER,

@@ -106,7 +106,9 @@ export class OrderJournalRepository {
     this.selectFills = db.prepare<[string], FillRow>('SELECT * FROM fills WHERE order_id = ? ORDER BY time, exec_id');
     this.selectFill = db.prepare<[string], FillRow>('SELECT * FROM fills WHERE exec_id = ?');
     this.selectRecentFills = db.prepare<[number], FillRow>('SELECT * FROM fills ORDER BY time DESC, exec_id DESC LIMIT ?');
-    this.selectEvents = db.prepare<[string], { kind: string; detail: string; at: number; cid: string | null }>('SELECT kind, detail, at, cid FROM order_events WHERE order_id = ? ORDER BY seq');
+    this.selectEvents = db.prepare<[string], { kind: string; detail: string; at: number; cid: string | null }>(
+      'SELECT kind, detail, at, cid FROM order_events WHERE order_id = ? ORDER BY seq',
+    );
     this.createTx = db.transaction((o: NewOrder, instrument: Instrument, outsideRth: boolean, detail: string, cid: string | null): Order => {
       const id = `${this.deskId}-${(this.nextNumber.get() as { n: number }).n}`;
       const order: Order = { ...o, id };

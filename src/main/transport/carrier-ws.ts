@@ -40,7 +40,9 @@ export function webSocketPeer(ws: WebSocket): StreamPeer {
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.terminate(),
     listen: (events) => {
-      ws.on('message', (data: RawData, isBinary: boolean) => events.message(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data), isBinary));
+      ws.on('message', (data: RawData, isBinary: boolean) =>
+        events.message(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data), isBinary),
+      );
       ws.on('close', () => events.close());
       ws.on('error', (err) => events.error(err.message));
     },

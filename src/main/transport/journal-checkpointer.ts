@@ -32,7 +32,8 @@ export function journalCheckpointer(): void {
     const Database = createRequire(data.sqlite)(data.sqlite) as typeof BetterSqlite3;
     // A short busy wait: a RESTART waiting on the writer is retried at the next interval, and close() never waits long behind it.
     const db = new Database(data.file, { fileMustExist: true, timeout: 200 });
-    const run = (mode: 'PASSIVE' | 'RESTART') => (db.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[])[0] ?? { busy: 0, log: 0, checkpointed: 0 };
+    const run = (mode: 'PASSIVE' | 'RESTART') =>
+      (db.pragma(`wal_checkpoint(${mode})`) as { busy: number; log: number; checkpointed: number }[])[0] ?? { busy: 0, log: 0, checkpointed: 0 };
     // A passive run that copies the whole WAL lets the writer start it over at its next commit; only
     // a writer that never pauses (runs that never finish) needs the restart, which makes it wait.
     let unfinished = 0;

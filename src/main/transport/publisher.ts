@@ -35,7 +35,12 @@ export function createStreamMetrics(registry: Registry): StreamMetrics {
     refused: new Counter({ name: 'dualdesk_stream_refused_total', help: 'Messages refused because the journal could not keep up or failed.', registers }),
     head: new Gauge({ name: 'dualdesk_stream_head', help: 'The last committed sequence number.', registers }),
     pending: new Gauge({ name: 'dualdesk_stream_pending', help: 'Messages waiting for the journal.', registers }),
-    commit: new Histogram({ name: 'dualdesk_stream_commit_seconds', help: 'Journal group-commit time (its own thread).', buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1], registers }),
+    commit: new Histogram({
+      name: 'dualdesk_stream_commit_seconds',
+      help: 'Journal group-commit time (its own thread).',
+      buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1],
+      registers,
+    }),
     batch: new Histogram({ name: 'dualdesk_stream_commit_messages', help: 'Messages per group commit.', buckets: [1, 10, 100, 1000, 5000], registers }),
   };
 }
@@ -167,7 +172,8 @@ export class StreamPublisher {
     this.options.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     // Never committed, so never sent: the next run issues their numbers again, as after a crash.
-    if (this.pendingCount > 0) this.options.logger.error({ held: this.pendingCount, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
+    if (this.pendingCount > 0)
+      this.options.logger.error({ held: this.pendingCount, after: this.head, reason: this.failure }, 'stream closed with messages the journal never took: not published');
   }
 
   private schedule(): void {
@@ -210,7 +216,10 @@ export class StreamPublisher {
     this.inFlight.shift();
     const { frames } = entry.batch;
     if (this.failing) {
-      this.options.logger.warn({ attempts: this.failing.attempts, head: this.options.journal.head, failedForMs: this.options.clock.now() - this.failing.since }, 'stream journal writes recovered: the held messages are committed');
+      this.options.logger.warn(
+        { attempts: this.failing.attempts, head: this.options.journal.head, failedForMs: this.options.clock.now() - this.failing.since },
+        'stream journal writes recovered: the held messages are committed',
+      );
       this.failing = undefined;
     }
     this.metrics.commit.observe((performance.now() - entry.started) / 1000);
@@ -228,7 +237,10 @@ export class StreamPublisher {
       }
     }
     if (this.overflow && this.pendingCount <= this.maxPending / 2) {
-      this.options.logger.warn({ refused: this.overflow.refused, head: this.options.journal.head, behindForMs: this.options.clock.now() - this.overflow.since }, 'stream journal caught up: messages are taken again');
+      this.options.logger.warn(
+        { refused: this.overflow.refused, head: this.options.journal.head, behindForMs: this.options.clock.now() - this.overflow.since },
+        'stream journal caught up: messages are taken again',
+      );
       this.overflow = undefined;
     }
     if (this.pendingCount > 0) this.schedule();
@@ -255,23 +267,32 @@ export class StreamPublisher {
       return;
     }
     this.overflow = { since: this.options.clock.now(), refused: 1 };
-    this.options.logger.error({ topic, waiting: this.pendingCount, head: this.head }, 'stream message refused: the journal cannot keep up; new orders are refused until it catches up');
+    this.options.logger.error(
+      { topic, waiting: this.pendingCount, head: this.head },
+      'stream message refused: the journal cannot keep up; new orders are refused until it catches up',
+    );
   }
 
   /** The held batch is retried after a backoff, unless the journal is gone for good (then nothing is ever sent). */
   private commitFailed(reason: string): void {
     const attempts = (this.failing?.attempts ?? 0) + 1;
     if (!this.failing || this.failing.reason !== reason) {
-      this.options.logger.error({ err: reason, held: this.pendingCount, from: this.head + 1 }, 'stream journal write failed: messages held and retried, nothing sent until they commit');
+      this.options.logger.error(
+        { err: reason, held: this.pendingCount, from: this.head + 1 },
+        'stream journal write failed: messages held and retried, nothing sent until they commit',
+      );
     }
     this.failing = { reason, since: this.failing?.since ?? this.options.clock.now(), attempts };
     this.metrics.pending.set(this.pendingCount);
     if (this.options.journal.failed === undefined && !this.closed) {
       this.retryTimer = withoutCorrelation(() =>
-        this.options.clock.setTimeout(() => {
-          this.retryTimer = undefined;
-          this.commit();
-        }, backoffDelay(attempts - 1, RETRY)),
+        this.options.clock.setTimeout(
+          () => {
+            this.retryTimer = undefined;
+            this.commit();
+          },
+          backoffDelay(attempts - 1, RETRY),
+        ),
       );
     }
     this.settleDrain();

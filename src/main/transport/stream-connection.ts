@@ -115,7 +115,10 @@ export abstract class StreamConnections {
 
   /** Closes a subscriber that stays behind (4008), saying why. */
   protected closeSlow(c: Connection, message: string): void {
-    this.options.logger.warn({ connection: c.id, who: c.scope.who, behindMs: c.behindSince === undefined ? 0 : this.options.clock.now() - c.behindSince, message }, 'stream subscriber stayed behind; closing');
+    this.options.logger.warn(
+      { connection: c.id, who: c.scope.who, behindMs: c.behindSince === undefined ? 0 : this.options.clock.now() - c.behindSince, message },
+      'stream subscriber stayed behind; closing',
+    );
     this.send(c, { op: 'error', code: 'too-slow', message });
     this.metrics.slowClosed.inc();
     c.behindSince = undefined;

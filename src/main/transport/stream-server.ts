@@ -106,7 +106,14 @@ export class StreamServer extends StreamRounds {
 
   /** Per connection: its state, position and bytes queued on its socket (what bounds memory). */
   stats(): { id: number; who: string; state: ConnectionState; sent: number; replaying: boolean; bufferedBytes: number }[] {
-    return [...this.connections].map((c) => ({ id: c.id, who: c.scope.who, state: c.state, sent: c.sent, replaying: c.replay !== undefined, bufferedBytes: c.peer.bufferedAmount }));
+    return [...this.connections].map((c) => ({
+      id: c.id,
+      who: c.scope.who,
+      state: c.state,
+      sent: c.sent,
+      replaying: c.replay !== undefined,
+      bufferedBytes: c.peer.bufferedAmount,
+    }));
   }
 
   /** A fault drill's dropped network: every connection reset at once (no close frame). */
@@ -286,7 +293,8 @@ export class StreamServer extends StreamRounds {
       return;
     }
     if (resume) {
-      const reason = resume.epoch !== epoch ? 'the stream was recreated: new epoch' : resume.seq > head ? 'that position is ahead of the stream' : 'that position is no longer in the journal';
+      const reason =
+        resume.epoch !== epoch ? 'the stream was recreated: new epoch' : resume.seq > head ? 'that position is ahead of the stream' : 'that position is no longer in the journal';
       this.send(c, { op: 'reset', epoch, reason });
     }
     const snapshot = redactSnapshot(publisher.snapshot(c.filter), c.scope.redact);

@@ -128,7 +128,9 @@ export class WorkspaceKeeper {
       const instrument = await md.resolve(spec);
       const name = instrument.localSymbol || instrument.symbol;
       const known = this.current.watchlist.some(
-        (e) => e.instrument.conId === instrument.conId || (e.instrument.conId === undefined && e.instrument.secType === instrument.secType && e.instrument.symbol.toUpperCase() === instrument.symbol),
+        (e) =>
+          e.instrument.conId === instrument.conId ||
+          (e.instrument.conId === undefined && e.instrument.secType === instrument.secType && e.instrument.symbol.toUpperCase() === instrument.symbol),
       );
       if (known) throw new DeskCommandError('already-on-watchlist', `${name} is already on the watchlist.`);
       const fresh = !this.held.has(instrument.conId);

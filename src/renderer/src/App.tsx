@@ -110,7 +110,12 @@ function Workstation() {
     const r = await store.command('killSwitch', {});
     setKilling(undefined);
     if (!r.ok) setKillResult(r.error.message);
-    else setKillResult(r.value.flat ? `Flat and halted: ${r.value.cancelled} order(s) cancelled, ${r.value.exits.length} exit(s). Re-arm to trade again.` : `NOT flat: ${r.value.remaining.map((p) => `${p.quantity} ${p.symbol}`).join(', ')} still held. ${r.value.problems.join('; ')}${r.value.continuing ? '. It carries on by itself when the venue is back (progress under Account & risk).' : ''}`);
+    else
+      setKillResult(
+        r.value.flat
+          ? `Flat and halted: ${r.value.cancelled} order(s) cancelled, ${r.value.exits.length} exit(s). Re-arm to trade again.`
+          : `NOT flat: ${r.value.remaining.map((p) => `${p.quantity} ${p.symbol}`).join(', ')} still held. ${r.value.problems.join('; ')}${r.value.continuing ? '. It carries on by itself when the venue is back (progress under Account & risk).' : ''}`,
+      );
   }, [store]);
 
   // Each hotkey goes to the activity log (its chord and what it does) before it acts.
@@ -127,11 +132,23 @@ function Workstation() {
       },
       cancelAll: () => {
         log('cancelAll', 'Cancel all orders');
-        void store.command('cancelAll', {}).then((r) => (r.ok ? store.alert('hotkey', 'INFO', 'Cancel all', `${r.value.cancelled} order(s) cancelled`) : store.alert('command', 'WARNING', 'Cancel all refused', r.error.message)));
+        void store
+          .command('cancelAll', {})
+          .then((r) =>
+            r.ok
+              ? store.alert('hotkey', 'INFO', 'Cancel all', `${r.value.cancelled} order(s) cancelled`)
+              : store.alert('command', 'WARNING', 'Cancel all refused', r.error.message),
+          );
       },
       flatten: () => {
         log('flatten', 'Flatten every position');
-        void store.command('flatten', {}).then((r) => (r.ok ? store.alert('hotkey', 'INFO', 'Flatten', r.value.length === 0 ? 'Nothing to flatten' : `Exit order(s) ${r.value.map((o) => o.id).join(', ')}`) : store.alert('command', 'WARNING', 'Flatten refused', r.error.message)));
+        void store
+          .command('flatten', {})
+          .then((r) =>
+            r.ok
+              ? store.alert('hotkey', 'INFO', 'Flatten', r.value.length === 0 ? 'Nothing to flatten' : `Exit order(s) ${r.value.map((o) => o.id).join(', ')}`)
+              : store.alert('command', 'WARNING', 'Flatten refused', r.error.message),
+          );
       },
       killSwitch: () => {
         log('killSwitch', 'Kill switch');
@@ -143,21 +160,45 @@ function Workstation() {
 
   return (
     <>
-      <TopBar
-        mode={mode}
-        onModeSwitched={(m) => void store.modeSwitched(m)}
-      />
+      <TopBar mode={mode} onModeSwitched={(m) => void store.modeSwitched(m)} />
       <OutageBanner />
       <main className="workspace" data-testid="workspace" ref={workspace}>
         <Watchlist selected={item?.word} onSelect={(word) => void store.showChart(word)} />
-        <Splitter testId="split-watch" label="Watchlist width" axis="x" grows={1} size={shown.watch} limits={PANEL_LIMITS.watch} measure={() => panelSize('.watchlist', 'width')} onResize={resize('watch')} />
+        <Splitter
+          testId="split-watch"
+          label="Watchlist width"
+          axis="x"
+          grows={1}
+          size={shown.watch}
+          limits={PANEL_LIMITS.watch}
+          measure={() => panelSize('.watchlist', 'width')}
+          onResize={resize('watch')}
+        />
         <Chart item={item} />
-        <Splitter testId="split-right" label="Order ticket width" axis="x" grows={-1} size={shown.right} limits={PANEL_LIMITS.right} measure={() => panelSize('.right', 'width')} onResize={resize('right')} />
+        <Splitter
+          testId="split-right"
+          label="Order ticket width"
+          axis="x"
+          grows={-1}
+          size={shown.right}
+          limits={PANEL_LIMITS.right}
+          measure={() => panelSize('.right', 'width')}
+          onResize={resize('right')}
+        />
         <div className="right">
           <OrderTicket item={item} mode={mode} bindSend={(h) => (ticket.current = h)} />
           <AccountRisk onKill={() => setKilling('confirm')} />
         </div>
-        <Splitter testId="split-bottom" label="Blotter height" axis="y" grows={-1} size={shown.bottom} limits={PANEL_LIMITS.bottom} measure={() => panelSize('.blotter', 'height')} onResize={resize('bottom')} />
+        <Splitter
+          testId="split-bottom"
+          label="Blotter height"
+          axis="y"
+          grows={-1}
+          size={shown.bottom}
+          limits={PANEL_LIMITS.bottom}
+          measure={() => panelSize('.blotter', 'height')}
+          onResize={resize('bottom')}
+        />
         <Blotter />
         <Transport />
       </main>

@@ -12,7 +12,5 @@ const viewerToken = hasDesk() ? undefined : takeViewerToken();
 // The trader's desk, or (served by the share server) a remote viewer's read-only page.
 void pageKind().then((kind) => {
   if (kind === 'viewer') document.title = 'DualDesk — view only';
-  createRoot(root).render(
-    <StrictMode>{kind === 'viewer' ? <ViewerApp token={viewerToken} /> : <App desk={getDeskApi()} />}</StrictMode>,
-  );
+  createRoot(root).render(<StrictMode>{kind === 'viewer' ? <ViewerApp token={viewerToken} /> : <App desk={getDeskApi()} />}</StrictMode>);
 });

@@ -18,7 +18,11 @@ export function decodeFrames(bytes: Uint8Array): unknown[] {
 
 /** The msgpack array header of a batch of n frames (fixarray, array 16 or array 32). */
 function arrayHeader(n: number): Uint8Array {
-  return n < 16 ? new Uint8Array([0x90 | n]) : n < 0x10000 ? new Uint8Array([0xdc, n >> 8, n & 0xff]) : new Uint8Array([0xdd, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+  return n < 16
+    ? new Uint8Array([0x90 | n])
+    : n < 0x10000
+      ? new Uint8Array([0xdc, n >> 8, n & 0xff])
+      : new Uint8Array([0xdd, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
 }
 
 /**

@@ -166,10 +166,14 @@ export class StreamSubscriber {
       replayTimeoutMs: options.replayTimeoutMs ?? 1_000,
       maxLatencyMs: options.maxLatencyMs ?? 500,
     };
-    this.breaker = new CircuitBreaker(() => this.clock.now(), { coolDownMs: 0 }, (state, reason) => {
-      options.logger.info({ state, reason }, 'subscriber WebSocket breaker');
-      if (state === 'open') this.failover(`WebSocket: ${reason}`);
-    });
+    this.breaker = new CircuitBreaker(
+      () => this.clock.now(),
+      { coolDownMs: 0 },
+      (state, reason) => {
+        options.logger.info({ state, reason }, 'subscriber WebSocket breaker');
+        if (state === 'open') this.failover(`WebSocket: ${reason}`);
+      },
+    );
   }
 
   async start(): Promise<void> {

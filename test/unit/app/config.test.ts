@@ -76,9 +76,7 @@ describe('loadConfig', () => {
 
   it('names the source of a bad value', () => {
     const dataDir = tempDir();
-    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_PORT: 'eighty' } })).toThrow(
-      /server\.port \(from DUALDESK_PORT\): must be a port number/,
-    );
+    expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_PORT: 'eighty' } })).toThrow(/server\.port \(from DUALDESK_PORT\): must be a port number/);
     expect(() => loadConfig({ flags: { dataDir, 'server.port': 70000 } })).toThrow(/server\.port \(from --port\)/);
     expect(() => loadConfig({ flags: { dataDir }, env: { DUALDESK_MODE: 'demo' } })).toThrow(/mode \(from DUALDESK_MODE\)/);
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ server: { host: '0.0.0.0' } }));
@@ -120,14 +118,20 @@ describe('loadConfig', () => {
     const fromEnv = loadConfig({ flags: { dataDir }, env: { DUALDESK_DEMO: '1', DUALDESK_DEMO_SYMBOLS: '50', DUALDESK_DEMO_RATE: '416.5', DUALDESK_DEMO_SPEED: '12' } });
     expect(fromEnv.demoMarket).toEqual({ symbols: 50, rate: 416.5, speed: 12 });
     // Flags win over the environment, key by key.
-    expect(loadConfig({ flags: { dataDir, 'demoMarket.rate': 900 }, env: { DUALDESK_DEMO: 'true', DUALDESK_DEMO_SYMBOLS: '20', DUALDESK_DEMO_RATE: '5000' } }).demoMarket).toEqual({ symbols: 20, rate: 900 });
+    expect(loadConfig({ flags: { dataDir, 'demoMarket.rate': 900 }, env: { DUALDESK_DEMO: 'true', DUALDESK_DEMO_SYMBOLS: '20', DUALDESK_DEMO_RATE: '5000' } }).demoMarket).toEqual({
+      symbols: 20,
+      rate: 900,
+    });
     writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ demo: true, demoMarket: { speed: 60 } }));
     expect(loadConfig({ flags: { dataDir } }).demoMarket).toEqual({ speed: 60 });
   });
 
   it('refuses bad demo market options, naming their source', () => {
     const dataDir = tempDir();
-    const demo = (flags: Record<string, unknown>, env: Record<string, string> = {}) => () => loadConfig({ flags: { dataDir, demo: true, ...flags }, env });
+    const demo =
+      (flags: Record<string, unknown>, env: Record<string, string> = {}) =>
+      () =>
+        loadConfig({ flags: { dataDir, demo: true, ...flags }, env });
     expect(demo({ 'demoMarket.symbols': 0 })).toThrow(/demoMarket\.symbols \(from --demo-symbols\): must be at least 1/);
     expect(demo({ 'demoMarket.symbols': 501 })).toThrow(/demoMarket\.symbols \(from --demo-symbols\): must be at most 500/);
     expect(demo({}, { DUALDESK_DEMO_SYMBOLS: '12.5' })).toThrow(/demoMarket\.symbols \(from DUALDESK_DEMO_SYMBOLS\): must be a whole number/);

@@ -43,7 +43,9 @@ describe('Lifecycle', () => {
     await lc.start();
     await lc.stop();
     expect(events.filter((e) => e.startsWith('stop'))).toEqual(['stop d', 'stop a']);
-    const failures = lines().filter((l) => l['msg'] === 'failed to stop cleanly').map((l) => l['service']);
+    const failures = lines()
+      .filter((l) => l['msg'] === 'failed to stop cleanly')
+      .map((l) => l['service']);
     expect(failures).toEqual(['c', 'b']);
   });
 

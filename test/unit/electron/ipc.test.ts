@@ -182,7 +182,10 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
     expect(await app.command('getOrders', { limit: 5 })).toEqual({ ok: true, value: { ran: 'getOrders' } });
     expect(host.commands).toEqual([{ name: 'getOrders', args: { limit: 5 } }]);
     // Arguments that are not plain data (NaN from a mistyped field) are a refusal the UI shows, not a rejection.
-    expect(await app.command('modifyOrder', { orderId: 'x', quantity: Number('abc') })).toMatchObject({ ok: false, error: { code: 'invalid-arguments', message: expect.stringMatching(/quantity/i) as unknown } });
+    expect(await app.command('modifyOrder', { orderId: 'x', quantity: Number('abc') })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-arguments', message: expect.stringMatching(/quantity/i) as unknown },
+    });
     expect(host.commands).toHaveLength(1);
 
     const strangers = {
@@ -196,7 +199,10 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
       const api = createDeskApi(win.ipcRenderer);
       await expect(api.getInfo(), who).rejects.toThrow(/IPC refused: unexpected sender/);
       // The main process refuses; the preload answers it as a refusal, like every command.
-      expect(await api.command('cancelAll', {}), who).toEqual({ ok: false, error: { code: 'ipc-refused', message: expect.stringMatching(/IPC refused: unexpected sender/) as unknown } });
+      expect(await api.command('cancelAll', {}), who).toEqual({
+        ok: false,
+        error: { code: 'ipc-refused', message: expect.stringMatching(/IPC refused: unexpected sender/) as unknown },
+      });
       // A stream: refused in the log, no connection, not a word back.
       const before = host.warnings().length;
       const { heard } = rawStream(win.ipcRenderer);
@@ -308,7 +314,10 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
     expect(snapshots).toEqual([5]);
     const N = 5_000;
     for (let i = 0; i < N; i++) publisher.publish(`t.${i % 3}`, { i, pad: 'p'.repeat(100) });
-    await until(() => subscriber.state().lastSeq === 5 + N, () => `all ${N}: ${JSON.stringify(subscriber.state())}`);
+    await until(
+      () => subscriber.state().lastSeq === 5 + N,
+      () => `all ${N}: ${JSON.stringify(subscriber.state())}`,
+    );
     expect(frames.map((f) => f.seq)).toEqual(seqs(N, 6));
     expect(frames.map((f) => (f.data as { i: number }).i)).toEqual(seqs(N, 0));
     expect(subscriber.state()).toMatchObject({ channel: 'websocket', websocket: 'open', gapsDetected: 0, reconnects: 0 });
@@ -344,7 +353,12 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
     const cases: [string, (id: number) => void, number, RegExp | undefined][] = [
       ['text, not bytes', (id) => send(C.streamSend, id, 'hello'), 4000, /stream 1: a frame must be a Uint8Array \(or an acknowledged byte count\), not a string/],
       ['an array of numbers', (id) => send(C.streamSend, id, [0x80]), 4000, /stream 2: a frame must be a Uint8Array .*not an array/],
-      ['an oversized frame', (id) => send(C.streamSend, id, new Uint8Array(16 * 1024 + 1)), 1009, /stream 3: a frame of 16385 bytes is over the limit of 16384; stream closed \(1009\)/],
+      [
+        'an oversized frame',
+        (id) => send(C.streamSend, id, new Uint8Array(16 * 1024 + 1)),
+        1009,
+        /stream 3: a frame of 16385 bytes is over the limit of 16384; stream closed \(1009\)/,
+      ],
       ['an ack of bytes never sent', (id) => send(C.streamSend, id, 1_000_000), 4000, /stream 4: 1000000 is not a byte count between/],
       ['a reserved close code', (id) => send(C.streamClose, id, 1006, 'x'), 1008, /stream 5: a close code must be 1000 or an integer from 3000 to 4999, not the number 1006/],
       ['a close reason over 123 bytes', (id) => send(C.streamClose, id, 1000, 'é'.repeat(62)), 1008, /stream 6: a close reason is at most 123 bytes of UTF-8, not 124/],
@@ -464,7 +478,10 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
 
     acking = true;
     win.ipcRenderer.send(C.streamSend, 1, received);
-    await until(() => data.length === N, () => `caught up (${data.length} of ${N}): ${JSON.stringify(streamServer.stats())}`);
+    await until(
+      () => data.length === N,
+      () => `caught up (${data.length} of ${N}): ${JSON.stringify(streamServer.stats())}`,
+    );
     expect(data).toEqual(seqs(N, 1));
     await until(() => streamServer.stats()[0]?.state === 'live', 'live again');
     expect(host.warnings()).toEqual([]);
@@ -487,9 +504,17 @@ describe('the DeskApi over IPC (fake ipcMain and windows; real StreamServer, pub
 describe('the window’s Content-Security-Policy header', () => {
   const headers = { 'content-type': ['text/html'] };
   it('is set on the app’s page (built or dev server), unless it already has one, and on nothing else', () => {
-    expect(withContentSecurityPolicy({ url: `${APP_INDEX}?x=1`, resourceType: 'mainFrame', responseHeaders: headers }, APP_INDEX, undefined)).toEqual({ ...headers, 'Content-Security-Policy': [APP_CSP] });
-    expect(withContentSecurityPolicy({ url: 'http://localhost:5173/', resourceType: 'mainFrame', responseHeaders: headers }, APP_INDEX, 'http://localhost:5173')).toEqual({ ...headers, 'Content-Security-Policy': [DEV_CSP] });
-    expect(withContentSecurityPolicy({ url: APP_INDEX, resourceType: 'mainFrame', responseHeaders: { 'Content-Security-Policy': ["default-src 'none'"] } }, APP_INDEX, undefined)).toBeUndefined();
+    expect(withContentSecurityPolicy({ url: `${APP_INDEX}?x=1`, resourceType: 'mainFrame', responseHeaders: headers }, APP_INDEX, undefined)).toEqual({
+      ...headers,
+      'Content-Security-Policy': [APP_CSP],
+    });
+    expect(withContentSecurityPolicy({ url: 'http://localhost:5173/', resourceType: 'mainFrame', responseHeaders: headers }, APP_INDEX, 'http://localhost:5173')).toEqual({
+      ...headers,
+      'Content-Security-Policy': [DEV_CSP],
+    });
+    expect(
+      withContentSecurityPolicy({ url: APP_INDEX, resourceType: 'mainFrame', responseHeaders: { 'Content-Security-Policy': ["default-src 'none'"] } }, APP_INDEX, undefined),
+    ).toBeUndefined();
     expect(withContentSecurityPolicy({ url: APP_INDEX.replace('index.html', 'assets/index.js'), resourceType: 'script' }, APP_INDEX, undefined)).toBeUndefined();
     expect(withContentSecurityPolicy({ url: 'https://example.com/', resourceType: 'mainFrame' }, APP_INDEX, undefined)).toBeUndefined();
     expect(APP_CSP).toContain("default-src 'none'");

@@ -8,10 +8,33 @@ import { aapl } from '../../support/fixtures';
 
 const AAPL: Instrument = aapl({ longName: 'Apple' });
 const base: Omit<Order, 'id'> = {
-  conId: AAPL.conId, symbol: 'AAPL', side: 'BUY', quantity: 100, type: 'LMT', limitPrice: 200, tif: 'DAY', state: 'new', filledQuantity: 0, avgFillPrice: 0,
-  reduceOnly: false, origin: 'desk', createdAt: 1, updatedAt: 1,
+  conId: AAPL.conId,
+  symbol: 'AAPL',
+  side: 'BUY',
+  quantity: 100,
+  type: 'LMT',
+  limitPrice: 200,
+  tif: 'DAY',
+  state: 'new',
+  filledQuantity: 0,
+  avgFillPrice: 0,
+  reduceOnly: false,
+  origin: 'desk',
+  createdAt: 1,
+  updatedAt: 1,
 };
-const fill = (execId: string, quantity: number, price: number, orderId: string): Fill => ({ execId, orderId, conId: AAPL.conId, symbol: 'AAPL', side: 'BUY', quantity, price, multiplier: 1, commission: 0, time: 2 });
+const fill = (execId: string, quantity: number, price: number, orderId: string): Fill => ({
+  execId,
+  orderId,
+  conId: AAPL.conId,
+  symbol: 'AAPL',
+  side: 'BUY',
+  quantity,
+  price,
+  multiplier: 1,
+  commission: 0,
+  time: 2,
+});
 
 describe('order state machine', () => {
   it('allows the forward transitions and refuses every other', () => {
@@ -74,7 +97,10 @@ describe('order journal', () => {
     expect(again.get(b.id)?.outsideRth).toBe(true);
     expect(again.fillsOf(a.id)).toEqual([{ ...f, commission: 1.25 }]);
     expect(again.create(base, AAPL, false).id).toBe(`${journal.deskId}-3`);
-    const kinds = reopened.db.prepare<[], { kind: string }>('SELECT kind FROM order_events ORDER BY seq').all().map((r) => r.kind);
+    const kinds = reopened.db
+      .prepare<[], { kind: string }>('SELECT kind FROM order_events ORDER BY seq')
+      .all()
+      .map((r) => r.kind);
     expect(kinds).toEqual(['intent-place', 'intent-place', 'sent', 'fill', 'intent-place']);
     reopened.close();
   });

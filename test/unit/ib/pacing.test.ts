@@ -24,7 +24,13 @@ describe('Pacer', () => {
     const pacer = new Pacer(clock, 1, undefined, 2);
     void pacer.send('historical', () => order.push('h0'));
     void pacer.send('historical', () => order.push('h1'));
-    for (const [p, name] of [['historical', 'h2'], ['subscription', 's'], ['order', 'o1'], ['cancel', 'c'], ['order', 'o2']] as const) {
+    for (const [p, name] of [
+      ['historical', 'h2'],
+      ['subscription', 's'],
+      ['order', 'o1'],
+      ['cancel', 'c'],
+      ['order', 'o2'],
+    ] as const) {
       void pacer.send(p, () => order.push(name));
     }
     expect(order).toEqual(['h0', 'h1']);
@@ -78,7 +84,11 @@ describe('HistoricalGate', () => {
     expect(identical[1]! - identical[0]!).toBeGreaterThanOrEqual(15_000);
 
     const clock2 = new VirtualClock(0);
-    const burst = await admittedAt(clock2, new HistoricalGate(clock2), Array.from({ length: 7 }, (_, i) => key('B', `d${i}`)));
+    const burst = await admittedAt(
+      clock2,
+      new HistoricalGate(clock2),
+      Array.from({ length: 7 }, (_, i) => key('B', `d${i}`)),
+    );
     const sorted = [...burst].sort((a, b) => a - b);
     for (let i = 5; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 5]!).toBeGreaterThanOrEqual(2_000);
   });
@@ -86,10 +96,19 @@ describe('HistoricalGate', () => {
   it('holds small-bar requests to 60 in ten minutes, but not larger bars', async () => {
     const clock = new VirtualClock(0);
     const gate = new HistoricalGate(clock);
-    const small = await admittedAt(clock, gate, Array.from({ length: 61 }, (_, i) => key(`C${i % 13}`, `d${i}`)), 1_000);
+    const small = await admittedAt(
+      clock,
+      gate,
+      Array.from({ length: 61 }, (_, i) => key(`C${i % 13}`, `d${i}`)),
+      1_000,
+    );
     const sorted = [...small].sort((a, b) => a - b);
     expect(sorted[60]! - sorted[0]!).toBeGreaterThanOrEqual(600_000);
-    const big = await admittedAt(clock, gate, Array.from({ length: 30 }, () => key('D', 'same', 60)));
+    const big = await admittedAt(
+      clock,
+      gate,
+      Array.from({ length: 30 }, () => key('D', 'same', 60)),
+    );
     expect(Math.max(...big) - Math.min(...big)).toBe(0);
   });
 

@@ -21,7 +21,11 @@ describe('paper and live accounts', () => {
 
 describe('IB errors', () => {
   it('maps known codes to kinds and trader words, and keeps IB’s text for unknown ones', () => {
-    expect(fromIbError(201, 'Order rejected - reason:no margin')).toMatchObject({ kind: 'order-rejected', ibCode: 201, message: 'IB rejected the order: Order rejected - reason:no margin' });
+    expect(fromIbError(201, 'Order rejected - reason:no margin')).toMatchObject({
+      kind: 'order-rejected',
+      ibCode: 201,
+      message: 'IB rejected the order: Order rejected - reason:no margin',
+    });
     expect(fromIbError(101, 'Max number of tickers')).toMatchObject({ kind: 'market-data-lines' });
     expect(fromIbError(326, 'x')).toMatchObject({ kind: 'client-id-in-use' });
     expect(fromIbError(4242, 'Something new')).toMatchObject({ kind: 'venue', message: 'IB error 4242: Something new' });

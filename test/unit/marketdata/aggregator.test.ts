@@ -114,10 +114,16 @@ function ticksFrom(steps: readonly { dt: number; move: number; size: number }[],
 
 const fateArb = fc.record({
   /** Delivery after the bar's end (ms); mostly prompt, sometimes late, rarely far too late. */
-  delay: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 1_500 }) }, { weight: 3, arbitrary: fc.integer({ min: 0, max: 30_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 900_000 }) }),
+  delay: fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 0, max: 1_500 }) },
+    { weight: 3, arbitrary: fc.integer({ min: 0, max: 30_000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 900_000 }) },
+  ),
   lose: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
   duplicate: fc.option(fc.integer({ min: 0, max: 60_000 }), { freq: 6 }),
-  revision: fc.option(fc.record({ delay: fc.integer({ min: 0, max: 120_000 }), move: fc.integer({ min: -30, max: 30 }), extraVolume: fc.integer({ min: 0, max: 500 }) }), { freq: 8 }),
+  revision: fc.option(fc.record({ delay: fc.integer({ min: 0, max: 120_000 }), move: fc.integer({ min: -30, max: 30 }), extraVolume: fc.integer({ min: 0, max: 500 }) }), {
+    freq: 8,
+  }),
 });
 
 interface Delivery {
@@ -155,66 +161,72 @@ describe('1-minute bar aggregation', () => {
   it('equals a brute-force reference at every publication, on random tick streams with gaps, late, out-of-order, duplicate and revised bars', () => {
     const seen = { duplicates: 0, revisions: 0, dropped: 0, timerFinals: 0, outOfOrder: 0 };
     fc.assert(
-      fc.property(fc.array(tickArb, { minLength: 1, maxLength: 400 }), fc.integer({ min: 0, max: MIN - 1 }), fc.array(fateArb, { minLength: 1, maxLength: 50 }), fc.constantFrom(1, 2, 3, WINDOW), (steps, offset, fates, window) => {
-        const ticks = ticksFrom(steps, offset);
-        const fiveSecond = barsFromTicks(ticks, 5_000);
-        const deliveries = deliveriesFor(fiveSecond, fates);
-        const { clock, sink, agg } = setup({ window });
+      fc.property(
+        fc.array(tickArb, { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 0, max: MIN - 1 }),
+        fc.array(fateArb, { minLength: 1, maxLength: 50 }),
+        fc.constantFrom(1, 2, 3, WINDOW),
+        (steps, offset, fates, window) => {
+          const ticks = ticksFrom(steps, offset);
+          const fiveSecond = barsFromTicks(ticks, 5_000);
+          const deliveries = deliveriesFor(fiveSecond, fates);
+          const { clock, sink, agg } = setup({ window });
 
-        // The reference: the bars accepted so far (the last of each start time wins), by minute.
-        const accepted = new Map<number, Bar>();
-        let newest = Number.NEGATIVE_INFINITY;
-        let expectedDrops = 0;
-        const finalSeen = new Set<number>();
-        const everPublished = new Set<number>();
-        const referenceOf = (minute: number) => aggregate([...accepted.values()].filter((b) => Math.floor(b.time / MIN) === minute));
-        sink.onMinute = ({ bar: b, final, revised }) => {
-          const m = b.time / MIN;
-          expect(Number.isInteger(m)).toBe(true);
-          expect(b).toEqual(referenceOf(m));
-          if (!final) {
-            expect(revised).toBe(false);
-            expect(finalSeen.has(m)).toBe(false);
-            expect(m).toBe(newest);
-          } else if (!revised) {
-            expect(finalSeen.has(m)).toBe(false);
-          } else {
-            expect(finalSeen.has(m) || (!everPublished.has(m) && m < newest)).toBe(true);
-          }
-          if (final) finalSeen.add(m);
-          everPublished.add(m);
-        };
+          // The reference: the bars accepted so far (the last of each start time wins), by minute.
+          const accepted = new Map<number, Bar>();
+          let newest = Number.NEGATIVE_INFINITY;
+          let expectedDrops = 0;
+          const finalSeen = new Set<number>();
+          const everPublished = new Set<number>();
+          const referenceOf = (minute: number) => aggregate([...accepted.values()].filter((b) => Math.floor(b.time / MIN) === minute));
+          sink.onMinute = ({ bar: b, final, revised }) => {
+            const m = b.time / MIN;
+            expect(Number.isInteger(m)).toBe(true);
+            expect(b).toEqual(referenceOf(m));
+            if (!final) {
+              expect(revised).toBe(false);
+              expect(finalSeen.has(m)).toBe(false);
+              expect(m).toBe(newest);
+            } else if (!revised) {
+              expect(finalSeen.has(m)).toBe(false);
+            } else {
+              expect(finalSeen.has(m) || (!everPublished.has(m) && m < newest)).toBe(true);
+            }
+            if (final) finalSeen.add(m);
+            everPublished.add(m);
+          };
 
-        for (const d of deliveries) {
-          clock.advanceTo(Math.max(clock.now(), d.at));
-          const m = Math.floor(d.bar.time / MIN);
-          if (m <= newest - window) expectedDrops++;
-          else {
-            newest = Math.max(newest, m);
-            accepted.set(d.bar.time, d.bar);
+          for (const d of deliveries) {
+            clock.advanceTo(Math.max(clock.now(), d.at));
+            const m = Math.floor(d.bar.time / MIN);
+            if (m <= newest - window) expectedDrops++;
+            else {
+              newest = Math.max(newest, m);
+              accepted.set(d.bar.time, d.bar);
+            }
+            agg.push(d.bar);
+            // Every minute whose end + grace has passed is final.
+            for (const b of accepted.values()) {
+              const bm = Math.floor(b.time / MIN);
+              if ((bm + 1) * MIN + GRACE <= clock.now()) expect(finalSeen.has(bm)).toBe(true);
+            }
           }
-          agg.push(d.bar);
-          // Every minute whose end + grace has passed is final.
-          for (const b of accepted.values()) {
-            const bm = Math.floor(b.time / MIN);
-            if ((bm + 1) * MIN + GRACE <= clock.now()) expect(finalSeen.has(bm)).toBe(true);
-          }
-        }
-        clock.advance(MIN + GRACE);
+          clock.advance(MIN + GRACE);
 
-        expect(agg.stats.dropped).toBe(expectedDrops);
-        expect(sink.drops.every((x) => x.reason === 'too-old')).toBe(true);
-        const minutes = new Set([...accepted.values()].map((b) => Math.floor(b.time / MIN)));
-        expect([...everPublished].sort()).toEqual([...minutes].sort());
-        for (const m of minutes) {
-          const last = sink.published.filter((p) => p.bar.time === m * MIN).at(-1)!;
-          expect(last.final).toBe(true);
-          expect(last.bar).toEqual(referenceOf(m));
-        }
-        expect(clock.pending()).toBe(0);
-        for (const k of ['duplicates', 'revisions', 'dropped', 'timerFinals'] as const) seen[k] += agg.stats[k];
-        seen.outOfOrder += deliveries.filter((d, i) => i > 0 && d.bar.time < deliveries[i - 1]!.bar.time).length;
-      }),
+          expect(agg.stats.dropped).toBe(expectedDrops);
+          expect(sink.drops.every((x) => x.reason === 'too-old')).toBe(true);
+          const minutes = new Set([...accepted.values()].map((b) => Math.floor(b.time / MIN)));
+          expect([...everPublished].sort()).toEqual([...minutes].sort());
+          for (const m of minutes) {
+            const last = sink.published.filter((p) => p.bar.time === m * MIN).at(-1)!;
+            expect(last.final).toBe(true);
+            expect(last.bar).toEqual(referenceOf(m));
+          }
+          expect(clock.pending()).toBe(0);
+          for (const k of ['duplicates', 'revisions', 'dropped', 'timerFinals'] as const) seen[k] += agg.stats[k];
+          seen.outOfOrder += deliveries.filter((d, i) => i > 0 && d.bar.time < deliveries[i - 1]!.bar.time).length;
+        },
+      ),
       { numRuns: 300 },
     );
     // The streams did exercise every path.

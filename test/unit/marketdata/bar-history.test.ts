@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { packBarHistory, unpackBarHistory, type Bar } from '../../../src/shared';
 
 const T0 = Date.UTC(2026, 11, 5, 14, 30);
-const bar = (minute: number, close: number): Bar => ({ time: T0 + minute * 60_000, open: close - 0.02, high: close + 0.05, low: close - 0.07, close, volume: 1_200 + minute, wap: close, count: 9 });
+const bar = (minute: number, close: number): Bar => ({
+  time: T0 + minute * 60_000,
+  open: close - 0.02,
+  high: close + 0.05,
+  low: close - 0.07,
+  close,
+  volume: 1_200 + minute,
+  wap: close,
+  count: 9,
+});
 
 describe('md.history.1m packing', () => {
   it('gives back the bars as the chart draws them (times across a gap included), and packs smaller than the bars', () => {
@@ -18,7 +27,15 @@ describe('md.history.1m packing', () => {
   });
 
   it('refuses what is not a history message', () => {
-    for (const bad of [null, 'x', {}, { conId: 1, symbol: 'X', from: T0, bars: [[0, 1, 2, 3]] }, { conId: 1, symbol: 'X', from: T0, bars: [[0, 1, 2, 3, 4, '5']] }, { conId: 1, symbol: 'X', from: T0, bars: [[0, 1, 2, 3, 4, null]] }, { conId: '1', symbol: 'X', from: T0, bars: [] }]) {
+    for (const bad of [
+      null,
+      'x',
+      {},
+      { conId: 1, symbol: 'X', from: T0, bars: [[0, 1, 2, 3]] },
+      { conId: 1, symbol: 'X', from: T0, bars: [[0, 1, 2, 3, 4, '5']] },
+      { conId: 1, symbol: 'X', from: T0, bars: [[0, 1, 2, 3, 4, null]] },
+      { conId: '1', symbol: 'X', from: T0, bars: [] },
+    ]) {
       expect(unpackBarHistory(bad)).toBeUndefined();
     }
   });

@@ -179,7 +179,8 @@ describe('EMA engine', () => {
           for (let i = 0; i < ema.length; i++) expect(ema.timeAt(i)).toBe(T0 + minutes[offset + i]! * MIN);
           periods.forEach((n, k) => {
             const ref = sameArithmeticEma(series, n);
-            for (let i = 0; i < ema.length; i++) expect(Object.is(ema.valueAt(i, k), ref[offset + i]) || Math.abs(ema.valueAt(i, k) - ref[offset + i]!) <= 1e-9 * ref[offset + i]!).toBe(true);
+            for (let i = 0; i < ema.length; i++)
+              expect(Object.is(ema.valueAt(i, k), ref[offset + i]) || Math.abs(ema.valueAt(i, k) - ref[offset + i]!) <= 1e-9 * ref[offset + i]!).toBe(true);
           });
           const f = sameArithmeticEma(series, fast);
           const sl = sameArithmeticEma(series, slow);

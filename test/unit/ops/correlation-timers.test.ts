@@ -31,7 +31,17 @@ describe('timers armed under an order’s correlation id', () => {
       store.close();
     });
     const usd = (key: string, value: string) => ({ account: ACCOUNT, key, value, currency: 'USD' });
-    const seed: VenueSnapshot = { at: Date.now(), accounts: [ACCOUNT], account: ACCOUNT, positions: [], openOrders: [], completedOrders: [], accountValues: [usd('NetLiquidation', '100000.00'), usd('TotalCashValue', '100000.00')], newExecutions: [], commissions: [] };
+    const seed: VenueSnapshot = {
+      at: Date.now(),
+      accounts: [ACCOUNT],
+      account: ACCOUNT,
+      positions: [],
+      openOrders: [],
+      completedOrders: [],
+      accountValues: [usd('NetLiquidation', '100000.00'), usd('TotalCashValue', '100000.00')],
+      newExecutions: [],
+      commissions: [],
+    };
     p.sync(seed);
 
     withCorrelation(ORDER_CID, () => {
@@ -42,7 +52,12 @@ describe('timers armed under an order’s correlation id', () => {
     const discrepancies = () => lines().filter((l) => String(l['msg']).startsWith('portfolio discrepancy'));
     await until(() => discrepancies().length === 2, 'both grace checks fired');
     expect(lines().find((l) => l['msg'] === 'in the order’s scope')?.['cid']).toBe(ORDER_CID);
-    expect(discrepancies().map((l) => [l['kind'], l['cid']])).toEqual(expect.arrayContaining([['position', undefined], ['equity', undefined]]));
+    expect(discrepancies().map((l) => [l['kind'], l['cid']])).toEqual(
+      expect.arrayContaining([
+        ['position', undefined],
+        ['equity', undefined],
+      ]),
+    );
   });
 
   it('the stream publisher’s commit, scheduled by a message published under an order’s cid, runs without it', async () => {

@@ -86,10 +86,33 @@ function venuePosition(conId: number, quantity: number, averageCost: number, sec
 }
 
 function execution(execId: string, conId: number, side: 'BUY' | 'SELL', shares: number, price: number, time = T0): VenueExecution {
-  return { execId, orderId: 1, permId: 1, clientId: 11, orderRef: 'dd-x', account: ACCOUNT, conId, symbol: 'AAPL', side, shares, price, cumQty: shares, avgPrice: price, time, exchange: 'SIM' };
+  return {
+    execId,
+    orderId: 1,
+    permId: 1,
+    clientId: 11,
+    orderRef: 'dd-x',
+    account: ACCOUNT,
+    conId,
+    symbol: 'AAPL',
+    side,
+    shares,
+    price,
+    cumQty: shares,
+    avgPrice: price,
+    time,
+    exchange: 'SIM',
+  };
 }
 
-function snapshot(o: { netLiq?: number; unrealized?: number; cash?: number; positions?: VenuePosition[]; executions?: VenueExecution[]; commissions?: Record<string, number> }): VenueSnapshot {
+function snapshot(o: {
+  netLiq?: number;
+  unrealized?: number;
+  cash?: number;
+  positions?: VenuePosition[];
+  executions?: VenueExecution[];
+  commissions?: Record<string, number>;
+}): VenueSnapshot {
   const usd = (key: string, value: number | undefined) => (value === undefined ? [] : [{ account: ACCOUNT, key, value: value.toFixed(2), currency: 'USD' }]);
   return {
     at: T0,
@@ -97,7 +120,12 @@ function snapshot(o: { netLiq?: number; unrealized?: number; cash?: number; posi
     positions: o.positions ?? [],
     openOrders: [],
     completedOrders: [],
-    accountValues: [...usd('NetLiquidation', o.netLiq), ...usd('UnrealizedPnL', o.unrealized), ...usd('TotalCashValue', o.cash), { account: ACCOUNT, key: 'AccountType', value: 'INDIVIDUAL', currency: '' }],
+    accountValues: [
+      ...usd('NetLiquidation', o.netLiq),
+      ...usd('UnrealizedPnL', o.unrealized),
+      ...usd('TotalCashValue', o.cash),
+      { account: ACCOUNT, key: 'AccountType', value: 'INDIVIDUAL', currency: '' },
+    ],
     newExecutions: o.executions ?? [],
     commissions: Object.entries(o.commissions ?? {}).map(([execId, commission]) => ({ execId, commission, currency: 'USD' })),
   };
@@ -198,7 +226,7 @@ describe('portfolio: positions and P&L from fills', () => {
     r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0 }));
     r.p.applyFill(r.fill(EUR, 'BUY', 20_000, 1.08));
     expect(last(r.positions)).toMatchObject({ topic: 'position.EUR-USD', position: { symbol: 'EUR.USD', quantity: 20_000 } });
-    r.bus.publish('md.quote.EUR-USD', { symbol: 'EUR.USD', conId: EUR, bid: 1.0810, ask: 1.0812, time: r.clock.now() });
+    r.bus.publish('md.quote.EUR-USD', { symbol: 'EUR.USD', conId: EUR, bid: 1.081, ask: 1.0812, time: r.clock.now() });
     expect(r.p.position(EUR)!.unrealizedPnl).toBeCloseTo(20_000 * 0.0011, 6);
     for (const bad of [{ quantity: 0 }, { price: Number.NaN }, { side: 'HOLD' }, { execId: '' }, { multiplier: -1 }]) {
       expect(() => r.p.applyFill({ ...r.fill(AAPL, 'BUY', 1, 10), ...bad } as Fill)).toThrow(PortfolioInputError);
@@ -211,7 +239,15 @@ describe('portfolio: equity, anchors and publishing', () => {
   it('tracks previous equity, daily min/max and the all-time high; marks are throttled but anchors see every mark', () => {
     const r = rig();
     r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0 }));
-    expect(last(r.equity)).toMatchObject({ equity: 100_000, previousEquity: 100_000, dailyStartEquity: 100_000, dailyMinEquity: 100_000, dailyMaxEquity: 100_000, maxEquityEver: 100_000, totalTrades: 0 });
+    expect(last(r.equity)).toMatchObject({
+      equity: 100_000,
+      previousEquity: 100_000,
+      dailyStartEquity: 100_000,
+      dailyMinEquity: 100_000,
+      dailyMaxEquity: 100_000,
+      maxEquityEver: 100_000,
+      totalTrades: 0,
+    });
     r.p.applyFill(r.fill(AAPL, 'BUY', 100, 200));
     const published = r.equity.length;
     // A quote storm: 1,000 quotes within 200 ms, dipping to 190 once in the middle.
@@ -252,7 +288,16 @@ describe('portfolio: equity, anchors and publishing', () => {
     // The roll publishes by itself, with nothing else happening.
     expect(r.equity.length).toBe(count + 1);
     const rolled = last(r.equity);
-    expect(rolled).toMatchObject({ dailyStartEquity: before.equity, dailyMinEquity: before.equity, dailyMaxEquity: before.equity, realizedPnl: 0, commissions: 0, totalTrades: 0, totalPnl: 0, at: NY_17H });
+    expect(rolled).toMatchObject({
+      dailyStartEquity: before.equity,
+      dailyMinEquity: before.equity,
+      dailyMaxEquity: before.equity,
+      realizedPnl: 0,
+      commissions: 0,
+      totalTrades: 0,
+      totalPnl: 0,
+      at: NY_17H,
+    });
     expect(rolled.maxEquityEver).toBeCloseTo(before.equity, 6);
     expect(r.p.position(AAPL)).toMatchObject({ quantity: 50, realizedPnl: 0, commissions: 0 });
     r.p.mark(AAPL, 210);
@@ -359,7 +404,14 @@ describe('portfolio: the venue', () => {
     expect(r.p.applyFill(after)).toEqual({ status: 'buffered' });
     expect(r.p.equity()).toBeUndefined();
     expect(r.equity).toEqual([]);
-    r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0, positions: [venuePosition(AAPL, 100, 200)], executions: [execution('gap-1', AAPL, 'BUY', 100, 200), execution('gap-3', AAPL, 'BUY', 0.5, 200)] }));
+    r.p.sync(
+      snapshot({
+        netLiq: 100_000,
+        unrealized: 0,
+        positions: [venuePosition(AAPL, 100, 200)],
+        executions: [execution('gap-1', AAPL, 'BUY', 100, 200), execution('gap-3', AAPL, 'BUY', 0.5, 200)],
+      }),
+    );
     expect(r.p.position(AAPL)).toMatchObject({ quantity: 110 });
     expect(r.p.equity()).toMatchObject({ totalTrades: 1, commissions: 1 });
     // A gap fill handed over after the seed is in it already.
@@ -373,7 +425,9 @@ describe('portfolio: the venue', () => {
     r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0 }));
     r.p.applyFill(r.fill(AAPL, 'BUY', 100, 200));
     // Reconnect: the venue filled 50 more while DualDesk was away; the fill reaches the portfolio after the sync.
-    const report = r.p.sync(snapshot({ netLiq: 99_990, unrealized: 0, positions: [venuePosition(AAPL, 150, 200)], executions: [execution('gap-9', AAPL, 'BUY', 50, 200)], commissions: { 'gap-9': 1 } }));
+    const report = r.p.sync(
+      snapshot({ netLiq: 99_990, unrealized: 0, positions: [venuePosition(AAPL, 150, 200)], executions: [execution('gap-9', AAPL, 'BUY', 50, 200)], commissions: { 'gap-9': 1 } }),
+    );
     expect(report).toEqual({ seeded: false, discrepancies: [], pendingExecutions: 1 });
     r.p.applyFill(r.fill(AAPL, 'BUY', 50, 200, { execId: 'gap-9', commission: 1 }));
     expect(r.p.position(AAPL)).toMatchObject({ quantity: 150, avgPrice: 200 });
@@ -389,7 +443,17 @@ describe('portfolio: the venue', () => {
     const report = r.p.sync(snapshot({ netLiq: 100_000, unrealized: 0, positions: [venuePosition(AAPL, 150, 200)] }));
     expect(report.discrepancies).toHaveLength(1);
     expect(r.flags).toEqual([
-      expect.objectContaining({ kind: 'position', conId: AAPL, symbol: 'AAPL', desk: 100, venue: 150, difference: 50, action: 'held', source: 'resync', message: 'AAPL: DualDesk 100, venue 150' }),
+      expect.objectContaining({
+        kind: 'position',
+        conId: AAPL,
+        symbol: 'AAPL',
+        desk: 100,
+        venue: 150,
+        difference: 50,
+        action: 'held',
+        source: 'resync',
+        message: 'AAPL: DualDesk 100, venue 150',
+      }),
     ]);
     // Held: DualDesk's figure stands until the trader decides.
     expect(r.p.position(AAPL)!.quantity).toBe(100);
@@ -423,7 +487,17 @@ describe('portfolio: the venue', () => {
     // The venue's cash moved without a fill (a fee, a transfer): 1,250.00 less.
     r.p.sync(snapshot({ netLiq: 98_725, unrealized: -25, ...venue }));
     expect(r.p.heldDiscrepancies()).toEqual([
-      expect.objectContaining({ kind: 'cash', desk: 79_975, venue: 78_725, difference: -1_250, tolerance: expect.closeTo(9.8725, 6) as unknown, currency: 'USD', action: 'held', source: 'resync', message: 'cash: DualDesk USD 79,975.00, venue USD 78,725.00' }),
+      expect.objectContaining({
+        kind: 'cash',
+        desk: 79_975,
+        venue: 78_725,
+        difference: -1_250,
+        tolerance: expect.closeTo(9.8725, 6) as unknown,
+        currency: 'USD',
+        action: 'held',
+        source: 'resync',
+        message: 'cash: DualDesk USD 79,975.00, venue USD 78,725.00',
+      }),
     ]);
     expect(r.p.cashBalance()).toBe(79_975);
     expect(r.p.adoptVenue()).toEqual([expect.objectContaining({ kind: 'cash', action: 'adopted', source: 'trader' })]);

@@ -4,7 +4,8 @@ import { dailyMeasure, drawdownMeasure } from '../../../src/renderer/src/desk/lo
 import { defaultRiskLimits, type EquitySnapshot, type RiskStatus } from '../../../src/shared';
 
 const equity = (over: Partial<EquitySnapshot> = {}): EquitySnapshot => ({ equity: 99_500, dailyStartEquity: 100_000, maxEquityEver: 100_000, ...over }) as EquitySnapshot;
-const status = (limits: Partial<RiskStatus['limits']>): RiskStatus => ({ dailyLossPct: 0.5, drawdownPct: 0.5, limits: { ...defaultRiskLimits('paper'), ...limits } }) as unknown as RiskStatus;
+const status = (limits: Partial<RiskStatus['limits']>): RiskStatus =>
+  ({ dailyLossPct: 0.5, drawdownPct: 0.5, limits: { ...defaultRiskLimits('paper'), ...limits } }) as unknown as RiskStatus;
 
 describe('loss limits in the trader’s words', () => {
   it('gives the absolute daily limit its own percent when it binds (1,000 of 100,000 is 1 %, not the 5 % limit)', () => {

@@ -42,7 +42,16 @@ const stream = (over: Partial<SubscriberState> = {}): SubscriberState => ({
 
 const health = { venueConfigured: true } as DeskHealth;
 
-const healthy = (over: Partial<Connectivity> = {}): Connectivity => ({ coreReachable: true, coreDownSince: undefined, health, venue: venue(), risk: { state: 'ACTIVE' } as RiskStatus, stream: stream(), now: NOW, ...over });
+const healthy = (over: Partial<Connectivity> = {}): Connectivity => ({
+  coreReachable: true,
+  coreDownSince: undefined,
+  health,
+  venue: venue(),
+  risk: { state: 'ACTIVE' } as RiskStatus,
+  stream: stream(),
+  now: NOW,
+  ...over,
+});
 
 describe('outages', () => {
   it('none while everything is up, and Send is on', () => {
@@ -51,7 +60,12 @@ describe('outages', () => {
   });
 
   it('an unreachable core hides what lies behind it and counts down to the stream’s reconnect', () => {
-    const c = healthy({ coreReachable: false, coreDownSince: NOW - 12_000, venue: venue({ state: 'lost' }), stream: stream({ websocket: 'closed', channel: 'none', nextReconnectAt: NOW + 3_200 }) });
+    const c = healthy({
+      coreReachable: false,
+      coreDownSince: NOW - 12_000,
+      venue: venue({ state: 'lost' }),
+      stream: stream({ websocket: 'closed', channel: 'none', nextReconnectAt: NOW + 3_200 }),
+    });
     const list = outages(c);
     expect(list.map((o) => o.kind)).toEqual(['core']);
     expect(list[0]?.down).toMatch(/core is not reachable for 12 s/);

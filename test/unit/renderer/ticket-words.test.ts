@@ -26,7 +26,9 @@ const order = (o: Partial<Order>): Order => ({
 
 describe('numbers as a trader types them', () => {
   it('reads quantities with separators and k/m, and nothing else', () => {
-    expect([parseQuantity('1,000'), parseQuantity('1000'), parseQuantity(' 1k '), parseQuantity('2.5m'), parseQuantity('1,234,567')]).toEqual([1_000, 1_000, 1_000, 2_500_000, 1_234_567]);
+    expect([parseQuantity('1,000'), parseQuantity('1000'), parseQuantity(' 1k '), parseQuantity('2.5m'), parseQuantity('1,234,567')]).toEqual([
+      1_000, 1_000, 1_000, 2_500_000, 1_234_567,
+    ]);
     for (const bad of ['', '1,00', '10,00,000', 'abc', '-5', '1e3', '1,000x']) expect(parseQuantity(bad), bad).toBeUndefined();
   });
 
@@ -67,7 +69,19 @@ describe('quantities read back exactly', () => {
 });
 
 describe('when the ticket is checked again', () => {
-  const venue = { state: 'connected', since: 1, mode: 'paper', host: 'h', port: 1, clientId: 1, accounts: [], synced: true, armed: false, trading: { allowed: true }, attempts: 0 } as const;
+  const venue = {
+    state: 'connected',
+    since: 1,
+    mode: 'paper',
+    host: 'h',
+    port: 1,
+    clientId: 1,
+    accounts: [],
+    synced: true,
+    armed: false,
+    trading: { allowed: true },
+    attempts: 0,
+  } as const;
   const equity = (e: number) => ({ equity: e }) as EquitySnapshot;
   const base = { mode: 'paper', venue, risk: undefined, equity: equity(1_000_000), position: undefined } as const;
   it('not on a ticking P&L, but on what the verdict depends on', () => {

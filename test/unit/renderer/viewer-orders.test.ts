@@ -5,8 +5,20 @@ import type { Order, OrderState } from '../../../src/shared';
 import { keepOrder, MAX_ORDERS } from '../../../src/renderer/src/viewer/orders';
 
 const order = (id: number, state: OrderState, updatedAt: number): Order => ({
-  id: `o${id}`, conId: 265598, symbol: 'AAPL', side: 'BUY', quantity: 1, type: 'MKT', tif: 'DAY', state, filledQuantity: state === 'filled' ? 1 : 0,
-  avgFillPrice: 0, reduceOnly: false, origin: 'desk', createdAt: updatedAt, updatedAt,
+  id: `o${id}`,
+  conId: 265598,
+  symbol: 'AAPL',
+  side: 'BUY',
+  quantity: 1,
+  type: 'MKT',
+  tif: 'DAY',
+  state,
+  filledQuantity: state === 'filled' ? 1 : 0,
+  avgFillPrice: 0,
+  reduceOnly: false,
+  origin: 'desk',
+  createdAt: updatedAt,
+  updatedAt,
 });
 
 describe('the viewer’s orders', () => {

@@ -117,7 +117,9 @@ describe('what the viewer says', () => {
     expect(linkDetail('live', link(), undefined, NOW)).toBe('');
     expect(linkDetail('catching-up', link({ lastSeq: 90, head: 120 }), undefined, NOW)).toBe('30 message(s) behind the desk.');
     expect(linkDetail('ended', link(), refusalOf(CLOSE.TOKEN_EXPIRED), NOW)).toMatch(/expired/);
-    expect(linkDetail('disconnected', link({ websocket: 'closed', nextReconnectAt: NOW + 2_400 }), refusalOf(CLOSE.LIMIT), NOW)).toBe('Too many viewers on this desk right now; retrying later. Next attempt in 3 s.');
+    expect(linkDetail('disconnected', link({ websocket: 'closed', nextReconnectAt: NOW + 2_400 }), refusalOf(CLOSE.LIMIT), NOW)).toBe(
+      'Too many viewers on this desk right now; retrying later. Next attempt in 3 s.',
+    );
     expect(linkDetail('disconnected', link({ websocket: 'closed' }), undefined, NOW)).toBe('The connection to the desk was lost; reconnecting.');
   });
 

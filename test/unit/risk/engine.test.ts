@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRiskLimits, type ChallengeStatusChange, type EquitySnapshot, type Instrument, type OrderSide, type RiskAlert, type RiskLimits, type TradingStateChange } from '../../../src/shared';
+import {
+  defaultRiskLimits,
+  type ChallengeStatusChange,
+  type EquitySnapshot,
+  type Instrument,
+  type OrderSide,
+  type RiskAlert,
+  type RiskLimits,
+  type TradingStateChange,
+} from '../../../src/shared';
 import { MessageBus, type CoreTopics, type Priority } from '../../../src/main/bus';
 import { VirtualClock } from '../../../src/main/clock';
 import { RiskEngine, RiskLimitsError, type OrderIntent, type RiskBus, type RiskContext } from '../../../src/main/risk';
@@ -50,7 +59,11 @@ class Desk {
   readonly errors: string[] = [];
   position = 0;
 
-  constructor(dir = tempDir(), readonly mode: 'paper' | 'live' = 'paper', start = MONDAY_10AM) {
+  constructor(
+    dir = tempDir(),
+    readonly mode: 'paper' | 'live' = 'paper',
+    start = MONDAY_10AM,
+  ) {
     this.clock = new VirtualClock(start);
     this.file = storeFile(dir, mode);
     this.open();
@@ -128,7 +141,10 @@ describe('risk engine: account limits', () => {
     d.equity(95_950); // ...and crosses again: no second warning the same day
     d.equity(95_500); // 4.50 %: 90 %
     d.equity(95_400);
-    expect(messages(d.rec.alerts())).toEqual(['MEDIUM DAILY_LOSS: Daily loss at 4,000.00 = 4.00% (limit: 5,000.00 = 5.00%)', 'HIGH DAILY_LOSS: Daily loss at 4,500.00 = 4.50% (limit: 5,000.00 = 5.00%)']);
+    expect(messages(d.rec.alerts())).toEqual([
+      'MEDIUM DAILY_LOSS: Daily loss at 4,000.00 = 4.00% (limit: 5,000.00 = 5.00%)',
+      'HIGH DAILY_LOSS: Daily loss at 4,500.00 = 4.50% (limit: 5,000.00 = 5.00%)',
+    ]);
     expect(d.engine.state).toBe('ACTIVE');
     expect(d.order('BUY', 10)).toBe('OK');
 
@@ -142,7 +158,9 @@ describe('risk engine: account limits', () => {
     ]);
     const alert = d.rec.alerts()[2] as RiskAlert;
     expect(alert).toMatchObject({ title: 'Daily loss limit reached', value: 5, limit: 5, at: MONDAY_10AM });
-    expect(d.rec.states()).toEqual([{ state: 'REDUCING', previous: 'ACTIVE', reason: 'Daily loss limit reached: 5,000.00 = 5.00% (limit: 5,000.00 = 5.00%)', latched: true, at: MONDAY_10AM }]);
+    expect(d.rec.states()).toEqual([
+      { state: 'REDUCING', previous: 'ACTIVE', reason: 'Daily loss limit reached: 5,000.00 = 5.00% (limit: 5,000.00 = 5.00%)', latched: true, at: MONDAY_10AM },
+    ]);
     expect(d.rec.log.find((p) => p.topic === 'risk.state')?.priority).toBe('URGENT');
     expect(d.rec.log.find((p) => (p.data as RiskAlert).severity === 'CRITICAL')?.priority).toBe('URGENT');
     // The state goes out before the alert that explains it.
@@ -213,7 +231,10 @@ describe('risk engine: account limits', () => {
     d.clock.advance(DAY);
     d.equity(96_000, 96_000); // Tuesday, no loss yet
     d.equity(92_160, 96_000); // 4 % of Tuesday's start
-    expect(messages(d.rec.alerts())).toEqual(['MEDIUM DAILY_LOSS: Daily loss at 4,000.00 = 4.00% (limit: 5,000.00 = 5.00%)', 'MEDIUM DAILY_LOSS: Daily loss at 3,840.00 = 4.00% (limit: 4,800.00 = 5.00%)']);
+    expect(messages(d.rec.alerts())).toEqual([
+      'MEDIUM DAILY_LOSS: Daily loss at 4,000.00 = 4.00% (limit: 5,000.00 = 5.00%)',
+      'MEDIUM DAILY_LOSS: Daily loss at 3,840.00 = 4.00% (limit: 4,800.00 = 5.00%)',
+    ]);
     expect(d.rec.alerts().map((a) => a.at)).toEqual([MONDAY_10AM, MONDAY_10AM + 3_600_000 + DAY]);
   });
 
@@ -233,8 +254,13 @@ describe('risk engine: account limits', () => {
       'HIGH MAX_DRAWDOWN: Drawdown at 11,250.00 = 9.00% (limit: 12,500.00 = 10.00%) from the equity high',
       'CRITICAL MAX_DRAWDOWN: Drawdown at 12,500.00 = 10.00% (limit: 12,500.00 = 10.00%) from the equity high: trading halted until you re-arm',
     ]);
-    expect(d.rec.states()).toEqual([{ state: 'HALTED', previous: 'ACTIVE', reason: 'Maximum drawdown reached: 12,500.00 = 10.00% (limit: 12,500.00 = 10.00%)', latched: true, at: MONDAY_10AM }]);
-    expect(d.engine.rearm()).toMatchObject({ ok: false, reason: 'Cannot re-arm: the drawdown is at 13,000.00 = 10.40% (limit: 12,500.00 = 10.00%) from the equity high; re-arming waits until it is back under the limit' });
+    expect(d.rec.states()).toEqual([
+      { state: 'HALTED', previous: 'ACTIVE', reason: 'Maximum drawdown reached: 12,500.00 = 10.00% (limit: 12,500.00 = 10.00%)', latched: true, at: MONDAY_10AM },
+    ]);
+    expect(d.engine.rearm()).toMatchObject({
+      ok: false,
+      reason: 'Cannot re-arm: the drawdown is at 13,000.00 = 10.40% (limit: 12,500.00 = 10.00%) from the equity high; re-arming waits until it is back under the limit',
+    });
     expect(d.engine.status()).toMatchObject({ state: 'HALTED', drawdownLimitReached: true, dailyLimitReached: false });
     d.restart(); // no equity seen since: the stored breach still counts
     const refused = d.engine.rearm();
@@ -355,7 +381,9 @@ describe('risk engine: trading state', () => {
     expect(d.engine.state).toBe('HALTED');
     expect(d.engine.latched).toBe(true);
     expect(d.engine.reason).toBe('kill switch: flatten all');
-    expect(d.rec.log).toEqual([{ topic: 'risk.state', priority: 'FLASH_CRASH', data: { state: 'HALTED', previous: 'HALTED', reason: 'kill switch: flatten all', latched: true, at: MONDAY_10AM } }]);
+    expect(d.rec.log).toEqual([
+      { topic: 'risk.state', priority: 'FLASH_CRASH', data: { state: 'HALTED', previous: 'HALTED', reason: 'kill switch: flatten all', latched: true, at: MONDAY_10AM } },
+    ]);
     expect(d.order('BUY', 1)).toBe('trading-halted');
     // Paper and live keep their own state.
     const live = new Desk(dir, 'live');

@@ -10,7 +10,9 @@ describe('the viewer link', () => {
   });
 
   it('a wildcard host becomes the first non-internal IPv4 address, else the host name', () => {
-    const ipv4 = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+    const ipv4 = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
     const host = ipv4 ?? hostname();
     for (const wildcard of ['0.0.0.0', '::', '']) expect(viewerLink({ host: wildcard, port: 8443 })).toBe(`https://${host}:8443/`);
   });

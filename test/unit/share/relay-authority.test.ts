@@ -115,11 +115,22 @@ describe('the relay authority', () => {
     expect(heard).toBe(1);
     authority.apply({ revoked: [{ id: 'a', expiresAt: exp }] });
     expect(heard).toBe(1);
-    authority.apply({ revoked: [{ id: 'a', expiresAt: exp }, { id: 'b', expiresAt: exp }, { id: 'c', expiresAt: exp }] });
+    authority.apply({
+      revoked: [
+        { id: 'a', expiresAt: exp },
+        { id: 'b', expiresAt: exp },
+        { id: 'c', expiresAt: exp },
+      ],
+    });
     expect(heard).toBe(3);
     stop();
     authority.apply({ revoked: [{ id: 'b', expiresAt: exp }] });
-    authority.apply({ revoked: [{ id: 'b', expiresAt: exp }, { id: 'd', expiresAt: exp }] });
+    authority.apply({
+      revoked: [
+        { id: 'b', expiresAt: exp },
+        { id: 'd', expiresAt: exp },
+      ],
+    });
     expect(heard).toBe(4);
     expect(other).toBe(3);
   });
@@ -130,7 +141,12 @@ describe('the relay authority', () => {
     const authority = relay(tokens, clock);
     let heard = 0;
     authority.onRevocation(() => heard++);
-    authority.apply({ revoked: [{ id: 'gone', expiresAt: START }, { id: 'live', expiresAt: START + 1 }] });
+    authority.apply({
+      revoked: [
+        { id: 'gone', expiresAt: START },
+        { id: 'live', expiresAt: START + 1 },
+      ],
+    });
     expect(authority.isRevoked('gone')).toBe(false);
     expect(authority.isRevoked('live')).toBe(true);
     expect(heard).toBe(1);

@@ -92,8 +92,19 @@ describe('the relay epoch feed', () => {
   it('does not read back a position deeper than maxRecallMessages behind the window, nor beyond maxPendingRecalls pending', async () => {
     const results: string[] = [];
     const pending: (() => void)[] = [];
-    const feed = new EpochFeed('E', 0, { ...DEFAULT_RELAY_WINDOW, maxMessages: 100, maxRecallMessages: 500, maxPendingRecalls: 2 }, () => new Promise((resolve) => pending.push(() => resolve([]))), (r) => results.push(r));
-    for (let i = 0; i < 100; i++) feed.append(Array.from({ length: 10 }, (_, j) => frame(i * 10 + j + 1)), BigInt(i * 10), undefined);
+    const feed = new EpochFeed(
+      'E',
+      0,
+      { ...DEFAULT_RELAY_WINDOW, maxMessages: 100, maxRecallMessages: 500, maxPendingRecalls: 2 },
+      () => new Promise((resolve) => pending.push(() => resolve([]))),
+      (r) => results.push(r),
+    );
+    for (let i = 0; i < 100; i++)
+      feed.append(
+        Array.from({ length: 10 }, (_, j) => frame(i * 10 + j + 1)),
+        BigInt(i * 10),
+        undefined,
+      );
     expect(feed.oldest).toBe(901);
     await feed.recall(300);
     expect(results).toEqual(['too-deep']);

@@ -73,7 +73,14 @@ describe('scopes do not leak into each other', () => {
   });
 
   it('hides the kill switch’s remaining positions without `positions`', () => {
-    const progress = { phase: 'waiting', reason: 'daily loss', message: 'kill switch: waiting for the venue — 10 AAPL still held', remaining: [{ conId: 265598, symbol: 'AAPL', quantity: 10 }], attempt: 1, at: 5 };
+    const progress = {
+      phase: 'waiting',
+      reason: 'daily loss',
+      message: 'kill switch: waiting for the venue — 10 AAPL still held',
+      remaining: [{ conId: 265598, symbol: 'AAPL', quantity: 10 }],
+      attempt: 1,
+      at: 5,
+    };
     const alerts = viewOf(['alerts']).redact!('risk.killswitch', progress);
     expect(alerts).toMatchObject({ phase: 'waiting', reason: 'daily loss', attempt: 1, at: 5 });
     expect(alerts).not.toHaveProperty('remaining');
@@ -97,8 +104,30 @@ describe('scopes do not leak into each other', () => {
   });
 
   it('sends position discrepancies to `positions` and equity or cash ones to `pnl` only', () => {
-    const position = { kind: 'position', conId: 1, symbol: 'AAPL', desk: 10, venue: 12, difference: 2, action: 'held', source: 'resync', at: 1, message: 'AAPL: 10 here, 12 at the venue' };
-    const equity = { kind: 'equity', desk: 100_000, venue: 98_500, difference: -1_500, tolerance: 100, currency: 'USD', action: 'flagged', source: 'account-update', at: 1, message: 'equity differs' };
+    const position = {
+      kind: 'position',
+      conId: 1,
+      symbol: 'AAPL',
+      desk: 10,
+      venue: 12,
+      difference: 2,
+      action: 'held',
+      source: 'resync',
+      at: 1,
+      message: 'AAPL: 10 here, 12 at the venue',
+    };
+    const equity = {
+      kind: 'equity',
+      desk: 100_000,
+      venue: 98_500,
+      difference: -1_500,
+      tolerance: 100,
+      currency: 'USD',
+      action: 'flagged',
+      source: 'account-update',
+      at: 1,
+      message: 'equity differs',
+    };
     const cash = { ...equity, kind: 'cash' };
     expect(topicMatcher(viewOf(['pnl']).topics)!('portfolio.discrepancy')).toBe(true);
     expect(viewOf(['positions']).redact!('portfolio.discrepancy', position)).toEqual(position);

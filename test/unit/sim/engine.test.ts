@@ -134,8 +134,7 @@ function harness(options: { firstPermId?: number; execIdPrefix?: string; restore
 }
 
 const prices = (fills: Execution[]): [number, number][] => fills.map((f) => [f.shares, f.price]);
-const kinds = (events: EngineEvent[]): string[] =>
-  events.map((e) => (e.kind === 'order' ? `order:${e.order.status}` : e.kind));
+const kinds = (events: EngineEvent[]): string[] => events.map((e) => (e.kind === 'order' ? `order:${e.order.status}` : e.kind));
 
 describe('sim engine: market orders', () => {
   it('BUY lifts the ask up to its displayed size and works the rest on later ticks', () => {
@@ -507,9 +506,7 @@ describe('sim engine: modify and cancel', () => {
     });
     const filled = h.place();
     const f = h.engine.cancel(filled.orderId, 1);
-    expect(f.ok ? undefined : f.error.message).toBe(
-      `OrderId ${filled.orderId} that needs to be cancelled cannot be cancelled, state: Filled.`,
-    );
+    expect(f.ok ? undefined : f.error.message).toBe(`OrderId ${filled.orderId} that needs to be cancelled cannot be cancelled, state: Filled.`);
     const unknown = h.engine.cancel(999, 1);
     expect(unknown.ok ? undefined : unknown.error).toEqual({ code: 135, message: "Can't find order with id =999" });
     // Order ids are per client: client 2 has no order 1.
@@ -658,15 +655,7 @@ describe('sim engine: events, executions and ids', () => {
     h.quote(AAPL, { bid: 99.98, ask: 100.02, askSize: 100 });
     const o = h.place({ totalQuantity: 200, orderRef: 'dd-42' });
     h.tick(AAPL, { bid: 99.98, ask: 100.03, askSize: 100 });
-    expect(kinds(h.events)).toEqual([
-      'order:Submitted',
-      'execution',
-      'order:Submitted',
-      'account',
-      'execution',
-      'order:Filled',
-      'account',
-    ]);
+    expect(kinds(h.events)).toEqual(['order:Submitted', 'execution', 'order:Submitted', 'account', 'execution', 'order:Filled', 'account']);
     const execEvents = h.events.filter((e) => e.kind === 'execution');
     const [first, second] = execEvents;
     expect(first?.execution).toMatchObject({

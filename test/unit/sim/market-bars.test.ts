@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createMarketModel,
-  defaultInstruments,
-  type Bar,
-  type BarSource,
-  type MarketModel,
-  type MarketTick,
-} from '../../../src/main/sim/market';
+import { createMarketModel, defaultInstruments, type Bar, type BarSource, type MarketModel, type MarketTick } from '../../../src/main/sim/market';
 import { CON_ID } from '../../support/fixtures';
 
 // Monday 2025-03-10 15:00 UTC = 11:00 New York (EDT, the day after the DST change).
@@ -53,8 +46,7 @@ function aggregate(ticks: readonly MarketTick[], source: BarSource): Aggregate |
 }
 
 /** Ticks with start <= time < end. */
-const ticksIn = (m: MarketModel, conId: number, start: number, end: number): MarketTick[] =>
-  m.ticks(conId, start - 1, end).filter((t) => t.time >= start && t.time < end);
+const ticksIn = (m: MarketModel, conId: number, start: number, end: number): MarketTick[] => m.ticks(conId, start - 1, end).filter((t) => t.time >= start && t.time < end);
 
 function expectBarMatches(bar: Bar | undefined, agg: Aggregate | undefined): void {
   expect(bar === undefined).toBe(agg === undefined);
@@ -139,11 +131,7 @@ describe('market bars', () => {
   it('builds daily bars per session, stamped with the session start', () => {
     const days = model.bars(AAPL, { endMs: START, durationMs: 6 * 86_400_000, barSizeMs: 86_400_000, source: 'TRADES', rthOnly: false });
     // Wed, Thu, Fri (the origin is Wednesday 11:00, so Wednesday is partial); Monday is still forming.
-    expect(days.map((d) => new Date(d.time).toISOString())).toEqual([
-      '2025-03-05T14:30:00.000Z',
-      '2025-03-06T14:30:00.000Z',
-      '2025-03-07T14:30:00.000Z',
-    ]);
+    expect(days.map((d) => new Date(d.time).toISOString())).toEqual(['2025-03-05T14:30:00.000Z', '2025-03-06T14:30:00.000Z', '2025-03-07T14:30:00.000Z']);
     const friday = days[2];
     const minutes = model.bars(AAPL, { endMs: Date.UTC(2025, 2, 7, 21, 0), durationMs: 6.5 * HOUR, barSizeMs: MIN, source: 'TRADES', rthOnly: false });
     expect(minutes).toHaveLength(390);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { createMarketModel, DEFAULT_SYMBOLS, defaultInstruments } from '../../../src/main/sim/market';
 import { SIM_WEDNESDAY_10AM as AT } from '../../support/fixtures';
 
-
 describe('defaultInstruments', () => {
   it('builds the default universe with IB identifiers', () => {
     const all = defaultInstruments(undefined, AT);

@@ -49,7 +49,18 @@ const ES: out.WireContract = {
   localSymbol: 'ESZ6',
   tradingClass: 'ES',
 };
-const AAPL: out.WireContract = { ...ES, conId: 265598, symbol: 'AAPL', secType: 'STK', lastTradeDateOrContractMonth: '', multiplier: 1, exchange: 'SMART', primaryExchange: 'NASDAQ', localSymbol: 'AAPL', tradingClass: 'NMS' };
+const AAPL: out.WireContract = {
+  ...ES,
+  conId: 265598,
+  symbol: 'AAPL',
+  secType: 'STK',
+  lastTradeDateOrContractMonth: '',
+  multiplier: 1,
+  exchange: 'SMART',
+  primaryExchange: 'NASDAQ',
+  localSymbol: 'AAPL',
+  tradingClass: 'NMS',
+};
 
 describe('server → client messages decode cleanly at every version', () => {
   it.each(VERSIONS)('market data at v%i', (v) => {
@@ -126,7 +137,18 @@ describe('server → client messages decode cleanly at every version', () => {
     expect(details).toHaveLength(1);
     const [reqId, cd] = details[0]!.args as [number, Record<string, unknown> & { contract: Contract }];
     expect(reqId).toBe(3);
-    expect(cd.contract).toMatchObject({ conId: ES.conId, symbol: 'ES', secType: 'FUT', lastTradeDateOrContractMonth: '20261218', multiplier: 50, exchange: 'CME', currency: 'USD', localSymbol: 'ESZ6', tradingClass: 'ES', primaryExch: 'CME' });
+    expect(cd.contract).toMatchObject({
+      conId: ES.conId,
+      symbol: 'ES',
+      secType: 'FUT',
+      lastTradeDateOrContractMonth: '20261218',
+      multiplier: 50,
+      exchange: 'CME',
+      currency: 'USD',
+      localSymbol: 'ESZ6',
+      tradingClass: 'ES',
+      primaryExch: 'CME',
+    });
     expect(cd).toMatchObject({ minTick: 0.25, longName: 'E-mini S&P 500', timeZoneId: 'America/Chicago', contractMonth: '202612', orderTypes: 'LMT,MKT,STP,STP LMT' });
     expect(decodeClean(v, out.contractDataEnd(3))).toEqual([{ name: EventName.contractDetailsEnd, args: [3] }]);
   });
@@ -156,7 +178,19 @@ describe('server → client messages decode cleanly at every version', () => {
     const [orderId, contract, decodedOrder, state] = open!.args as [number, Contract, Order, { status: string }];
     expect(orderId).toBe(17);
     expect(contract).toMatchObject({ conId: ES.conId, symbol: 'ES', secType: 'FUT', multiplier: 50, exchange: 'CME', currency: 'USD', localSymbol: 'ESZ6', tradingClass: 'ES' });
-    expect(decodedOrder).toMatchObject({ action: 'BUY', totalQuantity: 3, orderType: 'STP LMT', lmtPrice: 5901.25, auxPrice: 5900.5, tif: 'GTC', account: 'DU1234567', orderRef: 'dd-8f2c', clientId: 5, permId: 1000000017, outsideRth: true });
+    expect(decodedOrder).toMatchObject({
+      action: 'BUY',
+      totalQuantity: 3,
+      orderType: 'STP LMT',
+      lmtPrice: 5901.25,
+      auxPrice: 5900.5,
+      tif: 'GTC',
+      account: 'DU1234567',
+      orderRef: 'dd-8f2c',
+      clientId: 5,
+      permId: 1000000017,
+      outsideRth: true,
+    });
     expect(state.status).toBe('Submitted');
 
     const mkt = decodeClean(v, openOrder(v, AAPL, { ...order, orderType: 'MKT', lmtPrice: undefined, auxPrice: undefined }));
@@ -174,11 +208,21 @@ describe('server → client messages decode cleanly at every version', () => {
 
     const status = decodeClean(
       v,
-      out.orderStatus(v, { orderId: 17, status: 'Filled', filled: 3, remaining: 0, avgFillPrice: 5901, permId: 1000000017, parentId: 0, lastFillPrice: 5901.25, clientId: 5, whyHeld: '', mktCapPrice: 0 }),
+      out.orderStatus(v, {
+        orderId: 17,
+        status: 'Filled',
+        filled: 3,
+        remaining: 0,
+        avgFillPrice: 5901,
+        permId: 1000000017,
+        parentId: 0,
+        lastFillPrice: 5901.25,
+        clientId: 5,
+        whyHeld: '',
+        mktCapPrice: 0,
+      }),
     );
-    expect(status).toEqual([
-      { name: EventName.orderStatus, args: [17, 'Filled', 3, 0, 5901, 1000000017, 0, 5901.25, 5, '', v >= V.MARKET_CAP_PRICE ? 0 : undefined] },
-    ]);
+    expect(status).toEqual([{ name: EventName.orderStatus, args: [17, 'Filled', 3, 0, 5901, 1000000017, 0, 5901.25, 5, '', v >= V.MARKET_CAP_PRICE ? 0 : undefined] }]);
 
     const [exec] = decodeClean(
       v,
@@ -204,12 +248,28 @@ describe('server → client messages decode cleanly at every version', () => {
     const [execReqId, execContract, e] = exec!.args as [number, Contract, Record<string, unknown>];
     expect(execReqId).toBe(-1);
     expect(execContract).toMatchObject({ conId: ES.conId, symbol: 'ES', multiplier: 50, localSymbol: 'ESZ6' });
-    expect(e).toMatchObject({ orderId: 17, execId: '0000e0d5.65b8a1c3.01.01', time: '20261120 10:01:59 America/New_York', acctNumber: 'DU1234567', side: 'BOT', shares: 2, price: 5901.25, permId: 1000000017, clientId: 5, cumQty: 2, avgPrice: 5901.125, orderRef: 'dd-8f2c' });
+    expect(e).toMatchObject({
+      orderId: 17,
+      execId: '0000e0d5.65b8a1c3.01.01',
+      time: '20261120 10:01:59 America/New_York',
+      acctNumber: 'DU1234567',
+      side: 'BOT',
+      shares: 2,
+      price: 5901.25,
+      permId: 1000000017,
+      clientId: 5,
+      cumQty: 2,
+      avgPrice: 5901.125,
+      orderRef: 'dd-8f2c',
+    });
     if (v >= V.LAST_LIQUIDITY) expect(e['lastLiquidity']).toBe(2);
     expect(decodeClean(v, out.executionDataEnd(8))).toEqual([{ name: EventName.execDetailsEnd, args: [8] }]);
 
     expect(decodeClean(v, out.commissionReport('0000e0d5.65b8a1c3.01.01', 1.7, 'USD', undefined))).toEqual([
-      { name: EventName.commissionReport, args: [{ execId: '0000e0d5.65b8a1c3.01.01', commission: 1.7, currency: 'USD', realizedPNL: undefined, yield: undefined, yieldRedemptionDate: 0 }] },
+      {
+        name: EventName.commissionReport,
+        args: [{ execId: '0000e0d5.65b8a1c3.01.01', commission: 1.7, currency: 'USD', realizedPNL: undefined, yield: undefined, yieldRedemptionDate: 0 }],
+      },
     ]);
   });
 
@@ -217,7 +277,19 @@ describe('server → client messages decode cleanly at every version', () => {
     expect(decodeClean(v, out.accountValue('NetLiquidation', '1000000.00', 'USD', 'DU1234567'))).toEqual([
       { name: EventName.updateAccountValue, args: ['NetLiquidation', '1000000.00', 'USD', 'DU1234567'] },
     ]);
-    const [pf] = decodeClean(v, out.portfolioValue({ contract: AAPL, position: -200, marketPrice: 230.5, marketValue: -46100, averageCost: 231.005, unrealizedPnL: 101, realizedPnL: 12.5, account: 'DU1234567' }));
+    const [pf] = decodeClean(
+      v,
+      out.portfolioValue({
+        contract: AAPL,
+        position: -200,
+        marketPrice: 230.5,
+        marketValue: -46100,
+        averageCost: 231.005,
+        unrealizedPnL: 101,
+        realizedPnL: 12.5,
+        account: 'DU1234567',
+      }),
+    );
     expect(pf!.args.slice(1)).toEqual([-200, 230.5, -46100, 231.005, 101, 12.5, 'DU1234567']);
     expect(pf!.args[0]).toMatchObject({ conId: AAPL.conId, symbol: 'AAPL', primaryExch: 'NASDAQ', currency: 'USD' });
     expect(decodeClean(v, out.accountUpdateTime('10:02'))).toEqual([{ name: EventName.updateAccountTime, args: ['10:02'] }]);
@@ -271,9 +343,20 @@ describe('client → server requests parse into what the client asked, at every 
       genericTicks: '233',
       snapshot: false,
     });
-    expect(encode(v, (e) => e.reqMktData(8, esContract, '', true, false))).toMatchObject({ reqId: 8, snapshot: true, contract: { conId: 637533641, symbol: 'ES', lastTradeDateOrContractMonth: '202612' } });
+    expect(encode(v, (e) => e.reqMktData(8, esContract, '', true, false))).toMatchObject({
+      reqId: 8,
+      snapshot: true,
+      contract: { conId: 637533641, symbol: 'ES', lastTradeDateOrContractMonth: '202612' },
+    });
     expect(encode(v, (e) => e.cancelMktData(7))).toEqual({ type: 'cancelMktData', reqId: 7 });
-    expect(encode(v, (e) => e.reqRealTimeBars(9, aapl, 5, 'MIDPOINT', true, []))).toMatchObject({ type: 'reqRealTimeBars', reqId: 9, barSize: 5, whatToShow: 'MIDPOINT', useRth: true, contract: { symbol: 'AAPL' } });
+    expect(encode(v, (e) => e.reqRealTimeBars(9, aapl, 5, 'MIDPOINT', true, []))).toMatchObject({
+      type: 'reqRealTimeBars',
+      reqId: 9,
+      barSize: 5,
+      whatToShow: 'MIDPOINT',
+      useRth: true,
+      contract: { symbol: 'AAPL' },
+    });
     expect(encode(v, (e) => e.cancelRealTimeBars(9))).toEqual({ type: 'cancelRealTimeBars', reqId: 9 });
     expect(encode(v, (e) => e.reqHistoricalData(4, esContract, '20261120 16:00:00 America/New_York', '1 D', BarSizeSetting.MINUTES_ONE, 'TRADES', 0, 1, false, []))).toMatchObject({
       type: 'reqHistoricalData',
@@ -287,20 +370,43 @@ describe('client → server requests parse into what the client asked, at every 
       formatDate: 1,
       keepUpToDate: false,
     });
-    if (v >= V.SYNT_REALTIME_BARS) expect(encode(v, (e) => e.reqHistoricalData(5, aapl, '', '3600 S', BarSizeSetting.SECONDS_FIVE, 'MIDPOINT', 1, 2, true, []))).toMatchObject({ reqId: 5, useRth: true, formatDate: 2, keepUpToDate: true });
+    if (v >= V.SYNT_REALTIME_BARS)
+      expect(encode(v, (e) => e.reqHistoricalData(5, aapl, '', '3600 S', BarSizeSetting.SECONDS_FIVE, 'MIDPOINT', 1, 2, true, []))).toMatchObject({
+        reqId: 5,
+        useRth: true,
+        formatDate: 2,
+        keepUpToDate: true,
+      });
     expect(encode(v, (e) => e.cancelHistoricalData(5))).toEqual({ type: 'cancelHistoricalData', reqId: 5 });
     expect(encode(v, (e) => e.reqContractDetails(3, { symbol: 'EUR', secType: SecType.CASH, currency: 'USD', exchange: 'IDEALPRO' }))).toMatchObject({
       type: 'reqContractDetails',
       reqId: 3,
       contract: { symbol: 'EUR', secType: 'CASH', currency: 'USD', exchange: 'IDEALPRO' },
     });
-    if (v >= 118) expect(encode(v, (e) => e.reqHeadTimestamp(6, aapl, 'TRADES', true, 1))).toMatchObject({ type: 'reqHeadTimestamp', reqId: 6, whatToShow: 'TRADES', useRth: true, formatDate: 1 });
+    if (v >= 118)
+      expect(encode(v, (e) => e.reqHeadTimestamp(6, aapl, 'TRADES', true, 1))).toMatchObject({
+        type: 'reqHeadTimestamp',
+        reqId: 6,
+        whatToShow: 'TRADES',
+        useRth: true,
+        formatDate: 1,
+      });
     expect(encode(v, (e) => e.reqMarketDataType(3))).toEqual({ type: 'reqMarketDataType', marketDataType: 3 });
     expect(encode(v, (e) => e.reqCurrentTime())).toEqual({ type: 'reqCurrentTime' });
   });
 
   it.each(VERSIONS)('orders at v%i', (v) => {
-    const limit: Order = { action: OrderAction.SELL, totalQuantity: 150, orderType: OrderType.LMT, lmtPrice: 231.25, tif: TimeInForce.GTC, account: 'DU1234567', orderRef: 'dd-1a2b', outsideRth: true, transmit: true };
+    const limit: Order = {
+      action: OrderAction.SELL,
+      totalQuantity: 150,
+      orderType: OrderType.LMT,
+      lmtPrice: 231.25,
+      tif: TimeInForce.GTC,
+      account: 'DU1234567',
+      orderRef: 'dd-1a2b',
+      outsideRth: true,
+      transmit: true,
+    };
     expect(encode(v, (e) => e.placeOrder(21, aapl, limit))).toEqual({
       type: 'placeOrder',
       orderId: 21,
@@ -324,9 +430,20 @@ describe('client → server requests parse into what the client asked, at every 
       unsupported: [],
     });
     const stopLimit: Order = { action: OrderAction.BUY, totalQuantity: 2, orderType: OrderType.STP_LMT, lmtPrice: 5901.25, auxPrice: 5900.5, tif: TimeInForce.DAY, transmit: true };
-    expect(encode(v, (e) => e.placeOrder(22, esContract, stopLimit))).toMatchObject({ orderId: 22, orderType: 'STP LMT', lmtPrice: 5901.25, auxPrice: 5900.5, tif: 'DAY', totalQuantity: 2, contract: { conId: 637533641 } });
+    expect(encode(v, (e) => e.placeOrder(22, esContract, stopLimit))).toMatchObject({
+      orderId: 22,
+      orderType: 'STP LMT',
+      lmtPrice: 5901.25,
+      auxPrice: 5900.5,
+      tif: 'DAY',
+      totalQuantity: 2,
+      contract: { conId: 637533641 },
+    });
     // Unset transmit is sent empty, which TWS reads as "do not transmit".
-    expect(encode(v, (e) => e.placeOrder(23, aapl, { action: OrderAction.BUY, totalQuantity: 1, orderType: OrderType.MKT }))).toMatchObject({ transmit: false, lmtPrice: undefined });
+    expect(encode(v, (e) => e.placeOrder(23, aapl, { action: OrderAction.BUY, totalQuantity: 1, orderType: OrderType.MKT }))).toMatchObject({
+      transmit: false,
+      lmtPrice: undefined,
+    });
     // Optional blocks the simulator refuses are still walked past, so the message parses.
     const algo: Order = { ...limit, algoStrategy: 'Adaptive', algoParams: [{ tag: 'adaptivePriority', value: 'Normal' }] };
     expect(encode(v, (e) => e.placeOrder(24, aapl, algo))).toMatchObject({ orderId: 24, unsupported: ['algo orders (Adaptive)'] });
@@ -337,7 +454,11 @@ describe('client → server requests parse into what the client asked, at every 
     expect(encode(v, (e) => e.reqAllOpenOrders())).toEqual({ type: 'reqAllOpenOrders' });
     expect(encode(v, (e) => e.reqAutoOpenOrders(true))).toEqual({ type: 'reqAutoOpenOrders', autoBind: true });
     if (v >= 150) expect(encode(v, (e) => e.reqCompletedOrders(false))).toEqual({ type: 'reqCompletedOrders', apiOnly: false });
-    expect(encode(v, (e) => e.reqExecutions(12, { clientId: '5', acctCode: 'DU1234567', time: '20261120 09:30:00', symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', side: 'BUY' }))).toEqual({
+    expect(
+      encode(v, (e) =>
+        e.reqExecutions(12, { clientId: '5', acctCode: 'DU1234567', time: '20261120 09:30:00', symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', side: 'BUY' }),
+      ),
+    ).toEqual({
       type: 'reqExecutions',
       reqId: 12,
       filter: { clientId: 5, account: 'DU1234567', time: '20261120 09:30:00', symbol: 'AAPL', secType: 'STK', exchange: 'SMART', side: 'BUY' },
@@ -348,7 +469,12 @@ describe('client → server requests parse into what the client asked, at every 
     expect(encode(v, (e) => e.reqAccountUpdates(true, 'DU1234567'))).toEqual({ type: 'reqAccountUpdates', subscribe: true, account: 'DU1234567' });
     expect(encode(v, (e) => e.reqPositions())).toEqual({ type: 'reqPositions' });
     expect(encode(v, (e) => e.cancelPositions())).toEqual({ type: 'cancelPositions' });
-    expect(encode(v, (e) => e.reqAccountSummary(6, 'All', 'NetLiquidation,BuyingPower'))).toEqual({ type: 'reqAccountSummary', reqId: 6, group: 'All', tags: 'NetLiquidation,BuyingPower' });
+    expect(encode(v, (e) => e.reqAccountSummary(6, 'All', 'NetLiquidation,BuyingPower'))).toEqual({
+      type: 'reqAccountSummary',
+      reqId: 6,
+      group: 'All',
+      tags: 'NetLiquidation,BuyingPower',
+    });
     expect(encode(v, (e) => e.cancelAccountSummary(6))).toEqual({ type: 'cancelAccountSummary', reqId: 6 });
     expect(encode(v, (e) => e.reqManagedAccts())).toEqual({ type: 'reqManagedAccts' });
     if (v >= 127) {

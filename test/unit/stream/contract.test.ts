@@ -35,7 +35,15 @@ describe('frame codec', () => {
 
   it('encodes a batch of data frames by hand to the very bytes encodeFrame and encodeBatch give, whatever the numbers, topics and data', () => {
     const num = fc.oneof(fc.nat(), fc.integer({ min: 0, max: 0xffff_ffff }), fc.maxSafeNat(), fc.integer(), fc.double({ noNaN: true }), fc.constant(0x1_0000_0000));
-    const frame = fc.record({ op: fc.constant('data' as const), epoch: fc.string(), seq: num, prev: num, ts: num, topic: fc.oneof(fc.constantFrom('md.quote.AAPL', 'order.1'), fc.string({ maxLength: 300 })), data: fc.jsonValue() });
+    const frame = fc.record({
+      op: fc.constant('data' as const),
+      epoch: fc.string(),
+      seq: num,
+      prev: num,
+      ts: num,
+      topic: fc.oneof(fc.constantFrom('md.quote.AAPL', 'order.1'), fc.string({ maxLength: 300 })),
+      data: fc.jsonValue(),
+    });
     fc.assert(
       fc.property(fc.string(), fc.array(frame, { maxLength: 40 }), (epoch, frames) => {
         const batch = new DataFrameBatch(epoch, 16);
@@ -61,11 +69,27 @@ describe('frame codec', () => {
   });
 
   it('refuses exactly the server frames the schema refuses, and gives what it gives (random and mutated frames)', () => {
-    const value = fc.oneof(fc.string(), fc.integer(), fc.maxSafeNat(), fc.double(), fc.constantFrom(-1, -0, 0.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, null, undefined, true), fc.array(fc.nat(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.nat()));
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.maxSafeNat(),
+      fc.double(),
+      fc.constantFrom(-1, -0, 0.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, null, undefined, true),
+      fc.array(fc.nat(), { maxLength: 2 }),
+      fc.dictionary(fc.string(), fc.nat()),
+    );
     const op = fc.constantFrom('data', 'welcome', 'snapshot', 'hb', 'reset', 'error', 'nope', 1);
     const keys = ['op', 'epoch', 'seq', 'prev', 'ts', 'topic', 'data', 'head', 'resumed', 'state', 'reason', 'code', 'message', 'extra'];
     const random = fc.dictionary(fc.constantFrom(...keys), value).chain((d) => op.map((o) => ({ ...d, op: o })));
-    const valid = fc.record({ op: fc.constant('data'), epoch: fc.string(), seq: fc.maxSafeNat(), prev: fc.maxSafeNat(), ts: fc.double({ noNaN: true, noDefaultInfinity: true }), topic: fc.string(), data: value });
+    const valid = fc.record({
+      op: fc.constant('data'),
+      epoch: fc.string(),
+      seq: fc.maxSafeNat(),
+      prev: fc.maxSafeNat(),
+      ts: fc.double({ noNaN: true, noDefaultInfinity: true }),
+      topic: fc.string(),
+      data: value,
+    });
     // A valid data frame with one field replaced by anything, or removed.
     const mutated = fc.tuple(valid, fc.constantFrom(...keys), fc.option(value, { nil: undefined }), fc.boolean()).map(([f, k, v, drop]) => {
       const m: Record<string, unknown> = { ...f };
@@ -116,7 +140,11 @@ describe('circuit breaker', () => {
   it('opens on the fourth consecutive failure, half-opens after the cool-down, and closes on a successful trial', () => {
     let now = 0;
     const changes: string[] = [];
-    const b = new CircuitBreaker(() => now, { coolDownMs: 1_000 }, (s) => changes.push(s));
+    const b = new CircuitBreaker(
+      () => now,
+      { coolDownMs: 1_000 },
+      (s) => changes.push(s),
+    );
     for (let i = 0; i < 3; i++) b.failure('x');
     expect(b.state).toBe('closed');
     b.failure('x');

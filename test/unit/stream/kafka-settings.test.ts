@@ -1,13 +1,6 @@
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import {
-  describeKafkaError,
-  KafkaSettingsError,
-  kafkaLogCreator,
-  MIN_RETENTION_MS,
-  parseKafkaBrokers,
-  parseKafkaSettings,
-} from '../../../src/main/transport/kafka';
+import { describeKafkaError, KafkaSettingsError, kafkaLogCreator, MIN_RETENTION_MS, parseKafkaBrokers, parseKafkaSettings } from '../../../src/main/transport/kafka';
 import { memoryLogger } from '../../support/logs';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBWzCCAQGgAwIBAgIE\n-----END CERTIFICATE-----\n';
@@ -112,9 +105,19 @@ describe("kafkajs's logs and errors", () => {
   it('reach pino at warn and above, scrubbed of the password', () => {
     const { logger, lines, text } = memoryLogger('debug');
     const log = kafkaLogCreator(logger, ['s3cret-pw'])(logLevel.WARN);
-    log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 't', message: 'failed for s3cret-pw', broker: '127.0.0.1:9093', nested: { password: 's3cret-pw!' } } });
+    log({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { timestamp: 't', message: 'failed for s3cret-pw', broker: '127.0.0.1:9093', nested: { password: 's3cret-pw!' } },
+    });
     log({ namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: { timestamp: 't', message: 'slow' } });
-    log({ namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: { timestamp: 't', message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees' } });
+    log({
+      namespace: 'Producer',
+      level: logLevel.WARN,
+      label: 'WARN',
+      log: { timestamp: 't', message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees' },
+    });
     const [error, warn, benign] = lines();
     expect(error).toMatchObject({ level: 'error', kafkajs: 'Connection', broker: '127.0.0.1:9093', msg: 'failed for [redacted]' });
     expect(warn).toMatchObject({ level: 'warn', kafkajs: 'Producer', msg: 'slow' });
@@ -146,7 +149,10 @@ describe("kafkajs's logs and errors", () => {
     const described = describeKafkaError(auth, settings);
     expect(described).toContain("credentials of user 'desk7'");
     expect(described).not.toContain('s3cret-pw');
-    const tls = Object.assign(new Error('Connection error: self-signed certificate'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }) });
+    const tls = Object.assign(new Error('Connection error: self-signed certificate'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+    });
     expect(describeKafkaError(tls, settings)).toMatch(/self-signed certificate.*kafka\.ssl\.ca/);
     expect(describeKafkaError(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9093'), settings)).toContain('cannot reach Kafka at 127.0.0.1:9093');
   });

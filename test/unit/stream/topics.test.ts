@@ -31,7 +31,24 @@ describe('parseTopic', () => {
     expect(parseTopic(topic, data)).toEqual({ ...expected, data });
   });
 
-  it.each(['', 'md', 'md.quote', 'md.quote.', 'md.bar.AAPL', 'md.bar.1h.AAPL', 'md.history.5s.AAPL', 'md.ema.1m.AAPL', 'md.ema.5s.x.AAPL', 'md.depth.AAPL', 'order', 'order.1.2', 'risk.unknown', 'news.AAPL', '..', 'fill.x'])('unknown: %j', (topic) => {
+  it.each([
+    '',
+    'md',
+    'md.quote',
+    'md.quote.',
+    'md.bar.AAPL',
+    'md.bar.1h.AAPL',
+    'md.history.5s.AAPL',
+    'md.ema.1m.AAPL',
+    'md.ema.5s.x.AAPL',
+    'md.depth.AAPL',
+    'order',
+    'order.1.2',
+    'risk.unknown',
+    'news.AAPL',
+    '..',
+    'fill.x',
+  ])('unknown: %j', (topic) => {
     expect(parseTopic(topic, data)).toEqual({ kind: 'unknown', topic, data });
   });
 });

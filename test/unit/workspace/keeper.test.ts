@@ -16,8 +16,21 @@ afterEach(() => {
 
 function instrumentOf(spec: InstrumentSpec, conId: number): Instrument {
   return {
-    conId, symbol: spec.symbol, secType: spec.secType, exchange: 'SMART', primaryExchange: 'NASDAQ', currency: 'USD', localSymbol: spec.symbol,
-    tradingClass: spec.symbol, multiplier: 1, minTick: 0.01, longName: spec.symbol, lastTradeDateOrContractMonth: '', timeZoneId: 'US/Eastern', tradingHours: '', liquidHours: '',
+    conId,
+    symbol: spec.symbol,
+    secType: spec.secType,
+    exchange: 'SMART',
+    primaryExchange: 'NASDAQ',
+    currency: 'USD',
+    localSymbol: spec.symbol,
+    tradingClass: spec.symbol,
+    multiplier: 1,
+    minTick: 0.01,
+    longName: spec.symbol,
+    lastTradeDateOrContractMonth: '',
+    timeZoneId: 'US/Eastern',
+    tradingHours: '',
+    liquidHours: '',
   };
 }
 

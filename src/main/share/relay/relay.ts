@@ -61,7 +61,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const metrics = options.metrics ?? createMetricsRegistry({ version: options.version ?? 'unknown' });
   // A bad key or certificate is a start failure, before anything listens.
   const authority = new RelayAuthority({ publicKeyPem: options.publicKeyPem, clock, logger });
-  const certificate = await loadShareCertificate({ dataDir: options.dataDir, ...(options.certFile !== undefined ? { certFile: options.certFile } : {}), ...(options.keyFile !== undefined ? { keyFile: options.keyFile } : {}) });
+  const certificate = await loadShareCertificate({
+    dataDir: options.dataDir,
+    ...(options.certFile !== undefined ? { certFile: options.certFile } : {}),
+    ...(options.keyFile !== undefined ? { keyFile: options.keyFile } : {}),
+  });
   const share = new ShareServer({
     host: options.host,
     port: options.port,
@@ -104,13 +108,25 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   let admitting: () => { ok: boolean; detail: string } = () => ({ ok: false, detail: 'starting' });
   try {
     await share.start();
-    ops = await startRelayOps({ ...(options.opsHost !== undefined ? { host: options.opsHost } : {}), port: options.opsPort, metrics, logger, readiness: () => readiness(stream.status(), admitting) });
+    ops = await startRelayOps({
+      ...(options.opsHost !== undefined ? { host: options.opsHost } : {}),
+      port: options.opsPort,
+      metrics,
+      logger,
+      readiness: () => readiness(stream.status(), admitting),
+    });
     await stream.start();
   } catch (err) {
     await Promise.allSettled([share.stop(), ops?.close(), stream.stop()]);
     throw err;
   }
-  const admission = admitWhileCurrent(authority, () => stream.status(), () => listSeen, clock, logger);
+  const admission = admitWhileCurrent(
+    authority,
+    () => stream.status(),
+    () => listSeen,
+    clock,
+    logger,
+  );
   admitting = admission.admitting;
   return {
     url: share.url(),
@@ -137,7 +153,10 @@ const NOT_CURRENT_GRACE_MS = 2_000;
 function admitWhileCurrent(authority: RelayAuthority, status: () => RelayStatus, listSeen: () => boolean, clock: Clock, logger: Logger) {
   let behindSince: number | undefined = clock.now();
   let current = false;
-  const admitting = () => ({ ok: current, detail: current ? 'admitting viewers' : listSeen() ? 'refusing new viewers: behind or Kafka unreachable' : 'refusing new viewers: no revocation list read in this epoch yet' });
+  const admitting = () => ({
+    ok: current,
+    detail: current ? 'admitting viewers' : listSeen() ? 'refusing new viewers: behind or Kafka unreachable' : 'refusing new viewers: no revocation list read in this epoch yet',
+  });
   const timer = clock.setInterval(() => {
     const s = status();
     const now = clock.now();
@@ -192,7 +211,12 @@ function relayMetrics(registry: Registry, status: () => RelayStatus): void {
 
 /** Recalls by what became of them, and the messages they read back from Kafka. */
 function recallMetrics(registry: Registry): RecallObserver {
-  const recalls = new Counter({ name: 'dualdesk_relay_recalls_total', help: 'Recalls of older history asked of the relay, by result (read, too-deep, busy).', labelNames: ['result'], registers: [registry] });
+  const recalls = new Counter({
+    name: 'dualdesk_relay_recalls_total',
+    help: 'Recalls of older history asked of the relay, by result (read, too-deep, busy).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   for (const result of ['read', 'too-deep', 'busy']) recalls.inc({ result }, 0);
   const recalled = new Counter({ name: 'dualdesk_relay_recalled_messages_total', help: 'Messages the relay read back from Kafka for recalls.', registers: [registry] });
   return (result, messages) => {

@@ -77,8 +77,7 @@ export function createPaperAccount(options: PaperAccountOptions): PaperAccountIn
 
   const markOf = (h: Holding, atMs: number): number => markPrice(h.instrument.conId, atMs) ?? h.lastFillPrice;
 
-  const unrealizedOf = (h: Holding, mark: number): number =>
-    h.quantity === 0 ? 0 : (mark - h.costPerUnit) * h.quantity * h.instrument.multiplier;
+  const unrealizedOf = (h: Holding, mark: number): number => (h.quantity === 0 ? 0 : (mark - h.costPerUnit) * h.quantity * h.instrument.multiplier);
 
   function figures(atMs: number): AccountFigures {
     let stockValue = 0;

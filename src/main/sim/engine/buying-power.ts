@@ -25,13 +25,7 @@ function referencePrice(ticket: OrderTicket, quote: QuoteState | undefined, mark
 }
 
 /** `remaining`: the quantity still to fill once the order (or modification) is accepted. */
-export function buyingPowerError(
-  account: PaperAccountInternal,
-  ticket: OrderTicket,
-  remaining: number,
-  quote: QuoteState | undefined,
-  atMs: number,
-): VenueError | undefined {
+export function buyingPowerError(account: PaperAccountInternal, ticket: OrderTicket, remaining: number, quote: QuoteState | undefined, atMs: number): VenueError | undefined {
   const conId = ticket.instrument.conId;
   const current = account.position(conId)?.quantity ?? 0;
   const after = current + (ticket.action === 'BUY' ? remaining : -remaining);

@@ -346,9 +346,7 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
     const here = [...working].filter((o) => o.instrument.conId === conId && o.status === 'Submitted');
     for (const o of here) {
       if (!isStopType(o.orderType) || o.triggered || o.auxPrice === undefined) continue;
-      const fired = o.arrived
-        ? triggeredByTick(o.instrument, o.action, o.auxPrice, tick)
-        : triggeredOnArrival(o.instrument, o.action, o.auxPrice, lastTrades.get(conId), quote);
+      const fired = o.arrived ? triggeredByTick(o.instrument, o.action, o.auxPrice, tick) : triggeredOnArrival(o.instrument, o.action, o.auxPrice, lastTrades.get(conId), quote);
       if (fired) trigger(o);
     }
     for (const o of here.filter(canMatch).sort(byPriority)) {
@@ -387,7 +385,10 @@ export function createMatchingEngine(options: MatchingEngineOptions): MatchingEn
       return o === undefined ? undefined : snapshot(o);
     },
     openOrders: (): VenueOrder[] => [...working].map(snapshot),
-    completedOrders: (): VenueOrder[] => all().filter((o) => !isWorkingStatus(o.status)).map(snapshot),
+    completedOrders: (): VenueOrder[] =>
+      all()
+        .filter((o) => !isWorkingStatus(o.status))
+        .map(snapshot),
     executions: (): Execution[] => [...executions],
     commission: (execId: string): CommissionReport | undefined => reports.get(execId),
     workingConIds: (): number[] => [...new Set([...working].map((o) => o.instrument.conId))],

@@ -67,13 +67,7 @@ export function triggeredByTick(instrument: InstrumentSpec, action: OrderAction,
  * A stop that just started working triggers if the market is already through it: the last trade seen
  * (when the instrument prints trades and one was seen), else the current quote.
  */
-export function triggeredOnArrival(
-  instrument: InstrumentSpec,
-  action: OrderAction,
-  stop: number,
-  lastTrade: number | undefined,
-  quote: QuoteState | undefined,
-): boolean {
+export function triggeredOnArrival(instrument: InstrumentSpec, action: OrderAction, stop: number, lastTrade: number | undefined, quote: QuoteState | undefined): boolean {
   if (instrument.hasTrades && lastTrade !== undefined) return through(action, lastTrade, stop);
   return quote !== undefined && quoteThrough(action, quote.tick, stop);
 }

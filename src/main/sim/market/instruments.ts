@@ -22,11 +22,56 @@ interface StockEntry {
 }
 
 const STOCKS: Readonly<Record<string, StockEntry>> = {
-  AAPL: { conId: 265598, primaryExchange: 'NASDAQ', longName: 'APPLE INC', industry: 'Technology', category: 'Computers', basePrice: 230, annualVolatility: 0.25, typicalSize: 400 },
-  MSFT: { conId: 272093, primaryExchange: 'NASDAQ', longName: 'MICROSOFT CORP', industry: 'Technology', category: 'Software', basePrice: 420, annualVolatility: 0.22, typicalSize: 300 },
-  NVDA: { conId: 4815747, primaryExchange: 'NASDAQ', longName: 'NVIDIA CORP', industry: 'Technology', category: 'Semiconductors', basePrice: 140, annualVolatility: 0.45, typicalSize: 1200 },
-  AMZN: { conId: 3691937, primaryExchange: 'NASDAQ', longName: 'AMAZON.COM INC', industry: 'Communications', category: 'Internet', basePrice: 200, annualVolatility: 0.3, typicalSize: 500 },
-  SPY: { conId: 756733, primaryExchange: 'ARCA', longName: 'SPDR S&P 500 ETF TRUST', industry: 'Funds', category: 'Equity Fund', basePrice: 590, annualVolatility: 0.15, typicalSize: 600 },
+  AAPL: {
+    conId: 265598,
+    primaryExchange: 'NASDAQ',
+    longName: 'APPLE INC',
+    industry: 'Technology',
+    category: 'Computers',
+    basePrice: 230,
+    annualVolatility: 0.25,
+    typicalSize: 400,
+  },
+  MSFT: {
+    conId: 272093,
+    primaryExchange: 'NASDAQ',
+    longName: 'MICROSOFT CORP',
+    industry: 'Technology',
+    category: 'Software',
+    basePrice: 420,
+    annualVolatility: 0.22,
+    typicalSize: 300,
+  },
+  NVDA: {
+    conId: 4815747,
+    primaryExchange: 'NASDAQ',
+    longName: 'NVIDIA CORP',
+    industry: 'Technology',
+    category: 'Semiconductors',
+    basePrice: 140,
+    annualVolatility: 0.45,
+    typicalSize: 1200,
+  },
+  AMZN: {
+    conId: 3691937,
+    primaryExchange: 'NASDAQ',
+    longName: 'AMAZON.COM INC',
+    industry: 'Communications',
+    category: 'Internet',
+    basePrice: 200,
+    annualVolatility: 0.3,
+    typicalSize: 500,
+  },
+  SPY: {
+    conId: 756733,
+    primaryExchange: 'ARCA',
+    longName: 'SPDR S&P 500 ETF TRUST',
+    industry: 'Funds',
+    category: 'Equity Fund',
+    basePrice: 590,
+    annualVolatility: 0.15,
+    typicalSize: 600,
+  },
 };
 
 function stock(symbol: string, e: StockEntry): InstrumentSpec {

@@ -12,8 +12,7 @@ export class ProtocolError extends Error {
 }
 
 export type Inbound =
-  | { readonly kind: 'hello'; readonly minVersion: number; readonly maxVersion: number; readonly options: string }
-  | { readonly kind: 'message'; readonly fields: string[] };
+  { readonly kind: 'hello'; readonly minVersion: number; readonly maxVersion: number; readonly options: string } | { readonly kind: 'message'; readonly fields: string[] };
 
 /** Turns the client's byte stream into the handshake and then messages. Throws ProtocolError on garbage. */
 export class FrameDecoder {

@@ -38,7 +38,14 @@ export interface PlaceOrderRequest {
 
 export type Request =
   | { readonly type: 'startApi'; readonly clientId: number; readonly capabilities: string }
-  | { readonly type: 'reqMktData'; readonly reqId: number; readonly contract: WireContractQuery; readonly genericTicks: string; readonly snapshot: boolean; readonly regulatorySnapshot: boolean }
+  | {
+      readonly type: 'reqMktData';
+      readonly reqId: number;
+      readonly contract: WireContractQuery;
+      readonly genericTicks: string;
+      readonly snapshot: boolean;
+      readonly regulatorySnapshot: boolean;
+    }
   | { readonly type: 'cancelMktData'; readonly reqId: number }
   | PlaceOrderRequest
   | { readonly type: 'cancelOrder'; readonly orderId: number; readonly manualOrderCancelTime: string }
@@ -49,7 +56,15 @@ export type Request =
   | {
       readonly type: 'reqExecutions';
       readonly reqId: number;
-      readonly filter: { readonly clientId: number | undefined; readonly account: string; readonly time: string; readonly symbol: string; readonly secType: string; readonly exchange: string; readonly side: string };
+      readonly filter: {
+        readonly clientId: number | undefined;
+        readonly account: string;
+        readonly time: string;
+        readonly symbol: string;
+        readonly secType: string;
+        readonly exchange: string;
+        readonly side: string;
+      };
     }
   | { readonly type: 'reqIds'; readonly numIds: number }
   | { readonly type: 'reqContractDetails'; readonly reqId: number; readonly contract: WireContractQuery; readonly includeExpired: boolean }
@@ -68,7 +83,14 @@ export type Request =
     }
   | { readonly type: 'cancelHistoricalData'; readonly reqId: number }
   | { readonly type: 'reqCurrentTime' }
-  | { readonly type: 'reqRealTimeBars'; readonly reqId: number; readonly contract: WireContractQuery; readonly barSize: number; readonly whatToShow: string; readonly useRth: boolean }
+  | {
+      readonly type: 'reqRealTimeBars';
+      readonly reqId: number;
+      readonly contract: WireContractQuery;
+      readonly barSize: number;
+      readonly whatToShow: string;
+      readonly useRth: boolean;
+    }
   | { readonly type: 'cancelRealTimeBars'; readonly reqId: number }
   | { readonly type: 'reqGlobalCancel' }
   | { readonly type: 'reqMarketDataType'; readonly marketDataType: number }
@@ -76,7 +98,14 @@ export type Request =
   | { readonly type: 'cancelPositions' }
   | { readonly type: 'reqAccountSummary'; readonly reqId: number; readonly group: string; readonly tags: string }
   | { readonly type: 'cancelAccountSummary'; readonly reqId: number }
-  | { readonly type: 'reqHeadTimestamp'; readonly reqId: number; readonly contract: WireContractQuery; readonly useRth: boolean; readonly whatToShow: string; readonly formatDate: number }
+  | {
+      readonly type: 'reqHeadTimestamp';
+      readonly reqId: number;
+      readonly contract: WireContractQuery;
+      readonly useRth: boolean;
+      readonly whatToShow: string;
+      readonly formatDate: number;
+    }
   | { readonly type: 'reqPnL'; readonly reqId: number; readonly account: string; readonly modelCode: string }
   | { readonly type: 'cancelPnL'; readonly reqId: number }
   | { readonly type: 'reqPnLSingle'; readonly reqId: number; readonly account: string; readonly modelCode: string; readonly conId: number }

@@ -76,7 +76,11 @@ export function orderStatus(sv: number, o: OrderStatusData): string[] {
 }
 
 export function errorMessage(sv: number, id: number, code: number, text: string): string[] {
-  const w = msg(IN.ERR_MSG).int(2).int(id).int(code).str(sv >= V.ENCODE_MSG_ASCII7 ? escapeNonAscii(text) : text.replace(/\0/g, ''));
+  const w = msg(IN.ERR_MSG)
+    .int(2)
+    .int(id)
+    .int(code)
+    .str(sv >= V.ENCODE_MSG_ASCII7 ? escapeNonAscii(text) : text.replace(/\0/g, ''));
   if (sv >= V.ADVANCED_ORDER_REJECT) w.str('');
   return w.fields;
 }

@@ -326,10 +326,7 @@ export class MarketDataDesk {
       return;
     }
     const f = this.feedsOf(session);
-    const verdict = f.pacing.admit(
-      { conId: instrument.conId, source, endKey: req.endDateTime, duration: req.duration, barSizeMs },
-      this.options.wallNow(),
-    );
+    const verdict = f.pacing.admit({ conId: instrument.conId, source, endKey: req.endDateTime, duration: req.duration, barSizeMs }, this.options.wallNow());
     if (verdict !== 'ok') {
       session.error(id, ERR.HISTORICAL_SERVICE, TEXT.historicalPacing);
       this.options.logger.debug({ reqId: id, verdict }, 'sim historical pacing violation');
@@ -345,7 +342,15 @@ export class MarketDataDesk {
     });
     const start = formatLocal(endMs - durationMs, TWS_TIME_ZONE);
     const end = formatLocal(endMs, TWS_TIME_ZONE);
-    session.send(historicalData(session.version, id, start, end, bars.map((b) => this.barData(instrument, b, barSizeMs, req.formatDate))));
+    session.send(
+      historicalData(
+        session.version,
+        id,
+        start,
+        end,
+        bars.map((b) => this.barData(instrument, b, barSizeMs, req.formatDate)),
+      ),
+    );
     if (req.keepUpToDate) {
       const last = bars[bars.length - 1];
       f.updating.set(id, {
@@ -416,13 +421,21 @@ export class MarketDataDesk {
       return undefined;
     }
     if (w === 'TRADES' || w === 'MIDPOINT' || w === 'BID' || w === 'ASK') return w;
-    session.error(reqId, ERR.HISTORICAL_SERVICE, `Historical Market Data Service error message:whatToShow '${whatToShow}' is not served by the simulator (TRADES, MIDPOINT, BID, ASK)`);
+    session.error(
+      reqId,
+      ERR.HISTORICAL_SERVICE,
+      `Historical Market Data Service error message:whatToShow '${whatToShow}' is not served by the simulator (TRADES, MIDPOINT, BID, ASK)`,
+    );
     return undefined;
   }
 
-  private barData(i: InstrumentSpec, b: { time: number; open: number; high: number; low: number; close: number; volume: number; wap: number; count: number }, barSizeMs: number, formatDate: number): BarData {
-    const date =
-      formatDate === 2 ? String(Math.floor(b.time / 1000)) : barSizeMs >= DAY_MS ? formatDay(b.time, i.timeZoneId) : formatWithZone(b.time, i.timeZoneId);
+  private barData(
+    i: InstrumentSpec,
+    b: { time: number; open: number; high: number; low: number; close: number; volume: number; wap: number; count: number },
+    barSizeMs: number,
+    formatDate: number,
+  ): BarData {
+    const date = formatDate === 2 ? String(Math.floor(b.time / 1000)) : barSizeMs >= DAY_MS ? formatDay(b.time, i.timeZoneId) : formatWithZone(b.time, i.timeZoneId);
     return { date, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, wap: b.wap, count: b.count };
   }
 

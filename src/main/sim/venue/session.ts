@@ -149,14 +149,17 @@ export class ClientSession {
     if (this.delayTimer) return;
     const first = this.delayed[0];
     if (!first) return;
-    this.delayTimer = setTimeout(() => {
-      this.delayTimer = undefined;
-      const now = this.host.wallNow();
-      while (this.delayed.length > 0 && (this.delayed[0] as { due: number }).due <= now) {
-        this.enqueue((this.delayed.shift() as { frame: Buffer }).frame);
-      }
-      this.scheduleDelayed();
-    }, Math.max(0, first.due - this.host.wallNow()));
+    this.delayTimer = setTimeout(
+      () => {
+        this.delayTimer = undefined;
+        const now = this.host.wallNow();
+        while (this.delayed.length > 0 && (this.delayed[0] as { due: number }).due <= now) {
+          this.enqueue((this.delayed.shift() as { frame: Buffer }).frame);
+        }
+        this.scheduleDelayed();
+      },
+      Math.max(0, first.due - this.host.wallNow()),
+    );
   }
 
   private onData(chunk: Buffer): void {

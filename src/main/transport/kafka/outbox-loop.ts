@@ -29,13 +29,7 @@ export interface OutboxLoopOptions extends OutboxTuning {
 }
 
 // Errors after which this producer's idempotence state is unusable; a new producer (id) recovers.
-const PRODUCER_STATE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'UNKNOWN_PRODUCER_ID',
-  'INVALID_PRODUCER_EPOCH',
-  'INVALID_PRODUCER_ID_MAPPING',
-  'PRODUCER_FENCED',
-]);
+const PRODUCER_STATE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'PRODUCER_FENCED']);
 /** An idle loop still looks at the journal this often, in case a head was missed. */
 const IDLE_CHECK_MS = 1_000;
 
@@ -225,7 +219,8 @@ export class OutboxLoop {
       const room = Math.min(this.caps.maxBytes, this.maxBytes - out.bytes - RECORD_OVERHEAD);
       let run = this.options.read(next, head, this.caps.maxMessages);
       // Too many bytes for one record (or for what is left of the send): fewer messages, in proportion.
-      while (run && run.last > run.first && run.frames.byteLength > room) run = this.options.read(next, head, Math.max(1, Math.floor(((run.last - run.first + 1) * room) / run.frames.byteLength)));
+      while (run && run.last > run.first && run.frames.byteLength > room)
+        run = this.options.read(next, head, Math.max(1, Math.floor(((run.last - run.first + 1) * room) / run.frames.byteLength)));
       if (run?.first !== next && !this.missing(next, run, batch)) break;
       if (!run || (out.count > 0 && run.frames.byteLength > room)) break; // one big frame: the next send's
       out.records.push(runRecord(this.options.epoch, run));

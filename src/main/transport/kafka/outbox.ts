@@ -128,7 +128,13 @@ export class KafkaOutbox {
     this.unsubscribe = this.options.onCommitted(() => this.tellHead());
     const { settings } = this.options;
     this.log.info(
-      { brokers: settings.brokers, tls: settings.ssl !== undefined, sasl: settings.sasl ? settings.sasl.username : undefined, acked: this.options.journal.kafkaAcked, head: this.options.journal.head },
+      {
+        brokers: settings.brokers,
+        tls: settings.ssl !== undefined,
+        sasl: settings.sasl ? settings.sasl.username : undefined,
+        acked: this.options.journal.kafkaAcked,
+        head: this.options.journal.head,
+      },
       'Kafka outbox starting',
     );
     this.spawn();
@@ -196,7 +202,13 @@ export class KafkaOutbox {
         head: this.headSent,
         settings,
         logLevel: this.options.logger.level,
-        tuning: { maxRecordMessages: this.options.maxRecordMessages, maxRecordBytes: this.options.maxRecordBytes, maxBatchBytes: this.options.maxBatchBytes, backoff: this.options.backoff, breaker: this.options.breaker },
+        tuning: {
+          maxRecordMessages: this.options.maxRecordMessages,
+          maxRecordBytes: this.options.maxRecordBytes,
+          maxBatchBytes: this.options.maxBatchBytes,
+          backoff: this.options.backoff,
+          breaker: this.options.breaker,
+        },
       });
     } catch (err) {
       this.workerDown(err instanceof Error ? err.message : String(err));
@@ -220,7 +232,10 @@ export class KafkaOutbox {
   /** The worker is gone (or could not start): down, and a new one from the acknowledged watermark after a backoff. */
   private workerDown(reason: string): void {
     const delay = backoffDelay(this.restarts++, this.options.backoff);
-    this.log.error({ reason, acked: this.options.journal.kafkaAcked, head: this.options.journal.head, restartInMs: Math.round(delay) }, 'Kafka outbox worker failed; restarting it');
+    this.log.error(
+      { reason, acked: this.options.journal.kafkaAcked, head: this.options.journal.head, restartInMs: Math.round(delay) },
+      'Kafka outbox worker failed; restarting it',
+    );
     this.state = 'down';
     this.lastError = `outbox worker failed: ${reason}`;
     this.settleFirst();

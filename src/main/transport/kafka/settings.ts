@@ -22,14 +22,23 @@ function brokerProblem(value: string): string | undefined {
   return undefined;
 }
 
-const broker = z.string().trim().superRefine((value, ctx) => {
-  const problem = brokerProblem(value);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} ('${value}' is not)` });
-});
+const broker = z
+  .string()
+  .trim()
+  .superRefine((value, ctx) => {
+    const problem = brokerProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} ('${value}' is not)` });
+  });
 
 /** A comma-separated string (environment, CLI) becomes a list. */
 const brokerList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : v,
   z.array(broker).min(1, 'name at least one broker (host:port)'),
 );
 
@@ -47,7 +56,10 @@ export const KafkaSettingsSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be 1-249 letters, digits, dots, underscores or hyphens')
     .refine((t) => t !== '.' && t !== '..', 'must not be . or ..')
     .default(DEFAULT_STREAM_TOPIC),
-  clientId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, dots, underscores or hyphens').default('dualdesk'),
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, dots, underscores or hyphens')
+    .default('dualdesk'),
   /** TLS: `true` trusts the system's CAs; or a CA in PEM, a server name to check, or (not advised) no verification. */
   ssl: z
     .union([

@@ -103,7 +103,8 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
   const { equity, risk } = store;
   // The gate ACTIVE while the venue refuses every order (LIVE on a paper account, ...) is not trading: said as the top bar says it.
   const refusal = store.venue && !store.venue.trading.allowed ? store.venue.trading.reason : undefined;
-  const badge = store.coreReachable === false ? 'UNKNOWN' : risk?.state === 'ACTIVE' && refusal !== undefined ? 'NOT TRADING' : `${risk?.state ?? ''}${risk?.latched ? ' (latched)' : ''}`;
+  const badge =
+    store.coreReachable === false ? 'UNKNOWN' : risk?.state === 'ACTIVE' && refusal !== undefined ? 'NOT TRADING' : `${risk?.state ?? ''}${risk?.latched ? ' (latched)' : ''}`;
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const daily = equity ? equity.equity - equity.dailyStartEquity : undefined;
@@ -115,7 +116,11 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
         <span className="spacer" />
         {risk && (
           // Not known while the core is unreachable (the last answer is not the state now).
-          <span className={`trading-state ts-${store.coreReachable === false ? 'unknown' : badge === 'NOT TRADING' ? 'NOT-TRADING' : risk.state}`} data-testid="risk-state" title={refusal ?? risk.reason}>
+          <span
+            className={`trading-state ts-${store.coreReachable === false ? 'unknown' : badge === 'NOT TRADING' ? 'NOT-TRADING' : risk.state}`}
+            data-testid="risk-state"
+            title={refusal ?? risk.reason}
+          >
             {badge}
           </span>
         )}
@@ -182,7 +187,11 @@ export function AccountRisk({ onKill }: { onKill: () => void }) {
           KILL SWITCH
         </button>
         {risk && risk.state !== 'ACTIVE' && (
-          <button className="btn" onClick={() => void store.command('rearm', {}).then((r) => (r.ok ? (setError(undefined), void store.refreshRisk()) : setError(r.error.message)))} data-testid="rearm">
+          <button
+            className="btn"
+            onClick={() => void store.command('rearm', {}).then((r) => (r.ok ? (setError(undefined), void store.refreshRisk()) : setError(r.error.message)))}
+            data-testid="rearm"
+          >
             Re-arm
           </button>
         )}

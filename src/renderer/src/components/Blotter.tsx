@@ -15,7 +15,10 @@ function Positions() {
   return (
     <>
       {error && <p className="error">{error}</p>}
-      <PositionsTable positions={store.positions.values()} onFlatten={(p) => void store.command('flatten', { conId: p.conId }).then((r) => setError(r.ok ? undefined : r.error.message))} />
+      <PositionsTable
+        positions={store.positions.values()}
+        onFlatten={(p) => void store.command('flatten', { conId: p.conId }).then((r) => setError(r.ok ? undefined : r.error.message))}
+      />
     </>
   );
 }
@@ -130,7 +133,11 @@ function EditableOrderRow({ o, onError }: { o: Order; onError: (message: string 
               <button className="btn small" onClick={startEditing} data-testid="order-modify">
                 Modify
               </button>
-              <button className="btn small" onClick={() => void store.command('cancelOrder', { orderId: o.id }).then((r) => onError(r.ok ? undefined : r.error.message))} data-testid="order-cancel">
+              <button
+                className="btn small"
+                onClick={() => void store.command('cancelOrder', { orderId: o.id }).then((r) => onError(r.ok ? undefined : r.error.message))}
+                data-testid="order-cancel"
+              >
                 Cancel
               </button>
             </>

@@ -42,7 +42,8 @@ function volume(b: Bar) {
 type Load = { state: 'loading' } | { state: 'ready' } | { state: 'error'; message: string };
 
 // The chart's times are UTC seconds; the trader reads the machine's local time.
-const localTime = (t: number, seconds: boolean) => new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
+const localTime = (t: number, seconds: boolean) =>
+  new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
 
 export function Chart({ item }: { item: WatchItem | undefined }) {
   const desk = useDesk();
@@ -84,7 +85,13 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
     const emaLine = (period: number) => {
       let line = emaLines.get(period);
       if (!line) {
-        line = chart.addSeries(LineSeries, { color: EMA_COLOURS[emaLines.size % EMA_COLOURS.length], lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title: `EMA ${period}` });
+        line = chart.addSeries(LineSeries, {
+          color: EMA_COLOURS[emaLines.size % EMA_COLOURS.length],
+          lineWidth: 1,
+          priceLineVisible: false,
+          lastValueVisible: false,
+          title: `EMA ${period}`,
+        });
         emaLines.set(period, line);
       }
       return line;
@@ -132,11 +139,23 @@ export function Chart({ item }: { item: WatchItem | undefined }) {
       const list: SeriesMarker<UTCTimestamp>[] = [];
       const bucket = interval === '1m' ? 60_000 : 5_000;
       for (const s of signals) {
-        list.push({ time: ts(s.time), position: s.direction === 'bullish' ? 'belowBar' : 'aboveBar', shape: s.direction === 'bullish' ? 'arrowUp' : 'arrowDown', color: s.direction === 'bullish' ? '#58a6ff' : '#f778ba', text: `EMA ${s.direction === 'bullish' ? '↑' : '↓'}` });
+        list.push({
+          time: ts(s.time),
+          position: s.direction === 'bullish' ? 'belowBar' : 'aboveBar',
+          shape: s.direction === 'bullish' ? 'arrowUp' : 'arrowDown',
+          color: s.direction === 'bullish' ? '#58a6ff' : '#f778ba',
+          text: `EMA ${s.direction === 'bullish' ? '↑' : '↓'}`,
+        });
       }
       for (const f of desk.fills) {
         if (f.conId !== conId) continue;
-        list.push({ time: ts(Math.floor(f.time / bucket) * bucket), position: f.side === 'BUY' ? 'belowBar' : 'aboveBar', shape: 'circle', color: f.side === 'BUY' ? UP : DOWN, text: `${f.side === 'BUY' ? 'B' : 'S'} ${f.quantity}@${f.price}` });
+        list.push({
+          time: ts(Math.floor(f.time / bucket) * bucket),
+          position: f.side === 'BUY' ? 'belowBar' : 'aboveBar',
+          shape: 'circle',
+          color: f.side === 'BUY' ? UP : DOWN,
+          text: `${f.side === 'BUY' ? 'B' : 'S'} ${f.quantity}@${f.price}`,
+        });
       }
       list.sort((a, b) => a.time - b.time);
       markers.setMarkers(list);

@@ -150,7 +150,9 @@ function NotifySettings() {
           Allow desktop notifications
         </button>
       ) : (
-        <span className="muted">Desktop notifications: {permission === 'granted' ? 'on (while the window is not in view)' : permission === 'denied' ? 'blocked by this browser' : 'not available here'}</span>
+        <span className="muted">
+          Desktop notifications: {permission === 'granted' ? 'on (while the window is not in view)' : permission === 'denied' ? 'blocked by this browser' : 'not available here'}
+        </span>
       )}
     </div>
   );

@@ -113,7 +113,11 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     typeof ticket === 'string' ? ticket : undefined,
     verdict === undefined ? CHECKING : undefined,
     // An unanswered preview is no verdict: said once, beside Send, when the outage is known.
-    verdict !== undefined && !verdict.ok && !(verdict.code === 'unreachable' && outage !== undefined) ? (verdict.code === 'invalid-arguments' ? verdict.reason : `Risk: ${verdict.reason}`) : undefined,
+    verdict !== undefined && !verdict.ok && !(verdict.code === 'unreachable' && outage !== undefined)
+      ? verdict.code === 'invalid-arguments'
+        ? verdict.reason
+        : `Risk: ${verdict.reason}`
+      : undefined,
   ].find((r) => r !== undefined);
   const blocked = outage ?? refused;
 
@@ -155,20 +159,30 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     if (result !== undefined && result.key !== key && !inFlight.current) setResult(undefined);
   }, [result, key]);
   const order = shown?.orderId !== undefined ? store.orders.get(shown.orderId) : undefined;
-  const resultLine = shown === undefined
-    ? undefined
-    : shown.orderId === undefined
-      ? { tone: 'error', text: `Not sent: ${shown.message}` }
-      : order === undefined
-        ? { tone: 'working', text: `order ${shown.orderId} sent` }
-        : {
-            tone: order.state === 'rejected' ? 'error' : order.state === 'filled' ? 'ok' : 'working',
-            text: `${order.side} ${qty(order.quantity)} ${order.symbol} ${order.type} — ${orderProgress(order, store.priceDecimalsOf(order.conId, order.avgFillPrice))} (order ${order.id})`,
-          };
+  const resultLine =
+    shown === undefined
+      ? undefined
+      : shown.orderId === undefined
+        ? { tone: 'error', text: `Not sent: ${shown.message}` }
+        : order === undefined
+          ? { tone: 'working', text: `order ${shown.orderId} sent` }
+          : {
+              tone: order.state === 'rejected' ? 'error' : order.state === 'filled' ? 'ok' : 'working',
+              text: `${order.side} ${qty(order.quantity)} ${order.symbol} ${order.type} — ${orderProgress(order, store.priceDecimalsOf(order.conId, order.avgFillPrice))} (order ${order.id})`,
+            };
   const parsedQuantity = parseQuantity(quantity);
   // Send reads back the numbers as understood (1,500 is fifteen hundred; 2m is 2,000,000), at their own decimals at least.
   const px = (v: number | undefined) => price(v, Math.max(d, priceDecimals(undefined, v)));
-  const prices = typeof ticket === 'string' ? '' : type === 'LMT' ? ` ${px(ticket.limitPrice)}` : type === 'STP' ? ` ${px(ticket.stopPrice)}` : type === 'STP LMT' ? ` stop ${px(ticket.stopPrice)} lmt ${px(ticket.limitPrice)}` : '';
+  const prices =
+    typeof ticket === 'string'
+      ? ''
+      : type === 'LMT'
+        ? ` ${px(ticket.limitPrice)}`
+        : type === 'STP'
+          ? ` ${px(ticket.stopPrice)}`
+          : type === 'STP LMT'
+            ? ` stop ${px(ticket.stopPrice)} lmt ${px(ticket.limitPrice)}`
+            : '';
 
   useEffect(() => {
     bindSend({ send: (s) => void send(s) });

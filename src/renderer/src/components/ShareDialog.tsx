@@ -111,7 +111,11 @@ export function ShareDialog({ onClose }: { onClose: () => void }) {
         <fieldset>
           <legend>Share server</legend>
           <p data-testid="share-state" data-enabled={status === undefined ? 'unknown' : String(status.enabled)}>
-            {status === undefined ? 'Reading…' : status.enabled ? `On at ${status.url ?? `${status.host}:${status.port}`}` : `Off: no viewer can connect.${status.error ? ` ${status.error}` : ''}`}
+            {status === undefined
+              ? 'Reading…'
+              : status.enabled
+                ? `On at ${status.url ?? `${status.host}:${status.port}`}`
+                : `Off: no viewer can connect.${status.error ? ` ${status.error}` : ''}`}
           </p>
           {status?.enabled && status.fingerprint && (
             <p>

@@ -6,7 +6,25 @@ const STEP = 16;
  * A drag handle between panels (a separator the keyboard can move too: arrows by 16 px, with Shift
  * by 64). `measure` reads the panel's size now; `grows` says which way of the pointer makes it bigger.
  */
-export function Splitter({ testId, label, axis, grows, size, limits, measure, onResize }: { testId: string; label: string; axis: 'x' | 'y'; grows: 1 | -1; size: number | undefined; limits: readonly [number, number]; measure: () => number; onResize: (px: number) => void }) {
+export function Splitter({
+  testId,
+  label,
+  axis,
+  grows,
+  size,
+  limits,
+  measure,
+  onResize,
+}: {
+  testId: string;
+  label: string;
+  axis: 'x' | 'y';
+  grows: 1 | -1;
+  size: number | undefined;
+  limits: readonly [number, number];
+  measure: () => number;
+  onResize: (px: number) => void;
+}) {
   const drag = useRef<{ start: number; size: number } | undefined>(undefined);
   const at = (e: PointerEvent) => (axis === 'x' ? e.clientX : e.clientY);
 

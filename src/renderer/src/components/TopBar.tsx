@@ -33,7 +33,8 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
 
   // With the core unreachable nothing behind it is known: grey, not the last answer's green.
   const blind = store.coreReachable === false;
-  const venueDot: Dot = blind || !venue ? 'off' : venue.state === 'connected' && venue.synced ? 'ok' : venue.state === 'degraded-data' || venue.state === 'connecting' ? 'warn' : 'bad';
+  const venueDot: Dot =
+    blind || !venue ? 'off' : venue.state === 'connected' && venue.synced ? 'ok' : venue.state === 'degraded-data' || venue.state === 'connecting' ? 'warn' : 'bad';
   const wsDot: Dot = stream.state?.channel === 'kafka' ? 'warn' : stream.connected ? 'ok' : 'bad';
   const kafkaDot: Dot = blind || !health?.kafka ? 'off' : health.kafka.state === 'up' ? 'ok' : health.kafka.state === 'starting' ? 'warn' : 'bad';
   const journalDot: Dot = blind || !health ? 'off' : health.checks.journal.ok && health.checks.stream.ok ? 'ok' : 'bad';
@@ -83,7 +84,12 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
         </span>
       )}
       {(risk || refusal) && (
-        <span className={`trading-state ts-${blind ? 'unknown' : tradingState.replace(' ', '-')}`} data-testid="trading-state" data-state={blind ? 'unknown' : tradingState} title={blind ? 'Unknown while the core is not reachable' : (refusal ?? risk?.reason)}>
+        <span
+          className={`trading-state ts-${blind ? 'unknown' : tradingState.replace(' ', '-')}`}
+          data-testid="trading-state"
+          data-state={blind ? 'unknown' : tradingState}
+          title={blind ? 'Unknown while the core is not reachable' : (refusal ?? risk?.reason)}
+        >
           {tradingState}
         </span>
       )}
@@ -93,7 +99,18 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
         </div>
       )}
       <span className="spacer" />
-      <Status name="venue" dot={venueDot} testId="status-venue" title={blind ? 'unknown: the core is not reachable' : venue ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}` : 'no venue'} />
+      <Status
+        name="venue"
+        dot={venueDot}
+        testId="status-venue"
+        title={
+          blind
+            ? 'unknown: the core is not reachable'
+            : venue
+              ? `${venue.state}${venue.synced ? ', in sync' : ''} ${venue.host}:${venue.port}${venue.trading.reason ? ` — ${venue.trading.reason}` : ''}`
+              : 'no venue'
+        }
+      />
       <Status name="ws" dot={wsDot} testId="status-ws" title={stream.state ? `channel ${stream.state.channel}, seq ${stream.state.lastSeq}` : 'connecting'} />
       <Status name="kafka" dot={kafkaDot} testId="status-kafka" title={blind ? 'unknown: the core is not reachable' : (health?.checks.kafka.detail ?? '')} />
       <Status name="journal" dot={journalDot} testId="status-journal" title={blind ? 'unknown: the core is not reachable' : (health?.checks.journal.detail ?? '')} />
@@ -130,7 +147,11 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
               Type <b>LIVE</b> to continue
               <input data-autofocus value={typed} onChange={(e) => setTyped(e.target.value)} data-testid="live-confirm-input" />
             </label>
-            {error && <p className="error" data-testid="mode-error">{error}</p>}
+            {error && (
+              <p className="error" data-testid="mode-error">
+                {error}
+              </p>
+            )}
             <div className="modal-actions">
               <button type="button" className="btn" onClick={() => setDialog(undefined)} disabled={busy}>
                 Cancel
@@ -146,7 +167,11 @@ export function TopBar({ mode, onModeSwitched }: { mode: TradingMode; onModeSwit
         <Dialog testId="arm-dialog" label="Arm LIVE trading" busy={busy} onCancel={() => setDialog(undefined)}>
           <h2>Arm LIVE trading</h2>
           <p>Orders will go to the live account {account ?? ''} with real money.</p>
-          {error && <p className="error" data-testid="arm-error">{error}</p>}
+          {error && (
+            <p className="error" data-testid="arm-error">
+              {error}
+            </p>
+          )}
           <div className="modal-actions">
             <button className="btn" onClick={() => setDialog(undefined)} disabled={busy} data-autofocus>
               Cancel

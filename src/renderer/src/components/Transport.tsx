@@ -44,9 +44,7 @@ export function Transport() {
           {s?.epoch?.slice(0, 8) ?? '—'}
         </dd>
         <dt>Gaps / filled</dt>
-        <dd data-testid="stream-gaps">
-          {s ? `${s.gapsDetected} / ${s.gapsFilled}` : '—'}
-        </dd>
+        <dd data-testid="stream-gaps">{s ? `${s.gapsDetected} / ${s.gapsFilled}` : '—'}</dd>
         <dt>Reconnects</dt>
         <dd data-testid="stream-reconnects">{s?.reconnects ?? '—'}</dd>
         <dt>Failovers</dt>
@@ -54,7 +52,13 @@ export function Transport() {
         <dt>Subscribers</dt>
         <dd data-testid="stream-subscribers">{h?.stream?.subscribers ?? '—'}</dd>
         <dt>Kafka</dt>
-        <dd data-testid="kafka-state">{blind ? 'unknown (core not reachable)' : h?.kafka ? `${h.kafka.state}, backlog ${compact(h.kafka.backlog)}, lag ${(h.kafka.lagMs / 1000).toFixed(1)} s` : 'not configured'}</dd>
+        <dd data-testid="kafka-state">
+          {blind
+            ? 'unknown (core not reachable)'
+            : h?.kafka
+              ? `${h.kafka.state}, backlog ${compact(h.kafka.backlog)}, lag ${(h.kafka.lagMs / 1000).toFixed(1)} s`
+              : 'not configured'}
+        </dd>
         <dt>Latency</dt>
         <dd>{last ? `p50 ${last.p50.toFixed(1)} · p99 ${last.p99.toFixed(1)} ms` : '—'}</dd>
       </dl>

@@ -16,12 +16,27 @@ export interface WatchRow {
 }
 
 // The row's fields as props of their own: memo skips the rows whose quote did not change.
-const Row = memo(function Row({ word, label, minTick, quote, stale, selected, onSelect, onRemove }: WatchRow & { selected: boolean; onSelect: (word: string) => void; onRemove: ((word: string) => void) | undefined }) {
+const Row = memo(function Row({
+  word,
+  label,
+  minTick,
+  quote,
+  stale,
+  selected,
+  onSelect,
+  onRemove,
+}: WatchRow & { selected: boolean; onSelect: (word: string) => void; onRemove: ((word: string) => void) | undefined }) {
   const d = priceDecimals(minTick, quote?.last ?? quote?.bid);
   const change = quote?.last !== undefined && quote.close !== undefined ? quote.last - quote.close : undefined;
   const changePct = change !== undefined && quote?.close ? (change / quote.close) * 100 : undefined;
   return (
-    <tr className={`${selected ? 'selected' : ''} ${stale ? 'stale' : ''}`} onClick={() => onSelect(word)} data-testid={`watch-row-${word}`} data-stale={stale ? 'true' : 'false'} title={stale ? `No change for ${stale}` : undefined}>
+    <tr
+      className={`${selected ? 'selected' : ''} ${stale ? 'stale' : ''}`}
+      onClick={() => onSelect(word)}
+      data-testid={`watch-row-${word}`}
+      data-stale={stale ? 'true' : 'false'}
+      title={stale ? `No change for ${stale}` : undefined}
+    >
       <td className="sym">
         {label}
         {stale && (
@@ -30,9 +45,15 @@ const Row = memo(function Row({ word, label, minTick, quote, stale, selected, on
           </span>
         )}
       </td>
-      <td className="num" data-testid="bid">{price(quote?.bid, d)}</td>
-      <td className="num" data-testid="ask">{price(quote?.ask, d)}</td>
-      <td className="num" data-testid="last">{price(quote?.last, d)}</td>
+      <td className="num" data-testid="bid">
+        {price(quote?.bid, d)}
+      </td>
+      <td className="num" data-testid="ask">
+        {price(quote?.ask, d)}
+      </td>
+      <td className="num" data-testid="last">
+        {price(quote?.last, d)}
+      </td>
       <td className={`num ${tone(change)}`}>{pct(changePct)}</td>
       <td className="num">{compact(quote?.volume)}</td>
       {onRemove && (
@@ -55,7 +76,21 @@ const Row = memo(function Row({ word, label, minTick, quote, stale, selected, on
 });
 
 /** The panel; without onRemove it only reads. `children` go above the table (the desk's add form). */
-export function WatchTable({ rows, selected, onSelect, onRemove, empty, children }: { rows: readonly WatchRow[]; selected: string | undefined; onSelect: (word: string) => void; onRemove?: (word: string) => void; empty?: string; children?: ReactNode }) {
+export function WatchTable({
+  rows,
+  selected,
+  onSelect,
+  onRemove,
+  empty,
+  children,
+}: {
+  rows: readonly WatchRow[];
+  selected: string | undefined;
+  onSelect: (word: string) => void;
+  onRemove?: (word: string) => void;
+  empty?: string;
+  children?: ReactNode;
+}) {
   return (
     <section className="panel watchlist" data-testid="watchlist">
       <h3>Watchlist</h3>

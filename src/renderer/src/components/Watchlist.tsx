@@ -33,7 +33,13 @@ export function Watchlist({ selected, onSelect }: { selected: string | undefined
     onSelect(r.value.word);
   }
 
-  const rows: WatchRow[] = [...store.watchlist.values()].map((item) => ({ word: item.word, label: item.instrument.localSymbol || item.instrument.symbol, minTick: item.instrument.minTick, quote: store.quotes.get(item.word), stale: staleOf(store.quoteAge(item.word)) }));
+  const rows: WatchRow[] = [...store.watchlist.values()].map((item) => ({
+    word: item.word,
+    label: item.instrument.localSymbol || item.instrument.symbol,
+    minTick: item.instrument.minTick,
+    quote: store.quotes.get(item.word),
+    stale: staleOf(store.quoteAge(item.word)),
+  }));
   return (
     <WatchTable rows={rows} selected={selected} onSelect={onSelect} onRemove={remove}>
       <form

@@ -68,7 +68,12 @@ export function venueAlertLine(a: VenueAlert): LogLine {
 /** The venue's connection changed (a resync, kill switch or reconnect, is not worth a line each time). */
 export function venueChangeLine(v: VenueStatus): LogLine {
   const ok = v.state === 'connected' || v.state === 'degraded-data';
-  return line('venue', ok ? 'INFO' : 'WARNING', `Venue ${v.state === 'degraded-data' ? 'connected, a data farm down' : v.state}`, `${v.host}:${v.port}${v.lastError ? ` — ${v.lastError}` : ''}${v.trading.reason ? ` — ${v.trading.reason}` : ''}`);
+  return line(
+    'venue',
+    ok ? 'INFO' : 'WARNING',
+    `Venue ${v.state === 'degraded-data' ? 'connected, a data farm down' : v.state}`,
+    `${v.host}:${v.port}${v.lastError ? ` — ${v.lastError}` : ''}${v.trading.reason ? ` — ${v.trading.reason}` : ''}`,
+  );
 }
 
 /** What changed in an order, as the stream told it (with the order's id); fills and rejects are notices. */
@@ -98,7 +103,8 @@ export function streamLines(before: SubscriberState | undefined, now: Subscriber
   if (!before) return [];
   const lines: LogLine[] = [];
   if (before.websocket === 'open' && now.websocket !== 'open') lines.push(line('stream', 'INFO', 'Stream disconnected', `At seq ${now.lastSeq}; reconnecting.`));
-  if (before.websocket !== 'open' && now.websocket === 'open') lines.push(line('stream', 'INFO', 'Stream reconnected', `Resumed at seq ${now.lastSeq} (${now.reconnects} reconnect(s) so far).`));
+  if (before.websocket !== 'open' && now.websocket === 'open')
+    lines.push(line('stream', 'INFO', 'Stream reconnected', `Resumed at seq ${now.lastSeq} (${now.reconnects} reconnect(s) so far).`));
   if (now.failovers > before.failovers) lines.push(line('stream', 'WARNING', 'Stream failed over to Kafka', `Reading the backup from seq ${now.lastSeq + 1}.`));
   if (now.gapsFilled > before.gapsFilled) lines.push(line('stream', 'INFO', 'Stream gap filled', `${now.gapsFilled - before.gapsFilled} gap(s) filled; at seq ${now.lastSeq}.`));
   return lines;

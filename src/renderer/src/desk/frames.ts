@@ -19,7 +19,8 @@ type MutableBatch = { -readonly [K in keyof ChartBatch]: ChartBatch[K] extends r
 export type ChartListener = (batch: ChartBatch) => void;
 
 /** A chart message as the stream routes it (md.bar / md.ema / md.signal, either period). */
-export type ChartUpdate = { readonly kind: 'bar'; readonly data: BarUpdate } | { readonly kind: 'ema'; readonly data: EmaUpdate } | { readonly kind: 'signal'; readonly data: CrossSignal };
+export type ChartUpdate =
+  { readonly kind: 'bar'; readonly data: BarUpdate } | { readonly kind: 'ema'; readonly data: EmaUpdate } | { readonly kind: 'signal'; readonly data: CrossSignal };
 
 const HIDDEN_FLUSH_MS = 1_000;
 

@@ -20,7 +20,14 @@ export function useSlices(...slices: Slice[]): DeskStore {
     },
     [store, key],
   );
-  const version = useCallback(() => key.split('|').map((s) => store.version(s as Slice)).join('|'), [store, key]);
+  const version = useCallback(
+    () =>
+      key
+        .split('|')
+        .map((s) => store.version(s as Slice))
+        .join('|'),
+    [store, key],
+  );
   useSyncExternalStore(subscribe, version);
   return store;
 }

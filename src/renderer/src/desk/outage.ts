@@ -42,17 +42,32 @@ export function outages(c: Connectivity): Outage[] {
   const s = c.stream;
   if (c.coreReachable === false) {
     const since = c.coreDownSince === undefined ? '' : ` for ${seconds(c.now - c.coreDownSince)}`;
-    out.push({ kind: 'core', down: `The DualDesk core is not reachable${since}: nothing shown is live and no order can go out.`, doing: s ? `Stream ${reconnecting(s.nextReconnectAt, c.now)}; asking the core again every second.` : 'Asking the core again every second.' });
+    out.push({
+      kind: 'core',
+      down: `The DualDesk core is not reachable${since}: nothing shown is live and no order can go out.`,
+      doing: s ? `Stream ${reconnecting(s.nextReconnectAt, c.now)}; asking the core again every second.` : 'Asking the core again every second.',
+    });
     return out;
   }
-  if (s && s.websocket !== 'open') out.push({ kind: 'stream', down: 'The stream from the core is down: quotes and orders on screen are not updating.', doing: s.channel === 'kafka' ? `Reading from Kafka meanwhile; ${reconnecting(s.nextReconnectAt, c.now)}.` : `${cap(reconnecting(s.nextReconnectAt, c.now))}.` });
-  else if (s && s.epoch !== undefined && s.head - s.lastSeq > BEHIND) out.push({ kind: 'catching-up', down: 'The stream is behind the core.', doing: `Catching up ${(s.head - s.lastSeq).toLocaleString('en-US')} messages.` });
+  if (s && s.websocket !== 'open')
+    out.push({
+      kind: 'stream',
+      down: 'The stream from the core is down: quotes and orders on screen are not updating.',
+      doing: s.channel === 'kafka' ? `Reading from Kafka meanwhile; ${reconnecting(s.nextReconnectAt, c.now)}.` : `${cap(reconnecting(s.nextReconnectAt, c.now))}.`,
+    });
+  else if (s && s.epoch !== undefined && s.head - s.lastSeq > BEHIND)
+    out.push({ kind: 'catching-up', down: 'The stream is behind the core.', doing: `Catching up ${(s.head - s.lastSeq).toLocaleString('en-US')} messages.` });
   const v = c.venue;
   if (c.health?.venueConfigured && v) {
-    if (v.state === 'degraded-data') out.push({ kind: 'data-farm', down: 'A market data farm is down at the venue: quotes may pause.', doing: 'Trading goes on; the venue restores the farm by itself.' });
+    if (v.state === 'degraded-data')
+      out.push({ kind: 'data-farm', down: 'A market data farm is down at the venue: quotes may pause.', doing: 'Trading goes on; the venue restores the farm by itself.' });
     else if (v.state !== 'connected') {
       const next = v.nextAttemptAt === undefined ? (v.state === 'connecting' ? 'connecting now' : 'waiting to reconnect') : reconnecting(v.nextAttemptAt, c.now);
-      out.push({ kind: 'venue', down: `The venue (${v.host}:${v.port}) is ${v.state === 'lost' ? 'lost' : v.state}${v.lastError ? ` — ${v.lastError}` : ''}: no order can go out.`, doing: `${cap(next)}${v.attempts > 0 ? ` (attempt ${v.attempts})` : ''}.` });
+      out.push({
+        kind: 'venue',
+        down: `The venue (${v.host}:${v.port}) is ${v.state === 'lost' ? 'lost' : v.state}${v.lastError ? ` — ${v.lastError}` : ''}: no order can go out.`,
+        doing: `${cap(next)}${v.attempts > 0 ? ` (attempt ${v.attempts})` : ''}.`,
+      });
     } else if (!v.synced) out.push({ kind: 'venue', down: 'The venue is connected but not in sync yet.', doing: 'Reading positions, orders and executions from the venue.' });
   }
   return out;

@@ -26,7 +26,20 @@ import {
   type Workspace,
 } from '../../../shared';
 import { StreamSubscriber, type DataFrame, type SubscriberState } from '../../../shared/stream';
-import { ActivityLog, crossoverLine, discrepancyLine, orderLines, riskAlertLine, streamLines, tradingStateLine, venueAlertLine, venueChangeLine, type AlertSource, type DeskAlert, type LogLine } from './activity';
+import {
+  ActivityLog,
+  crossoverLine,
+  discrepancyLine,
+  orderLines,
+  riskAlertLine,
+  streamLines,
+  tradingStateLine,
+  venueAlertLine,
+  venueChangeLine,
+  type AlertSource,
+  type DeskAlert,
+  type LogLine,
+} from './activity';
 import { consoleLog, withTimeout } from './core-calls';
 import { MAX_FILLS, mergeFills, withFill } from './fills';
 import { priceDecimals } from './format';

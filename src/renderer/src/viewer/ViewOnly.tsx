@@ -76,7 +76,9 @@ function Pnl({ store }: { store: ViewerStore }) {
         <dt>Equity</dt>
         <dd data-testid="pnl-equity">{money(e?.equity)}</dd>
         <dt>Today</dt>
-        <dd className={tone(daily)} data-testid="pnl-daily">{signed(daily)}</dd>
+        <dd className={tone(daily)} data-testid="pnl-daily">
+          {signed(daily)}
+        </dd>
         <dt>Realized</dt>
         <dd className={tone(e?.realizedPnl)}>{signed(e?.realizedPnl)}</dd>
         <dt>Unrealized</dt>

@@ -68,11 +68,28 @@ function Viewer({ store, token }: { store: ViewerStore; token: string }) {
           {claims?.expiresAt !== undefined && <span className="muted"> · link expires {expiresIn(claims.expiresAt, now)}</span>}
         </span>
         <span className="spacer" />
-        <span className={`status status-${venueDot}`} data-testid="status-venue" data-state={venueDot} title={venue ? `${venue.state}${venue.synced ? ', in sync' : ''}` : 'not known yet'}>
+        <span
+          className={`status status-${venueDot}`}
+          data-testid="status-venue"
+          data-state={venueDot}
+          title={venue ? `${venue.state}${venue.synced ? ', in sync' : ''}` : 'not known yet'}
+        >
           <span className="dot" />
           venue
         </span>
-        <span className={`view-link view-${state}`} data-testid="view-state" data-state={state} data-epoch={store.link?.epoch ?? ''} data-seq={store.link?.lastSeq ?? 0} data-snapshots={store.snapshots} data-reconnects={store.link?.reconnects ?? 0} data-attempts={store.attempts} data-polls={store.polls} data-retry={store.refusal && !store.refusal.retry ? 'no' : 'yes'} role="status">
+        <span
+          className={`view-link view-${state}`}
+          data-testid="view-state"
+          data-state={state}
+          data-epoch={store.link?.epoch ?? ''}
+          data-seq={store.link?.lastSeq ?? 0}
+          data-snapshots={store.snapshots}
+          data-reconnects={store.link?.reconnects ?? 0}
+          data-attempts={store.attempts}
+          data-polls={store.polls}
+          data-retry={store.refusal && !store.refusal.retry ? 'no' : 'yes'}
+          role="status"
+        >
           {STATE_WORDS[state]}
         </span>
       </header>

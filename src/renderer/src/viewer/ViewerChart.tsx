@@ -10,7 +10,8 @@ const EMA_COLOURS = ['#e3b341', '#a371f7', '#58a6ff', '#f778ba'];
 const UP = '#3fb950';
 const DOWN = '#f85149';
 const ts = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
-const localTime = (t: number, seconds: boolean) => new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
+const localTime = (t: number, seconds: boolean) =>
+  new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false, hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
 
 export function ViewerChart({ store, conId, symbol }: { store: ViewerStore; conId: number | undefined; symbol: string }) {
   const item = conId === undefined ? undefined : { conId, symbol };
@@ -46,12 +47,24 @@ export function ViewerChart({ store, conId, symbol }: { store: ViewerStore; conI
       for (const period of periods) {
         let line = lines.get(period);
         if (!line) {
-          line = chart.addSeries(LineSeries, { color: EMA_COLOURS[lines.size % EMA_COLOURS.length], lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title: `EMA ${period}` });
+          line = chart.addSeries(LineSeries, {
+            color: EMA_COLOURS[lines.size % EMA_COLOURS.length],
+            lineWidth: 1,
+            priceLineVisible: false,
+            lastValueVisible: false,
+            title: `EMA ${period}`,
+          });
           lines.set(period, line);
         }
         line.setData(emas.filter(([, v]) => v[period] !== undefined).map(([t, v]) => ({ time: ts(t), value: v[period] as number })));
       }
-      describeChart(el, { interval, barTimes: list.map((b) => ts(b.time)), emaTimes: [...lines.keys()].map((p) => emas.filter(([, v]) => v[p] !== undefined).map(([t]) => ts(t))), markerTimes: [], updates: updates.current++ });
+      describeChart(el, {
+        interval,
+        barTimes: list.map((b) => ts(b.time)),
+        emaTimes: [...lines.keys()].map((p) => emas.filter(([, v]) => v[p] !== undefined).map(([t]) => ts(t))),
+        markerTimes: [],
+        updates: updates.current++,
+      });
       setBars(list.length);
     };
     draw();

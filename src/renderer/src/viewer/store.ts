@@ -2,7 +2,19 @@
 // (the share port has no command API). The same StreamSubscriber as the desk window's: it resumes from
 // its position after every reconnect, so a viewer sees each message once and misses none. Frames land
 // in plain maps; React hears of them once per animation frame.
-import { parseTopic, unpackBarHistory, type ChartBar, type EquitySnapshot, type Fill, type Order, type Position, type StreamMessage, type SymbolQuote, type VenueAlert, type VenueStatus } from '../../../shared';
+import {
+  parseTopic,
+  unpackBarHistory,
+  type ChartBar,
+  type EquitySnapshot,
+  type Fill,
+  type Order,
+  type Position,
+  type StreamMessage,
+  type SymbolQuote,
+  type VenueAlert,
+  type VenueStatus,
+} from '../../../shared';
 import { StreamSubscriber, type ConnectStream, type DataFrame, type SubscriberState } from '../../../shared/stream';
 import { keepOrder } from './orders';
 import { linkState, refusalOf, type Refusal, type ViewerLinkState } from './words';
