@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import { TIMES_IN_FORCE, type Order, type TimeInForce } from '../../../shared';
+import { priceFieldsOf, TIMES_IN_FORCE, type Order, type TimeInForce } from '../../../shared';
 import { useDesk, useSlices } from '../desk/hooks';
 import { parsePrice, parseQuantity, price, priceDecimals, qty } from '../desk/format';
 import { ActivityTable, FillsTable, OrderRow, OrdersTable, PositionsTable, type OrderEditors } from './BlotterTables';
@@ -48,9 +48,8 @@ function EditableOrderRow({ o, onError }: { o: Order; onError: (message: string 
   const [newStop, setNewStop] = useState('');
   const [newTif, setNewTif] = useState<TimeInForce>(o.tif);
   const working = WORKING.has(o.state);
-  // Every field the order type has: the limit for LMT and STP LMT, the stop for STP and STP LMT.
-  const hasLimit = o.type === 'LMT' || o.type === 'STP LMT';
-  const hasStop = o.type === 'STP' || o.type === 'STP LMT';
+  // Every price field the order type has (the one rule in src/shared).
+  const { limit: hasLimit, stop: hasStop } = priceFieldsOf(o.type);
   const d = store.priceDecimalsOf(o.conId, o.limitPrice ?? o.stopPrice);
 
   function startEditing() {

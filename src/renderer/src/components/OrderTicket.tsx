@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { OrderPreview, OrderSide, OrderTicket as Ticket, OrderType, TimeInForce, TradingMode } from '../../../shared';
+import { priceFieldsOf, type OrderPreview, type OrderSide, type OrderTicket as Ticket, type OrderType, type TimeInForce, type TradingMode } from '../../../shared';
 import { useOrderBlock, useSlices } from '../desk/hooks';
 import { parsePrice, parseQuantity, price, priceDecimals, qty } from '../desk/format';
 import { orderProgress } from '../desk/order-words';
@@ -53,8 +53,7 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
     if (!item) return 'Select a symbol';
     const q = parseQuantity(quantity);
     if (q === undefined || q <= 0) return 'Quantity must be a positive number, like 1,000';
-    const needsLimit = type === 'LMT' || type === 'STP LMT';
-    const needsStop = type === 'STP' || type === 'STP LMT';
+    const { limit: needsLimit, stop: needsStop } = priceFieldsOf(type);
     const lp = parsePrice(limit);
     const sp = parsePrice(stop);
     if (needsLimit && lp === undefined) return limit.trim() === '' ? 'Enter a limit price' : 'The limit price must be a number, like 187.50';
@@ -228,13 +227,13 @@ export function OrderTicket({ item, mode, bindSend }: { item: WatchItem | undefi
             ))}
           </select>
         </label>
-        {(type === 'LMT' || type === 'STP LMT') && (
+        {priceFieldsOf(type).limit && (
           <label>
             Limit
             <input inputMode="decimal" value={limit} onChange={(e) => setLimit(e.target.value)} data-testid="ticket-limit" placeholder={price(quote?.last, d)} />
           </label>
         )}
-        {(type === 'STP' || type === 'STP LMT') && (
+        {priceFieldsOf(type).stop && (
           <label>
             Stop
             <input inputMode="decimal" value={stop} onChange={(e) => setStop(e.target.value)} data-testid="ticket-stop" placeholder={price(quote?.last, d)} />
