@@ -81,6 +81,8 @@ describe('the stream server recalls older history from a source that can', () =>
     expect(w.asked).toEqual([from + 1]);
     // A live subscriber sees new messages and heartbeats go by; the resuming one is sent only heartbeats (at its position) meanwhile.
     const live = await client(url, [{ op: 'hello' }]);
+    // Published after its snapshot: committed before its hello was read, the message would be in the snapshot, not a data frame.
+    await until(() => live.frames.some((f) => f.op === 'snapshot'), 'the live snapshot');
     publisher.publish('t', 'while recalling');
     await until(() => live.frames.some((f) => f.op === 'data') && live.frames.filter((f) => f.op === 'hb').length >= 2, 'the live subscriber served');
     await until(() => resuming.frames.length > 0, 'a heartbeat while recalling');
