@@ -1,6 +1,6 @@
 // What the gate asks of the rest of the core, answered from narrow ports (risk imports neither market
 // data, portfolio nor execution: the composition root hands their answers in).
-import type { Instrument, OrderSide, OrderType } from '../../shared';
+import type { Instrument, OrderSide } from '../../shared';
 import type { OrderIntent, RiskContext } from './types';
 
 /** A quote as the gate prices by it. */
@@ -63,16 +63,9 @@ export function riskContextOf(ports: RiskContextPorts): RiskContext {
 }
 
 /** Execution's order intent (an instrument, reduce-only or not) as the gate checks it (a conId, a purpose). */
-export function gateIntentOf(i: {
-  readonly instrument: { readonly conId: number };
-  readonly side: OrderSide;
-  readonly quantity: number;
-  readonly type: OrderType;
-  readonly limitPrice?: number;
-  readonly stopPrice?: number;
-  readonly replacesQuantity?: number;
-  readonly reduceOnly: boolean;
-}): OrderIntent {
+export function gateIntentOf(
+  i: Omit<OrderIntent, 'conId' | 'confirmedDuplicate'> & { readonly instrument: { readonly conId: number }; readonly reduceOnly: boolean },
+): OrderIntent {
   return {
     conId: i.instrument.conId,
     side: i.side,
