@@ -15,7 +15,7 @@ import { UI_CSP } from '../../shared/csp';
 import { CLOSE, STREAM_PROTOCOL, encodeFrame } from '../../shared/stream';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../ops';
-import { StreamServer, webSocketPeer, type StreamFeed, type StreamPeer } from '../transport';
+import { StreamServer, WebSocketPeer, type StreamFeed, type StreamPeerEvents } from '../transport';
 import { AddressGate, addressKey, remoteAddress } from './address-gate';
 import type { ShareCertificate } from './certificate';
 import type { ViewerAuthority, ViewerGrant, ViewerRefusal } from './grant';
@@ -119,6 +119,54 @@ const REFUSAL_CLOSE: { readonly [C in ViewerRefusal['code']]: number } = {
 
 let nextViewer = 1;
 
+interface ViewerEvents {
+  /** The viewer's first message (its hello). */
+  hello(viewer: Viewer): void;
+  /** The viewer's connection closed. */
+  gone(viewer: Viewer): void;
+}
+
+/** A viewer's socket as a stream peer, telling the server of its first message (the hello) and its close. */
+class ViewerPeer extends WebSocketPeer {
+  /** Whether the stream took the peer over (a refused one never hears its close). */
+  listening = false;
+
+  constructor(
+    private readonly viewer: Viewer,
+    private readonly server: ViewerEvents,
+  ) {
+    super(viewer.ws);
+  }
+
+  override listen(events: StreamPeerEvents): void {
+    this.listening = true;
+    super.listen(new ViewerPeerEvents(this.viewer, this.server, events));
+  }
+}
+
+/** The stream's events for a viewer, passed on after the server has seen them. */
+class ViewerPeerEvents implements StreamPeerEvents {
+  constructor(
+    private readonly viewer: Viewer,
+    private readonly server: ViewerEvents,
+    private readonly stream: StreamPeerEvents,
+  ) {}
+
+  message(bytes: Uint8Array, binary: boolean): void {
+    if (!this.viewer.saidHello) this.server.hello(this.viewer);
+    this.stream.message(bytes, binary);
+  }
+
+  close(): void {
+    this.server.gone(this.viewer);
+    this.stream.close();
+  }
+
+  error(message: string): void {
+    this.stream.error(message);
+  }
+}
+
 export class ShareServer {
   private readonly limits: ShareLimits;
   private readonly stream: StreamServer;
@@ -130,6 +178,15 @@ export class ShareServer {
   private readonly sockets = new Set<Socket>();
   /** Each let-in socket's address, normalised once (what the gate counts and the share dialog shows). */
   private readonly addresses = new WeakMap<object, string>();
+  /** What a viewer's peer tells the server: one object for all viewers (no closures per viewer). */
+  private readonly viewerEvents: ViewerEvents = {
+    hello: (viewer) => {
+      viewer.saidHello = true;
+      this.options.clock.clearTimer(viewer.idleTimer);
+      viewer.idleTimer = undefined;
+    },
+    gone: (viewer) => this.forget(viewer),
+  };
   private server: Server | undefined;
   private bound: { host: string; port: number } | undefined;
   private source: StreamFeed | undefined;
@@ -389,7 +446,7 @@ export class ShareServer {
     }, this.limits.idleTimeoutMs);
     logger.info({ connection, tokenId: grant.id, scope: grant.scope, address }, 'viewer connected');
     const view = this.viewFor(grant.scope);
-    const peer = this.trackedPeer(viewer);
+    const peer = new ViewerPeer(viewer, this.viewerEvents);
     this.stream.acceptPeer(peer, {
       who: viewer.who,
       topics: view.topics,
@@ -435,44 +492,6 @@ export class ShareServer {
       () => (left > MAX_TIMER_MS ? this.armExpiry(viewer) : this.close(viewer, 'expired', CLOSE.TOKEN_EXPIRED, 'the viewer token expired')),
       Math.min(Math.max(0, left), MAX_TIMER_MS),
     );
-  }
-
-  /** The viewer's socket as a stream peer, noting its first message (hello) and its close. */
-  private trackedPeer(viewer: Viewer): StreamPeer & { readonly listening: boolean } {
-    const peer = webSocketPeer(viewer.ws);
-    let listening = false;
-    return {
-      get listening() {
-        return listening;
-      },
-      get readyState() {
-        return peer.readyState;
-      },
-      get bufferedAmount() {
-        return peer.bufferedAmount;
-      },
-      send: (bytes, flushed) => peer.send(bytes, flushed),
-      sendShared: (message) => {
-        if (peer.sendShared) peer.sendShared(message);
-        else peer.send(message.bytes);
-      },
-      close: (code, reason) => peer.close(code, reason),
-      terminate: () => peer.terminate(),
-      listen: (events) => {
-        listening = true;
-        return peer.listen({
-          message: (bytes, binary) => {
-            viewer.saidHello = true;
-            events.message(bytes, binary);
-          },
-          close: () => {
-            this.forget(viewer);
-            events.close();
-          },
-          error: (message) => events.error(message),
-        });
-      },
-    };
   }
 
   /**

@@ -6,7 +6,7 @@ export { createStreamMetrics, StreamPublisher } from './publisher';
 export type { CommittedBatch, PublisherOptions, StreamMetrics } from './publisher';
 export { JournalRetention } from './retention';
 export type { JournalRetentionOptions } from './retention';
-export { webSocketPeer } from './carrier-ws';
+export { WebSocketPeer } from './carrier-ws';
 export { StreamServer } from './stream-server';
 export type { StreamFeed, StreamHead, StreamHistory, StreamPeer, StreamPeerEvents, StreamScope, StreamServerFaults, StreamServerOptions, StreamSource } from './stream-types';
 export { HybridSubscriber } from './subscriber';

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { CLOSE, ClientFrameSchema, MAX_CLIENT_FRAMES, STREAM_PROTOCOL, decodeFrames, topicMatcher, type HelloFrame } from '../../shared/stream';
 import type { TimerHandle } from '../clock';
-import { webSocketPeer } from './carrier-ws';
+import { WebSocketPeer } from './carrier-ws';
 import type { Connection, ConnectionState } from './stream-connection';
 import { StreamRounds } from './stream-rounds';
 import type { StreamFeed, StreamHead, StreamPeer, StreamScope, StreamServerOptions } from './stream-types';
@@ -84,7 +84,7 @@ export class StreamServer extends StreamRounds {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(webSocketPeer(ws), scope));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(new WebSocketPeer(ws), scope));
   }
 
   /**

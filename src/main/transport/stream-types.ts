@@ -23,7 +23,7 @@ export interface StreamScope {
 }
 
 /**
- * One subscriber's connection, whatever carries it: a `ws` WebSocket (see webSocketPeer) or the
+ * One subscriber's connection, whatever carries it: a `ws` WebSocket (see WebSocketPeer) or the
  * Electron window's IPC. It behaves like a server-side WebSocket carrying binary messages.
  */
 export interface StreamPeer {
