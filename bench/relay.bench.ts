@@ -15,12 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { systemClock } from '../src/main/clock';
 import { loadShareCertificate, RevocationPublisher, ShareServer, ViewerTokens } from '../src/main/share';
 import { KafkaOutbox, parseKafkaSettings } from '../src/main/transport';
 import { ensureKafkaLibs, startKafkaBroker } from '../scripts/kafka/broker';
+import { builtScript } from './lib/built';
 import { knob, report } from './lib/report';
 import type { RelayServerArgs, RelayServerReply } from './lib/relay-server';
 import { ViewerSwarm, type SwarmReport } from './lib/share-rig';
@@ -47,8 +47,8 @@ class ServerChild {
 
   static async fork(script: string, arg: string): Promise<ServerChild> {
     const profile = process.env['BENCH_RELAY_PROFILE'];
-    const execArgv = ['--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [])];
-    const child = fork(fileURLToPath(new URL(script, import.meta.url)), [arg], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const execArgv = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+    const child = fork(await builtScript(new URL(script, import.meta.url)), [arg], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const { url, token } = await next(child, 'listening');
     return new ServerChild(child, url, token);
   }

@@ -20,6 +20,7 @@ import { systemClock } from '../src/main/clock';
 import type { CreatedViewerToken, ShareStatus } from '../src/shared';
 import { createLogger } from '../src/main/ops';
 import { loadShareCertificate, ShareServer, ViewerTokens } from '../src/main/share';
+import { builtScript } from './lib/built';
 import { knob, report } from './lib/report';
 import type { MemoryServerKind, MemoryServerReply } from './lib/share-memory-server';
 import { startNaiveBroadcast, ViewerSwarm, type SwarmReport } from './lib/share-rig';
@@ -35,8 +36,8 @@ const IDLE_VIEWERS = 1_000;
 
 /** Resident bytes per idle viewer of one server, alone in its own process. */
 async function bytesPerIdleViewer(swarm: ViewerSwarm, kind: MemoryServerKind): Promise<number> {
-  const script = fileURLToPath(new URL('./lib/share-memory-server.ts', import.meta.url));
-  const child = fork(script, [kind], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const script = await builtScript(new URL('./lib/share-memory-server.ts', import.meta.url));
+  const child = fork(script, [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T extends MemoryServerReply['type']>(type: T) =>
     new Promise<Extract<MemoryServerReply, { type: T }>>((resolve, reject) => {
       const on = (m: MemoryServerReply) => {
