@@ -61,7 +61,7 @@ class ServerChild {
 
   async stop(): Promise<void> {
     const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.disconnect();
+    if (this.child.connected) this.child.disconnect();
     await exited;
   }
 }

@@ -61,7 +61,7 @@ async function bytesPerIdleViewer(swarm: ViewerSwarm, kind: MemoryServerKind): P
     await swarm.disconnect();
     return (after - before) / IDLE_VIEWERS;
   } finally {
-    child.disconnect();
+    if (child.connected) child.disconnect();
   }
 }
 

@@ -1,7 +1,9 @@
 // Node's own floor per idle TLS 1.3 socket: a plain tls.createServer (no ws, no HTTP) alone in this
 // process, N idle clients in a forked child; resident set and heap after full collections, before and
-// after the clients connect. Run: npx tsx bench/lib/tls-floor-probe.ts [viewers=1000] [http]
-// ('http' serves through https.createServer, still without an upgrade, to see what HTTP adds).
+// after the clients connect. Run: npx tsx bench/lib/tls-floor-probe.ts [viewers=1000] [http] [write=<bytes> [chunk=<bytes>]]
+// ('http' serves through https.createServer, still without an upgrade, to see what HTTP adds; 'write=<bytes>'
+// writes that many bytes to each socket once (in writes of 'chunk' bytes), read by the clients, before measuring: what a socket keeps
+// after it has sent something, as a viewer's snapshot is).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
@@ -19,6 +21,8 @@ if (role === 'client') {
   // The child: open N idle TLS connections to the port, say 'up', hold them until disconnect.
   const port = Number(a);
   const n = Number(b);
+  const expected = n * Number(process.argv[5] ?? '0');
+  let read = 0;
   const sockets: tls.TLSSocket[] = [];
   let open = 0;
   for (let i = 0; i < n; i++) {
@@ -26,6 +30,10 @@ if (role === 'client') {
       if (++open === n) process.send?.('up');
     });
     s.on('error', () => {});
+    s.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (expected > 0 && read === expected) process.send?.('read');
+    });
     sockets.push(s);
   }
   process.on('disconnect', () => process.exit(0));
@@ -35,6 +43,8 @@ if (role === 'client') {
   // The viewer count is the numeric argument, wherever it is (`server 1000 http`, `http`, `500`).
   const n = Number(process.argv.slice(2).find((x) => /^\d+$/.test(x)) ?? '1000');
   const useHttp = process.argv.includes('http');
+  const chunk = Number(process.argv.find((x) => x.startsWith('chunk='))?.slice('chunk='.length) ?? String(2 ** 30));
+  const write = Number(process.argv.find((x) => x.startsWith('write='))?.slice('write='.length) ?? '0');
   const dir = mkdtempSync(join(tmpdir(), 'dualdesk-tls-floor-'));
   const certificate = await loadShareCertificate({ dataDir: dir });
   const options = { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.3' as const };
@@ -56,13 +66,25 @@ if (role === 'client') {
   };
   const before = await measure();
   const port = (server.address() as { port: number }).port;
-  const child = fork(fileURLToPath(import.meta.url), ['client', String(port), String(n)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['client', String(port), String(n), String(write)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise((r) => child.once('message', r));
+  if (write > 0) {
+    while (held.length < n) await new Promise((r) => setTimeout(r, 20));
+    const read = new Promise((r) => child.once('message', r));
+    const bytes = Buffer.alloc(write, 7);
+    for (const s of held) for (let at = 0; at < write; at += chunk) (s as tls.TLSSocket).write(bytes.subarray(at, at + chunk));
+    await read;
+  }
   const after = await measure();
   const kib = (x: number) => (x / n / 1024).toFixed(1);
   console.log(
     JSON.stringify({
       kind: useHttp ? 'https' : 'tls',
+      writtenBytesPerSocket: write,
+      inWritesOf: Math.min(chunk, write),
       viewers: n,
       held: held.length,
       rssKiBPerSocket: kib(after.rss - before.rss),
