@@ -60,6 +60,7 @@ class ServerChild {
   }
 
   async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     if (this.child.connected) this.child.disconnect();
     await exited;

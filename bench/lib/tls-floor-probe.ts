@@ -44,6 +44,7 @@ if (role === 'client') {
   const n = Number(process.argv.slice(2).find((x) => /^\d+$/.test(x)) ?? '1000');
   const useHttp = process.argv.includes('http');
   const chunk = Number(process.argv.find((x) => x.startsWith('chunk='))?.slice('chunk='.length) ?? String(2 ** 30));
+  if (!Number.isInteger(chunk) || chunk <= 0) throw new Error('chunk=<bytes> takes a positive integer');
   const write = Number(process.argv.find((x) => x.startsWith('write='))?.slice('write='.length) ?? '0');
   const dir = mkdtempSync(join(tmpdir(), 'dualdesk-tls-floor-'));
   const certificate = await loadShareCertificate({ dataDir: dir });
