@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-/** Bundles a bench child script (a URL from import.meta.url) into a temporary directory; returns the .mjs path. */
+/** Bundles a bench child script (a URL from import.meta.url) to node_modules/.cache/dualdesk-bench/<name>.mjs; returns that path. */
 export async function builtScript(script: URL): Promise<string> {
   const entry = fileURLToPath(script);
   // Inside the project, so the bundle's packages resolve from its node_modules.
