@@ -5,11 +5,12 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[i] as number;
 }
 
+/** The middle value; of an even count, the mean of the two middle ones (of two rounds, not the better one). */
 export function median(values: readonly number[]): number {
-  return quantile(
-    [...values].sort((a, b) => a - b),
-    0.5,
-  );
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export interface LatencySummary {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, parseArgs, UsageError, type FigureRow } from '../../../bench/lib/runner';
+import { median, quantile } from '../../../bench/lib/stats';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const reportModule = join(root, 'bench/lib/report.ts');
@@ -34,6 +35,22 @@ describe('bench runner arguments', () => {
   ])('refuses %j with a clear message', (argv, message) => {
     expect(() => parseArgs(argv, available)).toThrow(UsageError);
     expect(() => parseArgs(argv, available)).toThrow(message);
+  });
+});
+
+describe('bench statistics', () => {
+  it('takes the median of an even count as the mean of the middle two (two rounds: not the better one)', () => {
+    expect(median([106.5, 58.8])).toBeCloseTo(82.65, 10);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([])).toBeNaN();
+  });
+
+  it('takes quantiles by nearest rank', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(sorted, 0.5)).toBe(50);
+    expect(quantile(sorted, 0.99)).toBe(99);
+    expect(quantile(sorted, 1)).toBe(100);
   });
 });
 
