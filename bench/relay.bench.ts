@@ -9,7 +9,8 @@
 //
 // BENCH_RELAY_SECONDS (20; --quick 6) per latency round, BENCH_RELAY_ROUNDS (2; --quick 1) of each
 // server, BENCH_RELAY_COUNT_1 (100,000; --quick 30,000) and BENCH_RELAY_COUNT_1000 (10,000; --quick
-// 3,000) messages for the throughput runs.
+// 3,000) messages for the throughput runs. BENCH_RELAY_WINDOW="minMs:busyShare": the relay's viewer window
+// (default VIEWER_WINDOW, as the share server baseline).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +34,13 @@ const COUNT: Record<number, number> = { 1: knob('BENCH_RELAY_COUNT_1', 100_000, 
 const RATE = 100;
 const VIEWERS = 1_000;
 const TARGET_P99_MS = 100;
+const RELAY_WINDOW = ((raw) => {
+  if (raw === undefined || raw === '') return undefined;
+  const [minMs, busyShare] = raw.split(':').map(Number);
+  if (minMs === undefined || busyShare === undefined || !(minMs >= 0) || !(busyShare > 0 && busyShare <= 1))
+    throw new Error(`BENCH_RELAY_WINDOW: "${raw}" is not minMs:busyShare (busyShare in (0, 1])`);
+  return { minMs, busyShare };
+})(process.env['BENCH_RELAY_WINDOW']);
 
 type Server = 'relay' | 'share';
 const NAMES: Record<Server, string> = { relay: 'relay (Kafka → relay process → viewers)', share: "desk's share server (baseline)" };
@@ -160,7 +168,10 @@ try {
   // Warm-up: the topic exists and holds an epoch before the relay starts (a fresh JVM is slow at first).
   await publishCount(desk.sink, 20_000);
   await outbox.whenAcked(desk.sink.issued);
-  const relay = await ServerChild.fork('./lib/relay-server.ts', JSON.stringify({ brokers: broker.brokers, topic, publicKeyPem } satisfies RelayServerArgs));
+  const relay = await ServerChild.fork(
+    './lib/relay-server.ts',
+    JSON.stringify({ brokers: broker.brokers, topic, publicKeyPem, ...(RELAY_WINDOW ? { viewerWindow: RELAY_WINDOW } : {}) } satisfies RelayServerArgs),
+  );
   const urls: Record<Server, string> = { relay: relay.url, share: `wss://127.0.0.1:${share.address().port}/stream` };
   try {
     // (1) Throughput, relay then share server at each viewer count, the same count of messages.
@@ -253,7 +264,8 @@ report({ figure: 'relay.latency.1000.p99', unit: 'ms', value: lat('relay', (r) =
 report({ figure: 'relay.cpu.1000', unit: 'cores', value: median(relayRounds.map((l) => l.relayCpu)) });
 report({ figure: 'relay.kib_per_idle_viewer', unit: 'KiB', value: kibPerViewer.relay, baseline: kibPerViewer.share });
 
-const relayP99 = lat('relay', (r) => r.p99);
+// The target holds only if it holds in every round: the worst round's p99, not a middle one.
+const relayP99 = Math.max(...relayRounds.map((l) => l.report.p99));
 const relayGaps = relayRounds.reduce((n, l) => n + l.report.gaps, 0);
 const allDelivered = relayRounds.every((l) => l.report.delivered >= l.published * VIEWERS);
 const met = relayP99 < TARGET_P99_MS && relayGaps === 0 && allDelivered;
@@ -317,6 +329,6 @@ process.stdout.write(
       ],
     ) +
     `\n\nTarget: a relay serves ${VIEWERS.toLocaleString('en')} viewers at ${RATE} msg/s with p99 < ${TARGET_P99_MS} ms from the desk's publish, no gap, all delivered: ` +
-    `**${met ? 'met' : 'not met'}** (p99 ${fmt(relayP99, 1)} ms, median of rounds; ${relayGaps} gaps; ${allDelivered ? 'all delivered' : 'not all delivered'}).\n\n` +
+    `**${met ? 'met' : 'not met'}** (p99 ${fmt(relayP99, 1)} ms in the worst of ${relayRounds.length} round(s); ${relayGaps} gaps; ${allDelivered ? 'all delivered' : 'not all delivered'}).\n\n` +
     `One broker (Kafka 3.9.1, KRaft, 1 GiB heap) started in ${fmt(brokerSeconds, 1)} s; desk, share server and outbox in this process, the relay and the viewers each in their own, all on the same cores. Machine load (1-minute average) at the end: ${loadavg()[0]?.toFixed(2)}.\n`,
 );

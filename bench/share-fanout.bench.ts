@@ -9,6 +9,8 @@
 // viewers of the desk's own stream, alternated, so "unchanged" is measured, not assumed.
 //
 // BENCH_SHARE_SECONDS (20; --quick 6) per round, BENCH_SHARE_ORDERS (200; --quick 60) per round.
+// BENCH_SHARE_WINDOWS="25:1,…": more DualDesk share servers in the same rounds, each batching viewers'
+// messages with its own window (minMs:busyShare; the shipped one is VIEWER_WINDOW), to compare settings side by side.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,7 @@ import { createDesk, loadConfig } from '../src/main/app';
 import { systemClock } from '../src/main/clock';
 import type { CreatedViewerToken, ShareStatus } from '../src/shared';
 import { createLogger } from '../src/main/ops';
-import { loadShareCertificate, ShareServer, ViewerTokens } from '../src/main/share';
+import { loadShareCertificate, ShareServer, VIEWER_WINDOW, ViewerTokens, type ViewerWindow } from '../src/main/share';
 import { builtScript } from './lib/built';
 import { knob, report } from './lib/report';
 import type { MemoryServerKind, MemoryServerReply } from './lib/share-memory-server';
@@ -33,6 +35,20 @@ const RATE = 100;
 const COUNTS = [100, 1_000];
 
 const IDLE_VIEWERS = 1_000;
+
+function parseWindows(raw: string): ViewerWindow[] {
+  return raw
+    .split(',')
+    .filter((w) => w.trim() !== '')
+    .map((w) => {
+      const [minMs, busyShare] = w.split(':').map(Number);
+      if (minMs === undefined || busyShare === undefined || !(minMs >= 0) || !(busyShare > 0 && busyShare <= 1))
+        throw new Error(`BENCH_SHARE_WINDOWS: "${w}" is not minMs:busyShare (busyShare in (0, 1])`);
+      return { minMs, busyShare };
+    });
+}
+const windowName = (w: ViewerWindow) => `${w.minMs}:${w.busyShare}`;
+const WINDOWS = [VIEWER_WINDOW, ...parseWindows(process.env['BENCH_SHARE_WINDOWS'] ?? '')];
 
 /** Resident bytes per idle viewer of one server, alone in its own process. */
 async function bytesPerIdleViewer(swarm: ViewerSwarm, kind: MemoryServerKind): Promise<number> {
@@ -76,10 +92,13 @@ async function drained(swarm: ViewerSwarm, expected: number): Promise<SwarmRepor
 }
 
 interface Round {
-  readonly server: 'dualdesk' | 'naive';
+  /** 'naive', or the DualDesk server's viewer window (minMs:busyShare). */
+  readonly server: string;
   readonly viewers: number;
   readonly report: SwarmReport;
   readonly published: number;
+  /** This process's CPU (the servers and the desk's stream) over the round, in cores. */
+  readonly serverCores: number;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'dualdesk-bench-share-'));
@@ -91,37 +110,45 @@ try {
   const tokens = await ViewerTokens.open(dir);
   const { token } = await tokens.create({ scope: ['market'], ttlMs: 3_600_000, label: 'bench' });
   const desk = await startDeskStream(join(dir, 'paper-stream.db'));
-  const share = new ShareServer({
-    host: '127.0.0.1',
-    port: 0,
-    certificate,
-    authority: tokens,
-    logger: silent,
-    metrics: new Registry(),
-    clock: systemClock,
-    limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 },
-  });
-  share.setSource({ journal: desk.journal, publisher: desk.publisher });
-  await share.start();
+  const shares = new Map<string, ShareServer>();
+  for (const viewerWindow of WINDOWS) {
+    const share = new ShareServer({
+      host: '127.0.0.1',
+      port: 0,
+      certificate,
+      authority: tokens,
+      logger: silent,
+      metrics: new Registry(),
+      clock: systemClock,
+      limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 },
+      viewerWindow,
+    });
+    share.setSource({ journal: desk.journal, publisher: desk.publisher });
+    await share.start();
+    shares.set(windowName(viewerWindow), share);
+  }
   const naive = await startNaiveBroadcast(certificate);
   const naiveSink = { emit: (n: number) => naive.emit(n), room: () => true, progress: () => Promise.resolve(), issued: 0 };
-  const shareUrl = `wss://127.0.0.1:${share.address().port}/stream`;
 
   for (const n of COUNTS) {
-    // Side by side: DualDesk, then the naive broadcast, with the same viewers, rate and duration.
-    for (const server of ['dualdesk', 'naive'] as const) {
-      if (server === 'dualdesk') await swarm.connect(shareUrl, n, { token, dualdesk: true });
+    // Side by side: DualDesk (each window), then the naive broadcast, with the same viewers, rate and duration.
+    for (const server of [...shares.keys(), 'naive']) {
+      const share = shares.get(server);
+      if (share) await swarm.connect(`wss://127.0.0.1:${share.address().port}/stream`, n, { token, dualdesk: true });
       else await swarm.connect(naive.url, n, { dualdesk: false });
       await swarm.mark();
-      const published = await paced(server === 'dualdesk' ? desk.sink : naiveSink, RATE, SECONDS * 1_000);
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const published = await paced(share ? desk.sink : naiveSink, RATE, SECONDS * 1_000);
       const r = await drained(swarm, published * n);
-      if (server === 'dualdesk' && r.gaps !== 0) throw new Error(`${r.gaps} gaps at ${n} viewers`);
-      rounds.push({ server, viewers: n, report: r, published });
+      const used = process.cpuUsage(cpu);
+      if (share && r.gaps !== 0) throw new Error(`${r.gaps} gaps at ${n} viewers`);
+      rounds.push({ server, viewers: n, report: r, published, serverCores: (used.user + used.system) / 1_000 / (performance.now() - started) });
       await swarm.disconnect();
     }
   }
   await naive.close();
-  await share.stop();
+  for (const share of shares.values()) await share.stop();
   await desk.close();
   tokens.close();
   for (const kind of ['dualdesk', 'naive'] as const) memory[kind] = await bytesPerIdleViewer(swarm, kind);
@@ -193,9 +220,9 @@ try {
 // --- report -------------------------------------------------------------------------------------
 
 const kib = (b: number) => fmt(b / 1024, 1);
-const get = (server: Round['server'], n: number) => rounds.find((r) => r.server === server && r.viewers === n) as Round;
+const get = (server: string, n: number) => rounds.find((r) => r.server === server && r.viewers === n) as Round;
 for (const n of COUNTS) {
-  const [d, b] = [get('dualdesk', n), get('naive', n)];
+  const [d, b] = [get(windowName(VIEWER_WINDOW), n), get('naive', n)];
   report({ figure: `share.fanout.${n}.p50`, unit: 'ms', value: d.report.p50, baseline: b.report.p50 });
   report({ figure: `share.fanout.${n}.p99`, unit: 'ms', value: d.report.p99, baseline: b.report.p99 });
 }
@@ -208,16 +235,20 @@ report({ figure: 'share.order_rtt_with_1000_viewers.p99', unit: 'ms', value: qua
 process.stdout.write(
   `## share fan-out: ${RATE} msg/s for ${SECONDS} s to TLS 1.3 viewers in another process (publish → viewer)\n\n` +
     table(
-      ['server', 'viewers', 'delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', 'gaps'],
+      ['server', 'viewers', 'delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'server process cores', 'viewers process cores'],
       rounds.map((r) => [
-        r.server === 'dualdesk' ? 'DualDesk share server (token, scope market, journal)' : 'naive ws broadcast over TLS (baseline)',
+        r.server === 'naive'
+          ? 'naive ws broadcast over TLS (baseline)'
+          : `DualDesk share server (token, scope market, journal; window ${r.server}${r.server === windowName(VIEWER_WINDOW) ? ', shipped' : ''})`,
         r.viewers,
         `${r.report.delivered} / ${r.published * r.viewers}`,
         fmt(r.report.delivered / Math.max(1, r.report.messages), 2),
         fmt(r.report.p50, 2),
         fmt(r.report.p99, 2),
         fmt(r.report.max, 2),
-        r.server === 'dualdesk' ? r.report.gaps : '—',
+        r.server === 'naive' ? '—' : r.report.gaps,
+        fmt(r.serverCores, 2),
+        fmt(r.report.cpuMs / r.report.elapsedMs, 2),
       ]),
     ) +
     `\n\n## share: resident memory per idle viewer (${IDLE_VIEWERS} viewers, each server alone in its own process)\n\n` +

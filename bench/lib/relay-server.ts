@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Registry } from 'prom-client';
-import { startRelay } from '../../src/main/share';
+import { startRelay, type ViewerWindow } from '../../src/main/share';
 import { parseKafkaSettings } from '../../src/main/transport';
 import type { MemoryServerReply } from './share-memory-server';
 import { silent, sleep } from './stream-rig';
@@ -18,6 +18,8 @@ export interface RelayServerArgs {
   readonly brokers: readonly string[];
   readonly topic: string;
   readonly publicKeyPem: string;
+  /** The relay's viewer window (default VIEWER_WINDOW). */
+  readonly viewerWindow?: ViewerWindow;
 }
 
 export type RelayServerReply = MemoryServerReply | { readonly type: 'cpu'; readonly ms: number };
@@ -39,6 +41,7 @@ const relay = await startRelay({
   limits: { maxConnectionsPerAddress: 5_000, connectionsPerSecond: 10_000 },
   logger: silent,
   metrics: new Registry(),
+  ...(args.viewerWindow ? { viewerWindow: args.viewerWindow } : {}),
 });
 // Viewers are admitted once the relay is ready: caught up with the topic and holding the epoch's revocation list.
 while ((await fetch(`${relay.opsUrl}/ready`)).status !== 200) await sleep(50);

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { decodeFrames, encodeFrame, type ServerFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
-import { StreamServer, type StreamServerOptions, type StreamSource } from '../../src/main/transport';
+import { StreamServer, type StreamPeer, type StreamPeerEvents, type StreamServerOptions, type StreamSource } from '../../src/main/transport';
 import { streamFaults } from '../support/faults';
 import { startStreamDesk } from '../support/stream';
 import { until } from '../support/wait';
@@ -99,6 +99,48 @@ async function client(url: string, token: string, hello: Record<string, unknown>
   return c;
 }
 
+/** A deferred subscriber whose every write costs `costMs` of CPU (a busy loop), as a TLS write to many sockets costs the server. */
+class CostlyPeer implements StreamPeer {
+  readonly readyState = 'open' as const;
+  readonly bufferedAmount = 0;
+  /** When each write carrying data frames was made (performance.now()). */
+  readonly dataWrites: number[] = [];
+  readonly seqs: number[] = [];
+  gaps = 0;
+  private last = -1;
+  events: StreamPeerEvents | undefined;
+
+  constructor(private readonly costMs: number) {}
+
+  send(bytes: Uint8Array): void {
+    const at = performance.now();
+    for (const f of decodeFrames(bytes) as ServerFrame[]) {
+      if (f.op === 'snapshot') this.last = f.seq;
+      if (f.op !== 'data') continue;
+      if (this.dataWrites.at(-1) !== at) this.dataWrites.push(at);
+      if (f.prev !== this.last) this.gaps++;
+      this.last = f.seq;
+      this.seqs.push(f.seq);
+    }
+    let spins = 0;
+    while (performance.now() - at < this.costMs) spins++;
+    if (spins < 0) throw new Error('unreachable');
+  }
+
+  close(): void {
+    this.events?.close();
+  }
+
+  terminate(): void {
+    this.events?.close();
+  }
+
+  listen(events: StreamPeerEvents): void {
+    this.events = events;
+    setImmediate(() => events.message(encodeFrame({ op: 'hello' }), true));
+  }
+}
+
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('deferred subscribers and the journal', () => {
@@ -152,6 +194,50 @@ describe('deferred subscribers and the journal', () => {
     expect(readers.turns).toBeGreaterThanOrEqual(Math.ceil((20 * head) / budget));
     expect(doneWhenTraderHadAll).toBeLessThan(20);
   }, 180_000);
+
+  it('rounds to deferred subscribers keep to their share of the time: after a round busy B ms, the next starts no sooner than B / share after it', async () => {
+    const s = await startStreamDesk();
+    const { publisher } = s.desk.stream!;
+    const { server } = await startServer(s.desk.stream!, { coalesceMs: 0, deferredBusyShare: 0.5 });
+    // Four viewers at 3 ms a write: a round is busy at least 12 ms, so rounds start at least 24 ms apart.
+    const peers = Array.from({ length: 4 }, () => new CostlyPeer(3));
+    for (const [i, peer] of peers.entries()) server.acceptPeer(peer, { who: `costly#${i}`, view: 'all', deferred: true });
+    await until(() => peers.every((p) => p.events !== undefined), 'the peers taken over');
+    const from = publisher.head;
+    // A message every 2 ms for 300 ms: always something waiting when a window ends.
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      const tick = setInterval(() => {
+        publisher.publish('md.quote.S0', { at: performance.now() });
+        if (performance.now() - started > 300) {
+          clearInterval(tick);
+          resolve();
+        }
+      }, 2);
+    });
+    await publisher.flush();
+    const head = publisher.head;
+    await until(
+      () => peers.every((p) => p.seqs.at(-1) === head),
+      () => `the peers at ${peers.map((p) => p.seqs.at(-1)).join(', ')} of ${head}`,
+    );
+    for (const p of peers) {
+      expect(p.seqs).toEqual(range(from + 1, head));
+      expect(p.gaps).toBe(0);
+    }
+    // The first peer is served first in each round: its writes mark the rounds' starts.
+    const starts = (peers[0] as CostlyPeer).dataWrites;
+    expect(starts.length).toBeGreaterThanOrEqual(4);
+    const apart = starts.slice(1).map((t, i) => t - (starts[i] as number));
+    // 2 ms for the clock's whole milliseconds and a timer that fires on the millisecond before its due time.
+    expect(Math.min(...apart)).toBeGreaterThanOrEqual(2 * 4 * 3 - 2);
+  });
+
+  it('refuses a share of the time outside (0, 1] with a clear error', () => {
+    const options = { logger: createLogger({ level: 'silent' }), metrics: new Registry(), clock: systemClock, authorize: () => undefined };
+    for (const deferredBusyShare of [0, -0.5, 1.5, Number.NaN]) expect(() => new StreamServer({ ...options, deferredBusyShare })).toThrow(/deferredBusyShare must be in \(0, 1\]/);
+    expect(() => new StreamServer({ ...options, deferredBusyShare: 0.25 })).not.toThrow();
+  });
 
   it('a deferred subscriber behind the round (frames lost on the way) is caught up from the journal, not skipped', async () => {
     const s = await startStreamDesk();

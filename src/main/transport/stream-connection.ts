@@ -79,11 +79,14 @@ export abstract class StreamConnections {
       metricPrefix: options.metricPrefix ?? 'dualdesk_stream',
       deferredChunk: options.deferredChunk ?? 100,
       coalesceMs: options.coalesceMs ?? 0,
+      deferredBusyShare: options.deferredBusyShare ?? 1,
       deferredRowBudget: options.deferredRowBudget ?? CATCH_UP_CHUNK,
       maxDeferredReaders: options.maxDeferredReaders ?? 16,
       maxViewerReplaySpan: options.maxViewerReplaySpan ?? 10_000,
       viewerReplaysPerMinute: options.viewerReplaysPerMinute ?? 30,
     };
+    const share = this.settings.deferredBusyShare;
+    if (!(share > 0 && share <= 1)) throw new RangeError(`deferredBusyShare must be in (0, 1], not ${share}`);
     const p = this.settings.metricPrefix;
     const registers = [options.metrics];
     // A server made again (sharing turned off and on) takes over its metrics rather than registering them twice.

@@ -13,6 +13,8 @@ interface Round {
   next: number;
   readonly memo: Map<string, Encoded>;
   readonly generation: number;
+  /** Time spent in the round's turns (encoding and writing), ms. */
+  busyMs: number;
 }
 
 export abstract class StreamRounds extends StreamReading {
@@ -24,6 +26,8 @@ export abstract class StreamRounds extends StreamReading {
   protected roundTimer: TimerHandle | undefined;
   /** When the last round for deferred subscribers started (the coalescing window runs from it). */
   protected lastRoundAt = Number.NEGATIVE_INFINITY;
+  /** The last finished round's busy time, ms: the window after a round grows with what the round cost. */
+  protected lastRoundBusyMs = 0;
 
   protected onCommitted(batch: CommittedBatch): void {
     if (this.stalled) return; // connections fall behind; they are caught up when the stall ends
@@ -66,7 +70,8 @@ export abstract class StreamRounds extends StreamReading {
   /** Starts the next round for deferred subscribers after the coalescing window (none while one is in progress). */
   protected scheduleDeferred(): void {
     if (this.round || this.roundScheduled || this.roundTimer !== undefined) return;
-    const wait = this.lastRoundAt + this.settings.coalesceMs - this.options.clock.now();
+    const window = Math.max(this.settings.coalesceMs, this.lastRoundBusyMs / this.settings.deferredBusyShare);
+    const wait = this.lastRoundAt + window - this.options.clock.now();
     if (wait > 0) {
       this.roundTimer = this.options.clock.setTimeout(() => {
         this.roundTimer = undefined;
@@ -87,7 +92,7 @@ export abstract class StreamRounds extends StreamReading {
     if (this.stalled || this.round || this.pendingFrames.length === 0) return;
     const targets = [...this.connections].filter((c) => c.scope.deferred);
     this.lastRoundAt = this.options.clock.now();
-    const round = { frames: this.pendingFrames, targets, next: 0, memo: new Map<string, Encoded>(), generation: this.generation };
+    const round = { frames: this.pendingFrames, targets, next: 0, memo: new Map<string, Encoded>(), generation: this.generation, busyMs: 0 };
     this.round = round;
     this.pendingFrames = [];
     this.serveRound(round);
@@ -106,6 +111,8 @@ export abstract class StreamRounds extends StreamReading {
       this.round = undefined;
       return;
     }
+    // Wall time of the turn, not the injected clock: it measures the work, which a test clock does not see.
+    const startedAt = performance.now();
     const { frames } = round;
     const first = frames[0];
     const last = frames[frames.length - 1];
@@ -127,11 +134,13 @@ export abstract class StreamRounds extends StreamReading {
       this.sendAsView(c, frames, round.memo);
       c.sent = last.seq;
     }
+    round.busyMs += performance.now() - startedAt;
     if (round.next < round.targets.length) {
       setImmediate(() => this.serveRound(round));
       return;
     }
     this.round = undefined;
+    this.lastRoundBusyMs = round.busyMs;
     if (this.pendingFrames.length > 0) this.scheduleDeferred();
   }
 

@@ -148,6 +148,12 @@ export interface StreamServerOptions {
    */
   readonly coalesceMs?: number;
   /**
+   * The share of the time rounds for deferred subscribers may take (default 1: only coalesceMs applies).
+   * After a round busy B ms, the next starts no sooner than B / share after it: at 0.5 a hundred viewers
+   * wait about 2 ms, a thousand about 20, and the fan-out leaves at least half the core to the trader.
+   */
+  readonly deferredBusyShare?: number;
+  /**
    * Journal rows read per turn of the event loop for all deferred subscribers together (default 2,000),
    * shared round-robin: a crowd of viewers replaying or catching up reads no more than one trader would.
    */

@@ -10,7 +10,7 @@ import type { KafkaSettings } from '../../transport';
 import { loadShareCertificate } from '../certificate';
 import { RelayAuthority, REVOCATIONS_TOPIC } from '../relay-authority';
 import { startRelayOps, type RelayOps } from '../relay-ops';
-import { ShareServer, type ShareLimits } from '../server';
+import { ShareServer, type ShareLimits, type ViewerWindow } from '../server';
 import type { EpochFeed, RecallObserver, RelayWindowLimits } from './feed';
 import { RelayStream, type RelayStatus } from './stream';
 
@@ -34,6 +34,8 @@ export interface RelayOptions {
   readonly opsHost?: string;
   readonly limits?: Partial<ShareLimits>;
   readonly window?: Partial<RelayWindowLimits>;
+  /** How viewers' messages are batched (default the share server's, VIEWER_WINDOW). */
+  readonly viewerWindow?: ViewerWindow;
   /** Records behind the topic's head at most to be ready (default 1,000). */
   readonly maxLagRecords?: number;
   /** The built web UI (out/renderer), the viewer page at `/`. */
@@ -75,6 +77,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     metrics,
     clock,
     metricPrefix: 'dualdesk_relay',
+    ...(options.viewerWindow ? { viewerWindow: options.viewerWindow } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.uiDir !== undefined ? { uiDir: options.uiDir } : {}),
   });
