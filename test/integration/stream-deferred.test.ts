@@ -233,6 +233,31 @@ describe('deferred subscribers and the journal', () => {
     expect(Math.min(...apart)).toBeGreaterThanOrEqual(2 * 4 * 3 - 2);
   });
 
+  it('viewers of one view joining at one head are sent the same snapshot; one joining after a publish is sent the new state', async () => {
+    const s = await startStreamDesk();
+    const { publisher } = s.desk.stream!;
+    publisher.publish('md.quote.S0', { px: 1 });
+    await publisher.flush();
+    const { url } = await startServer(s.desk.stream!);
+    const snapshotOf = (c: Client) => c.frames.find((f): f is Extract<ServerFrame, { op: 'snapshot' }> => f.op === 'snapshot');
+    const first = await client(url, VIEWER, {});
+    const second = await client(url, VIEWER, {});
+    await until(() => snapshotOf(first) !== undefined && snapshotOf(second) !== undefined, 'both snapshots');
+    expect(snapshotOf(second)).toEqual(snapshotOf(first));
+    expect(snapshotOf(first)?.state['md.quote.S0']).toEqual({ px: 1 });
+
+    publisher.publish('md.quote.S0', { px: 2 });
+    publisher.publish('md.quote.S1', { px: 3 });
+    await publisher.flush();
+    const third = await client(url, VIEWER, {});
+    await until(() => snapshotOf(third) !== undefined, 'the third snapshot');
+    expect(snapshotOf(third)?.seq).toBe(publisher.head);
+    expect(snapshotOf(third)?.state).toMatchObject({ 'md.quote.S0': { px: 2 }, 'md.quote.S1': { px: 3 } });
+    // And the first two had the two messages live, after their snapshot.
+    await until(() => first.last === publisher.head && second.last === publisher.head, 'the live messages');
+    expect(first.gaps + second.gaps).toBe(0);
+  });
+
   it('refuses a share of the time outside (0, 1] with a clear error', () => {
     const options = { logger: createLogger({ level: 'silent' }), metrics: new Registry(), clock: systemClock, authorize: () => undefined };
     for (const deferredBusyShare of [0, -0.5, 1.5, Number.NaN]) expect(() => new StreamServer({ ...options, deferredBusyShare })).toThrow(/deferredBusyShare must be in \(0, 1\]/);

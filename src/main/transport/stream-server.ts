@@ -11,7 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { CLOSE, ClientFrameSchema, MAX_CLIENT_FRAMES, STREAM_PROTOCOL, decodeFrames, topicMatcher, type HelloFrame } from '../../shared/stream';
+import { CLOSE, ClientFrameSchema, MAX_CLIENT_FRAMES, STREAM_PROTOCOL, decodeFrames, encodeFrame, topicMatcher, type HelloFrame } from '../../shared/stream';
 import type { TimerHandle } from '../clock';
 import { WebSocketPeer } from './carrier-ws';
 import type { Connection, ConnectionState } from './stream-connection';
@@ -25,12 +25,20 @@ const AWAIT_HEAD_MS = 5_000;
 
 let nextConnectionId = 1;
 
+interface EncodedSnapshot {
+  readonly epoch: string;
+  readonly seq: number;
+  readonly bytes: Uint8Array;
+}
+
 export class StreamServer extends StreamRounds {
   private readonly wss: WebSocketServer;
   private unsubscribe: (() => void) | undefined;
   /** Runs while there are connections: an idle server holds no timer, so a desk that failed to start can exit. */
   private heartbeat: TimerHandle | undefined;
   private closing = false;
+  /** Each view's last snapshot, encoded (a desk's is ~30 KB: a thousand viewers joining at one head share one). */
+  private readonly snapshots = new Map<string, EncodedSnapshot>();
 
   constructor(options: StreamServerOptions) {
     super(options);
@@ -56,6 +64,7 @@ export class StreamServer extends StreamRounds {
     this.unsubscribe = undefined;
     this.source = source;
     this.generation++;
+    this.snapshots.clear();
     this.pendingFrames = [];
     this.round = undefined;
     this.roundScheduled = false;
@@ -297,12 +306,23 @@ export class StreamServer extends StreamRounds {
         resume.epoch !== epoch ? 'the stream was recreated: new epoch' : resume.seq > head ? 'that position is ahead of the stream' : 'that position is no longer in the journal';
       this.send(c, { op: 'reset', epoch, reason });
     }
-    const snapshot = redactSnapshot(publisher.snapshot(c.filter), c.scope.redact);
+    const snapshot = this.snapshotOf(c, publisher);
     this.send(c, { op: 'welcome', epoch, head, resumed: false });
-    this.send(c, { op: 'snapshot', epoch, seq: snapshot.seq, state: snapshot.state });
+    if (c.peer.readyState === 'open') c.peer.send(snapshot.bytes);
     c.sent = snapshot.seq;
     c.lastSent = snapshot.seq;
     c.state = 'live';
+  }
+
+  /** The snapshot frame for a connection: one encoding per view and head, shared by the viewers that join at it. */
+  private snapshotOf(c: Connection, publisher: StreamHead): EncodedSnapshot {
+    const key = c.viewKey;
+    const memo = key === undefined ? undefined : this.snapshots.get(key);
+    if (memo && memo.epoch === publisher.epoch && memo.seq === publisher.head) return memo;
+    const { seq, state } = redactSnapshot(publisher.snapshot(c.filter), c.scope.redact);
+    const made = { epoch: publisher.epoch, seq, bytes: encodeFrame({ op: 'snapshot', epoch: publisher.epoch, seq, state }) };
+    if (key !== undefined) this.snapshots.set(key, made);
+    return made;
   }
 
   /** Waits (nothing sent but heartbeats) up to AWAIT_HEAD_MS for the source to reach the hello's position, then answers it. */
