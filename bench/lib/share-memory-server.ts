@@ -2,7 +2,10 @@
 // journaled stream, or the naive ws broadcast) alone in a fresh process, so its resident set before and
 // after the viewers connect is its own (in the benchmark's process, memory freed by an earlier round is
 // reused and hides the cost). Messages over IPC: it sends {url, token?} when listening and answers
-// 'measure' with {rss} after full collections; it exits when the IPC channel closes.
+// 'measure' with {rss} after full collections; it exits when the IPC channel closes. The DualDesk stream
+// holds what a desk's does for a viewer of scope market: quotes and three charts' md.history.1m (240 bars
+// each, the default), so each viewer is sent a snapshot of about 30 KB. BENCH_SHARE_FRAGMENT_BYTES
+// (default the server's, VIEWER_FRAGMENT_BYTES; 'whole' for none) sets the viewers' write size.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import vm from 'node:vm';
 import { Registry } from 'prom-client';
 import { systemClock } from '../../src/main/clock';
 import { loadShareCertificate, ShareServer, ViewerTokens } from '../../src/main/share';
+import { packBarHistory } from '../../src/shared/bar-history';
 import { startNaiveBroadcast } from './share-rig';
 import { silent, sleep, startDeskStream } from './stream-rig';
 
@@ -31,11 +35,30 @@ if (kind === 'dualdesk') {
   const { token } = await tokens.create({ scope: ['market'], ttlMs: 3_600_000, label: 'bench' });
   const desk = await startDeskStream(join(dir, 'paper-stream.db'));
   const limits = { maxConnectionsPerAddress: 5_000, connectionsPerSecond: 10_000 };
-  const share = new ShareServer({ host: '127.0.0.1', port: 0, certificate, authority: tokens, logger: silent, metrics: new Registry(), clock: systemClock, limits });
+  const fragment = process.env['BENCH_SHARE_FRAGMENT_BYTES'];
+  const share = new ShareServer({
+    host: '127.0.0.1',
+    port: 0,
+    certificate,
+    authority: tokens,
+    logger: silent,
+    metrics: new Registry(),
+    clock: systemClock,
+    limits,
+    ...(fragment === undefined || fragment === '' ? {} : { viewerFragmentBytes: fragment === 'whole' ? Number.POSITIVE_INFINITY : Number(fragment) }),
+  });
   share.setSource({ journal: desk.journal, publisher: desk.publisher });
   await share.start();
   // A stream with something in it, as a desk's is: the viewers' snapshots are not empty.
   desk.sink.emit(100);
+  const start = Date.UTC(2026, 11, 4, 14, 30);
+  for (const [i, symbol] of ['AAPL', 'MSFT', 'SPY'].entries()) {
+    const bars = Array.from({ length: 240 }, (_, k) => {
+      const open = 100 + i * 50 + Math.sin(k / 9) * 2 + k / 100;
+      return { time: start + k * 60_000, open, high: open + 0.37, low: open - 0.29, close: open + 0.11, volume: 10_000 + ((k * 7919) % 5_000) };
+    });
+    desk.publisher.publish(`md.history.1m.${symbol}`, packBarHistory(265598 + i, symbol, bars));
+  }
   send({ type: 'listening', url: `wss://127.0.0.1:${share.address().port}/stream`, token });
   close = async () => {
     await share.stop();

@@ -1,6 +1,6 @@
 // Node's own floor per idle TLS 1.3 socket: a plain tls.createServer (no ws, no HTTP) alone in this
 // process, N idle clients in a forked child; resident set and heap after full collections, before and
-// after the clients connect. Run: npx tsx bench/lib/tls-floor-probe.ts [viewers=1000] [http] [write=<bytes> [chunk=<bytes>]]
+// after the clients connect. Run: npx tsx bench/lib/tls-floor-probe.ts [viewers=1000] [http] [write=<bytes> [chunk=<bytes>] [paced]]
 // ('http' serves through https.createServer, still without an upgrade, to see what HTTP adds; 'write=<bytes>'
 // writes that many bytes to each socket once (in writes of 'chunk' bytes), read by the clients, before measuring: what a socket keeps
 // after it has sent something, as a viewer's snapshot is).
@@ -76,7 +76,15 @@ if (role === 'client') {
     while (held.length < n) await new Promise((r) => setTimeout(r, 20));
     const read = new Promise((r) => child.once('message', r));
     const bytes = Buffer.alloc(write, 7);
-    for (const s of held) for (let at = 0; at < write; at += chunk) (s as tls.TLSSocket).write(bytes.subarray(at, at + chunk));
+    const paced = process.argv.includes('paced');
+    if (!paced) for (const s of held) for (let at = 0; at < write; at += chunk) (s as tls.TLSSocket).write(bytes.subarray(at, at + chunk));
+    else
+      // Each chunk written once the last has left (its write callback): what the socket keeps when it never holds more than a chunk.
+      await Promise.all(
+        held.map(async (s) => {
+          for (let at = 0; at < write; at += chunk) await new Promise<void>((r) => (s as tls.TLSSocket).write(bytes.subarray(at, at + chunk), () => r()));
+        }),
+      );
     await read;
   }
   const after = await measure();
@@ -86,6 +94,7 @@ if (role === 'client') {
       kind: useHttp ? 'https' : 'tls',
       writtenBytesPerSocket: write,
       inWritesOf: Math.min(chunk, write),
+      paced: process.argv.includes('paced'),
       viewers: n,
       held: held.length,
       rssKiBPerSocket: kib(after.rss - before.rss),

@@ -5,7 +5,7 @@ export { isViewerScopeList, parseScopeClaim, TOKEN_AUDIENCE, TOKEN_ISSUER, verif
 export { fingerprintOf, loadShareCertificate, SHARE_CERT_FILE, SHARE_CERT_KEY_FILE } from './certificate';
 export type { ShareCertificate, ShareCertificateOptions } from './certificate';
 export { viewerLink } from './link';
-export { DEFAULT_SHARE_LIMITS, ShareServer, VIEWER_WINDOW } from './server';
+export { DEFAULT_SHARE_LIMITS, ShareServer, VIEWER_FRAGMENT_BYTES, VIEWER_WINDOW } from './server';
 export type { ShareLimits, ShareServerOptions, ViewerWindow } from './server';
 export { redactAccounts, viewOf } from './view';
 export type { ViewerVenueStatus, ViewerView } from './view';

@@ -77,6 +77,8 @@ export interface ShareServerOptions {
   readonly metricPrefix?: string;
   /** How viewers' messages are batched (defaults: VIEWER_WINDOW); the benchmark compares settings with it. */
   readonly viewerWindow?: ViewerWindow;
+  /** Viewers' messages go out in pieces of at most this (default VIEWER_FRAGMENT_BYTES; Infinity: whole). */
+  readonly viewerFragmentBytes?: number;
 }
 
 /** The window between rounds to viewers: at least minMs, and long enough that rounds take at most busyShare of the time. */
@@ -116,6 +118,11 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 /** A refused viewer that does not complete the close handshake is cut after this. */
 const CLOSE_GRACE_MS = 2_000;
+/**
+ * A viewer's messages go out in pieces of at most this, each once the last has left: a TLS socket keeps resident about
+ * what its largest write took, for as long as it lives (a snapshot in one write: ~20 KiB more per viewer, bench/lib/tls-floor-probe.ts).
+ */
+export const VIEWER_FRAGMENT_BYTES = 1024;
 /** Connections beyond maxViewers the port keeps open (page fetches, handshakes); past that the OS-level accept drops them. */
 const CONNECTION_MARGIN = 100;
 /** Longer timers fire at once in Node. */
@@ -146,8 +153,9 @@ class ViewerPeer extends WebSocketPeer {
   constructor(
     private readonly viewer: Viewer,
     private readonly server: ViewerEvents,
+    fragmentBytes: number,
   ) {
-    super(viewer.ws);
+    super(viewer.ws, { fragmentBytes });
   }
 
   override listen(events: StreamPeerEvents): void {
@@ -459,7 +467,7 @@ export class ShareServer {
     }, this.limits.idleTimeoutMs);
     logger.info({ connection, tokenId: grant.id, scope: grant.scope, address }, 'viewer connected');
     const view = this.viewFor(grant.scope);
-    const peer = new ViewerPeer(viewer, this.viewerEvents);
+    const peer = new ViewerPeer(viewer, this.viewerEvents, this.options.viewerFragmentBytes ?? VIEWER_FRAGMENT_BYTES);
     this.stream.acceptPeer(peer, {
       who: viewer.who,
       topics: view.topics,

@@ -14,6 +14,21 @@ function binaryFrame(bytes: Uint8Array): Buffer {
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
+export interface WebSocketPeerOptions {
+  /**
+   * Messages larger than this go out as WebSocket fragments of this size, each written once the last has left.
+   * A TLS socket keeps resident, for as long as it lives, about what its largest write took (OpenSSL's and
+   * Node's buffers: a 20 KB snapshot in one write costs a viewer ~20 KiB more than in 1 KiB pieces). Default: unfragmented.
+   */
+  readonly fragmentBytes?: number;
+}
+
+/** A message waiting behind one going out in fragments (nothing may come between a message's fragments but control frames). */
+interface Queued {
+  readonly bytes: Uint8Array;
+  readonly flushed: (() => void) | undefined;
+}
+
 /**
  * A `ws` WebSocket as a StreamPeer: the server's one code path serves WebSockets through this. A class, its
  * methods on the prototype: a share server or relay holds a thousand of these, and a closure per method each
@@ -23,9 +38,19 @@ export class WebSocketPeer implements StreamPeer {
   // ws keeps the upgraded socket here; frames written to it directly share its write queue (and
   // bufferedAmount) with ws's own, in order. No compression is negotiated, so ws never holds frames back.
   private readonly socket: Duplex | undefined;
+  private readonly fragmentBytes: number;
+  /** Set while a message goes out in fragments: the messages sent meanwhile, in order. */
+  private queued: Queued[] | undefined;
+  /** Bytes not yet handed to ws: the fragmented message's rest and the queued messages. */
+  private held = 0;
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(
+    private readonly ws: WebSocket,
+    options: WebSocketPeerOptions = {},
+  ) {
     this.socket = (ws as unknown as { _socket?: Duplex })._socket;
+    this.fragmentBytes = options.fragmentBytes ?? Number.POSITIVE_INFINITY;
+    if (!(this.fragmentBytes >= 1)) throw new RangeError(`fragmentBytes must be at least 1, not ${options.fragmentBytes}`);
   }
 
   get readyState(): StreamPeer['readyState'] {
@@ -34,23 +59,58 @@ export class WebSocketPeer implements StreamPeer {
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.held;
   }
 
   send(bytes: Uint8Array, flushed?: () => void): void {
-    this.ws.send(bytes, { binary: true }, flushed);
+    if (this.queued) {
+      this.queued.push({ bytes, flushed });
+      this.held += bytes.length;
+    } else if (bytes.length <= this.fragmentBytes) this.ws.send(bytes, { binary: true }, flushed);
+    else {
+      this.queued = [];
+      this.held += bytes.length;
+      this.sendFragment(bytes, 0, flushed);
+    }
   }
 
   // One frame for every viewer of a round and one write each: through ws each send frames the message
   // again and writes header and payload corked, a writev, which cost 2x the CPU per viewer (profiled).
   sendShared(message: SharedMessage): void {
     const ws = this.ws;
-    if (!this.socket || ws.extensions !== '' || ws.readyState !== ws.OPEN) {
-      ws.send(message.bytes, { binary: true });
+    if (!this.socket || ws.extensions !== '' || ws.readyState !== ws.OPEN || this.queued || message.bytes.length > this.fragmentBytes) {
+      this.send(message.bytes);
       return;
     }
     message.wire ??= binaryFrame(message.bytes);
     this.socket.write(message.wire);
+  }
+
+  private sendFragment(bytes: Uint8Array, at: number, flushed: (() => void) | undefined): void {
+    const end = Math.min(bytes.length, at + this.fragmentBytes);
+    const last = end === bytes.length;
+    this.held -= end - at;
+    this.ws.send(bytes.subarray(at, end), { binary: true, fin: last }, (err) => {
+      // Closed on the way: what is left is moot (the subscriber resumes from its last whole message).
+      if (err) {
+        this.queued = undefined;
+        this.held = 0;
+      } else if (!last) this.sendFragment(bytes, end, flushed);
+      else {
+        flushed?.();
+        this.sendQueued();
+      }
+    });
+  }
+
+  /** After a fragmented message: the messages sent meanwhile, in order (a large one fragments in turn, the rest queue behind it again). */
+  private sendQueued(): void {
+    const queued = this.queued ?? [];
+    this.queued = undefined;
+    for (const q of queued) {
+      this.held -= q.bytes.length;
+      this.send(q.bytes, q.flushed);
+    }
   }
 
   close(code: number, reason: string): void {

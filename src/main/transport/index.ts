@@ -7,6 +7,7 @@ export type { CommittedBatch, PublisherOptions, StreamMetrics } from './publishe
 export { JournalRetention } from './retention';
 export type { JournalRetentionOptions } from './retention';
 export { WebSocketPeer } from './carrier-ws';
+export type { WebSocketPeerOptions } from './carrier-ws';
 export { StreamServer } from './stream-server';
 export type { StreamFeed, StreamHead, StreamHistory, StreamPeer, StreamPeerEvents, StreamScope, StreamServerFaults, StreamServerOptions, StreamSource } from './stream-types';
 export { HybridSubscriber } from './subscriber';
