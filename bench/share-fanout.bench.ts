@@ -48,7 +48,7 @@ function parseWindows(raw: string): ViewerWindow[] {
     });
 }
 const windowName = (w: ViewerWindow) => `${w.minMs}:${w.busyShare}`;
-const WINDOWS = [VIEWER_WINDOW, ...parseWindows(process.env['BENCH_SHARE_WINDOWS'] ?? '')];
+const WINDOWS = [VIEWER_WINDOW, ...parseWindows(process.env['BENCH_SHARE_WINDOWS'] ?? '').filter((w) => windowName(w) !== windowName(VIEWER_WINDOW))];
 
 /** Resident bytes per idle viewer of one server, alone in its own process. */
 async function bytesPerIdleViewer(swarm: ViewerSwarm, kind: MemoryServerKind): Promise<number> {

@@ -22,7 +22,7 @@ import {
   type ViewerAuthority,
 } from '../../src/main/share';
 import { startStreamDesk, type TestStream } from '../support/stream';
-import { until } from '../support/wait';
+import { until, untilAsync } from '../support/wait';
 import { binDualdesk } from '../support/paths';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
@@ -36,7 +36,7 @@ interface Share {
 }
 
 async function startShare(
-  options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits>; authority?: (tokens: ViewerTokens) => ViewerAuthority } = {},
+  options: { demo?: boolean; now?: () => number; limits?: Partial<ShareLimits>; authority?: (tokens: ViewerTokens) => ViewerAuthority; viewerFragmentBytes?: number } = {},
 ): Promise<Share> {
   const s = await startStreamDesk({ demo: options.demo === true });
   const dataDir = s.dataDir;
@@ -52,6 +52,7 @@ async function startShare(
     metrics: s.desk.metrics,
     clock: systemClock,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.viewerFragmentBytes !== undefined ? { viewerFragmentBytes: options.viewerFragmentBytes } : {}),
   });
   server.setSource(s.desk.stream);
   await server.start();
@@ -180,6 +181,32 @@ describe('the share server (real TLS, real desk)', () => {
     expect(await vb.closed).toMatchObject({ code: 4004 });
     expect(performance.now() - afterCli).toBeLessThan(1_000);
     expect(started).toBeLessThan(afterCli);
+  });
+
+  it('a viewer revoked while its snapshot goes out in fragments gets the whole snapshot, then the error and 4004', async () => {
+    const share = await startShare();
+    const { publisher } = share.s.desk.stream!;
+    // An 8 MB snapshot to a viewer that does not read: more than the sockets' buffers hold, so it is still going out.
+    for (let i = 0; i < 400; i++) publisher.publish(`md.quote.S${i}`, { note: 'x'.repeat(20_000), i });
+    await publisher.flush();
+    const made = await mint(share, ['market']);
+    const v = viewer(share, made.token, { hello: false });
+    await v.opened;
+    v.ws.pause();
+    v.ws.send(encodeFrame({ op: 'hello' }));
+    await until(() => share.server.status().viewers.some((x) => x.state === 'live'), 'the viewer welcomed');
+    share.tokens.revoke(made.id);
+    // Refused while the snapshot is still going out (the viewer reads nothing yet).
+    await untilAsync(async () => /dualdesk_share_refusals_total\{reason="revoked"\} 1/.test(await share.s.desk.metrics.metrics()), 'the revocation refused');
+    v.ws.resume();
+    expect(await v.closed).toMatchObject({ code: 4004 });
+    expect(v.frames.map((f) => f.op)).toEqual(['welcome', 'snapshot', 'error']);
+    expect(v.frames[2]).toMatchObject({ op: 'error', code: 'revoked' });
+    expect(Object.keys((v.frames[1] as Extract<ServerFrame, { op: 'snapshot' }>).state).filter((t) => t.startsWith('md.quote.S'))).toHaveLength(400);
+  }, 60_000);
+
+  it('refuses a viewer fragment size below 1 with a clear error', async () => {
+    await expect(startShare({ viewerFragmentBytes: 0 })).rejects.toThrow(/viewerFragmentBytes must be at least 1/);
   });
 
   it('closes open viewers when whether their token is revoked cannot be told (fails closed)', async () => {

@@ -101,6 +101,8 @@ interface Viewer {
   readonly address: string;
   readonly since: number;
   readonly ws: WebSocket;
+  /** Its stream peer: what the server sends a viewer goes through it, after a message still going out in fragments. */
+  peer: WebSocketPeer | undefined;
   readonly who: string;
   saidHello: boolean;
   expiryTimer: TimerHandle | undefined;
@@ -218,6 +220,8 @@ export class ShareServer {
     const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ShareLimits>;
     const limits = { ...DEFAULT_SHARE_LIMITS, ...given };
     // Unless set, the derived limits follow the per-address ones they must not undercut.
+    const fragment = options.viewerFragmentBytes;
+    if (fragment !== undefined && !(fragment >= 1)) throw new RangeError(`viewerFragmentBytes must be at least 1, not ${fragment}`);
     this.limits = {
       ...limits,
       totalConnectionsPerSecond: given.totalConnectionsPerSecond ?? Math.max(limits.totalConnectionsPerSecond, limits.connectionsPerSecond),
@@ -456,7 +460,18 @@ export class ShareServer {
   private serve(ws: WebSocket, grant: ViewerGrant, address: string): void {
     const { clock, logger } = this.options;
     const connection = nextViewer++;
-    const viewer: Viewer = { connection, grant, address, since: clock.now(), ws, who: `viewer#${connection}`, saidHello: false, expiryTimer: undefined, idleTimer: undefined };
+    const viewer: Viewer = {
+      connection,
+      grant,
+      address,
+      since: clock.now(),
+      ws,
+      peer: undefined,
+      who: `viewer#${connection}`,
+      saidHello: false,
+      expiryTimer: undefined,
+      idleTimer: undefined,
+    };
     this.viewers.set(connection, viewer);
     this.metrics.viewers.set(this.viewers.size);
     this.metrics.connects.inc();
@@ -468,6 +483,7 @@ export class ShareServer {
     logger.info({ connection, tokenId: grant.id, scope: grant.scope, address }, 'viewer connected');
     const view = this.viewFor(grant.scope);
     const peer = new ViewerPeer(viewer, this.viewerEvents, this.options.viewerFragmentBytes ?? VIEWER_FRAGMENT_BYTES);
+    viewer.peer = peer;
     this.stream.acceptPeer(peer, {
       who: viewer.who,
       topics: view.topics,
@@ -542,15 +558,22 @@ export class ShareServer {
     this.clearTimers(viewer);
     if (viewer.ws.readyState !== viewer.ws.OPEN) return;
     this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id, reason }, 'viewer closed');
-    this.refuse(viewer.ws, reason, code, message);
+    this.refuse(viewer.ws, reason, code, message, viewer.peer);
   }
 
-  private refuse(ws: WebSocket, reason: RefusalReason, code: number, message: string): void {
+  private refuse(ws: WebSocket, reason: RefusalReason, code: number, message: string, peer?: WebSocketPeer): void {
     this.metrics.refusals.inc({ reason });
     ws.on('error', () => undefined);
     if (ws.readyState === ws.OPEN) {
-      ws.send(encodeFrame({ op: 'error', code: reason, message }));
-      ws.close(code, message.slice(0, 120));
+      const error = encodeFrame({ op: 'error', code: reason, message });
+      // Through the peer when there is one: straight to ws, the error would land inside a message going out in fragments.
+      if (peer) {
+        peer.send(error);
+        peer.close(code, message.slice(0, 120));
+      } else {
+        ws.send(error);
+        ws.close(code, message.slice(0, 120));
+      }
     }
     const { clock } = this.options;
     const cut = clock.setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);

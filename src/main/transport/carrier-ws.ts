@@ -43,6 +43,8 @@ export class WebSocketPeer implements StreamPeer {
   private queued: Queued[] | undefined;
   /** Bytes not yet handed to ws: the fragmented message's rest and the queued messages. */
   private held = 0;
+  /** A close asked for while a message went out in fragments: made once it and those queued behind it have gone. */
+  private closing: { readonly code: number; readonly reason: string } | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -55,7 +57,7 @@ export class WebSocketPeer implements StreamPeer {
 
   get readyState(): StreamPeer['readyState'] {
     const ws = this.ws;
-    return ws.readyState === ws.OPEN ? 'open' : ws.readyState === ws.CLOSED ? 'closed' : 'closing';
+    return ws.readyState === ws.OPEN && !this.closing ? 'open' : ws.readyState === ws.CLOSED ? 'closed' : 'closing';
   }
 
   get bufferedAmount(): number {
@@ -63,6 +65,10 @@ export class WebSocketPeer implements StreamPeer {
   }
 
   send(bytes: Uint8Array, flushed?: () => void): void {
+    if (!this.closing) this.dispatch(bytes, flushed); // else closing once what was sent before has gone
+  }
+
+  private dispatch(bytes: Uint8Array, flushed: (() => void) | undefined): void {
     if (this.queued) {
       this.queued.push({ bytes, flushed });
       this.held += bytes.length;
@@ -95,6 +101,7 @@ export class WebSocketPeer implements StreamPeer {
       if (err) {
         this.queued = undefined;
         this.held = 0;
+        this.closing = undefined;
       } else if (!last) this.sendFragment(bytes, end, flushed);
       else {
         flushed?.();
@@ -109,12 +116,19 @@ export class WebSocketPeer implements StreamPeer {
     this.queued = undefined;
     for (const q of queued) {
       this.held -= q.bytes.length;
-      this.send(q.bytes, q.flushed);
+      this.dispatch(q.bytes, q.flushed);
+    }
+    const closing = this.closing;
+    if (closing && !this.queued) {
+      this.closing = undefined;
+      this.ws.close(closing.code, closing.reason);
     }
   }
 
+  /** Closes after a message going out in fragments, and those sent behind it (a close frame between fragments would cut it). */
   close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+    if (this.queued) this.closing ??= { code, reason };
+    else this.ws.close(code, reason);
   }
 
   terminate(): void {

@@ -70,7 +70,9 @@ export abstract class StreamRounds extends StreamReading {
   /** Starts the next round for deferred subscribers after the coalescing window (none while one is in progress). */
   protected scheduleDeferred(): void {
     if (this.round || this.roundScheduled || this.roundTimer !== undefined) return;
-    const window = Math.max(this.settings.coalesceMs, this.lastRoundBusyMs / this.settings.deferredBusyShare);
+    // The busy time is wall time (what the work took), so it only applies when a share is set: a test's clock never sees it otherwise.
+    const share = this.settings.deferredBusyShare;
+    const window = share < 1 ? Math.max(this.settings.coalesceMs, this.lastRoundBusyMs / share) : this.settings.coalesceMs;
     const wait = this.lastRoundAt + window - this.options.clock.now();
     if (wait > 0) {
       this.roundTimer = this.options.clock.setTimeout(() => {

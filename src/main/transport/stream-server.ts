@@ -25,6 +25,9 @@ const AWAIT_HEAD_MS = 5_000;
 
 let nextConnectionId = 1;
 
+/** Snapshots kept encoded at most (one per view in use; a desk's is ~30 KB). */
+const MAX_SNAPSHOT_MEMOS = 8;
+
 interface EncodedSnapshot {
   readonly epoch: string;
   readonly seq: number;
@@ -321,7 +324,11 @@ export class StreamServer extends StreamRounds {
     if (memo && memo.epoch === publisher.epoch && memo.seq === publisher.head) return memo;
     const { seq, state } = redactSnapshot(publisher.snapshot(c.filter), c.scope.redact);
     const made = { epoch: publisher.epoch, seq, bytes: encodeFrame({ op: 'snapshot', epoch: publisher.epoch, seq, state }) };
-    if (key !== undefined) this.snapshots.set(key, made);
+    if (key !== undefined) {
+      // Keys carry a viewer's own topic list: a bounded handful, not one per list a viewer can make up.
+      if (!this.snapshots.has(key) && this.snapshots.size >= MAX_SNAPSHOT_MEMOS) this.snapshots.clear();
+      this.snapshots.set(key, made);
+    }
     return made;
   }
 

@@ -148,9 +148,9 @@ export interface StreamServerOptions {
    */
   readonly coalesceMs?: number;
   /**
-   * The share of the time rounds for deferred subscribers may take (default 1: only coalesceMs applies).
-   * After a round busy B ms, the next starts no sooner than B / share after it: at 0.5 a hundred viewers
-   * wait about 2 ms, a thousand about 20, and the fan-out leaves at least half the core to the trader.
+   * The share of the time rounds for deferred subscribers may take (default 1: no limit, only coalesceMs).
+   * Below 1, after a round busy B ms (wall time), the next starts no sooner than B / share after it started:
+   * at 0.5 a hundred viewers wait about 2 ms, a thousand about 20, and the fan-out leaves half the core to the trader.
    */
   readonly deferredBusyShare?: number;
   /**
