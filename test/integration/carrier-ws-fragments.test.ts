@@ -136,6 +136,22 @@ describe('WebSocketPeer fragments', () => {
     expect(frames.slice(0, -1).map((f) => f.length)).toEqual([...Array<number>(200).fill(64), 10]);
   });
 
+  it('a close waiting behind a message that queued another large one comes after both, once', async () => {
+    const { peer, received, closed, wire } = await pair(100);
+    peer.send(message(1_000, 1));
+    peer.send(message(1_050, 2));
+    peer.close(1012, 'stream changed');
+    peer.close(4004, 'a second close is not made');
+    expect(await closed).toBe(1012);
+    expect(received.map((m) => [m.length, m[0]])).toEqual([
+      [1_000, 1],
+      [1_050, 2],
+    ]);
+    const frames = wire();
+    expect(frames.filter((f) => f.opcode === 8)).toHaveLength(1);
+    expect(frames.slice(0, -1).map((f) => f.length)).toEqual([...Array<number>(10).fill(100), ...Array<number>(10).fill(100), 50]);
+  });
+
   it('refuses a fragment size below 1 with a clear error', async () => {
     const http = createServer();
     const wss = new WebSocketServer({ server: http });

@@ -11,6 +11,7 @@ import { REDACTED_ACCOUNT, VIEWER_TOKEN_PROTOCOL_PREFIX, type Order, type Viewer
 import { STREAM_PROTOCOL, decodeFrames, encodeFrame, type DataFrame, type ServerFrame } from '../../src/shared/stream';
 import { systemClock } from '../../src/main/clock';
 import { createLogger } from '../../src/main/ops';
+import type { StreamServer } from '../../src/main/transport';
 import {
   loadShareCertificate,
   RelayAuthority,
@@ -184,7 +185,8 @@ describe('the share server (real TLS, real desk)', () => {
   });
 
   it('a viewer revoked while its snapshot goes out in fragments gets the whole snapshot, then the error and 4004', async () => {
-    const share = await startShare();
+    // 64 KiB pieces: the 8 MB goes out in 128 fragments, quick to drain on a loaded machine once the viewer reads.
+    const share = await startShare({ viewerFragmentBytes: 64 * 1024 });
     const { publisher } = share.s.desk.stream!;
     // An 8 MB snapshot to a viewer that does not read: more than the sockets' buffers hold, so it is still going out.
     for (let i = 0; i < 400; i++) publisher.publish(`md.quote.S${i}`, { note: 'x'.repeat(20_000), i });
@@ -195,6 +197,10 @@ describe('the share server (real TLS, real desk)', () => {
     v.ws.pause();
     v.ws.send(encodeFrame({ op: 'hello' }));
     await until(() => share.server.status().viewers.some((x) => x.state === 'live'), 'the viewer welcomed');
+    // The snapshot is still going out (held bytes count as buffered): the revocation lands in its middle.
+    const stream = (share.server as unknown as { stream: StreamServer }).stream;
+    await until(() => (stream.stats()[0]?.bufferedBytes ?? 0) > 0 && share.server.status().viewers.length === 1, 'the snapshot held back');
+    expect(stream.stats()[0]?.bufferedBytes).toBeGreaterThan(0);
     share.tokens.revoke(made.id);
     // Refused while the snapshot is still going out (the viewer reads nothing yet).
     await untilAsync(async () => /dualdesk_share_refusals_total\{reason="revoked"\} 1/.test(await share.s.desk.metrics.metrics()), 'the revocation refused');

@@ -258,6 +258,20 @@ describe('deferred subscribers and the journal', () => {
     expect(first.gaps + second.gaps).toBe(0);
   });
 
+  it('viewers asking for their own topics each get a snapshot of just those; the server keeps at most 8 encoded', async () => {
+    const s = await startStreamDesk();
+    const { publisher } = s.desk.stream!;
+    for (let i = 0; i < 12; i++) publisher.publish(`md.quote.S${i}`, { i });
+    await publisher.flush();
+    const { server, url } = await startServer(s.desk.stream!);
+    const viewers: Client[] = [];
+    for (let i = 0; i < 12; i++) viewers.push(await client(url, VIEWER, { topics: [`md.quote.S${i}`] }));
+    const snapshotOf = (c: Client) => c.frames.find((f): f is Extract<ServerFrame, { op: 'snapshot' }> => f.op === 'snapshot');
+    await until(() => viewers.every((v) => snapshotOf(v) !== undefined), 'every snapshot');
+    for (const [i, v] of viewers.entries()) expect(snapshotOf(v)?.state).toEqual({ [`md.quote.S${i}`]: { i } });
+    expect((server as unknown as { snapshots: Map<string, unknown> }).snapshots.size).toBe(8);
+  });
+
   it('refuses a share of the time outside (0, 1] with a clear error', () => {
     const options = { logger: createLogger({ level: 'silent' }), metrics: new Registry(), clock: systemClock, authorize: () => undefined };
     for (const deferredBusyShare of [0, -0.5, 1.5, Number.NaN]) expect(() => new StreamServer({ ...options, deferredBusyShare })).toThrow(/deferredBusyShare must be in \(0, 1\]/);

@@ -556,7 +556,8 @@ export class ShareServer {
 
   private close(viewer: Viewer, reason: RefusalReason, code: number, message: string): void {
     this.clearTimers(viewer);
-    if (viewer.ws.readyState !== viewer.ws.OPEN) return;
+    // A close the peer holds until a fragmented message has gone leaves ws open: closed once is enough.
+    if (viewer.ws.readyState !== viewer.ws.OPEN || viewer.peer?.readyState !== 'open') return;
     this.options.logger.info({ connection: viewer.connection, tokenId: viewer.grant.id, reason }, 'viewer closed');
     this.refuse(viewer.ws, reason, code, message, viewer.peer);
   }

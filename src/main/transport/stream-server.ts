@@ -79,7 +79,8 @@ export class StreamServer extends StreamRounds {
     if (previous) {
       for (const c of this.connections) {
         if (source) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
-        c.peer.close(1012, 'stream changed');
+        // With a grace timer, as every close: a peer still sending a message in fragments closes after it, or is cut.
+        this.closeConnection(c, 1012, 'stream changed');
       }
     }
     if (source) this.unsubscribe = source.publisher.onCommitted((batch) => this.onCommitted(batch));
@@ -326,7 +327,9 @@ export class StreamServer extends StreamRounds {
     const made = { epoch: publisher.epoch, seq, bytes: encodeFrame({ op: 'snapshot', epoch: publisher.epoch, seq, state }) };
     if (key !== undefined) {
       // Keys carry a viewer's own topic list: a bounded handful, not one per list a viewer can make up.
-      if (!this.snapshots.has(key) && this.snapshots.size >= MAX_SNAPSHOT_MEMOS) this.snapshots.clear();
+      // The oldest goes first (a Map keeps insertion order; a key set again moves to the end).
+      this.snapshots.delete(key);
+      if (this.snapshots.size >= MAX_SNAPSHOT_MEMOS) this.snapshots.delete(this.snapshots.keys().next().value as string);
       this.snapshots.set(key, made);
     }
     return made;
