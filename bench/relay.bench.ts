@@ -18,13 +18,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { systemClock } from '../src/main/clock';
-import { loadShareCertificate, RevocationPublisher, ShareServer, ViewerTokens } from '../src/main/share';
+import { loadShareCertificate, RevocationPublisher, ViewerTokens } from '../src/main/share';
 import { KafkaOutbox, parseKafkaSettings } from '../src/main/transport';
 import { ensureKafkaLibs, startKafkaBroker } from '../scripts/kafka/broker';
 import { builtScript } from './lib/built';
 import { knob, report } from './lib/report';
 import type { RelayServerArgs, RelayServerReply } from './lib/relay-server';
-import { ViewerSwarm, type SwarmReport } from './lib/share-rig';
+import { parseViewerWindow, startBenchShare, ViewerSwarm, type SwarmReport } from './lib/share-rig';
 import { fmt, median, table } from './lib/stats';
 import { now, paced, publishCount, silent, sleep, startDeskStream } from './lib/stream-rig';
 
@@ -34,13 +34,7 @@ const COUNT: Record<number, number> = { 1: knob('BENCH_RELAY_COUNT_1', 100_000, 
 const RATE = 100;
 const VIEWERS = 1_000;
 const TARGET_P99_MS = 100;
-const RELAY_WINDOW = ((raw) => {
-  if (raw === undefined || raw === '') return undefined;
-  const [minMs, busyShare] = raw.split(':').map(Number);
-  if (minMs === undefined || busyShare === undefined || !(minMs >= 0) || !(busyShare > 0 && busyShare <= 1))
-    throw new Error(`BENCH_RELAY_WINDOW: "${raw}" is not minMs:busyShare (busyShare in (0, 1])`);
-  return { minMs, busyShare };
-})(process.env['BENCH_RELAY_WINDOW']);
+const RELAY_WINDOW = process.env['BENCH_RELAY_WINDOW'] ? parseViewerWindow(process.env['BENCH_RELAY_WINDOW'], 'BENCH_RELAY_WINDOW') : undefined;
 
 type Server = 'relay' | 'share';
 const NAMES: Record<Server, string> = { relay: 'relay (Kafka → relay process → viewers)', share: "desk's share server (baseline)" };
@@ -145,18 +139,7 @@ try {
   // As the desk does: the epoch carries the revocation list (empty here), or no relay admits viewers.
   const revocations = new RevocationPublisher(tokens, silent, systemClock);
   revocations.setSource({ journal: desk.journal, publisher: desk.publisher });
-  const share = new ShareServer({
-    host: '127.0.0.1',
-    port: 0,
-    certificate,
-    authority: tokens,
-    logger: silent,
-    metrics: new Registry(),
-    clock: systemClock,
-    limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 },
-  });
-  share.setSource({ journal: desk.journal, publisher: desk.publisher });
-  await share.start();
+  const share = await startBenchShare(certificate, tokens, { journal: desk.journal, publisher: desk.publisher });
   const outbox = new KafkaOutbox({
     journal: desk.journal,
     onCommitted: (l) => desk.publisher.onCommitted(l),

@@ -16,18 +16,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Registry } from 'prom-client';
 import { createDesk, loadConfig } from '../src/main/app';
-import { systemClock } from '../src/main/clock';
 import type { CreatedViewerToken, ShareStatus } from '../src/shared';
 import { createLogger } from '../src/main/ops';
-import { loadShareCertificate, ShareServer, VIEWER_WINDOW, ViewerTokens, type ViewerWindow } from '../src/main/share';
+import { loadShareCertificate, VIEWER_WINDOW, ViewerTokens, type ShareServer, type ViewerWindow } from '../src/main/share';
 import { builtScript } from './lib/built';
 import { knob, report } from './lib/report';
 import type { MemoryServerKind, MemoryServerReply } from './lib/share-memory-server';
-import { startNaiveBroadcast, ViewerSwarm, type SwarmReport } from './lib/share-rig';
+import { parseViewerWindow, startBenchShare, startNaiveBroadcast, ViewerSwarm, type SwarmReport } from './lib/share-rig';
 import { fmt, median, quantile, table } from './lib/stats';
-import { paced, silent, sleep, startDeskStream } from './lib/stream-rig';
+import { paced, sleep, startDeskStream } from './lib/stream-rig';
 
 const SECONDS = knob('BENCH_SHARE_SECONDS', 20, 6);
 const ORDERS = knob('BENCH_SHARE_ORDERS', 200, 60);
@@ -36,17 +34,11 @@ const COUNTS = [100, 1_000];
 
 const IDLE_VIEWERS = 1_000;
 
-function parseWindows(raw: string): ViewerWindow[] {
-  return raw
+const parseWindows = (raw: string): ViewerWindow[] =>
+  raw
     .split(',')
     .filter((w) => w.trim() !== '')
-    .map((w) => {
-      const [minMs, busyShare] = w.split(':').map(Number);
-      if (minMs === undefined || busyShare === undefined || !(minMs >= 0) || !(busyShare > 0 && busyShare <= 1))
-        throw new Error(`BENCH_SHARE_WINDOWS: "${w}" is not minMs:busyShare (busyShare in (0, 1])`);
-      return { minMs, busyShare };
-    });
-}
+    .map((w) => parseViewerWindow(w, 'BENCH_SHARE_WINDOWS'));
 const windowName = (w: ViewerWindow) => `${w.minMs}:${w.busyShare}`;
 const WINDOWS = [VIEWER_WINDOW, ...parseWindows(process.env['BENCH_SHARE_WINDOWS'] ?? '').filter((w) => windowName(w) !== windowName(VIEWER_WINDOW))];
 
@@ -112,19 +104,7 @@ try {
   const desk = await startDeskStream(join(dir, 'paper-stream.db'));
   const shares = new Map<string, ShareServer>();
   for (const viewerWindow of WINDOWS) {
-    const share = new ShareServer({
-      host: '127.0.0.1',
-      port: 0,
-      certificate,
-      authority: tokens,
-      logger: silent,
-      metrics: new Registry(),
-      clock: systemClock,
-      limits: { maxConnectionsPerAddress: 2_000, connectionsPerSecond: 10_000 },
-      viewerWindow,
-    });
-    share.setSource({ journal: desk.journal, publisher: desk.publisher });
-    await share.start();
+    const share = await startBenchShare(certificate, tokens, { journal: desk.journal, publisher: desk.publisher }, { viewerWindow });
     shares.set(windowName(viewerWindow), share);
   }
   const naive = await startNaiveBroadcast(certificate);

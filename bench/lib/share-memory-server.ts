@@ -11,12 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Registry } from 'prom-client';
-import { systemClock } from '../../src/main/clock';
-import { loadShareCertificate, ShareServer, ViewerTokens } from '../../src/main/share';
+import { loadShareCertificate, ViewerTokens } from '../../src/main/share';
 import { packBarHistory } from '../../src/shared/bar-history';
-import { startNaiveBroadcast } from './share-rig';
-import { silent, sleep, startDeskStream } from './stream-rig';
+import { startBenchShare, startNaiveBroadcast } from './share-rig';
+import { sleep, startDeskStream } from './stream-rig';
 
 export type MemoryServerKind = 'dualdesk' | 'naive';
 export type MemoryServerReply =
@@ -34,21 +32,16 @@ if (kind === 'dualdesk') {
   const tokens = await ViewerTokens.open(dir);
   const { token } = await tokens.create({ scope: ['market'], ttlMs: 3_600_000, label: 'bench' });
   const desk = await startDeskStream(join(dir, 'paper-stream.db'));
-  const limits = { maxConnectionsPerAddress: 5_000, connectionsPerSecond: 10_000 };
   const fragment = process.env['BENCH_SHARE_FRAGMENT_BYTES'];
-  const share = new ShareServer({
-    host: '127.0.0.1',
-    port: 0,
+  const share = await startBenchShare(
     certificate,
-    authority: tokens,
-    logger: silent,
-    metrics: new Registry(),
-    clock: systemClock,
-    limits,
-    ...(fragment === undefined || fragment === '' ? {} : { viewerFragmentBytes: fragment === 'whole' ? Number.POSITIVE_INFINITY : Number(fragment) }),
-  });
-  share.setSource({ journal: desk.journal, publisher: desk.publisher });
-  await share.start();
+    tokens,
+    { journal: desk.journal, publisher: desk.publisher },
+    {
+      maxPerAddress: 5_000,
+      ...(fragment === undefined || fragment === '' ? {} : { viewerFragmentBytes: fragment === 'whole' ? Number.POSITIVE_INFINITY : Number(fragment) }),
+    },
+  );
   // A stream with something in it, as a desk's is: the viewers' snapshots are not empty.
   desk.sink.emit(100);
   const start = Date.UTC(2026, 11, 4, 14, 30);

@@ -5,9 +5,45 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { encodeBatch, encodeFrame } from '../../src/shared/stream';
-import { now, quote } from './stream-rig';
+import { systemClock } from '../../src/main/clock';
+import { ShareServer, type ShareCertificate, type ShareServerOptions, type ViewerAuthority, type ViewerWindow } from '../../src/main/share';
+import type { StreamFeed } from '../../src/main/transport';
+import { now, quote, silent } from './stream-rig';
+
+/** A share server for a benchmark on loopback, started on the stream: limits raised for a thousand viewers from one address. */
+export async function startBenchShare(
+  certificate: ShareCertificate,
+  authority: ViewerAuthority,
+  source: StreamFeed,
+  options: Pick<ShareServerOptions, 'viewerWindow' | 'viewerFragmentBytes'> & { maxPerAddress?: number } = {},
+): Promise<ShareServer> {
+  const { maxPerAddress = 2_000, ...rest } = options;
+  const share = new ShareServer({
+    host: '127.0.0.1',
+    port: 0,
+    certificate,
+    authority,
+    logger: silent,
+    metrics: new Registry(),
+    clock: systemClock,
+    limits: { maxConnectionsPerAddress: maxPerAddress, connectionsPerSecond: 10_000 },
+    ...rest,
+  });
+  share.setSource(source);
+  await share.start();
+  return share;
+}
+
+/** A viewer window written minMs:busyShare (BENCH_SHARE_WINDOWS, BENCH_RELAY_WINDOW); `knob` names it in the error. */
+export function parseViewerWindow(raw: string, knob: string): ViewerWindow {
+  const [minMs, busyShare] = raw.split(':').map(Number);
+  if (minMs === undefined || busyShare === undefined || !(minMs >= 0) || !(busyShare > 0 && busyShare <= 1))
+    throw new Error(`${knob}: "${raw}" is not minMs:busyShare (busyShare in (0, 1])`);
+  return { minMs, busyShare };
+}
 
 export type SwarmCommand =
   | { readonly type: 'pong'; readonly t1: number }
