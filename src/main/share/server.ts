@@ -219,9 +219,9 @@ export class ShareServer {
   constructor(private readonly options: ShareServerOptions) {
     const given = Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ShareLimits>;
     const limits = { ...DEFAULT_SHARE_LIMITS, ...given };
-    // Unless set, the derived limits follow the per-address ones they must not undercut.
     const fragment = options.viewerFragmentBytes;
     if (fragment !== undefined && !(fragment >= 1)) throw new RangeError(`viewerFragmentBytes must be at least 1, not ${fragment}`);
+    // Unless set, the derived limits follow the per-address ones they must not undercut.
     this.limits = {
       ...limits,
       totalConnectionsPerSecond: given.totalConnectionsPerSecond ?? Math.max(limits.totalConnectionsPerSecond, limits.connectionsPerSecond),
