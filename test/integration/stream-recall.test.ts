@@ -37,6 +37,10 @@ function windowed(source: StreamSource, start: number) {
 }
 
 async function serveFeed(feed: StreamFeed): Promise<string> {
+  return (await serve(feed)).url;
+}
+
+async function serve(feed: StreamFeed): Promise<{ url: string; server: StreamServer }> {
   const server = new StreamServer({
     logger: createLogger({ level: 'silent' }),
     metrics: createMetricsRegistry({ version: 'test' }),
@@ -51,7 +55,7 @@ async function serveFeed(feed: StreamFeed): Promise<string> {
     await server.close();
     await new Promise((resolve) => http.close(resolve));
   });
-  return `ws://127.0.0.1:${(http.address() as AddressInfo).port}/stream`;
+  return { url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/stream`, server };
 }
 
 async function client(url: string, first: object[]) {
@@ -133,10 +137,10 @@ describe('the stream server recalls older history from a source that can', () =>
 });
 
 describe('the stream server waits for a source behind the stream (a relay) to reach a resume', () => {
-  const frame = (seq: number) => ({ op: 'data' as const, epoch: 'E', seq, prev: seq - 1, ts: seq, topic: 't', data: seq });
-  function relayFeed(head: number): EpochFeed {
-    const feed = new EpochFeed('E', 0, DEFAULT_RELAY_WINDOW, () => Promise.resolve([]));
-    for (let seq = 1; seq <= head; seq++) feed.append([frame(seq)], BigInt(seq), undefined);
+  const frame = (seq: number, epoch = 'E') => ({ op: 'data' as const, epoch, seq, prev: seq - 1, ts: seq, topic: 't', data: seq });
+  function relayFeed(head: number, epoch = 'E', readBefore: (epoch: string) => boolean = () => false): EpochFeed {
+    const feed = new EpochFeed(epoch, 0, DEFAULT_RELAY_WINDOW, () => Promise.resolve([]), undefined, readBefore);
+    for (let seq = 1; seq <= head; seq++) feed.append([frame(seq, epoch)], BigInt(seq), undefined);
     return feed;
   }
 
@@ -167,5 +171,32 @@ describe('the stream server waits for a source behind the stream (a relay) to re
     const closed = new Promise<number>((resolve) => resuming.ws.once('close', resolve));
     resuming.ws.send(encodeFrame({ op: 'order', symbol: 'AAPL' }));
     expect(await closed).toBe(4000);
+  });
+
+  it('a resume in an epoch the relay has not read yet waits, unreset; once the relay reads that epoch the viewer is closed (1012) with no reset and resumes in it with no gap', async () => {
+    const old = relayFeed(10, 'E');
+    const { url, server } = await serve(old);
+    const waiting = await client(url, [{ op: 'hello', resume: { epoch: 'F', seq: 3 } }]);
+    await until(() => waiting.frames.length > 0, 'a heartbeat while waiting');
+    expect(waiting.frames.every((f) => f.op === 'hb' && f.head === 3)).toBe(true);
+    const closed = new Promise<number>((resolve) => waiting.ws.once('close', resolve));
+    // The relay reaches the desk's new epoch, as RelayStream hands it over: the server first, then the old feed superseded.
+    const next = relayFeed(5, 'F', (e) => e === 'E');
+    server.setSource(next);
+    old.supersede();
+    expect(await closed).toBe(1012);
+    expect(waiting.frames.filter((f) => f.op !== 'hb')).toEqual([]);
+    const resumed = await client(url, [{ op: 'hello', resume: { epoch: 'F', seq: 3 } }]);
+    await until(() => dataSeqs(resumed.frames).at(-1) === 5, 'the resume');
+    expect(resumed.frames.filter((f) => f.op !== 'hb' && f.op !== 'data')).toEqual([{ op: 'welcome', epoch: 'F', head: 5, resumed: true }]);
+    expect(dataSeqs(resumed.frames)).toEqual([4, 5]);
+  });
+
+  it('a resume in an epoch the relay read before its current one is reset at once, before any heartbeat', async () => {
+    const url = await serveFeed(relayFeed(10, 'F', (e) => e === 'E'));
+    const resuming = await client(url, [{ op: 'hello', resume: { epoch: 'E', seq: 3 } }]);
+    await until(() => resuming.frames.some((f) => f.op === 'snapshot'), 'the snapshot');
+    expect(resuming.frames.map((f) => f.op)).toEqual(['reset', 'welcome', 'snapshot']);
+    expect(resuming.frames[0]).toMatchObject({ epoch: 'F', reason: 'the stream was recreated: new epoch' });
   });
 });

@@ -42,8 +42,10 @@ export interface Connection {
   recalling: boolean;
   /** The last seq a recall was asked for: not asked twice for the same position. */
   recalled: number | undefined;
-  /** The hello's position ahead of the head was waited for once already. */
+  /** The hello's position ahead of the head (or in an epoch the source has not reached) was waited for once already. */
   awaitedHead: boolean;
+  /** The epoch of the hello's position while the source is waited for: a source of that epoch replacing this one resumes it, unreset. */
+  awaiting: string | undefined;
 }
 
 /** Frames encoded for a subscriber: the message, how many data frames it holds, and the last one's seq (the next prev). */

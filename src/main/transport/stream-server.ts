@@ -78,7 +78,8 @@ export class StreamServer extends StreamRounds {
     this.roundTimer = undefined;
     if (previous) {
       for (const c of this.connections) {
-        if (source) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
+        // A hello waiting for this very epoch (a relay behind the viewer's) reconnects and resumes in it.
+        if (source && c.awaiting !== source.publisher.epoch) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
         // With a grace timer, as every close: a peer still sending a message in fragments closes after it, or is cut.
         this.closeConnection(c, 1012, 'stream changed');
       }
@@ -189,6 +190,7 @@ export class StreamServer extends StreamRounds {
       recalling: false,
       recalled: undefined,
       awaitedHead: false,
+      awaiting: undefined,
     };
     this.connections.add(c);
     this.metrics.connections.set(this.connections.size);
@@ -286,8 +288,8 @@ export class StreamServer extends StreamRounds {
     const { publisher } = source;
     const epoch = publisher.epoch;
     const head = publisher.head;
-    // A source behind the stream (a relay another viewer's relay is ahead of) is waited for before a reset.
-    if (resume && resume.epoch === epoch && resume.seq > head && publisher.awaitHead && !c.awaitedHead) {
+    // A source behind the stream (a relay another viewer's relay is ahead of, maybe in a later epoch) is waited for before a reset.
+    if (resume && (resume.epoch !== epoch || resume.seq > head) && publisher.awaitHead && !c.awaitedHead) {
       this.awaitHead(c, source, resume);
       return;
     }
@@ -338,6 +340,7 @@ export class StreamServer extends StreamRounds {
   /** Waits (nothing sent but heartbeats) up to AWAIT_HEAD_MS for the source to reach the hello's position, then answers it. */
   private awaitHead(c: Connection, source: StreamFeed, resume: NonNullable<HelloFrame['resume']>): void {
     c.awaitedHead = true;
+    c.awaiting = resume.epoch;
     c.recalling = true;
     c.lastSent = resume.seq;
     const generation = this.generation;
@@ -345,6 +348,7 @@ export class StreamServer extends StreamRounds {
       .catch(() => false)
       .then(() => {
         c.recalling = false;
+        c.awaiting = undefined;
         if (generation !== this.generation || this.source !== source || c.peer.readyState !== 'open') return;
         this.welcome(c, source, resume);
       });

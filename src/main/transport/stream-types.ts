@@ -75,7 +75,8 @@ export interface StreamHead {
   snapshot(filter?: (topic: string) => boolean): { seq: number; state: Record<string, unknown> };
   /**
    * A source that can fall behind the stream (a relay reading Kafka): resolves true once its head in
-   * `epoch` reaches `seq`, false after `timeoutMs` or when it will not (another epoch). Absent: the head is the stream's.
+   * `epoch` reaches `seq`; false after `timeoutMs`, at once when it will not (an epoch it has read past),
+   * or when a source of a later epoch replaces it. Absent: the head is the stream's.
    */
   awaitHead?(epoch: string, seq: number, timeoutMs: number): Promise<boolean>;
 }

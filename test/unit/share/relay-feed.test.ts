@@ -116,4 +116,29 @@ describe('the relay epoch feed', () => {
     await Promise.all(waits);
     expect(results).toEqual(['too-deep', 'busy', 'read', 'read']);
   });
+
+  it('waits for a later epoch until superseded; an epoch read before is over at once; waiters in its own epoch are answered too', async () => {
+    const feed = new EpochFeed(
+      'F',
+      0,
+      DEFAULT_RELAY_WINDOW,
+      () => Promise.resolve([]),
+      undefined,
+      (e) => e === 'E',
+    );
+    feed.append([{ ...frame(1), epoch: 'F' }], 0n, undefined);
+    expect(await feed.awaitHead('E', 1, 60_000)).toBe(false);
+    expect(await feed.awaitHead('F', 1, 60_000)).toBe(true);
+    const answers: boolean[] = [];
+    const later = feed.awaitHead('G', 5, 60_000).then((r) => answers.push(r));
+    const ahead = feed.awaitHead('F', 5, 60_000).then((r) => answers.push(r));
+    // A frame of its own epoch answers neither: one is of another epoch, the other further ahead.
+    feed.append([{ ...frame(2), epoch: 'F' }], 1n, undefined);
+    await Promise.resolve();
+    expect(answers).toEqual([]);
+    feed.supersede();
+    await Promise.all([later, ahead]);
+    expect(answers).toEqual([false, false]);
+    expect(await feed.awaitHead('G', 1, 60_000)).toBe(false);
+  });
 });

@@ -73,8 +73,10 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
   /** Recalled runs, the most recently used last. */
   private runs: Run[] = [];
   private readonly recalls = new Map<number, Promise<void>>();
-  /** Hellos waiting for the head to reach their seq. */
-  private headWaiters: { seq: number; done: (reached: boolean) => void }[] = [];
+  /** Hellos waiting for the head to reach their seq, or (epoch set) for the relay to reach their later epoch. */
+  private headWaiters: { seq: number; epoch?: string; done: (reached: boolean) => void }[] = [];
+  /** A feed of a later epoch has replaced this one. */
+  private superseded = false;
 
   constructor(
     readonly epoch: string,
@@ -83,6 +85,8 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     private readonly limits: RelayWindowLimits,
     private readonly recaller: Recaller,
     private readonly observe: RecallObserver = () => undefined,
+    /** Epochs this relay read before this one: a position in one of them is over, not ahead. */
+    private readonly readBefore: (epoch: string) => boolean = () => false,
   ) {
     this.headSeq = before;
     this.firstSeq = before + 1;
@@ -170,7 +174,7 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     }
     this.headSeq = (frames[frames.length - 1] as DataFrame).seq;
     this.trim();
-    if (this.headWaiters.length > 0) this.headWaiters = this.headWaiters.filter((w) => (w.seq <= this.headSeq ? (w.done(true), false) : true));
+    if (this.headWaiters.length > 0) this.headWaiters = this.headWaiters.filter((w) => (w.epoch === undefined && w.seq <= this.headSeq ? (w.done(true), false) : true));
     const batch: CommittedBatch = { frames, message: value ?? encodeBatch(frames.map((f) => encodeFrame(f))) };
     for (const l of this.listeners) l(batch);
   }
@@ -197,13 +201,20 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
     return rows;
   }
 
-  /** Resolves true once the head reaches `seq` of this epoch (a viewer from a relay further ahead), false after `timeoutMs`. */
+  /**
+   * Resolves true once the head reaches `seq` of this epoch (a viewer from a relay further ahead). A
+   * position in an epoch not read yet may be ahead too (the desk recreated its stream and another relay
+   * read that first): it waits for this feed to be superseded, then resolves false, as after `timeoutMs`;
+   * one in an epoch read before this one is over, false at once.
+   */
   awaitHead(epoch: string, seq: number, timeoutMs: number): Promise<boolean> {
-    if (epoch !== this.epoch) return Promise.resolve(false);
-    if (seq <= this.headSeq) return Promise.resolve(true);
+    const later = epoch !== this.epoch;
+    if (this.superseded || (later && this.readBefore(epoch))) return Promise.resolve(false);
+    if (!later && seq <= this.headSeq) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = {
         seq,
+        ...(later ? { epoch } : {}),
         done: (reached: boolean) => {
           clearTimeout(timer);
           resolve(reached);
@@ -215,6 +226,12 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
       }, timeoutMs);
       this.headWaiters.push(waiter);
     });
+  }
+
+  /** A feed of a later epoch replaces this one: its waiting hellos are answered (false), the server resets or resumes them in the new one. */
+  supersede(): void {
+    this.superseded = true;
+    for (const w of this.headWaiters.splice(0)) w.done(false);
   }
 
   /** Reads older messages from `from` on back from Kafka (up to recallMessages, or the window); one read per record at a time. */

@@ -183,11 +183,15 @@ export class RelayStream {
     }
     if (this.past.has(epoch)) return;
     if (!feed || feed.epoch !== epoch) {
-      if (feed) this.past.add(feed.epoch);
-      feed = new EpochFeed(epoch, (frames[0] as DataFrame).seq - 1, this.limits, (offset, e, from, upTo) => this.recall(offset, e, from, upTo), this.options.onRecall);
+      const previous = feed;
+      if (previous) this.past.add(previous.epoch);
+      const recall = (offset: bigint, e: string, from: number, upTo: number) => this.recall(offset, e, from, upTo);
+      feed = new EpochFeed(epoch, (frames[0] as DataFrame).seq - 1, this.limits, recall, this.options.onRecall, (e) => this.past.has(e));
       this.feedValue = feed;
       this.log.info({ epoch, offset: m.offset }, 'relay reading a new stream epoch');
       this.options.onFeed(feed);
+      // After the server has the new feed: hellos that waited for its epoch are resumed in it, not reset.
+      previous?.supersede();
     }
     const head = feed.head;
     const fresh = frames.filter((f) => f.epoch === epoch && f.seq > head);
