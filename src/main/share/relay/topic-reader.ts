@@ -1,11 +1,9 @@
 // One partition of the stream's topic read raw, from an offset, by a consumer of its own (a unique
 // group id, nothing committed: every relay reads the whole topic). It reconnects by itself after an
 // outage and goes on from the next offset it had; the relay's tail and its recalls each use one.
-import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { backoffDelay } from '../../../shared/backoff';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../../ops';
-import { describeKafkaError, KAFKAJS_RETRY, type KafkaSettings } from '../../transport';
+import { PartitionConsumer, type KafkaSettings } from '../../transport';
 
 export interface TopicReaderOptions {
   readonly kafka: Kafka;
@@ -20,35 +18,41 @@ export interface TopicReaderOptions {
 }
 
 export class TopicReader {
-  private consumer: Consumer | undefined;
-  private admin: Admin | undefined;
-  private ready = false;
-  private generation = 0;
+  private readonly consumer: PartitionConsumer;
   /** The next offset to deliver; undefined: paused. */
   private next: bigint | undefined;
-  private connecting: Promise<void> | undefined;
-  private stopping = false;
-  private wake: (() => void) | undefined;
   private lastError: string | undefined;
   private readonly log: Logger;
 
   constructor(private readonly options: TopicReaderOptions) {
     this.log = options.logger.child({ component: 'relay-reader', topic: options.topic });
+    this.consumer = new PartitionConsumer({
+      kafka: options.kafka,
+      settings: options.settings,
+      topic: options.topic,
+      role: 'relay',
+      maxWaitTimeInMs: 100,
+      backoff: { initialMs: 100, maxMs: 5_000 },
+      logger: this.log,
+      onBatch: (payload) => this.onBatch(payload),
+      onReady: () => this.onReady(),
+      onDown: (message) => this.down(message),
+    });
   }
 
   /** Connected and joined. */
   get connected(): boolean {
-    return this.ready;
+    return this.consumer.ready;
   }
 
   /** Why the last attempt failed, while not connected. */
   get error(): string | undefined {
-    return this.ready ? undefined : this.lastError;
+    return this.consumer.ready ? undefined : this.lastError;
   }
 
   /** Connects in the background; resolves once the first attempt is over (it keeps trying). */
   start(): Promise<void> {
-    return new Promise((resolve) => this.reconnect(resolve));
+    return this.consumer.start();
   }
 
   /** Delivers records from `offset` on. */
@@ -64,123 +68,37 @@ export class TopicReader {
 
   /** The partition's earliest and next-to-be-written offsets. */
   async offsets(): Promise<{ low: bigint; high: bigint }> {
-    const admin = this.admin;
-    if (!admin || !this.ready) throw new Error(`not connected to Kafka${this.lastError !== undefined ? `: ${this.lastError}` : ''}`);
+    const admin = this.consumer.admin;
+    if (!admin) throw new Error(`not connected to Kafka${this.lastError !== undefined ? `: ${this.lastError}` : ''}`);
     const offsets = await admin.fetchTopicOffsets(this.options.topic);
     const p = offsets.find((x) => x.partition === 0);
     if (!p) throw new Error(`topic '${this.options.topic}' has no partition 0`);
     return { low: BigInt(p.low), high: BigInt(p.high) };
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.connecting;
-    await this.drop();
+  stop(): Promise<void> {
+    return this.consumer.stop();
   }
 
   private aim(): void {
-    const consumer = this.consumer;
-    if (!consumer || !this.ready) return;
-    try {
-      if (this.next === undefined) consumer.pause([{ topic: this.options.topic }]);
-      else {
-        consumer.seek({ topic: this.options.topic, partition: 0, offset: String(this.next) });
-        consumer.resume([{ topic: this.options.topic }]);
-      }
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message }, 'could not aim the Kafka consumer');
-    }
+    if (this.next === undefined) this.consumer.pause();
+    else this.consumer.seek(this.next);
   }
 
-  private reconnect(afterFirst?: () => void): void {
-    if (this.connecting) {
-      afterFirst?.();
-      return;
-    }
-    this.connecting = (async () => {
-      for (let attempt = 0; !this.stopping; attempt++) {
-        try {
-          await this.connect();
-          break;
-        } catch (err) {
-          await this.drop();
-          if (this.stopping) break;
-          this.down(err);
-          afterFirst?.();
-          afterFirst = undefined;
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, backoffDelay(attempt, { initialMs: 100, maxMs: 5_000 }));
-            this.wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-        }
-      }
-    })().finally(() => {
-      this.connecting = undefined;
-      afterFirst?.();
-      if (!this.ready && !this.stopping) this.reconnect();
-    });
-  }
-
-  private async connect(): Promise<void> {
-    const { kafka, topic } = this.options;
-    const admin = kafka.admin({ retry: { ...KAFKAJS_RETRY } });
-    this.admin = admin;
-    await admin.connect();
-    const generation = ++this.generation;
-    const consumer = kafka.consumer({
-      groupId: `${this.options.settings.clientId}-relay-${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      retry: { ...KAFKAJS_RETRY, restartOnFailure: () => Promise.resolve(false) },
-    });
-    this.consumer = consumer;
-    let crash: Error | undefined;
-    consumer.on(consumer.events.CRASH, (event) => {
-      crash = event.payload.error;
-      if (generation === this.generation && this.ready) this.crashed(event.payload.error);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    const running = consumer.run({ autoCommit: false, eachBatch: (payload) => Promise.resolve(this.onBatch(payload, generation)) });
-    consumer.pause([{ topic }]);
-    await running;
-    if (crash) throw crash;
-    if (this.stopping) throw new Error('stopping');
-    this.ready = true;
+  private onReady(): void {
     this.aim();
     if (this.lastError !== undefined) this.log.info('Kafka reachable again');
     this.lastError = undefined;
   }
 
-  private crashed(err: Error): void {
-    this.ready = false;
-    this.down(err);
-    void this.drop().then(() => this.reconnect());
-  }
-
-  private down(err: unknown): void {
-    const message = describeKafkaError(err, this.options.settings);
+  private down(message: string): void {
     if (message !== this.lastError) this.log.error({ err: message }, 'Kafka unavailable; reconnecting');
     this.lastError = message;
     this.options.onDown?.(message);
   }
 
-  private async drop(): Promise<void> {
-    this.ready = false;
-    const { consumer, admin } = this;
-    this.consumer = undefined;
-    this.admin = undefined;
-    await consumer?.disconnect().catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
-  }
-
-  private onBatch(payload: EachBatchPayload, generation: number): void {
-    if (generation !== this.generation || this.next === undefined || payload.isStale()) return;
+  private onBatch(payload: EachBatchPayload): void {
+    if (this.next === undefined) return;
     const fresh: KafkaMessage[] = [];
     for (const m of payload.batch.messages) {
       const offset = BigInt(m.offset);

@@ -3,6 +3,8 @@ export { createKafka, describeKafkaError, KAFKAJS_RETRY, kafkaLogCreator } from 
 export { KafkaOutbox } from './outbox';
 export type { KafkaOutboxFaults, KafkaOutboxOptions, KafkaOutboxState, KafkaOutboxStatus, OutboxJournal } from './outbox';
 export { KafkaStreamReader } from './reader';
+export { PartitionConsumer } from './partition-consumer';
+export type { PartitionConsumerOptions } from './partition-consumer';
 export { DEFAULT_RECORD_CAPS, readRecord, RECORD_FORMAT, RECORD_OVERHEAD, recordFrames, recordSpan, runRecord, streamRecord } from './record';
 export type { JournalRun, RecordCaps, RecordCursor, RecordRead, RecordSpan } from './record';
 export type { KafkaReaderState, KafkaReaderStatus, KafkaReadInfo, KafkaStreamReaderOptions, StreamPosition } from './reader';

@@ -4,13 +4,12 @@
 // position are skipped by their headers, before they are decoded (record.ts reads both the batch
 // format and the previous release's one frame each). It never commits offsets; a broker outage is
 // reported, not thrown, and the read goes on where it was once the broker is back.
-import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { DataFrame } from '../../../shared/stream';
 import type { Logger } from '../../ops';
-import { backoffDelay, type BackoffOptions } from '../../../shared/backoff';
-import { Waiter } from './waiter';
-import { createKafka, describeKafkaError, KAFKAJS_RETRY } from './client';
+import type { BackoffOptions } from '../../../shared/backoff';
+import { createKafka, describeKafkaError } from './client';
+import { PartitionConsumer } from './partition-consumer';
 import { readRecord } from './record';
 import type { KafkaSettings } from './settings';
 
@@ -73,15 +72,9 @@ interface Session {
 
 export class KafkaStreamReader {
   private readonly log: Logger;
-  private readonly kafka: Kafka;
   private readonly topic: string;
   private readonly margin: number;
-  private consumer: Consumer | undefined;
-  private admin: Admin | undefined;
-  /** Joined, running and positioned (paused or reading). */
-  private ready = false;
-  /** Bumped per consumer, so batches and crashes of an old one are ignored. */
-  private generation = 0;
+  private readonly consumer: PartitionConsumer;
   /** Bumped by readFrom and pause, so a slow readFrom does not override a later call. */
   private intent = 0;
   private session: Session | undefined;
@@ -92,24 +85,33 @@ export class KafkaStreamReader {
   private skipped = 0;
   private bytesRead = 0;
   private started: Promise<void> | undefined;
-  private connecting: Promise<void> | undefined;
   private stopping = false;
-  private readonly rest = new Waiter();
 
   constructor(private readonly options: KafkaStreamReaderOptions) {
     this.log = options.logger.child({ component: 'kafka-reader', topic: options.settings.topic });
-    this.kafka = options.kafka ?? createKafka(options.settings, options.logger);
     this.topic = options.settings.topic;
     this.margin = options.seekMarginMs ?? 1_000;
+    this.consumer = new PartitionConsumer({
+      kafka: options.kafka ?? createKafka(options.settings, options.logger),
+      settings: options.settings,
+      topic: this.topic,
+      role: 'reader',
+      // A paused consumer sleeps this long between checks: it bounds how fast a readFrom starts.
+      maxWaitTimeInMs: 50,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      logger: this.log,
+      onBatch: (payload) => this.onBatch(payload),
+      onReady: () => this.connected(),
+      onDown: (message) => this.down(message),
+      onResponseBytes: (bytes) => (this.bytesRead += bytes),
+    });
   }
 
   /** Connects and joins, then idles. Resolves once the first attempt is over (connected or not: it keeps trying). */
   start(): Promise<void> {
     if (this.started) return this.started;
     this.state = 'starting';
-    let firstDone!: () => void;
-    this.started = new Promise<void>((resolve) => (firstDone = resolve));
-    this.reconnect(firstDone);
+    this.started = this.consumer.start();
     return this.started;
   }
 
@@ -123,8 +125,8 @@ export class KafkaStreamReader {
    */
   async readFrom(position: StreamPosition, onFrames: (frames: DataFrame[], info: KafkaReadInfo) => void, current: () => number = () => 0): Promise<void> {
     const intent = ++this.intent;
-    const admin = this.admin;
-    if (!this.ready || !admin) {
+    const admin = this.consumer.admin;
+    if (!admin) {
       throw new Error(`the Kafka reader is not connected (${this.state}${this.lastError !== undefined ? `: ${this.lastError}` : ''})`);
     }
     let offset: string;
@@ -140,26 +142,20 @@ export class KafkaStreamReader {
     this.session = { position, onFrames, current, startOffset: offset, nextOffset: BigInt(offset), lastSeq: position.seq, ownEpochSeen: false };
     this.lastStartOffset = offset;
     // While reconnecting, the new consumer picks the session up where it is.
-    if (this.ready) this.aim();
+    if (this.consumer.ready) this.aim();
     this.log.debug({ position, offset }, 'reading Kafka');
   }
 
   /** Connected and joined: a read delivers (or will, as records arrive). */
   available(): boolean {
-    return this.ready;
+    return this.consumer.ready;
   }
 
   /** Stops delivering; the consumer stays connected for the next readFrom. */
   pause(): void {
     this.intent++;
     this.session = undefined;
-    if (this.ready && this.consumer) {
-      try {
-        this.consumer.pause([{ topic: this.topic }]);
-      } catch {
-        // not running: nothing is delivered anyway
-      }
-    }
+    this.consumer.pause();
     if (this.state === 'reading') this.state = 'idle';
   }
 
@@ -167,9 +163,7 @@ export class KafkaStreamReader {
     this.stopping = true;
     this.intent++;
     this.session = undefined;
-    this.rest.wake();
-    await this.connecting;
-    await this.dropClients();
+    await this.consumer.stop();
     this.state = 'stopped';
   }
 
@@ -188,99 +182,23 @@ export class KafkaStreamReader {
 
   /** Seeks the consumer to the session's next offset and resumes it (or keeps it paused when idle). */
   private aim(): void {
-    const consumer = this.consumer;
-    if (!consumer) return;
     const s = this.session;
     if (!s) {
-      consumer.pause([{ topic: this.topic }]);
+      this.consumer.pause();
       this.state = 'idle';
       return;
     }
-    consumer.seek({ topic: this.topic, partition: 0, offset: String(s.nextOffset) });
-    consumer.resume([{ topic: this.topic }]);
+    this.consumer.seek(s.nextOffset);
     this.state = 'reading';
   }
 
-  /** (Re)connects in the background until connected or stopped; `afterFirst` runs after the first attempt. */
-  private reconnect(afterFirst?: () => void): void {
-    if (this.connecting) {
-      afterFirst?.();
-      return;
-    }
-    this.connecting = (async () => {
-      for (let attempt = 0; !this.stopping; attempt++) {
-        try {
-          await this.connect();
-          break;
-        } catch (err) {
-          await this.dropClients();
-          if (this.stopping) break;
-          this.down(err);
-          afterFirst?.();
-          afterFirst = undefined;
-          await this.rest.wait(backoffDelay(attempt, this.options.backoff));
-        }
-      }
-    })().finally(() => {
-      this.connecting = undefined;
-      afterFirst?.();
-      // A crash between connecting and this line found the loop still running: go again.
-      if (!this.ready && !this.stopping) this.reconnect();
-    });
-  }
-
-  private async connect(): Promise<void> {
-    const admin = this.kafka.admin({ retry: { ...KAFKAJS_RETRY } });
-    this.admin = admin;
-    await admin.connect();
-    const generation = ++this.generation;
-    const consumer = this.kafka.consumer({
-      // A group of its own: nothing is shared or committed, and the join is done once, up front.
-      groupId: `${this.options.settings.clientId}-reader-${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      // A paused consumer sleeps this long between checks: it bounds how fast a readFrom starts.
-      maxWaitTimeInMs: 50,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      // Our loop restarts a crashed consumer (and re-seeks), so kafkajs must not.
-      retry: { ...KAFKAJS_RETRY, restartOnFailure: () => Promise.resolve(false) },
-    });
-    this.consumer = consumer;
-    let crash: Error | undefined;
-    consumer.on(consumer.events.CRASH, (event) => {
-      crash = event.payload.error;
-      if (generation === this.generation && this.ready) this.crashed(event.payload.error);
-    });
-    consumer.on(consumer.events.REQUEST, (event) => {
-      this.bytesRead += event.payload.size;
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-    const running = consumer.run({ autoCommit: false, eachBatch: (payload) => Promise.resolve(this.onBatch(payload, generation)) });
-    // Paused before the group join completes, so nothing is fetched before a seek.
-    consumer.pause([{ topic: this.topic }]);
-    await running;
-    if (crash) throw crash;
-    if (this.stopping) throw new Error('stopping');
-    this.ready = true;
+  private connected(): void {
     this.aim();
     if (this.lastError !== undefined) this.log.info({ state: this.state }, 'Kafka reader connected again');
     this.lastError = undefined;
   }
 
-  private crashed(err: Error): void {
-    this.ready = false;
-    this.down(err);
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    void consumer?.disconnect().catch(() => undefined);
-    const admin = this.admin;
-    this.admin = undefined;
-    void admin?.disconnect().catch(() => undefined);
-    this.reconnect();
-  }
-
-  private down(err: unknown): void {
-    const message = describeKafkaError(err, this.options.settings);
+  private down(message: string): void {
     if (this.state !== 'down' || message !== this.lastError) this.log.error({ err: message, reading: this.session !== undefined }, 'Kafka reader unavailable; reconnecting');
     this.state = 'down';
     this.lastError = message;
@@ -291,19 +209,9 @@ export class KafkaStreamReader {
     }
   }
 
-  private async dropClients(): Promise<void> {
-    this.ready = false;
-    const consumer = this.consumer;
-    const admin = this.admin;
-    this.consumer = undefined;
-    this.admin = undefined;
-    await consumer?.disconnect().catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
-  }
-
-  private onBatch(payload: EachBatchPayload, generation: number): void {
+  private onBatch(payload: EachBatchPayload): void {
     const s = this.session;
-    if (generation !== this.generation || !s || payload.isStale()) return;
+    if (!s) return;
     const { batch } = payload;
     // What the subscriber already has (from the WebSocket) counts as delivered: read once per batch.
     s.lastSeq = Math.max(s.lastSeq, s.current());
