@@ -215,7 +215,19 @@ report({ figure: 'share.order_rtt_with_1000_viewers.p99', unit: 'ms', value: qua
 process.stdout.write(
   `## share fan-out: ${RATE} msg/s for ${SECONDS} s to TLS 1.3 viewers in another process (publish → viewer)\n\n` +
     table(
-      ['server', 'viewers', 'delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', 'gaps', 'server process cores', 'viewers process cores'],
+      [
+        'server',
+        'viewers',
+        'delivered',
+        'stream messages per WebSocket message',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        "viewers' longest stall ms",
+        'gaps',
+        'server process cores',
+        'viewers process cores',
+      ],
       rounds.map((r) => [
         r.server === 'naive'
           ? 'naive ws broadcast over TLS (baseline)'
@@ -226,6 +238,7 @@ process.stdout.write(
         fmt(r.report.p50, 2),
         fmt(r.report.p99, 2),
         fmt(r.report.max, 2),
+        fmt(r.report.stallMs, 0),
         r.server === 'naive' ? '—' : r.report.gaps,
         fmt(r.serverCores, 2),
         fmt(r.report.cpuMs / r.report.elapsedMs, 2),

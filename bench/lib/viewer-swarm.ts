@@ -28,6 +28,14 @@ let markCpu = process.cpuUsage();
 let lastAt = Number.NaN;
 /** Data frames whose prev did not chain to the viewer's previous frame (a loss or a duplicate). */
 let gaps = 0;
+/** The longest this process's event loop went without a turn since the mark: latency that is the viewers' own. */
+let stallMs = 0;
+let tickAt = performance.now();
+setInterval(() => {
+  const t = performance.now();
+  stallMs = Math.max(stallMs, t - tickAt);
+  tickAt = t;
+}, 5).unref();
 const sockets = new Set<WebSocket>();
 const closeCodes = new Map<number, number>();
 
@@ -104,6 +112,7 @@ async function handle(m: SwarmCommand): Promise<void> {
       markMessages = messages;
       samples = 0;
       gaps = 0;
+      stallMs = 0;
       send({ type: 'ok', id: m.id });
       return;
     case 'report': {
@@ -121,6 +130,7 @@ async function handle(m: SwarmCommand): Promise<void> {
         p99: q(0.99),
         max: q(1),
         gaps,
+        stallMs,
         open: sockets.size,
         closeCodes: Object.fromEntries(closeCodes),
       });
