@@ -25,11 +25,16 @@ const TOAST_MS = 8_000;
 
 /** The log, newest first, bounded. */
 export class ActivityLog {
-  alerts: DeskAlert[] = [];
+  private lines: readonly DeskAlert[] = [];
   private nextId = 1;
 
+  /** Newest first, read-only: lines are added through add() alone. */
+  get alerts(): readonly DeskAlert[] {
+    return this.lines;
+  }
+
   add(line: LogLine): void {
-    this.alerts = [{ id: this.nextId++, at: Date.now(), ...line }, ...this.alerts].slice(0, MAX_ALERTS);
+    this.lines = [{ id: this.nextId++, at: Date.now(), ...line }, ...this.lines].slice(0, MAX_ALERTS);
   }
 
   /** Alerts young enough to show as toasts. */

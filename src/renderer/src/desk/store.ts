@@ -572,7 +572,7 @@ export class DeskStore {
   // --- the activity log ---------------------------------------------------------------------------
 
   /** The activity log, newest first. */
-  get alerts(): DeskAlert[] {
+  get alerts(): readonly DeskAlert[] {
     return this.activity.alerts;
   }
 
