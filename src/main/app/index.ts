@@ -7,3 +7,5 @@ export { Lifecycle, StartError } from './lifecycle';
 export type { Service } from './lifecycle';
 export { installShutdownHandlers } from './shutdown';
 export type { ShutdownOptions } from './shutdown';
+export { MismatchHold } from './venue-mismatch';
+export type { MismatchHoldOptions } from './venue-mismatch';

@@ -4,14 +4,12 @@
 import {
   DeskCommandError,
   type RiskStatus,
-  type CashMismatch,
   type DeskReconciliation,
   type Instrument,
   type InstrumentSpec,
   type KillSwitchReport,
   type Order,
   type OrderTicket,
-  type PositionMismatch,
   type OrderPreview,
   type TradingMode,
   type VenueAdoption,
@@ -23,12 +21,13 @@ import { ExecutionEngine, flattenPositions, KillSwitch, previewOrder } from '../
 import type { IbAdapter } from '../ib';
 import { MarketDataHub, type MarketDataSnapshot } from '../marketdata';
 import type { Logger } from '../ops';
-import { Portfolio, type Discrepancy } from '../portfolio';
+import { Portfolio } from '../portfolio';
 import { gateIntentOf, RiskEngine, riskContextOf, type RiskContext } from '../risk';
 import { KillSwitchRepository, OrderJournalRepository, PortfolioRepository, WorkspaceRepository, type Store } from '../store';
 import type { StreamPublisher } from '../transport';
 import type { VenueSnapshot } from '../venue';
 import { WorkspaceKeeper } from '../workspace';
+import { adoptionOf, MismatchHold } from './venue-mismatch';
 
 export interface TradingCoreOptions {
   readonly mode: TradingMode;
@@ -57,8 +56,8 @@ export class TradingCore {
   private readonly instruments = new Map<number, Instrument>();
   /** The core's own standing market data ('orders', 'portfolio'): one subscription per consumer and instrument. */
   private readonly standing = new Map<string, Promise<MarketDataSnapshot>>();
-  /** The position and cash mismatches trading was last held for (one alert per change). */
-  private heldKey = '';
+  /** Trading held for positions or cash that differ from the venue's, and their adoption. */
+  private readonly mismatch: MismatchHold;
 
   constructor(private readonly options: TradingCoreOptions) {
     const { store, venue, clock, logger, publisher, mode } = options;
@@ -75,12 +74,8 @@ export class TradingCore {
       onError: (err, what) => logger.error({ err }, `risk: ${what}`),
     });
     this.detach.push(this.portfolio.onDiscrepancy((d) => this.bus.publish('portfolio.discrepancy', d, 'HIGH')));
-    this.detach.push(
-      this.risk.addRearmGuard(() => {
-        const held = this.portfolio.heldDiscrepancies();
-        return held.length > 0 ? `${differs(held)} (${mismatchText(held)}): adopt the venue's figures or flatten first.` : undefined;
-      }),
-    );
+    this.mismatch = new MismatchHold({ mode, portfolio: this.portfolio, risk: this.risk, bus: this.bus, resync: venue ? () => venue.resync() : undefined, clock, logger });
+    this.detach.push(this.risk.addRearmGuard(() => this.mismatch.rearmRefusal()));
     this.workspace = new WorkspaceKeeper({
       repository: new WorkspaceRepository(store.db),
       marketData: venue
@@ -118,7 +113,7 @@ export class TradingCore {
       held: () => this.portfolio.positions(),
       memory: new KillSwitchRepository(store.db),
       // Exits are the venue's positions: DualDesk's books take the venue's figures just read, or the exits' fills would leave them wrong.
-      onPositionsRead: () => void this.adoptHeld('the kill switch flattens what the venue holds'),
+      onPositionsRead: () => void this.mismatch.adopt('the kill switch flattens what the venue holds'),
       onProgress: (p) => this.bus.publish('risk.killswitch', p, 'FLASH_CRASH'),
       onReport: (r) => this.reportKillSwitch(r),
     });
@@ -139,7 +134,7 @@ export class TradingCore {
       // 3. market data for every held position: the portfolio values them and the gate prices them;
       this.watchHeldPositions(s);
       // 4. positions or cash that differ from the venue's hold trading (the books were just compared);
-      this.holdOnMismatch();
+      this.mismatch.hold();
       // 5. the workspace's instruments resolved (refused only once the core stops, a mode switch: nothing to do then);
       this.workspace.venueReady().catch((err: unknown) => logger.debug({ err }, 'workspace: not resolved'));
       // 6. the order journal reconciled with the venue's orders (it halts on what it cannot match).
@@ -268,7 +263,7 @@ export class TradingCore {
         heldDiscrepancies: () => this.portfolio.heldDiscrepancies(),
         position: (id) => this.portfolio.position(id),
         positions: () => this.portfolio.positions(),
-        adoptFresh: (why, id) => this.adoptFresh(why, id),
+        adoptFresh: (why, id) => this.mismatch.adoptFresh(why, id),
         secTypeOf: (id) => this.instruments.get(id)?.secType,
         quoted: async (spec) => {
           const snapshot = await this.hold(spec, 'orders');
@@ -289,7 +284,7 @@ export class TradingCore {
   /** The trader's resolution of a position or cash mismatch: DualDesk takes the venue's figures (trading stays held until re-armed). */
   async adoptVenuePositions(): Promise<VenueAdoption> {
     if (this.portfolio.heldDiscrepancies().length === 0) return { adopted: [], cash: null };
-    return this.adoptFresh('adopted by the trader');
+    return this.mismatch.adoptFresh('adopted by the trader');
   }
 
   /** The trading state, and whether a kill switch is still to verify flat (what the UI shows its progress by). */
@@ -323,60 +318,6 @@ export class TradingCore {
       'FLASH_CRASH',
     );
   }
-
-  /** Positions or cash a resync found different from the venue's hold trading (REDUCING in paper, HALTED in live) until the trader resolves them. */
-  private holdOnMismatch(): void {
-    const held = this.portfolio.heldDiscrepancies();
-    const key = heldKey(held);
-    if (key === this.heldKey) return;
-    this.heldKey = key;
-    if (held.length === 0) return;
-    const text = mismatchText(held);
-    const title = differs(held);
-    const reason = `${title} (${text}): adopt the venue's figures or flatten, then re-arm.`;
-    if (this.options.mode === 'live') this.risk.halt(reason);
-    else this.risk.reduce(reason);
-    this.options.logger.error({ mismatches: adoptionOf(held) }, `${title.toLowerCase()}: trading held`);
-    const type = held.some((d) => d.kind === 'position') ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
-    this.bus.publish(
-      'risk.alert',
-      { type, severity: 'CRITICAL', title, message: `${text}. Trading is held: adopt the venue's figures or flatten, then re-arm.`, at: this.options.clock.now() },
-      'FLASH_CRASH',
-    );
-  }
-
-  /**
-   * Adopts what a resync read just now finds different (the difference the last resync found is stale
-   * once anyone trades the account meanwhile); refused while the venue cannot be read.
-   */
-  private async adoptFresh(why: string, conId?: number): Promise<VenueAdoption> {
-    try {
-      await this.options.venue?.resync();
-    } catch (err) {
-      throw new DeskCommandError('venue-unavailable', `The venue's figures cannot be read now (${(err as Error).message}): nothing adopted; try again when it is back.`);
-    }
-    // No await between the resync's reconciliation and this: no fill can come in between.
-    return this.adoptHeld(why, conId);
-  }
-
-  private adoptHeld(why: string, conId?: number): VenueAdoption {
-    const adopted = this.portfolio.adoptVenue(conId);
-    // What is still held (another instrument's) was alerted already.
-    this.heldKey = heldKey(this.portfolio.heldDiscrepancies());
-    const adoption = adoptionOf(adopted);
-    if (adopted.length === 0) return adoption;
-    const text = mismatchText(adopted);
-    this.options.logger.warn({ ...adoption, why }, "the venue's figures adopted");
-    const type = adoption.adopted.length > 0 ? 'POSITION_MISMATCH' : 'CASH_MISMATCH';
-    this.bus.publish(
-      'risk.alert',
-      { type, severity: 'MEDIUM', title: "Venue's figures adopted", message: `${text} (${why}). Re-arm to trade again.`, at: this.options.clock.now() },
-      'HIGH',
-    );
-    return adoption;
-  }
-
-  // --- internals ---------------------------------------------------------------------------------
 
   private requireVenue(): { marketData: MarketDataHub; execution: ExecutionEngine; killSwitch: KillSwitch } {
     if (!this.marketData || !this.execution || !this.killSwitch) throw new DeskCommandError('no-venue', 'No venue is configured: start with --demo, or --venue tws|gateway.');
@@ -450,38 +391,6 @@ export class TradingCore {
     workingOrders: () => this.execution?.workingOrders() ?? [],
     now: () => this.options.clock.now(),
   });
-}
-
-function heldKey(held: readonly Discrepancy[]): string {
-  return held.map((d) => `${d.kind}:${d.conId}:${d.desk}:${d.venue}`).join(',');
-}
-
-/** The positions and the cash among discrepancies, as the trader's commands show them. */
-function adoptionOf(ds: readonly Discrepancy[]): { adopted: PositionMismatch[]; cash: CashMismatch | null } {
-  const adopted: PositionMismatch[] = [];
-  let cash: CashMismatch | null = null;
-  for (const d of ds) {
-    if (d.kind === 'cash') cash = { currency: d.currency ?? 'USD', desk: d.desk, venue: d.venue, tolerance: d.tolerance ?? 0, at: d.at };
-    else if (d.kind === 'position') adopted.push({ conId: d.conId ?? 0, symbol: d.symbol ?? String(d.conId), desk: d.desk, venue: d.venue, at: d.at });
-  }
-  return { adopted, cash };
-}
-
-const MONEY = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-/** 'SPY: DualDesk 0, venue 5; cash: DualDesk USD 1,000,000.00, venue USD 998,750.00' */
-function mismatchText(held: readonly Discrepancy[]): string {
-  const money = (d: Discrepancy, n: number) => `${d.currency ?? 'USD'} ${MONEY.format(n)}`;
-  return held
-    .map((d) => (d.kind === 'cash' ? `cash: DualDesk ${money(d, d.desk)}, venue ${money(d, d.venue)}` : `${d.symbol ?? d.conId}: DualDesk ${d.desk}, venue ${d.venue}`))
-    .join('; ');
-}
-
-/** 'Positions differ from the venue', 'Cash differs from the venue', or both. */
-function differs(held: readonly Discrepancy[]): string {
-  const positions = held.some((d) => d.kind === 'position');
-  const cash = held.some((d) => d.kind === 'cash');
-  return `${positions && cash ? 'Positions and cash differ' : cash ? 'Cash differs' : 'Positions differ'} from the venue`;
 }
 
 function asCommandError(err: unknown, fallback: string): DeskCommandError {
