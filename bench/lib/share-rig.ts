@@ -70,7 +70,7 @@ export interface SwarmReport {
   readonly max: number;
   /** DualDesk viewers: frames whose prev did not chain (must be 0). */
   readonly gaps: number;
-  /** The viewers' process: the longest its event loop went without a turn (a 5 ms timer's late firing), ms. */
+  /** The viewers' process: how late, at most, a 5 ms timer fired (its event loop busy or off the CPU), ms. */
   readonly stallMs: number;
   readonly open: number;
   readonly closeCodes: Record<string, number>;

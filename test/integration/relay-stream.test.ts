@@ -103,8 +103,16 @@ describe('the relay stream (a real Kafka broker)', () => {
     const { stream, feeds } = await relayOf(settings);
     await stream.caughtUp();
     expect(feeds.map((f) => f.epoch)).toEqual(['E1']);
+    // A viewer from a relay that read E2 first waits on E1's feed: the relay reaching E2 answers it (E1's feed is superseded).
+    let answered: boolean | undefined;
+    const waiting = feeds[0]!.awaitHead('E2', 3, 60_000).then((r) => (answered = r));
     await producer.send({ topic: settings.topic, messages: [record('E2', 1, 5), record('E1', 21, 30), record('E2', 6, 8)] });
     await until(() => feeds.length === 2 && feeds[1]!.head === 8, 'the new epoch');
+    await waiting;
+    expect(answered).toBe(false);
+    // E2's feed knows E1 is over: a resume there is not waited for.
+    expect(await feeds[1]!.awaitHead('E1', 20, 60_000)).toBe(false);
+    expect(await feeds[1]!.awaitHead('E2', 8, 60_000)).toBe(true);
     expect(feeds.map((f) => f.epoch)).toEqual(['E1', 'E2']);
     expect(feeds[0]!.head).toBe(20);
     expect(stream.status()).toMatchObject({ epoch: 'E2', head: 8, oldest: 1 });

@@ -178,7 +178,8 @@ describe('the stream server waits for a source behind the stream (a relay) to re
     const { url, server } = await serve(old);
     const waiting = await client(url, [{ op: 'hello', resume: { epoch: 'F', seq: 3 } }]);
     await until(() => waiting.frames.length > 0, 'a heartbeat while waiting');
-    expect(waiting.frames.every((f) => f.op === 'hb' && f.head === 3)).toBe(true);
+    // Heartbeats at its own position: its epoch, its seq.
+    expect(waiting.frames.every((f) => f.op === 'hb' && f.epoch === 'F' && f.head === 3)).toBe(true);
     const closed = new Promise<number>((resolve) => waiting.ws.once('close', resolve));
     // The relay reaches the desk's new epoch, as RelayStream hands it over: the server first, then the old feed superseded.
     const next = relayFeed(5, 'F', (e) => e === 'E');
@@ -190,6 +191,21 @@ describe('the stream server waits for a source behind the stream (a relay) to re
     await until(() => dataSeqs(resumed.frames).at(-1) === 5, 'the resume');
     expect(resumed.frames.filter((f) => f.op !== 'hb' && f.op !== 'data')).toEqual([{ op: 'welcome', epoch: 'F', head: 5, resumed: true }]);
     expect(dataSeqs(resumed.frames)).toEqual([4, 5]);
+  });
+
+  it('a viewer waiting for a later epoch than the one the relay reaches next is not reset into that one: it waits again', async () => {
+    const old = relayFeed(10, 'E');
+    const { url, server } = await serve(old);
+    const waiting = await client(url, [{ op: 'hello', resume: { epoch: 'G', seq: 3 } }]);
+    await until(() => waiting.frames.length > 0, 'a heartbeat while waiting');
+    const closed = new Promise<number>((resolve) => waiting.ws.once('close', resolve));
+    server.setSource(relayFeed(5, 'F', (e) => e === 'E'));
+    old.supersede();
+    expect(await closed).toBe(1012);
+    expect(waiting.frames.filter((f) => f.op !== 'hb')).toEqual([]);
+    const again = await client(url, [{ op: 'hello', resume: { epoch: 'G', seq: 3 } }]);
+    await until(() => again.frames.length > 0, 'a heartbeat while waiting again');
+    expect(again.frames.every((f) => f.op === 'hb' && f.epoch === 'G')).toBe(true);
   });
 
   it('a resume in an epoch the relay read before its current one is reset at once, before any heartbeat', async () => {

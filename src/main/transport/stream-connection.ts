@@ -44,7 +44,7 @@ export interface Connection {
   recalled: number | undefined;
   /** The hello's position ahead of the head (or in an epoch the source has not reached) was waited for once already. */
   awaitedHead: boolean;
-  /** The epoch of the hello's position while the source is waited for: a source of that epoch replacing this one resumes it, unreset. */
+  /** The epoch of the hello's position while the source is waited for: a new source closes it unreset, to say hello again. */
   awaiting: string | undefined;
 }
 

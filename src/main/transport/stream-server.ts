@@ -60,7 +60,7 @@ export class StreamServer extends StreamRounds {
     return this.connections.size;
   }
 
-  /** The trading mode's stream. A new source is a new epoch: every subscriber is told and disconnected. */
+  /** The trading mode's stream. A new source is a new epoch: every subscriber is told (but a hello still waiting) and disconnected. */
   setSource(source: StreamFeed | undefined): void {
     const previous = this.source;
     this.unsubscribe?.();
@@ -78,8 +78,8 @@ export class StreamServer extends StreamRounds {
     this.roundTimer = undefined;
     if (previous) {
       for (const c of this.connections) {
-        // A hello waiting for this very epoch (a relay behind the viewer's) reconnects and resumes in it.
-        if (source && c.awaiting !== source.publisher.epoch) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
+        // A hello still waiting for the source (a relay behind the viewer's) was given nothing: it says hello again, to the new source.
+        if (source && c.awaiting === undefined) this.send(c, { op: 'reset', epoch: source.publisher.epoch, reason: 'the stream changed (trading mode switched)' });
         // With a grace timer, as every close: a peer still sending a message in fragments closes after it, or is cut.
         this.closeConnection(c, 1012, 'stream changed');
       }
@@ -376,7 +376,8 @@ export class StreamServer extends StreamRounds {
       // Still one every four ticks: a viewer under a steady flow of data is told the head all the same.
       const heard = c.scope.deferred === true && c.state === 'live' && c.wroteAt > now - this.settings.heartbeatMs && c.heartbeatAt > now - 4 * this.settings.heartbeatMs;
       if (!heard && c.peer.bufferedAmount < this.settings.highWaterBytes) {
-        this.send(c, { op: 'hb', epoch: source.publisher.epoch, head: c.lastSent, ts: now });
+        // A hello waiting for an epoch the relay has not read hears its own position, not a mix of two epochs.
+        this.send(c, { op: 'hb', epoch: c.awaiting ?? source.publisher.epoch, head: c.lastSent, ts: now });
         c.heartbeatAt = now;
       }
     }

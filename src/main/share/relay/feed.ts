@@ -203,18 +203,19 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
 
   /**
    * Resolves true once the head reaches `seq` of this epoch (a viewer from a relay further ahead). A
-   * position in an epoch not read yet may be ahead too (the desk recreated its stream and another relay
-   * read that first): it waits for this feed to be superseded, then resolves false, as after `timeoutMs`;
-   * one in an epoch read before this one is over, false at once.
+   * position in an epoch this relay has not read may be ahead too (the desk recreated its stream and
+   * another relay read that first; or it is one Kafka no longer holds): it waits for this feed to be
+   * superseded, then resolves false, as after `timeoutMs`; one in an epoch read before this one is over,
+   * false at once.
    */
   awaitHead(epoch: string, seq: number, timeoutMs: number): Promise<boolean> {
-    const later = epoch !== this.epoch;
-    if (this.superseded || (later && this.readBefore(epoch))) return Promise.resolve(false);
-    if (!later && seq <= this.headSeq) return Promise.resolve(true);
+    const unread = epoch !== this.epoch;
+    if (this.superseded || (unread && this.readBefore(epoch))) return Promise.resolve(false);
+    if (!unread && seq <= this.headSeq) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = {
         seq,
-        ...(later ? { epoch } : {}),
+        ...(unread ? { epoch } : {}),
         done: (reached: boolean) => {
           clearTimeout(timer);
           resolve(reached);
@@ -224,6 +225,8 @@ export class EpochFeed implements StreamHead, StreamHistory, StreamFeed {
         this.headWaiters = this.headWaiters.filter((w) => w !== waiter);
         resolve(false);
       }, timeoutMs);
+      // A wait never keeps a stopping relay alive.
+      timer.unref();
       this.headWaiters.push(waiter);
     });
   }

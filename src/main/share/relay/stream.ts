@@ -88,6 +88,8 @@ export class RelayStream {
 
   async stop(): Promise<void> {
     clearInterval(this.poller);
+    // Hellos waiting for the head are answered, their timers cleared.
+    this.feedValue?.supersede();
     await Promise.all([this.tail.stop(), this.recaller.stop()]);
   }
 
@@ -190,7 +192,7 @@ export class RelayStream {
       this.feedValue = feed;
       this.log.info({ epoch, offset: m.offset }, 'relay reading a new stream epoch');
       this.options.onFeed(feed);
-      // After the server has the new feed: hellos that waited for its epoch are resumed in it, not reset.
+      // Hellos still waiting on the old feed are answered now, not at their timeout (the server has the new feed).
       previous?.supersede();
     }
     const head = feed.head;

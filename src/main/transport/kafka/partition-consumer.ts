@@ -1,7 +1,8 @@
 // Partition 0 of a topic read from an offset by a consumer of its own: a unique group id, joined once
 // up front, nothing committed (every reader reads the whole topic). It stays connected: a failed
-// attempt or a crash is reported and retried after a backoff, and its owner aims it again once it is
-// back. The subscriber's Kafka standby and a relay's tail and recalls are built on it.
+// attempt is retried after a backoff, a crash at once (then after a backoff while it keeps crashing),
+// and its owner aims it again once it is back. The subscriber's Kafka standby and a relay's tail and
+// recalls are built on it.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { backoffDelay, type BackoffOptions } from '../../../shared/backoff';
@@ -34,8 +35,12 @@ export interface PartitionConsumerOptions {
 export class PartitionConsumer {
   private consumer: Consumer | undefined;
   private adminClient: Admin | undefined;
-  /** Joined, running and aimed by its owner. */
+  /** Joined and running (its owner aims it in onReady). */
   private joined = false;
+  /** When it last joined, and the crashes since without a quiet minute: a consumer that keeps crashing backs off. */
+  private joinedAt = 0;
+  private crashes = 0;
+  private started: Promise<void> | undefined;
   /** Bumped per consumer, so batches and crashes of an old one are ignored. */
   private generation = 0;
   private connecting: Promise<void> | undefined;
@@ -55,7 +60,8 @@ export class PartitionConsumer {
 
   /** Connects in the background; resolves once the first attempt is over (connected or not: it keeps trying). */
   start(): Promise<void> {
-    return new Promise((resolve) => this.reconnect(resolve));
+    this.started ??= new Promise((resolve) => this.reconnect(resolve));
+    return this.started;
   }
 
   /** Delivers from `offset` on (when ready; its owner aims it again in onReady). */
@@ -66,7 +72,8 @@ export class PartitionConsumer {
       consumer.seek({ topic: this.options.topic, partition: 0, offset: String(offset) });
       consumer.resume([{ topic: this.options.topic }]);
     } catch (err) {
-      this.options.logger.debug({ err: (err as Error).message }, 'could not seek the Kafka consumer');
+      // Not running after all: the next onReady aims it again.
+      this.options.logger.warn({ err: (err as Error).message }, 'could not seek the Kafka consumer');
     }
   }
 
@@ -88,13 +95,14 @@ export class PartitionConsumer {
     await this.drop();
   }
 
-  /** (Re)connects until connected or stopped; `afterFirst` runs after the first attempt. */
-  private reconnect(afterFirst?: () => void): void {
+  /** (Re)connects until connected or stopped, after `delayMs`; `afterFirst` runs after the first attempt. */
+  private reconnect(afterFirst?: () => void, delayMs = 0): void {
     if (this.connecting) {
       afterFirst?.();
       return;
     }
     this.connecting = (async () => {
+      if (delayMs > 0) await this.rest.wait(delayMs);
       for (let attempt = 0; !this.stopping; attempt++) {
         try {
           await this.connect();
@@ -147,6 +155,7 @@ export class PartitionConsumer {
     if (crash) throw crash;
     if (this.stopping) throw new Error('stopping');
     this.joined = true;
+    this.joinedAt = Date.now();
     this.options.onReady();
   }
 
@@ -155,7 +164,11 @@ export class PartitionConsumer {
     this.down(err);
     // The crashed clients disconnect in the background: the next attempt need not wait for a broker that may be gone.
     void this.drop();
-    this.reconnect();
+    // The first crash after a quiet minute reconnects at once (a failover waits on it); one after another backs off.
+    if (Date.now() - this.joinedAt > 60_000) this.crashes = 0;
+    const delay = this.crashes === 0 ? 0 : backoffDelay(this.crashes - 1, this.options.backoff);
+    this.crashes++;
+    this.reconnect(undefined, delay);
   }
 
   private down(err: unknown): void {
