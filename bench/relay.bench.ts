@@ -24,7 +24,7 @@ import { ensureKafkaLibs, startKafkaBroker } from '../scripts/kafka/broker';
 import { builtScript } from './lib/built';
 import { knob, report } from './lib/report';
 import type { RelayServerArgs, RelayServerReply } from './lib/relay-server';
-import { parseViewerWindow, startBenchShare, ViewerSwarm, type SwarmReport } from './lib/share-rig';
+import { parseViewerWindow, startBenchShare, SWARM_COLUMNS, swarmCells, ViewerSwarm, type SwarmReport } from './lib/share-rig';
 import { fmt, median, table } from './lib/stats';
 import { now, paced, publishCount, silent, sleep, startDeskStream } from './lib/stream-rig';
 
@@ -276,30 +276,11 @@ process.stdout.write(
     ) +
     `\n\n## relay latency: desk publish → TLS viewer at ${RATE} msg/s for ${SECONDS} s, 1 viewer then ${VIEWERS.toLocaleString('en')} viewers (${ROUNDS} round(s) each, alternated; the same frames)\n\n` +
     table(
-      [
-        'server',
-        'viewers',
-        'delivered',
-        'stream messages per WebSocket message',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
-        "viewers' longest stall ms",
-        'gaps',
-        'relay CPU % of a core',
-        "viewers' process CPU % of a core",
-        `machine busy cores (of ${cpus().length})`,
-      ],
+      ['server', 'viewers', ...SWARM_COLUMNS, 'relay CPU % of a core', "viewers' process CPU % of a core", `machine busy cores (of ${cpus().length})`],
       latency.map((l) => [
         NAMES[l.server],
         l.viewers,
-        `${l.report.delivered} / ${l.published * l.viewers}`,
-        fmt(l.report.delivered / Math.max(1, l.report.messages), 2),
-        fmt(l.report.p50, 2),
-        fmt(l.report.p99, 2),
-        fmt(l.report.max, 2),
-        fmt(l.report.stallMs, 0),
-        l.report.gaps,
+        ...swarmCells(l.report, l.published * l.viewers),
         Number.isNaN(l.relayCpu) ? '—' : fmt(l.relayCpu * 100, 1),
         fmt((l.report.cpuMs / l.report.elapsedMs) * 100, 1),
         fmt(l.machineCpu, 2),

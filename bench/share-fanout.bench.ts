@@ -23,7 +23,7 @@ import { loadShareCertificate, VIEWER_WINDOW, ViewerTokens, type ShareServer, ty
 import { builtScript } from './lib/built';
 import { knob, report } from './lib/report';
 import type { MemoryServerKind, MemoryServerReply } from './lib/share-memory-server';
-import { parseViewerWindow, startBenchShare, startNaiveBroadcast, ViewerSwarm, type SwarmReport } from './lib/share-rig';
+import { parseViewerWindow, startBenchShare, startNaiveBroadcast, SWARM_COLUMNS, swarmCells, ViewerSwarm, type SwarmReport } from './lib/share-rig';
 import { fmt, median, quantile, table } from './lib/stats';
 import { paced, sleep, startDeskStream } from './lib/stream-rig';
 
@@ -215,31 +215,13 @@ report({ figure: 'share.order_rtt_with_1000_viewers.p99', unit: 'ms', value: qua
 process.stdout.write(
   `## share fan-out: ${RATE} msg/s for ${SECONDS} s to TLS 1.3 viewers in another process (publish → viewer)\n\n` +
     table(
-      [
-        'server',
-        'viewers',
-        'delivered',
-        'stream messages per WebSocket message',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
-        "viewers' longest stall ms",
-        'gaps',
-        'server process cores',
-        'viewers process cores',
-      ],
+      ['server', 'viewers', ...SWARM_COLUMNS, 'server process cores', 'viewers process cores'],
       rounds.map((r) => [
         r.server === 'naive'
           ? 'naive ws broadcast over TLS (baseline)'
           : `DualDesk share server (token, scope market, journal; window ${r.server}${r.server === windowName(VIEWER_WINDOW) ? ', shipped' : ''})`,
         r.viewers,
-        `${r.report.delivered} / ${r.published * r.viewers}`,
-        fmt(r.report.delivered / Math.max(1, r.report.messages), 2),
-        fmt(r.report.p50, 2),
-        fmt(r.report.p99, 2),
-        fmt(r.report.max, 2),
-        fmt(r.report.stallMs, 0),
-        r.server === 'naive' ? '—' : r.report.gaps,
+        ...swarmCells(r.report, r.published * r.viewers, r.server !== 'naive'),
         fmt(r.serverCores, 2),
         fmt(r.report.cpuMs / r.report.elapsedMs, 2),
       ]),

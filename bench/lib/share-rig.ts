@@ -12,6 +12,7 @@ import { systemClock } from '../../src/main/clock';
 import { ShareServer, type ShareCertificate, type ShareServerOptions, type ViewerAuthority, type ViewerWindow } from '../../src/main/share';
 import type { StreamFeed } from '../../src/main/transport';
 import { now, quote, silent } from './stream-rig';
+import { fmt } from './stats';
 
 /** A share server for a benchmark on loopback, started on the stream: limits raised for a thousand viewers from one address. */
 export async function startBenchShare(
@@ -51,6 +52,13 @@ export type SwarmCommand =
   | { readonly type: 'mark'; readonly id: number }
   | { readonly type: 'report'; readonly id: number }
   | { readonly type: 'disconnect'; readonly id: number };
+
+/** The columns every viewer-latency table shares, and a round's cells for them (`gaps` '—' where the protocol has none). */
+export const SWARM_COLUMNS = ['delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', "viewers' longest stall ms", 'gaps'];
+
+export function swarmCells(r: SwarmReport, expected: number, withGaps = true): (string | number)[] {
+  return [`${r.delivered} / ${expected}`, fmt(r.delivered / Math.max(1, r.messages), 2), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.max, 2), fmt(r.stallMs, 0), withGaps ? r.gaps : '—'];
+}
 
 export interface SwarmReport {
   readonly type: 'report';
