@@ -9,9 +9,9 @@ import { OrderJournalRepository } from '../../src/main/store';
 import { startSim } from '../support/sim';
 import { nextEvent, startAdapter } from '../support/venue';
 import { until } from '../support/wait';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
-const AAPL_CONID = 265598;
 
 /** The execution engine wired to a real adapter, journal and bus, with a gate and trading control the test steers. */
 async function startExecution(options: { reconnect?: { initialMs: number; maxMs: number }; clientId?: number } = {}) {
@@ -58,14 +58,14 @@ describe('execution against the simulator', () => {
   it('journals the intent before sending, follows the order to filled, and applies its fill once with its commission', async () => {
     const x = await startExecution();
     const order = await x.engine.place({ instrument: AAPL, side: 'BUY', quantity: 100, type: 'MKT', tif: 'DAY' });
-    expect(order).toMatchObject({ conId: AAPL_CONID, symbol: 'AAPL', side: 'BUY', quantity: 100, origin: 'desk', reduceOnly: false });
+    expect(order).toMatchObject({ conId: CON_ID.AAPL, symbol: 'AAPL', side: 'BUY', quantity: 100, origin: 'desk', reduceOnly: false });
     expect(order.venueOrderId).toBeGreaterThan(0);
     expect(order.id).toMatch(/^[0-9A-F]{10}-1$/);
     await until(() => x.engine.order(order.id)?.state === 'filled' && x.fills.commissions.length === 1, 'the fill and its commission');
     const done = x.engine.order(order.id)!;
     expect(done).toMatchObject({ state: 'filled', filledQuantity: 100 });
     expect(x.fills.applied).toHaveLength(1);
-    expect(x.fills.applied[0]).toMatchObject({ orderId: order.id, quantity: 100, side: 'BUY', conId: AAPL_CONID, multiplier: 1 });
+    expect(x.fills.applied[0]).toMatchObject({ orderId: order.id, quantity: 100, side: 'BUY', conId: CON_ID.AAPL, multiplier: 1 });
     expect(x.fills.commissions[0]?.[0]).toBe(x.fills.applied[0]?.execId);
     expect(x.journal.fill(x.fills.applied[0]!.execId)?.commission).toBeGreaterThan(0);
     // Write-ahead: the intent is the first thing journaled; 'sent' follows it; the venue's news comes after.
@@ -84,7 +84,7 @@ describe('execution against the simulator', () => {
 
   it('modifies and cancels a working order; the venue’s confirmation makes it cancelled', async () => {
     const x = await startExecution();
-    const bid = x.sim.market.lastTick(AAPL_CONID, x.clock.now())!.bid;
+    const bid = x.sim.market.lastTick(CON_ID.AAPL, x.clock.now())!.bid;
     const low = Math.round((bid - 5) * 100) / 100;
     const order = await x.engine.place({ instrument: AAPL, side: 'BUY', quantity: 50, type: 'LMT', limitPrice: low, tif: 'GTC' });
     await until(() => x.engine.order(order.id)?.state === 'submitted', 'working');
@@ -133,7 +133,7 @@ describe('execution against the simulator', () => {
 
   it('applies fills made while disconnected exactly once, and reconciles the order to filled', async () => {
     const x = await startExecution({ reconnect: { initialMs: 50, maxMs: 200 } });
-    const bid = x.sim.market.lastTick(AAPL_CONID, x.clock.now())!.bid;
+    const bid = x.sim.market.lastTick(CON_ID.AAPL, x.clock.now())!.bid;
     const order = await x.engine.place({ instrument: AAPL, side: 'BUY', quantity: 100, type: 'LMT', limitPrice: bid, tif: 'GTC' });
     await until(() => x.engine.order(order.id)?.state === 'submitted', 'working');
     const mark = x.t.log.length;
@@ -158,7 +158,7 @@ describe('execution against the simulator', () => {
     const other = startAdapter(x.t.adapter.status().port, { clientId: 12 });
     await other.adapter.whenReady();
     const aapl = await other.adapter.resolve(AAPL);
-    const bid = x.sim.market.lastTick(AAPL_CONID, x.clock.now())!.bid;
+    const bid = x.sim.market.lastTick(CON_ID.AAPL, x.clock.now())!.bid;
     await other.adapter.placeOrder({
       orderRef: 'tws-manual-1',
       instrument: aapl,
@@ -184,7 +184,7 @@ describe('execution against the simulator', () => {
     const x = await startExecution();
     const entry = await x.engine.place({ instrument: AAPL, side: 'BUY', quantity: 100, type: 'MKT', tif: 'DAY' });
     await until(() => x.engine.order(entry.id)?.state === 'filled', 'the position');
-    const ask = x.sim.market.lastTick(AAPL_CONID, x.clock.now())!.ask;
+    const ask = x.sim.market.lastTick(CON_ID.AAPL, x.clock.now())!.ask;
     const resting = await x.engine.place({ instrument: AAPL, side: 'SELL', quantity: 100, type: 'LMT', limitPrice: Math.round((ask + 5) * 100) / 100, tif: 'GTC' });
     await until(() => x.engine.order(resting.id)?.state === 'submitted', 'the resting order');
     const kill = new KillSwitch({

@@ -8,9 +8,9 @@ import { createLogger } from '../../src/main/ops';
 import { startSim } from '../support/sim';
 import { startAdapter } from '../support/venue';
 import { until } from '../support/wait';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
-const AAPL_CONID = 265598;
 
 describe('5-second history and a venue drop', () => {
   it('a history request waiting its turn when the venue drops is refused, and the 5-second EMAs seed from live bars', async () => {
@@ -25,10 +25,10 @@ describe('5-second history and a venue drop', () => {
       venue.adapter.historicalBars(instrument, { duration, barSize: '5 secs', source: 'TRADES', rthOnly: false }).catch(() => []),
     );
     const sub = await hub.subscribe(AAPL, 'chart');
-    expect(hub.snapshot(AAPL_CONID)?.seeded5s).toBe(false);
+    expect(hub.snapshot(CON_ID.AAPL)?.seeded5s).toBe(false);
 
     sim.sim.faults.dropConnections();
-    await until(() => hub.snapshot(AAPL_CONID)?.seeded5s === true, 'the 5-second EMAs seeded after the drop', 10_000);
+    await until(() => hub.snapshot(CON_ID.AAPL)?.seeded5s === true, 'the 5-second EMAs seeded after the drop', 10_000);
     await Promise.all(clog);
     sub.close();
   });

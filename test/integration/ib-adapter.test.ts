@@ -5,9 +5,9 @@ import { startSim } from '../support/sim';
 import { startSimProcess } from '../support/sim-process';
 import { eventsOf, metricValue, nextEvent, startAdapter } from '../support/venue';
 import { until } from '../support/wait';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
-const AAPL_CONID = 265598;
 
 describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
   it('connects with its fixed client id, verifies the paper account and resyncs before allowing orders', async () => {
@@ -27,7 +27,7 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     const t = startAdapter(port);
     await t.adapter.whenReady();
     const aapl = await t.adapter.resolve(AAPL);
-    expect(aapl).toMatchObject({ conId: AAPL_CONID, symbol: 'AAPL', secType: 'STK', minTick: 0.01, timeZoneId: 'America/New_York' });
+    expect(aapl).toMatchObject({ conId: CON_ID.AAPL, symbol: 'AAPL', secType: 'STK', minTick: 0.01, timeZoneId: 'America/New_York' });
     await expect(t.adapter.resolve({ symbol: 'ZZZZ', secType: 'STK' })).rejects.toMatchObject({ kind: 'unknown-instrument' });
     const before = await metricValue(t, 'dualdesk_venue_messages_sent_total', { priority: 'subscription' });
     const a: Quote[] = [];
@@ -43,7 +43,7 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     await until(() => a.length > seen && b.length === a.length, 'quotes for both consumers');
     expect(b).toEqual(a);
     const tick = clock.now();
-    expect(a.at(-1)).toMatchObject({ conId: AAPL_CONID });
+    expect(a.at(-1)).toMatchObject({ conId: CON_ID.AAPL });
     stopA();
     stopB();
     expect(t.adapter.marketDataLinesInUse).toBe(0);
@@ -62,7 +62,7 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     await t.adapter.whenReady();
     const aapl = await t.adapter.resolve(AAPL);
     const bars = await t.adapter.historicalBars(aapl, { duration: '1 D', barSize: '1 min', source: 'TRADES' });
-    const expected = sim.market.bars(AAPL_CONID, { endMs: clock.now(), durationMs: 86_400_000, barSizeMs: 60_000, source: 'TRADES', rthOnly: false });
+    const expected = sim.market.bars(CON_ID.AAPL, { endMs: clock.now(), durationMs: 86_400_000, barSizeMs: 60_000, source: 'TRADES', rthOnly: false });
     expect(bars.map((b) => [b.time, b.open, b.high, b.low, b.close, b.volume])).toEqual(expected.map((b) => [b.time, b.open, b.high, b.low, b.close, b.volume]));
   });
 
@@ -71,11 +71,11 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     const t = startAdapter(port);
     await t.adapter.whenReady();
     const aapl = await t.adapter.resolve(AAPL);
-    const quote = sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
+    const quote = sim.market.lastTick(CON_ID.AAPL, sim.clock.now())!;
     const since = t.log.length;
     const { orderId: market } = await t.adapter.placeOrder({ orderRef: 'dd-m1', instrument: aapl, side: 'BUY', quantity: 100, type: 'MKT', tif: 'DAY' });
     const fill = await nextEvent(t, 'execution', (e) => e.orderId === market, since);
-    expect(fill).toMatchObject({ orderRef: 'dd-m1', side: 'BUY', shares: 100, price: quote.ask, symbol: 'AAPL', conId: AAPL_CONID });
+    expect(fill).toMatchObject({ orderRef: 'dd-m1', side: 'BUY', shares: 100, price: quote.ask, symbol: 'AAPL', conId: CON_ID.AAPL });
     await nextEvent(t, 'commission', (c) => c.execId === fill.execId, since);
     await nextEvent(t, 'order', (o) => o.orderId === market && o.status === 'Filled' && o.orderRef === 'dd-m1', since);
 
@@ -103,7 +103,7 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     const aapl = await t.adapter.resolve(AAPL);
     const quotes: Quote[] = [];
     t.adapter.subscribeQuotes(aapl, { onQuote: (q) => quotes.push(q) });
-    const quote = sim.market.lastTick(AAPL_CONID, clock.now())!;
+    const quote = sim.market.lastTick(CON_ID.AAPL, clock.now())!;
     const { orderId } = await t.adapter.placeOrder({ orderRef: 'dd-gap', instrument: aapl, side: 'BUY', quantity: 100, type: 'LMT', limitPrice: quote.bid, tif: 'GTC' });
     await nextEvent(t, 'order', (o) => o.orderId === orderId && o.status === 'Submitted');
 
@@ -120,7 +120,7 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
 
     const snapshot = await nextEvent(t, 'resynced', () => true, mark);
     expect(snapshot.newExecutions.map((e) => [e.orderId, e.orderRef, e.shares])).toEqual([[orderId, 'dd-gap', 100]]);
-    expect(snapshot.positions).toEqual([expect.objectContaining({ conId: AAPL_CONID, quantity: 100 })]);
+    expect(snapshot.positions).toEqual([expect.objectContaining({ conId: CON_ID.AAPL, quantity: 100 })]);
     expect(snapshot.completedOrders.map((o) => [o.orderRef, o.status])).toEqual([['dd-gap', 'Filled']]);
     expect(t.adapter.status()).toMatchObject({ state: 'connected', synced: true });
     // Quotes flow again without anybody resubscribing.
@@ -187,7 +187,7 @@ describe('IB adapter against the simulator (real TCP, real @stoqey/ib)', () => {
     const mark = t.log.length;
     sim.faults.stall(true);
     const alert = await nextEvent(t, 'alert', (a) => a.kind === 'stale-feed', mark);
-    expect(alert).toMatchObject({ kind: 'stale-feed', conId: AAPL_CONID, symbol: 'AAPL', feed: 'quotes' });
+    expect(alert).toMatchObject({ kind: 'stale-feed', conId: CON_ID.AAPL, symbol: 'AAPL', feed: 'quotes' });
     expect(await metricValue(t, 'dualdesk_venue_stale_feeds_total', { feed: 'quotes' })).toBeGreaterThanOrEqual(1);
     sim.faults.stall(false);
     const before = quotes.length;

@@ -6,9 +6,9 @@ import { unpackBarHistory, type Bar, type BarHistory, type BarUpdate, type Cross
 import { startSim, type TestSim } from '../support/sim';
 import { metricValue, startAdapter, type TestAdapter } from '../support/venue';
 import { until, untilAsync } from '../support/wait';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
-const AAPL_CONID = 265598;
 const MIN = 60_000;
 const DAY = 86_400_000;
 
@@ -71,22 +71,22 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const { sim, hub, of } = await rig();
     const t0 = sim.clock.now(); // a minute boundary
     const sub = await hub.subscribe(AAPL, 'chart');
-    expect(sub).toMatchObject({ consumer: 'chart', word: 'AAPL', instrument: { conId: AAPL_CONID, symbol: 'AAPL' } });
+    expect(sub).toMatchObject({ consumer: 'chart', word: 'AAPL', instrument: { conId: CON_ID.AAPL, symbol: 'AAPL' } });
 
     // Seeded from the venue's last day of 1-minute TRADES bars.
-    const history = sim.sim.market.bars(AAPL_CONID, { endMs: t0, durationMs: DAY, barSizeMs: MIN, source: 'TRADES', rthOnly: false });
-    const seeded = hub.snapshot(AAPL_CONID)!;
+    const history = sim.sim.market.bars(CON_ID.AAPL, { endMs: t0, durationMs: DAY, barSizeMs: MIN, source: 'TRADES', rthOnly: false });
+    const seeded = hub.snapshot(CON_ID.AAPL)!;
     expect(seeded.seeded).toBe(true);
     expect(seeded.bars.map((b) => [b.time, b.close, b.volume])).toEqual(history.slice(-1_440).map((b) => [b.time, b.close, b.volume]));
     const closes = history.map((b) => b.close);
-    expect(seeded.ema).toMatchObject({ conId: AAPL_CONID, symbol: 'AAPL', time: history.at(-1)!.time, final: true });
+    expect(seeded.ema).toMatchObject({ conId: CON_ID.AAPL, symbol: 'AAPL', time: history.at(-1)!.time, final: true });
     expect(seeded.ema!.values[9]).toBeCloseTo(textbookEma(closes, 9), 9);
     expect(seeded.ema!.values[21]).toBeCloseTo(textbookEma(closes, 21), 9);
     expect(of<EmaUpdate>('md.ema.AAPL')).toEqual([seeded.ema]);
 
     // Three minutes of the venue's 5-second bars.
     await runBars(sim, hub, 36);
-    const fiveSecond = sim.sim.market.bars(AAPL_CONID, { endMs: t0 + 3 * MIN, durationMs: 3 * MIN, barSizeMs: 5_000, source: 'TRADES', rthOnly: false });
+    const fiveSecond = sim.sim.market.bars(CON_ID.AAPL, { endMs: t0 + 3 * MIN, durationMs: 3 * MIN, barSizeMs: 5_000, source: 'TRADES', rthOnly: false });
     expect(fiveSecond).toHaveLength(36);
     const updates = of<BarUpdate>('md.bar.1m.AAPL');
     const finals = updates.filter((u) => u.final);
@@ -94,9 +94,9 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const expected = aggregate(fiveSecond);
     expect(finals.map((u) => ({ ...u.bar, wap: 0 }))).toEqual(expected.map((b) => ({ ...b, wap: 0 })));
     finals.forEach((u, i) => expect(u.bar.wap).toBeCloseTo(expected[i]!.wap, 9));
-    expect(finals.every((u) => !u.revised && u.conId === AAPL_CONID && u.symbol === 'AAPL' && u.size === '1m')).toBe(true);
+    expect(finals.every((u) => !u.revised && u.conId === CON_ID.AAPL && u.symbol === 'AAPL' && u.size === '1m')).toBe(true);
     // ...which are the venue's own 1-minute bars, but for the wap (the venue weighs every trade; equal to rounding).
-    const venueMinutes = sim.sim.market.bars(AAPL_CONID, { endMs: t0 + 3 * MIN, durationMs: 3 * MIN, barSizeMs: MIN, source: 'TRADES', rthOnly: false });
+    const venueMinutes = sim.sim.market.bars(CON_ID.AAPL, { endMs: t0 + 3 * MIN, durationMs: 3 * MIN, barSizeMs: MIN, source: 'TRADES', rthOnly: false });
     finals.forEach((u, i) => {
       expect({ ...u.bar, wap: 0 }).toEqual({ ...venueMinutes[i], wap: 0 });
       expect(u.bar.wap).toBeCloseTo(venueMinutes[i]!.wap, 6);
@@ -120,12 +120,12 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     expect(of<CrossSignal>('md.signal.AAPL')).toHaveLength(crossings);
 
     // Caches: the last quote, and the bars a chart loads (history, live, the forming one).
-    expect(hub.quote(AAPL_CONID)).toMatchObject({ conId: AAPL_CONID, symbol: 'AAPL', bid: expect.any(Number) as number, ask: expect.any(Number) as number });
-    expect(of('md.quote.AAPL').at(-1)).toBe(hub.quote(AAPL_CONID));
+    expect(hub.quote(CON_ID.AAPL)).toMatchObject({ conId: CON_ID.AAPL, symbol: 'AAPL', bid: expect.any(Number) as number, ask: expect.any(Number) as number });
+    expect(of('md.quote.AAPL').at(-1)).toBe(hub.quote(CON_ID.AAPL));
     await runBars(sim, hub, 1);
-    const chart = hub.bars(AAPL_CONID);
+    const chart = hub.bars(CON_ID.AAPL);
     expect(chart.slice(-4).map((b) => b.time)).toEqual([t0, t0 + MIN, t0 + 2 * MIN, t0 + 3 * MIN]);
-    expect(hub.ema(AAPL_CONID)).toMatchObject({ time: t0 + 3 * MIN, final: false });
+    expect(hub.ema(CON_ID.AAPL)).toMatchObject({ time: t0 + 3 * MIN, final: false });
     sub.close();
   });
 
@@ -139,9 +139,9 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     // The venue's history, as soon as it is in: the tail of the chart's bars.
     expect(histories()).toHaveLength(1);
     const seeded = unpackBarHistory(histories()[0]);
-    expect(seeded).toMatchObject({ conId: AAPL_CONID, symbol: 'AAPL' });
+    expect(seeded).toMatchObject({ conId: CON_ID.AAPL, symbol: 'AAPL' });
     expect(seeded!.bars).toHaveLength(240);
-    expect(seeded!.bars).toEqual(drawn(hub.snapshot(AAPL_CONID)!.bars.slice(-240)));
+    expect(seeded!.bars).toEqual(drawn(hub.snapshot(CON_ID.AAPL)!.bars.slice(-240)));
     expect(seeded!.bars.at(-1)!.time).toBe(t0 - MIN);
 
     // Three minutes close: one history each, ending with the minute just closed, never the forming one.
@@ -151,7 +151,7 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
       .map((h) => unpackBarHistory(h)!);
     expect(after.map((h) => h.bars.at(-1)!.time)).toEqual([t0, t0 + MIN, t0 + 2 * MIN]);
     expect(after.every((h) => h.bars.length === 240)).toBe(true);
-    expect(after.at(-1)!.bars).toEqual(drawn(hub.snapshot(AAPL_CONID)!.bars.slice(-240)));
+    expect(after.at(-1)!.bars).toEqual(drawn(hub.snapshot(CON_ID.AAPL)!.bars.slice(-240)));
     // The closed minutes as md.bar.1m said them.
     const finals = of<BarUpdate>('md.bar.1m.AAPL').filter((u) => u.final);
     expect(after.at(-1)!.bars.slice(-3)).toEqual(drawn(finals.map((u) => u.bar)));
@@ -184,22 +184,22 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     expect((await subscriptionMessages(venue)) - before).toBe(3);
     expect(venue.adapter.marketDataLinesInUse).toBe(2);
     const strategy = await hub.subscribe(chart.instrument, 'strategy');
-    const again = await hub.subscribe({ ...AAPL, conId: AAPL_CONID }, 'strategy');
+    const again = await hub.subscribe({ ...AAPL, conId: CON_ID.AAPL }, 'strategy');
     expect((await subscriptionMessages(venue)) - before).toBe(3);
     expect(venue.adapter.marketDataLinesInUse).toBe(2);
-    expect(hub.subscriptions()).toEqual([{ conId: AAPL_CONID, symbol: 'AAPL', word: 'AAPL', ready: true, consumers: { chart: 1, strategy: 2 } }]);
+    expect(hub.subscriptions()).toEqual([{ conId: CON_ID.AAPL, symbol: 'AAPL', word: 'AAPL', ready: true, consumers: { chart: 1, strategy: 2 } }]);
 
     chart.close();
     chart.close(); // once only
     strategy.close();
     expect(venue.adapter.marketDataLinesInUse).toBe(2);
     await runBars(sim, hub, 2);
-    expect(hub.unsubscribe(AAPL_CONID, 'chart')).toBe(false);
-    expect(hub.unsubscribe(AAPL_CONID, 'strategy')).toBe(true);
+    expect(hub.unsubscribe(CON_ID.AAPL, 'chart')).toBe(false);
+    expect(hub.unsubscribe(CON_ID.AAPL, 'strategy')).toBe(true);
     expect(again.consumer).toBe('strategy');
     expect(venue.adapter.marketDataLinesInUse).toBe(0);
     expect(hub.subscriptions()).toEqual([]);
-    expect(hub.snapshot(AAPL_CONID)).toBeUndefined();
+    expect(hub.snapshot(CON_ID.AAPL)).toBeUndefined();
     // cancelMktData and cancelRealTimeBars went to the venue.
     await untilAsync(async () => (await subscriptionMessages(venue)) - before === 5, 'the two cancels sent to the venue');
     // A new consumer starts afresh.
@@ -229,7 +229,7 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
       ibCode: 101,
       message: expect.stringMatching(/No market data line left/) as unknown,
     });
-    expect(errors).toEqual([expect.objectContaining({ conId: AAPL_CONID, feed: 'bars', fatal: true })]);
+    expect(errors).toEqual([expect.objectContaining({ conId: CON_ID.AAPL, feed: 'bars', fatal: true })]);
     expect(atVenue.hub.subscriptions()).toEqual([]);
     expect(atVenue.venue.adapter.marketDataLinesInUse).toBe(0);
 
@@ -253,21 +253,21 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     // Both history requests (1-minute and 5-second) failed, neither fatally.
     expect(errors).toEqual(
       (['history', 'history5s'] as const).map((feed) => ({
-        conId: AAPL_CONID,
+        conId: CON_ID.AAPL,
         symbol: 'AAPL',
         feed,
         fatal: false,
         error: expect.objectContaining({ kind: 'venue-disconnected' }) as unknown,
       })),
     );
-    expect(hub.snapshot(AAPL_CONID)).toMatchObject({ seeded: true, bars: [], ema: undefined });
+    expect(hub.snapshot(CON_ID.AAPL)).toMatchObject({ seeded: true, bars: [], ema: undefined });
     // The adapter opens the feeds once connected; the first quote says the venue has them.
     await late.adapter.whenReady();
-    await until(() => hub.quote(AAPL_CONID) !== undefined, 'the first quote');
+    await until(() => hub.quote(CON_ID.AAPL) !== undefined, 'the first quote');
     await runBars(sim, hub, 36);
-    const closes = hub.snapshot(AAPL_CONID)!.bars.map((b) => b.close);
+    const closes = hub.snapshot(CON_ID.AAPL)!.bars.map((b) => b.close);
     expect(closes).toHaveLength(3);
-    const ema = hub.snapshot(AAPL_CONID)!.emas.at(-1)!;
+    const ema = hub.snapshot(CON_ID.AAPL)!.emas.at(-1)!;
     expect(ema.values[2]).toBeCloseTo(textbookEma(closes, 2), 9);
     expect(ema.values[3]).toBeCloseTo(textbookEma(closes, 3), 9);
     sub.close();
@@ -277,10 +277,10 @@ describe('market data hub against the simulator (real TCP, real IbAdapter, virtu
     const { sim, hub, of } = await rig();
     const t0 = sim.clock.now();
     const sub = await hub.subscribe(AAPL, 'chart');
-    await until(() => hub.snapshot(AAPL_CONID)?.seeded5s === true, 'the 5-second history');
-    const history = sim.sim.market.bars(AAPL_CONID, { endMs: t0, durationMs: 3_600_000, barSizeMs: 5_000, source: 'TRADES', rthOnly: false });
+    await until(() => hub.snapshot(CON_ID.AAPL)?.seeded5s === true, 'the 5-second history');
+    const history = sim.sim.market.bars(CON_ID.AAPL, { endMs: t0, durationMs: 3_600_000, barSizeMs: 5_000, source: 'TRADES', rthOnly: false });
     expect(history.length).toBeGreaterThan(600);
-    const snap = hub.snapshot(AAPL_CONID)!;
+    const snap = hub.snapshot(CON_ID.AAPL)!;
     expect(snap.bars5s.map((b) => [b.time, b.close])).toEqual(history.slice(-720).map((b) => [b.time, b.close]));
     // EMAs over the 5-second closes, one point per 5-second bar.
     const closes = snap.bars5s.map((b) => b.close);

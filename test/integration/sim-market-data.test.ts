@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { MarketTick } from '../../src/main/sim';
 import { connectClient, type IbTestClient } from '../support/ib';
 import { startSim, type TestSim } from '../support/sim';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL: Contract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
-const AAPL_CONID = 265598;
 
 /** The bids a subscriber should see: each change of (bid, bid size) after the first quote. */
 function expectedBids(sim: TestSim, from: number, to: number): number[] {
-  const first = sim.sim.market.lastTick(AAPL_CONID, from);
+  const first = sim.sim.market.lastTick(CON_ID.AAPL, from);
   let last = first ? `${first.bid}/${first.bidSize}` : '';
   const bids: number[] = [];
-  for (const t of sim.sim.market.ticks(AAPL_CONID, from, to)) {
+  for (const t of sim.sim.market.ticks(CON_ID.AAPL, from, to)) {
     const key = `${t.bid}/${t.bidSize}`;
     if (key !== last) bids.push(t.bid);
     last = key;
@@ -54,7 +54,7 @@ describe('simulator: market data over TCP', () => {
     client.ib.reqMktData(1, AAPL, '', false, false);
     await client.waitFor(EventName.marketDataType, (a) => a[0] === 1, since);
     await sentinel(client);
-    const first = sim.sim.market.lastTick(AAPL_CONID, t0)!;
+    const first = sim.sim.market.lastTick(CON_ID.AAPL, t0)!;
     const initial = client.events(EventName.tickPrice, since).filter((a) => a[0] === 1);
     expect(initial.find((a) => a[1] === 1)?.[2]).toBe(first.bid);
     expect(initial.find((a) => a[1] === 2)?.[2]).toBe(first.ask);
@@ -92,7 +92,7 @@ describe('simulator: market data over TCP', () => {
     for (const [, time, open, high, low, close, volume, , count] of bars.slice(0, 60) as number[][]) {
       const start = time! * 1000;
       expect(start).toBeGreaterThanOrEqual(t0);
-      const trades = sim.sim.market.ticks(AAPL_CONID, start - 1, start + 4_999).flatMap((t: MarketTick) => (t.trade ? [t.trade] : []));
+      const trades = sim.sim.market.ticks(CON_ID.AAPL, start - 1, start + 4_999).flatMap((t: MarketTick) => (t.trade ? [t.trade] : []));
       expect(count).toBe(trades.length);
       expect(open).toBe(trades[0]?.price);
       expect(close).toBe(trades.at(-1)?.price);
@@ -110,7 +110,7 @@ describe('simulator: market data over TCP', () => {
     client.ib.reqHistoricalData(4, AAPL, '', '1 D', '1 min' as never, 'TRADES', 0, 2, false);
     await client.waitFor(EventName.historicalData, (a) => a[0] === 4 && String(a[1]).startsWith('finished'), since);
     const received = client.events(EventName.historicalData, since).filter((a) => a[0] === 4 && !String(a[1]).startsWith('finished'));
-    const model = sim.sim.market.bars(AAPL_CONID, { endMs: now, durationMs: 86_400_000, barSizeMs: 60_000, source: 'TRADES', rthOnly: false });
+    const model = sim.sim.market.bars(CON_ID.AAPL, { endMs: now, durationMs: 86_400_000, barSizeMs: 60_000, source: 'TRADES', rthOnly: false });
     expect(received).toHaveLength(model.length);
     expect(model.length).toBe(1440);
     received.forEach((a, i) => {
@@ -126,7 +126,7 @@ describe('simulator: market data over TCP', () => {
     since = client.mark();
     sim.clock.advance(30_000);
     const [, date, open, high, low, close] = await client.waitFor(EventName.historicalDataUpdate, (a) => a[0] === 5, since);
-    const forming = sim.sim.market.bars(AAPL_CONID, { endMs: sim.clock.now(), durationMs: 120_000, barSizeMs: 60_000, source: 'MIDPOINT', rthOnly: false, includeForming: true });
+    const forming = sim.sim.market.bars(CON_ID.AAPL, { endMs: sim.clock.now(), durationMs: 120_000, barSizeMs: 60_000, source: 'MIDPOINT', rthOnly: false, includeForming: true });
     const updates = client.events(EventName.historicalDataUpdate, since).filter((a) => a[0] === 5);
     const last = updates.at(-1)!;
     expect(Number(last[1])).toBe(forming.at(-1)!.time / 1000);
@@ -149,8 +149,8 @@ describe('simulator: market data over TCP', () => {
     const details = new Map(
       client.events(EventName.contractDetails, since).map((a) => [a[0] as number, a[1] as { contract: Contract; minTick: number; longName: string; tradingHours: string }]),
     );
-    const aapl = sim.sim.market.byConId(AAPL_CONID)!;
-    expect(details.get(1)).toMatchObject({ contract: { conId: AAPL_CONID, symbol: 'AAPL', primaryExch: aapl.primaryExchange }, minTick: 0.01, longName: aapl.longName });
+    const aapl = sim.sim.market.byConId(CON_ID.AAPL)!;
+    expect(details.get(1)).toMatchObject({ contract: { conId: CON_ID.AAPL, symbol: 'AAPL', primaryExch: aapl.primaryExchange }, minTick: 0.01, longName: aapl.longName });
     expect(details.get(2)?.contract).toMatchObject({ secType: 'CASH', localSymbol: 'EUR.USD' });
     expect(details.get(3)?.contract).toMatchObject({ secType: 'FUT', multiplier: 50, localSymbol: expect.stringMatching(/^ES[HMUZ]\d$/) as unknown });
     expect(client.errorCodes(since)).toEqual([200, 200]);

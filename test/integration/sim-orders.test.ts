@@ -2,11 +2,11 @@ import { EventName, OrderAction, OrderType, SecType, TimeInForce, type Contract,
 import { describe, expect, it } from 'vitest';
 import { connectClient, type IbTestClient } from '../support/ib';
 import { startSim } from '../support/sim';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL: Contract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
 const ES: Contract = { symbol: 'ES', secType: SecType.FUT, exchange: 'CME', currency: 'USD' };
 const EURUSD: Contract = { symbol: 'EUR', secType: SecType.CASH, exchange: 'IDEALPRO', currency: 'USD' };
-const AAPL_CONID = 265598;
 
 const order = (o: Partial<Order> & Pick<Order, 'action' | 'orderType' | 'totalQuantity'>): Order => ({ tif: TimeInForce.DAY, transmit: true, ...o });
 
@@ -30,7 +30,7 @@ describe('simulator: orders over TCP', () => {
   it('fills a market order at the ask, in TWS’s message order, with commission, position, account and PnL that agree', async () => {
     const sim = await startSim();
     const client = await connectClient(sim.port, 1);
-    const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
+    const quote = sim.sim.market.lastTick(CON_ID.AAPL, sim.clock.now())!;
     const since = client.mark();
     client.ib.placeOrder(1, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 100, orderRef: 'dd-1' }));
     await waitStatus(client, 1, 'Filled', since);
@@ -55,7 +55,7 @@ describe('simulator: orders over TCP', () => {
     await client.waitFor(EventName.accountSummaryEnd, () => true, after);
     const [pnlId, daily, unrealized, realized] = await client.waitFor(EventName.pnl, () => true, after);
     const [account, contract, position, avgCost] = client.events(EventName.position, after)[0]!;
-    expect([account, (contract as Contract).conId, position]).toEqual(['DU1234567', AAPL_CONID, 100]);
+    expect([account, (contract as Contract).conId, position]).toEqual(['DU1234567', CON_ID.AAPL, 100]);
     expect(avgCost).toBeCloseTo(quote.ask + 0.01, 6);
     const summary: Record<string, number> = Object.fromEntries(client.events(EventName.accountSummary, after).map((a) => [String(a[2]), Number(a[3])]));
     expect(summary['TotalCashValue']).toBeCloseTo(1_000_000 - 100 * quote.ask - 1, 2);
@@ -66,14 +66,14 @@ describe('simulator: orders over TCP', () => {
     expect(realized).toBeCloseTo(pnl.realizedPnL, 9);
     // Nothing closed yet; the commission sits in the average cost, so the open position shows it.
     expect(realized).toBeCloseTo(0, 9);
-    const mark = sim.sim.engine.account.markPrice(AAPL_CONID, sim.clock.now())!;
+    const mark = sim.sim.engine.account.markPrice(CON_ID.AAPL, sim.clock.now())!;
     expect(unrealized).toBeCloseTo(100 * mark - 100 * (avgCost as number), 6);
   });
 
   it('rests, modifies, cancels (202), and applies the order id rules (103, 104)', async () => {
     const sim = await startSim();
     const client = await connectClient(sim.port, 1);
-    const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
+    const quote = sim.sim.market.lastTick(CON_ID.AAPL, sim.clock.now())!;
     const since = client.mark();
     const low = Math.round((quote.bid - 5) * 100) / 100;
     client.ib.placeOrder(1, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: low, totalQuantity: 100, tif: TimeInForce.GTC }));
@@ -125,7 +125,7 @@ describe('simulator: orders over TCP', () => {
   it('fills an order larger than the displayed size in parts as the market moves', async () => {
     const sim = await startSim();
     const client = await connectClient(sim.port, 1);
-    const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
+    const quote = sim.sim.market.lastTick(CON_ID.AAPL, sim.clock.now())!;
     const size = quote.askSize * 5;
     const since = client.mark();
     client.ib.placeOrder(1, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: size }));
@@ -144,7 +144,7 @@ describe('simulator: orders over TCP', () => {
   it('cancels an IOC remainder at once, triggers a stop through the market, and charges futures and FX commissions', async () => {
     const sim = await startSim();
     const client = await connectClient(sim.port, 1);
-    const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
+    const quote = sim.sim.market.lastTick(CON_ID.AAPL, sim.clock.now())!;
     const since = client.mark();
     client.ib.placeOrder(
       1,
@@ -167,7 +167,7 @@ describe('simulator: orders over TCP', () => {
     const close = Date.UTC(2026, 10, 17, 21, 0, 0); // 16:00 New York
     const sim = await startSim({ sessions: 'exchange', start: close - 120_000 });
     const client = await connectClient(sim.port, 1);
-    const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
+    const quote = sim.sim.market.lastTick(CON_ID.AAPL, sim.clock.now())!;
     const low = Math.round((quote.bid - 10) * 100) / 100;
     const since = client.mark();
     client.ib.placeOrder(1, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: low, totalQuantity: 100 }));
@@ -184,7 +184,7 @@ describe('simulator: orders over TCP', () => {
     const sim = await startSim();
     let client = await connectClient(sim.port, 4);
     const other = await connectClient(sim.port, 5);
-    const quote = sim.sim.market.lastTick(AAPL_CONID, sim.clock.now())!;
+    const quote = sim.sim.market.lastTick(CON_ID.AAPL, sim.clock.now())!;
     const since = client.mark();
     client.ib.placeOrder(1, AAPL, order({ action: OrderAction.BUY, orderType: OrderType.LMT, lmtPrice: quote.bid, totalQuantity: 100, tif: TimeInForce.GTC, orderRef: 'dd-gap' }));
     client.ib.placeOrder(

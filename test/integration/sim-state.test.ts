@@ -12,9 +12,9 @@ import { connectClient, IbTestClient } from '../support/ib';
 import { binDualdesk } from '../support/paths';
 import { serveUntilExit } from '../support/serve';
 import { until } from '../support/wait';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL: Contract = { symbol: 'AAPL', secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
-const AAPL_CONID = 265598;
 const order = (o: Partial<Order> & Pick<Order, 'action' | 'orderType' | 'totalQuantity'>): Order => ({ tif: TimeInForce.DAY, transmit: true, ...o });
 
 /** `dualdesk sim` as a process (as another user, if given): resolves once it serves, or with its exit and stderr if it stops first. */
@@ -64,7 +64,7 @@ async function account(client: IbTestClient) {
   client.ib.cancelPositions();
   return {
     cash: client.events(EventName.accountSummary, since).find((a) => a[2] === 'TotalCashValue')?.[3],
-    position: client.events(EventName.position, since).find((a) => (a[1] as Contract).conId === AAPL_CONID)?.[2],
+    position: client.events(EventName.position, since).find((a) => (a[1] as Contract).conId === CON_ID.AAPL)?.[2],
     working: client.events(EventName.openOrder, since).map((a) => [a[0], (a[2] as Order).lmtPrice, (a[3] as { status: string }).status]),
     executions: client.events(EventName.execDetails, since).map((a) => [(a[2] as { execId: string }).execId, (a[2] as { shares: number }).shares]),
     commissions: client.events(EventName.commissionReport, since).map((a) => (a[0] as { execId: string }).execId),

@@ -17,6 +17,7 @@ import { startSimProcess } from '../support/sim-process';
 import { subscribe } from '../support/stream';
 import { nextEvent, startAdapter } from '../support/venue';
 import { until, untilAsync } from '../support/wait';
+import { CON_ID } from '../support/fixtures';
 
 const AAPL = { symbol: 'AAPL', secType: 'STK' as const };
 const SPY = { symbol: 'SPY', secType: 'STK' as const };
@@ -214,8 +215,8 @@ describe('adopting the venue’s figures', () => {
     const d = await deskOn(sim.port);
     await spyBoughtUnseen(d, sim);
     await nextReconciliation(d, () => sim.fault('drop'));
-    const AAPL_CONID = 265598; // neither held nor differing
-    expect((await d.refusal('flatten', { conId: AAPL_CONID })).code).toBe('no-position');
+    // AAPL is neither held nor differing.
+    expect((await d.refusal('flatten', { conId: CON_ID.AAPL })).code).toBe('no-position');
     expect((await d.command<DeskReconciliation>('getReconciliation')).positions).toEqual([expect.objectContaining({ symbol: 'SPY', desk: 0, venue: 5 })]);
     expect(d.desk.core!.portfolio.positions().find((p) => p.symbol === 'SPY')?.quantity ?? 0).toBe(0);
   });

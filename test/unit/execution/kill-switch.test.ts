@@ -13,7 +13,7 @@ import { createLogger } from '../../../src/main/ops';
 import { openStore, OrderJournalRepository } from '../../../src/main/store';
 import { tempDir } from '../../support/fs';
 import { until } from '../../support/wait';
-import { TUESDAY_10AM } from '../../support/fixtures';
+import { TUESDAY_10AM, CON_ID } from '../../support/fixtures';
 
 const away = () => new VenueError('venue-disconnected', 'Venue disconnected: the request was not sent.');
 
@@ -75,7 +75,7 @@ function rig(venue: ScriptedVenue = new ScriptedVenue()) {
     control: { halt: (r) => halts.push(r) },
     clock,
     logger,
-    held: () => [{ conId: 265598, symbol: 'AAPL', quantity: 10 }],
+    held: () => [{ conId: CON_ID.AAPL, symbol: 'AAPL', quantity: 10 }],
     onProgress: (p) => progress.push(p),
     onReport: (r) => reports.push(r),
   });

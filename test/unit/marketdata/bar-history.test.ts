@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { packBarHistory, unpackBarHistory, type Bar } from '../../../src/shared';
+import { CON_ID } from '../../support/fixtures';
 
 const T0 = Date.UTC(2026, 11, 5, 14, 30);
 const bar = (minute: number, close: number): Bar => ({
@@ -16,11 +17,11 @@ const bar = (minute: number, close: number): Bar => ({
 describe('md.history.1m packing', () => {
   it('gives back the bars as the chart draws them (times across a gap included), and packs smaller than the bars', () => {
     const bars = [bar(0, 239.53), bar(1, 239.57), bar(5, 239.5)];
-    const packed = packBarHistory(265598, 'AAPL', bars);
-    expect(packed).toMatchObject({ conId: 265598, symbol: 'AAPL', size: '1m', from: T0 });
+    const packed = packBarHistory(CON_ID.AAPL, 'AAPL', bars);
+    expect(packed).toMatchObject({ conId: CON_ID.AAPL, symbol: 'AAPL', size: '1m', from: T0 });
     expect(packed.bars.map((b) => b[0])).toEqual([0, 1, 5]);
     const back = unpackBarHistory(JSON.parse(JSON.stringify(packed)));
-    expect(back).toEqual({ conId: 265598, symbol: 'AAPL', bars: bars.map(({ wap: _w, count: _c, ...b }) => b) });
+    expect(back).toEqual({ conId: CON_ID.AAPL, symbol: 'AAPL', bars: bars.map(({ wap: _w, count: _c, ...b }) => b) });
     const day = Array.from({ length: 240 }, (_, i) => bar(i, 239 + i / 100));
     expect(JSON.stringify(packBarHistory(1, 'X', day)).length).toBeLessThan(JSON.stringify(day).length / 2);
     expect(unpackBarHistory(packBarHistory(1, 'X', []))).toEqual({ conId: 1, symbol: 'X', bars: [] });

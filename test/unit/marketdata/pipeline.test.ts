@@ -6,7 +6,7 @@ import { InstrumentPipeline, parseMarketDataSettings, type MarketDataSettingsInp
 import { createLogger } from '../../../src/main/ops';
 import type { Bar, BarUpdate, CrossSignal, EmaUpdate } from '../../../src/shared';
 import { textbookEma } from '../../support/ema';
-import { aapl, TUESDAY_10AM as T0 } from '../../support/fixtures';
+import { aapl, TUESDAY_10AM as T0, CON_ID } from '../../support/fixtures';
 
 const MIN = 60_000;
 
@@ -54,7 +54,9 @@ describe('one instrument’s market data on the bus', () => {
     const history = [10, 9, 8, 7, 6].map((c, i) => flat(T0 + (5 + i) * MIN, c));
     pipeline.seed(history);
     const seededAt = emas();
-    expect(seededAt).toEqual([{ conId: 265598, symbol: 'AAPL', time: T0 + 9 * MIN, values: { 2: expect.any(Number) as number, 3: expect.any(Number) as number }, final: true }]);
+    expect(seededAt).toEqual([
+      { conId: CON_ID.AAPL, symbol: 'AAPL', time: T0 + 9 * MIN, values: { 2: expect.any(Number) as number, 3: expect.any(Number) as number }, final: true },
+    ]);
     const ref = (closes: number[], n: number) => textbookEma(closes, n).at(-1)!;
     expect(seededAt[0]!.values[2]).toBeCloseTo(ref([10, 9, 8, 7, 6], 2), 12);
     expect(seededAt[0]!.values[3]).toBeCloseTo(ref([10, 9, 8, 7, 6], 3), 12);
@@ -82,7 +84,17 @@ describe('one instrument’s market data on the bus', () => {
     expect(committed).toMatchObject({ time: T0 + 10 * MIN, final: true });
     expect(committed.values[3]).toBeCloseTo(ref([10, 9, 8, 7, 6, 13], 3), 12);
     expect(signals()).toEqual([
-      { conId: 265598, symbol: 'AAPL', time: T0 + 10 * MIN, direction: 'bullish', fastPeriod: 2, slowPeriod: 3, fast: committed.values[2], slow: committed.values[3], price: 13 },
+      {
+        conId: CON_ID.AAPL,
+        symbol: 'AAPL',
+        time: T0 + 10 * MIN,
+        direction: 'bullish',
+        fastPeriod: 2,
+        slowPeriod: 3,
+        fast: committed.values[2],
+        slow: committed.values[3],
+        price: 13,
+      },
     ]);
     // The chart's initial load: history then live bars, the EMA points, the crossing.
     const snap = pipeline.snapshot();

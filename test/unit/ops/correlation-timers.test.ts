@@ -14,6 +14,7 @@ import { createStreamMetrics, StreamJournal, StreamPublisher } from '../../../sr
 import { tempDir } from '../../support/fs';
 import { memoryLogger } from '../../support/logs';
 import { until } from '../../support/wait';
+import { CON_ID } from '../../support/fixtures';
 
 const ACCOUNT = 'DU1234567';
 const ORDER_CID = 'order-A-click';
@@ -46,7 +47,7 @@ describe('timers armed under an order’s correlation id', () => {
 
     withCorrelation(ORDER_CID, () => {
       logger.info('in the order’s scope');
-      p.venuePosition({ account: ACCOUNT, conId: 265598, symbol: 'AAPL', secType: 'STK', quantity: 10, averageCost: 2000 });
+      p.venuePosition({ account: ACCOUNT, conId: CON_ID.AAPL, symbol: 'AAPL', secType: 'STK', quantity: 10, averageCost: 2000 });
       p.venueAccountValue(usd('NetLiquidation', '90000.00'));
     });
     const discrepancies = () => lines().filter((l) => String(l['msg']).startsWith('portfolio discrepancy'));

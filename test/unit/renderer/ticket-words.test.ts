@@ -5,10 +5,11 @@ import { parsePrice, parseQuantity, qty } from '../../../src/renderer/src/desk/f
 import { mutedBehind } from '../../../src/renderer/src/desk/hotkey-rules';
 import { recheckContext } from '../../../src/renderer/src/desk/ticket-check';
 import { orderNotice, orderProgress } from '../../../src/renderer/src/desk/order-words';
+import { CON_ID } from '../../support/fixtures';
 
 const order = (o: Partial<Order>): Order => ({
   id: 'O1',
-  conId: 265598,
+  conId: CON_ID.AAPL,
   symbol: 'AAPL',
   side: 'BUY',
   quantity: 50,

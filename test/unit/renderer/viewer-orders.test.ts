@@ -3,10 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Order, OrderState } from '../../../src/shared';
 import { keepOrder, MAX_ORDERS } from '../../../src/renderer/src/viewer/orders';
+import { CON_ID } from '../../support/fixtures';
 
 const order = (id: number, state: OrderState, updatedAt: number): Order => ({
   id: `o${id}`,
-  conId: 265598,
+  conId: CON_ID.AAPL,
   symbol: 'AAPL',
   side: 'BUY',
   quantity: 1,

@@ -9,6 +9,7 @@ import { CLOSE, type SubscriberState } from '../../../src/shared/stream';
 import { fragmentHasToken, readClaims, streamUrl, tokenFromFragment } from '../../../src/renderer/src/viewer/link';
 import { parseWorkspace } from '../../../src/renderer/src/viewer/workspace';
 import { expiresIn, inScope, linkDetail, linkState, refusalOf, scopeWords, STATE_WORDS } from '../../../src/renderer/src/viewer/words';
+import { CON_ID } from '../../support/fixtures';
 
 const NOW = 1_700_000_000_000;
 const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJzY29wZSI6Im1hcmtldCJ9.c2lnbmF0dXJl';
@@ -145,19 +146,19 @@ describe('the workspace topic', () => {
   it('gives the watchlist and the charted instrument, resolved entries only', () => {
     const ws = parseWorkspace({
       watchlist: [
-        { word: 'AAPL', instrument: { symbol: 'AAPL', secType: 'STK', conId: 265598 } },
+        { word: 'AAPL', instrument: { symbol: 'AAPL', secType: 'STK', conId: CON_ID.AAPL } },
         { word: 'EUR.USD', instrument: { symbol: 'EUR', secType: 'CASH', localSymbol: 'EUR.USD', conId: 12087792 } },
         { word: 'ZZZ', instrument: { symbol: 'ZZZ', secType: 'STK' } },
       ],
-      chart: 265598,
+      chart: CON_ID.AAPL,
       edited: NOW,
     });
     expect(ws).toEqual({
       watchlist: [
-        { conId: 265598, symbol: 'AAPL' },
+        { conId: CON_ID.AAPL, symbol: 'AAPL' },
         { conId: 12087792, symbol: 'EUR.USD' },
       ],
-      chart: 265598,
+      chart: CON_ID.AAPL,
     });
   });
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultRiskLimits, type Instrument, type OrderSide, type RiskDecision, type RiskLimits, type TradingState } from '../../../src/shared';
 import { VirtualClock } from '../../../src/main/clock';
 import { RiskGate, type OrderIntent, type RiskContext } from '../../../src/main/risk';
-import { MONDAY_10AM } from '../../support/fixtures';
+import { MONDAY_10AM, CON_ID } from '../../support/fixtures';
 
 function instrument(conId: number, symbol: string, secType: Instrument['secType'], minTick: number, multiplier = 1, currency = 'USD'): Instrument {
   return {
@@ -24,7 +24,7 @@ function instrument(conId: number, symbol: string, secType: Instrument['secType'
   };
 }
 
-const AAPL = instrument(265598, 'AAPL', 'STK', 0.01);
+const AAPL = instrument(CON_ID.AAPL, 'AAPL', 'STK', 0.01);
 const ES = instrument(495512563, 'ESZ6', 'FUT', 0.25, 50);
 const EURUSD = instrument(12087792, 'EUR.USD', 'CASH', 0.00005);
 const TOYOTA = instrument(13905, '7203', 'STK', 1, 1, 'JPY');

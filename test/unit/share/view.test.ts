@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { REDACTED_ACCOUNT, type VenueStatus } from '../../../src/shared';
 import { topicMatcher } from '../../../src/shared/stream';
 import { redactAccounts, viewOf } from '../../../src/main/share';
+import { CON_ID } from '../../support/fixtures';
 
 const MULTI_ACCOUNT_STATUS: VenueStatus = {
   state: 'connected',
@@ -77,7 +78,7 @@ describe('scopes do not leak into each other', () => {
       phase: 'waiting',
       reason: 'daily loss',
       message: 'kill switch: waiting for the venue — 10 AAPL still held',
-      remaining: [{ conId: 265598, symbol: 'AAPL', quantity: 10 }],
+      remaining: [{ conId: CON_ID.AAPL, symbol: 'AAPL', quantity: 10 }],
       attempt: 1,
       at: 5,
     };

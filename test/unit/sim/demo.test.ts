@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AcceleratedClock, systemClock } from '../../../src/main/clock';
 import { createDemoSimulator, demoMarketDataLines, demoSymbols, MAX_DEMO_SYMBOLS, type Simulator } from '../../../src/main/sim';
+import { CON_ID } from '../../support/fixtures';
 
 describe('the demo market', () => {
   let sim: Simulator | undefined;
@@ -39,7 +40,7 @@ describe('the demo market', () => {
     sim = createDemoSimulator();
     expect(sim.market.instruments.map((i) => i.localSymbol).slice(0, 6)).toEqual(['AAPL', 'MSFT', 'NVDA', 'AMZN', 'SPY', 'EUR.USD']);
     const from = Math.ceil(sim.clock.now() / 5_000) * 5_000 + 5_000;
-    expect(Math.abs(sim.market.ticks(265598, from, from + 60_000).length - 240)).toBeLessThanOrEqual(1);
+    expect(Math.abs(sim.market.ticks(CON_ID.AAPL, from, from + 60_000).length - 240)).toBeLessThanOrEqual(1);
   });
 
   it('runs its market clock faster than real time from start() to stop()', async () => {

@@ -5,12 +5,12 @@ import { createPaperAccount } from '../../../src/main/sim/engine/account';
 import type { Fill } from '../../../src/main/sim/engine/account';
 import { tradingDayKey, tradingDayStart } from '../../../src/main/sim/engine/calendar';
 import type { InstrumentSpec, MarketTick } from '../../../src/main/sim/market';
-import { simInstrument as spec, SIM_MONDAY_10AM as T0 } from '../../support/fixtures';
+import { simInstrument as spec, SIM_MONDAY_10AM as T0, CON_ID } from '../../support/fixtures';
 
 const HOUR = 3_600_000;
 
-const AAPL = spec({ conId: 265598, symbol: 'AAPL', secType: 'STK' });
-const MSFT = spec({ conId: 272093, symbol: 'MSFT', secType: 'STK' });
+const AAPL = spec({ conId: CON_ID.AAPL, symbol: 'AAPL', secType: 'STK' });
+const MSFT = spec({ conId: CON_ID.MSFT, symbol: 'MSFT', secType: 'STK' });
 const ES = spec({ conId: 637533641, symbol: 'ES', secType: 'FUT', exchange: 'CME', multiplier: 50, minTick: 0.25, lotSize: 1 });
 const NQ = spec({ conId: 637533450, symbol: 'NQ', secType: 'FUT', exchange: 'CME', multiplier: 20, minTick: 0.25, lotSize: 1 });
 const EURUSD = spec({ conId: 12087792, symbol: 'EUR', secType: 'CASH', exchange: 'IDEALPRO', minTick: 0.00005, hasTrades: false });

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createMatchingEngine } from '../../../src/main/sim/engine';
 import type { EngineEvent, EngineState, Execution, MatchingEngine, OrderTicket, QuoteSource, VenueOrder } from '../../../src/main/sim/engine';
 import type { InstrumentSpec, MarketTick } from '../../../src/main/sim/market';
-import { simInstrument as spec, SIM_MONDAY_10AM as T0 } from '../../support/fixtures';
+import { simInstrument as spec, SIM_MONDAY_10AM as T0, CON_ID } from '../../support/fixtures';
 
 const HOUR = 3_600_000;
 
-const AAPL = spec({ conId: 265598, symbol: 'AAPL', secType: 'STK' });
+const AAPL = spec({ conId: CON_ID.AAPL, symbol: 'AAPL', secType: 'STK' });
 const ES = spec({
   conId: 637533641,
   symbol: 'ES',

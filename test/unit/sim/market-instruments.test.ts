@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { createMarketModel, DEFAULT_SYMBOLS, defaultInstruments } from '../../../src/main/sim/market';
-import { SIM_WEDNESDAY_10AM as AT } from '../../support/fixtures';
+import { SIM_WEDNESDAY_10AM as AT, CON_ID } from '../../support/fixtures';
 
 describe('defaultInstruments', () => {
   it('builds the default universe with IB identifiers', () => {
     const all = defaultInstruments(undefined, AT);
     expect(DEFAULT_SYMBOLS).toEqual(['AAPL', 'MSFT', 'NVDA', 'AMZN', 'SPY', 'EUR.USD', 'ES']);
     expect(all.map((i) => [i.conId, i.localSymbol, i.secType, i.exchange, i.primaryExchange])).toEqual([
-      [265598, 'AAPL', 'STK', 'SMART', 'NASDAQ'],
-      [272093, 'MSFT', 'STK', 'SMART', 'NASDAQ'],
+      [CON_ID.AAPL, 'AAPL', 'STK', 'SMART', 'NASDAQ'],
+      [CON_ID.MSFT, 'MSFT', 'STK', 'SMART', 'NASDAQ'],
       [4815747, 'NVDA', 'STK', 'SMART', 'NASDAQ'],
       [3691937, 'AMZN', 'STK', 'SMART', 'NASDAQ'],
       [756733, 'SPY', 'STK', 'SMART', 'ARCA'],
@@ -65,7 +65,7 @@ describe('MarketModel.resolve', () => {
   const resolve = (q: Parameters<typeof model.resolve>[0]): string[] => model.resolve(q).map((i) => i.localSymbol);
 
   it('finds stocks by conId, or by symbol with SMART or their listing exchange', () => {
-    expect(resolve({ conId: 265598 })).toEqual(['AAPL']);
+    expect(resolve({ conId: CON_ID.AAPL })).toEqual(['AAPL']);
     expect(resolve({ symbol: 'AAPL', secType: 'STK', exchange: 'SMART', currency: 'USD' })).toEqual(['AAPL']);
     expect(resolve({ symbol: 'aapl', secType: 'stk', exchange: 'NASDAQ' })).toEqual(['AAPL']);
     expect(resolve({ symbol: 'SPY', secType: 'STK', exchange: 'SMART', primaryExchange: 'ARCA' })).toEqual(['SPY']);
@@ -76,11 +76,11 @@ describe('MarketModel.resolve', () => {
 
   it('treats empty strings and 0 as not given', () => {
     expect(resolve({ conId: 0, symbol: 'MSFT', secType: '', exchange: '', currency: '', localSymbol: '', lastTradeDateOrContractMonth: '' })).toEqual(['MSFT']);
-    expect(resolve({ conId: 272093, symbol: '', secType: 'STK' })).toEqual(['MSFT']);
+    expect(resolve({ conId: CON_ID.MSFT, symbol: '', secType: 'STK' })).toEqual(['MSFT']);
     expect(resolve({})).toEqual([]);
     expect(resolve({ symbol: '', secType: 'STK' })).toEqual([]);
     expect(resolve({ symbol: 'NOPE', secType: 'STK' })).toEqual([]);
-    expect(resolve({ conId: 265598, symbol: 'MSFT' })).toEqual([]);
+    expect(resolve({ conId: CON_ID.AAPL, symbol: 'MSFT' })).toEqual([]);
   });
 
   it('finds the FX pair by symbol and currency, local symbol or the joined pair', () => {

@@ -180,7 +180,7 @@ describe('history density', () => {
     const make = (tickRate: number) => createMarketModel({ seed: 3, instruments: defaultInstruments(['AAPL'], startMs), tickRate, sessions: 'always', startMs });
     const slow = make(4);
     const fast = make(400);
-    const conId = 265598;
+    const conId = CON_ID.AAPL;
     // The last history interval and the first live one.
     expect(fast.ticks(conId, startMs - 5_001, startMs - 1)).toHaveLength(20);
     expect(fast.ticks(conId, startMs - 1, startMs + 4_999)).toHaveLength(2_000);

@@ -9,6 +9,7 @@ import { MAX_SERVER_VERSION, MIN_CLIENT_VERSION, V } from '../../../src/main/sim
 import { parseRequest, type Request } from '../../../src/main/sim/protocol/incoming';
 import { completedOrder, openOrder, type WireOrder } from '../../../src/main/sim/protocol/orders';
 import * as out from '../../../src/main/sim/protocol/outgoing';
+import { CON_ID } from '../../support/fixtures';
 
 const VERSIONS = Array.from({ length: MAX_SERVER_VERSION - MIN_CLIENT_VERSION + 1 }, (_, i) => MIN_CLIENT_VERSION + i);
 
@@ -51,7 +52,7 @@ const ES: out.WireContract = {
 };
 const AAPL: out.WireContract = {
   ...ES,
-  conId: 265598,
+  conId: CON_ID.AAPL,
   symbol: 'AAPL',
   secType: 'STK',
   lastTradeDateOrContractMonth: '',
@@ -479,7 +480,13 @@ describe('client → server requests parse into what the client asked, at every 
     expect(encode(v, (e) => e.reqManagedAccts())).toEqual({ type: 'reqManagedAccts' });
     if (v >= 127) {
       expect(encode(v, (e) => e.reqPnL(10, 'DU1234567', ''))).toEqual({ type: 'reqPnL', reqId: 10, account: 'DU1234567', modelCode: '' });
-      expect(encode(v, (e) => e.reqPnLSingle(11, 'DU1234567', '', 265598))).toEqual({ type: 'reqPnLSingle', reqId: 11, account: 'DU1234567', modelCode: '', conId: 265598 });
+      expect(encode(v, (e) => e.reqPnLSingle(11, 'DU1234567', '', CON_ID.AAPL))).toEqual({
+        type: 'reqPnLSingle',
+        reqId: 11,
+        account: 'DU1234567',
+        modelCode: '',
+        conId: CON_ID.AAPL,
+      });
       expect(encode(v, (e) => e.cancelPnL(10))).toEqual({ type: 'cancelPnL', reqId: 10 });
       expect(encode(v, (e) => e.cancelPnLSingle(11))).toEqual({ type: 'cancelPnLSingle', reqId: 11 });
     }

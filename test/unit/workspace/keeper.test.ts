@@ -8,6 +8,7 @@ import { openStore, storeFile, WorkspaceRepository, type Store } from '../../../
 import { WorkspaceKeeper, type WorkspaceMarketData } from '../../../src/main/workspace';
 import type { Instrument, InstrumentSpec, Workspace } from '../../../src/shared';
 import { tempDir } from '../../support/fs';
+import { CON_ID } from '../../support/fixtures';
 
 const stores: Store[] = [];
 afterEach(() => {
@@ -67,8 +68,8 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 const saved: Workspace = {
   watchlist: [
-    { word: 'AAPL', instrument: { symbol: 'AAPL', secType: 'STK', conId: 265598 } },
-    { word: 'MSFT', instrument: { symbol: 'MSFT', secType: 'STK', conId: 272093 } },
+    { word: 'AAPL', instrument: { symbol: 'AAPL', secType: 'STK', conId: CON_ID.AAPL } },
+    { word: 'MSFT', instrument: { symbol: 'MSFT', secType: 'STK', conId: CON_ID.MSFT } },
     { word: 'NVDA', instrument: { symbol: 'NVDA', secType: 'STK' } },
   ],
   chart: null,
@@ -85,25 +86,25 @@ describe('the workspace keeper', () => {
     expect(venue.asked.map((a) => a.spec.symbol)).toEqual(['AAPL', 'MSFT', 'NVDA']);
 
     let charted: Workspace | undefined;
-    void keeper.showChart(272093).then((w) => (charted = w));
+    void keeper.showChart(CON_ID.MSFT).then((w) => (charted = w));
     await turn();
-    expect(charted).toMatchObject({ chart: 272093, revision: 5 });
+    expect(charted).toMatchObject({ chart: CON_ID.MSFT, revision: 5 });
 
-    venue.asked.forEach((a, i) => a.answer(instrumentOf(a.spec, [265598, 272093, 4815747][i]!)));
+    venue.asked.forEach((a, i) => a.answer(instrumentOf(a.spec, [CON_ID.AAPL, CON_ID.MSFT, 4815747][i]!)));
     await ready;
-    expect(venue.subscribed.sort()).toEqual([265598, 272093, 4815747]);
+    expect(venue.subscribed.sort()).toEqual([CON_ID.AAPL, CON_ID.MSFT, 4815747]);
     // The edit made meanwhile stays; the resolved NVDA is saved with its contract.
-    expect(keeper.workspace).toMatchObject({ chart: 272093, revision: 6 });
-    expect(keeper.workspace.watchlist.map((e) => e.instrument.conId)).toEqual([265598, 272093, 4815747]);
+    expect(keeper.workspace).toMatchObject({ chart: CON_ID.MSFT, revision: 6 });
+    expect(keeper.workspace.watchlist.map((e) => e.instrument.conId)).toEqual([CON_ID.AAPL, CON_ID.MSFT, 4815747]);
   });
 
   it('counts the revision up at every save even when the clock steps back', async () => {
     let now = 1_764_900_000_000;
     const clock: Clock = { ...systemClock, now: () => now };
     const { keeper, published } = keeperOn(saved, new HeldVenue(), clock);
-    const first = await keeper.showChart(265598);
+    const first = await keeper.showChart(CON_ID.AAPL);
     now -= 60_000;
-    const second = await keeper.showChart(272093);
+    const second = await keeper.showChart(CON_ID.MSFT);
     expect(second.edited).toBeLessThan(first.edited);
     expect(second.revision).toBeGreaterThan(first.revision);
     expect(published.at(-1)).toEqual(second);
