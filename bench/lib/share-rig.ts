@@ -54,7 +54,7 @@ export type SwarmCommand =
   | { readonly type: 'disconnect'; readonly id: number };
 
 /** The columns every viewer-latency table shares, and a round's cells for them (`gaps` '—' where the protocol has none). */
-export const SWARM_COLUMNS = ['delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', "viewers' longest stall ms", 'gaps'];
+export const SWARM_COLUMNS: readonly string[] = ['delivered', 'stream messages per WebSocket message', 'p50 ms', 'p99 ms', 'max ms', "viewers' longest stall ms", 'gaps'];
 
 export function swarmCells(r: SwarmReport, expected: number, withGaps = true): (string | number)[] {
   return [`${r.delivered} / ${expected}`, fmt(r.delivered / Math.max(1, r.messages), 2), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.max, 2), fmt(r.stallMs, 0), withGaps ? r.gaps : '—'];

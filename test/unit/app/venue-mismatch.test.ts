@@ -34,7 +34,7 @@ const cash = (desk: number, venue: number): Discrepancy => ({
   message: '',
 });
 
-function rig(mode: TradingMode, resync?: () => Promise<unknown>) {
+function rig(mode: TradingMode, resync: (() => Promise<unknown>) | undefined = () => Promise.resolve()) {
   let held: Discrepancy[] = [];
   const risk: string[] = [];
   const alerts: CoreTopics['risk.alert'][] = [];
@@ -52,7 +52,7 @@ function rig(mode: TradingMode, resync?: () => Promise<unknown>) {
     },
     risk: { halt: (r) => risk.push(`halt: ${r}`), reduce: (r) => risk.push(`reduce: ${r}`) },
     bus,
-    resync: resync ?? (() => Promise.resolve()),
+    resync,
     clock: new VirtualClock(TUESDAY_10AM),
     logger: memoryLogger('silent').logger,
   });
@@ -132,5 +132,12 @@ describe('MismatchHold', () => {
     await expect(refused).rejects.toMatchObject({ code: 'venue-unavailable', message: expect.stringContaining('not connected') as string });
     expect(r.hold.rearmRefusal()).toBeDefined();
     expect(r.alerts).toEqual([]);
+  });
+
+  it('with no venue configured, adopts the figures it holds without reading anything', async () => {
+    const r = rig('paper', undefined);
+    r.find([position('AAPL', CON_ID.AAPL, 10, 7)]);
+    expect(await r.hold.adoptFresh('adopted by the trader')).toMatchObject({ adopted: [{ conId: CON_ID.AAPL, desk: 10, venue: 7 }] });
+    expect(r.hold.rearmRefusal()).toBeUndefined();
   });
 });
